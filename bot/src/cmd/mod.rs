@@ -1,0 +1,9 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod chat;
+pub mod demo;
+pub mod models;
+pub mod parse;
+pub mod render;
+pub mod train;

@@ -1,0 +1,51 @@
+//! `talk-to-edit`: the command-line front of the project. Each subcommand lives in its own file
+//! under `cmd/`; this file only parses arguments and dispatches.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "talk-to-edit", version, about = "Edit faces by talking to them")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fetch, verify, convert and list the model weights.
+    Models(cmd::models::Args),
+    /// Render a face from a latent (z or w, .npy) or a seed.
+    Render(cmd::render::Args),
+    /// Benchmarks that print candle timings beside a reference run.
+    Bench(cmd::bench::Args),
+    /// Parse a user's sentence into a structured request (JSON).
+    Parse(cmd::parse::Args),
+    /// Chat with a face in the terminal.
+    Chat(cmd::chat::Args),
+    /// A scripted dialog on a bundled face, writing the images.
+    Demo(cmd::demo::Args),
+    /// Train the project's own models (language encoder, ...).
+    Train(cmd::train::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Models(args) => cmd::models::run(args),
+        Command::Render(args) => cmd::render::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
+        Command::Parse(args) => cmd::parse::run(args),
+        Command::Chat(args) => cmd::chat::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Train(args) => cmd::train::run(args),
+    }
+}

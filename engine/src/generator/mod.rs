@@ -1,0 +1,1 @@
+//! MobileStyleGAN in candle.

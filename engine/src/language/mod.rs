@@ -1,0 +1,103 @@
+//! The language encoder: turns a user's sentence (and the system's last feedback, its context)
+//! into a structured [`ParsedRequest`].
+//!
+//! The types here are the contract between the encoder and the dialog core; the JSON form of
+//! [`ParsedRequest`] is what `talk-to-edit parse` prints.
+
+use crate::attributes::Attribute;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What the user wants overall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Intent {
+    Edit,
+    Yes,
+    No,
+    Undo,
+    Restart,
+    End,
+    Help,
+    Unknown,
+}
+
+/// How an edit is specified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EditKind {
+    /// An absolute degree ("give him a full beard").
+    Target,
+    /// A change by a number of degrees ("a bit more smile").
+    Relative,
+    /// A direction only ("more bangs", or "yes" to a suggestion: direction may then be unknown).
+    Direction,
+}
+
+/// Which way an attribute should move. For `age`, `Increase` means older.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Increase,
+    Decrease,
+}
+
+/// One requested change of one attribute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditRequest {
+    pub attribute: Attribute,
+    pub kind: EditKind,
+    pub direction: Option<Direction>,
+    /// Target degree 0..=5 when `kind` is `Target`.
+    pub target: Option<u8>,
+    /// Number of degrees 1..=5 when `kind` is `Relative`.
+    pub change: Option<u8>,
+}
+
+/// The encoder's reading of one user message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParsedRequest {
+    pub intent: Intent,
+    /// Empty unless `intent` is `Edit`.
+    pub edits: Vec<EditRequest>,
+}
+
+/// The system's last feedback, which changes what a reply means ("yes" after a suggestion is an
+/// edit; "yes" after a check means satisfied).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "attribute")]
+pub enum SystemContext {
+    /// "Do you want to try bangs?"
+    Suggest(Attribute),
+    /// "Are the bangs right now?"
+    Check(Attribute),
+}
+
+impl fmt::Display for SystemContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SystemContext::Suggest(a) => write!(f, "suggest:{a}"),
+            SystemContext::Check(a) => write!(f, "check:{a}"),
+        }
+    }
+}
+
+/// Error for a malformed context string.
+#[derive(Debug, thiserror::Error)]
+#[error("bad context {0:?}: expected suggest:ATTRIBUTE or check:ATTRIBUTE")]
+pub struct BadContext(pub String);
+
+impl FromStr for SystemContext {
+    type Err = BadContext;
+    /// Parses `suggest:bangs` or `check:smiling`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (kind, attr) = s.split_once(':').ok_or_else(|| BadContext(s.to_string()))?;
+        let attr: Attribute = attr.parse().map_err(|_| BadContext(s.to_string()))?;
+        match kind.trim().to_ascii_lowercase().as_str() {
+            "suggest" => Ok(SystemContext::Suggest(attr)),
+            "check" => Ok(SystemContext::Check(attr)),
+            _ => Err(BadContext(s.to_string())),
+        }
+    }
+}

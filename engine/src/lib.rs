@@ -1,0 +1,17 @@
+//! # talk-to-edit engine
+//!
+//! Everything that turns numbers into faces and words into edits, with no knowledge of Discord
+//! or SQL:
+//! - [`generator`]: MobileStyleGAN (mapping + synthesis networks) in candle, with fast CPU kernels.
+//! - [`attributes`]: the five editable attributes and their six degrees (paper, supplement A2-A6).
+//! - [`language`]: the language encoder that turns a user's sentence into a structured request.
+//! - [`dialog`]: the transport-agnostic dialog core (FSM, talk module, conversation driver).
+//! - [`npy`]: reading and writing latents as `.npy` files.
+
+pub mod attributes;
+pub mod dialog;
+pub mod generator;
+pub mod language;
+pub mod npy;
+
+pub use attributes::Attribute;

@@ -1,0 +1,1 @@
+//! Latents as `.npy` files.
