@@ -1,1 +1,24 @@
-//! The transport-agnostic dialog core (to be built: FSM, talk module, conversation driver).
+//! The transport-agnostic dialog core: the paper's finite-state machine and talk module, driven
+//! by events and calling the face editor through the narrow [`FaceEngine`] trait. Knows nothing
+//! of Discord, SQL or files; every piece of state serialises with serde.
+//!
+//! - [`face`]: the engine trait, W+ latents, degrees and engine errors.
+//! - [`conversation`]: the FSM (start / edit / no-edit / end), undo, start over, help, end,
+//!   clarifying questions and the feedback policy.
+//! - [`talk`]: sentence template pools and synonym replacement.
+//! - [`rng`]: the serialisable random generator that makes replies reproducible.
+
+pub mod conversation;
+pub mod face;
+pub mod rng;
+pub mod talk;
+
+pub use conversation::{
+    Conversation, DialogState, Event, FaceSource, FaceState, Feedback, HistoryEntry, Note, Phase,
+    Reply,
+};
+pub use face::{
+    Degrees, EditOutcome, EngineError, FaceEngine, Latent, LatentError, W_DIM, W_PLUS_LAYERS,
+    W_PLUS_LEN,
+};
+pub use rng::DialogRng;

@@ -1,0 +1,814 @@
+//! The conversation driver: the paper's finite-state machine (start, edit, no-edit, end) plus
+//! undo, start over, help and clarifying questions. A [`Conversation`] is pure serialisable state;
+//! [`Conversation::handle`] applies one [`Event`] using a [`FaceEngine`] and returns one [`Reply`].
+
+use super::face::{Degrees, EngineError, FaceEngine, Latent};
+use super::rng::DialogRng;
+use super::talk::{self, words};
+use crate::attributes::Attribute;
+use crate::language::{Direction, EditKind, EditRequest, Intent, ParsedRequest, SystemContext};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Highest fine-grained degree.
+const MAX_DEGREE: u8 = 5;
+
+/// The paper's dialog states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// First round: no request handled on the current face yet (or no face yet).
+    Start,
+    /// The last round edited the face.
+    Edit,
+    /// The last round did not edit the face; waiting for instructions.
+    NoEdit,
+    /// The user ended the conversation.
+    End,
+}
+
+/// What the system asked at the end of its last reply. It decides how the next message is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "attribute")]
+pub enum Feedback {
+    /// "Are the bangs the length you like now?"
+    Check(Attribute),
+    /// "Do you want to try editing the age?"
+    Suggest(Attribute),
+    /// "Ok, what's next?"
+    AskNext,
+    /// "Which part should I change?"
+    ClarifyAttribute,
+    /// "Should the beard be longer or shorter?"
+    ClarifyDirection(Attribute),
+    /// "Send me a photo first."
+    AskForFace,
+    /// The conversation has ended.
+    Ended,
+}
+
+impl Feedback {
+    /// The context the language encoder should read the next message in.
+    pub fn context(self) -> Option<SystemContext> {
+        match self {
+            Feedback::Check(a) | Feedback::ClarifyDirection(a) => Some(SystemContext::Check(a)),
+            Feedback::Suggest(a) => Some(SystemContext::Suggest(a)),
+            _ => None,
+        }
+    }
+}
+
+/// What happened in a turn (a reply may carry several, e.g. one per requested edit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "attribute")]
+pub enum Note {
+    FaceReady,
+    Edited(Attribute),
+    CannotGoFurther(Attribute),
+    AlreadyThere(Attribute),
+    /// The engine lacks a model for this (attribute, or `None` for photos / rendering).
+    NotAvailable(Option<Attribute>),
+    Satisfied(Attribute),
+    Declined(Attribute),
+    Undone,
+    NothingToUndo,
+    Restarted,
+    Help,
+    Goodbye,
+    AlreadyEnded,
+    NotUnderstood,
+    /// A change without saying what should change ("more").
+    Ambiguous,
+    NeedFace,
+    BadInput,
+    EngineFailed,
+}
+
+/// One input to the conversation.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The user sent a photo (encoded image bytes).
+    PhotoUploaded(Vec<u8>),
+    /// Start from the generated face of this seed.
+    SeedFace(u64),
+    /// A text message.
+    Text(String),
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::PhotoUploaded(bytes) => write!(f, "PhotoUploaded({} bytes)", bytes.len()),
+            Event::SeedFace(seed) => write!(f, "SeedFace({seed})"),
+            Event::Text(text) => write!(f, "Text({text:?})"),
+        }
+    }
+}
+
+impl Event {
+    /// A one-line description for logs and the turn table.
+    pub fn describe(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// The system's answer to one event.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// What to say.
+    pub text: String,
+    /// The face after this turn, when it changed (or was just loaded).
+    #[serde(skip)]
+    pub image: Option<image::RgbImage>,
+    /// Short answers to offer as buttons.
+    pub quick_replies: Vec<String>,
+    /// What happened.
+    pub notes: Vec<Note>,
+    /// The closing question (also stored as the conversation's last feedback).
+    pub feedback: Feedback,
+    /// The dialog state after this turn.
+    pub phase: Phase,
+}
+
+impl fmt::Debug for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reply")
+            .field("text", &self.text)
+            .field(
+                "image",
+                &self
+                    .image
+                    .as_ref()
+                    .map(|i| format!("{}x{}", i.width(), i.height())),
+            )
+            .field("quick_replies", &self.quick_replies)
+            .field("notes", &self.notes)
+            .field("feedback", &self.feedback)
+            .field("phase", &self.phase)
+            .finish()
+    }
+}
+
+/// Where the face came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum FaceSource {
+    Seed(u64),
+    Photo { bytes: usize },
+}
+
+/// One undoable turn: the face before it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The turn that made the change (unique and increasing within a conversation).
+    pub step: u64,
+    /// The attributes that turn edited.
+    pub attributes: Vec<Attribute>,
+    /// The latent before the turn.
+    pub latent_before: Latent,
+    /// The degrees before the turn.
+    pub degrees_before: Degrees,
+}
+
+/// The face being edited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaceState {
+    pub source: FaceSource,
+    /// The W+ latent now.
+    pub current: Latent,
+    /// The W+ latent the conversation started from.
+    pub original: Latent,
+    pub degrees: Degrees,
+    pub original_degrees: Degrees,
+    /// Undo stack, oldest first.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// The small part of the state (everything except latents): what the database keeps as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DialogState {
+    pub phase: Phase,
+    /// The system's last closing question.
+    pub feedback: Feedback,
+    /// Number of events handled.
+    pub turn: u64,
+    pub rng: DialogRng,
+    /// Attributes the user has edited on this face.
+    pub edited: BTreeSet<Attribute>,
+    /// Attributes the user declined when suggested.
+    pub declined: BTreeSet<Attribute>,
+    /// Direction of a change asked for without an attribute ("more"), kept until the user says
+    /// which attribute.
+    pub pending_direction: Option<Direction>,
+}
+
+/// A whole conversation: dialog state plus the face.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub dialog: DialogState,
+    pub face: Option<FaceState>,
+}
+
+/// Accumulates one turn's sentences and notes.
+struct Turn {
+    sentences: Vec<String>,
+    notes: Vec<Note>,
+    face_changed: bool,
+    /// The last attribute edited this turn and whether the feedback must check it.
+    last_edit: Option<(Attribute, bool)>,
+    feedback: Option<Feedback>,
+    phase: Option<Phase>,
+}
+
+impl Turn {
+    fn new() -> Self {
+        Turn {
+            sentences: Vec::new(),
+            notes: Vec::new(),
+            face_changed: false,
+            last_edit: None,
+            feedback: None,
+            phase: None,
+        }
+    }
+    fn say(&mut self, sentence: String, note: Note) {
+        self.sentences.push(sentence);
+        self.notes.push(note);
+    }
+}
+
+impl Conversation {
+    /// A new conversation without a face; `rng_seed` fixes every random choice of the talk module.
+    pub fn new(rng_seed: u64) -> Self {
+        Conversation {
+            dialog: DialogState {
+                phase: Phase::Start,
+                feedback: Feedback::AskForFace,
+                turn: 0,
+                rng: DialogRng::new(rng_seed),
+                edited: BTreeSet::new(),
+                declined: BTreeSet::new(),
+                pending_direction: None,
+            },
+            face: None,
+        }
+    }
+
+    /// The context the next text message should be parsed in.
+    pub fn context(&self) -> Option<SystemContext> {
+        self.dialog.feedback.context()
+    }
+
+    /// Handles one event. Text is parsed with `parse(text, context)`.
+    pub fn handle(
+        &mut self,
+        event: Event,
+        engine: &dyn FaceEngine,
+        parse: &dyn Fn(&str, Option<SystemContext>) -> ParsedRequest,
+    ) -> Reply {
+        match event {
+            Event::Text(text) => {
+                let parsed = parse(&text, self.context());
+                self.handle_parsed(&text, &parsed, engine)
+            }
+            Event::SeedFace(seed) => {
+                let started = engine.start_from_seed(seed);
+                self.start_face(started, FaceSource::Seed(seed), engine)
+            }
+            Event::PhotoUploaded(bytes) => {
+                let started = engine.start_from_photo(&bytes);
+                self.start_face(started, FaceSource::Photo { bytes: bytes.len() }, engine)
+            }
+        }
+    }
+
+    /// Handles a text message the caller has already parsed.
+    pub fn handle_parsed(
+        &mut self,
+        text: &str,
+        parsed: &ParsedRequest,
+        engine: &dyn FaceEngine,
+    ) -> Reply {
+        self.dialog.turn += 1;
+        let mut turn = Turn::new();
+        let previous = self.dialog.feedback;
+
+        if self.dialog.phase == Phase::End
+            && !matches!(parsed.intent, Intent::Restart | Intent::Help)
+        {
+            let s = talk::say(talk::ALREADY_ENDED, None, None, &mut self.dialog.rng);
+            turn.say(s, Note::AlreadyEnded);
+            turn.feedback = Some(Feedback::Ended);
+            turn.phase = Some(Phase::End);
+            return self.finish(turn, engine);
+        }
+        if self.face.is_none() && !matches!(parsed.intent, Intent::Help | Intent::End) {
+            let s = talk::say(talk::NEED_FACE, None, None, &mut self.dialog.rng);
+            turn.say(s, Note::NeedFace);
+            turn.feedback = Some(Feedback::AskForFace);
+            turn.phase = Some(Phase::Start);
+            return self.finish(turn, engine);
+        }
+
+        match parsed.intent {
+            Intent::Edit if !parsed.edits.is_empty() => {
+                let suggested = match previous {
+                    Feedback::Suggest(a) => Some(a),
+                    _ => None,
+                };
+                let edits: Vec<EditRequest> = parsed
+                    .edits
+                    .iter()
+                    .map(|e| self.fill_pending_direction(e))
+                    .collect();
+                self.dialog.pending_direction = None;
+                for edit in &edits {
+                    let agreed_to_suggestion =
+                        suggested == Some(edit.attribute) && edit.direction.is_none();
+                    self.apply_edit(edit, agreed_to_suggestion, engine, &mut turn);
+                }
+            }
+            Intent::Edit | Intent::Unknown => self.not_understood(text, &mut turn),
+            Intent::Yes => match previous {
+                Feedback::Suggest(a) => {
+                    let edit = EditRequest {
+                        attribute: a,
+                        kind: EditKind::Direction,
+                        direction: None,
+                        target: None,
+                        change: None,
+                    };
+                    self.apply_edit(&edit, true, engine, &mut turn);
+                }
+                Feedback::Check(a) => {
+                    let s = talk::say(talk::SATISFIED, Some(a), None, &mut self.dialog.rng);
+                    turn.say(s, Note::Satisfied(a));
+                }
+                Feedback::ClarifyDirection(_) | Feedback::ClarifyAttribute => {
+                    self.not_understood(text, &mut turn)
+                }
+                _ => {}
+            },
+            Intent::No => match previous {
+                Feedback::Suggest(a) => {
+                    self.dialog.declined.insert(a);
+                    let s = talk::say(talk::DECLINED, Some(a), None, &mut self.dialog.rng);
+                    turn.say(s, Note::Declined(a));
+                }
+                Feedback::Check(a) => {
+                    // Not satisfied: ask which way.
+                    turn.feedback = Some(Feedback::ClarifyDirection(a));
+                }
+                Feedback::ClarifyDirection(_) | Feedback::ClarifyAttribute => {
+                    self.not_understood(text, &mut turn)
+                }
+                _ => {
+                    let s = talk::say(&["{Ok}."], None, None, &mut self.dialog.rng);
+                    turn.sentences.push(s);
+                }
+            },
+            Intent::Undo => self.undo(&mut turn),
+            Intent::Restart => self.restart(&mut turn),
+            Intent::Help => {
+                turn.say(talk::HELP.to_string(), Note::Help);
+                turn.feedback = Some(match (self.face.is_some(), self.dialog.phase) {
+                    (_, Phase::End) => Feedback::Ended,
+                    (false, _) => Feedback::AskForFace,
+                    (true, _) => Feedback::AskNext,
+                });
+                turn.phase = Some(if self.face.is_none() {
+                    Phase::Start
+                } else if self.dialog.phase == Phase::End {
+                    Phase::End
+                } else {
+                    Phase::NoEdit
+                });
+            }
+            Intent::End => {
+                let s = talk::say(talk::GOODBYE, None, None, &mut self.dialog.rng);
+                turn.say(s, Note::Goodbye);
+                turn.feedback = Some(Feedback::Ended);
+                turn.phase = Some(Phase::End);
+            }
+        }
+        self.finish(turn, engine)
+    }
+
+    /// A request without direction gets the direction of an earlier bare "more"/"less".
+    fn fill_pending_direction(&self, edit: &EditRequest) -> EditRequest {
+        let mut edit = edit.clone();
+        if edit.direction.is_none() && edit.kind != EditKind::Target {
+            edit.direction = self.dialog.pending_direction;
+        }
+        edit
+    }
+
+    fn not_understood(&mut self, text: &str, turn: &mut Turn) {
+        let rng = &mut self.dialog.rng;
+        if let Feedback::ClarifyDirection(a) = self.dialog.feedback {
+            let s = talk::say(talk::NOT_UNDERSTOOD, None, None, rng);
+            turn.say(s, Note::NotUnderstood);
+            turn.feedback = Some(Feedback::ClarifyDirection(a));
+            return;
+        }
+        if let Some(direction) = talk::bare_direction(text) {
+            self.dialog.pending_direction = Some(direction);
+            let s = talk::say(talk::AMBIGUOUS, None, None, rng);
+            turn.say(s, Note::Ambiguous);
+        } else {
+            let s = talk::say(talk::NOT_UNDERSTOOD, None, None, rng);
+            turn.say(s, Note::NotUnderstood);
+        }
+        turn.feedback = Some(Feedback::ClarifyAttribute);
+    }
+
+    fn start_face(
+        &mut self,
+        started: Result<Latent, EngineError>,
+        source: FaceSource,
+        engine: &dyn FaceEngine,
+    ) -> Reply {
+        self.dialog.turn += 1;
+        let mut turn = Turn::new();
+        let latent = match started {
+            Ok(latent) => latent,
+            Err(error) => {
+                let what = match source {
+                    FaceSource::Seed(_) => "generate that face",
+                    FaceSource::Photo { .. } => "use that photo",
+                };
+                Self::engine_error(None, what, &error, &mut turn);
+                if self.face.is_none() {
+                    turn.feedback = Some(Feedback::AskForFace);
+                    turn.phase = Some(Phase::Start);
+                }
+                return self.finish(turn, engine);
+            }
+        };
+        // Degrees are optional: without a predictor the face is still shown and editable
+        // requests get an honest reply later.
+        let degrees = match engine.degrees(&latent) {
+            Ok(d) => d,
+            Err(error) => {
+                tracing::info!("degrees of the new face unknown: {error}");
+                Degrees::new()
+            }
+        };
+        self.face = Some(FaceState {
+            source,
+            current: latent.clone(),
+            original: latent,
+            degrees: degrees.clone(),
+            original_degrees: degrees,
+            history: Vec::new(),
+        });
+        self.dialog.edited.clear();
+        self.dialog.declined.clear();
+        self.dialog.pending_direction = None;
+        let s = talk::say(talk::FACE_READY, None, None, &mut self.dialog.rng);
+        turn.say(s, Note::FaceReady);
+        turn.face_changed = true;
+        turn.phase = Some(Phase::Start);
+        turn.feedback = Some(Feedback::AskNext);
+        self.finish(turn, engine)
+    }
+
+    fn engine_error(
+        attribute: Option<Attribute>,
+        what: &str,
+        error: &EngineError,
+        turn: &mut Turn,
+    ) {
+        match error {
+            EngineError::NotAvailable { .. } => {
+                turn.say(
+                    format!("Sorry, I can't {what} yet: {error}."),
+                    Note::NotAvailable(attribute),
+                );
+            }
+            EngineError::BadInput(_) => {
+                turn.say(format!("I couldn't {what}: {error}."), Note::BadInput);
+            }
+            EngineError::Failed(_) => {
+                tracing::warn!("engine failed to {what}: {error}");
+                turn.say(
+                    format!("Something went wrong while trying to {what}: {error}."),
+                    Note::EngineFailed,
+                );
+            }
+        }
+    }
+
+    fn apply_edit(
+        &mut self,
+        edit: &EditRequest,
+        agreed_to_suggestion: bool,
+        engine: &dyn FaceEngine,
+        turn: &mut Turn,
+    ) {
+        let attribute = edit.attribute;
+        let w = words(attribute);
+        let what = format!("change {}", w.the);
+        if let Err(error) = engine.can_edit(attribute) {
+            Self::engine_error(Some(attribute), &what, &error, turn);
+            return;
+        }
+        let Some(face) = self.face.as_mut() else {
+            return;
+        };
+        let current = match face.degrees.get(&attribute) {
+            Some(d) => *d,
+            None => match engine.degrees(&face.current) {
+                Ok(measured) => {
+                    face.degrees.extend(measured);
+                    match face.degrees.get(&attribute) {
+                        Some(d) => *d,
+                        None => {
+                            let error = EngineError::Failed(format!(
+                                "the predictor returned no degree for {attribute}"
+                            ));
+                            Self::engine_error(Some(attribute), &what, &error, turn);
+                            return;
+                        }
+                    }
+                }
+                Err(error) => {
+                    Self::engine_error(Some(attribute), &what, &error, turn);
+                    return;
+                }
+            },
+        };
+
+        // Resolve the requested change into a target degree.
+        let direction = match edit.kind {
+            EditKind::Target => match edit.target {
+                Some(t) => Some(if t.min(MAX_DEGREE) >= current {
+                    Direction::Increase
+                } else {
+                    Direction::Decrease
+                }),
+                None => edit.direction,
+            },
+            _ => edit.direction,
+        };
+        let direction = match direction {
+            Some(d) => d,
+            None if agreed_to_suggestion => {
+                // A "yes" to a suggestion: move away from the nearer end.
+                if current <= 2 {
+                    Direction::Increase
+                } else {
+                    Direction::Decrease
+                }
+            }
+            None => {
+                turn.feedback = Some(Feedback::ClarifyDirection(attribute));
+                return;
+            }
+        };
+        let target = match (edit.kind, edit.target) {
+            (EditKind::Target, Some(t)) => t.min(MAX_DEGREE),
+            _ => {
+                let step = if edit.kind == EditKind::Relative {
+                    edit.change.unwrap_or(1).clamp(1, MAX_DEGREE)
+                } else {
+                    1
+                };
+                match direction {
+                    Direction::Increase => current.saturating_add(step).min(MAX_DEGREE),
+                    Direction::Decrease => current.saturating_sub(step),
+                }
+            }
+        };
+        self.dialog.edited.insert(attribute);
+        let rng = &mut self.dialog.rng;
+        if target == current {
+            // Only a relative or direction request can resolve to the current degree, and only
+            // at the end of the scale.
+            let at_limit = !(edit.kind == EditKind::Target && edit.target.is_some());
+            if at_limit {
+                let s = talk::say(
+                    talk::CANNOT_GO_FURTHER,
+                    Some(attribute),
+                    Some(direction),
+                    rng,
+                );
+                turn.say(s, Note::CannotGoFurther(attribute));
+            } else {
+                let s = talk::say(talk::ALREADY_THERE, Some(attribute), None, rng);
+                turn.say(s, Note::AlreadyThere(attribute));
+            }
+            return;
+        }
+
+        let outcome = match engine.edit(&face.current, attribute, target) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                Self::engine_error(Some(attribute), &what, &error, turn);
+                return;
+            }
+        };
+        let moved = match direction {
+            Direction::Increase => outcome.reached > current,
+            Direction::Decrease => outcome.reached < current,
+        };
+        if moved {
+            // One undo entry per turn, holding the face before the turn's first edit.
+            let step = self.dialog.turn;
+            match face.history.last_mut() {
+                Some(entry) if entry.step == step => entry.attributes.push(attribute),
+                _ => face.history.push(HistoryEntry {
+                    step,
+                    attributes: vec![attribute],
+                    latent_before: face.current.clone(),
+                    degrees_before: face.degrees.clone(),
+                }),
+            }
+            face.current = outcome.latent;
+            face.degrees.insert(attribute, outcome.reached);
+            turn.face_changed = true;
+            let s = talk::say(talk::EDITED, Some(attribute), Some(direction), rng);
+            turn.say(
+                format!(
+                    "{s} (degree {} of {MAX_DEGREE}: {}.)",
+                    outcome.reached,
+                    attribute.degree_description(outcome.reached)
+                ),
+                Note::Edited(attribute),
+            );
+            turn.last_edit = Some((attribute, agreed_to_suggestion));
+        }
+        if outcome.cannot_go_further || !moved {
+            let s = talk::say(
+                talk::CANNOT_GO_FURTHER,
+                Some(attribute),
+                Some(direction),
+                rng,
+            );
+            turn.say(s, Note::CannotGoFurther(attribute));
+        }
+    }
+
+    fn undo(&mut self, turn: &mut Turn) {
+        let rng = &mut self.dialog.rng;
+        let Some(face) = self.face.as_mut() else {
+            return;
+        };
+        match face.history.pop() {
+            Some(entry) => {
+                face.current = entry.latent_before;
+                face.degrees = entry.degrees_before;
+                turn.face_changed = true;
+                turn.say(talk::say(talk::UNDONE, None, None, rng), Note::Undone);
+                turn.phase = Some(Phase::Edit);
+            }
+            None => turn.say(
+                talk::say(talk::NOTHING_TO_UNDO, None, None, rng),
+                Note::NothingToUndo,
+            ),
+        }
+    }
+
+    fn restart(&mut self, turn: &mut Turn) {
+        let rng = &mut self.dialog.rng;
+        let Some(face) = self.face.as_mut() else {
+            return;
+        };
+        face.current = face.original.clone();
+        face.degrees = face.original_degrees.clone();
+        face.history.clear();
+        self.dialog.edited.clear();
+        self.dialog.declined.clear();
+        self.dialog.pending_direction = None;
+        turn.face_changed = true;
+        turn.say(talk::say(talk::RESTARTED, None, None, rng), Note::Restarted);
+        turn.phase = Some(Phase::Start);
+        turn.feedback = Some(Feedback::AskNext);
+    }
+
+    /// Chooses the closing feedback (paper: check, suggest or ask), renders the face if it
+    /// changed and records the new phase.
+    fn finish(&mut self, mut turn: Turn, engine: &dyn FaceEngine) -> Reply {
+        let feedback = match turn.feedback {
+            Some(f) => f,
+            None => self.follow_up(turn.last_edit, engine),
+        };
+        let edited = turn.notes.iter().any(|n| matches!(n, Note::Edited(_)));
+        let phase = turn
+            .phase
+            .unwrap_or(if edited { Phase::Edit } else { Phase::NoEdit });
+        let rng = &mut self.dialog.rng;
+        match feedback {
+            Feedback::Check(a) => turn
+                .sentences
+                .push(talk::say(talk::CHECK, Some(a), None, rng)),
+            Feedback::Suggest(a) => {
+                turn.sentences
+                    .push(talk::say(talk::SUGGEST, Some(a), None, rng))
+            }
+            Feedback::AskNext => turn
+                .sentences
+                .push(talk::say(talk::ASK_NEXT, None, None, rng)),
+            Feedback::ClarifyAttribute => {
+                turn.sentences
+                    .push(talk::say(talk::CLARIFY_ATTRIBUTE, None, None, rng))
+            }
+            Feedback::ClarifyDirection(a) => {
+                turn.sentences
+                    .push(talk::say(talk::CLARIFY_DIRECTION, Some(a), None, rng))
+            }
+            Feedback::AskForFace | Feedback::Ended => {}
+        }
+        let mut image = None;
+        if turn.face_changed {
+            if let Some(face) = &self.face {
+                match engine.render(&face.current) {
+                    Ok(rendered) => image = Some(rendered),
+                    Err(error) => {
+                        turn.sentences
+                            .insert(0, format!("I couldn't draw the face: {error}."));
+                        turn.notes.push(Note::EngineFailed);
+                    }
+                }
+            }
+        }
+        let quick_replies = self.quick_replies(feedback);
+        self.dialog.phase = phase;
+        self.dialog.feedback = feedback;
+        Reply {
+            text: turn.sentences.join(" "),
+            image,
+            quick_replies,
+            notes: turn.notes,
+            feedback,
+            phase,
+        }
+    }
+
+    /// The paper's feedback policy: after an edit, check the degree (always when the user agreed
+    /// to a suggestion without a direction); otherwise suggest an attribute not edited yet, more
+    /// likely the more are untouched; otherwise ask what next.
+    fn follow_up(
+        &mut self,
+        last_edit: Option<(Attribute, bool)>,
+        engine: &dyn FaceEngine,
+    ) -> Feedback {
+        if self.face.is_none() {
+            return Feedback::AskForFace;
+        }
+        match last_edit {
+            Some((a, true)) => return Feedback::Check(a),
+            Some((a, false)) if self.dialog.rng.chance(0.5) => return Feedback::Check(a),
+            _ => {}
+        }
+        let untouched: Vec<Attribute> = Attribute::ALL
+            .into_iter()
+            .filter(|a| !self.dialog.edited.contains(a) && !self.dialog.declined.contains(a))
+            .filter(|a| engine.can_edit(*a).is_ok())
+            .collect();
+        let p = untouched.len() as f64 / Attribute::ALL.len() as f64;
+        if !untouched.is_empty() && self.dialog.rng.chance(p) {
+            return Feedback::Suggest(*self.dialog.rng.pick(&untouched));
+        }
+        Feedback::AskNext
+    }
+
+    fn quick_replies(&mut self, feedback: Feedback) -> Vec<String> {
+        match feedback {
+            Feedback::Check(a) => {
+                let w = words(a);
+                vec![
+                    "yes, that's good".into(),
+                    format!("a bit {}", w.more),
+                    format!("a bit {}", w.less),
+                    "undo".into(),
+                ]
+            }
+            Feedback::Suggest(_) => vec!["yes".into(), "no thanks".into()],
+            Feedback::ClarifyAttribute => Attribute::ALL
+                .into_iter()
+                .map(|a| words(a).name.to_string())
+                .collect(),
+            Feedback::ClarifyDirection(a) => {
+                let w = words(a);
+                vec![w.more.into(), w.less.into()]
+            }
+            Feedback::AskNext => {
+                let mut options: Vec<String> = Vec::new();
+                let mut pool: Vec<Attribute> = Attribute::ALL.to_vec();
+                while options.len() < 3 && !pool.is_empty() {
+                    let a = pool.remove(self.dialog.rng.index(pool.len()));
+                    options.push(words(a).request_more.to_string());
+                }
+                if self.face.as_ref().is_some_and(|f| !f.history.is_empty()) {
+                    options.push("undo".into());
+                }
+                options.push("that's all".into());
+                options
+            }
+            Feedback::AskForFace => Vec::new(),
+            Feedback::Ended => vec!["start over".into()],
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! The talk module (paper sec. 3.4 and supplement B): the words for each attribute, the
+//! sentence template pools of every feedback category and the synonym pools that vary them.
+//!
+//! A template is plain text with `{slot}`s. Attribute slots (`{the}`, `{more}`, ...) come from
+//! [`AttributeWords`]; every other slot names a synonym pool and is replaced by a random member.
+//! Slots written with a capital first letter (`{The}`, `{Ok}`) are capitalised.
+
+use super::rng::DialogRng;
+use crate::attributes::Attribute;
+use crate::language::Direction;
+
+/// How the talk module speaks about one attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttributeWords {
+    /// The word users know it by ("smile", "glasses").
+    pub name: &'static str,
+    /// With its article ("the smile").
+    pub the: &'static str,
+    /// "are" or "is", agreeing with `the`.
+    pub be: &'static str,
+    /// What a degree measures ("length", "thickness").
+    pub quality: &'static str,
+    /// Comparative for a higher degree ("longer", "older").
+    pub more: &'static str,
+    /// Comparative for a lower degree ("shorter", "younger").
+    pub less: &'static str,
+    /// Start of a question about the wanted change ("should they be", "should the face look").
+    pub should: &'static str,
+    /// Start of the sentence saying a limit is reached ("The glasses can't get").
+    pub limit: &'static str,
+    /// A short request that raises the degree, offered as a quick answer ("bigger smile").
+    pub request_more: &'static str,
+}
+
+/// The words for `attribute`.
+pub fn words(attribute: Attribute) -> AttributeWords {
+    match attribute {
+        Attribute::Bangs => AttributeWords {
+            name: "bangs",
+            the: "the bangs",
+            be: "are",
+            quality: "length",
+            more: "longer",
+            less: "shorter",
+            should: "should they be",
+            limit: "the bangs can't get",
+            request_more: "longer bangs",
+        },
+        Attribute::Eyeglasses => AttributeWords {
+            name: "glasses",
+            the: "the glasses",
+            be: "are",
+            quality: "thickness",
+            more: "thicker",
+            less: "thinner",
+            should: "should they be",
+            limit: "the glasses can't get",
+            request_more: "thicker glasses",
+        },
+        Attribute::Beard => AttributeWords {
+            name: "beard",
+            the: "the beard",
+            be: "is",
+            quality: "length",
+            more: "longer",
+            less: "shorter",
+            should: "should it be",
+            limit: "the beard can't get",
+            request_more: "more beard",
+        },
+        Attribute::Smiling => AttributeWords {
+            name: "smile",
+            the: "the smile",
+            be: "is",
+            quality: "size",
+            more: "bigger",
+            less: "smaller",
+            should: "should it be",
+            limit: "the smile can't get",
+            request_more: "bigger smile",
+        },
+        Attribute::Age => AttributeWords {
+            name: "age",
+            the: "the age",
+            be: "is",
+            quality: "one",
+            more: "older",
+            less: "younger",
+            should: "should the face look",
+            limit: "the face can't look",
+            request_more: "make the face older",
+        },
+    }
+}
+
+/// Synonym pools: a slot that is not an attribute word is replaced by one of these.
+const SYNONYMS: &[(&str, &[&str])] = &[
+    ("ok", &["ok", "alright", "sure", "got it"]),
+    ("done", &["done", "here you go", "there you go", "all set"]),
+    ("like", &["like", "want", "had in mind", "prefer"]),
+    (
+        "right",
+        &["just right", "about right", "what you wanted", "good"],
+    ),
+    (
+        "happy_with",
+        &[
+            "do you like",
+            "are you happy with",
+            "are you satisfied with",
+        ],
+    ),
+    (
+        "editing",
+        &["editing", "changing", "adjusting", "playing with"],
+    ),
+    ("change", &["change", "edit", "adjust"]),
+    ("how_about", &["how about", "what about"]),
+    (
+        "shall",
+        &["shall we try?", "want to give it a go?", "should we try?"],
+    ),
+    ("great", &["great", "perfect", "nice", "glad you like it"]),
+    ("sorry", &["sorry", "unfortunately", "I'm afraid"]),
+    ("bye", &["bye", "goodbye", "see you"]),
+    ("now", &["now", "at this point"]),
+];
+
+/// Feedback category 1: check whether the degree is right.
+pub const CHECK: &[&str] = &[
+    "{Be} {the} the {quality} you {like} {now}?",
+    "{Be} {the} {right} {now}, or {should} {more} or {less}?",
+    "{Happy_with} {the} like this?",
+    "Here it is. {Be} {the} {right}?",
+];
+
+/// Feedback category 2: suggest an attribute not edited yet.
+pub const SUGGEST: &[&str] = &[
+    "Do you want to try {editing} {the}?",
+    "{How_about} {editing} {the} next?",
+    "Would you like to {change} {the} too?",
+    "We haven't touched {the} yet. {Shall}",
+];
+
+/// Feedback category 3: ask what to do next.
+pub const ASK_NEXT: &[&str] = &[
+    "{Ok}, what's next?",
+    "What would you like to {change} next?",
+    "{Ok}. Is there anything else you'd like to {change}?",
+    "What else can I do for this face?",
+];
+
+/// An edit moved the attribute (`{adj}` is the comparative of the direction moved).
+pub const EDITED: &[&str] = &[
+    "{Done}: {the} {be} {adj} {now}.",
+    "{Ok}, I made {the} {adj}.",
+    "{Done}, {the} {be} a little {adj}.",
+];
+
+/// The engine reached the limit of the attribute in the requested direction.
+pub const CANNOT_GO_FURTHER: &[&str] = &[
+    "{Limit} any {adj} on this face.",
+    "{Sorry}, {limit} any {adj} on this face.",
+];
+
+/// The attribute already has the requested degree.
+pub const ALREADY_THERE: &[&str] = &[
+    "{The} {be} already like that.",
+    "{Ok}, {the} {be} already there.",
+];
+
+/// Ask which way an attribute should change.
+pub const CLARIFY_DIRECTION: &[&str] = &["{Should} {more} or {less}?"];
+
+/// Ask which attribute a request is about.
+pub const CLARIFY_ATTRIBUTE: &[&str] = &[
+    "Which part should I change: the bangs, the glasses, the beard, the smile or the age?",
+    "Do you mean the bangs, the glasses, the beard, the smile or the age?",
+];
+
+/// The user is satisfied with a check.
+pub const SATISFIED: &[&str] = &["{Great}!", "{Great}, I'll keep {the} like this."];
+
+/// The user declined a suggestion.
+pub const DECLINED: &[&str] = &["{Ok}, no problem.", "{Ok}, let's leave {the} alone."];
+
+/// The last edit was undone.
+pub const UNDONE: &[&str] = &[
+    "{Ok}, I undid the last change.",
+    "Undone: the face is back to how it was before.",
+];
+
+/// Nothing to undo.
+pub const NOTHING_TO_UNDO: &[&str] = &["There is nothing to undo yet."];
+
+/// Back to the original face.
+pub const RESTARTED: &[&str] = &[
+    "{Ok}, starting over from the original face.",
+    "Back to the original face.",
+];
+
+/// A face was loaded.
+pub const FACE_READY: &[&str] = &[
+    "Here is your face.",
+    "I have the face ready.",
+    "Got the face.",
+];
+
+/// The conversation ends.
+pub const GOODBYE: &[&str] = &["Thanks for editing with me. {Bye}!", "{Ok}, {bye}!"];
+
+/// A message after the end.
+pub const ALREADY_ENDED: &[&str] = &[
+    "This conversation has ended. Say \"start over\" to edit the original face again, or send a new photo.",
+];
+
+/// A message that could not be understood.
+pub const NOT_UNDERSTOOD: &[&str] = &[
+    "{Sorry}, I didn't understand that.",
+    "{Sorry}, I'm not sure what you mean.",
+];
+
+/// A change was asked for without saying what should change ("more").
+pub const AMBIGUOUS: &[&str] = &["More or less of what?", "Which part do you mean?"];
+
+/// A text arrived before any face.
+pub const NEED_FACE: &[&str] = &[
+    "Send me a photo of a face first (or pick a generated face by its seed), then tell me what to change.",
+];
+
+/// What the bot can do.
+pub const HELP: &str = "I edit faces through conversation. Tell me things like \"give her longer bangs\", \
+\"a bit more smile\", \"make him look older\" or \"add thick glasses\"; I can edit bangs, eyeglasses, \
+beard, smile and age in six degrees each. Say \"undo\" to take back the last change, \"start over\" to \
+return to the original face, or \"bye\" to finish.";
+
+/// Fills a template: attribute slots from `attribute`, `{adj}` from `direction`, every other slot
+/// from its synonym pool. Unknown slots are left as written (tests check none remain). The first
+/// letter of the sentence is capitalised.
+pub fn fill(
+    template: &str,
+    attribute: Option<Attribute>,
+    direction: Option<Direction>,
+    rng: &mut DialogRng,
+) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let slot = &rest[open + 1..open + close];
+        match slot_value(slot, attribute, direction, rng) {
+            Some(value) => out.push_str(&value),
+            None => out.push_str(&rest[open..=open + close]),
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    capitalise(&out)
+}
+
+/// Picks a template from `pool` and fills it.
+pub fn say(
+    pool: &[&str],
+    attribute: Option<Attribute>,
+    direction: Option<Direction>,
+    rng: &mut DialogRng,
+) -> String {
+    let template = *rng.pick(pool);
+    fill(template, attribute, direction, rng)
+}
+
+fn slot_value(
+    slot: &str,
+    attribute: Option<Attribute>,
+    direction: Option<Direction>,
+    rng: &mut DialogRng,
+) -> Option<String> {
+    let capital = slot.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+    let key = slot.to_ascii_lowercase();
+    let key = key.as_str();
+    let value = attribute_slot(key, attribute, direction).or_else(|| {
+        SYNONYMS
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, pool)| rng.pick(pool).to_string())
+    })?;
+    Some(if capital { capitalise(&value) } else { value })
+}
+
+fn attribute_slot(
+    key: &str,
+    attribute: Option<Attribute>,
+    direction: Option<Direction>,
+) -> Option<String> {
+    let w = words(attribute?);
+    let value = match key {
+        "name" => w.name,
+        "the" => w.the,
+        "be" => w.be,
+        "quality" => w.quality,
+        "more" => w.more,
+        "less" => w.less,
+        "should" => w.should,
+        "limit" => w.limit,
+        "adj" => match direction? {
+            Direction::Increase => w.more,
+            Direction::Decrease => w.less,
+        },
+        _ => return None,
+    };
+    Some(value.to_string())
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Words in a message that ask for a change without naming what should change, with the
+/// direction they imply. Used to ask "more of what?" rather than "I didn't understand".
+pub fn bare_direction(text: &str) -> Option<Direction> {
+    const UP: &[&str] = &[
+        "more", "bigger", "longer", "increase", "stronger", "thicker", "further", "again", "up",
+    ];
+    const DOWN: &[&str] = &[
+        "less", "smaller", "shorter", "decrease", "weaker", "thinner", "down", "fewer",
+    ];
+    let lower = text.to_lowercase();
+    let tokens: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tokens.iter().any(|t| UP.contains(t)) {
+        Some(Direction::Increase)
+    } else if tokens.iter().any(|t| DOWN.contains(t)) {
+        Some(Direction::Decrease)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_mentions_the_attribute_and_agrees() {
+        let mut rng = DialogRng::new(3);
+        let s = fill(CHECK[0], Some(Attribute::Bangs), None, &mut rng);
+        assert!(s.starts_with("Are the bangs the length you "), "{s}");
+        let s = fill(CHECK[1], Some(Attribute::Age), None, &mut rng);
+        assert!(s.starts_with("Is the age "), "{s}");
+        assert!(s.contains("should the face look older or younger?"), "{s}");
+    }
+
+    #[test]
+    fn limit_sentence_reads_like_the_paper() {
+        let mut rng = DialogRng::new(0);
+        let s = fill(
+            CANNOT_GO_FURTHER[0],
+            Some(Attribute::Eyeglasses),
+            Some(Direction::Increase),
+            &mut rng,
+        );
+        assert_eq!(s, "The glasses can't get any thicker on this face.");
+    }
+
+    #[test]
+    fn bare_direction_words() {
+        assert_eq!(bare_direction("More!"), Some(Direction::Increase));
+        assert_eq!(bare_direction("a bit less pls"), Some(Direction::Decrease));
+        assert_eq!(bare_direction("hello there"), None);
+    }
+}
