@@ -1,0 +1,206 @@
+//! The request parser the dialog uses: loads the trained encoder (safetensors + vocabulary json)
+//! and turns a message plus the last system feedback into a [`ParsedRequest`]: normalise, split
+//! into clauses, classify each clause with the network, resolve the clauses into edits.
+
+use super::clause::{resolve, ClauseLabel, HEAD_SIZES};
+use super::encoder::{ClauseBatch, EncoderConfig, EncoderNet};
+use super::normalize::{split_clauses, tokenize};
+use super::vocab::{context_head, Vocab};
+use super::{Intent, ParsedRequest, SystemContext};
+use candle_core::{DType, Device};
+use candle_nn::VarBuilder;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Environment variable that overrides the weights path.
+pub const WEIGHTS_ENV: &str = "TALK_TO_EDIT_LANGUAGE";
+
+/// The command that (re)builds the weights.
+pub const TRAIN_COMMAND: &str = "talk-to-edit train language";
+
+/// Default weights file, committed in the repository.
+pub fn default_weights_path() -> PathBuf {
+    match std::env::var_os(WEIGHTS_ENV) {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../models/trained/language_encoder.safetensors"
+        )),
+    }
+}
+
+/// The metadata file that goes with a weights file: same path, `.json` extension.
+pub fn metadata_path(weights: &Path) -> PathBuf {
+    weights.with_extension("json")
+}
+
+/// Everything besides the weights that is needed to run the encoder, plus how it was trained.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EncoderMetadata {
+    /// Format version of this file.
+    pub format: u32,
+    pub config: EncoderConfig,
+    /// Vocabulary in id order.
+    pub tokens: Vec<String>,
+    /// Free-form training record (command, seed, accuracies).
+    #[serde(default)]
+    pub training: serde_json::Value,
+}
+
+/// Current [`EncoderMetadata::format`].
+pub const METADATA_FORMAT: u32 = 1;
+
+/// Errors loading the encoder.
+#[derive(Debug, thiserror::Error)]
+pub enum LanguageError {
+    #[error(
+        "language encoder weights not found at {path} (or its .json vocabulary is missing); \
+         build them with `{TRAIN_COMMAND}` or point {WEIGHTS_ENV} at them"
+    )]
+    Missing { path: PathBuf },
+    #[error(
+        "language encoder at {path} is unreadable ({reason}); rebuild it with `{TRAIN_COMMAND}`"
+    )]
+    Corrupt { path: PathBuf, reason: String },
+}
+
+/// Anything that reads a user's message in its dialog context. The dialog holds a
+/// `Box<dyn RequestParser>`.
+pub trait RequestParser: Send + Sync {
+    fn parse(&self, text: &str, context: Option<SystemContext>) -> ParsedRequest;
+}
+
+/// The trained language encoder.
+#[derive(Debug, Clone)]
+pub struct LanguageEncoder {
+    net: EncoderNet,
+    vocab: Vocab,
+    device: Device,
+    metadata: EncoderMetadata,
+}
+
+impl LanguageEncoder {
+    /// Loads from the default path ([`default_weights_path`], overridable by `TALK_TO_EDIT_LANGUAGE`).
+    pub fn load_default() -> Result<Self, LanguageError> {
+        Self::load(default_weights_path())
+    }
+
+    /// Loads weights (`.safetensors`) and the vocabulary beside them (`.json`).
+    pub fn load(weights: impl AsRef<Path>) -> Result<Self, LanguageError> {
+        let weights = weights.as_ref();
+        let meta_path = metadata_path(weights);
+        if !weights.is_file() || !meta_path.is_file() {
+            return Err(LanguageError::Missing {
+                path: weights.to_path_buf(),
+            });
+        }
+        let corrupt = |reason: String| LanguageError::Corrupt {
+            path: weights.to_path_buf(),
+            reason,
+        };
+        let text = std::fs::read_to_string(&meta_path)
+            .map_err(|e| corrupt(format!("{}: {e}", meta_path.display())))?;
+        let metadata: EncoderMetadata = serde_json::from_str(&text)
+            .map_err(|e| corrupt(format!("{}: {e}", meta_path.display())))?;
+        if metadata.format != METADATA_FORMAT {
+            return Err(corrupt(format!(
+                "metadata format {} (expected {METADATA_FORMAT})",
+                metadata.format
+            )));
+        }
+        if metadata.tokens.len() != metadata.config.vocab_size {
+            return Err(corrupt(format!(
+                "{} vocabulary tokens but the network expects {}",
+                metadata.tokens.len(),
+                metadata.config.vocab_size
+            )));
+        }
+        let device = Device::Cpu;
+        let tensors =
+            candle_core::safetensors::load(weights, &device).map_err(|e| corrupt(e.to_string()))?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
+        let net = EncoderNet::new(metadata.config, vb).map_err(|e| corrupt(e.to_string()))?;
+        Ok(Self::from_parts(net, metadata, device))
+    }
+
+    /// Wraps a network that is already built (used by training and evaluation).
+    pub fn from_parts(net: EncoderNet, metadata: EncoderMetadata, device: Device) -> Self {
+        let vocab = Vocab::from_tokens(metadata.tokens.clone());
+        Self {
+            net,
+            vocab,
+            device,
+            metadata,
+        }
+    }
+
+    pub fn metadata(&self) -> &EncoderMetadata {
+        &self.metadata
+    }
+
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    /// The words the encoder reads for `text`, clause by clause, after normalisation and typo
+    /// repair (`<unk>` for words it cannot place).
+    pub fn normalized_clauses(&self, text: &str) -> Vec<Vec<String>> {
+        split_clauses(&tokenize(text))
+            .into_iter()
+            .map(|clause| clause.iter().map(|w| self.vocab.canonical(w)).collect())
+            .collect()
+    }
+
+    /// Classifies clauses (already tokenised) in one batch.
+    pub fn classify_clauses(
+        &self,
+        clauses: &[Vec<String>],
+        context: Option<SystemContext>,
+    ) -> candle_core::Result<Vec<ClauseLabel>> {
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Vec<u32>> = clauses
+            .iter()
+            .map(|c| self.vocab.encode_clause(c, context))
+            .collect();
+        let heads = vec![context_head(context); ids.len()];
+        let batch = ClauseBatch::new(&ids, &heads, &self.device)?;
+        let logits = self.net.forward(&batch, false)?;
+        let per_head: Vec<Vec<Vec<f32>>> = logits
+            .iter()
+            .map(|l| l.to_vec2::<f32>())
+            .collect::<candle_core::Result<_>>()?;
+        Ok((0..clauses.len())
+            .map(|i| {
+                let scores: [Vec<f32>; 6] = std::array::from_fn(|h| {
+                    let row = per_head[h][i].clone();
+                    debug_assert_eq!(row.len(), HEAD_SIZES[h]);
+                    row
+                });
+                ClauseLabel::from_scores(&scores)
+            })
+            .collect())
+    }
+
+    /// Parses one message; a failure inside the network is logged and read as `unknown`.
+    pub fn parse(&self, text: &str, context: Option<SystemContext>) -> ParsedRequest {
+        let clauses = split_clauses(&tokenize(text));
+        match self.classify_clauses(&clauses, context) {
+            Ok(labels) => resolve(&labels, context),
+            Err(e) => {
+                tracing::error!("language encoder failed on {text:?}: {e}");
+                ParsedRequest {
+                    intent: Intent::Unknown,
+                    edits: Vec::new(),
+                }
+            }
+        }
+    }
+}
+
+impl RequestParser for LanguageEncoder {
+    fn parse(&self, text: &str, context: Option<SystemContext>) -> ParsedRequest {
+        LanguageEncoder::parse(self, text, context)
+    }
+}
