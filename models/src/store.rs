@@ -481,6 +481,26 @@ mod tests {
     }
 
     #[test]
+    fn env_var_overrides_the_default_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("from-env");
+        let before = std::env::var_os(MODELS_DIR_ENV);
+        std::env::set_var(MODELS_DIR_ENV, &root);
+        let from_env = ModelStore::default_root();
+        let store = ModelStore::open_default();
+        std::env::remove_var(MODELS_DIR_ENV);
+        assert_eq!(from_env.unwrap(), root);
+        assert_eq!(store.unwrap().root(), root);
+        // Unset: the user cache directory (present on the systems CI and developers use).
+        let default = ModelStore::default_root().unwrap();
+        assert!(
+            default.ends_with("talk-to-edit/models"),
+            "{}",
+            default.display()
+        );
+    }
+
+    #[test]
     fn sha256_file_matches_a_known_digest() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("abc");
