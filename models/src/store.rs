@@ -492,7 +492,11 @@ mod tests {
         assert_eq!(from_env.unwrap(), root);
         assert_eq!(store.unwrap().root(), root);
         // Unset: the user cache directory (present on the systems CI and developers use).
-        let default = ModelStore::default_root().unwrap();
+        let default = ModelStore::default_root();
+        if let Some(before) = before {
+            std::env::set_var(MODELS_DIR_ENV, before);
+        }
+        let default = default.unwrap();
         assert!(
             default.ends_with("talk-to-edit/models"),
             "{}",
