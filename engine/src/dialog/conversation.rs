@@ -28,6 +28,15 @@ pub enum Phase {
     End,
 }
 
+/// The supplement's description of a degree, as a phrase ("40 to 50 years old").
+fn degree_words(attribute: Attribute, degree: u8) -> String {
+    let description = attribute.degree_description(degree);
+    match attribute {
+        Attribute::Age => format!("{description} years old"),
+        _ => description.to_string(),
+    }
+}
+
 /// What the system asked at the end of its last reply. It decides how the next message is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "attribute")]
@@ -633,7 +642,7 @@ impl Conversation {
                 format!(
                     "{s} (degree {} of {MAX_DEGREE}: {}.)",
                     outcome.reached,
-                    attribute.degree_description(outcome.reached)
+                    degree_words(attribute, outcome.reached)
                 ),
                 Note::Edited(attribute),
             );

@@ -24,6 +24,10 @@ pub struct AttributeWords {
     pub more: &'static str,
     /// Comparative for a lower degree ("shorter", "younger").
     pub less: &'static str,
+    /// The thing an edit changes, as an object ("the bangs", "the face" for age).
+    pub object: &'static str,
+    /// Subject and verb for the result of an edit ("the bangs are", "the face looks").
+    pub subject: &'static str,
     /// Start of a question about the wanted change ("should they be", "should the face look").
     pub should: &'static str,
     /// Start of the sentence saying a limit is reached ("The glasses can't get").
@@ -42,6 +46,8 @@ pub fn words(attribute: Attribute) -> AttributeWords {
             quality: "length",
             more: "longer",
             less: "shorter",
+            object: "the bangs",
+            subject: "the bangs are",
             should: "should they be",
             limit: "the bangs can't get",
             request_more: "longer bangs",
@@ -53,6 +59,8 @@ pub fn words(attribute: Attribute) -> AttributeWords {
             quality: "thickness",
             more: "thicker",
             less: "thinner",
+            object: "the glasses",
+            subject: "the glasses are",
             should: "should they be",
             limit: "the glasses can't get",
             request_more: "thicker glasses",
@@ -64,6 +72,8 @@ pub fn words(attribute: Attribute) -> AttributeWords {
             quality: "length",
             more: "longer",
             less: "shorter",
+            object: "the beard",
+            subject: "the beard is",
             should: "should it be",
             limit: "the beard can't get",
             request_more: "more beard",
@@ -75,6 +85,8 @@ pub fn words(attribute: Attribute) -> AttributeWords {
             quality: "size",
             more: "bigger",
             less: "smaller",
+            object: "the smile",
+            subject: "the smile is",
             should: "should it be",
             limit: "the smile can't get",
             request_more: "bigger smile",
@@ -86,6 +98,8 @@ pub fn words(attribute: Attribute) -> AttributeWords {
             quality: "one",
             more: "older",
             less: "younger",
+            object: "the face",
+            subject: "the face looks",
             should: "should the face look",
             limit: "the face can't look",
             request_more: "make the face older",
@@ -121,15 +135,14 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         &["shall we try?", "want to give it a go?", "should we try?"],
     ),
     ("great", &["great", "perfect", "nice", "glad you like it"]),
-    ("sorry", &["sorry", "unfortunately", "I'm afraid"]),
+    ("sorry", &["sorry", "unfortunately"]),
     ("bye", &["bye", "goodbye", "see you"]),
-    ("now", &["now", "at this point"]),
 ];
 
 /// Feedback category 1: check whether the degree is right.
 pub const CHECK: &[&str] = &[
-    "{Be} {the} the {quality} you {like} {now}?",
-    "{Be} {the} {right} {now}, or {should} {more} or {less}?",
+    "{Be} {the} the {quality} you {like} now?",
+    "{Be} {the} {right} now, or {should} {more} or {less}?",
     "{Happy_with} {the} like this?",
     "Here it is. {Be} {the} {right}?",
 ];
@@ -152,9 +165,9 @@ pub const ASK_NEXT: &[&str] = &[
 
 /// An edit moved the attribute (`{adj}` is the comparative of the direction moved).
 pub const EDITED: &[&str] = &[
-    "{Done}: {the} {be} {adj} {now}.",
-    "{Ok}, I made {the} {adj}.",
-    "{Done}, {the} {be} a little {adj}.",
+    "{Done}: {subject} {adj} now.",
+    "{Ok}, I made {object} {adj}.",
+    "{Done}, {subject} a little {adj}.",
 ];
 
 /// The engine reached the limit of the attribute in the requested direction.
@@ -221,7 +234,10 @@ pub const NOT_UNDERSTOOD: &[&str] = &[
 ];
 
 /// A change was asked for without saying what should change ("more").
-pub const AMBIGUOUS: &[&str] = &["More or less of what?", "Which part do you mean?"];
+pub const AMBIGUOUS: &[&str] = &[
+    "More or less of what?",
+    "I can do that, but for which part?",
+];
 
 /// A text arrived before any face.
 pub const NEED_FACE: &[&str] = &[
@@ -306,6 +322,8 @@ fn attribute_slot(
         "more" => w.more,
         "less" => w.less,
         "should" => w.should,
+        "object" => w.object,
+        "subject" => w.subject,
         "limit" => w.limit,
         "adj" => match direction? {
             Direction::Increase => w.more,

@@ -1,0 +1,601 @@
+//! Table-driven tests of the dialog FSM: (state, last feedback, parsed request) -> next state,
+//! what happened, and the closing feedback. Plus undo, restart, multi-edit turns, clarifying
+//! questions, honest engine errors, the feedback policy and reproducibility.
+
+mod dialog_support;
+
+use dialog_support::*;
+use engine::dialog::{Conversation, Event, Feedback, Note, Phase};
+use engine::language::{Direction, EditKind, Intent, ParsedRequest};
+use engine::Attribute::{self, *};
+
+/// What the closing feedback must be.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Exactly(Feedback),
+    /// After an edit of this attribute: check it, suggest another, or ask what next.
+    AfterEdit(Attribute),
+    /// No edit happened: suggest something not edited yet, or ask what next.
+    FollowUp,
+}
+
+impl Expect {
+    fn matches(self, got: Feedback) -> bool {
+        match self {
+            Expect::Exactly(f) => f == got,
+            Expect::AfterEdit(a) => match got {
+                Feedback::Check(b) => a == b,
+                Feedback::Suggest(b) => a != b,
+                Feedback::AskNext => true,
+                _ => false,
+            },
+            Expect::FollowUp => matches!(got, Feedback::Suggest(_) | Feedback::AskNext),
+        }
+    }
+}
+
+struct Row {
+    name: &'static str,
+    /// Start from a generated face (false: no face yet).
+    with_face: bool,
+    /// Degree overrides applied before the request, as (attribute, degree).
+    degrees: &'static [(Attribute, u8)],
+    /// Requests run before the one under test (to build history).
+    before: Vec<ParsedRequest>,
+    phase: Phase,
+    feedback: Feedback,
+    text: &'static str,
+    request: ParsedRequest,
+    next_phase: Phase,
+    notes: Vec<Note>,
+    expect: Expect,
+    unavailable: &'static [Attribute],
+}
+
+fn row(name: &'static str, phase: Phase, feedback: Feedback, request: ParsedRequest) -> Row {
+    Row {
+        name,
+        with_face: true,
+        degrees: &[],
+        before: Vec::new(),
+        phase,
+        feedback,
+        text: "",
+        request,
+        next_phase: Phase::NoEdit,
+        notes: Vec::new(),
+        expect: Expect::FollowUp,
+        unavailable: &[],
+    }
+}
+
+impl Row {
+    fn then(mut self, phase: Phase, notes: Vec<Note>, expect: Expect) -> Self {
+        self.next_phase = phase;
+        self.notes = notes;
+        self.expect = expect;
+        self
+    }
+    fn no_face(mut self) -> Self {
+        self.with_face = false;
+        self
+    }
+    fn text(mut self, text: &'static str) -> Self {
+        self.text = text;
+        self
+    }
+    fn degrees(mut self, degrees: &'static [(Attribute, u8)]) -> Self {
+        self.degrees = degrees;
+        self
+    }
+    fn before(mut self, before: Vec<ParsedRequest>) -> Self {
+        self.before = before;
+        self
+    }
+    fn unavailable(mut self, unavailable: &'static [Attribute]) -> Self {
+        self.unavailable = unavailable;
+        self
+    }
+}
+
+fn table() -> Vec<Row> {
+    use Feedback::*;
+    use Phase::*;
+    vec![
+        row("text before any face", Start, AskForFace, more(Bangs))
+            .no_face()
+            .then(Start, vec![Note::NeedFace], Expect::Exactly(AskForFace)),
+        row(
+            "help before any face",
+            Start,
+            AskForFace,
+            intent(Intent::Help),
+        )
+        .no_face()
+        .then(Start, vec![Note::Help], Expect::Exactly(AskForFace)),
+        row("first request edits", Start, AskNext, more(Bangs)).then(
+            Edit,
+            vec![Note::Edited(Bangs)],
+            Expect::AfterEdit(Bangs),
+        ),
+        row(
+            "target beyond what the face allows",
+            Start,
+            AskNext,
+            target(Eyeglasses, 5),
+        )
+        .then(
+            Edit,
+            vec![Note::Edited(Eyeglasses), Note::CannotGoFurther(Eyeglasses)],
+            Expect::AfterEdit(Eyeglasses),
+        ),
+        row("relative change by two", NoEdit, AskNext, {
+            let mut e = edit(Beard, EditKind::Relative, Some(Direction::Increase));
+            e.change = Some(2);
+            edits(vec![e])
+        })
+        .then(Edit, vec![Note::Edited(Beard)], Expect::AfterEdit(Beard)),
+        row(
+            "yes to a check: satisfied",
+            Edit,
+            Check(Bangs),
+            intent(Intent::Yes),
+        )
+        .then(NoEdit, vec![Note::Satisfied(Bangs)], Expect::FollowUp),
+        row(
+            "no to a check: ask which way",
+            Edit,
+            Check(Bangs),
+            intent(Intent::No),
+        )
+        .then(NoEdit, vec![], Expect::Exactly(ClarifyDirection(Bangs))),
+        row(
+            "yes to a suggestion edits and checks",
+            NoEdit,
+            Suggest(Beard),
+            intent(Intent::Yes),
+        )
+        .then(
+            Edit,
+            vec![Note::Edited(Beard)],
+            Expect::Exactly(Check(Beard)),
+        ),
+        row(
+            "agreeing edit without direction to a suggestion checks",
+            NoEdit,
+            Suggest(Beard),
+            edits(vec![edit(Beard, EditKind::Direction, None)]),
+        )
+        .then(
+            Edit,
+            vec![Note::Edited(Beard)],
+            Expect::Exactly(Check(Beard)),
+        ),
+        row(
+            "no to a suggestion",
+            NoEdit,
+            Suggest(Beard),
+            intent(Intent::No),
+        )
+        .then(NoEdit, vec![Note::Declined(Beard)], Expect::FollowUp),
+        row(
+            "bare 'more' without context",
+            NoEdit,
+            AskNext,
+            intent(Intent::Unknown),
+        )
+        .text("more")
+        .then(
+            NoEdit,
+            vec![Note::Ambiguous],
+            Expect::Exactly(ClarifyAttribute),
+        ),
+        row("gibberish", NoEdit, AskNext, intent(Intent::Unknown))
+            .text("purple elephant")
+            .then(
+                NoEdit,
+                vec![Note::NotUnderstood],
+                Expect::Exactly(ClarifyAttribute),
+            ),
+        row(
+            "attribute without direction and no suggestion",
+            NoEdit,
+            AskNext,
+            edits(vec![edit(Smiling, EditKind::Direction, None)]),
+        )
+        .then(NoEdit, vec![], Expect::Exactly(ClarifyDirection(Smiling))),
+        row(
+            "yes to a direction question",
+            NoEdit,
+            ClarifyDirection(Smiling),
+            intent(Intent::Yes),
+        )
+        .then(
+            NoEdit,
+            vec![Note::NotUnderstood],
+            Expect::Exactly(ClarifyDirection(Smiling)),
+        ),
+        row("more at the top degree", Edit, AskNext, more(Bangs))
+            .degrees(&[(Bangs, 5)])
+            .then(NoEdit, vec![Note::CannotGoFurther(Bangs)], Expect::FollowUp),
+        row("less at degree zero", NoEdit, AskNext, less(Eyeglasses)).then(
+            NoEdit,
+            vec![Note::CannotGoFurther(Eyeglasses)],
+            Expect::FollowUp,
+        ),
+        row(
+            "target equal to the current degree",
+            NoEdit,
+            AskNext,
+            target(Age, 2),
+        )
+        .then(NoEdit, vec![Note::AlreadyThere(Age)], Expect::FollowUp),
+        row("undo after an edit", Edit, AskNext, intent(Intent::Undo))
+            .before(vec![more(Bangs)])
+            .then(Edit, vec![Note::Undone], Expect::FollowUp),
+        row(
+            "undo with nothing to undo",
+            Start,
+            AskNext,
+            intent(Intent::Undo),
+        )
+        .then(NoEdit, vec![Note::NothingToUndo], Expect::FollowUp),
+        row("start over", Edit, Check(Bangs), intent(Intent::Restart))
+            .before(vec![more(Bangs)])
+            .then(Start, vec![Note::Restarted], Expect::Exactly(AskNext)),
+        row("end", Edit, Check(Bangs), intent(Intent::End)).then(
+            End,
+            vec![Note::Goodbye],
+            Expect::Exactly(Ended),
+        ),
+        row("edit after the end", End, Ended, more(Bangs)).then(
+            End,
+            vec![Note::AlreadyEnded],
+            Expect::Exactly(Ended),
+        ),
+        row("help after the end", End, Ended, intent(Intent::Help)).then(
+            End,
+            vec![Note::Help],
+            Expect::Exactly(Ended),
+        ),
+        row(
+            "start over after the end",
+            End,
+            Ended,
+            intent(Intent::Restart),
+        )
+        .then(Start, vec![Note::Restarted], Expect::Exactly(AskNext)),
+        row("semantic field missing", NoEdit, AskNext, more(Smiling))
+            .unavailable(&[Smiling])
+            .then(
+                NoEdit,
+                vec![Note::NotAvailable(Some(Smiling))],
+                Expect::FollowUp,
+            ),
+        row(
+            "yes without a question",
+            NoEdit,
+            AskNext,
+            intent(Intent::Yes),
+        )
+        .then(NoEdit, vec![], Expect::FollowUp),
+        row(
+            "two edits in one message",
+            NoEdit,
+            AskNext,
+            edits(vec![
+                edit(Bangs, EditKind::Direction, Some(Direction::Increase)),
+                edit(Smiling, EditKind::Direction, Some(Direction::Increase)),
+            ]),
+        )
+        .then(
+            Edit,
+            vec![Note::Edited(Bangs), Note::Edited(Smiling)],
+            Expect::AfterEdit(Smiling),
+        ),
+    ]
+}
+
+#[test]
+fn fsm_transition_table() {
+    for (i, row) in table().into_iter().enumerate() {
+        for rng_seed in 0..6u64 {
+            let engine = DoubleEngine {
+                unavailable: row.unavailable.iter().copied().collect(),
+                ..DoubleEngine::default()
+            };
+            let mut conv = Conversation::new(rng_seed);
+            if row.with_face {
+                conv.handle(Event::SeedFace(7), &engine, &phrase_parser);
+                let face = conv.face.as_mut().unwrap();
+                for (a, d) in row.degrees {
+                    face.degrees.insert(*a, *d);
+                }
+            }
+            for request in &row.before {
+                conv.handle_parsed("", request, &engine);
+            }
+            conv.dialog.phase = row.phase;
+            conv.dialog.feedback = row.feedback;
+            let reply = conv.handle_parsed(row.text, &row.request, &engine);
+            let ctx = format!("row {i} {:?} (rng {rng_seed}): {reply:?}", row.name);
+            assert_eq!(reply.phase, row.next_phase, "{ctx}");
+            assert_eq!(conv.dialog.phase, row.next_phase, "{ctx}");
+            assert_eq!(reply.notes, row.notes, "{ctx}");
+            assert!(
+                row.expect.matches(reply.feedback),
+                "{ctx}: expected {:?}",
+                row.expect
+            );
+            assert_eq!(conv.dialog.feedback, reply.feedback, "{ctx}");
+            assert!(!reply.text.trim().is_empty(), "{ctx}");
+            assert!(!reply.text.contains('{'), "unfilled slot in {ctx}");
+            let changed = reply.notes.iter().any(|n| {
+                matches!(
+                    n,
+                    Note::Edited(_) | Note::Undone | Note::Restarted | Note::FaceReady
+                )
+            });
+            assert_eq!(
+                reply.image.is_some(),
+                changed,
+                "image iff the face changed: {ctx}"
+            );
+        }
+    }
+}
+
+#[test]
+fn honest_replies_name_what_is_missing() {
+    let engine = DoubleEngine {
+        unavailable: [Smiling].into_iter().collect(),
+        ..DoubleEngine::default()
+    };
+    let mut conv = Conversation::new(1);
+    conv.handle(Event::SeedFace(3), &engine, &phrase_parser);
+    let reply = conv.handle_parsed("", &more(Smiling), &engine);
+    assert!(
+        reply
+            .text
+            .contains("editing smiling needs the semantic field for smiling"),
+        "{}",
+        reply.text
+    );
+    assert_eq!(engine.edits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // The unavailable attribute is never suggested.
+    for seed in 0..50 {
+        let mut conv = Conversation::new(seed);
+        conv.handle(Event::SeedFace(3), &engine, &phrase_parser);
+        let reply = conv.handle_parsed("", &more(Bangs), &engine);
+        assert_ne!(reply.feedback, Feedback::Suggest(Smiling));
+    }
+
+    // Without a generator the conversation says so and keeps asking for a face.
+    let engine = DoubleEngine {
+        can_generate: false,
+        ..DoubleEngine::default()
+    };
+    let mut conv = Conversation::new(1);
+    let reply = conv.handle(Event::SeedFace(3), &engine, &phrase_parser);
+    assert_eq!(reply.notes, vec![Note::NotAvailable(None)]);
+    assert!(
+        reply.text.contains("the generator weights"),
+        "{}",
+        reply.text
+    );
+    assert_eq!(reply.feedback, Feedback::AskForFace);
+    assert!(conv.face.is_none());
+
+    // A bad photo is a bad input, not a crash.
+    let engine = DoubleEngine::default();
+    let reply = conv.handle(
+        Event::PhotoUploaded(b"not a photo".to_vec()),
+        &engine,
+        &phrase_parser,
+    );
+    assert_eq!(reply.notes, vec![Note::BadInput]);
+
+    // Without a predictor the face still loads; an edit says the predictor is missing.
+    let engine = DoubleEngine {
+        can_measure: false,
+        ..DoubleEngine::default()
+    };
+    let mut conv = Conversation::new(1);
+    let reply = conv.handle(Event::SeedFace(3), &engine, &phrase_parser);
+    assert_eq!(reply.notes, vec![Note::FaceReady]);
+    assert!(reply.image.is_some());
+    let reply = conv.handle_parsed("", &more(Bangs), &engine);
+    assert_eq!(reply.notes, vec![Note::NotAvailable(Some(Bangs))]);
+    assert!(
+        reply.text.contains("the attribute predictor"),
+        "{}",
+        reply.text
+    );
+}
+
+#[test]
+fn limit_reply_reads_like_the_paper() {
+    let engine = DoubleEngine::default(); // eyeglasses top out at degree 3
+    let mut conv = Conversation::new(0);
+    conv.handle(Event::SeedFace(1), &engine, &phrase_parser);
+    conv.handle_parsed("", &target(Eyeglasses, 3), &engine);
+    let reply = conv.handle_parsed("", &more(Eyeglasses), &engine);
+    assert_eq!(reply.notes, vec![Note::CannotGoFurther(Eyeglasses)]);
+    assert!(
+        reply
+            .text
+            .contains("the glasses can't get any thicker on this face")
+            || reply
+                .text
+                .contains("The glasses can't get any thicker on this face"),
+        "{}",
+        reply.text
+    );
+    assert_eq!(conv.face.as_ref().unwrap().degrees[&Eyeglasses], 3);
+}
+
+#[test]
+fn undo_and_restart_restore_exact_faces() {
+    let engine = DoubleEngine::default();
+    let mut conv = Conversation::new(5);
+    conv.handle(Event::SeedFace(9), &engine, &phrase_parser);
+    let original = conv.face.clone().unwrap();
+    conv.handle_parsed("", &more(Bangs), &engine);
+    let after_one = conv.face.clone().unwrap();
+    assert_eq!(after_one.degrees[&Bangs], 1);
+    // Two edits in one message are one undo step.
+    conv.handle_parsed(
+        "",
+        &edits(vec![
+            edit(Beard, EditKind::Direction, Some(Direction::Increase)),
+            edit(Smiling, EditKind::Direction, Some(Direction::Decrease)),
+        ]),
+        &engine,
+    );
+    let face = conv.face.as_ref().unwrap();
+    assert_eq!(face.history.len(), 2);
+    assert_eq!(face.history[1].attributes, vec![Beard, Smiling]);
+    assert_eq!((face.degrees[&Beard], face.degrees[&Smiling]), (1, 0));
+
+    conv.handle_parsed("", &intent(Intent::Undo), &engine);
+    let face = conv.face.as_ref().unwrap();
+    assert_eq!(face.current, after_one.current);
+    assert_eq!(face.degrees, after_one.degrees);
+    conv.handle_parsed("", &intent(Intent::Undo), &engine);
+    assert_eq!(conv.face.as_ref().unwrap().current, original.current);
+    let reply = conv.handle_parsed("", &intent(Intent::Undo), &engine);
+    assert_eq!(reply.notes, vec![Note::NothingToUndo]);
+
+    conv.handle_parsed("", &target(Beard, 4), &engine);
+    conv.handle_parsed("", &more(Age), &engine);
+    let reply = conv.handle_parsed("", &intent(Intent::Restart), &engine);
+    assert_eq!(reply.phase, Phase::Start);
+    let face = conv.face.as_ref().unwrap();
+    assert_eq!(face.current, original.current);
+    assert_eq!(face.degrees, original.degrees);
+    assert!(face.history.is_empty());
+    assert!(conv.dialog.edited.is_empty());
+}
+
+#[test]
+fn bare_more_then_attribute_uses_the_remembered_direction() {
+    let engine = DoubleEngine::default();
+    let mut conv = Conversation::new(2);
+    conv.handle(Event::SeedFace(1), &engine, &phrase_parser);
+    let reply = conv.handle_parsed("less", &intent(Intent::Unknown), &engine);
+    assert_eq!(reply.feedback, Feedback::ClarifyAttribute);
+    assert_eq!(reply.quick_replies.len(), 5);
+    // "the age" alone: an attribute without a direction.
+    let reply = conv.handle_parsed(
+        "the age",
+        &edits(vec![edit(Age, EditKind::Direction, None)]),
+        &engine,
+    );
+    assert_eq!(reply.notes, vec![Note::Edited(Age)], "{reply:?}");
+    assert_eq!(
+        conv.face.as_ref().unwrap().degrees[&Age],
+        1,
+        "age went down"
+    );
+    assert_eq!(conv.dialog.pending_direction, None);
+}
+
+#[test]
+fn no_to_a_check_then_direction_in_context() {
+    let engine = DoubleEngine::default();
+    let mut conv = Conversation::new(3);
+    step(&mut conv, &engine, "seed 4");
+    step(&mut conv, &engine, "more bangs");
+    conv.dialog.feedback = Feedback::Check(Bangs);
+    let reply = step(&mut conv, &engine, "no");
+    assert_eq!(reply.feedback, Feedback::ClarifyDirection(Bangs));
+    assert!(reply.text.contains("longer or shorter"), "{}", reply.text);
+    assert_eq!(reply.quick_replies, vec!["longer", "shorter"]);
+    // In that context "more" means more bangs.
+    let reply = step(&mut conv, &engine, "more");
+    assert_eq!(reply.notes, vec![Note::Edited(Bangs)]);
+    assert_eq!(conv.face.as_ref().unwrap().degrees[&Bangs], 2);
+}
+
+/// The paper: suggestions are more likely when many attributes are untouched, and never of an
+/// attribute already edited.
+#[test]
+fn suggestions_prefer_untouched_attributes() {
+    let engine = DoubleEngine::default();
+    let count_suggestions = |already_edited: &[Attribute]| {
+        let mut suggestions = 0;
+        for seed in 0..300 {
+            let mut conv = Conversation::new(seed);
+            conv.handle(Event::SeedFace(1), &engine, &phrase_parser);
+            conv.dialog.edited.extend(already_edited.iter().copied());
+            conv.dialog.feedback = Feedback::Check(Bangs);
+            let reply = conv.handle_parsed("yes", &intent(Intent::Yes), &engine);
+            assert_eq!(reply.notes, vec![Note::Satisfied(Bangs)]);
+            if let Feedback::Suggest(a) = reply.feedback {
+                assert!(!already_edited.contains(&a), "suggested edited {a}");
+                suggestions += 1;
+            }
+        }
+        suggestions
+    };
+    let many_untouched = count_suggestions(&[]); // 5 untouched: always suggests
+    let one_untouched = count_suggestions(&[Bangs, Eyeglasses, Beard, Smiling]);
+    let none_untouched = count_suggestions(&Attribute::ALL);
+    assert_eq!(many_untouched, 300);
+    assert!(
+        (30..=100).contains(&one_untouched),
+        "one untouched attribute: {one_untouched}/300 suggestions (expected about 60)"
+    );
+    assert_eq!(none_untouched, 0);
+}
+
+#[test]
+fn replies_are_reproducible_from_the_seed_and_vary_across_seeds() {
+    let engine = DoubleEngine::default();
+    let run = |seed: u64| -> Vec<String> {
+        let mut conv = Conversation::new(seed);
+        SCRIPT
+            .iter()
+            .map(|line| step(&mut conv, &engine, line).text)
+            .collect()
+    };
+    assert_eq!(run(11), run(11));
+    assert_ne!(run(11), run(12));
+}
+
+#[test]
+fn state_round_trips_through_json_and_continues_identically() {
+    let engine = DoubleEngine::default();
+    let mut live = Conversation::new(21);
+    for line in &SCRIPT[..8] {
+        step(&mut live, &engine, line);
+    }
+    let json = serde_json::to_string(&live).unwrap();
+    let mut restored: Conversation = serde_json::from_str(&json).unwrap();
+    assert_eq!(restored, live);
+    for line in &SCRIPT[8..] {
+        let a = step(&mut live, &engine, line);
+        let b = step(&mut restored, &engine, line);
+        assert_eq!(a, b, "after {line:?}");
+    }
+    assert_eq!(restored, live);
+}
+
+#[test]
+fn script_walks_the_whole_fsm() {
+    let engine = DoubleEngine::default();
+    let mut conv = Conversation::new(4);
+    let mut phases = Vec::new();
+    for line in SCRIPT {
+        let reply = step(&mut conv, &engine, line);
+        phases.push(reply.phase);
+    }
+    for phase in [Phase::Start, Phase::Edit, Phase::NoEdit, Phase::End] {
+        assert!(
+            phases.contains(&phase),
+            "{phase:?} never reached: {phases:?}"
+        );
+    }
+    assert_eq!(conv.dialog.turn, SCRIPT.len() as u64);
+    assert_eq!(conv.dialog.phase, Phase::End);
+}
