@@ -1,0 +1,334 @@
+//! MobileStyleGAN's synthesis network: W+ styles `[b, 23, 512]` -> RGB `[b, 3, 1024, 1024]`.
+//!
+//! Structure (read off the OpenVINO IR): a learned 4x4x512 constant, modulated by style 0 and
+//! convolved 3x3 (`conv1`); then 7 blocks (`layers.0..7`), each an inverse-Haar up-sampler whose
+//! input channels are modulated by one style, and two modulated depthwise-separable convolutions
+//! (3x3 depthwise, then 1x1), each followed by fixed noise, bias and leaky ReLU 0.2; finally
+//! `layers.6.to_img`, a modulated 1x1 convolution to 12 wavelet channels, and one inverse Haar
+//! transform to the image. No demodulation. Styles are read in this order:
+//! `conv1`, then per block `up`, `conv1`, `conv2` (3 x 7), then `to_img`: 23 in all.
+//!
+//! Two forward passes compute the same function: [`SynthesisNetwork::forward_differentiable`]
+//! uses plain candle ops (autograd, any device); [`SynthesisNetwork::forward`] uses the fused CPU
+//! kernels of [`super::cpu_kernels`] on CPU and the plain ops elsewhere.
+
+use super::cpu_kernels;
+use super::mapping::leaky_relu;
+use candle_core::{DType, IndexOp, Result, Tensor, D};
+use candle_nn::VarBuilder;
+
+/// Shape of the synthesis network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthesisConfig {
+    /// Width of a style vector.
+    pub style_dim: usize,
+    /// Channels of the 4x4 constant and of `conv1`.
+    pub input_channels: usize,
+    /// Output channels of each of the 7 blocks (resolutions 8, 16, ..., 512).
+    pub block_channels: Vec<usize>,
+    /// Wavelet channels of the final 1x1 convolution (4 bands x RGB).
+    pub image_wavelet_channels: usize,
+    /// Slope of the leaky ReLU.
+    pub negative_slope: f64,
+}
+
+impl Default for SynthesisConfig {
+    /// MobileStyleGAN distilled from StyleGAN2-FFHQ 1024x1024.
+    fn default() -> Self {
+        Self {
+            style_dim: 512,
+            input_channels: 512,
+            block_channels: vec![512, 512, 512, 512, 256, 128, 64],
+            image_wavelet_channels: 12,
+            negative_slope: 0.2,
+        }
+    }
+}
+
+impl SynthesisConfig {
+    /// Number of style vectors read (the length of a W+ code).
+    pub fn num_styles(&self) -> usize {
+        2 + 3 * self.block_channels.len()
+    }
+
+    /// Side of the output image.
+    pub fn resolution(&self) -> usize {
+        4 << (self.block_channels.len() + 1)
+    }
+}
+
+/// A style linear `w -> s` (`modulation.{weight,bias}`), times a constant scale where the IR has one.
+#[derive(Debug, Clone)]
+struct StyleLinear {
+    weight: Tensor,
+    bias: Tensor,
+    scale: f64,
+}
+
+impl StyleLinear {
+    fn load(vb: VarBuilder, style_dim: usize, channels: usize, scaled: bool) -> Result<Self> {
+        let scale = if scaled {
+            vb.get(1, "scale")?.to_vec1::<f32>()?[0] as f64
+        } else {
+            1.0
+        };
+        Ok(Self {
+            weight: vb.get((channels, style_dim), "weight")?,
+            bias: vb.get(channels, "bias")?,
+            scale,
+        })
+    }
+
+    /// `[b, style_dim]` -> `[b, channels]`.
+    fn forward(&self, style: &Tensor) -> Result<Tensor> {
+        style.matmul(&self.weight.t()?)?.broadcast_add(&self.bias)? * self.scale
+    }
+}
+
+/// Flattened `f32` copy of a weight, for the CPU kernels.
+fn flat(t: &Tensor) -> Result<Vec<f32>> {
+    t.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()
+}
+
+/// 1x1 convolution as a (batched) matrix product: `weight` `[b or 1, C_out, C_in]`, `x`
+/// `[b, C_in, H, W]`.
+fn pointwise(weight: &Tensor, x: &Tensor) -> Result<Tensor> {
+    let (b, c, h, w) = x.dims4()?;
+    let y = weight.broadcast_matmul(&x.reshape((b, c, h * w))?)?;
+    let cout = y.dim(1)?;
+    y.reshape((b, cout, h, w))
+}
+
+/// Plain-op 3x3 depthwise convolution (zero padding 1): nine shifted multiply-adds.
+fn depthwise3x3_plain(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    let (_, c, h, w) = x.dims4()?;
+    let padded = x.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?;
+    let taps = weight.reshape((c, 9))?;
+    let mut acc: Option<Tensor> = None;
+    for ky in 0..3 {
+        for kx in 0..3 {
+            let k = taps.i((.., ky * 3 + kx))?.reshape((1, c, 1, 1))?;
+            let term = padded.narrow(2, ky, h)?.narrow(3, kx, w)?.broadcast_mul(&k)?;
+            acc = Some(match acc {
+                None => term,
+                Some(a) => (a + term)?,
+            });
+        }
+    }
+    acc.ok_or_else(|| candle_core::Error::Msg("empty kernel".into()))
+}
+
+/// Plain-op inverse Haar transform `[b, 4C, H, W]` -> `[b, C, 2H, 2W]` (see
+/// [`cpu_kernels::inverse_haar`] for the channel layout).
+pub fn inverse_haar_plain(x: &Tensor) -> Result<Tensor> {
+    let (b, c4, h, w) = x.dims4()?;
+    let c = c4 / 4;
+    let ll = x.narrow(1, 0, c)?;
+    let high = x.narrow(1, c, 3 * c)?.reshape((b, c, 3, h, w))?;
+    let (h0, h1, h2) = (high.i((.., .., 0))?, high.i((.., .., 1))?, high.i((.., .., 2))?);
+    let (p, m) = ((&ll + &h0)?, (&ll - &h0)?);
+    let (q, n) = ((&h1 + &h2)?, (&h1 - &h2)?);
+    let half = |t: Tensor| t * 0.5;
+    let (y00, y01) = (half((&p + &q)?)?, half((&p - &q)?)?);
+    let (y10, y11) = (half((&m + &n)?)?, half((&m - &n)?)?);
+    let top = Tensor::stack(&[y00, y01], D::Minus1)?.reshape((b, c, h, 2 * w))?;
+    let bottom = Tensor::stack(&[y10, y11], D::Minus1)?.reshape((b, c, h, 2 * w))?;
+    Tensor::stack(&[top, bottom], 3)?.reshape((b, c, 2 * h, 2 * w))
+}
+
+/// A modulated depthwise-separable convolution with noise, bias and leaky ReLU
+/// (`layers.{i}.conv{1,2}`).
+#[derive(Debug, Clone)]
+struct StyledConv {
+    modulation: StyleLinear,
+    weight_dw: Tensor,
+    /// `[C_out, C_in]`
+    weight_permute: Tensor,
+    noise: Tensor,
+    bias: Tensor,
+    slope: f64,
+    cpu: StyledConvCpu,
+}
+
+/// Flattened copies of the constants the CPU kernels read.
+#[derive(Debug, Clone)]
+struct StyledConvCpu {
+    weight_dw: Vec<f32>,
+    noise: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl StyledConv {
+    fn load(vb: VarBuilder, cfg: &SynthesisConfig, cin: usize, cout: usize, res: usize) -> Result<Self> {
+        let conv = vb.pp("conv");
+        let modulation = StyleLinear::load(conv.pp("modulation"), cfg.style_dim, cin, true)?;
+        let weight_dw = conv.get((cin, 1, 3, 3), "weight_dw")?;
+        let weight_permute = conv.get((cout, cin, 1, 1), "weight_permute")?.reshape((cout, cin))?;
+        let noise = vb.get((1, 1, res, res), "noise")?;
+        let bias = vb.get((1, cout, 1, 1), "bias")?;
+        let cpu = StyledConvCpu {
+            weight_dw: flat(&weight_dw)?,
+            noise: flat(&noise)?,
+            bias: flat(&bias)?,
+        };
+        Ok(Self {
+            modulation,
+            weight_dw,
+            weight_permute,
+            noise,
+            bias,
+            slope: cfg.negative_slope,
+            cpu,
+        })
+    }
+
+    fn forward_differentiable(&self, x: &Tensor, style: &Tensor) -> Result<Tensor> {
+        let s = self.modulation.forward(style)?.unsqueeze(2)?.unsqueeze(3)?;
+        let x = depthwise3x3_plain(&x.broadcast_mul(&s)?, &self.weight_dw)?;
+        let y = pointwise(&self.weight_permute.unsqueeze(0)?, &x)?
+            .broadcast_add(&self.noise)?
+            .broadcast_add(&self.bias)?;
+        leaky_relu(&y, self.slope)
+    }
+
+    /// CPU: the modulation is folded into the 1x1 weights (a depthwise conv commutes with a
+    /// per-channel scale), then depthwise kernel, matmul, and one fused epilogue pass.
+    fn forward_cpu(&self, x: &Tensor, style: &Tensor) -> Result<Tensor> {
+        let s = self.modulation.forward(style)?; // [b, C_in]
+        let w = self.weight_permute.unsqueeze(0)?.broadcast_mul(&s.unsqueeze(1)?)?;
+        let x = cpu_kernels::depthwise3x3(x, &self.cpu.weight_dw)?;
+        let y = pointwise(&w, &x)?.contiguous()?;
+        cpu_kernels::add_noise_bias_leaky_relu_(&y, &self.cpu.noise, &self.cpu.bias, self.slope as f32)?;
+        Ok(y)
+    }
+}
+
+/// One block: modulated inverse-Haar up-sampling, then two styled convolutions.
+#[derive(Debug, Clone)]
+struct SynthesisBlock {
+    up: StyleLinear,
+    conv1: StyledConv,
+    conv2: StyledConv,
+}
+
+impl SynthesisBlock {
+    fn load(vb: VarBuilder, cfg: &SynthesisConfig, cin: usize, cout: usize, res: usize) -> Result<Self> {
+        Ok(Self {
+            up: StyleLinear::load(vb.pp("up.modulation"), cfg.style_dim, cin, false)?,
+            conv1: StyledConv::load(vb.pp("conv1"), cfg, cin / 4, cout, res)?,
+            conv2: StyledConv::load(vb.pp("conv2"), cfg, cout, cout, res)?,
+        })
+    }
+}
+
+/// The synthesis network. Weights under `synthesis.` in the converted file.
+#[derive(Debug, Clone)]
+pub struct SynthesisNetwork {
+    config: SynthesisConfig,
+    input: Tensor,
+    conv1_modulation: StyleLinear,
+    conv1_weight: Tensor,
+    conv1_noise: Tensor,
+    conv1_bias: Tensor,
+    layers: Vec<SynthesisBlock>,
+    to_img_modulation: StyleLinear,
+    /// `[12, 64]`
+    to_img_weight: Tensor,
+    to_img_bias: Tensor,
+}
+
+impl SynthesisNetwork {
+    pub fn load(vb: VarBuilder, config: SynthesisConfig) -> Result<Self> {
+        let c0 = config.input_channels;
+        let conv1 = vb.pp("conv1");
+        let mut layers = Vec::new();
+        let (mut cin, mut res) = (c0, 4);
+        for (i, &cout) in config.block_channels.iter().enumerate() {
+            res *= 2;
+            layers.push(SynthesisBlock::load(vb.pp(format!("layers.{i}")), &config, cin, cout, res)?);
+            cin = cout;
+        }
+        let last = config.block_channels.len() - 1;
+        let to_img = vb.pp(format!("layers.{last}.to_img"));
+        let nimg = config.image_wavelet_channels;
+        Ok(Self {
+            input: vb.get((1, c0, 4, 4), "input.input")?,
+            conv1_modulation: StyleLinear::load(conv1.pp("conv.modulation"), config.style_dim, c0, true)?,
+            conv1_weight: conv1.get((c0, c0, 3, 3), "conv.weight")?,
+            conv1_noise: conv1.get((1, 1, 4, 4), "noise")?,
+            conv1_bias: conv1.get((1, c0, 1, 1), "bias")?,
+            layers,
+            to_img_modulation: StyleLinear::load(to_img.pp("conv.modulation"), config.style_dim, cin, true)?,
+            to_img_weight: to_img.get((nimg, cin, 1, 1), "conv.weight")?.reshape((nimg, cin))?,
+            to_img_bias: to_img.get((1, nimg, 1, 1), "bias")?,
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &SynthesisConfig {
+        &self.config
+    }
+
+    /// Broadcasts w `[b, 512]` to W+ `[b, 23, 512]`; W+ passes through; anything else is an error.
+    pub fn to_w_plus(&self, styles: &Tensor) -> Result<Tensor> {
+        let n = self.config.num_styles();
+        match styles.dims() {
+            &[b, d] if d == self.config.style_dim => styles.unsqueeze(1)?.broadcast_as((b, n, d))?.contiguous(),
+            &[_, l, d] if l == n && d == self.config.style_dim => Ok(styles.clone()),
+            dims => candle_core::bail!("styles must be [b, {}] or [b, {n}, {}], got {dims:?}", self.config.style_dim, self.config.style_dim),
+        }
+    }
+
+    /// The 4x4 stage: modulated constant, 3x3 conv, noise, bias, leaky ReLU.
+    fn stem(&self, w_plus: &Tensor) -> Result<Tensor> {
+        let b = w_plus.dim(0)?;
+        let s = self.conv1_modulation.forward(&w_plus.i((.., 0))?)?.unsqueeze(2)?.unsqueeze(3)?;
+        let x = self.input.broadcast_as((b, self.config.input_channels, 4, 4))?.broadcast_mul(&s)?;
+        let y = x
+            .conv2d(&self.conv1_weight, 1, 1, 1, 1)?
+            .broadcast_add(&self.conv1_noise)?
+            .broadcast_add(&self.conv1_bias)?;
+        leaky_relu(&y, self.config.negative_slope)
+    }
+
+    /// Style `k` of the W+ code, `[b, 512]`.
+    fn style(w_plus: &Tensor, k: usize) -> Result<Tensor> {
+        w_plus.i((.., k))?.contiguous()
+    }
+
+    /// Plain candle ops, differentiable, any device. `styles`: w `[b, 512]` or W+ `[b, 23, 512]`.
+    /// Returns the raw image `[b, 3, 1024, 1024]`, roughly in [-1, 1].
+    pub fn forward_differentiable(&self, styles: &Tensor) -> Result<Tensor> {
+        let w_plus = self.to_w_plus(styles)?;
+        let mut x = self.stem(&w_plus)?;
+        for (i, block) in self.layers.iter().enumerate() {
+            let s = block.up.forward(&Self::style(&w_plus, 1 + 3 * i)?)?;
+            x = inverse_haar_plain(&x.broadcast_mul(&s.unsqueeze(2)?.unsqueeze(3)?)?)?;
+            x = block.conv1.forward_differentiable(&x, &Self::style(&w_plus, 2 + 3 * i)?)?;
+            x = block.conv2.forward_differentiable(&x, &Self::style(&w_plus, 3 + 3 * i)?)?;
+        }
+        let s = self.to_img_modulation.forward(&Self::style(&w_plus, self.config.num_styles() - 1)?)?;
+        let x = x.broadcast_mul(&s.unsqueeze(2)?.unsqueeze(3)?)?;
+        let x = pointwise(&self.to_img_weight.unsqueeze(0)?, &x)?.broadcast_add(&self.to_img_bias)?;
+        inverse_haar_plain(&x)
+    }
+
+    /// The fast inference pass (no gradients): fused CPU kernels on CPU, plain ops elsewhere.
+    pub fn forward(&self, styles: &Tensor) -> Result<Tensor> {
+        if !styles.device().is_cpu() || styles.dtype() != DType::F32 {
+            return self.forward_differentiable(styles);
+        }
+        let w_plus = self.to_w_plus(styles)?;
+        let mut x = self.stem(&w_plus)?.contiguous()?;
+        for (i, block) in self.layers.iter().enumerate() {
+            let s = flat(&block.up.forward(&Self::style(&w_plus, 1 + 3 * i)?)?)?;
+            x = cpu_kernels::inverse_haar(&x, &s)?;
+            x = block.conv1.forward_cpu(&x, &Self::style(&w_plus, 2 + 3 * i)?)?;
+            x = block.conv2.forward_cpu(&x, &Self::style(&w_plus, 3 + 3 * i)?)?;
+        }
+        let s = self.to_img_modulation.forward(&Self::style(&w_plus, self.config.num_styles() - 1)?)?;
+        let w = self.to_img_weight.unsqueeze(0)?.broadcast_mul(&s.unsqueeze(1)?)?;
+        let x = pointwise(&w, &x)?.broadcast_add(&self.to_img_bias)?;
+        cpu_kernels::inverse_haar(&x, &[])
+    }
+}
