@@ -10,21 +10,19 @@
 //! crash between turns loses nothing and a restarted process continues exactly. Turns on one
 //! conversation cannot interleave: each save names the version it started from and is refused
 //! with [`StoreError::Conflict`] when another turn got there first; [`ConversationStore::run_turn`]
-//! serialises turns within a process and retries across processes.
+//! serialises turns within a process and, when another process won a race, redoes the turn
+//! under the database write lock.
 
 use engine::dialog::{
     Conversation, Degrees, DialogState, FaceSource, FaceState, Feedback, HistoryEntry, Latent,
     Reply,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// How often [`ConversationStore::run_turn`] retries a turn that lost a race.
-const MAX_TURN_ATTEMPTS: usize = 8;
 
 /// Errors of the conversation store.
 #[derive(Debug, thiserror::Error)]
@@ -44,8 +42,6 @@ pub enum StoreError {
         thread: String,
         expected: Option<i64>,
     },
-    #[error("conversation {thread:?} kept changing under this turn ({attempts} attempts)")]
-    TooManyConflicts { thread: String, attempts: usize },
     #[error("stored conversation {thread:?} is corrupt: {detail}")]
     Corrupt { thread: String, detail: String },
     #[error("cannot serialise the conversation: {0}")]
@@ -143,80 +139,9 @@ impl ConversationStore {
     pub async fn load(&self, thread: &str) -> Result<Option<StoredConversation>, StoreError> {
         // One read transaction: the conversation row and its history from the same snapshot.
         let mut tx = self.pool.begin().await?;
-        let Some(row) = sqlx::query(
-            "SELECT id, owner, version, fsm_state, face_source, current_latent, original_latent, \
-             degrees, original_degrees, created_at_ms, updated_at_ms \
-             FROM conversations WHERE thread_key = ?",
-        )
-        .bind(thread)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let corrupt = |detail: String| StoreError::Corrupt {
-            thread: thread.to_string(),
-            detail,
-        };
-        let id: i64 = row.try_get("id")?;
-        let dialog: DialogState = serde_json::from_str(row.try_get("fsm_state")?)
-            .map_err(|e| corrupt(format!("fsm_state: {e}")))?;
-        let face_source: Option<String> = row.try_get("face_source")?;
-        let face = match face_source {
-            None => None,
-            Some(source) => {
-                let source: FaceSource = serde_json::from_str(&source)
-                    .map_err(|e| corrupt(format!("face_source: {e}")))?;
-                let latent = |column: &str| -> Result<Latent, StoreError> {
-                    let blob: Option<Vec<u8>> = row.try_get(column)?;
-                    let blob = blob.ok_or_else(|| corrupt(format!("{column} is missing")))?;
-                    Latent::from_le_bytes(&blob).map_err(|e| corrupt(format!("{column}: {e}")))
-                };
-                let degrees = |column: &str| -> Result<Degrees, StoreError> {
-                    serde_json::from_str(row.try_get(column)?)
-                        .map_err(|e| corrupt(format!("{column}: {e}")))
-                };
-                let mut history = Vec::new();
-                let rows = sqlx::query(
-                    "SELECT step, attributes, latent_before, degrees_before FROM edit_history \
-                     WHERE conversation_id = ? ORDER BY step",
-                )
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?;
-                for h in rows {
-                    let step: i64 = h.try_get("step")?;
-                    let blob: Vec<u8> = h.try_get("latent_before")?;
-                    history.push(HistoryEntry {
-                        step: step as u64,
-                        attributes: serde_json::from_str(h.try_get("attributes")?)
-                            .map_err(|e| corrupt(format!("history {step} attributes: {e}")))?,
-                        latent_before: Latent::from_le_bytes(&blob)
-                            .map_err(|e| corrupt(format!("history {step} latent: {e}")))?,
-                        degrees_before: serde_json::from_str(h.try_get("degrees_before")?)
-                            .map_err(|e| corrupt(format!("history {step} degrees: {e}")))?,
-                    });
-                }
-                Some(FaceState {
-                    source,
-                    current: latent("current_latent")?,
-                    original: latent("original_latent")?,
-                    degrees: degrees("degrees")?,
-                    original_degrees: degrees("original_degrees")?,
-                    history,
-                })
-            }
-        };
-        let stored = StoredConversation {
-            thread_key: thread.to_string(),
-            owner: row.try_get("owner")?,
-            version: row.try_get("version")?,
-            conversation: Conversation { dialog, face },
-            created_at_ms: row.try_get("created_at_ms")?,
-            updated_at_ms: row.try_get("updated_at_ms")?,
-        };
+        let stored = load_with(&mut tx, thread).await?;
         tx.commit().await?;
-        Ok(Some(stored))
+        Ok(stored)
     }
 
     /// Saves one turn in one transaction: the conversation state after the turn, its undo
@@ -232,127 +157,20 @@ impl ConversationStore {
         conversation: &Conversation,
         reply: &Reply,
     ) -> Result<i64, StoreError> {
-        let now = now_ms();
-        let dialog_json = serde_json::to_string(&conversation.dialog)?;
-        let feedback_json = serde_json::to_string(&conversation.dialog.feedback)?;
-        let reply_json = serde_json::to_string(reply)?;
-        let face = conversation.face.as_ref();
-        let face_source = face.map(|f| serde_json::to_string(&f.source)).transpose()?;
-        let degrees = serde_json::to_string(&face.map(|f| f.degrees.clone()).unwrap_or_default())?;
-        let original_degrees =
-            serde_json::to_string(&face.map(|f| f.original_degrees.clone()).unwrap_or_default())?;
-        let conflict = || StoreError::Conflict {
-            thread: thread.to_string(),
-            expected: expected_version,
-        };
-
         // IMMEDIATE: take the write lock first, so the version check and the writes are one step.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row = match expected_version {
-            None => {
-                let inserted = sqlx::query(
-                    "INSERT INTO conversations (thread_key, owner, version, fsm_state, \
-                     last_feedback, last_reply, face_source, current_latent, original_latent, \
-                     degrees, original_degrees, created_at_ms, updated_at_ms) \
-                     VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, version",
-                )
-                .bind(thread)
-                .bind(owner)
-                .bind(&dialog_json)
-                .bind(&feedback_json)
-                .bind(&reply.text)
-                .bind(&face_source)
-                .bind(latent_blob(face.map(|f| &f.current)))
-                .bind(latent_blob(face.map(|f| &f.original)))
-                .bind(&degrees)
-                .bind(&original_degrees)
-                .bind(now)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await;
-                match inserted {
-                    Ok(row) => row,
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                        return Err(conflict())
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            Some(version) => sqlx::query(
-                "UPDATE conversations SET version = version + 1, fsm_state = ?, \
-                 last_feedback = ?, last_reply = ?, face_source = ?, current_latent = ?, \
-                 original_latent = ?, degrees = ?, original_degrees = ?, updated_at_ms = ? \
-                 WHERE thread_key = ? AND version = ? RETURNING id, version",
-            )
-            .bind(&dialog_json)
-            .bind(&feedback_json)
-            .bind(&reply.text)
-            .bind(&face_source)
-            .bind(latent_blob(face.map(|f| &f.current)))
-            .bind(latent_blob(face.map(|f| &f.original)))
-            .bind(&degrees)
-            .bind(&original_degrees)
-            .bind(now)
-            .bind(thread)
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(conflict)?,
-        };
-        let id: i64 = row.try_get("id")?;
-        let new_version: i64 = row.try_get("version")?;
-
-        // The undo stack: entries are immutable and their steps increase, so syncing is
-        // "delete what was popped, insert what was pushed".
-        let history: &[HistoryEntry] = face.map(|f| f.history.as_slice()).unwrap_or(&[]);
-        let steps: Vec<i64> = history.iter().map(|e| e.step as i64).collect();
-        sqlx::query(
-            "DELETE FROM edit_history WHERE conversation_id = ? \
-             AND step NOT IN (SELECT value FROM json_each(?))",
+        let version = save_with(
+            &mut tx,
+            thread,
+            owner,
+            expected_version,
+            user_input,
+            conversation,
+            reply,
         )
-        .bind(id)
-        .bind(serde_json::to_string(&steps)?)
-        .execute(&mut *tx)
-        .await?;
-        let stored: HashSet<i64> =
-            sqlx::query_scalar("SELECT step FROM edit_history WHERE conversation_id = ?")
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
-        for entry in history
-            .iter()
-            .filter(|e| !stored.contains(&(e.step as i64)))
-        {
-            sqlx::query(
-                "INSERT INTO edit_history (conversation_id, step, attributes, latent_before, \
-                 degrees_before, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(id)
-            .bind(entry.step as i64)
-            .bind(serde_json::to_string(&entry.attributes)?)
-            .bind(entry.latent_before.to_le_bytes())
-            .bind(serde_json::to_string(&entry.degrees_before)?)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-
-        sqlx::query(
-            "INSERT INTO turns (conversation_id, turn, user_input, reply_text, reply_json, \
-             created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(conversation.dialog.turn as i64)
-        .bind(user_input)
-        .bind(&reply.text)
-        .bind(&reply_json)
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(new_version)
+        Ok(version)
     }
 
     /// The logged turns of `thread`, oldest first.
@@ -414,8 +232,8 @@ impl ConversationStore {
     /// Runs one turn: loads the conversation of `thread` (or makes one with `new`), lets `step`
     /// update it and produce the reply, and saves both in one transaction. Turns of one thread in
     /// this process run one at a time; if another process saved first, the turn is recomputed
-    /// from the newer state (so `step` may run more than once and must only change the
-    /// conversation it is given).
+    /// from the newer state while holding the database write lock (so `step` may run twice and
+    /// must only change the conversation it is given).
     pub async fn run_turn<F>(
         &self,
         thread: &str,
@@ -429,26 +247,248 @@ impl ConversationStore {
     {
         let lock = self.lock_for(thread);
         let _serialised = lock.lock().await;
-        for attempt in 1..=MAX_TURN_ATTEMPTS {
-            let (mut conversation, version) = match self.load(thread).await? {
-                Some(stored) => (stored.conversation, Some(stored.version)),
-                None => (new(), None),
+        // Optimistic: compute without holding the database write lock (other conversations
+        // keep saving meanwhile) and save if nobody else changed this one.
+        let (mut conversation, version) = match self.load(thread).await? {
+            Some(stored) => (stored.conversation, Some(stored.version)),
+            None => (new(), None),
+        };
+        let reply = step(&mut conversation);
+        match self
+            .save_turn(thread, owner, version, user_input, &conversation, &reply)
+            .await
+        {
+            Ok(_) => return Ok((reply, conversation)),
+            Err(StoreError::Conflict { .. }) => {
+                tracing::debug!("turn on {thread:?} lost a race with another process; redoing it");
+            }
+            Err(e) => return Err(e),
+        }
+        // Lost a race with another process: redo the turn holding the write lock from load to
+        // save, which cannot conflict and so always makes progress.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (mut conversation, version) = match load_with(&mut tx, thread).await? {
+            Some(stored) => (stored.conversation, Some(stored.version)),
+            None => (new(), None),
+        };
+        let reply = step(&mut conversation);
+        save_with(
+            &mut tx,
+            thread,
+            owner,
+            version,
+            user_input,
+            &conversation,
+            &reply,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((reply, conversation))
+    }
+}
+
+async fn load_with(
+    conn: &mut SqliteConnection,
+    thread: &str,
+) -> Result<Option<StoredConversation>, StoreError> {
+    let Some(row) = sqlx::query(
+        "SELECT id, owner, version, fsm_state, face_source, current_latent, original_latent, \
+             degrees, original_degrees, created_at_ms, updated_at_ms \
+             FROM conversations WHERE thread_key = ?",
+    )
+    .bind(thread)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let corrupt = |detail: String| StoreError::Corrupt {
+        thread: thread.to_string(),
+        detail,
+    };
+    let id: i64 = row.try_get("id")?;
+    let dialog: DialogState = serde_json::from_str(row.try_get("fsm_state")?)
+        .map_err(|e| corrupt(format!("fsm_state: {e}")))?;
+    let face_source: Option<String> = row.try_get("face_source")?;
+    let face = match face_source {
+        None => None,
+        Some(source) => {
+            let source: FaceSource =
+                serde_json::from_str(&source).map_err(|e| corrupt(format!("face_source: {e}")))?;
+            let latent = |column: &str| -> Result<Latent, StoreError> {
+                let blob: Option<Vec<u8>> = row.try_get(column)?;
+                let blob = blob.ok_or_else(|| corrupt(format!("{column} is missing")))?;
+                Latent::from_le_bytes(&blob).map_err(|e| corrupt(format!("{column}: {e}")))
             };
-            let reply = step(&mut conversation);
-            match self
-                .save_turn(thread, owner, version, user_input, &conversation, &reply)
-                .await
-            {
-                Ok(_) => return Ok((reply, conversation)),
-                Err(StoreError::Conflict { .. }) => {
-                    tracing::debug!("turn on {thread:?} lost a race (attempt {attempt}), retrying");
-                }
-                Err(e) => return Err(e),
+            let degrees = |column: &str| -> Result<Degrees, StoreError> {
+                serde_json::from_str(row.try_get(column)?)
+                    .map_err(|e| corrupt(format!("{column}: {e}")))
+            };
+            let mut history = Vec::new();
+            let rows = sqlx::query(
+                "SELECT step, attributes, latent_before, degrees_before FROM edit_history \
+                     WHERE conversation_id = ? ORDER BY step",
+            )
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+            for h in rows {
+                let step: i64 = h.try_get("step")?;
+                let blob: Vec<u8> = h.try_get("latent_before")?;
+                history.push(HistoryEntry {
+                    step: step as u64,
+                    attributes: serde_json::from_str(h.try_get("attributes")?)
+                        .map_err(|e| corrupt(format!("history {step} attributes: {e}")))?,
+                    latent_before: Latent::from_le_bytes(&blob)
+                        .map_err(|e| corrupt(format!("history {step} latent: {e}")))?,
+                    degrees_before: serde_json::from_str(h.try_get("degrees_before")?)
+                        .map_err(|e| corrupt(format!("history {step} degrees: {e}")))?,
+                });
+            }
+            Some(FaceState {
+                source,
+                current: latent("current_latent")?,
+                original: latent("original_latent")?,
+                degrees: degrees("degrees")?,
+                original_degrees: degrees("original_degrees")?,
+                history,
+            })
+        }
+    };
+    let stored = StoredConversation {
+        thread_key: thread.to_string(),
+        owner: row.try_get("owner")?,
+        version: row.try_get("version")?,
+        conversation: Conversation { dialog, face },
+        created_at_ms: row.try_get("created_at_ms")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+    };
+    Ok(Some(stored))
+}
+
+async fn save_with(
+    tx: &mut SqliteConnection,
+    thread: &str,
+    owner: &str,
+    expected_version: Option<i64>,
+    user_input: &str,
+    conversation: &Conversation,
+    reply: &Reply,
+) -> Result<i64, StoreError> {
+    let now = now_ms();
+    let dialog_json = serde_json::to_string(&conversation.dialog)?;
+    let feedback_json = serde_json::to_string(&conversation.dialog.feedback)?;
+    let reply_json = serde_json::to_string(reply)?;
+    let face = conversation.face.as_ref();
+    let face_source = face.map(|f| serde_json::to_string(&f.source)).transpose()?;
+    let degrees = serde_json::to_string(&face.map(|f| f.degrees.clone()).unwrap_or_default())?;
+    let original_degrees =
+        serde_json::to_string(&face.map(|f| f.original_degrees.clone()).unwrap_or_default())?;
+    let conflict = || StoreError::Conflict {
+        thread: thread.to_string(),
+        expected: expected_version,
+    };
+
+    let row = match expected_version {
+        None => {
+            let inserted = sqlx::query(
+                "INSERT INTO conversations (thread_key, owner, version, fsm_state, \
+                     last_feedback, last_reply, face_source, current_latent, original_latent, \
+                     degrees, original_degrees, created_at_ms, updated_at_ms) \
+                     VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, version",
+            )
+            .bind(thread)
+            .bind(owner)
+            .bind(&dialog_json)
+            .bind(&feedback_json)
+            .bind(&reply.text)
+            .bind(&face_source)
+            .bind(latent_blob(face.map(|f| &f.current)))
+            .bind(latent_blob(face.map(|f| &f.original)))
+            .bind(&degrees)
+            .bind(&original_degrees)
+            .bind(now)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await;
+            match inserted {
+                Ok(row) => row,
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(conflict()),
+                Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::TooManyConflicts {
-            thread: thread.to_string(),
-            attempts: MAX_TURN_ATTEMPTS,
-        })
+        Some(version) => sqlx::query(
+            "UPDATE conversations SET version = version + 1, fsm_state = ?, \
+                 last_feedback = ?, last_reply = ?, face_source = ?, current_latent = ?, \
+                 original_latent = ?, degrees = ?, original_degrees = ?, updated_at_ms = ? \
+                 WHERE thread_key = ? AND version = ? RETURNING id, version",
+        )
+        .bind(&dialog_json)
+        .bind(&feedback_json)
+        .bind(&reply.text)
+        .bind(&face_source)
+        .bind(latent_blob(face.map(|f| &f.current)))
+        .bind(latent_blob(face.map(|f| &f.original)))
+        .bind(&degrees)
+        .bind(&original_degrees)
+        .bind(now)
+        .bind(thread)
+        .bind(version)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(conflict)?,
+    };
+    let id: i64 = row.try_get("id")?;
+    let new_version: i64 = row.try_get("version")?;
+
+    // The undo stack: entries are immutable and their steps increase, so syncing is
+    // "delete what was popped, insert what was pushed".
+    let history: &[HistoryEntry] = face.map(|f| f.history.as_slice()).unwrap_or(&[]);
+    let steps: Vec<i64> = history.iter().map(|e| e.step as i64).collect();
+    sqlx::query(
+        "DELETE FROM edit_history WHERE conversation_id = ? \
+             AND step NOT IN (SELECT value FROM json_each(?))",
+    )
+    .bind(id)
+    .bind(serde_json::to_string(&steps)?)
+    .execute(&mut *tx)
+    .await?;
+    let stored: HashSet<i64> =
+        sqlx::query_scalar("SELECT step FROM edit_history WHERE conversation_id = ?")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+    for entry in history
+        .iter()
+        .filter(|e| !stored.contains(&(e.step as i64)))
+    {
+        sqlx::query(
+            "INSERT INTO edit_history (conversation_id, step, attributes, latent_before, \
+                 degrees_before, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(entry.step as i64)
+        .bind(serde_json::to_string(&entry.attributes)?)
+        .bind(entry.latent_before.to_le_bytes())
+        .bind(serde_json::to_string(&entry.degrees_before)?)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     }
+
+    sqlx::query(
+        "INSERT INTO turns (conversation_id, turn, user_input, reply_text, reply_json, \
+             created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(conversation.dialog.turn as i64)
+    .bind(user_input)
+    .bind(&reply.text)
+    .bind(&reply_json)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(new_version)
 }
