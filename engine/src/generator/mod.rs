@@ -144,15 +144,16 @@ impl Generator {
     }
 
     /// Renders every face of the batch.
-    pub fn render_batch(&self, styles: &Tensor, size: u32) -> Result<Vec<RgbImage>, GeneratorError> {
+    pub fn render_batch(
+        &self,
+        styles: &Tensor,
+        size: u32,
+    ) -> Result<Vec<RgbImage>, GeneratorError> {
         if ![256, 512, 1024].contains(&size) {
             return Err(GeneratorError::BadSize(size));
         }
         let images = to_rgb_images(&self.synthesize(styles)?)?;
-        Ok(images
-            .into_iter()
-            .map(|img| resize(img, size))
-            .collect())
+        Ok(images.into_iter().map(|img| resize(img, size)).collect())
     }
 }
 

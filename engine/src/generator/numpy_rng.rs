@@ -58,7 +58,11 @@ mod tests {
         // np.random.RandomState(0).randn(3) and RandomState(42).randn(2)
         let mut r = NumpyRandomState::new(0);
         let v: Vec<f64> = (0..3).map(|_| r.next_gauss()).collect();
-        let expected = [1.764_052_345_967_664_9, 0.400_157_208_367_223_3, 0.978_737_984_105_739_2];
+        let expected = [
+            1.764_052_345_967_664_9,
+            0.400_157_208_367_223_3,
+            0.978_737_984_105_739_2,
+        ];
         for (a, b) in v.iter().zip(expected) {
             assert!((a - b).abs() < 1e-12, "{a} vs {b}");
         }

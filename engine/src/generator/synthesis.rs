@@ -100,7 +100,7 @@ fn pointwise(weight: &Tensor, x: &Tensor) -> Result<Tensor> {
 }
 
 /// Plain-op 3x3 depthwise convolution (zero padding 1): nine shifted multiply-adds.
-fn depthwise3x3_plain(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
+pub(crate) fn depthwise3x3_plain(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
     let (_, c, h, w) = x.dims4()?;
     let padded = x.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?;
     let taps = weight.reshape((c, 9))?;
@@ -108,7 +108,10 @@ fn depthwise3x3_plain(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
     for ky in 0..3 {
         for kx in 0..3 {
             let k = taps.i((.., ky * 3 + kx))?.reshape((1, c, 1, 1))?;
-            let term = padded.narrow(2, ky, h)?.narrow(3, kx, w)?.broadcast_mul(&k)?;
+            let term = padded
+                .narrow(2, ky, h)?
+                .narrow(3, kx, w)?
+                .broadcast_mul(&k)?;
             acc = Some(match acc {
                 None => term,
                 Some(a) => (a + term)?,
@@ -125,7 +128,11 @@ pub fn inverse_haar_plain(x: &Tensor) -> Result<Tensor> {
     let c = c4 / 4;
     let ll = x.narrow(1, 0, c)?;
     let high = x.narrow(1, c, 3 * c)?.reshape((b, c, 3, h, w))?;
-    let (h0, h1, h2) = (high.i((.., .., 0))?, high.i((.., .., 1))?, high.i((.., .., 2))?);
+    let (h0, h1, h2) = (
+        high.i((.., .., 0))?,
+        high.i((.., .., 1))?,
+        high.i((.., .., 2))?,
+    );
     let (p, m) = ((&ll + &h0)?, (&ll - &h0)?);
     let (q, n) = ((&h1 + &h2)?, (&h1 - &h2)?);
     let half = |t: Tensor| t * 0.5;
@@ -159,11 +166,19 @@ struct StyledConvCpu {
 }
 
 impl StyledConv {
-    fn load(vb: VarBuilder, cfg: &SynthesisConfig, cin: usize, cout: usize, res: usize) -> Result<Self> {
+    fn load(
+        vb: VarBuilder,
+        cfg: &SynthesisConfig,
+        cin: usize,
+        cout: usize,
+        res: usize,
+    ) -> Result<Self> {
         let conv = vb.pp("conv");
         let modulation = StyleLinear::load(conv.pp("modulation"), cfg.style_dim, cin, true)?;
         let weight_dw = conv.get((cin, 1, 3, 3), "weight_dw")?;
-        let weight_permute = conv.get((cout, cin, 1, 1), "weight_permute")?.reshape((cout, cin))?;
+        let weight_permute = conv
+            .get((cout, cin, 1, 1), "weight_permute")?
+            .reshape((cout, cin))?;
         let noise = vb.get((1, 1, res, res), "noise")?;
         let bias = vb.get((1, cout, 1, 1), "bias")?;
         let cpu = StyledConvCpu {
@@ -192,14 +207,22 @@ impl StyledConv {
     }
 
     /// CPU: the modulation is folded into the 1x1 weights (a depthwise conv commutes with a
-    /// per-channel scale), then depthwise kernel, matmul, and one fused epilogue pass.
+    /// per-channel scale), then one fused depthwise + GEMM + epilogue kernel.
     fn forward_cpu(&self, x: &Tensor, style: &Tensor) -> Result<Tensor> {
         let s = self.modulation.forward(style)?; // [b, C_in]
-        let w = self.weight_permute.unsqueeze(0)?.broadcast_mul(&s.unsqueeze(1)?)?;
-        let x = cpu_kernels::depthwise3x3(x, &self.cpu.weight_dw)?;
-        let y = pointwise(&w, &x)?.contiguous()?;
-        cpu_kernels::add_noise_bias_leaky_relu_(&y, &self.cpu.noise, &self.cpu.bias, self.slope as f32)?;
-        Ok(y)
+        let w = self
+            .weight_permute
+            .unsqueeze(0)?
+            .broadcast_mul(&s.unsqueeze(1)?)?;
+        cpu_kernels::separable_conv(
+            x,
+            &self.cpu.weight_dw,
+            &flat(&w)?,
+            self.weight_permute.dim(0)?,
+            &self.cpu.noise,
+            &self.cpu.bias,
+            self.slope as f32,
+        )
     }
 }
 
@@ -212,7 +235,13 @@ struct SynthesisBlock {
 }
 
 impl SynthesisBlock {
-    fn load(vb: VarBuilder, cfg: &SynthesisConfig, cin: usize, cout: usize, res: usize) -> Result<Self> {
+    fn load(
+        vb: VarBuilder,
+        cfg: &SynthesisConfig,
+        cin: usize,
+        cout: usize,
+        res: usize,
+    ) -> Result<Self> {
         Ok(Self {
             up: StyleLinear::load(vb.pp("up.modulation"), cfg.style_dim, cin, false)?,
             conv1: StyledConv::load(vb.pp("conv1"), cfg, cin / 4, cout, res)?,
@@ -245,7 +274,13 @@ impl SynthesisNetwork {
         let (mut cin, mut res) = (c0, 4);
         for (i, &cout) in config.block_channels.iter().enumerate() {
             res *= 2;
-            layers.push(SynthesisBlock::load(vb.pp(format!("layers.{i}")), &config, cin, cout, res)?);
+            layers.push(SynthesisBlock::load(
+                vb.pp(format!("layers.{i}")),
+                &config,
+                cin,
+                cout,
+                res,
+            )?);
             cin = cout;
         }
         let last = config.block_channels.len() - 1;
@@ -253,13 +288,25 @@ impl SynthesisNetwork {
         let nimg = config.image_wavelet_channels;
         Ok(Self {
             input: vb.get((1, c0, 4, 4), "input.input")?,
-            conv1_modulation: StyleLinear::load(conv1.pp("conv.modulation"), config.style_dim, c0, true)?,
+            conv1_modulation: StyleLinear::load(
+                conv1.pp("conv.modulation"),
+                config.style_dim,
+                c0,
+                true,
+            )?,
             conv1_weight: conv1.get((c0, c0, 3, 3), "conv.weight")?,
             conv1_noise: conv1.get((1, 1, 4, 4), "noise")?,
             conv1_bias: conv1.get((1, c0, 1, 1), "bias")?,
             layers,
-            to_img_modulation: StyleLinear::load(to_img.pp("conv.modulation"), config.style_dim, cin, true)?,
-            to_img_weight: to_img.get((nimg, cin, 1, 1), "conv.weight")?.reshape((nimg, cin))?,
+            to_img_modulation: StyleLinear::load(
+                to_img.pp("conv.modulation"),
+                config.style_dim,
+                cin,
+                true,
+            )?,
+            to_img_weight: to_img
+                .get((nimg, cin, 1, 1), "conv.weight")?
+                .reshape((nimg, cin))?,
             to_img_bias: to_img.get((1, nimg, 1, 1), "bias")?,
             config,
         })
@@ -273,17 +320,30 @@ impl SynthesisNetwork {
     pub fn to_w_plus(&self, styles: &Tensor) -> Result<Tensor> {
         let n = self.config.num_styles();
         match styles.dims() {
-            &[b, d] if d == self.config.style_dim => styles.unsqueeze(1)?.broadcast_as((b, n, d))?.contiguous(),
+            &[b, d] if d == self.config.style_dim => {
+                styles.unsqueeze(1)?.broadcast_as((b, n, d))?.contiguous()
+            }
             &[_, l, d] if l == n && d == self.config.style_dim => Ok(styles.clone()),
-            dims => candle_core::bail!("styles must be [b, {}] or [b, {n}, {}], got {dims:?}", self.config.style_dim, self.config.style_dim),
+            dims => candle_core::bail!(
+                "styles must be [b, {}] or [b, {n}, {}], got {dims:?}",
+                self.config.style_dim,
+                self.config.style_dim
+            ),
         }
     }
 
     /// The 4x4 stage: modulated constant, 3x3 conv, noise, bias, leaky ReLU.
     fn stem(&self, w_plus: &Tensor) -> Result<Tensor> {
         let b = w_plus.dim(0)?;
-        let s = self.conv1_modulation.forward(&w_plus.i((.., 0))?)?.unsqueeze(2)?.unsqueeze(3)?;
-        let x = self.input.broadcast_as((b, self.config.input_channels, 4, 4))?.broadcast_mul(&s)?;
+        let s = self
+            .conv1_modulation
+            .forward(&w_plus.i((.., 0))?)?
+            .unsqueeze(2)?
+            .unsqueeze(3)?;
+        let x = self
+            .input
+            .broadcast_as((b, self.config.input_channels, 4, 4))?
+            .broadcast_mul(&s)?;
         let y = x
             .conv2d(&self.conv1_weight, 1, 1, 1, 1)?
             .broadcast_add(&self.conv1_noise)?
@@ -304,12 +364,19 @@ impl SynthesisNetwork {
         for (i, block) in self.layers.iter().enumerate() {
             let s = block.up.forward(&Self::style(&w_plus, 1 + 3 * i)?)?;
             x = inverse_haar_plain(&x.broadcast_mul(&s.unsqueeze(2)?.unsqueeze(3)?)?)?;
-            x = block.conv1.forward_differentiable(&x, &Self::style(&w_plus, 2 + 3 * i)?)?;
-            x = block.conv2.forward_differentiable(&x, &Self::style(&w_plus, 3 + 3 * i)?)?;
+            x = block
+                .conv1
+                .forward_differentiable(&x, &Self::style(&w_plus, 2 + 3 * i)?)?;
+            x = block
+                .conv2
+                .forward_differentiable(&x, &Self::style(&w_plus, 3 + 3 * i)?)?;
         }
-        let s = self.to_img_modulation.forward(&Self::style(&w_plus, self.config.num_styles() - 1)?)?;
+        let s = self
+            .to_img_modulation
+            .forward(&Self::style(&w_plus, self.config.num_styles() - 1)?)?;
         let x = x.broadcast_mul(&s.unsqueeze(2)?.unsqueeze(3)?)?;
-        let x = pointwise(&self.to_img_weight.unsqueeze(0)?, &x)?.broadcast_add(&self.to_img_bias)?;
+        let x =
+            pointwise(&self.to_img_weight.unsqueeze(0)?, &x)?.broadcast_add(&self.to_img_bias)?;
         inverse_haar_plain(&x)
     }
 
@@ -323,11 +390,20 @@ impl SynthesisNetwork {
         for (i, block) in self.layers.iter().enumerate() {
             let s = flat(&block.up.forward(&Self::style(&w_plus, 1 + 3 * i)?)?)?;
             x = cpu_kernels::inverse_haar(&x, &s)?;
-            x = block.conv1.forward_cpu(&x, &Self::style(&w_plus, 2 + 3 * i)?)?;
-            x = block.conv2.forward_cpu(&x, &Self::style(&w_plus, 3 + 3 * i)?)?;
+            x = block
+                .conv1
+                .forward_cpu(&x, &Self::style(&w_plus, 2 + 3 * i)?)?;
+            x = block
+                .conv2
+                .forward_cpu(&x, &Self::style(&w_plus, 3 + 3 * i)?)?;
         }
-        let s = self.to_img_modulation.forward(&Self::style(&w_plus, self.config.num_styles() - 1)?)?;
-        let w = self.to_img_weight.unsqueeze(0)?.broadcast_mul(&s.unsqueeze(1)?)?;
+        let s = self
+            .to_img_modulation
+            .forward(&Self::style(&w_plus, self.config.num_styles() - 1)?)?;
+        let w = self
+            .to_img_weight
+            .unsqueeze(0)?
+            .broadcast_mul(&s.unsqueeze(1)?)?;
         let x = pointwise(&w, &x)?.broadcast_add(&self.to_img_bias)?;
         cpu_kernels::inverse_haar(&x, &[])
     }

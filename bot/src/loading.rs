@@ -1,0 +1,36 @@
+//! Picking the compute device and loading the generator, shared by every subcommand that renders.
+
+use anyhow::Context;
+use candle_core::Device;
+use engine::generator::Generator;
+use std::path::PathBuf;
+
+/// CUDA device 0 when built with `--features cuda` and a GPU is present, else the CPU.
+pub fn device() -> anyhow::Result<Device> {
+    #[cfg(feature = "cuda")]
+    {
+        let device = Device::cuda_if_available(0).context("opening the CUDA device")?;
+        tracing::info!(cuda = device.is_cuda(), "device selected");
+        Ok(device)
+    }
+    #[cfg(not(feature = "cuda"))]
+    Ok(Device::Cpu)
+}
+
+/// The converted generator file: `weights` if given, else the model cache's.
+pub fn generator_path(weights: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match weights {
+        Some(p) => Ok(p),
+        None => Ok(models::ModelStore::open_default()
+            .context("opening the model cache")?
+            .converted_generator()),
+    }
+}
+
+/// Loads the generator onto [`device`]; a missing file names `talk-to-edit models fetch`.
+pub fn generator(weights: Option<PathBuf>) -> anyhow::Result<Generator> {
+    let path = generator_path(weights)?;
+    let device = device()?;
+    Generator::load(&path, &device)
+        .with_context(|| format!("loading the generator from {}", path.display()))
+}
