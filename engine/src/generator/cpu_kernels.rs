@@ -219,17 +219,25 @@ fn depthwise_rows(o: &mut [f32], x: &[f32], h: usize, w: usize, y0: usize, y1: u
             }
             let xrow = &x[(sy - 1) * w..sy * w];
             let (k0, k1, k2) = (k[dy * 3], k[dy * 3 + 1], k[dy * 3 + 2]);
-            for (o, x) in orow.iter_mut().zip(xrow) {
-                *o += k1 * x;
-            }
-            if w > 1 {
-                for (o, x) in orow[1..].iter_mut().zip(&xrow[..w - 1]) {
-                    *o += k0 * x;
+            if w < 3 {
+                for (i, o) in orow.iter_mut().enumerate() {
+                    let left = if i > 0 { xrow[i - 1] } else { 0.0 };
+                    let right = xrow.get(i + 1).copied().unwrap_or(0.0);
+                    *o += k0 * left + k1 * xrow[i] + k2 * right;
                 }
-                for (o, x) in orow[..w - 1].iter_mut().zip(&xrow[1..]) {
-                    *o += k2 * x;
-                }
+                continue;
             }
+            // Interior in one vectorisable pass over four aligned slices, then the two edges.
+            let interior = orow[1..w - 1]
+                .iter_mut()
+                .zip(&xrow[..w - 2])
+                .zip(&xrow[1..w - 1])
+                .zip(&xrow[2..]);
+            for (((o, l), m), r) in interior {
+                *o += k0 * l + k1 * m + k2 * r;
+            }
+            orow[0] += k1 * xrow[0] + k2 * xrow[1];
+            orow[w - 1] += k0 * xrow[w - 2] + k1 * xrow[w - 1];
         }
     }
 }
@@ -280,6 +288,26 @@ mod tests {
             .unwrap()
             .to_scalar()
             .unwrap()
+    }
+
+    #[test]
+    fn separable_conv_handles_tiny_planes() {
+        for (h, w) in [(1, 1), (1, 2), (3, 2), (2, 3), (5, 7)] {
+            let x = random(&[1, 3, h, w], 13);
+            let dw = random(&[3, 1, 3, 3], 14);
+            let pw = random(&[1, 2, 3], 15);
+            let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let zeros = vec![0f32; h * w];
+            let fast =
+                separable_conv(&x, &flat(&dw), &flat(&pw), 2, &zeros, &[0.0, 0.0], 1.0).unwrap();
+            let d = x
+                .conv2d(&dw, 1, 1, 1, 3)
+                .unwrap()
+                .reshape((1, 3, h * w))
+                .unwrap();
+            let expected = pw.matmul(&d).unwrap().reshape((1, 2, h, w)).unwrap();
+            assert!(max_abs_diff(&fast, &expected) < 1e-5, "{h}x{w}");
+        }
     }
 
     #[test]
