@@ -59,7 +59,7 @@ mod tests {
         let mut r = NumpyRandomState::new(0);
         let v: Vec<f64> = (0..3).map(|_| r.next_gauss()).collect();
         let expected = [
-            1.764_052_345_967_664_9,
+            1.764_052_345_967_664,
             0.400_157_208_367_223_3,
             0.978_737_984_105_739_2,
         ];
