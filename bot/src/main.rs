@@ -2,6 +2,7 @@
 //! under `cmd/`; this file only parses arguments and dispatches.
 
 mod cmd;
+mod face_engine;
 mod loading;
 
 use clap::{Parser, Subcommand};

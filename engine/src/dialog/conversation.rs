@@ -6,7 +6,9 @@ use super::face::{Degrees, EngineError, FaceEngine, Latent};
 use super::rng::DialogRng;
 use super::talk::{self, words};
 use crate::attributes::Attribute;
-use crate::language::{Direction, EditKind, EditRequest, Intent, ParsedRequest, SystemContext};
+use crate::language::{
+    Direction, EditKind, EditRequest, Intent, ParsedRequest, RequestParser, SystemContext,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -290,6 +292,16 @@ impl Conversation {
                 self.start_face(started, FaceSource::Photo { bytes: bytes.len() }, engine)
             }
         }
+    }
+
+    /// Handles one event, reading text with the language encoder (or any [`RequestParser`]).
+    pub fn handle_with_parser(
+        &mut self,
+        event: Event,
+        engine: &dyn FaceEngine,
+        parser: &dyn RequestParser,
+    ) -> Reply {
+        self.handle(event, engine, &|text, context| parser.parse(text, context))
     }
 
     /// Handles a text message the caller has already parsed.
@@ -742,7 +754,7 @@ impl Conversation {
                 }
             }
         }
-        let quick_replies = self.quick_replies(feedback);
+        let quick_replies = self.quick_replies(feedback, engine);
         self.dialog.phase = phase;
         self.dialog.feedback = feedback;
         Reply {
@@ -783,7 +795,7 @@ impl Conversation {
         Feedback::AskNext
     }
 
-    fn quick_replies(&mut self, feedback: Feedback) -> Vec<String> {
+    fn quick_replies(&mut self, feedback: Feedback, engine: &dyn FaceEngine) -> Vec<String> {
         match feedback {
             Feedback::Check(a) => {
                 let w = words(a);
@@ -805,7 +817,14 @@ impl Conversation {
             }
             Feedback::AskNext => {
                 let mut options: Vec<String> = Vec::new();
-                let mut pool: Vec<Attribute> = Attribute::ALL.to_vec();
+                // Offer only edits the engine can do now.
+                let mut pool: Vec<Attribute> = Attribute::ALL
+                    .into_iter()
+                    .filter(|a| engine.can_edit(*a).is_ok())
+                    .collect();
+                if pool.is_empty() {
+                    options.push("help".into());
+                }
                 while options.len() < 3 && !pool.is_empty() {
                     let a = pool.remove(self.dialog.rng.index(pool.len()));
                     options.push(words(a).request_more.to_string());

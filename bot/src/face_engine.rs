@@ -1,0 +1,110 @@
+//! The product's [`FaceEngine`]: the real MobileStyleGAN generator starts faces from seeds and
+//! renders W+ latents. Measuring degrees (issue 4's predictor), editing along semantic fields
+//! (issue 5) and inverting photos (issue 6) are not built yet; those calls return
+//! [`EngineError::NotAvailable`] naming what is missing, which the dialog turns into an honest
+//! reply. Nothing here pretends to edit.
+
+use candle_core::Tensor;
+use engine::dialog::{Degrees, EditOutcome, EngineError, FaceEngine, Latent, W_DIM, W_PLUS_LAYERS};
+use engine::generator::Generator;
+use engine::Attribute;
+use std::path::PathBuf;
+
+/// Truncation towards the average w for faces started from a seed (typical faces, few artefacts).
+pub const SEED_TRUNCATION: f64 = 0.7;
+
+/// The real engine.
+pub struct ProductFaceEngine {
+    generator: Generator,
+    render_size: u32,
+}
+
+impl ProductFaceEngine {
+    /// Loads the generator (`weights`, or the model cache's converted file); a missing file
+    /// fails with a message naming `talk-to-edit models fetch`. `render_size` is 256, 512 or 1024.
+    pub fn load(weights: Option<PathBuf>, render_size: u32) -> anyhow::Result<Self> {
+        if ![256, 512, 1024].contains(&render_size) {
+            anyhow::bail!("image size must be 256, 512 or 1024, got {render_size}");
+        }
+        let generator = crate::loading::generator(weights)?;
+        Ok(ProductFaceEngine {
+            generator,
+            render_size,
+        })
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> EngineError {
+    EngineError::Failed(e.to_string())
+}
+
+fn field_missing(attribute: Attribute) -> EngineError {
+    EngineError::NotAvailable {
+        action: format!("editing {attribute}"),
+        needs: format!("the semantic field for {attribute}"),
+        status: "is not trained yet (issue 5)".into(),
+    }
+}
+
+impl FaceEngine for ProductFaceEngine {
+    fn start_from_seed(&self, seed: u64) -> Result<Latent, EngineError> {
+        let w = self
+            .generator
+            .w_from_seed(seed)
+            .map_err(|e| EngineError::BadInput(e.to_string()))?;
+        let w = self
+            .generator
+            .truncate(&w, SEED_TRUNCATION)
+            .and_then(|w| self.generator.w_plus(&w))
+            .map_err(failed)?;
+        let values = w
+            .flatten_all()
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(failed)?;
+        Latent::from_vec(values).map_err(failed)
+    }
+
+    fn start_from_photo(&self, photo: &[u8]) -> Result<Latent, EngineError> {
+        image::load_from_memory(photo).map_err(|e| {
+            EngineError::BadInput(format!("the file is not a readable image ({e})"))
+        })?;
+        Err(EngineError::NotAvailable {
+            action: "editing a photo".into(),
+            needs: "GAN inversion of photos into the generator's W+ space".into(),
+            status: "is not built yet (issue 6)".into(),
+        })
+    }
+
+    fn degrees(&self, _latent: &Latent) -> Result<Degrees, EngineError> {
+        Err(EngineError::NotAvailable {
+            action: "measuring attribute degrees".into(),
+            needs: "the fine-grained attribute predictor".into(),
+            status: "is not trained yet (issue 4)".into(),
+        })
+    }
+
+    fn can_edit(&self, attribute: Attribute) -> Result<(), EngineError> {
+        Err(field_missing(attribute))
+    }
+
+    fn edit(
+        &self,
+        _latent: &Latent,
+        attribute: Attribute,
+        _target: u8,
+    ) -> Result<EditOutcome, EngineError> {
+        Err(field_missing(attribute))
+    }
+
+    fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
+        let styles = Tensor::from_slice(
+            latent.as_slice(),
+            (1, W_PLUS_LAYERS, W_DIM),
+            self.generator.device(),
+        )
+        .map_err(failed)?;
+        self.generator
+            .render(&styles, self.render_size)
+            .map_err(failed)
+    }
+}
