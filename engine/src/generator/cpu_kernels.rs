@@ -27,6 +27,74 @@ fn dims4(layout: &Layout, what: &str) -> Result<(usize, usize, usize, usize)> {
     }
 }
 
+/// The four wavelet bands of one output channel of an inverse Haar transform, with their scales
+/// (the modulation times the transform's 1/2).
+struct HaarBands<'a> {
+    bands: [&'a [f32]; 4],
+    scales: [f32; 4],
+    /// Width of a band.
+    w: usize,
+}
+
+impl<'a> HaarBands<'a> {
+    /// Channel `ci` of batch item `bi` of `input` `[b, 4C, h, w]`: the low band is channel `ci`,
+    /// the high bands channels `C + 3 ci + k`; `scale` is `[b, 4C]` or empty.
+    fn new(
+        input: &'a [f32],
+        scale: &[f32],
+        c: usize,
+        plane: usize,
+        w: usize,
+        bi: usize,
+        ci: usize,
+    ) -> Self {
+        let c4 = 4 * c;
+        let chans = [ci, c + ci * 3, c + ci * 3 + 1, c + ci * 3 + 2];
+        let base = bi * c4 * plane;
+        Self {
+            bands: chans.map(|ch| &input[base + ch * plane..base + (ch + 1) * plane]),
+            scales: chans.map(|ch| {
+                0.5 * if scale.is_empty() {
+                    1.0
+                } else {
+                    scale[bi * c4 + ch]
+                }
+            }),
+            w,
+        }
+    }
+
+    /// Writes output rows `r0..r1` (of `2h`) of width `2w` into `out`.
+    fn rows(&self, out: &mut [f32], r0: usize, r1: usize) {
+        let w = self.w;
+        let [sa, sb, sc, sd] = self.scales;
+        for (k, r) in (r0..r1).enumerate() {
+            let orow = &mut out[k * 2 * w..(k + 1) * 2 * w];
+            // Even rows take the sums of the vertical pairs, odd rows their differences.
+            let (sb, sd) = if r % 2 == 0 { (sb, sd) } else { (-sb, -sd) };
+            let i = (r / 2) * w..(r / 2 + 1) * w;
+            let [ll, h0, h1, h2] = self.bands.map(|b| &b[i.clone()]);
+            let px = orow.chunks_exact_mut(2).zip(ll).zip(h0).zip(h1).zip(h2);
+            for ((((o, a), b), c), d) in px {
+                let p = a * sa + b * sb;
+                let q = c * sc + d * sd;
+                o[0] = p + q;
+                o[1] = p - q;
+            }
+        }
+    }
+}
+
+fn check_haar_input(c4: usize, b: usize, scale: &[f32], what: &str) -> Result<usize> {
+    if c4 % 4 != 0 {
+        bail!("{what}: {c4} wavelet channels is not a multiple of 4");
+    }
+    if !scale.is_empty() && scale.len() != b * c4 {
+        bail!("{what}: {} scales for {b}x{c4}", scale.len());
+    }
+    Ok(c4 / 4)
+}
+
 /// Inverse Haar transform with an optional per-input-channel scale.
 struct InverseHaar<'a> {
     /// `[b, 4C]` scales, or empty for none.
@@ -40,52 +108,14 @@ impl CustomOp1 for InverseHaar<'_> {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let (b, c4, h, w) = dims4(layout, self.name())?;
-        if c4 % 4 != 0 {
-            bail!("inverse_haar: {c4} channels is not a multiple of 4");
-        }
-        if !self.scale.is_empty() && self.scale.len() != b * c4 {
-            bail!("inverse_haar: {} scales for {b}x{c4}", self.scale.len());
-        }
-        let c = c4 / 4;
+        let c = check_haar_input(c4, b, self.scale, self.name())?;
         let input = contiguous_f32(storage, layout, self.name())?;
         let plane = h * w;
         let mut out = vec![0f32; b * c * 4 * plane];
         out.par_chunks_mut(4 * plane)
             .enumerate()
             .for_each(|(i, o)| {
-                let (bi, ci) = (i / c, i % c);
-                let base = bi * c4 * plane;
-                // Channel of the low band, then the three high bands stored as [c, 3].
-                let chans = [ci, c + ci * 3, c + ci * 3 + 1, c + ci * 3 + 2];
-                let s = |k: usize| {
-                    0.5 * if self.scale.is_empty() {
-                        1.0
-                    } else {
-                        self.scale[bi * c4 + chans[k]]
-                    }
-                };
-                let (sa, sb, sc, sd) = (s(0), s(1), s(2), s(3));
-                let band =
-                    |k: usize| &input[base + chans[k] * plane..base + (chans[k] + 1) * plane];
-                let (ll, h0, h1, h2) = (band(0), band(1), band(2), band(3));
-                for y in 0..h {
-                    let (top, bottom) = o[2 * y * 2 * w..(2 * y + 2) * 2 * w].split_at_mut(2 * w);
-                    let r = y * w..(y + 1) * w;
-                    let rows = ll[r.clone()]
-                        .iter()
-                        .zip(&h0[r.clone()])
-                        .zip(&h1[r.clone()])
-                        .zip(&h2[r]);
-                    for (x, (((a, b0), c1), d2)) in rows.enumerate() {
-                        let (a, b0, c1, d2) = (a * sa, b0 * sb, c1 * sc, d2 * sd);
-                        let (p, m) = (a + b0, a - b0);
-                        let (q, n) = (c1 + d2, c1 - d2);
-                        top[2 * x] = p + q;
-                        top[2 * x + 1] = p - q;
-                        bottom[2 * x] = m + n;
-                        bottom[2 * x + 1] = m - n;
-                    }
-                }
+                HaarBands::new(input, self.scale, c, plane, w, i / c, i % c).rows(o, 0, 2 * h);
             });
         Ok((CpuStorage::F32(out), Shape::from((b, c, 2 * h, 2 * w))))
     }
@@ -103,16 +133,26 @@ pub fn inverse_haar(x: &Tensor, scale: &[f32]) -> Result<Tensor> {
 /// modulation folded in) as a GEMM from that buffer into the output, then noise, bias and leaky
 /// ReLU on the still-hot output rows. Strips run in parallel.
 struct SeparableConv<'a> {
-    /// `[C_in * 9]`
-    weight_dw: &'a [f32],
-    /// `[b, C_out, C_in]`, the modulation already folded in.
-    weight_pw: &'a [f32],
-    c_out: usize,
-    /// `[H * W]`
-    noise: &'a [f32],
+    /// When set, the input is wavelet bands `[b, 4 C_in, H/2, W/2]` that are inverse-Haar
+    /// transformed (with these `[b, 4 C_in]` scales) strip by strip instead of being read as is.
+    haar_scale: Option<&'a [f32]>,
+    weights: SeparableWeights<'a>,
+}
+
+/// The constants of one styled depthwise-separable convolution, as flat slices.
+#[derive(Clone, Copy)]
+pub struct SeparableWeights<'a> {
+    /// `[C_in * 9]` depthwise taps.
+    pub weight_dw: &'a [f32],
+    /// `[b, C_out, C_in]` 1x1 weights, the modulation already folded in.
+    pub weight_pw: &'a [f32],
+    pub c_out: usize,
+    /// `[H * W]` fixed noise (already scaled).
+    pub noise: &'a [f32],
     /// `[C_out]`
-    bias: &'a [f32],
-    slope: f32,
+    pub bias: &'a [f32],
+    /// Leaky-ReLU slope.
+    pub slope: f32,
 }
 
 /// A raw output pointer shared by strips that write disjoint columns.
@@ -135,13 +175,21 @@ impl CustomOp1 for SeparableConv<'_> {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (b, c_in, h, w) = dims4(layout, self.name())?;
-        let c_out = self.c_out;
+        let (b, c_stored, h_stored, w_stored) = dims4(layout, self.name())?;
+        let (c_in, h, w) = match self.haar_scale {
+            Some(scale) => (
+                check_haar_input(c_stored, b, scale, self.name())?,
+                2 * h_stored,
+                2 * w_stored,
+            ),
+            None => (c_stored, h_stored, w_stored),
+        };
+        let c_out = self.weights.c_out;
         let plane = h * w;
-        if self.weight_dw.len() != c_in * 9
-            || self.weight_pw.len() != b * c_out * c_in
-            || self.noise.len() != plane
-            || self.bias.len() != c_out
+        if self.weights.weight_dw.len() != c_in * 9
+            || self.weights.weight_pw.len() != b * c_out * c_in
+            || self.weights.noise.len() != plane
+            || self.weights.bias.len() != c_out
         {
             bail!("separable_conv: weight sizes do not match input [{b}, {c_in}, {h}, {w}] -> {c_out}");
         }
@@ -155,19 +203,39 @@ impl CustomOp1 for SeparableConv<'_> {
             let (y0, y1) = (si * rows, ((si + 1) * rows).min(h));
             let n = (y1 - y0) * w;
             let mut buf = vec![0f32; c_in * n];
-            let x = &input[bi * c_in * plane..(bi + 1) * c_in * plane];
+            // Up-sampled input rows y0-1..y1+1 (what the 3x3 taps read), when fused.
+            let (r0, r1) = (y0.saturating_sub(1), (y1 + 1).min(h));
+            let mut upsampled = vec![
+                0f32;
+                if self.haar_scale.is_some() {
+                    (r1 - r0) * w
+                } else {
+                    0
+                }
+            ];
             for (c, dst) in buf.chunks_mut(n).enumerate() {
-                depthwise_rows(
-                    dst,
-                    &x[c * plane..(c + 1) * plane],
-                    h,
-                    w,
-                    y0,
-                    y1,
-                    &self.weight_dw[c * 9..c * 9 + 9],
-                );
+                let k = &self.weights.weight_dw[c * 9..c * 9 + 9];
+                match self.haar_scale {
+                    Some(scale) => {
+                        let bands = HaarBands::new(
+                            input,
+                            scale,
+                            c_in,
+                            h_stored * w_stored,
+                            w_stored,
+                            bi,
+                            c,
+                        );
+                        bands.rows(&mut upsampled, r0, r1);
+                        depthwise_rows(dst, &upsampled, r0, h, w, y0, y1, k);
+                    }
+                    None => {
+                        let x = &input[(bi * c_in + c) * plane..(bi * c_in + c + 1) * plane];
+                        depthwise_rows(dst, x, 0, h, w, y0, y1, k);
+                    }
+                }
             }
-            let wpw = &self.weight_pw[bi * c_out * c_in..(bi + 1) * c_out * c_in];
+            let wpw = &self.weights.weight_pw[bi * c_out * c_in..(bi + 1) * c_out * c_in];
             let o = out_ptr;
             // SAFETY: dst is the [c_out, n] block at rows y0..y1 of batch bi, row stride `plane`;
             // blocks of different tasks are disjoint, and all pointers stay in their buffers.
@@ -196,10 +264,10 @@ impl CustomOp1 for SeparableConv<'_> {
                 );
                 for co in 0..c_out {
                     let row = std::slice::from_raw_parts_mut(dst.add(co * plane), n);
-                    let bias = self.bias[co];
-                    for (v, nz) in row.iter_mut().zip(&self.noise[y0 * w..y1 * w]) {
+                    let bias = self.weights.bias[co];
+                    for (v, nz) in row.iter_mut().zip(&self.weights.noise[y0 * w..y1 * w]) {
                         let t = *v + nz + bias;
-                        *v = if t < 0.0 { t * self.slope } else { t };
+                        *v = if t < 0.0 { t * self.weights.slope } else { t };
                     }
                 }
             }
@@ -209,7 +277,17 @@ impl CustomOp1 for SeparableConv<'_> {
 }
 
 /// Rows `y0..y1` of a 3x3 depthwise conv of one plane `x` (`h` x `w`, zero padding) into `o`.
-fn depthwise_rows(o: &mut [f32], x: &[f32], h: usize, w: usize, y0: usize, y1: usize, k: &[f32]) {
+#[allow(clippy::too_many_arguments)]
+fn depthwise_rows(
+    o: &mut [f32],
+    x: &[f32],
+    x_row0: usize,
+    h: usize,
+    w: usize,
+    y0: usize,
+    y1: usize,
+    k: &[f32],
+) {
     for y in y0..y1 {
         let orow = &mut o[(y - y0) * w..(y - y0 + 1) * w];
         for dy in 0..3usize {
@@ -217,7 +295,7 @@ fn depthwise_rows(o: &mut [f32], x: &[f32], h: usize, w: usize, y0: usize, y1: u
             if sy < 1 || sy > h {
                 continue;
             }
-            let xrow = &x[(sy - 1) * w..sy * w];
+            let xrow = &x[(sy - 1 - x_row0) * w..(sy - x_row0) * w];
             let (k0, k1, k2) = (k[dy * 3], k[dy * 3 + 1], k[dy * 3 + 2]);
             if w < 3 {
                 for (i, o) in orow.iter_mut().enumerate() {
@@ -242,24 +320,17 @@ fn depthwise_rows(o: &mut [f32], x: &[f32], h: usize, w: usize, y0: usize, y1: u
     }
 }
 
-/// Fused `leaky_relu(pw(dw(x)) + noise + bias)` of `x` `[b, C_in, H, W]`: `weight_dw` `[C_in*9]`,
-/// `weight_pw` `[b, C_out, C_in]` (modulation folded in), `noise` `[H*W]`, `bias` `[C_out]`.
+/// Fused `leaky_relu(pw(dw(x)) + noise + bias)` of `x` `[b, C_in, H, W]`; with `haar_scale`, `x`
+/// is instead `[b, 4 C_in, H/2, W/2]` wavelet bands, inverse-Haar transformed on the fly after
+/// scaling by `haar_scale` (`[b, 4 C_in]`). Output `[b, C_out, H, W]`.
 pub fn separable_conv(
     x: &Tensor,
-    weight_dw: &[f32],
-    weight_pw: &[f32],
-    c_out: usize,
-    noise: &[f32],
-    bias: &[f32],
-    slope: f32,
+    haar_scale: Option<&[f32]>,
+    weights: SeparableWeights,
 ) -> Result<Tensor> {
     x.contiguous()?.apply_op1_no_bwd(&SeparableConv {
-        weight_dw,
-        weight_pw,
-        c_out,
-        noise,
-        bias,
-        slope,
+        haar_scale,
+        weights,
     })
 }
 
@@ -298,8 +369,15 @@ mod tests {
             let pw = random(&[1, 2, 3], 15);
             let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
             let zeros = vec![0f32; h * w];
-            let fast =
-                separable_conv(&x, &flat(&dw), &flat(&pw), 2, &zeros, &[0.0, 0.0], 1.0).unwrap();
+            let weights = SeparableWeights {
+                weight_dw: &flat(&dw),
+                weight_pw: &flat(&pw),
+                c_out: 2,
+                noise: &zeros,
+                bias: &[0.0, 0.0],
+                slope: 1.0,
+            };
+            let fast = separable_conv(&x, None, weights).unwrap();
             let d = x
                 .conv2d(&dw, 1, 1, 1, 3)
                 .unwrap()
@@ -356,16 +434,17 @@ mod tests {
         let noise = random(&[1, 1, h, w], 11);
         let bias = random(&[1, cout, 1, 1], 12);
         let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let fast = separable_conv(
-            &x,
-            &flat(&dw),
-            &flat(&pw),
-            cout,
-            &flat(&noise),
-            &flat(&bias),
-            0.2,
-        )
-        .unwrap();
+        let (dw_flat, pw_flat) = (flat(&dw), flat(&pw));
+        let (noise_flat, bias_flat) = (flat(&noise), flat(&bias));
+        let weights = SeparableWeights {
+            weight_dw: &dw_flat,
+            weight_pw: &pw_flat,
+            c_out: cout,
+            noise: &noise_flat,
+            bias: &bias_flat,
+            slope: 0.2,
+        };
+        let fast = separable_conv(&x, None, weights).unwrap();
         let d = depthwise3x3_plain(&x, &dw)
             .unwrap()
             .reshape((b, cin, h * w))
@@ -385,15 +464,18 @@ mod tests {
             .reshape((b, cin, h * w))
             .unwrap();
         assert!(max_abs_diff(&conv, &d) < 1e-4);
-        assert!(separable_conv(
-            &x,
-            &flat(&dw),
-            &flat(&pw),
-            cout + 1,
-            &flat(&noise),
-            &flat(&bias),
-            0.2
-        )
-        .is_err());
+        let wrong = SeparableWeights {
+            c_out: cout + 1,
+            ..weights
+        };
+        assert!(separable_conv(&x, None, wrong).is_err());
+
+        // Fed wavelet bands instead, the kernel up-samples them itself, strip by strip.
+        let bands = random(&[b, 4 * cin, h / 2, w / 2], 16);
+        let scale = random(&[b, 4 * cin], 17);
+        let fused = separable_conv(&bands, Some(&flat(&scale)), weights).unwrap();
+        let up = inverse_haar(&bands, &flat(&scale)).unwrap();
+        let unfused = separable_conv(&up, None, weights).unwrap();
+        assert!(max_abs_diff(&fused, &unfused) < 1e-4);
     }
 }

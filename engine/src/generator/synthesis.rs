@@ -207,22 +207,29 @@ impl StyledConv {
     }
 
     /// CPU: the modulation is folded into the 1x1 weights (a depthwise conv commutes with a
-    /// per-channel scale), then one fused depthwise + GEMM + epilogue kernel.
-    fn forward_cpu(&self, x: &Tensor, style: &Tensor) -> Result<Tensor> {
+    /// per-channel scale), then one fused depthwise + GEMM + epilogue kernel. With `haar_scale`,
+    /// `x` holds wavelet bands that the kernel up-samples (scaled) as it goes.
+    fn forward_cpu(
+        &self,
+        x: &Tensor,
+        haar_scale: Option<&[f32]>,
+        style: &Tensor,
+    ) -> Result<Tensor> {
         let s = self.modulation.forward(style)?; // [b, C_in]
         let w = self
             .weight_permute
             .unsqueeze(0)?
             .broadcast_mul(&s.unsqueeze(1)?)?;
-        cpu_kernels::separable_conv(
-            x,
-            &self.cpu.weight_dw,
-            &flat(&w)?,
-            self.weight_permute.dim(0)?,
-            &self.cpu.noise,
-            &self.cpu.bias,
-            self.slope as f32,
-        )
+        let weight_pw = flat(&w)?;
+        let weights = cpu_kernels::SeparableWeights {
+            weight_dw: &self.cpu.weight_dw,
+            weight_pw: &weight_pw,
+            c_out: self.weight_permute.dim(0)?,
+            noise: &self.cpu.noise,
+            bias: &self.cpu.bias,
+            slope: self.slope as f32,
+        };
+        cpu_kernels::separable_conv(x, haar_scale, weights)
     }
 }
 
@@ -388,14 +395,12 @@ impl SynthesisNetwork {
         let w_plus = self.to_w_plus(styles)?;
         let mut x = self.stem(&w_plus)?.contiguous()?;
         for (i, block) in self.layers.iter().enumerate() {
-            let s = flat(&block.up.forward(&Self::style(&w_plus, 1 + 3 * i)?)?)?;
-            x = cpu_kernels::inverse_haar(&x, &s)?;
-            x = block
-                .conv1
-                .forward_cpu(&x, &Self::style(&w_plus, 2 + 3 * i)?)?;
-            x = block
-                .conv2
-                .forward_cpu(&x, &Self::style(&w_plus, 3 + 3 * i)?)?;
+            // The up-sampler's inverse Haar transform runs inside conv1's kernel.
+            let up = flat(&block.up.forward(&Self::style(&w_plus, 1 + 3 * i)?)?)?;
+            let style1 = Self::style(&w_plus, 2 + 3 * i)?;
+            x = block.conv1.forward_cpu(&x, Some(&up), &style1)?;
+            let style2 = Self::style(&w_plus, 3 + 3 * i)?;
+            x = block.conv2.forward_cpu(&x, None, &style2)?;
         }
         let s = self
             .to_img_modulation
