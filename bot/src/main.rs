@@ -8,7 +8,11 @@ mod loading;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "talk-to-edit", version, about = "Edit faces by talking to them")]
+#[command(
+    name = "talk-to-edit",
+    version,
+    about = "Edit faces by talking to them"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -81,12 +81,7 @@ impl Attribute {
             "an exaggerated laugh with the mouth wide open",
         ];
         const AGE: [&str; 6] = [
-            "under 15",
-            "15 to 30",
-            "30 to 40",
-            "40 to 50",
-            "50 to 60",
-            "over 60",
+            "under 15", "15 to 30", "30 to 40", "40 to 50", "50 to 60", "over 60",
         ];
         let table = match self {
             Attribute::Bangs => &BANGS,
