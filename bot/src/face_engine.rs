@@ -108,3 +108,99 @@ impl FaceEngine for ProductFaceEngine {
             .map_err(failed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! These use the real generator weights (`talk-to-edit models fetch`), like the generator
+    //! parity test.
+    use super::*;
+    use engine::dialog::{Conversation, Event, Note};
+    use engine::language::{Direction, EditKind, EditRequest, Intent, ParsedRequest};
+
+    fn not_available_text(result: Result<impl std::fmt::Debug, EngineError>) -> String {
+        match result {
+            Err(e @ EngineError::NotAvailable { .. }) => e.to_string(),
+            other => panic!("expected NotAvailable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_weights_name_the_fetch_command() {
+        let err = ProductFaceEngine::load(Some("/no/such/generator.safetensors".into()), 256)
+            .err()
+            .expect("missing weights must fail");
+        assert!(
+            format!("{err:#}").contains("talk-to-edit models fetch"),
+            "{err:#}"
+        );
+        let err = ProductFaceEngine::load(None, 300).err().expect("bad size");
+        assert!(err.to_string().contains("256, 512 or 1024"), "{err}");
+    }
+
+    #[test]
+    fn seeds_render_and_missing_models_are_reported_not_faked() {
+        let engine = ProductFaceEngine::load(None, 256).expect("run `talk-to-edit models fetch`");
+        let latent = engine.start_from_seed(5).unwrap();
+        assert_eq!(
+            engine.start_from_seed(5).unwrap(),
+            latent,
+            "seeds are deterministic"
+        );
+        assert_ne!(engine.start_from_seed(6).unwrap(), latent);
+        let image = engine.render(&latent).unwrap();
+        assert_eq!(image.dimensions(), (256, 256));
+        let first = image.get_pixel(0, 0);
+        assert!(
+            image.pixels().any(|p| p != first),
+            "a face, not a flat image"
+        );
+
+        let text = not_available_text(engine.degrees(&latent));
+        assert!(text.contains("attribute predictor"), "{text}");
+        let text = not_available_text(engine.edit(&latent, Attribute::Smiling, 3));
+        assert_eq!(
+            text,
+            "editing smiling needs the semantic field for smiling, which is not trained yet (issue 5)"
+        );
+        assert!(matches!(
+            engine.start_from_photo(b"not an image"),
+            Err(EngineError::BadInput(_))
+        ));
+        let mut png = std::io::Cursor::new(Vec::new());
+        image.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let text = not_available_text(engine.start_from_photo(png.get_ref()));
+        assert!(text.contains("GAN inversion"), "{text}");
+
+        // Through the dialog: the face is shown, the edit is refused honestly, nothing changes.
+        let mut conversation = Conversation::new(0);
+        let reply = conversation.handle(Event::SeedFace(5), &engine, &|_, _| ParsedRequest {
+            intent: Intent::Unknown,
+            edits: vec![],
+        });
+        assert_eq!(reply.notes, vec![Note::FaceReady]);
+        assert_eq!(reply.image.as_ref(), Some(&image));
+        let before = conversation.clone();
+        let request = ParsedRequest {
+            intent: Intent::Edit,
+            edits: vec![EditRequest {
+                attribute: Attribute::Bangs,
+                kind: EditKind::Direction,
+                direction: Some(Direction::Increase),
+                target: None,
+                change: None,
+            }],
+        };
+        let reply = conversation.handle_parsed("longer bangs", &request, &engine);
+        assert_eq!(
+            reply.notes,
+            vec![Note::NotAvailable(Some(Attribute::Bangs))]
+        );
+        assert!(reply.image.is_none());
+        assert!(
+            reply.text.contains("semantic field for bangs"),
+            "{}",
+            reply.text
+        );
+        assert_eq!(conversation.face, before.face);
+    }
+}

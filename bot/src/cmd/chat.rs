@@ -214,3 +214,30 @@ async fn chat(
     store.close().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_become_events() {
+        assert_eq!(
+            event_from_line("  /seed 12 ").unwrap(),
+            Some(Event::SeedFace(12))
+        );
+        assert_eq!(event_from_line("/quit").unwrap(), None);
+        assert_eq!(
+            event_from_line("more bangs pls").unwrap(),
+            Some(Event::Text("more bangs pls".into()))
+        );
+        let err = event_from_line("/seed twelve").unwrap_err();
+        assert!(format!("{err:#}").contains("whole number"), "{err:#}");
+        let err = event_from_line("/photo /no/such.png").unwrap_err();
+        assert!(format!("{err:#}").contains("/no/such.png"), "{err:#}");
+        let path = std::env::temp_dir().join(format!("tte-chat-test-{}.bin", std::process::id()));
+        std::fs::write(&path, b"abc").unwrap();
+        let event = event_from_line(&format!("/photo {}", path.display()));
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(event.unwrap(), Some(Event::PhotoUploaded(b"abc".to_vec())));
+    }
+}
