@@ -6,7 +6,7 @@
 //! pixel with PSNR >= 40 dB. The fast CPU pass and the plain differentiable pass agree to 1e-4.
 
 use candle_core::{Device, Tensor};
-use engine::generator::{to_rgb_images, Generator};
+use engine::generator::{max_abs_diff, to_rgb_images, Generator};
 use engine::npy;
 
 fn max_abs(a: &[f32], b: &[f32]) -> f32 {
@@ -73,16 +73,7 @@ fn generator_reproduces_the_openvino_reference() {
 
         if seed == 0 {
             let plain = generator.synthesis.forward_differentiable(&w_ref).unwrap();
-            let d: f32 = (plain - &raw)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap()
-                .to_scalar()
-                .unwrap();
+            let d = max_abs_diff(&plain, &raw).unwrap();
             assert!(d < 1e-4, "fast and plain passes differ by {d}");
         }
     }
@@ -98,16 +89,7 @@ fn batches_render_the_same_faces_as_single_latents() {
     let single = generator
         .synthesize(&generator.w_plus(&w1).unwrap())
         .unwrap();
-    let d: f32 = (batch.narrow(0, 1, 1).unwrap() - single)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar()
-        .unwrap();
+    let d = max_abs_diff(&batch.narrow(0, 1, 1).unwrap(), &single).unwrap();
     assert!(d < 1e-4, "batch item differs from the single render by {d}");
     // Truncation towards the average face shrinks the distance to it.
     let avg = generator.w_avg().unwrap();

@@ -188,3 +188,14 @@ pub fn to_rgb_images(raw: &Tensor) -> Result<Vec<RgbImage>, GeneratorError> {
         })
         .collect())
 }
+
+/// The largest absolute element-wise difference of two tensors of one shape (for checking passes
+/// and kernels against each other).
+pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f32, GeneratorError> {
+    Ok((a - b)?
+        .abs()?
+        .flatten_all()?
+        .max(0)?
+        .to_dtype(DType::F32)?
+        .to_scalar::<f32>()?)
+}
