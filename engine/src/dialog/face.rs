@@ -154,3 +154,29 @@ pub trait FaceEngine {
     /// Renders `latent` to an RGB image.
     fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latents_check_their_size_and_values_and_round_trip_as_bytes() {
+        let values: Vec<f32> = (0..W_PLUS_LEN).map(|i| i as f32 * 0.25 - 7.0).collect();
+        let latent = Latent::from_vec(values.clone()).unwrap();
+        let bytes = latent.to_le_bytes();
+        assert_eq!(bytes.len(), W_PLUS_LEN * 4);
+        assert_eq!(&bytes[..4], &(-7.0f32).to_le_bytes());
+        assert_eq!(Latent::from_le_bytes(&bytes).unwrap(), latent);
+        assert_eq!(
+            Latent::from_vec(vec![0.0; 512]),
+            Err(LatentError::WrongLength(512))
+        );
+        assert_eq!(
+            Latent::from_le_bytes(&bytes[..100]),
+            Err(LatentError::WrongByteLength(100))
+        );
+        let mut bad = values;
+        bad[17] = f32::NAN;
+        assert_eq!(Latent::from_vec(bad), Err(LatentError::NotFinite(17)));
+    }
+}
