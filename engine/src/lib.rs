@@ -7,11 +7,14 @@
 //! - [`language`]: the language encoder that turns a user's sentence into a structured request.
 //! - [`dialog`]: the transport-agnostic dialog core (FSM, talk module, conversation driver).
 //! - [`npy`]: reading and writing latents as `.npy` files.
+//! - [`perception`]: face detection, 68 landmarks, FFHQ-style alignment of photos and identity
+//!   embeddings (Faceplugin ONNX models run by candle-onnx).
 
 pub mod attributes;
 pub mod dialog;
 pub mod generator;
 pub mod language;
 pub mod npy;
+pub mod perception;
 
 pub use attributes::Attribute;

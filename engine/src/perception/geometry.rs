@@ -1,0 +1,197 @@
+//! 2-D affine transforms, least-squares similarity fitting and bilinear warping of RGB images.
+
+use image::{Rgb, RgbImage};
+use serde::{Deserialize, Serialize};
+
+/// A point in pixel coordinates (x right, y down; pixel centres at integer + 0.5 are not assumed:
+/// pixel `(i, j)` is sampled at `(i, j)`).
+pub type Point = [f64; 2];
+
+/// `p' = [[a, b], [c, d]] p + [tx, ty]`, stored row-major as `[[a, b, tx], [c, d, ty]]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Affine2 {
+    pub m: [[f64; 3]; 2],
+}
+
+impl Affine2 {
+    pub const IDENTITY: Self = Self {
+        m: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+    };
+
+    pub fn apply(&self, p: Point) -> Point {
+        let m = &self.m;
+        [
+            m[0][0] * p[0] + m[0][1] * p[1] + m[0][2],
+            m[1][0] * p[0] + m[1][1] * p[1] + m[1][2],
+        ]
+    }
+
+    /// The inverse transform, or `None` when the linear part is singular.
+    pub fn inverse(&self) -> Option<Self> {
+        let [[a, b, tx], [c, d, ty]] = self.m;
+        let det = a * d - b * c;
+        if !det.is_finite() || det.abs() < 1e-12 {
+            return None;
+        }
+        let (ia, ib, ic, id) = (d / det, -b / det, -c / det, a / det);
+        Some(Self {
+            m: [
+                [ia, ib, -(ia * tx + ib * ty)],
+                [ic, id, -(ic * tx + id * ty)],
+            ],
+        })
+    }
+
+    /// `self` after `first`: `p -> self(first(p))`.
+    pub fn compose(&self, first: &Self) -> Self {
+        let s = &self.m;
+        let f = &first.m;
+        let mut m = [[0.0; 3]; 2];
+        for r in 0..2 {
+            m[r][0] = s[r][0] * f[0][0] + s[r][1] * f[1][0];
+            m[r][1] = s[r][0] * f[0][1] + s[r][1] * f[1][1];
+            m[r][2] = s[r][0] * f[0][2] + s[r][1] * f[1][2] + s[r][2];
+        }
+        Self { m }
+    }
+
+    /// Uniform scale of the linear part (sqrt of |det|).
+    pub fn scale(&self) -> f64 {
+        let [[a, b, _], [c, d, _]] = self.m;
+        (a * d - b * c).abs().sqrt()
+    }
+
+    /// Rotation angle of the linear part in degrees (meaningful for similarities).
+    pub fn rotation_degrees(&self) -> f64 {
+        self.m[1][0].atan2(self.m[0][0]).to_degrees()
+    }
+}
+
+/// Least-squares similarity (rotation, uniform scale, translation) mapping `src[i]` to `dst[i]`.
+/// `None` for fewer than two points or when all source points coincide.
+pub fn fit_similarity(src: &[Point], dst: &[Point]) -> Option<Affine2> {
+    let n = src.len().min(dst.len());
+    if n < 2 {
+        return None;
+    }
+    let mean = |ps: &[Point]| {
+        let s = ps[..n]
+            .iter()
+            .fold([0.0, 0.0], |a, p| [a[0] + p[0], a[1] + p[1]]);
+        [s[0] / n as f64, s[1] / n as f64]
+    };
+    let (ms, md) = (mean(src), mean(dst));
+    let (mut sxx, mut dot, mut cross) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        let p = [src[i][0] - ms[0], src[i][1] - ms[1]];
+        let q = [dst[i][0] - md[0], dst[i][1] - md[1]];
+        sxx += p[0] * p[0] + p[1] * p[1];
+        dot += p[0] * q[0] + p[1] * q[1];
+        cross += p[0] * q[1] - p[1] * q[0];
+    }
+    if sxx < 1e-12 {
+        return None;
+    }
+    let (a, b) = (dot / sxx, cross / sxx);
+    Some(Affine2 {
+        m: [
+            [a, -b, md[0] - (a * ms[0] - b * ms[1])],
+            [b, a, md[1] - (b * ms[0] + a * ms[1])],
+        ],
+    })
+}
+
+/// Samples `src` bilinearly at every pixel of a `width` x `height` output: output pixel `(u, v)`
+/// takes the colour at `out_to_src(u, v)`. Outside the source, edge pixels are repeated.
+pub fn warp_affine(src: &RgbImage, out_to_src: &Affine2, width: u32, height: u32) -> RgbImage {
+    let (sw, sh) = (src.width() as i64, src.height() as i64);
+    let raw = src.as_raw();
+    let px = |x: i64, y: i64| -> [f32; 3] {
+        let x = x.clamp(0, sw - 1) as usize;
+        let y = y.clamp(0, sh - 1) as usize;
+        let i = (y * sw as usize + x) * 3;
+        [raw[i] as f32, raw[i + 1] as f32, raw[i + 2] as f32]
+    };
+    RgbImage::from_fn(width, height, |u, v| {
+        let [x, y] = out_to_src.apply([u as f64, v as f64]);
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = ((x - x0) as f32, (y - y0) as f32);
+        let (x0, y0) = (x0 as i64, y0 as i64);
+        let (p00, p10, p01, p11) = (
+            px(x0, y0),
+            px(x0 + 1, y0),
+            px(x0, y0 + 1),
+            px(x0 + 1, y0 + 1),
+        );
+        let mut out = [0u8; 3];
+        for c in 0..3 {
+            let top = p00[c] + (p10[c] - p00[c]) * fx;
+            let bottom = p01[c] + (p11[c] - p01[c]) * fx;
+            out[c] = (top + (bottom - top) * fy).round().clamp(0.0, 255.0) as u8;
+        }
+        Rgb(out)
+    })
+}
+
+/// Like [`warp_affine`], but when the output is much smaller than the source region (shrink
+/// factor >= 2) the source is first downscaled by the integer factor with a box-like filter, so the
+/// crop is anti-aliased (as the FFHQ recipe does before its quad transform).
+pub fn warp_affine_antialiased(
+    src: &RgbImage,
+    out_to_src: &Affine2,
+    width: u32,
+    height: u32,
+) -> RgbImage {
+    let shrink = out_to_src.scale().floor();
+    if shrink < 2.0 {
+        return warp_affine(src, out_to_src, width, height);
+    }
+    let k = shrink as u32;
+    let (nw, nh) = ((src.width() / k).max(1), (src.height() / k).max(1));
+    let small = image::imageops::resize(src, nw, nh, image::imageops::FilterType::Triangle);
+    // Source pixel x maps to small pixel (x + 0.5) * nw / sw - 0.5.
+    let (sx, sy) = (
+        nw as f64 / src.width() as f64,
+        nh as f64 / src.height() as f64,
+    );
+    let to_small = Affine2 {
+        m: [[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5]],
+    };
+    warp_affine(&small, &to_small.compose(out_to_src), width, height)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_recovers_a_similarity_and_inverse_undoes_it() {
+        let t = Affine2 {
+            m: [[0.8, -0.6, 10.0], [0.6, 0.8, -4.0]],
+        };
+        let src = [[0.0, 0.0], [10.0, 0.0], [3.0, 7.0], [-2.0, 5.0]];
+        let dst: Vec<Point> = src.iter().map(|p| t.apply(*p)).collect();
+        let fit = fit_similarity(&src, &dst).unwrap();
+        for r in 0..2 {
+            for c in 0..3 {
+                assert!((fit.m[r][c] - t.m[r][c]).abs() < 1e-9);
+            }
+        }
+        let back = fit.inverse().unwrap().apply(fit.apply([3.0, -9.0]));
+        assert!((back[0] - 3.0).abs() < 1e-9 && (back[1] + 9.0).abs() < 1e-9);
+        assert!((fit.scale() - 1.0).abs() < 1e-9);
+        assert!((fit.rotation_degrees() - 36.869_897_645).abs() < 1e-6);
+        assert!(fit_similarity(&[[1.0, 1.0], [1.0, 1.0]], &src[..2]).is_none());
+    }
+
+    #[test]
+    fn warp_with_a_shift_moves_pixels() {
+        let src = RgbImage::from_fn(8, 8, |x, y| Rgb([(x * 30) as u8, (y * 30) as u8, 7]));
+        let shift = Affine2 {
+            m: [[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]],
+        };
+        let out = warp_affine(&src, &shift, 4, 4);
+        assert_eq!(out.get_pixel(0, 0), src.get_pixel(2, 1));
+        assert_eq!(out.get_pixel(3, 2), src.get_pixel(5, 3));
+    }
+}

@@ -1,0 +1,153 @@
+//! Face perception: find, measure and align faces in photos, and tell identities apart.
+//!
+//! The networks are Faceplugin's ONNX models (npm `faceplugin-face-recognition-js@0.0.1`, fetched
+//! by `talk-to-edit models fetch --only faceplugin`), run in candle by `candle-onnx`'s graph
+//! interpreter; every op they use (Conv, PRelu, Relu, Gemm, BatchNormalization, Softmax, Reshape,
+//! Slice, ...) is supported there, so no port was needed.
+//!
+//! - [`detect`]: face boxes (`fr_detect.onnx`, 320x240 input) + NMS.
+//! - [`landmarks`]: 68 landmarks in a box (`fr_landmark.onnx`, 64x64 grey).
+//! - [`align`]: the FFHQ crop quad from eyes and mouth, calibrated to the generator's frame.
+//! - [`identity`]: 512-d identity embeddings (`fr_feature.onnx`, 112x112) and cosine similarity.
+//! - [`geometry`]: affine transforms, similarity fitting and bilinear warping.
+//! - [`onnx`]: the thin wrapper over `candle_onnx::simple_eval`.
+//!
+//! [`FacePerception`] ties detection, landmarks and alignment together for a photo;
+//! [`load_photo`] reads a file with its EXIF orientation applied.
+
+pub mod align;
+pub mod detect;
+pub mod geometry;
+pub mod identity;
+pub mod landmarks;
+pub mod onnx;
+
+pub use align::{AlignedFace, FfhqQuad, FrameCalibration, GENERATOR_FRAME};
+pub use detect::{DetectConfig, FaceBox, FaceDetector};
+pub use geometry::{Affine2, Point};
+pub use identity::{cosine, Embedding, IdentityEncoder};
+pub use landmarks::{LandmarkModel, Landmarks};
+
+use candle_core::Device;
+use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
+use std::path::{Path, PathBuf};
+
+/// Errors of the perception models.
+#[derive(Debug, thiserror::Error)]
+pub enum PerceptionError {
+    #[error("no face found")]
+    NoFace,
+    #[error("model file not found at {0} (run `talk-to-edit models fetch --only faceplugin`)")]
+    MissingModel(PathBuf),
+    #[error("cannot read model {path}: {reason}")]
+    BadModel { path: PathBuf, reason: String },
+    #[error("cannot read image {path}: {reason}")]
+    BadImage { path: PathBuf, reason: String },
+    #[error("bad input: {0}")]
+    BadInput(String),
+    #[error("inference failed: {0}")]
+    Inference(String),
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+/// The Faceplugin model files, relative to the `faceplugin` package in the model store.
+pub const DETECT_MODEL: &str = "package/model/fr_detect.onnx";
+pub const LANDMARK_MODEL: &str = "package/model/fr_landmark.onnx";
+pub const IDENTITY_MODEL: &str = "package/model/fr_feature.onnx";
+
+/// Reads an image file (any format the `image` crate is built with), applies its EXIF
+/// orientation and converts it to RGB.
+pub fn load_photo(path: &Path) -> Result<RgbImage, PerceptionError> {
+    let bad = |e: image::ImageError| PerceptionError::BadImage {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let reader = ImageReader::open(path)
+        .map_err(|e| PerceptionError::BadImage {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?
+        .with_guessed_format()
+        .map_err(|e| PerceptionError::BadImage {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    let mut decoder = reader.into_decoder().map_err(bad)?;
+    let orientation = decoder.orientation().map_err(bad)?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(bad)?;
+    img.apply_orientation(orientation);
+    Ok(img.into_rgb8())
+}
+
+/// Detector + landmarks: finds the largest face in a photo and aligns it.
+pub struct FacePerception {
+    pub detector: FaceDetector,
+    pub landmarks: LandmarkModel,
+    /// The correction applied to the FFHQ quad ([`GENERATOR_FRAME`] by default).
+    pub calibration: FrameCalibration,
+}
+
+impl FacePerception {
+    /// Loads `fr_detect.onnx` and `fr_landmark.onnx` from the `faceplugin` package directory
+    /// (the one holding `package/model/`).
+    pub fn load(faceplugin_dir: &Path, device: &Device) -> Result<Self, PerceptionError> {
+        Self::load_files(
+            &faceplugin_dir.join(DETECT_MODEL),
+            &faceplugin_dir.join(LANDMARK_MODEL),
+            device,
+        )
+    }
+
+    pub fn load_files(
+        detect: &Path,
+        landmark: &Path,
+        device: &Device,
+    ) -> Result<Self, PerceptionError> {
+        Ok(Self {
+            detector: FaceDetector::load(detect, device)?,
+            landmarks: LandmarkModel::load(landmark, device)?,
+            calibration: GENERATOR_FRAME,
+        })
+    }
+
+    /// The largest face's box, its landmarks, and how many faces there were.
+    pub fn find_face(
+        &self,
+        photo: &RgbImage,
+    ) -> Result<(FaceBox, Landmarks, usize), PerceptionError> {
+        let faces = self.detector.detect(photo)?;
+        let largest = faces
+            .iter()
+            .copied()
+            .max_by(|a, b| a.area().total_cmp(&b.area()))
+            .ok_or(PerceptionError::NoFace)?;
+        let lm = self.landmarks.landmarks(photo, &largest)?;
+        Ok((largest, lm, faces.len()))
+    }
+
+    /// Finds the largest face and crops it FFHQ-style (calibrated to the generator's frame) at
+    /// `size` x `size`.
+    pub fn align(&self, photo: &RgbImage, size: u32) -> Result<AlignedFace, PerceptionError> {
+        if !(8..=4096).contains(&size) {
+            return Err(PerceptionError::BadInput(format!(
+                "crop size {size} (use 8..=4096)"
+            )));
+        }
+        let (face_box, landmarks, faces_found) = self.find_face(photo)?;
+        let quad = FfhqQuad::from_landmarks(&landmarks)?.calibrated(&self.calibration);
+        let (crop, crop_to_photo) = align::crop_quad(photo, &quad, size);
+        let photo_to_crop = crop_to_photo
+            .inverse()
+            .ok_or_else(|| PerceptionError::BadInput("degenerate alignment".into()))?;
+        Ok(AlignedFace {
+            crop,
+            crop_to_photo,
+            photo_to_crop,
+            face_box,
+            landmarks,
+            faces_found,
+            quad,
+        })
+    }
+}
