@@ -728,6 +728,10 @@ impl Conversation {
                 turn.sentences
                     .push(talk::say(talk::SUGGEST, Some(a), None, rng))
             }
+            Feedback::AskNext if phase == Phase::Start => {
+                turn.sentences
+                    .push(talk::say(talk::ASK_FIRST, None, None, rng))
+            }
             Feedback::AskNext => turn
                 .sentences
                 .push(talk::say(talk::ASK_NEXT, None, None, rng)),

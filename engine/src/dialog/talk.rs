@@ -163,6 +163,13 @@ pub const ASK_NEXT: &[&str] = &[
     "What else can I do for this face?",
 ];
 
+/// Ask for the first request on a (new or restored) face.
+pub const ASK_FIRST: &[&str] = &[
+    "What would you like to {change}?",
+    "What should I {change} first?",
+    "Tell me what to {change}: the bangs, the glasses, the beard, the smile or the age.",
+];
+
 /// An edit moved the attribute (`{adj}` is the comparative of the direction moved).
 pub const EDITED: &[&str] = &[
     "{Done}: {subject} {adj} now.",
