@@ -111,8 +111,8 @@ impl FaceEngine for ProductFaceEngine {
 
 #[cfg(test)]
 mod tests {
-    //! These use the real generator weights (`talk-to-edit models fetch`), like the generator
-    //! parity test.
+    //! These use the real generator weights, fetched and converted first when missing (as the
+    //! generator parity test does); they fail, never skip, without them.
     use super::*;
     use engine::dialog::{Conversation, Event, Note};
     use engine::language::{Direction, EditKind, EditRequest, Intent, ParsedRequest};
@@ -137,9 +137,23 @@ mod tests {
         assert!(err.to_string().contains("256, 512 or 1024"), "{err}");
     }
 
+    fn generator_weights() -> PathBuf {
+        let store = models::ModelStore::open_default().expect("model store");
+        let path = store.converted_generator();
+        if !path.is_file() {
+            models::fetch(
+                &store,
+                &[models::store::MOBILESTYLEGAN_KEY.to_string()],
+                models::Progress::Hidden,
+            )
+            .unwrap_or_else(|e| panic!("fetching MobileStyleGAN failed: {e}"));
+        }
+        path
+    }
+
     #[test]
     fn seeds_render_and_missing_models_are_reported_not_faked() {
-        let engine = ProductFaceEngine::load(None, 256).expect("run `talk-to-edit models fetch`");
+        let engine = ProductFaceEngine::load(Some(generator_weights()), 256).unwrap();
         let latent = engine.start_from_seed(5).unwrap();
         assert_eq!(
             engine.start_from_seed(5).unwrap(),
