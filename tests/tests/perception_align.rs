@@ -1,0 +1,217 @@
+//! Detection, landmarks and FFHQ alignment of photos: a generated (already FFHQ-aligned) face
+//! pasted at another scale and offset into a larger canvas is found and re-aligned onto the
+//! generator's frame; a blank image is a `NoFace` error; with two faces the larger is aligned and
+//! the count reported; EXIF orientation is honoured.
+
+mod perception_support;
+
+use engine::perception::identity::identity_crop;
+use engine::perception::{cosine, load_photo, Affine2, FfhqQuad, PerceptionError};
+use image::{imageops, Rgb, RgbImage};
+use perception_support::*;
+
+/// A 1000x760 canvas with a soft gradient (not a face) and `face` resized to `side` at `(x, y)`.
+fn paste(canvas: &mut RgbImage, face: &RgbImage, side: u32, x: i64, y: i64) {
+    let small = imageops::resize(face, side, side, imageops::FilterType::Triangle);
+    imageops::overlay(canvas, &small, x, y);
+}
+
+fn gradient_canvas(w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        Rgb([(60 + x * 80 / w) as u8, (90 + y * 60 / h) as u8, 120])
+    })
+}
+
+fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] - b[0]).hypot(a[1] - b[1])
+}
+
+/// Largest distance between where `a` and `b` send the corners and centre of a `size` crop.
+fn transform_gap(a: &Affine2, b: &Affine2, size: u32) -> f64 {
+    let s = size as f64 - 1.0;
+    [[0.0, 0.0], [s, 0.0], [0.0, s], [s, s], [s / 2.0, s / 2.0]]
+        .iter()
+        .map(|p| dist(a.apply(*p), b.apply(*p)))
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn pasted_generated_face_is_found_and_realigned() {
+    let perception = face_perception();
+    let encoder = identity_encoder();
+    let size = 256u32;
+    for (seed, face) in [11u64, 12, 13]
+        .into_iter()
+        .zip(generated_faces(&[11, 12, 13]))
+    {
+        // Paste the 1024 face at 420 px, offset (330, 190).
+        let (side, ox, oy) = (420u32, 330i64, 190i64);
+        let mut canvas = gradient_canvas(1000, 760);
+        paste(&mut canvas, &face, side, ox, oy);
+
+        let aligned = perception.align(&canvas, size).unwrap();
+        assert_eq!(aligned.faces_found, 1);
+        assert_eq!(aligned.crop.dimensions(), (size, size));
+        // The box lies on the pasted face.
+        let b = aligned.face_box;
+        assert!(
+            b.x1 >= ox as f32 - 20.0 && b.x2 <= (ox + side as i64) as f32 + 20.0,
+            "{b:?}"
+        );
+
+        // Where the pasted face's generator frame really is: crop pixel u -> photo pixel.
+        let s = side as f64 / size as f64;
+        let truth = Affine2 {
+            m: [
+                [s, 0.0, ox as f64 + 0.5 * s - 0.5],
+                [0.0, s, oy as f64 + 0.5 * s - 0.5],
+            ],
+        };
+        let gap_truth = transform_gap(&aligned.crop_to_photo, &truth, size) / s;
+
+        // The same pipeline on the original 1024 image, scaled to the crop's size.
+        let direct = perception.align(&face, size).unwrap();
+        let k = 1024.0 / size as f64;
+        let eyes_direct = [
+            direct.crop_landmarks().eye_left(),
+            direct.crop_landmarks().eye_right(),
+        ];
+        let crop_lm = aligned.crop_landmarks();
+        let eye_gap =
+            dist(crop_lm.eye_left(), eyes_direct[0]).max(dist(crop_lm.eye_right(), eyes_direct[1]));
+        // And against the generator frame itself: the original's eyes in 256-px crop units.
+        let (_, lm_orig, _) = perception.find_face(&face).unwrap();
+        let eye_truth = |p: [f64; 2]| [(p[0] + 0.5) / k - 0.5, (p[1] + 0.5) / k - 0.5];
+        let eye_gap_truth = dist(crop_lm.eye_left(), eye_truth(lm_orig.eye_left()))
+            .max(dist(crop_lm.eye_right(), eye_truth(lm_orig.eye_right())));
+
+        // The transform round-trips landmarks between photo and crop.
+        let back = aligned.crop_to_photo.apply(crop_lm.eye_left());
+        assert!(dist(back, aligned.landmarks.eye_left()) < 1e-6);
+
+        // Identity of the re-aligned crop against the original face.
+        let e_orig = encoder
+            .embed(&identity_crop(&face, &lm_orig.five_points()).unwrap())
+            .unwrap();
+        let (_, lm_crop, _) = perception.find_face(&aligned.crop).unwrap();
+        let e_crop = encoder
+            .embed(&identity_crop(&aligned.crop, &lm_crop.five_points()).unwrap())
+            .unwrap();
+        let id = cosine(&e_orig, &e_crop);
+
+        println!(
+            "seed {seed}: crop vs true frame {gap_truth:.1} px (of {size}), eyes vs direct \
+             alignment {eye_gap:.2} px, eyes vs original {eye_gap_truth:.2} px, identity {id:.3}, \
+             scale {:.3} rotation {:.2} deg",
+            aligned.crop_to_photo.scale(),
+            aligned.crop_to_photo.rotation_degrees()
+        );
+        assert!(
+            eye_gap < 3.0,
+            "seed {seed}: eyes {eye_gap} px from the direct alignment"
+        );
+        assert!(
+            eye_gap_truth < 6.0,
+            "seed {seed}: eyes {eye_gap_truth} px from the original"
+        );
+        assert!(gap_truth < 18.0, "seed {seed}: frame off by {gap_truth} px");
+        assert!(id > 0.7, "seed {seed}: identity {id}");
+    }
+}
+
+#[test]
+fn blank_image_has_no_face() {
+    let perception = face_perception();
+    for img in [
+        RgbImage::from_pixel(640, 480, Rgb([128, 128, 128])),
+        gradient_canvas(800, 600),
+    ] {
+        let err = perception.align(&img, 256).unwrap_err();
+        assert!(matches!(err, PerceptionError::NoFace), "{err}");
+        assert_eq!(err.to_string(), "no face found");
+    }
+}
+
+#[test]
+fn two_faces_align_the_larger_and_say_so() {
+    let perception = face_perception();
+    let faces = generated_faces(&[21, 22]);
+    let mut canvas = gradient_canvas(1200, 700);
+    paste(&mut canvas, &faces[0], 260, 60, 300);
+    paste(&mut canvas, &faces[1], 480, 620, 120);
+    let aligned = perception.align(&canvas, 128).unwrap();
+    assert_eq!(aligned.faces_found, 2);
+    // The crop's centre lies on the larger face (x 620..1100).
+    let c = aligned.crop_to_photo.apply([63.5, 63.5]);
+    assert!(
+        c[0] > 700.0 && c[0] < 1020.0 && c[1] > 200.0,
+        "centre {c:?}"
+    );
+    let side = 2.0 * aligned.quad.x[0].hypot(aligned.quad.x[1]);
+    assert!((side - 480.0).abs() < 50.0, "side {side}");
+}
+
+#[test]
+fn exif_orientation_is_applied() {
+    let perception = face_perception();
+    let face = &generated_faces(&[31])[0];
+    let mut canvas = gradient_canvas(900, 700);
+    paste(&mut canvas, face, 400, 250, 150);
+    let upright = perception.align(&canvas, 256).unwrap();
+
+    // Store the photo turned a quarter left with EXIF orientation 6 ("rotate 90 clockwise").
+    let stored = imageops::rotate270(&canvas);
+    let exif: Vec<u8> = [
+        b"MM\0\x2a\0\0\0\x08".as_slice(),
+        &[0, 1],
+        &[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0],
+        &[0, 0, 0, 0],
+    ]
+    .concat();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("turned.jpg");
+    {
+        use image::ImageEncoder;
+        let file = std::fs::File::create(&path).unwrap();
+        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(file, 95);
+        enc.set_exif_metadata(exif).unwrap();
+        enc.write_image(
+            stored.as_raw(),
+            stored.width(),
+            stored.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
+    }
+    let photo = load_photo(&path).unwrap();
+    assert_eq!(
+        photo.dimensions(),
+        canvas.dimensions(),
+        "orientation not applied"
+    );
+    let turned = perception.align(&photo, 256).unwrap();
+    let gap = (0..2)
+        .map(|i| (turned.quad.c[i] - upright.quad.c[i]).abs())
+        .fold(0.0, f64::max);
+    assert!(gap < 6.0, "centre moved {gap} px");
+    let rot = turned.crop_to_photo.rotation_degrees();
+    assert!(rot.abs() < 5.0, "face not upright: {rot} degrees");
+}
+
+#[test]
+fn unreadable_photo_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-an-image.jpg");
+    std::fs::write(&path, b"hello").unwrap();
+    let err = load_photo(&path).unwrap_err();
+    assert!(matches!(err, PerceptionError::BadImage { .. }), "{err}");
+    let err = load_photo(&dir.path().join("missing.png")).unwrap_err();
+    assert!(err.to_string().contains("missing.png"), "{err}");
+}
+
+#[test]
+fn generator_frame_quad_is_the_identity_crop() {
+    let q = FfhqQuad::generator_frame(1024);
+    let t = q.crop_to_photo(1024);
+    assert!(transform_gap(&t, &Affine2::IDENTITY, 1024) < 1e-9);
+}
