@@ -112,18 +112,46 @@ impl FacePerception {
     }
 
     /// The largest face's box, its landmarks, and how many faces there were.
+    ///
+    /// When the photo shows no face, it is tried once more inside a grey border of a quarter of
+    /// its size on every side: faces cropped tightly (CelebA-style) or cut by the frame are
+    /// found far more readily with some context around them (2 of the 4 misses among the 250
+    /// CelebA training faces).
     pub fn find_face(
         &self,
         photo: &RgbImage,
     ) -> Result<(FaceBox, Landmarks, usize), PerceptionError> {
+        if let Some(found) = self.largest_face(photo)? {
+            return Ok(found);
+        }
+        let (w, h) = photo.dimensions();
+        let (dx, dy) = (w / 4, h / 4);
+        let mut padded = RgbImage::from_pixel(w + 2 * dx, h + 2 * dy, image::Rgb([128, 128, 128]));
+        image::imageops::overlay(&mut padded, photo, dx as i64, dy as i64);
+        let (mut face, lm, n) = self.largest_face(&padded)?.ok_or(PerceptionError::NoFace)?;
+        let (fx, fy) = (dx as f32, dy as f32);
+        (face.x1, face.x2, face.y1, face.y2) =
+            (face.x1 - fx, face.x2 - fx, face.y1 - fy, face.y2 - fy);
+        let back = Affine2 {
+            m: [[1.0, 0.0, -(dx as f64)], [0.0, 1.0, -(dy as f64)]],
+        };
+        Ok((face, lm.transformed(&back), n))
+    }
+
+    fn largest_face(
+        &self,
+        photo: &RgbImage,
+    ) -> Result<Option<(FaceBox, Landmarks, usize)>, PerceptionError> {
         let faces = self.detector.detect(photo)?;
-        let largest = faces
+        let Some(largest) = faces
             .iter()
             .copied()
             .max_by(|a, b| a.area().total_cmp(&b.area()))
-            .ok_or(PerceptionError::NoFace)?;
+        else {
+            return Ok(None);
+        };
         let lm = self.landmarks.landmarks(photo, &largest)?;
-        Ok((largest, lm, faces.len()))
+        Ok(Some((largest, lm, faces.len())))
     }
 
     /// Finds the largest face and crops it FFHQ-style (calibrated to the generator's frame) at
