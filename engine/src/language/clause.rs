@@ -154,8 +154,10 @@ impl ClauseLabel {
 
     /// Builds a consistent label from per-head scores (logits or probabilities, one vector per
     /// head in [`HEAD_SIZES`] order). Fields a kind needs are taken from the best non-empty
-    /// class; fields it does not use are cleared.
-    pub fn from_scores(scores: &[Vec<f32>; 6]) -> Self {
+    /// class; fields it does not use are cleared. An open direction (a direction edit without a
+    /// way to go) only exists as agreement to a suggestion: unless `open_direction` is true, a
+    /// direction edit takes its best non-empty direction.
+    pub fn from_scores(scores: &[Vec<f32>; 6], open_direction: bool) -> Self {
         let argmax_from = |v: &[f32], from: usize| -> usize {
             let mut best = from;
             for i in from..v.len() {
@@ -193,7 +195,8 @@ impl ClauseLabel {
                 Self::relative(attribute, direction, argmax_from(&scores[4], 1) as u8)
             }
             KindSlot::Direction => {
-                Self::direction(attribute, direction_of(argmax_from(&scores[3], 0)))
+                let from = if open_direction { 0 } else { 1 };
+                Self::direction(attribute, direction_of(argmax_from(&scores[3], from)))
             }
             _ => Self {
                 intent: Intent::Edit,
@@ -276,10 +279,21 @@ pub fn resolve(clauses: &[ClauseLabel], context: Option<SystemContext>) -> Parse
                 target: None,
                 change: None,
             },
+            // A bare attribute takes the previous clause's kind and amount ("remove the bangs
+            // and glasses", "make the bangs a bit longer and the beard too"), except a degree
+            // description, which belongs to its own attribute ("give him stubble and glasses"):
+            // then it is a plain increase.
             KindSlot::Inherit | KindSlot::None => match &previous {
-                Some(p) => EditRequest {
+                Some(p) if p.kind != EditKind::Target || p.target == Some(0) => EditRequest {
                     attribute,
                     ..p.clone()
+                },
+                Some(_) => EditRequest {
+                    attribute,
+                    kind: EditKind::Direction,
+                    direction: Some(Direction::Increase),
+                    target: None,
+                    change: None,
                 },
                 None => EditRequest {
                     attribute,
@@ -336,7 +350,11 @@ mod tests {
                     .map(|c| if c as u32 == classes[h] { 1.0 } else { 0.0 })
                     .collect()
             });
-            assert_eq!(ClauseLabel::from_scores(&scores), label);
+            assert_eq!(ClauseLabel::from_scores(&scores, true), label);
+            if label.kind == KindSlot::Direction && label.direction.is_none() {
+                let decided = ClauseLabel::from_scores(&scores, false);
+                assert!(decided.direction.is_some());
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! The learned part of the language encoder (paper sec. 3.3, supplement B): word embeddings, a
-//! bidirectional LSTM over the clause (whose first token is the dialog-context token), and three
+//! bidirectional LSTM over the clause (whose first token is the dialog-context token), read out
+//! as its last states plus a max over time, and three
 //! context-specific sets of heads (no context / after a suggestion / after a check) that share the
 //! embedding and LSTM, as the paper's context-specific encoders do. Each head set predicts intent,
 //! attribute, request kind, direction, degree change and target degree.
@@ -30,7 +31,7 @@ struct HeadSet {
 
 impl HeadSet {
     fn new(config: &EncoderConfig, vb: VarBuilder) -> Result<Self> {
-        let features = 2 * config.hidden_dim;
+        let features = 4 * config.hidden_dim;
         let hidden = linear(features, config.head_dim, vb.pp("hidden"))?;
         let outputs = HEAD_SIZES
             .iter()
@@ -127,22 +128,29 @@ impl EncoderNet {
         &self.config
     }
 
-    fn final_state(&self, lstm: &LSTM, ids: &Tensor, train: bool) -> Result<Tensor> {
+    /// The last hidden state and the max over the non-padding positions, concatenated:
+    /// `[batch, 2 * hidden]`.
+    fn read(&self, lstm: &LSTM, ids: &Tensor, train: bool) -> Result<Tensor> {
         let mut x = self.embedding.forward(ids)?;
         if train {
             x = candle_nn::ops::dropout(&x, 0.1)?;
         }
         let states = lstm.seq(&x)?;
-        match states.last() {
-            Some(s) => Ok(s.h().clone()),
+        let last = match states.last() {
+            Some(s) => s.h().clone(),
             None => candle_core::bail!("empty clause batch"),
-        }
+        };
+        let all = lstm.states_to_tensor(&states)?;
+        // Padding positions (id 0) get a large negative offset so the max ignores them.
+        let padding = ids.eq(0u32)?.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let pooled = all.broadcast_sub(&(padding * 1e4)?)?.max(1)?;
+        Tensor::cat(&[last, pooled], D::Minus1)
     }
 
     /// Per-head logits `[batch, classes]`, each clause read by its context's head set.
     pub fn forward(&self, batch: &ClauseBatch, train: bool) -> Result<Vec<Tensor>> {
-        let f = self.final_state(&self.forward_lstm, &batch.forward_ids, train)?;
-        let b = self.final_state(&self.backward_lstm, &batch.backward_ids, train)?;
+        let f = self.read(&self.forward_lstm, &batch.forward_ids, train)?;
+        let b = self.read(&self.backward_lstm, &batch.backward_ids, train)?;
         let features = Tensor::cat(&[f, b], D::Minus1)?;
         let mut combined: Option<Vec<Tensor>> = None;
         for (k, heads) in self.heads.iter().enumerate() {

@@ -4,16 +4,18 @@
 //! The types here are the contract between the encoder and the dialog core; the JSON form of
 //! [`ParsedRequest`] is what `talk-to-edit parse` prints.
 
+pub mod batch;
 pub mod clause;
-
+pub mod corpus;
 pub mod encoder;
 pub mod normalize;
 pub mod parser;
-
+pub mod train;
 pub mod vocab;
 
 pub use parser::{
-    default_weights_path, LanguageEncoder, LanguageError, RequestParser, TRAIN_COMMAND, WEIGHTS_ENV,
+    committed_weights_path, default_weights_path, LanguageEncoder, LanguageError, RequestParser,
+    TRAIN_COMMAND, WEIGHTS_ENV,
 };
 
 use crate::attributes::Attribute;

@@ -18,14 +18,19 @@ pub const WEIGHTS_ENV: &str = "TALK_TO_EDIT_LANGUAGE";
 /// The command that (re)builds the weights.
 pub const TRAIN_COMMAND: &str = "talk-to-edit train language";
 
-/// Default weights file, committed in the repository.
+/// Where the committed weights live in the repository (ignores the environment).
+pub fn committed_weights_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../models/trained/language_encoder.safetensors"
+    ))
+}
+
+/// Weights to load: `$TALK_TO_EDIT_LANGUAGE` if set, else [`committed_weights_path`].
 pub fn default_weights_path() -> PathBuf {
     match std::env::var_os(WEIGHTS_ENV) {
         Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../models/trained/language_encoder.safetensors"
-        )),
+        _ => committed_weights_path(),
     }
 }
 
@@ -138,6 +143,21 @@ impl LanguageEncoder {
         &self.metadata
     }
 
+    /// The network.
+    pub fn net(&self) -> &EncoderNet {
+        &self.net
+    }
+
+    /// Adds `key: value` to the metadata's training record (saved with the weights).
+    pub fn record_training(&mut self, key: &str, value: serde_json::Value) {
+        if !self.metadata.training.is_object() {
+            self.metadata.training = serde_json::json!({});
+        }
+        if let serde_json::Value::Object(map) = &mut self.metadata.training {
+            map.insert(key.to_string(), value);
+        }
+    }
+
     pub fn vocab(&self) -> &Vocab {
         &self.vocab
     }
@@ -165,6 +185,7 @@ impl LanguageEncoder {
             .map(|c| self.vocab.encode_clause(c, context))
             .collect();
         let heads = vec![context_head(context); ids.len()];
+        let open_direction = matches!(context, Some(SystemContext::Suggest(_)));
         let batch = ClauseBatch::new(&ids, &heads, &self.device)?;
         let logits = self.net.forward(&batch, false)?;
         let per_head: Vec<Vec<Vec<f32>>> = logits
@@ -178,7 +199,7 @@ impl LanguageEncoder {
                     debug_assert_eq!(row.len(), HEAD_SIZES[h]);
                     row
                 });
-                ClauseLabel::from_scores(&scores)
+                ClauseLabel::from_scores(&scores, open_direction)
             })
             .collect())
     }

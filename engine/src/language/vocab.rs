@@ -4,7 +4,6 @@
 
 use super::normalize::TypoRepair;
 use super::SystemContext;
-use crate::attributes::Attribute;
 use std::collections::HashMap;
 
 /// Padding token (id 0).
@@ -12,12 +11,15 @@ pub const PAD: &str = "<pad>";
 /// Unknown-word token (id 1).
 pub const UNK: &str = "<unk>";
 
-/// The token that stands for the system's last feedback; it is the first token of every clause.
-pub fn context_token(context: Option<SystemContext>) -> String {
+/// The token that stands for the kind of the system's last feedback; it is the first token of
+/// every clause. The attribute of the feedback is not shown to the network: a reply that refers
+/// to it ("yes", "a bit more") is labelled "the attribute under discussion" and resolved after
+/// the network, so what is learnt for one attribute holds for all five.
+pub fn context_token(context: Option<SystemContext>) -> &'static str {
     match context {
-        None => "<none>".to_string(),
-        Some(SystemContext::Suggest(a)) => format!("<suggest_{a}>"),
-        Some(SystemContext::Check(a)) => format!("<check_{a}>"),
+        None => "<none>",
+        Some(SystemContext::Suggest(_)) => "<suggest>",
+        Some(SystemContext::Check(_)) => "<check>",
     }
 }
 
@@ -33,12 +35,9 @@ pub fn context_head(context: Option<SystemContext>) -> usize {
 
 /// All special tokens, in id order.
 pub fn special_tokens() -> Vec<String> {
-    let mut tokens = vec![PAD.to_string(), UNK.to_string(), context_token(None)];
-    for a in Attribute::ALL {
-        tokens.push(context_token(Some(SystemContext::Suggest(a))));
-        tokens.push(context_token(Some(SystemContext::Check(a))));
-    }
-    tokens
+    [PAD, UNK, "<none>", "<suggest>", "<check>"]
+        .map(String::from)
+        .to_vec()
 }
 
 /// Token <-> id mapping with typo repair for unknown words.
@@ -103,7 +102,7 @@ impl Vocab {
     pub fn encode_clause(&self, words: &[String], context: Option<SystemContext>) -> Vec<u32> {
         let unk = self.id(UNK).unwrap_or(1);
         let mut ids = Vec::with_capacity(words.len() + 1);
-        ids.push(self.id(&context_token(context)).unwrap_or(unk));
+        ids.push(self.id(context_token(context)).unwrap_or(unk));
         for w in words {
             let canonical = self.canonical(w);
             ids.push(self.id(&canonical).unwrap_or(unk));
@@ -115,6 +114,7 @@ impl Vocab {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attributes::Attribute;
 
     #[test]
     fn specials_come_first_and_words_by_frequency() {
@@ -133,7 +133,7 @@ mod tests {
             &["bnags".to_string(), "zzz".to_string()],
             Some(SystemContext::Check(Attribute::Age)),
         );
-        assert_eq!(ids[0], vocab.id("<check_age>").unwrap());
+        assert_eq!(ids[0], vocab.id("<check>").unwrap());
         assert_eq!(ids[1], n + 1);
         assert_eq!(ids[2], 1);
     }

@@ -1,0 +1,383 @@
+//! Training and evaluation of the language encoder: builds the vocabulary from the generated
+//! corpus, trains the network with AdamW on CPU, saves weights (safetensors) and metadata
+//! (json), and measures exact-match and per-field accuracy on the held-out generated split and on
+//! the hand-written natural test set.
+
+use super::clause::HEAD_SIZES;
+use super::corpus::{self, GeneratedMessage};
+use super::encoder::{ClauseBatch, EncoderConfig, EncoderNet};
+use super::parser::{
+    metadata_path, EncoderMetadata, LanguageEncoder, RequestParser, METADATA_FORMAT,
+};
+use super::vocab::{context_head, Vocab, UNK};
+use super::{ParsedRequest, SystemContext};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Hyper-parameters of a training run; the defaults rebuild the committed weights.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub seed: u64,
+    /// Distinct generated messages (train + held-out).
+    pub messages: usize,
+    pub test_fraction: f64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    pub embed_dim: usize,
+    pub hidden_dim: usize,
+    pub head_dim: usize,
+    /// Probability of replacing a word by `<unk>` during training (robustness to unseen words).
+    pub word_dropout: f64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            seed: 20211012,
+            messages: 20000,
+            test_fraction: 0.1,
+            epochs: 20,
+            batch_size: 64,
+            learning_rate: 3e-3,
+            embed_dim: 64,
+            hidden_dim: 96,
+            head_dim: 64,
+            word_dropout: 0.05,
+        }
+    }
+}
+
+/// Errors of training, saving and evaluation.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("candle: {0}")]
+    Candle(#[from] candle_core::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} line {line}: {reason}")]
+    BadTestCase {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the corpus produced no training examples")]
+    EmptyCorpus,
+}
+
+/// Progress of a training run, reported once per batch.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainProgress {
+    pub epoch: usize,
+    pub epochs: usize,
+    pub batch: usize,
+    pub batches: usize,
+    /// Mean loss over the epoch so far.
+    pub loss: f32,
+}
+
+/// A trained encoder with its variables (for saving).
+pub struct TrainedEncoder {
+    pub encoder: LanguageEncoder,
+    pub corpus: corpus::Corpus,
+    varmap: VarMap,
+}
+
+impl TrainedEncoder {
+    /// Writes `weights` (safetensors) and the metadata json beside it.
+    pub fn save(&self, weights: &Path) -> Result<(), TrainError> {
+        if let Some(dir) = weights.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| TrainError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        self.varmap.save(weights)?;
+        let meta = metadata_path(weights);
+        let json = serde_json::to_string_pretty(self.encoder.metadata())?;
+        std::fs::write(&meta, json + "\n").map_err(|source| TrainError::Io { path: meta, source })
+    }
+}
+
+/// Trains an encoder from a freshly generated corpus.
+pub fn train(
+    config: &TrainConfig,
+    on_progress: &mut dyn FnMut(TrainProgress),
+) -> Result<TrainedEncoder, TrainError> {
+    let corpus = corpus::generate(config.seed, config.messages, config.test_fraction);
+    let examples = corpus::clause_examples(&corpus.train);
+    if examples.is_empty() {
+        return Err(TrainError::EmptyCorpus);
+    }
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for (words, _, _) in &examples {
+        for w in words {
+            *counts.entry(w.clone()).or_default() += 1;
+        }
+    }
+    let vocab = Vocab::from_counts(&counts, 1);
+    let device = Device::Cpu;
+    let net_config = EncoderConfig {
+        vocab_size: vocab.len(),
+        embed_dim: config.embed_dim,
+        hidden_dim: config.hidden_dim,
+        head_dim: config.head_dim,
+    };
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
+    let net = EncoderNet::new(net_config, vb)?;
+    let mut optimizer = AdamW::new(
+        varmap.all_vars(),
+        ParamsAdamW {
+            lr: config.learning_rate,
+            weight_decay: 1e-4,
+            ..ParamsAdamW::default()
+        },
+    )?;
+
+    let encoded: Vec<(Vec<u32>, usize, [u32; 6])> = examples
+        .iter()
+        .map(|(words, context, label)| {
+            (
+                vocab.encode_clause(words, *context),
+                context_head(*context),
+                label.to_classes(),
+            )
+        })
+        .collect();
+    let unk = vocab.id(UNK).unwrap_or(1);
+    let mut rng = StdRng::seed_from_u64(config.seed ^ 0x5eed);
+    let mut order: Vec<usize> = (0..encoded.len()).collect();
+    let batch_size = config.batch_size.max(1);
+    let batches = encoded.len().div_ceil(batch_size);
+    let total_steps = (config.epochs * batches).max(1);
+    let mut step = 0usize;
+    for epoch in 0..config.epochs {
+        order.shuffle(&mut rng);
+        let mut loss_sum = 0f32;
+        for (b, chunk) in order.chunks(batch_size).enumerate() {
+            // Cosine learning-rate decay to a tenth.
+            let progress = step as f64 / total_steps as f64;
+            let lr = config.learning_rate
+                * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
+            optimizer.set_learning_rate(lr);
+            let mut ids = Vec::with_capacity(chunk.len());
+            let mut heads = Vec::with_capacity(chunk.len());
+            let mut targets: Vec<Vec<u32>> =
+                (0..6).map(|_| Vec::with_capacity(chunk.len())).collect();
+            for &i in chunk {
+                let (clause, head, classes) = &encoded[i];
+                let mut clause = clause.clone();
+                for id in clause.iter_mut().skip(1) {
+                    if rng.gen_bool(config.word_dropout) {
+                        *id = unk;
+                    }
+                }
+                ids.push(clause);
+                heads.push(*head);
+                for h in 0..6 {
+                    targets[h].push(classes[h]);
+                }
+            }
+            let batch = ClauseBatch::new(&ids, &heads, &device)?;
+            let targets: Vec<Tensor> = targets
+                .into_iter()
+                .map(|t| Tensor::new(t, &device))
+                .collect::<candle_core::Result<_>>()?;
+            let loss = net.loss(&batch, &targets)?;
+            optimizer.backward_step(&loss)?;
+            loss_sum += loss.to_scalar::<f32>()?;
+            step += 1;
+            on_progress(TrainProgress {
+                epoch: epoch + 1,
+                epochs: config.epochs,
+                batch: b + 1,
+                batches,
+                loss: loss_sum / (b + 1) as f32,
+            });
+        }
+    }
+    let metadata = EncoderMetadata {
+        format: METADATA_FORMAT,
+        config: net_config,
+        tokens: vocab.tokens().to_vec(),
+        training: serde_json::json!({
+            "command": "talk-to-edit train language",
+            "config": config,
+            "train_messages": corpus.train.len(),
+            "distinct_train_messages": corpus
+                .train
+                .iter()
+                .map(|m| (m.context, super::normalize::tokenize(&m.text)))
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            "heldout_messages": corpus.test.len(),
+            "train_clauses": encoded.len(),
+            "head_sizes": HEAD_SIZES,
+        }),
+    };
+    let encoder = LanguageEncoder::from_parts(net, metadata, device);
+    Ok(TrainedEncoder {
+        encoder,
+        corpus,
+        varmap,
+    })
+}
+
+impl TrainedEncoder {
+    /// Stores an extra fact (e.g. accuracies) in the metadata's training record.
+    pub fn record(&mut self, key: &str, value: serde_json::Value) {
+        self.encoder.record_training(key, value);
+    }
+}
+
+/// One evaluation case: a message, its context and the parse it should get.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EvalCase {
+    pub text: String,
+    #[serde(default, with = "context_string")]
+    pub context: Option<SystemContext>,
+    pub expected: ParsedRequest,
+}
+
+/// Contexts are written as `"suggest:bangs"` / `"check:age"` / `null` in test files.
+mod context_string {
+    use super::SystemContext;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(c: &Option<SystemContext>, s: S) -> Result<S::Ok, S::Error> {
+        c.map(|c| c.to_string()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SystemContext>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        match text {
+            None => Ok(None),
+            Some(t) if t.trim().is_empty() || t == "none" => Ok(None),
+            Some(t) => t.parse().map(Some).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+impl From<&GeneratedMessage> for EvalCase {
+    fn from(m: &GeneratedMessage) -> Self {
+        Self {
+            text: m.text.clone(),
+            context: m.context,
+            expected: m.expected(),
+        }
+    }
+}
+
+/// The hand-written natural test set shipped with the engine.
+pub fn natural_test_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural_test.jsonl"
+    ))
+}
+
+/// Reads a JSON-lines test set (blank lines and lines starting with `//` are skipped).
+pub fn load_cases(path: &Path) -> Result<Vec<EvalCase>, TrainError> {
+    let text = std::fs::read_to_string(path).map_err(|source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut cases = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        let case: EvalCase = serde_json::from_str(line).map_err(|e| TrainError::BadTestCase {
+            path: path.to_path_buf(),
+            line: i + 1,
+            reason: e.to_string(),
+        })?;
+        cases.push(case);
+    }
+    Ok(cases)
+}
+
+/// Accuracies of a parser on a set of cases (fractions in 0..=1).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EvalReport {
+    pub cases: usize,
+    /// The whole parse equal (intent and every edit, in any order).
+    pub exact: f64,
+    pub intent: f64,
+    /// Same set of edited attributes.
+    pub attributes: f64,
+    /// Over expected edits: the predicted edit of the same attribute has the same field.
+    pub kind: f64,
+    pub direction: f64,
+    pub target: f64,
+    pub change: f64,
+    /// Texts that did not match exactly, with what the parser said.
+    #[serde(skip)]
+    pub failures: Vec<(EvalCase, ParsedRequest)>,
+}
+
+fn same_parse(a: &ParsedRequest, b: &ParsedRequest) -> bool {
+    if a.intent != b.intent || a.edits.len() != b.edits.len() {
+        return false;
+    }
+    a.edits.iter().all(|e| b.edits.contains(e))
+}
+
+/// Runs `parser` over `cases`.
+pub fn evaluate(parser: &dyn RequestParser, cases: &[EvalCase]) -> EvalReport {
+    let mut report = EvalReport {
+        cases: cases.len(),
+        ..EvalReport::default()
+    };
+    let (mut exact, mut intent, mut attributes) = (0usize, 0usize, 0usize);
+    let (mut edits, mut kind, mut direction, mut target, mut change) = (0usize, 0, 0, 0, 0);
+    for case in cases {
+        let got = parser.parse(&case.text, case.context);
+        if same_parse(&got, &case.expected) {
+            exact += 1;
+        } else {
+            report.failures.push((case.clone(), got.clone()));
+        }
+        if got.intent == case.expected.intent {
+            intent += 1;
+        }
+        let mut want_attrs: Vec<_> = case.expected.edits.iter().map(|e| e.attribute).collect();
+        let mut got_attrs: Vec<_> = got.edits.iter().map(|e| e.attribute).collect();
+        want_attrs.sort();
+        got_attrs.sort();
+        if want_attrs == got_attrs {
+            attributes += 1;
+        }
+        for want in &case.expected.edits {
+            edits += 1;
+            if let Some(g) = got.edits.iter().find(|g| g.attribute == want.attribute) {
+                kind += usize::from(g.kind == want.kind);
+                direction += usize::from(g.direction == want.direction);
+                target += usize::from(g.target == want.target);
+                change += usize::from(g.change == want.change);
+            }
+        }
+    }
+    let frac = |n: usize, d: usize| if d == 0 { 1.0 } else { n as f64 / d as f64 };
+    report.exact = frac(exact, cases.len());
+    report.intent = frac(intent, cases.len());
+    report.attributes = frac(attributes, cases.len());
+    report.kind = frac(kind, edits);
+    report.direction = frac(direction, edits);
+    report.target = frac(target, edits);
+    report.change = frac(change, edits);
+    report
+}
