@@ -24,6 +24,8 @@ enum Command {
     Models(cmd::models::Args),
     /// Render a face from a latent (z or w, .npy) or a seed.
     Render(cmd::render::Args),
+    /// Find the largest face in a photo, crop it FFHQ-style and print the transform (JSON).
+    Align(cmd::align::Args),
     /// Benchmarks that print candle timings beside a reference run.
     Bench(cmd::bench::Args),
     /// Parse a user's sentence into a structured request (JSON).
@@ -48,6 +50,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Models(args) => cmd::models::run(args),
         Command::Render(args) => cmd::render::run(args),
+        Command::Align(args) => cmd::align::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Parse(args) => cmd::parse::run(args),
         Command::Chat(args) => cmd::chat::run(args),

@@ -77,10 +77,10 @@ pub struct FaceDetector {
 
 impl FaceDetector {
     /// Loads `fr_detect.onnx`.
-    pub fn load(path: &Path, device: &Device) -> Result<Self, PerceptionError> {
+    pub fn load(path: &Path) -> Result<Self, PerceptionError> {
         Ok(Self {
             net: OnnxNet::load(path, "input")?,
-            device: device.clone(),
+            device: Device::Cpu,
             config: DetectConfig::default(),
         })
     }

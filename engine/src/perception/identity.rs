@@ -41,10 +41,10 @@ pub struct IdentityEncoder {
 
 impl IdentityEncoder {
     /// Loads `fr_feature.onnx` (`ModelStore::file("faceplugin", "package/model/fr_feature.onnx")`).
-    pub fn load(path: &Path, device: &Device) -> Result<Self, PerceptionError> {
+    pub fn load(path: &Path) -> Result<Self, PerceptionError> {
         Ok(Self {
             net: OnnxNet::load(path, "input")?,
-            device: device.clone(),
+            device: Device::Cpu,
         })
     }
 

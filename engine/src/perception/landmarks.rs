@@ -75,10 +75,10 @@ pub struct LandmarkModel {
 
 impl LandmarkModel {
     /// Loads `fr_landmark.onnx`.
-    pub fn load(path: &Path, device: &Device) -> Result<Self, PerceptionError> {
+    pub fn load(path: &Path) -> Result<Self, PerceptionError> {
         Ok(Self {
             net: OnnxNet::load(path, "input")?,
-            device: device.clone(),
+            device: Device::Cpu,
         })
     }
 

@@ -14,6 +14,9 @@
 //!
 //! [`FacePerception`] ties detection, landmarks and alignment together for a photo;
 //! [`load_photo`] reads a file with its EXIF orientation applied.
+//!
+//! The networks run on the CPU: candle-onnx's interpreter creates the graphs' weights there, and
+//! these networks are small (15-220 M multiply-adds), so there is no device parameter.
 
 pub mod align;
 pub mod detect;
@@ -28,7 +31,6 @@ pub use geometry::{Affine2, Point};
 pub use identity::{cosine, Embedding, IdentityEncoder};
 pub use landmarks::{LandmarkModel, Landmarks};
 
-use candle_core::Device;
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 use std::path::{Path, PathBuf};
 
@@ -91,22 +93,18 @@ pub struct FacePerception {
 impl FacePerception {
     /// Loads `fr_detect.onnx` and `fr_landmark.onnx` from the `faceplugin` package directory
     /// (the one holding `package/model/`).
-    pub fn load(faceplugin_dir: &Path, device: &Device) -> Result<Self, PerceptionError> {
+    pub fn load(faceplugin_dir: &Path) -> Result<Self, PerceptionError> {
         Self::load_files(
             &faceplugin_dir.join(DETECT_MODEL),
             &faceplugin_dir.join(LANDMARK_MODEL),
-            device,
         )
     }
 
-    pub fn load_files(
-        detect: &Path,
-        landmark: &Path,
-        device: &Device,
-    ) -> Result<Self, PerceptionError> {
+    /// Loads the detector and landmark files from explicit paths.
+    pub fn load_files(detect: &Path, landmark: &Path) -> Result<Self, PerceptionError> {
         Ok(Self {
-            detector: FaceDetector::load(detect, device)?,
-            landmarks: LandmarkModel::load(landmark, device)?,
+            detector: FaceDetector::load(detect)?,
+            landmarks: LandmarkModel::load(landmark)?,
             calibration: GENERATOR_FRAME,
         })
     }

@@ -29,14 +29,13 @@ pub fn faceplugin_file(path: &str) -> PathBuf {
 }
 
 pub fn identity_encoder() -> IdentityEncoder {
-    IdentityEncoder::load(&faceplugin_file(IDENTITY_MODEL), &Device::Cpu).unwrap()
+    IdentityEncoder::load(&faceplugin_file(IDENTITY_MODEL)).unwrap()
 }
 
 pub fn face_perception() -> FacePerception {
     FacePerception::load_files(
         &faceplugin_file(DETECT_MODEL),
         &faceplugin_file(LANDMARK_MODEL),
-        &Device::Cpu,
     )
     .unwrap()
 }
