@@ -6,7 +6,7 @@
 mod perception_support;
 
 use engine::perception::identity::identity_crop;
-use engine::perception::{cosine, load_photo, Affine2, FfhqQuad, PerceptionError};
+use engine::perception::{cosine, load_photo, paste_back, Affine2, FfhqQuad, PerceptionError};
 use image::{imageops, Rgb, RgbImage};
 use perception_support::*;
 
@@ -253,4 +253,49 @@ fn celeba_training_faces_are_found() {
         }
     }
     assert!(found >= 245, "only {found} of 250 CelebA faces found");
+}
+
+/// An aligned crop pasted back unchanged restores the photo; an edited one changes only the
+/// face's square; a 1024 crop of a 256 alignment pastes to the same place.
+#[test]
+fn crop_pastes_back_into_the_photo() {
+    let perception = face_perception();
+    let face = &generated_faces(&[51])[0];
+    let mut canvas = gradient_canvas(900, 700);
+    paste(&mut canvas, face, 360, 300, 170);
+    let aligned = perception.align(&canvas, 512).unwrap();
+
+    let psnr = |a: &RgbImage, b: &RgbImage| {
+        let se: f64 = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
+            .sum();
+        10.0 * (255.0f64.powi(2) / (se / a.as_raw().len() as f64).max(1e-9)).log10()
+    };
+    let restored = paste_back(&canvas, &aligned.quad, &aligned.crop, 0.05).unwrap();
+    let p = psnr(&restored, &canvas);
+    println!("unchanged crop pasted back: PSNR {p:.1} dB");
+    assert!(p > 40.0, "PSNR {p}");
+
+    // An edited (inverted) crop: the face centre changes, the far corner does not.
+    let mut edited = aligned.crop.clone();
+    image::imageops::invert(&mut edited);
+    let big = imageops::resize(&edited, 1024, 1024, imageops::FilterType::Triangle);
+    for crop in [&edited, &big] {
+        let out = paste_back(&canvas, &aligned.quad, crop, 0.05).unwrap();
+        let c = aligned.crop_to_photo.apply([255.5, 255.5]);
+        let (cx, cy) = (c[0].round() as u32, c[1].round() as u32);
+        let (was, now) = (canvas.get_pixel(cx, cy), out.get_pixel(cx, cy));
+        for k in 0..3 {
+            assert!(
+                (now[k] as i32 - (255 - was[k] as i32)).abs() <= 12,
+                "centre {was:?} -> {now:?}"
+            );
+        }
+        assert_eq!(out.get_pixel(5, 5), canvas.get_pixel(5, 5));
+        assert_eq!(out.get_pixel(890, 690), canvas.get_pixel(890, 690));
+    }
+    assert!(paste_back(&canvas, &aligned.quad, &RgbImage::new(10, 12), 0.0).is_err());
 }

@@ -3,7 +3,7 @@
 
 mod perception_support;
 
-use engine::perception::identity::{identity_crop, IDENTITY_CROP};
+use engine::perception::identity::{generated_identity_crop, identity_crop, IDENTITY_CROP};
 use engine::perception::{cosine, PerceptionError};
 use image::RgbImage;
 use perception_support::*;
@@ -71,4 +71,43 @@ fn wrong_crop_size_is_a_clear_error() {
         .unwrap_err();
     assert!(matches!(err, PerceptionError::BadInput(_)), "{err}");
     assert!(err.to_string().contains("112x112"), "{err}");
+}
+
+/// The fixed template crop of generated faces agrees with the landmark-based crop.
+#[test]
+fn fixed_template_crop_of_generated_faces_keeps_identity() {
+    let perception = face_perception();
+    let encoder = identity_encoder();
+    let faces = generated_faces(&[41, 42, 43, 44]);
+    let mut templ = Vec::new();
+    for face in &faces {
+        let (_, lm, _) = perception.find_face(face).unwrap();
+        let by_landmarks = encoder
+            .embed(&identity_crop(face, &lm.five_points()).unwrap())
+            .unwrap();
+        let by_template = encoder
+            .embed(&generated_identity_crop(face).unwrap())
+            .unwrap();
+        // The same at 256 px, as field training renders.
+        let small = image::imageops::resize(face, 256, 256, image::imageops::FilterType::Triangle);
+        let by_template_256 = encoder
+            .embed(&generated_identity_crop(&small).unwrap())
+            .unwrap();
+        let (c, c256) = (
+            cosine(&by_landmarks, &by_template),
+            cosine(&by_template, &by_template_256),
+        );
+        println!("template vs landmarks {c:.3}, 1024 vs 256 {c256:.3}");
+        assert!(c > 0.85, "template crop scored {c}");
+        assert!(c256 > 0.9, "256-px template crop scored {c256}");
+        templ.push(by_template);
+    }
+    for i in 0..templ.len() {
+        for j in i + 1..templ.len() {
+            let c = cosine(&templ[i], &templ[j]);
+            assert!(c < 0.35, "faces {i} and {j} scored {c}");
+        }
+    }
+    let err = generated_identity_crop(&RgbImage::new(300, 200)).unwrap_err();
+    assert!(matches!(err, PerceptionError::BadInput(_)), "{err}");
 }

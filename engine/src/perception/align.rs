@@ -184,3 +184,126 @@ pub fn crop_quad(photo: &RgbImage, quad: &FfhqQuad, size: u32) -> (RgbImage, Aff
     let t = quad.crop_to_photo(size);
     (warp_affine_antialiased(photo, &t, size, size), t)
 }
+
+/// Pastes a (possibly edited) aligned crop back into the photo it came from: every photo pixel
+/// inside `quad` takes the crop's colour (bilinear), blended towards the photo over a border of
+/// `feather` x the crop's side (0 = hard edge, e.g. 0.06 for a soft one). The crop may have any
+/// square size (the quad is size-free); one much larger than its footprint in the photo is
+/// first shrunk, so it is not aliased.
+pub fn paste_back(
+    photo: &RgbImage,
+    quad: &FfhqQuad,
+    crop: &RgbImage,
+    feather: f64,
+) -> Result<RgbImage, PerceptionError> {
+    let (cw, ch) = crop.dimensions();
+    if cw != ch || cw < 2 {
+        return Err(PerceptionError::BadInput(format!(
+            "the crop must be square, got {cw}x{ch}"
+        )));
+    }
+    if !(0.0..=0.5).contains(&feather) {
+        return Err(PerceptionError::BadInput(format!(
+            "feather {feather} (use 0..=0.5)"
+        )));
+    }
+    let footprint = quad.side().ceil().max(2.0) as u32;
+    let shrunk;
+    let crop = if cw > 2 * footprint {
+        shrunk = image::imageops::resize(
+            crop,
+            footprint,
+            footprint,
+            image::imageops::FilterType::Triangle,
+        );
+        &shrunk
+    } else {
+        crop
+    };
+    let s = crop.width();
+    let sf = s as f64;
+    let to_crop = quad
+        .crop_to_photo(s)
+        .inverse()
+        .ok_or_else(|| PerceptionError::BadInput("degenerate quad".into()))?;
+    let corners = [
+        [
+            quad.c[0] - quad.x[0] - quad.y[0],
+            quad.c[1] - quad.x[1] - quad.y[1],
+        ],
+        [
+            quad.c[0] + quad.x[0] - quad.y[0],
+            quad.c[1] + quad.x[1] - quad.y[1],
+        ],
+        [
+            quad.c[0] - quad.x[0] + quad.y[0],
+            quad.c[1] - quad.x[1] + quad.y[1],
+        ],
+        [
+            quad.c[0] + quad.x[0] + quad.y[0],
+            quad.c[1] + quad.x[1] + quad.y[1],
+        ],
+    ];
+    let (w, h) = photo.dimensions();
+    let lo = |i: usize, max: u32| {
+        corners
+            .iter()
+            .map(|c| c[i])
+            .fold(f64::INFINITY, f64::min)
+            .floor()
+            .clamp(0.0, max as f64) as u32
+    };
+    let hi = |i: usize, max: u32| {
+        corners
+            .iter()
+            .map(|c| c[i])
+            .fold(f64::NEG_INFINITY, f64::max)
+            .ceil()
+            .clamp(0.0, max as f64) as u32
+    };
+    let (x0, x1, y0, y1) = (lo(0, w), hi(0, w), lo(1, h), hi(1, h));
+    let ramp = feather * sf;
+    let mut out = photo.clone();
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let [u, v] = to_crop.apply([x as f64, y as f64]);
+            let edge = (u + 0.5).min(v + 0.5).min(sf - 0.5 - u).min(sf - 0.5 - v);
+            if edge <= 0.0 {
+                continue;
+            }
+            let alpha = if ramp > 0.0 {
+                (edge / ramp).min(1.0)
+            } else {
+                1.0
+            } as f32;
+            let c = sample_bilinear(crop, u, v);
+            let p = out.get_pixel_mut(x, y);
+            for k in 0..3 {
+                let blended = p[k] as f32 + (c[k] - p[k] as f32) * alpha;
+                p[k] = blended.round().clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn sample_bilinear(img: &RgbImage, x: f64, y: f64) -> [f32; 3] {
+    let (w, h) = (img.width() as i64, img.height() as i64);
+    let (x0, y0) = (x.floor(), y.floor());
+    let (fx, fy) = ((x - x0) as f32, (y - y0) as f32);
+    let px = |xi: i64, yi: i64| img.get_pixel(xi.clamp(0, w - 1) as u32, yi.clamp(0, h - 1) as u32);
+    let (x0, y0) = (x0 as i64, y0 as i64);
+    let (a, b, c, d) = (
+        px(x0, y0),
+        px(x0 + 1, y0),
+        px(x0, y0 + 1),
+        px(x0 + 1, y0 + 1),
+    );
+    let mut out = [0f32; 3];
+    for k in 0..3 {
+        let top = a[k] as f32 + (b[k] as f32 - a[k] as f32) * fx;
+        let bottom = c[k] as f32 + (d[k] as f32 - c[k] as f32) * fx;
+        out[k] = top + (bottom - top) * fy;
+    }
+    out
+}

@@ -7,7 +7,8 @@
 //!
 //! - [`detect`]: face boxes (`fr_detect.onnx`, 320x240 input) + NMS.
 //! - [`landmarks`]: 68 landmarks in a box (`fr_landmark.onnx`, 64x64 grey).
-//! - [`align`]: the FFHQ crop quad from eyes and mouth, calibrated to the generator's frame.
+//! - [`align`]: the FFHQ crop quad from eyes and mouth, calibrated to the generator's frame,
+//!   and [`paste_back`] of an (edited) crop into the photo.
 //! - [`identity`]: 512-d identity embeddings (`fr_feature.onnx`, 112x112) and cosine similarity.
 //! - [`geometry`]: affine transforms, similarity fitting and bilinear warping.
 //! - [`onnx`]: the thin wrapper over `candle_onnx::simple_eval`.
@@ -25,7 +26,7 @@ pub mod identity;
 pub mod landmarks;
 pub mod onnx;
 
-pub use align::{AlignedFace, FfhqQuad, FrameCalibration, GENERATOR_FRAME};
+pub use align::{paste_back, AlignedFace, FfhqQuad, FrameCalibration, GENERATOR_FRAME};
 pub use detect::{DetectConfig, FaceBox, FaceDetector};
 pub use geometry::{Affine2, Point};
 pub use identity::{cosine, Embedding, IdentityEncoder};
