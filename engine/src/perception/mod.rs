@@ -18,6 +18,11 @@
 //!
 //! The networks run on the CPU: candle-onnx's interpreter creates the graphs' weights there, and
 //! these networks are small (15-220 M multiply-adds), so there is no device parameter.
+//!
+//! Speed (release build, this project's 2-core CPU, best of 5, other builds running): a
+//! 178x218 CelebA photo is found and aligned to 256 px in 69 ms (detector 50 ms, landmarks
+//! 14 ms), a 1400x900 photo in 75 ms, a 1024x1024 generated face in 80 ms, a 4032x3024 phone
+//! photo in 121 ms (+31 ms JPEG decoding); an identity embedding takes 55-60 ms.
 
 pub mod align;
 pub mod detect;
