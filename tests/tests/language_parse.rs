@@ -241,3 +241,25 @@ fn accuracy_on_the_hand_written_natural_set() {
 
 const NATURAL_EXACT_MIN: f64 = 0.88;
 const NATURAL_INTENT_MIN: f64 = 0.93;
+
+/// The held-out generated split is regenerated from the seed recorded with the weights; none of
+/// its messages occurs in training.
+#[test]
+fn accuracy_on_the_held_out_generated_split() {
+    use engine::language::corpus;
+    use engine::language::train::{EvalCase, TrainConfig};
+    let enc = encoder();
+    let config: TrainConfig =
+        serde_json::from_value(enc.metadata().training["config"].clone()).unwrap();
+    let corpus = corpus::generate(config.seed, config.messages, config.test_fraction);
+    let cases: Vec<EvalCase> = corpus.test.iter().map(EvalCase::from).collect();
+    assert!(cases.len() >= 1000, "{} held-out messages", cases.len());
+    let report = evaluate(&enc, &cases);
+    assert!(
+        report.exact >= HELDOUT_EXACT_MIN,
+        "exact {:.3}",
+        report.exact
+    );
+}
+
+const HELDOUT_EXACT_MIN: f64 = 0.96;
