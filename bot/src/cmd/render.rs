@@ -3,7 +3,7 @@
 use anyhow::{bail, Context};
 use candle_core::Tensor;
 use engine::generator::{LATENT_DIM, NUM_STYLES};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("latent").required(true).args(["z", "w", "seed"])))]
@@ -33,7 +33,7 @@ pub struct Args {
 
 /// Reads a latent `.npy` and checks its shape: `[512]`/`[1, 512]`, or `[23, 512]` when W+ is allowed.
 fn read_latent(
-    path: &PathBuf,
+    path: &Path,
     allow_w_plus: bool,
     device: &candle_core::Device,
 ) -> anyhow::Result<Tensor> {

@@ -86,7 +86,7 @@ impl<'a> HaarBands<'a> {
 }
 
 fn check_haar_input(c4: usize, b: usize, scale: &[f32], what: &str) -> Result<usize> {
-    if c4 % 4 != 0 {
+    if !c4.is_multiple_of(4) {
         bail!("{what}: {c4} wavelet channels is not a multiple of 4");
     }
     if !scale.is_empty() && scale.len() != b * c4 {
