@@ -3,8 +3,8 @@
 //! one pass each; these kernels do the work in single, vectorisable, rayon-parallel passes:
 //! - [`separable_conv`]: a modulated depthwise-separable convolution (3x3 depthwise, 1x1 as GEMM)
 //!   with noise, bias and leaky ReLU, fused per cache-sized strip of rows.
-//! - [`inverse_haar`]: the inverse Haar wavelet transform (4C -> C channels, 2x upsampling), with
-//!   an optional per-input-channel scale (the up-sampler's modulation) fused in.
+//! - [`wavelets_to_image`]: the last 1x1 convolution to wavelet bands, bias and inverse Haar
+//!   transform to the image, fused per strip.
 //!
 //! They have no backward pass; `SynthesisNetwork::forward_differentiable` is the plain-op version
 //! that they are tested against.
@@ -93,39 +93,6 @@ fn check_haar_input(c4: usize, b: usize, scale: &[f32], what: &str) -> Result<us
         bail!("{what}: {} scales for {b}x{c4}", scale.len());
     }
     Ok(c4 / 4)
-}
-
-/// Inverse Haar transform with an optional per-input-channel scale.
-struct InverseHaar<'a> {
-    /// `[b, 4C]` scales, or empty for none.
-    scale: &'a [f32],
-}
-
-impl CustomOp1 for InverseHaar<'_> {
-    fn name(&self) -> &'static str {
-        "inverse_haar"
-    }
-
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (b, c4, h, w) = dims4(layout, self.name())?;
-        let c = check_haar_input(c4, b, self.scale, self.name())?;
-        let input = contiguous_f32(storage, layout, self.name())?;
-        let plane = h * w;
-        let mut out = vec![0f32; b * c * 4 * plane];
-        out.par_chunks_mut(4 * plane)
-            .enumerate()
-            .for_each(|(i, o)| {
-                HaarBands::new(input, self.scale, c, plane, w, i / c, i % c).rows(o, 0, 2 * h);
-            });
-        Ok((CpuStorage::F32(out), Shape::from((b, c, 2 * h, 2 * w))))
-    }
-}
-
-/// Inverse Haar wavelet transform of `x` `[b, 4C, H, W]` (C low-band channels, then the high bands
-/// as `[C, 3]`) to `[b, C, 2H, 2W]`; `scale` (`[b, 4C]` flattened, or empty) multiplies the input
-/// channels first.
-pub fn inverse_haar(x: &Tensor, scale: &[f32]) -> Result<Tensor> {
-    x.contiguous()?.apply_op1_no_bwd(&InverseHaar { scale })
 }
 
 /// Modulated depthwise-separable convolution with its epilogue, fused per strip of rows: 3x3
@@ -334,6 +301,95 @@ pub fn separable_conv(
     })
 }
 
+/// The last stage fused per strip of rows: 1x1 convolution to 4C wavelet channels (GEMM, per-batch
+/// weights with the modulation folded in), bias, and the inverse Haar transform straight into the
+/// `[b, C, 2H, 2W]` image.
+struct WaveletsToImage<'a> {
+    /// `[b, 4C, C_in]`
+    weight: &'a [f32],
+    /// `[4C]`
+    bias: &'a [f32],
+}
+
+impl CustomOp1 for WaveletsToImage<'_> {
+    fn name(&self) -> &'static str {
+        "wavelets_to_image"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (b, c_in, h, w) = dims4(layout, self.name())?;
+        let c4 = self.bias.len();
+        let c = check_haar_input(c4, b, &[], self.name())?;
+        if self.weight.len() != b * c4 * c_in {
+            bail!(
+                "wavelets_to_image: {} weights for [{b}, {c4}, {c_in}]",
+                self.weight.len()
+            );
+        }
+        let input = contiguous_f32(storage, layout, self.name())?;
+        let (plane, out_plane) = (h * w, 4 * h * w);
+        let mut out = vec![0f32; b * c * out_plane];
+        let out_ptr = SharedOut(out.as_mut_ptr());
+        let rows = strip_rows(c_in, c4, w, h);
+        let strips = h.div_ceil(rows);
+        (0..b * strips).into_par_iter().for_each(|task| {
+            let (bi, si) = (task / strips, task % strips);
+            let (y0, y1) = (si * rows, ((si + 1) * rows).min(h));
+            let n = (y1 - y0) * w;
+            let mut bands = vec![0f32; c4 * n];
+            let x = &input[bi * c_in * plane..(bi + 1) * c_in * plane];
+            // SAFETY: reads the [c_in, n] block at rows y0..y1 (row stride `plane`) of this
+            // batch item and writes the task's own [c4, n] buffer.
+            unsafe {
+                gemm::gemm(
+                    c4,
+                    n,
+                    c_in,
+                    bands.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    self.weight[bi * c4 * c_in..].as_ptr(),
+                    1,
+                    c_in as isize,
+                    x[y0 * w..].as_ptr(),
+                    1,
+                    plane as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+            for (band, bias) in bands.chunks_mut(n).zip(self.bias) {
+                band.iter_mut().for_each(|v| *v += bias);
+            }
+            let o = out_ptr;
+            for ci in 0..c {
+                let haar = HaarBands::new(&bands, &[], c, n, w, 0, ci);
+                // SAFETY: output rows 2*y0..2*y1 of channel ci of batch bi belong to this task.
+                let dst = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        o.0.add((bi * c + ci) * out_plane + 2 * y0 * 2 * w),
+                        2 * (y1 - y0) * 2 * w,
+                    )
+                };
+                haar.rows(dst, 0, 2 * (y1 - y0));
+            }
+        });
+        Ok((CpuStorage::F32(out), Shape::from((b, c, 2 * h, 2 * w))))
+    }
+}
+
+/// `x` `[b, C_in, H, W]` -> image `[b, C, 2H, 2W]`: 1x1 conv with `weight` (`[b, 4C, C_in]`,
+/// modulation folded in) plus `bias` (`[4C]`), then the inverse Haar transform.
+pub fn wavelets_to_image(x: &Tensor, weight: &[f32], bias: &[f32]) -> Result<Tensor> {
+    x.contiguous()?
+        .apply_op1_no_bwd(&WaveletsToImage { weight, bias })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,16 +436,23 @@ mod tests {
     }
 
     #[test]
-    fn inverse_haar_matches_plain_ops_with_and_without_scale() {
-        let x = random(&[2, 8, 3, 5], 3);
-        let scale = random(&[2, 8], 4);
-        let fast = inverse_haar(&x, &[]).unwrap();
-        assert_eq!(fast.dims(), &[2, 2, 6, 10]);
-        assert!(max_abs_diff(&fast, &inverse_haar_plain(&x).unwrap()) < 1e-6);
-        let scaled = scale.unsqueeze(2).unwrap().unsqueeze(3).unwrap();
-        let expected = inverse_haar_plain(&x.broadcast_mul(&scaled).unwrap()).unwrap();
-        let fast = inverse_haar(&x, &scale.flatten_all().unwrap().to_vec1().unwrap()).unwrap();
-        assert!(max_abs_diff(&fast, &expected) < 1e-6);
+    fn wavelets_to_image_matches_matmul_bias_and_inverse_haar() {
+        let (b, cin, h, w) = (2, 16, 24, 20);
+        let x = random(&[b, cin, h, w], 18);
+        let weight = random(&[b, 12, cin], 19);
+        let bias = random(&[1, 12, 1, 1], 20);
+        let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let fast = wavelets_to_image(&x, &flat(&weight), &flat(&bias)).unwrap();
+        assert_eq!(fast.dims(), &[b, 3, 2 * h, 2 * w]);
+        let y = weight
+            .matmul(&x.reshape((b, cin, h * w)).unwrap())
+            .unwrap()
+            .reshape((b, 12, h, w))
+            .unwrap()
+            .broadcast_add(&bias)
+            .unwrap();
+        let expected = inverse_haar_plain(&y).unwrap();
+        assert!(max_abs_diff(&fast, &expected) < 1e-4);
     }
 
     #[test]
@@ -398,7 +461,7 @@ mod tests {
         let mut v = vec![0f32; 4 * 2 * 2];
         v[..4].copy_from_slice(&[2.0, 4.0, 6.0, 8.0]);
         let x = Tensor::from_vec(v, (1, 4, 2, 2), &Device::Cpu).unwrap();
-        let y = inverse_haar(&x, &[])
+        let y = inverse_haar_plain(&x)
             .unwrap()
             .flatten_all()
             .unwrap()
@@ -465,7 +528,8 @@ mod tests {
         let bands = random(&[b, 4 * cin, h / 2, w / 2], 16);
         let scale = random(&[b, 4 * cin], 17);
         let fused = separable_conv(&bands, Some(&flat(&scale)), weights).unwrap();
-        let up = inverse_haar(&bands, &flat(&scale)).unwrap();
+        let scaled = scale.unsqueeze(2).unwrap().unsqueeze(3).unwrap();
+        let up = inverse_haar_plain(&bands.broadcast_mul(&scaled).unwrap()).unwrap();
         let unfused = separable_conv(&up, None, weights).unwrap();
         assert!(max_abs_diff(&fused, &unfused) < 1e-4);
     }

@@ -121,8 +121,9 @@ pub(crate) fn depthwise3x3_plain(x: &Tensor, weight: &Tensor) -> Result<Tensor> 
     acc.ok_or_else(|| candle_core::Error::Msg("empty kernel".into()))
 }
 
-/// Plain-op inverse Haar transform `[b, 4C, H, W]` -> `[b, C, 2H, 2W]` (see
-/// [`cpu_kernels::inverse_haar`] for the channel layout).
+/// Plain-op inverse Haar transform `[b, 4C, H, W]` -> `[b, C, 2H, 2W]`. Channel layout: the C
+/// low-band channels first, then the three high bands of each channel as `[C, 3]`. Output pixel
+/// `(2i + p, 2j + q)` is `(ll ± h0 ± h1 ± h2) / 2` with signs `(-1)^p`, `(-1)^q`, `(-1)^(p+q)`.
 pub fn inverse_haar_plain(x: &Tensor) -> Result<Tensor> {
     let (b, c4, h, w) = x.dims4()?;
     let c = c4 / 4;
@@ -271,6 +272,7 @@ pub struct SynthesisNetwork {
     /// `[12, 64]`
     to_img_weight: Tensor,
     to_img_bias: Tensor,
+    to_img_bias_flat: Vec<f32>,
 }
 
 impl SynthesisNetwork {
@@ -293,6 +295,7 @@ impl SynthesisNetwork {
         let last = config.block_channels.len() - 1;
         let to_img = vb.pp(format!("layers.{last}.to_img"));
         let nimg = config.image_wavelet_channels;
+        let to_img_bias = to_img.get((1, nimg, 1, 1), "bias")?;
         Ok(Self {
             input: vb.get((1, c0, 4, 4), "input.input")?,
             conv1_modulation: StyleLinear::load(
@@ -314,7 +317,8 @@ impl SynthesisNetwork {
             to_img_weight: to_img
                 .get((nimg, cin, 1, 1), "conv.weight")?
                 .reshape((nimg, cin))?,
-            to_img_bias: to_img.get((1, nimg, 1, 1), "bias")?,
+            to_img_bias_flat: flat(&to_img_bias)?,
+            to_img_bias,
             config,
         })
     }
@@ -409,7 +413,6 @@ impl SynthesisNetwork {
             .to_img_weight
             .unsqueeze(0)?
             .broadcast_mul(&s.unsqueeze(1)?)?;
-        let x = pointwise(&w, &x)?.broadcast_add(&self.to_img_bias)?;
-        cpu_kernels::inverse_haar(&x, &[])
+        cpu_kernels::wavelets_to_image(&x, &flat(&w)?, &self.to_img_bias_flat)
     }
 }
