@@ -1769,7 +1769,7 @@ fn reference_clause(
             (text, ClauseLabel::direction(s, Some(dir)))
         }
         // Modifier + comparative: "a bit longer", "make it slightly bigger".
-        25..=39 => {
+        25..=34 => {
             let dir = random_direction(rng);
             let (adj, s) = comparative(rng, dir);
             let change = if rng.gen_bool(0.75) { 1 } else { 2 };
@@ -1799,7 +1799,7 @@ fn reference_clause(
             (text, ClauseLabel::relative(s, dir, change))
         }
         // "more" / "less" with a modifier.
-        40..=54 => {
+        35..=46 => {
             let dir = random_direction(rng);
             let ml = match dir {
                 Direction::Increase => pick(rng, &["more", "further", "stronger", "more intense"]),
@@ -1838,7 +1838,7 @@ fn reference_clause(
             (text, ClauseLabel::relative(slot, dir, change))
         }
         // Numbers of degrees: "two more levels", "one step less".
-        55..=61 => {
+        47..=53 => {
             let dir = random_direction(rng);
             let n = rng.gen_range(1..=4u32);
             let (num, unit) = number_unit(rng, n);
@@ -1879,7 +1879,7 @@ fn reference_clause(
             (text, ClauseLabel::relative(slot, dir, n as u8))
         }
         // Direction without amount: "more", "too much", "not enough", "keep going".
-        62..=86 => {
+        54..=86 => {
             let dir = random_direction(rng);
             let t = match dir {
                 Direction::Increase => pick(
@@ -2054,9 +2054,24 @@ fn bare_attribute(rng: &mut StdRng, attribute: Attribute) -> (String, ClauseLabe
             "same for {poss} {noun}",
         ],
     );
-    let text = fill(rng, t)
-        .replace("{noun}", noun)
-        .replace("the the", "the");
+    // With an article: "add glasses and a beard", "a smile too".
+    let with_article = match attribute {
+        Attribute::Bangs => pick(rng, &["some bangs", "a fringe", "bangs too"]),
+        Attribute::Eyeglasses => pick(rng, &["some glasses", "a pair of glasses", "glasses too"]),
+        Attribute::Beard => pick(
+            rng,
+            &["a beard", "some beard", "a mustache", "some facial hair"],
+        ),
+        Attribute::Smiling => pick(rng, &["a smile", "a grin", "some smile"]),
+        Attribute::Age => pick(rng, &["the age", "age too"]),
+    };
+    let text = if rng.gen_bool(0.3) {
+        with_article.to_string()
+    } else {
+        fill(rng, t)
+            .replace("{noun}", noun)
+            .replace("the the", "the")
+    };
     (text, ClauseLabel::inherit_kind(attribute))
 }
 
@@ -2686,6 +2701,11 @@ const UNKNOWN: Pool = &[
     "sing a song",
     "you are funny",
     "this is weird",
+    "lmao",
+    "rofl",
+    "hehe",
+    "brb",
+    "ok cool",
     "what",
     "huh",
     "what do you mean",
