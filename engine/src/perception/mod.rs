@@ -11,7 +11,9 @@
 //!   and [`paste_back`] of an (edited) crop into the photo.
 //! - [`identity`]: 512-d identity embeddings (`fr_feature.onnx`, 112x112) and cosine similarity.
 //! - [`geometry`]: affine transforms, similarity fitting and bilinear warping.
-//! - [`onnx`]: the thin wrapper over `candle_onnx::simple_eval`.
+//! - [`onnx`]: the thin wrapper over `candle_onnx::simple_eval`, with load-time graph rewrites.
+//! - [`teachers`]: age (`age-v1.onnx`, 81 classes -> 6 age degrees) and expression
+//!   (`fr_expression.onnx`, 7 classes) teachers for attribute labels.
 //!
 //! [`FacePerception`] ties detection, landmarks and alignment together for a photo;
 //! [`load_photo`] reads a file with its EXIF orientation applied.
@@ -30,12 +32,14 @@ pub mod geometry;
 pub mod identity;
 pub mod landmarks;
 pub mod onnx;
+pub mod teachers;
 
 pub use align::{paste_back, AlignedFace, FfhqQuad, FrameCalibration, GENERATOR_FRAME};
 pub use detect::{DetectConfig, FaceBox, FaceDetector};
 pub use geometry::{Affine2, Point};
 pub use identity::{cosine, Embedding, IdentityEncoder};
 pub use landmarks::{LandmarkModel, Landmarks};
+pub use teachers::{AgeEstimate, AgeEstimator, Expression, ExpressionClassifier};
 
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 use std::path::{Path, PathBuf};
