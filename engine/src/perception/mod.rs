@@ -3,7 +3,9 @@
 //! The networks are Faceplugin's ONNX models (npm `faceplugin-face-recognition-js@0.0.1`, fetched
 //! by `talk-to-edit models fetch --only faceplugin`), run in candle by `candle-onnx`'s graph
 //! interpreter; every op they use (Conv, PRelu, Relu, Gemm, BatchNormalization, Softmax, Reshape,
-//! Slice, ...) is supported there, so no port was needed.
+//! Slice, ...) is supported there, so no port was needed. The teacher graphs
+//! ([`teachers`]) also need `GlobalAveragePool`, padded `MaxPool` and constant `Pad`, which
+//! [`onnx`] rewrites into supported ops when a graph is loaded.
 //!
 //! - [`detect`]: face boxes (`fr_detect.onnx`, 320x240 input) + NMS.
 //! - [`landmarks`]: 68 landmarks in a box (`fr_landmark.onnx`, 64x64 grey).

@@ -8,8 +8,16 @@
 //!   detector box (widened by 20% to the right and down, as the package's JS does) resized to
 //!   224x224, pixel / 255.
 //!
-//! Parity with onnxruntime and the separations measured on CelebA's training half are in
-//! `tests/tests/perception_teachers.rs`.
+//! Both match onnxruntime to about 1e-4 on a fixed input (`tests/tests/perception_teachers.rs`).
+//! Measured on CelebA's training half (248 of 250 faces found; never the held-out half):
+//! expected age 31.7 years on `Young` vs 46.6 on not `Young` faces (AUC 0.870); P(happy) 0.991
+//! on `Smiling` vs 0.632 on the rest (AUC 0.914; it saturates: most non-smiling faces still get
+//! > 0.5, so it is a gate, not a strength). "happy" (class 3) is the only class that ranks
+//! `Smiling` faces high (the others 0.13-0.49), which confirms the FER-2013 class order.
+//!
+//! Speed (test profile = optimised, 2-core CPU, one 178x218 CelebA photo, after loading):
+//! age chip + network 13-18 ms; expression crop + network 300-430 ms (a DenseNet at 224 px:
+//! 120 convolutions and 62 concatenations). Loading: 5 ms (age), 26 ms (expression).
 
 use super::detect::FaceBox;
 use super::geometry::{fit_similarity, warp_affine_antialiased, Affine2, Point};
