@@ -239,8 +239,8 @@ fn accuracy_on_the_hand_written_natural_set() {
     );
 }
 
-const NATURAL_EXACT_MIN: f64 = 0.88;
-const NATURAL_INTENT_MIN: f64 = 0.93;
+const NATURAL_EXACT_MIN: f64 = 0.90;
+const NATURAL_INTENT_MIN: f64 = 0.95;
 
 /// The held-out generated split is regenerated from the seed recorded with the weights; none of
 /// its messages occurs in training.
@@ -262,4 +262,4 @@ fn accuracy_on_the_held_out_generated_split() {
     );
 }
 
-const HELDOUT_EXACT_MIN: f64 = 0.96;
+const HELDOUT_EXACT_MIN: f64 = 0.97;

@@ -35,6 +35,14 @@ pub struct TrainConfig {
     pub head_dim: usize,
     /// Probability of replacing a word by `<unk>` during training (robustness to unseen words).
     pub word_dropout: f64,
+    /// How many times clauses of one or two words ("yes", "no thanks", "more") are repeated per
+    /// epoch: they are the commonest replies in a dialog and each is a single example otherwise.
+    #[serde(default = "one")]
+    pub short_repeat: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Default for TrainConfig {
@@ -50,6 +58,7 @@ impl Default for TrainConfig {
             hidden_dim: 96,
             head_dim: 64,
             word_dropout: 0.05,
+            short_repeat: 3,
         }
     }
 }
@@ -146,16 +155,22 @@ pub fn train(
         },
     )?;
 
-    let encoded: Vec<(Vec<u32>, usize, [u32; 6])> = examples
-        .iter()
-        .map(|(words, context, label)| {
-            (
-                vocab.encode_clause(words, *context),
-                context_head(*context),
-                label.to_classes(),
-            )
-        })
-        .collect();
+    let mut encoded: Vec<(Vec<u32>, usize, [u32; 6])> = Vec::with_capacity(examples.len());
+    for (words, context, label) in &examples {
+        let item = (
+            vocab.encode_clause(words, *context),
+            context_head(*context),
+            label.to_classes(),
+        );
+        let repeats = if words.len() <= 2 {
+            config.short_repeat.max(1)
+        } else {
+            1
+        };
+        for _ in 0..repeats {
+            encoded.push(item.clone());
+        }
+    }
     let unk = vocab.id(UNK).unwrap_or(1);
     let mut rng = StdRng::seed_from_u64(config.seed ^ 0x5eed);
     let mut order: Vec<usize> = (0..encoded.len()).collect();
@@ -179,8 +194,11 @@ pub fn train(
             for &i in chunk {
                 let (clause, head, classes) = &encoded[i];
                 let mut clause = clause.clone();
+                // Word dropout (robustness to unseen words) on clauses of three or more words;
+                // a one-word reply without its word would only teach noise.
+                let droppable = clause.len() > 3;
                 for id in clause.iter_mut().skip(1) {
-                    if rng.gen_bool(config.word_dropout) {
+                    if droppable && rng.gen_bool(config.word_dropout) {
                         *id = unk;
                     }
                 }
