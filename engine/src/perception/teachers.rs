@@ -12,7 +12,7 @@
 //! Measured on CelebA's training half (248 of 250 faces found; never the held-out half):
 //! expected age 31.7 years on `Young` vs 46.6 on not `Young` faces (AUC 0.870); P(happy) 0.991
 //! on `Smiling` vs 0.632 on the rest (AUC 0.914; it saturates: most non-smiling faces still get
-//! > 0.5, so it is a gate, not a strength). "happy" (class 3) is the only class that ranks
+//! more than 0.5, so it is a gate, not a strength). "happy" (class 3) is the only class that ranks
 //! `Smiling` faces high (the others 0.13-0.49), which confirms the FER-2013 class order.
 //! Other expression crops tried on the same faces did no better: a box-centred square of
 //! 1.2x the box AUC 0.913, 1.5x 0.902 (the package's right/down-widened box: 0.914).
