@@ -139,16 +139,8 @@ mod tests {
 
     fn generator_weights() -> PathBuf {
         let store = models::ModelStore::open_default().expect("model store");
-        let path = store.converted_generator();
-        if !path.is_file() {
-            models::fetch(
-                &store,
-                &[models::store::MOBILESTYLEGAN_KEY.to_string()],
-                models::Progress::Hidden,
-            )
-            .unwrap_or_else(|e| panic!("fetching MobileStyleGAN failed: {e}"));
-        }
-        path
+        models::fetch::ensure_generator(&store, models::Progress::Hidden)
+            .unwrap_or_else(|e| panic!("fetching MobileStyleGAN failed: {e}"))
     }
 
     #[test]

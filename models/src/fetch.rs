@@ -178,6 +178,15 @@ pub fn fetch(
     Ok(outcomes)
 }
 
+/// The converted generator, fetched and converted first when it is not in the store.
+pub fn ensure_generator(store: &ModelStore, progress: Progress) -> Result<PathBuf, FetchError> {
+    let path = store.converted_generator();
+    if !path.is_file() {
+        fetch(store, &[MOBILESTYLEGAN_KEY.to_string()], progress)?;
+    }
+    Ok(path)
+}
+
 /// Converts MobileStyleGAN's IR into `store.converted_generator()` unless that file exists.
 pub fn convert_if_missing(
     store: &ModelStore,

@@ -17,15 +17,8 @@ pub fn reference_fixtures() -> PathBuf {
 /// the fetch error: the tests that need the generator fail rather than skip without it.
 pub fn generator_weights() -> PathBuf {
     let store = models::ModelStore::open_default().expect("model store");
-    let path = store.converted_generator();
-    if !path.is_file() {
-        models::fetch(
-            &store,
-            &[models::store::MOBILESTYLEGAN_KEY.to_string()],
-            models::Progress::Hidden,
-        )
+    let path = models::fetch::ensure_generator(&store, models::Progress::Hidden)
         .unwrap_or_else(|e| panic!("fetching MobileStyleGAN failed: {e}"));
-    }
     assert!(
         path.is_file(),
         "no converted generator at {}",

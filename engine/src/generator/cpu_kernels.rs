@@ -136,6 +136,16 @@ fn strip_rows(c_in: usize, c_out: usize, w: usize, h: usize) -> usize {
     (budget / w.max(1)).clamp(1, h.max(1))
 }
 
+/// Runs `task(batch item, first row, end row)` for every strip of `rows` rows of every batch
+/// item of `h`-row planes, in parallel.
+fn for_each_strip(b: usize, h: usize, rows: usize, task: impl Fn(usize, usize, usize) + Sync) {
+    let strips = h.div_ceil(rows);
+    (0..b * strips).into_par_iter().for_each(|t| {
+        let (bi, si) = (t / strips, t % strips);
+        task(bi, si * rows, ((si + 1) * rows).min(h));
+    });
+}
+
 impl CustomOp1 for SeparableConv<'_> {
     fn name(&self) -> &'static str {
         "separable_conv"
@@ -163,11 +173,7 @@ impl CustomOp1 for SeparableConv<'_> {
         let input = contiguous_f32(storage, layout, self.name())?;
         let mut out = vec![0f32; b * c_out * plane];
         let out_ptr = SharedOut(out.as_mut_ptr());
-        let rows = strip_rows(c_in, c_out, w, h);
-        let strips = h.div_ceil(rows);
-        (0..b * strips).into_par_iter().for_each(|task| {
-            let (bi, si) = (task / strips, task % strips);
-            let (y0, y1) = (si * rows, ((si + 1) * rows).min(h));
+        for_each_strip(b, h, strip_rows(c_in, c_out, w, h), |bi, y0, y1| {
             let n = (y1 - y0) * w;
             let mut buf = vec![0f32; c_in * n];
             // Up-sampled input rows y0-1..y1+1 (what the 3x3 taps read), when fused.
@@ -330,11 +336,7 @@ impl CustomOp1 for WaveletsToImage<'_> {
         let (plane, out_plane) = (h * w, 4 * h * w);
         let mut out = vec![0f32; b * c * out_plane];
         let out_ptr = SharedOut(out.as_mut_ptr());
-        let rows = strip_rows(c_in, c4, w, h);
-        let strips = h.div_ceil(rows);
-        (0..b * strips).into_par_iter().for_each(|task| {
-            let (bi, si) = (task / strips, task % strips);
-            let (y0, y1) = (si * rows, ((si + 1) * rows).min(h));
+        for_each_strip(b, h, strip_rows(c_in, c4, w, h), |bi, y0, y1| {
             let n = (y1 - y0) * w;
             let mut bands = vec![0f32; c4 * n];
             let x = &input[bi * c_in * plane..(bi + 1) * c_in * plane];
