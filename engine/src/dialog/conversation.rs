@@ -247,6 +247,22 @@ impl Turn {
         self.sentences.push(sentence);
         self.notes.push(note);
     }
+
+    /// "The glasses can't get any thicker on this face."
+    fn say_cannot_go_further(
+        &mut self,
+        attribute: Attribute,
+        direction: Direction,
+        rng: &mut DialogRng,
+    ) {
+        let s = talk::say(
+            talk::CANNOT_GO_FURTHER,
+            Some(attribute),
+            Some(direction),
+            rng,
+        );
+        self.say(s, Note::CannotGoFurther(attribute));
+    }
 }
 
 impl Conversation {
@@ -609,13 +625,7 @@ impl Conversation {
             // at the end of the scale.
             let at_limit = !(edit.kind == EditKind::Target && edit.target.is_some());
             if at_limit {
-                let s = talk::say(
-                    talk::CANNOT_GO_FURTHER,
-                    Some(attribute),
-                    Some(direction),
-                    rng,
-                );
-                turn.say(s, Note::CannotGoFurther(attribute));
+                turn.say_cannot_go_further(attribute, direction, rng);
             } else {
                 let s = talk::say(talk::ALREADY_THERE, Some(attribute), None, rng);
                 turn.say(s, Note::AlreadyThere(attribute));
@@ -661,13 +671,7 @@ impl Conversation {
             turn.last_edit = Some((attribute, agreed_to_suggestion));
         }
         if outcome.cannot_go_further || !moved {
-            let s = talk::say(
-                talk::CANNOT_GO_FURTHER,
-                Some(attribute),
-                Some(direction),
-                rng,
-            );
-            turn.say(s, Note::CannotGoFurther(attribute));
+            turn.say_cannot_go_further(attribute, direction, rng);
         }
     }
 
