@@ -13,7 +13,7 @@
 //! generator puts faces.
 
 use super::detect::FaceBox;
-use super::geometry::{warp_affine_antialiased, Affine2, Point};
+use super::geometry::{sample_bilinear, warp_affine_antialiased, Affine2, Point};
 use super::landmarks::Landmarks;
 use super::PerceptionError;
 use image::RgbImage;
@@ -285,25 +285,4 @@ pub fn paste_back(
         }
     }
     Ok(out)
-}
-
-fn sample_bilinear(img: &RgbImage, x: f64, y: f64) -> [f32; 3] {
-    let (w, h) = (img.width() as i64, img.height() as i64);
-    let (x0, y0) = (x.floor(), y.floor());
-    let (fx, fy) = ((x - x0) as f32, (y - y0) as f32);
-    let px = |xi: i64, yi: i64| img.get_pixel(xi.clamp(0, w - 1) as u32, yi.clamp(0, h - 1) as u32);
-    let (x0, y0) = (x0 as i64, y0 as i64);
-    let (a, b, c, d) = (
-        px(x0, y0),
-        px(x0 + 1, y0),
-        px(x0, y0 + 1),
-        px(x0 + 1, y0 + 1),
-    );
-    let mut out = [0f32; 3];
-    for k in 0..3 {
-        let top = a[k] as f32 + (b[k] as f32 - a[k] as f32) * fx;
-        let bottom = c[k] as f32 + (d[k] as f32 - c[k] as f32) * fx;
-        out[k] = top + (bottom - top) * fy;
-    }
-    out
 }

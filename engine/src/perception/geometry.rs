@@ -104,33 +104,33 @@ pub fn fit_similarity(src: &[Point], dst: &[Point]) -> Option<Affine2> {
 /// Samples `src` bilinearly at every pixel of a `width` x `height` output: output pixel `(u, v)`
 /// takes the colour at `out_to_src(u, v)`. Outside the source, edge pixels are repeated.
 pub fn warp_affine(src: &RgbImage, out_to_src: &Affine2, width: u32, height: u32) -> RgbImage {
-    let (sw, sh) = (src.width() as i64, src.height() as i64);
-    let raw = src.as_raw();
-    let px = |x: i64, y: i64| -> [f32; 3] {
-        let x = x.clamp(0, sw - 1) as usize;
-        let y = y.clamp(0, sh - 1) as usize;
-        let i = (y * sw as usize + x) * 3;
-        [raw[i] as f32, raw[i + 1] as f32, raw[i + 2] as f32]
-    };
     RgbImage::from_fn(width, height, |u, v| {
         let [x, y] = out_to_src.apply([u as f64, v as f64]);
-        let (x0, y0) = (x.floor(), y.floor());
-        let (fx, fy) = ((x - x0) as f32, (y - y0) as f32);
-        let (x0, y0) = (x0 as i64, y0 as i64);
-        let (p00, p10, p01, p11) = (
-            px(x0, y0),
-            px(x0 + 1, y0),
-            px(x0, y0 + 1),
-            px(x0 + 1, y0 + 1),
-        );
-        let mut out = [0u8; 3];
-        for c in 0..3 {
-            let top = p00[c] + (p10[c] - p00[c]) * fx;
-            let bottom = p01[c] + (p11[c] - p01[c]) * fx;
-            out[c] = (top + (bottom - top) * fy).round().clamp(0.0, 255.0) as u8;
-        }
-        Rgb(out)
+        Rgb(sample_bilinear(src, x, y).map(|c| c.round().clamp(0.0, 255.0) as u8))
     })
+}
+
+/// The colour of `img` at `(x, y)` by bilinear interpolation; outside the image, edge pixels are
+/// repeated.
+pub(crate) fn sample_bilinear(img: &RgbImage, x: f64, y: f64) -> [f32; 3] {
+    let (w, h) = (img.width() as i64, img.height() as i64);
+    let (x0, y0) = (x.floor(), y.floor());
+    let (fx, fy) = ((x - x0) as f32, (y - y0) as f32);
+    let px = |xi: i64, yi: i64| img.get_pixel(xi.clamp(0, w - 1) as u32, yi.clamp(0, h - 1) as u32);
+    let (x0, y0) = (x0 as i64, y0 as i64);
+    let (a, b, c, d) = (
+        px(x0, y0),
+        px(x0 + 1, y0),
+        px(x0, y0 + 1),
+        px(x0 + 1, y0 + 1),
+    );
+    let mut out = [0f32; 3];
+    for k in 0..3 {
+        let top = a[k] as f32 + (b[k] as f32 - a[k] as f32) * fx;
+        let bottom = c[k] as f32 + (d[k] as f32 - c[k] as f32) * fx;
+        out[k] = top + (bottom - top) * fy;
+    }
+    out
 }
 
 /// Like [`warp_affine`], but when the output is much smaller than the source region (shrink
