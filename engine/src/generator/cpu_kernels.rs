@@ -136,6 +136,47 @@ fn strip_rows(c_in: usize, c_out: usize, w: usize, h: usize) -> usize {
     (budget / w.max(1)).clamp(1, h.max(1))
 }
 
+/// `dst = lhs * rhs` for row-major `m x k` and `k x n` matrices with the given row strides,
+/// single-threaded (the callers parallelise over strips).
+///
+/// # Safety
+/// Each pointer must address its whole matrix (rows `0..m` or `0..k` at its row stride), and
+/// `dst` must not overlap the inputs or another thread's output.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_row_major(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: *mut f32,
+    dst_stride: usize,
+    lhs: *const f32,
+    lhs_stride: usize,
+    rhs: *const f32,
+    rhs_stride: usize,
+) {
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        1,
+        dst_stride as isize,
+        false,
+        lhs,
+        1,
+        lhs_stride as isize,
+        rhs,
+        1,
+        rhs_stride as isize,
+        0.0,
+        1.0,
+        false,
+        false,
+        false,
+        gemm::Parallelism::None,
+    );
+}
+
 /// Runs `task(batch item, first row, end row)` for every strip of `rows` rows of every batch
 /// item of `h`-row planes, in parallel.
 fn for_each_strip(b: usize, h: usize, rows: usize, task: impl Fn(usize, usize, usize) + Sync) {
@@ -214,26 +255,16 @@ impl CustomOp1 for SeparableConv<'_> {
             // blocks of different tasks are disjoint, and all pointers stay in their buffers.
             unsafe {
                 let dst = o.0.add(bi * c_out * plane + y0 * w);
-                gemm::gemm(
+                gemm_row_major(
                     c_out,
                     n,
                     c_in,
                     dst,
-                    1,
-                    plane as isize,
-                    false,
+                    plane,
                     wpw.as_ptr(),
-                    1,
-                    c_in as isize,
+                    c_in,
                     buf.as_ptr(),
-                    1,
-                    n as isize,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
+                    n,
                 );
                 for co in 0..c_out {
                     let row = std::slice::from_raw_parts_mut(dst.add(co * plane), n);
@@ -343,26 +374,16 @@ impl CustomOp1 for WaveletsToImage<'_> {
             // SAFETY: reads the [c_in, n] block at rows y0..y1 (row stride `plane`) of this
             // batch item and writes the task's own [c4, n] buffer.
             unsafe {
-                gemm::gemm(
+                gemm_row_major(
                     c4,
                     n,
                     c_in,
                     bands.as_mut_ptr(),
-                    1,
-                    n as isize,
-                    false,
+                    n,
                     self.weight[bi * c4 * c_in..].as_ptr(),
-                    1,
-                    c_in as isize,
+                    c_in,
                     x[y0 * w..].as_ptr(),
-                    1,
-                    plane as isize,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
+                    plane,
                 );
             }
             for (band, bias) in bands.chunks_mut(n).zip(self.bias) {
