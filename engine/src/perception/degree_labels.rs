@@ -1,0 +1,491 @@
+//! The labelling rules: from teacher records ([`super::labeller::TeacherRecord`]) to the 6
+//! fine-grained degrees of the paper's supplement (tables A2-A6), or [`UNKNOWN`] where the
+//! teachers disagree or a face sits on a boundary (that head is left out of the predictor's loss
+//! for that face). `models/LABELS.md` documents each rule with example images; the thresholds
+//! below were read off contact sheets of generated faces sorted by each measure and off
+//! CelebA's training half (`000007`-`000256`) — never the held-out half.
+//!
+//! - **age** (`age-v1`'s expected years): the paper's bins, under 15 / 15-30 / 30-40 / 40-50 /
+//!   50-60 / over 60.
+//! - **bangs**: presence from the identity-embedding Bangs probe (fitted on CelebA's training
+//!   half); amount from the share of skin in the forehead box, `forehead_skin`, divided by its
+//!   typical value on bare foreheads ([`BARE_FOREHEAD_SKIN`]): exposed >= 80 % -> 1, 60-80 % -> 2,
+//!   40-60 % -> 3, 20-40 % -> 4, under 20 % -> 5 (the paper's 80/60/40/20/0 % steps).
+//! - **eyeglasses**: presence from frame edges on the nose bridge, backed by the Eyeglasses
+//!   probe in the weak band; dark lenses (the 90th-percentile luma of the eye boxes far below
+//!   skin) make sunglasses (4-5), else clear glasses (1-3); frame thickness from the bridge and
+//!   rim edge energy, cut at the terciles of clear glasses (1 thin/rimless, 2 medium, 3 thick)
+//!   and at the median of sunglasses (4 thin, 5 thick frame).
+//! - **beard**: a logistic score on the lower-face measures (darkness, skin share and texture of
+//!   the chin and moustache boxes, skin share of the jaw sides) fitted to CelebA's `No_Beard`
+//!   on the training half (5-fold AUC about 0.78: the weakest teacher); the top
+//!   [`BEARD_PRESENT_SHARE`] of generated faces have a beard, the bottom
+//!   [`BEARD_ABSENT_SHARE`] have none, the band between is unknown; degrees 1-5 are the score's
+//!   quintiles among bearded faces (more of the lower face dark and textured = fuller beard).
+//! - **smiling**: from the 68 landmarks. Mouth closed (inner-lip gap under
+//!   [`MOUTH_CLOSED`] x IOD): 0 if the mouth is narrow (corners under [`NO_SMILE_WIDTH`] x IOD
+//!   apart), 1 (closed-mouth smile) if wide (over [`SMILE_WIDTH`]), else unknown. Mouth open
+//!   and wide enough to be a smile: the inner-lip gap grades it, 2 some teeth, 3 a whole row,
+//!   4 laughing, 5 wide open ([`MOUTH_OPEN_CUTS`]). An open but narrow mouth is unknown.
+
+use super::labeller::{fit_probes, TeacherRecord};
+use super::probes::LinearProbe;
+use super::PerceptionError;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A label the rules cannot decide.
+pub const UNKNOWN: u8 = 255;
+
+/// `forehead_skin` of a typical bare forehead (the median among generated faces whose Bangs
+/// probe is clearly negative is 0.93: hairlines and shadows enter the box).
+pub const BARE_FOREHEAD_SKIN: f32 = 0.93;
+/// Bangs probe logits: above `PRESENT` bangs, below `ABSENT` none, between unknown.
+pub const BANGS_PROBE_PRESENT: f32 = 0.3;
+pub const BANGS_PROBE_ABSENT: f32 = -0.7;
+
+/// Bridge edge energy above which a face wears glasses whatever the probe says.
+pub const GLASSES_BRIDGE_SURE: f32 = 0.5;
+/// Bridge edge energy below which a face wears none (unless the probe is sure).
+pub const GLASSES_BRIDGE_NONE: f32 = 0.2;
+/// Eyeglasses probe logit that confirms glasses in the weak band.
+pub const GLASSES_PROBE_PRESENT: f32 = -0.6;
+/// `eye_bright_dark` above which lenses are dark (sunglasses).
+pub const SUNGLASSES_DARK: f32 = 0.45;
+
+/// Shares of generated faces labelled bearded (top) and beardless (bottom) by the beard score.
+pub const BEARD_PRESENT_SHARE: f32 = 0.10;
+pub const BEARD_ABSENT_SHARE: f32 = 0.72;
+
+/// Smiling: inner-lip gap / IOD under which the mouth is closed.
+pub const MOUTH_CLOSED: f32 = 0.03;
+/// Mouth width / IOD under which a closed mouth is not smiling, and over which it smiles.
+pub const NO_SMILE_WIDTH: f32 = 0.88;
+pub const SMILE_WIDTH: f32 = 0.97;
+/// An open mouth narrower than this (/ IOD) is not graded (talking, surprise).
+pub const OPEN_SMILE_MIN_WIDTH: f32 = 0.85;
+/// Inner-lip gap / IOD cuts between smiling degrees 2|3, 3|4 and 4|5.
+pub const MOUTH_OPEN_CUTS: [f32; 3] = [0.09, 0.16, 0.22];
+
+/// The lower-face measures the beard score uses.
+const BEARD_FEATURES: [&str; 4] = ["lower_dark", "lower_skin", "lower_texture", "jaw_skin"];
+
+fn beard_features(r: &TeacherRecord) -> [f32; 4] {
+    let p = &r.pixels;
+    [p.lower_dark, p.lower_skin, p.lower_texture, p.jaw_skin]
+}
+
+/// A logistic score on standardised measures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureScore {
+    pub features: Vec<String>,
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+    pub probe: LinearProbe,
+}
+
+impl MeasureScore {
+    fn standardise(&self, x: &[f32]) -> Vec<f32> {
+        x.iter()
+            .zip(self.mean.iter().zip(&self.std))
+            .map(|(v, (m, s))| (v - m) / s)
+            .collect()
+    }
+    pub fn score(&self, x: &[f32]) -> f32 {
+        self.probe.logit(&self.standardise(x))
+    }
+}
+
+/// The fitted parts of the rules (probes, beard score, tercile and quantile cuts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelRules {
+    pub bangs_probe: LinearProbe,
+    pub eyeglasses_probe: LinearProbe,
+    pub beard_score: MeasureScore,
+    /// Frame-thickness cuts (on `bridge_edges + rim_edges`) between degrees 1|2 and 2|3.
+    pub clear_frame_cuts: [f32; 2],
+    /// Frame-thickness cut between sunglasses degrees 4|5.
+    pub sunglasses_frame_cut: f32,
+    /// Beard score below which a face is beardless, above which bearded.
+    pub beard_absent_below: f32,
+    pub beard_present_above: f32,
+    /// Beard score cuts between degrees 1|2, 2|3, 3|4, 4|5.
+    pub beard_cuts: [f32; 4],
+}
+
+/// How a face's glasses look, before thickness is graded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Glasses {
+    None,
+    Clear,
+    Dark,
+    Unknown,
+}
+
+fn frame_thickness(r: &TeacherRecord) -> f32 {
+    r.pixels.bridge_edges + r.pixels.rim_edges
+}
+
+fn quantile(mut v: Vec<f32>, q: f32) -> f32 {
+    if v.is_empty() {
+        return f32::NAN;
+    }
+    v.sort_by(f32::total_cmp);
+    let i = ((v.len() - 1) as f32 * q).round() as usize;
+    v[i]
+}
+
+impl LabelRules {
+    /// Fits the probes and the beard score on CelebA's labelled training half, and the
+    /// quantile cuts on the generated pool.
+    pub fn fit(
+        celeba: &[(TeacherRecord, HashMap<String, bool>)],
+        generated: &[TeacherRecord],
+    ) -> Result<Self, PerceptionError> {
+        let embeddings: Vec<Vec<f32>> = celeba.iter().map(|(r, _)| r.embedding.clone()).collect();
+        let labels: Vec<HashMap<String, bool>> = celeba.iter().map(|(_, l)| l.clone()).collect();
+        let probes = fit_probes(&embeddings, &labels, 1e-3)?;
+        let probe = |name: &str| {
+            probes
+                .iter()
+                .find(|p| p.target == name)
+                .cloned()
+                .ok_or_else(|| PerceptionError::BadInput(format!("no {name} probe")))
+        };
+        let beard_score = fit_measure_score(celeba)?;
+        let mut rules = LabelRules {
+            bangs_probe: probe("Bangs")?,
+            eyeglasses_probe: probe("Eyeglasses")?,
+            beard_score,
+            clear_frame_cuts: [0.0; 2],
+            sunglasses_frame_cut: 0.0,
+            beard_absent_below: 0.0,
+            beard_present_above: 0.0,
+            beard_cuts: [0.0; 4],
+        };
+        if generated.is_empty() {
+            return Err(PerceptionError::BadInput(
+                "no generated faces to calibrate on".into(),
+            ));
+        }
+        let glasses: Vec<Glasses> = generated.iter().map(|r| rules.glasses(r)).collect();
+        let thickness = |kind: Glasses| -> Vec<f32> {
+            generated
+                .iter()
+                .zip(&glasses)
+                .filter(|(_, &g)| g == kind)
+                .map(|(r, _)| frame_thickness(r))
+                .collect()
+        };
+        let clear = thickness(Glasses::Clear);
+        rules.clear_frame_cuts = [
+            quantile(clear.clone(), 1.0 / 3.0),
+            quantile(clear, 2.0 / 3.0),
+        ];
+        rules.sunglasses_frame_cut = quantile(thickness(Glasses::Dark), 0.5);
+        let scores: Vec<f32> = generated
+            .iter()
+            .map(|r| rules.beard_score.score(&beard_features(r)))
+            .collect();
+        rules.beard_absent_below = quantile(scores.clone(), BEARD_ABSENT_SHARE);
+        rules.beard_present_above = quantile(scores.clone(), 1.0 - BEARD_PRESENT_SHARE);
+        let bearded: Vec<f32> = scores
+            .into_iter()
+            .filter(|&s| s > rules.beard_present_above)
+            .collect();
+        rules.beard_cuts = [0.2, 0.4, 0.6, 0.8].map(|q| quantile(bearded.clone(), q));
+        if !(rules
+            .clear_frame_cuts
+            .iter()
+            .chain(&rules.beard_cuts)
+            .all(|v| v.is_finite())
+            && rules.sunglasses_frame_cut.is_finite())
+        {
+            return Err(PerceptionError::BadInput(
+                "too few generated faces with glasses, sunglasses or beards to calibrate".into(),
+            ));
+        }
+        Ok(rules)
+    }
+
+    fn glasses(&self, r: &TeacherRecord) -> Glasses {
+        let bridge = r.pixels.bridge_edges;
+        let probe = self.eyeglasses_probe.logit(&r.embedding);
+        let present = bridge >= GLASSES_BRIDGE_SURE
+            || (bridge >= GLASSES_BRIDGE_NONE && probe >= GLASSES_PROBE_PRESENT);
+        if present {
+            if r.pixels.eye_bright_dark >= SUNGLASSES_DARK {
+                Glasses::Dark
+            } else {
+                Glasses::Clear
+            }
+        } else if bridge < GLASSES_BRIDGE_NONE && probe < GLASSES_PROBE_PRESENT {
+            Glasses::None
+        } else {
+            Glasses::Unknown
+        }
+    }
+
+    /// The degrees of one face, in [`crate::Attribute`] order (bangs, eyeglasses, beard,
+    /// smiling, age); [`UNKNOWN`] where undecided.
+    pub fn degrees(&self, r: &TeacherRecord) -> [u8; 5] {
+        [
+            self.bangs(r),
+            self.eyeglasses(r),
+            self.beard(r),
+            smiling(r),
+            age(r),
+        ]
+    }
+
+    fn bangs(&self, r: &TeacherRecord) -> u8 {
+        let probe = self.bangs_probe.logit(&r.embedding);
+        if probe < BANGS_PROBE_ABSENT {
+            return 0;
+        }
+        if probe < BANGS_PROBE_PRESENT {
+            return UNKNOWN;
+        }
+        let exposed = (r.pixels.forehead_skin / BARE_FOREHEAD_SKIN).min(1.0);
+        match exposed {
+            e if e >= 0.8 => 1,
+            e if e >= 0.6 => 2,
+            e if e >= 0.4 => 3,
+            e if e >= 0.2 => 4,
+            _ => 5,
+        }
+    }
+
+    fn eyeglasses(&self, r: &TeacherRecord) -> u8 {
+        let t = frame_thickness(r);
+        match self.glasses(r) {
+            Glasses::None => 0,
+            Glasses::Unknown => UNKNOWN,
+            Glasses::Clear => {
+                1 + (t >= self.clear_frame_cuts[0]) as u8 + (t >= self.clear_frame_cuts[1]) as u8
+            }
+            Glasses::Dark => 4 + (t >= self.sunglasses_frame_cut) as u8,
+        }
+    }
+
+    fn beard(&self, r: &TeacherRecord) -> u8 {
+        let s = self.beard_score.score(&beard_features(r));
+        if s < self.beard_absent_below {
+            0
+        } else if s <= self.beard_present_above {
+            UNKNOWN
+        } else {
+            1 + self.beard_cuts.iter().filter(|&&c| s >= c).count() as u8
+        }
+    }
+}
+
+fn fit_measure_score(
+    celeba: &[(TeacherRecord, HashMap<String, bool>)],
+) -> Result<MeasureScore, PerceptionError> {
+    let xs: Vec<[f32; 4]> = celeba.iter().map(|(r, _)| beard_features(r)).collect();
+    let n = xs.len().max(1) as f32;
+    let mean: Vec<f32> = (0..4)
+        .map(|k| xs.iter().map(|x| x[k]).sum::<f32>() / n)
+        .collect();
+    let std: Vec<f32> = (0..4)
+        .map(|k| {
+            let v = xs.iter().map(|x| (x[k] - mean[k]).powi(2)).sum::<f32>() / n;
+            v.sqrt().max(1e-6)
+        })
+        .collect();
+    let mut score = MeasureScore {
+        features: BEARD_FEATURES.iter().map(|s| s.to_string()).collect(),
+        mean,
+        std,
+        probe: LinearProbe {
+            target: String::new(),
+            weights: vec![],
+            bias: 0.0,
+            positives: 0,
+            examples: 0,
+        },
+    };
+    let standardised: Vec<Vec<f32>> = xs.iter().map(|x| score.standardise(x)).collect();
+    let ys: Vec<bool> = celeba
+        .iter()
+        .map(|(_, l)| l.get("Beard").copied().unwrap_or(false))
+        .collect();
+    score.probe = LinearProbe::fit("Beard", &standardised, &ys, 1e-3).ok_or_else(|| {
+        PerceptionError::BadInput(
+            "cannot fit the beard score: no bearded or no beardless faces".into(),
+        )
+    })?;
+    Ok(score)
+}
+
+fn smiling(r: &TeacherRecord) -> u8 {
+    let (open, width) = (r.pixels.mouth_open, r.pixels.mouth_width);
+    if open < MOUTH_CLOSED {
+        if width < NO_SMILE_WIDTH {
+            0
+        } else if width > SMILE_WIDTH {
+            1
+        } else {
+            UNKNOWN
+        }
+    } else if width < OPEN_SMILE_MIN_WIDTH {
+        UNKNOWN
+    } else {
+        2 + MOUTH_OPEN_CUTS.iter().filter(|&&c| open >= c).count() as u8
+    }
+}
+
+fn age(r: &TeacherRecord) -> u8 {
+    super::teachers::age_degree(r.age_years.max(0.0).floor() as usize) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::perception::measures::PixelMeasures;
+
+    fn record(pixels: PixelMeasures, age_years: f32, embedding: Vec<f32>) -> TeacherRecord {
+        TeacherRecord {
+            age_years,
+            age_degrees: [0.0; 6],
+            happy: None,
+            pixels,
+            embedding,
+            crop_landmarks: vec![],
+            faces_found: 1,
+        }
+    }
+
+    fn plain() -> PixelMeasures {
+        PixelMeasures {
+            iod: 60.0,
+            skin_luma: 180.0,
+            forehead_skin: 0.95,
+            eye_dark: 0.3,
+            eye_bright_dark: 0.05,
+            bridge_edges: 0.1,
+            temple_edges: 0.1,
+            rim_edges: 0.2,
+            lower_dark: 0.1,
+            lower_skin: 0.9,
+            lower_texture: 1.0,
+            jaw_skin: 0.9,
+            mouth_open: 0.01,
+            mouth_width: 0.8,
+            teeth: 0.0,
+        }
+    }
+
+    fn probe(target: &str, bias: f32) -> LinearProbe {
+        // Reads the embedding's first coordinate.
+        LinearProbe {
+            target: target.into(),
+            weights: vec![1.0, 0.0],
+            bias,
+            positives: 1,
+            examples: 2,
+        }
+    }
+
+    fn rules() -> LabelRules {
+        LabelRules {
+            bangs_probe: probe("Bangs", 0.0),
+            eyeglasses_probe: probe("Eyeglasses", -10.0),
+            beard_score: MeasureScore {
+                features: BEARD_FEATURES.iter().map(|s| s.to_string()).collect(),
+                mean: vec![0.0; 4],
+                std: vec![1.0; 4],
+                probe: LinearProbe {
+                    target: "Beard".into(),
+                    weights: vec![1.0, -1.0, 0.0, 0.0],
+                    bias: 0.0,
+                    positives: 1,
+                    examples: 2,
+                },
+            },
+            clear_frame_cuts: [0.8, 1.2],
+            sunglasses_frame_cut: 1.0,
+            beard_absent_below: 0.0,
+            beard_present_above: 0.2,
+            beard_cuts: [0.3, 0.4, 0.5, 0.6],
+        }
+    }
+
+    #[test]
+    fn a_plain_young_face_is_degree_zero_except_age() {
+        let d = rules().degrees(&record(plain(), 25.0, vec![-5.0, 0.0]));
+        assert_eq!(d, [0, 0, 0, 0, 1]);
+        let d = rules().degrees(&record(plain(), 14.9, vec![-5.0, 0.0]));
+        assert_eq!(d[4], 0);
+        let d = rules().degrees(&record(plain(), 61.0, vec![-5.0, 0.0]));
+        assert_eq!(d[4], 5);
+    }
+
+    #[test]
+    fn bangs_follow_forehead_exposure_once_the_probe_says_bangs() {
+        let r = rules();
+        let mut p = plain();
+        for (skin, want) in [(0.93, 1), (0.65, 2), (0.45, 3), (0.25, 4), (0.05, 5)] {
+            p.forehead_skin = skin;
+            assert_eq!(
+                r.degrees(&record(p, 25.0, vec![2.0, 0.0]))[0],
+                want,
+                "{skin}"
+            );
+        }
+        // Covered forehead but the probe says no bangs (a hat): 0; probe undecided: unknown.
+        assert_eq!(r.degrees(&record(p, 25.0, vec![-2.0, 0.0]))[0], 0);
+        assert_eq!(r.degrees(&record(p, 25.0, vec![0.0, 0.0]))[0], UNKNOWN);
+    }
+
+    #[test]
+    fn glasses_are_graded_by_frame_and_lens() {
+        let r = rules();
+        let mut p = plain();
+        p.bridge_edges = 0.6;
+        p.rim_edges = 0.1; // thickness 0.7: thin
+        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[1], 1);
+        p.rim_edges = 0.9; // 1.5: thick
+        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[1], 3);
+        p.eye_bright_dark = 0.7; // dark lenses, thick
+        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[1], 5);
+        p.rim_edges = 0.1;
+        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[1], 4);
+        // Weak bridge edges and an unconvinced probe: unknown.
+        p.bridge_edges = 0.3;
+        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[1], UNKNOWN);
+    }
+
+    #[test]
+    fn smiles_are_graded_by_mouth_opening() {
+        let mut p = plain();
+        assert_eq!(smiling(&record(p, 30.0, vec![])), 0);
+        p.mouth_width = 1.0;
+        assert_eq!(smiling(&record(p, 30.0, vec![])), 1);
+        p.mouth_width = 0.92;
+        assert_eq!(smiling(&record(p, 30.0, vec![])), UNKNOWN);
+        p.mouth_width = 1.0;
+        for (open, want) in [(0.05, 2), (0.1, 3), (0.18, 4), (0.25, 5)] {
+            p.mouth_open = open;
+            assert_eq!(smiling(&record(p, 30.0, vec![])), want, "{open}");
+        }
+        p.mouth_width = 0.7;
+        assert_eq!(smiling(&record(p, 30.0, vec![])), UNKNOWN);
+    }
+
+    #[test]
+    fn beard_bands() {
+        let r = rules();
+        let mut p = plain();
+        p.lower_dark = 0.0;
+        p.lower_skin = 0.5; // score -0.5: none
+        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[2], 0);
+        p.lower_skin = -0.1; // score 0.1: unknown band
+        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[2], UNKNOWN);
+        p.lower_skin = -0.35; // 0.35: degree 2
+        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[2], 2);
+        p.lower_skin = -0.9; // 0.9: degree 5
+        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[2], 5);
+    }
+}
