@@ -9,6 +9,8 @@
 //! - [`npy`]: reading and writing latents as `.npy` files.
 //! - [`perception`]: face detection, 68 landmarks, FFHQ-style alignment of photos and identity
 //!   embeddings (Faceplugin ONNX models run by candle-onnx).
+//! - [`predictor`]: the attribute predictors P and P' (aligned face to five 6-degree heads) and
+//!   their training.
 
 pub mod attributes;
 pub mod dialog;
@@ -16,5 +18,6 @@ pub mod generator;
 pub mod language;
 pub mod npy;
 pub mod perception;
+pub mod predictor;
 
 pub use attributes::Attribute;

@@ -1,0 +1,37 @@
+//! The attribute predictors: the paper's P (which reads the degree of every attribute of an
+//! aligned face, to decide when an edit is done and to supervise the semantic fields) and P'
+//! (a differently built second predictor used only to score attribute preservation).
+//!
+//! - [`network`]: the patchify network, its config, image-to-tensor helpers, predictions and the
+//!   one-file save format.
+//! - [`train`]: balanced minibatch sampling, augmentation, masked cross-entropy training with
+//!   AdamW and evaluation (accuracies and confusion matrices).
+
+pub mod network;
+pub mod train;
+
+pub use network::{
+    image_tensor, image_tensor_refs, softmax, AttributePredictor, Prediction, PredictorConfig,
+    NUM_HEADS,
+};
+pub use train::{
+    augment, evaluate, masked_cross_entropy, train, AttributeEval, AugmentConfig, BalancedSampler,
+    EvalReport, TrainConfig, TrainProgress, TrainSample, UNKNOWN_DEGREE,
+};
+
+use std::path::PathBuf;
+
+/// Errors of building, running, training and saving predictors.
+#[derive(Debug, thiserror::Error)]
+pub enum PredictorError {
+    #[error("bad predictor config: {0}")]
+    BadConfig(String),
+    #[error("bad input: {0}")]
+    BadInput(String),
+    #[error("predictor file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("no training labels: {0}")]
+    NoLabels(String),
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
