@@ -109,6 +109,12 @@ pub struct TrainConfig {
     /// Minibatches per epoch; `None` = samples / batch size, rounded up.
     pub steps_per_epoch: Option<usize>,
     pub augment: AugmentConfig,
+    /// Threads of the rayon pool that runs augmentation and matmuls; 0 = the global pool.
+    /// Candle's element-wise ops use a separate pool sized once per process from
+    /// `CANDLE_NUM_THREADS` / `RAYON_NUM_THREADS`: on a machine busy with other work, set
+    /// `RAYON_NUM_THREADS=1` before the first candle op (measured 5x faster there).
+    #[serde(default)]
+    pub threads: usize,
 }
 
 impl Default for TrainConfig {
@@ -121,6 +127,7 @@ impl Default for TrainConfig {
             seed: 20211012,
             steps_per_epoch: None,
             augment: AugmentConfig::default(),
+            threads: 0,
         }
     }
 }
@@ -362,6 +369,15 @@ fn seeded_init(varmap: &VarMap, seed: u64) -> Result<(), PredictorError> {
     Ok(())
 }
 
+/// Runs `f` in `pool` (its rayon loops and matmuls then use only that pool's threads), or in
+/// the global pool.
+fn in_pool<R: Send>(pool: Option<&rayon::ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
+
 /// Trains a predictor of architecture `model_config` on `samples` (CPU).
 pub fn train(
     samples: &[TrainSample],
@@ -404,6 +420,15 @@ pub fn train(
         })
         .collect();
 
+    let pool = match config.threads {
+        0 => None,
+        n => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| PredictorError::BadInput(format!("cannot start {n} threads: {e}")))?,
+        ),
+    };
     let device = Device::Cpu;
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
@@ -436,15 +461,17 @@ pub fn train(
                 .collect();
             let batch_labels: Vec<[u8; NUM_HEADS]> =
                 picks.iter().map(|&(i, _)| labels[i]).collect();
-            let images: Vec<RgbImage> = picks
-                .par_iter()
-                .map(|&(i, seed)| augment(&resized[i], &config.augment, seed))
-                .collect();
-            let refs: Vec<&RgbImage> = images.iter().collect();
-            let xs = image_tensor_refs(&refs, model_config.input_size, &device)?;
-            let loss = masked_cross_entropy(&model.forward(&xs)?, &batch_labels)?;
-            optimizer.backward_step(&loss)?;
-            let loss = loss.to_scalar::<f32>()?;
+            let loss = in_pool(pool.as_ref(), || -> Result<f32, PredictorError> {
+                let images: Vec<RgbImage> = picks
+                    .par_iter()
+                    .map(|&(i, seed)| augment(&resized[i], &config.augment, seed))
+                    .collect();
+                let refs: Vec<&RgbImage> = images.iter().collect();
+                let xs = image_tensor_refs(&refs, model_config.input_size, &device)?;
+                let loss = masked_cross_entropy(&model.forward(&xs)?, &batch_labels)?;
+                optimizer.backward_step(&loss)?;
+                Ok(loss.to_scalar::<f32>()?)
+            })?;
             if !loss.is_finite() {
                 return Err(PredictorError::BadInput(format!(
                     "training diverged (loss {loss}) at epoch {epoch} step {step}; lower the learning rate"
@@ -812,6 +839,7 @@ mod tests {
             epochs: 1,
             batch_size: 8,
             steps_per_epoch: Some(2),
+            threads: 1,
             ..TrainConfig::default()
         };
         let run = || {
