@@ -676,7 +676,7 @@ mod tests {
     fn predictor_learns_a_synthetic_degree_task() {
         let train_set = synthetic_set(800, 1, 0.15);
         let config = TrainConfig {
-            epochs: 12,
+            epochs: 9,
             batch_size: 32,
             learning_rate: 2e-3,
             seed: 7,
@@ -694,7 +694,7 @@ mod tests {
         };
         let mut reports = Vec::new();
         let (_, model) = train(&train_set, &tiny_config(), &config, |p| reports.push(p)).unwrap();
-        assert_eq!(reports.len(), 12 * 25);
+        assert_eq!(reports.len(), 9 * 25);
         let first = reports[0].loss;
         let last = reports.last().unwrap().epoch_loss;
         assert!(last < 0.5 * first, "loss {first} -> {last}");
@@ -705,10 +705,10 @@ mod tests {
             assert_eq!(eval.labelled, 300);
             let confusion_total: usize = eval.confusion.iter().flatten().sum();
             assert_eq!(confusion_total, 300);
-            assert!(eval.accuracy() > 0.8, "{markdown}");
+            assert!(eval.accuracy() > 0.85, "{markdown}");
             assert!(eval.within_one_accuracy() >= eval.accuracy());
         }
-        assert!(report.mean_accuracy() > 0.9, "{markdown}");
+        assert!(report.mean_accuracy() > 0.93, "{markdown}");
         assert!(markdown.contains("| bangs | 300 |"), "{markdown}");
         assert!(markdown.contains("| label \\ pred | 0 | 1 | 2 | 3 | 4 | 5 |"));
     }
