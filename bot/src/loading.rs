@@ -34,3 +34,23 @@ pub fn generator(weights: Option<PathBuf>) -> anyhow::Result<Generator> {
     Generator::load(&path, &device)
         .with_context(|| format!("loading the generator from {}", path.display()))
 }
+
+/// The repository's `models/trained` directory (the committed weights the project trains).
+fn trained_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/trained"))
+}
+
+/// The committed attribute predictor P.
+pub fn predictor_path() -> PathBuf {
+    trained_dir().join("predictor.safetensors")
+}
+
+/// The committed second predictor P' (attribute-preservation scores only).
+pub fn predictor_prime_path() -> PathBuf {
+    trained_dir().join("predictor_prime.safetensors")
+}
+
+/// The committed labelling rules and labels of the generated training faces.
+pub fn predictor_labels_dir() -> PathBuf {
+    trained_dir().join("predictor")
+}

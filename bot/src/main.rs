@@ -34,6 +34,8 @@ enum Command {
     Chat(cmd::chat::Args),
     /// A scripted dialog on a bundled face, writing the images.
     Demo(cmd::demo::Args),
+    /// Predict the 6-degree attributes of faces in photos (JSON lines).
+    Predict(cmd::predict::Args),
     /// Run the teacher networks on generated faces (labels for the attribute predictor).
     Label(cmd::label::Args),
     /// Train the project's own models (language encoder, ...).
@@ -58,6 +60,7 @@ fn main() -> anyhow::Result<()> {
         Command::Chat(args) => cmd::chat::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Label(args) => cmd::label::run(args),
+        Command::Predict(args) => cmd::predict::run(args),
         Command::Train(args) => cmd::train::run(args),
     }
 }

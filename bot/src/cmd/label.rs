@@ -15,6 +15,7 @@
 use crate::loading;
 use anyhow::{bail, Context};
 use engine::perception::labeller::{read_celeba_attributes, TeacherLabeller};
+use engine::perception::measures::label_crop;
 use engine::perception::teachers::{AGE_MODEL, EXPRESSION_MODEL};
 use engine::perception::{
     load_photo, AgeEstimator, ExpressionClassifier, FacePerception, IdentityEncoder,
@@ -25,9 +26,6 @@ use serde_json::json;
 use std::collections::HashSet;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-
-/// Side of the crops written for the predictor.
-pub const CROP_SIDE: u32 = 128;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -72,7 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 /// Truncation psi of a labelled seed.
 pub fn seed_psi(seed: u64) -> f64 {
-    if seed % 2 == 0 {
+    if seed.is_multiple_of(2) {
         1.0
     } else {
         0.7
@@ -191,12 +189,7 @@ fn generated(args: GeneratedArgs) -> anyhow::Result<()> {
         let face = generator.render(&w, 1024)?;
         let line = match labeller.label(&face) {
             Ok((record, aligned)) => {
-                let crop = image::imageops::resize(
-                    &aligned.crop,
-                    CROP_SIDE,
-                    CROP_SIDE,
-                    image::imageops::FilterType::Triangle,
-                );
+                let crop = label_crop(&aligned.crop);
                 crop.save(args.out.join("crops").join(format!("{seed}.png")))?;
                 json!({"seed": seed, "psi": psi, "record": record})
             }

@@ -7,5 +7,7 @@ pub mod demo;
 pub mod label;
 pub mod models;
 pub mod parse;
+pub mod predict;
 pub mod render;
 pub mod train;
+pub mod train_predictor;

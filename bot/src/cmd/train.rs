@@ -20,6 +20,9 @@ enum Model {
     /// Train the language encoder (word embeddings + BiLSTM + context-specific heads) on the
     /// generated request corpus, save safetensors + vocabulary json, print accuracies.
     Language(LanguageArgs),
+    /// Train the attribute predictor P or P' on teacher-labelled generated faces (from
+    /// `talk-to-edit label generated`); writes the labels, weights and a held-out report.
+    Predictor(super::train_predictor::PredictorArgs),
 }
 
 #[derive(clap::Args)]
@@ -55,6 +58,7 @@ struct LanguageArgs {
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.model {
         Model::Language(a) => language(a),
+        Model::Predictor(a) => super::train_predictor::run(a),
     }
 }
 

@@ -12,10 +12,10 @@
 //!   typical value on bare foreheads ([`BARE_FOREHEAD_SKIN`]): exposed >= 80 % -> 1, 60-80 % -> 2,
 //!   40-60 % -> 3, 20-40 % -> 4, under 20 % -> 5 (the paper's 80/60/40/20/0 % steps).
 //! - **eyeglasses**: presence from frame edges on the nose bridge, backed by the Eyeglasses
-//!   probe in the weak band; dark lenses (the 90th-percentile luma of the eye boxes far below
-//!   skin) make sunglasses (4-5), else clear glasses (1-3); frame thickness from the bridge and
-//!   rim edge energy, cut at the terciles of clear glasses (1 thin/rimless, 2 medium, 3 thick)
-//!   and at the median of sunglasses (4 thin, 5 thick frame).
+//!   probe in the weak band; frame thickness (bridge + lower-rim edge energy) cut at the
+//!   terciles of clear glasses (1 thin/rimless, 2 medium, 3 thick). Sunglasses (4 thin frame,
+//!   5 thick) are labelled by eye ([`ByEyeLabels`]): glasses wearers with dark eye boxes are
+//!   unknown unless looked at.
 //! - **beard**: a logistic score on the lower-face measures (darkness, skin share and texture of
 //!   the chin and moustache boxes, skin share of the jaw sides) fitted to CelebA's `No_Beard`
 //!   on the training half (5-fold AUC about 0.78: the weakest teacher); the top
@@ -50,8 +50,10 @@ pub const GLASSES_BRIDGE_SURE: f32 = 0.5;
 pub const GLASSES_BRIDGE_NONE: f32 = 0.2;
 /// Eyeglasses probe logit that confirms glasses in the weak band.
 pub const GLASSES_PROBE_PRESENT: f32 = -0.6;
-/// `eye_bright_dark` above which lenses are dark (sunglasses).
-pub const SUNGLASSES_DARK: f32 = 0.45;
+/// `eye_dark` from which a face with glasses may wear sunglasses: such faces are labelled
+/// only by eye ([`ByEyeLabels`]), else unknown. No pixel measure tried (eye-box darkness,
+/// its 90th percentile, lens uniformity) told dark lenses from thick dark frames reliably.
+pub const SUNGLASSES_CANDIDATE_DARK: f32 = 0.7;
 
 /// Shares of generated faces labelled bearded (top) and beardless (bottom) by the beard score.
 pub const BEARD_PRESENT_SHARE: f32 = 0.10;
@@ -104,8 +106,6 @@ pub struct LabelRules {
     pub beard_score: MeasureScore,
     /// Frame-thickness cuts (on `bridge_edges + rim_edges`) between degrees 1|2 and 2|3.
     pub clear_frame_cuts: [f32; 2],
-    /// Frame-thickness cut between sunglasses degrees 4|5.
-    pub sunglasses_frame_cut: f32,
     /// Beard score below which a face is beardless, above which bearded.
     pub beard_absent_below: f32,
     pub beard_present_above: f32,
@@ -118,7 +118,7 @@ pub struct LabelRules {
 enum Glasses {
     None,
     Clear,
-    Dark,
+    MaybeDark,
     Unknown,
 }
 
@@ -158,7 +158,6 @@ impl LabelRules {
             eyeglasses_probe: probe("Eyeglasses")?,
             beard_score,
             clear_frame_cuts: [0.0; 2],
-            sunglasses_frame_cut: 0.0,
             beard_absent_below: 0.0,
             beard_present_above: 0.0,
             beard_cuts: [0.0; 4],
@@ -182,7 +181,6 @@ impl LabelRules {
             quantile(clear.clone(), 1.0 / 3.0),
             quantile(clear, 2.0 / 3.0),
         ];
-        rules.sunglasses_frame_cut = quantile(thickness(Glasses::Dark), 0.5);
         let scores: Vec<f32> = generated
             .iter()
             .map(|r| rules.beard_score.score(&beard_features(r)))
@@ -198,8 +196,7 @@ impl LabelRules {
             .clear_frame_cuts
             .iter()
             .chain(&rules.beard_cuts)
-            .all(|v| v.is_finite())
-            && rules.sunglasses_frame_cut.is_finite())
+            .all(|v| v.is_finite()))
         {
             return Err(PerceptionError::BadInput(
                 "too few generated faces with glasses, sunglasses or beards to calibrate".into(),
@@ -214,8 +211,8 @@ impl LabelRules {
         let present = bridge >= GLASSES_BRIDGE_SURE
             || (bridge >= GLASSES_BRIDGE_NONE && probe >= GLASSES_PROBE_PRESENT);
         if present {
-            if r.pixels.eye_bright_dark >= SUNGLASSES_DARK {
-                Glasses::Dark
+            if r.pixels.eye_dark >= SUNGLASSES_CANDIDATE_DARK {
+                Glasses::MaybeDark
             } else {
                 Glasses::Clear
             }
@@ -260,22 +257,71 @@ impl LabelRules {
         let t = frame_thickness(r);
         match self.glasses(r) {
             Glasses::None => 0,
-            Glasses::Unknown => UNKNOWN,
+            Glasses::Unknown | Glasses::MaybeDark => UNKNOWN,
             Glasses::Clear => {
                 1 + (t >= self.clear_frame_cuts[0]) as u8 + (t >= self.clear_frame_cuts[1]) as u8
             }
-            Glasses::Dark => 4 + (t >= self.sunglasses_frame_cut) as u8,
         }
     }
 
+    /// The beard score of one face (higher = more beard).
+    pub fn beard_score_of(&self, r: &TeacherRecord) -> f32 {
+        self.beard_score.score(&beard_features(r))
+    }
+
     fn beard(&self, r: &TeacherRecord) -> u8 {
-        let s = self.beard_score.score(&beard_features(r));
+        let s = self.beard_score_of(r);
         if s < self.beard_absent_below {
             0
         } else if s <= self.beard_present_above {
             UNKNOWN
         } else {
             1 + self.beard_cuts.iter().filter(|&&c| s >= c).count() as u8
+        }
+    }
+}
+
+/// Labels given by looking at the faces (`models/trained/predictor/by_eye.csv`: `seed,
+/// attribute, degree, note`), which override the rules.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ByEyeLabels(pub HashMap<(u64, crate::Attribute), u8>);
+
+impl ByEyeLabels {
+    /// Parses the CSV text (a header line, then one label per line; `#` starts a comment).
+    pub fn parse(text: &str) -> Result<Self, PerceptionError> {
+        let mut out = HashMap::new();
+        for (n, line) in text.lines().enumerate().skip(1) {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let bad = |what: &str| {
+                PerceptionError::BadInput(format!("by-eye labels line {}: {what}", n + 1))
+            };
+            let cols: Vec<&str> = line.splitn(4, ',').map(str::trim).collect();
+            if cols.len() < 3 {
+                return Err(bad("expected seed,attribute,degree[,note]"));
+            }
+            let seed: u64 = cols[0].parse().map_err(|_| bad("bad seed"))?;
+            let attribute = crate::Attribute::ALL
+                .into_iter()
+                .find(|a| a.name() == cols[1])
+                .ok_or_else(|| bad("unknown attribute"))?;
+            let degree: u8 = cols[2].parse().map_err(|_| bad("bad degree"))?;
+            if degree > 5 {
+                return Err(bad("degree above 5"));
+            }
+            out.insert((seed, attribute), degree);
+        }
+        Ok(Self(out))
+    }
+
+    /// Overrides `degrees` (in [`crate::Attribute`] order) of face `seed`.
+    pub fn apply(&self, seed: u64, degrees: &mut [u8; 5]) {
+        for a in crate::Attribute::ALL {
+            if let Some(&d) = self.0.get(&(seed, a)) {
+                degrees[a.index()] = d;
+            }
         }
     }
 }
@@ -363,9 +409,7 @@ mod tests {
             skin_luma: 180.0,
             forehead_skin: 0.95,
             eye_dark: 0.3,
-            eye_bright_dark: 0.05,
             bridge_edges: 0.1,
-            temple_edges: 0.1,
             rim_edges: 0.2,
             lower_dark: 0.1,
             lower_skin: 0.9,
@@ -405,7 +449,6 @@ mod tests {
                 },
             },
             clear_frame_cuts: [0.8, 1.2],
-            sunglasses_frame_cut: 1.0,
             beard_absent_below: 0.0,
             beard_present_above: 0.2,
             beard_cuts: [0.3, 0.4, 0.5, 0.6],
@@ -448,10 +491,17 @@ mod tests {
         assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[1], 1);
         p.rim_edges = 0.9; // 1.5: thick
         assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[1], 3);
-        p.eye_bright_dark = 0.7; // dark lenses, thick
-        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[1], 5);
-        p.rim_edges = 0.1;
-        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[1], 4);
+        p.eye_dark = 0.8; // dark eye boxes: maybe sunglasses, left to the eye
+        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[1], UNKNOWN);
+        let by_eye = ByEyeLabels::parse(
+            "seed,attribute,degree,note\n7,eyeglasses,5,thick sunglasses # ok\n",
+        )
+        .unwrap();
+        let mut d = r.degrees(&record(p, 30.0, vec![-5.0, 0.0]));
+        by_eye.apply(7, &mut d);
+        assert_eq!(d[1], 5);
+        assert!(ByEyeLabels::parse("h\n7,eyeglases,5\n").is_err());
+        assert!(ByEyeLabels::parse("h\n7,eyeglasses,6\n").is_err());
         // Weak bridge edges and an unconvinced probe: unknown.
         p.bridge_edges = 0.3;
         assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[1], UNKNOWN);

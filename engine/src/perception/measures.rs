@@ -7,8 +7,8 @@
 //! centre) and to the face's own skin colour, so that it does not depend on the photo's size,
 //! exposure or the person's skin tone:
 //!
-//! - skin reference: the median colour of small patches on the nose bridge, nose tip and the
-//!   cheeks just under the eyes (places that bangs, beards and glasses rarely cover);
+//! - skin reference: the median colour of small patches on the nose (below the glasses' bridge)
+//!   and on the cheeks at nostril height (places that bangs, beards and lenses rarely cover);
 //! - **bangs**: `forehead_skin`, the share of skin-coloured pixels in the forehead box (between
 //!   the eyebrow centres, from just above the brows up to 0.65 IOD above them). The paper's
 //!   bangs degrees are defined by how much of the forehead is exposed (100/80/60/40/20/0 %);
@@ -34,6 +34,8 @@ use serde::{Deserialize, Serialize};
 
 /// Side of the aligned crop the measurements are taken in.
 pub const MEASURE_CROP: u32 = 256;
+/// Side of the crops the attribute predictor is trained on.
+pub const LABEL_CROP: u32 = 128;
 
 /// Pixel measurements of one aligned face (see the module docs for each).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -44,12 +46,7 @@ pub struct PixelMeasures {
     pub skin_luma: f32,
     pub forehead_skin: f32,
     pub eye_dark: f32,
-    /// 1 - the 90th-percentile luma of the eye boxes over skin luma: near 0 when eye whites or
-    /// skin show through (clear lenses, thick frames), high behind dark lenses.
-    pub eye_bright_dark: f32,
     pub bridge_edges: f32,
-    /// Vertical-gradient energy beside the outer eye corners, where the temples (arms) run.
-    pub temple_edges: f32,
     pub rim_edges: f32,
     pub lower_dark: f32,
     pub lower_skin: f32,
@@ -61,6 +58,16 @@ pub struct PixelMeasures {
     pub mouth_open: f32,
     pub mouth_width: f32,
     pub teeth: f32,
+}
+
+/// The [`LABEL_CROP`] crop of a [`MEASURE_CROP`] aligned crop (triangle filter).
+pub fn label_crop(aligned: &RgbImage) -> RgbImage {
+    image::imageops::resize(
+        aligned,
+        LABEL_CROP,
+        LABEL_CROP,
+        image::imageops::FilterType::Triangle,
+    )
 }
 
 /// Luma and chroma (BT.601 YCbCr, 0-255 scale).
@@ -109,6 +116,13 @@ fn median(mut v: Vec<f32>) -> Option<f32> {
     let mid = v.len() / 2;
     v.select_nth_unstable_by(mid, f32::total_cmp);
     Some(v[mid])
+}
+
+/// A cheek point between a jaw point and a nose wing, at nostril height: under the lenses of
+/// sunglasses and usually above a beard.
+fn lower_cheek(jaw: Point, nose_wing: Point) -> Point {
+    let m = mid(jaw, nose_wing);
+    [m[0], m[1].min(nose_wing[1])]
 }
 
 fn mid(a: Point, b: Point) -> Point {
@@ -170,10 +184,10 @@ pub fn measure_pixels(crop: &RgbImage, lm: &Landmarks) -> Result<PixelMeasures, 
     // Skin reference.
     let r = 0.06 * iod;
     let patches = [
-        PixelBox::around(p(28), r, r),
+        PixelBox::around(p(29), r, r),
         PixelBox::around(p(30), r, r),
-        PixelBox::around([el[0], el[1] + 0.45 * iod], 1.5 * r, r),
-        PixelBox::around([er[0], er[1] + 0.45 * iod], 1.5 * r, r),
+        PixelBox::around(lower_cheek(p(2), p(31)), 1.5 * r, r),
+        PixelBox::around(lower_cheek(p(14), p(35)), 1.5 * r, r),
     ];
     let skin_pixels: Vec<[f32; 3]> = patches
         .iter()
@@ -266,23 +280,6 @@ pub fn measure_pixels(crop: &RgbImage, lm: &Landmarks) -> Result<PixelMeasures, 
         PixelBox::around(er, 0.32 * iod, 0.2 * iod),
     ];
     let eye_dark = darkness(&eye_boxes);
-    let mut eye_luma: Vec<f32> = eye_boxes
-        .iter()
-        .flat_map(|b| b.pixels(crop))
-        .map(|(x, y)| luma(x, y))
-        .collect();
-    let eye_bright_dark = if eye_luma.is_empty() {
-        0.0
-    } else {
-        let k = (eye_luma.len() * 9 / 10).min(eye_luma.len() - 1);
-        eye_luma.select_nth_unstable_by(k, f32::total_cmp);
-        1.0 - eye_luma[k] / skin.luma
-    };
-    let temples = [
-        PixelBox::around([p(36)[0] - 0.4 * iod, p(36)[1]], 0.12 * iod, 0.1 * iod),
-        PixelBox::around([p(45)[0] + 0.4 * iod, p(45)[1]], 0.12 * iod, 0.1 * iod),
-    ];
-    let temple_edges = vertical_edges(&temples);
     let bridge = PixelBox::around(mid(el, er), 0.1 * iod, 0.14 * iod);
     let bridge_edges = vertical_edges(&[bridge]);
     let rims = [
@@ -353,9 +350,7 @@ pub fn measure_pixels(crop: &RgbImage, lm: &Landmarks) -> Result<PixelMeasures, 
         skin_luma: skin.luma,
         forehead_skin,
         eye_dark,
-        eye_bright_dark,
         bridge_edges,
-        temple_edges,
         rim_edges,
         lower_dark,
         lower_skin,
@@ -380,26 +375,29 @@ mod tests {
             let t = i as f64 / 16.0 * std::f64::consts::PI;
             *q = [128.0 - 70.0 * t.cos(), 120.0 + 90.0 * t.sin()];
         }
-        for i in 17..=26 {
-            pts[i] = [80.0 + (i - 17) as f64 * 10.5, 95.0];
-        }
-        for (i, q) in pts.iter_mut().enumerate().take(36).skip(27) {
-            *q = [128.0, 105.0 + (i - 27) as f64 * 6.0];
-        }
-        for i in 36..42 {
-            pts[i] = [98.0 + (i - 36) as f64 * 2.0, 110.0];
-        }
-        for i in 42..48 {
-            pts[i] = [148.0 + (i - 42) as f64 * 2.0, 110.0];
-        }
-        for i in 48..60 {
+        let place = |pts: &mut Vec<[f64; 2]>,
+                     range: std::ops::Range<usize>,
+                     f: &dyn Fn(usize) -> [f64; 2]| {
+            for i in range {
+                pts[i] = f(i);
+            }
+        };
+        place(&mut pts, 17..27, &|i| [80.0 + (i - 17) as f64 * 10.5, 95.0]);
+        place(&mut pts, 27..36, &|i| {
+            [128.0, 105.0 + (i - 27) as f64 * 6.0]
+        });
+        place(&mut pts, 36..42, &|i| [98.0 + (i - 36) as f64 * 2.0, 110.0]);
+        place(&mut pts, 42..48, &|i| {
+            [148.0 + (i - 42) as f64 * 2.0, 110.0]
+        });
+        place(&mut pts, 48..60, &|i| {
             let t = (i - 48) as f64 / 12.0 * 2.0 * std::f64::consts::PI;
-            pts[i] = [128.0 - 24.0 * t.cos(), 170.0 - 6.0 * t.sin()];
-        }
-        for i in 60..68 {
+            [128.0 - 24.0 * t.cos(), 170.0 - 6.0 * t.sin()]
+        });
+        place(&mut pts, 60..68, &|i| {
             let t = (i - 60) as f64 / 8.0 * 2.0 * std::f64::consts::PI;
-            pts[i] = [128.0 - 16.0 * t.cos(), 170.0 - 2.0 * t.sin()];
-        }
+            [128.0 - 16.0 * t.cos(), 170.0 - 2.0 * t.sin()]
+        });
         (img, Landmarks(pts))
     }
 

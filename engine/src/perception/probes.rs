@@ -121,7 +121,7 @@ mod tests {
         let scores: Vec<f32> = xs.iter().map(|x| probe.logit(x)).collect();
         assert_eq!(auc(&scores, &ys), 1.0);
         assert_eq!((probe.positives, probe.examples), (15, 60));
-        assert!(LinearProbe::fit("Test", &xs, &vec![true; 60], 1e-3).is_none());
+        assert!(LinearProbe::fit("Test", &xs, &[true; 60], 1e-3).is_none());
     }
 
     #[test]

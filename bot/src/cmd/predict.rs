@@ -1,0 +1,102 @@
+//! `talk-to-edit predict IMAGE...` / `talk-to-edit predict --batch`: the attribute predictor P on
+//! photos or generated faces. Each image is found and aligned the way the training crops were
+//! (FFHQ frame at 256 px, then the predictor's input size), and one JSON object per image is
+//! printed: `{"path", "degrees": {attr: d}, "expected": {attr: E[d]}}`, or `{"path", "error"}`
+//! (no face, unreadable file, ...), so one bad image never stops a batch.
+
+use anyhow::Context;
+use engine::perception::measures::MEASURE_CROP;
+use engine::perception::{load_photo, FacePerception, PerceptionError};
+use engine::predictor::AttributePredictor;
+use engine::Attribute;
+use serde_json::{json, Map, Value};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Images to read (PNG or JPEG).
+    images: Vec<PathBuf>,
+    /// Read image paths from stdin, one per line (after any given as arguments).
+    #[arg(long)]
+    batch: bool,
+    /// Predictor weights (default: the committed P, models/trained/predictor.safetensors).
+    #[arg(long, value_name = "FILE")]
+    weights: Option<PathBuf>,
+    /// Model cache directory (default: $TALK_TO_EDIT_MODELS, else <user cache>/talk-to-edit/models).
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+}
+
+/// Finds, aligns and predicts one image.
+fn predict_one(
+    perception: &FacePerception,
+    predictor: &AttributePredictor,
+    path: &Path,
+) -> Result<Value, PerceptionError> {
+    let photo = load_photo(path)?;
+    let aligned = perception.align(&photo, MEASURE_CROP)?;
+    let prediction = predictor
+        .predict(std::slice::from_ref(&aligned.crop))
+        .map_err(|e| PerceptionError::Inference(e.to_string()))?
+        .remove(0);
+    let mut degrees = Map::new();
+    let mut expected = Map::new();
+    for (i, attribute) in Attribute::ALL.iter().enumerate() {
+        degrees.insert(attribute.name().to_string(), json!(prediction.degrees[i]));
+        let e = (prediction.expected[i] * 1000.0).round() / 1000.0;
+        expected.insert(attribute.name().to_string(), json!(e));
+    }
+    let mut out = json!({"path": path, "degrees": degrees, "expected": expected});
+    if aligned.faces_found > 1 {
+        out["note"] = json!(format!(
+            "{} faces found; used the largest",
+            aligned.faces_found
+        ));
+    }
+    Ok(out)
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let store = match args.models {
+        Some(dir) => models::ModelStore::at(dir),
+        None => models::ModelStore::open_default(),
+    }
+    .context("opening the model cache")?;
+    let perception = FacePerception::load_files(
+        &store.file("faceplugin", engine::perception::DETECT_MODEL)?,
+        &store.file("faceplugin", engine::perception::LANDMARK_MODEL)?,
+    )?;
+    let weights = args.weights.unwrap_or_else(crate::loading::predictor_path);
+    let predictor = AttributePredictor::load_file(&weights, &candle_core::Device::Cpu)
+        .with_context(|| format!("loading the predictor from {}", weights.display()))?;
+
+    let mut paths = args.images;
+    if args.batch {
+        for line in std::io::stdin().lock().lines() {
+            let line = line.context("reading paths from stdin")?;
+            let line = line.trim();
+            if !line.is_empty() {
+                paths.push(PathBuf::from(line));
+            }
+        }
+    }
+    if paths.is_empty() {
+        anyhow::bail!("no images given (pass paths, or --batch with paths on stdin)");
+    }
+    let mut stdout = std::io::stdout().lock();
+    for path in &paths {
+        let started = Instant::now();
+        let out = predict_one(&perception, &predictor, path).unwrap_or_else(|e| {
+            let error = match e {
+                PerceptionError::NoFace => "no face found".to_string(),
+                e => e.to_string(),
+            };
+            json!({"path": path, "error": error})
+        });
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, path = %path.display(), "predicted");
+        writeln!(stdout, "{out}").context("writing to stdout")?;
+    }
+    Ok(())
+}
