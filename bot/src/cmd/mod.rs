@@ -8,6 +8,7 @@ pub mod label;
 pub mod models;
 pub mod parse;
 pub mod predict;
+pub mod predictor_real_eval;
 pub mod render;
 pub mod train;
 pub mod train_predictor;

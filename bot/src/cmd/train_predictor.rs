@@ -60,6 +60,13 @@ pub struct PredictorArgs {
     /// Only evaluate existing weights on the held-out generated faces.
     #[arg(long)]
     eval_only: bool,
+    /// With --eval-only: also evaluate the committed P and P' on real CelebA photos (the
+    /// labelled training half and the unlabelled held-out half); appended to the report.
+    #[arg(long, requires = "eval_only")]
+    real: bool,
+    /// CelebA attribute table of the training half.
+    #[arg(long, default_value = "../shared/data/celeba_attrs_000007-000256.tsv")]
+    celeba_labels: PathBuf,
     #[arg(long)]
     epochs: Option<usize>,
     #[arg(long)]
@@ -162,8 +169,8 @@ fn label_dataset(
     for (seed, _, _) in &generated {
         crops.push(read_crop(data, *seed)?);
     }
-    let records: Vec<TeacherRecord> = generated.iter().map(|g| g.2.clone()).collect();
-    let rules = LabelRules::fit(&celeba, &records)?;
+    let records: Vec<(u64, TeacherRecord)> = generated.iter().map(|g| (g.0, g.2.clone())).collect();
+    let rules = LabelRules::fit(&celeba, &records, by_eye)?;
     std::fs::create_dir_all(labels_out)?;
     std::fs::write(
         labels_out.join("label_rules.json"),
@@ -178,7 +185,7 @@ fn label_dataset(
             "age_years": r.age_years,
             "bangs_probe": rules.bangs_probe.logit(&r.embedding),
             "eyeglasses_probe": rules.eyeglasses_probe.logit(&r.embedding),
-            "beard_score": rules.beard_score_of(r),
+            "beard_probe": rules.beard_probe.logit(&r.embedding),
         });
         writeln!(scores, "{line}")?;
     }
@@ -320,7 +327,7 @@ pub fn run(args: PredictorArgs) -> anyhow::Result<()> {
         model
     };
     let report = evaluate(&model, &heldout)?;
-    let markdown = format!(
+    let mut markdown = format!(
         "## {} on {} held-out generated faces (seeds ending in 0)\n\n{}",
         match args.variant {
             Variant::P => "P",
@@ -329,6 +336,18 @@ pub fn run(args: PredictorArgs) -> anyhow::Result<()> {
         heldout.len(),
         report.to_markdown()
     );
+    if args.real {
+        let device = candle_core::Device::Cpu;
+        let p = AttributePredictor::load_file(&crate::loading::predictor_path(), &device)?;
+        let p_prime =
+            AttributePredictor::load_file(&crate::loading::predictor_prime_path(), &device)?;
+        markdown.push('\n');
+        markdown.push_str(&super::predictor_real_eval::evaluate_real(
+            &p,
+            &p_prime,
+            &args.celeba_labels,
+        )?);
+    }
     println!("{markdown}");
     let report_path = args
         .report

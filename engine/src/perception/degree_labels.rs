@@ -16,12 +16,14 @@
 //!   terciles of clear glasses (1 thin/rimless, 2 medium, 3 thick). Sunglasses (4 thin frame,
 //!   5 thick) are labelled by eye ([`ByEyeLabels`]): glasses wearers with dark eye boxes are
 //!   unknown unless looked at.
-//! - **beard**: a logistic score on the lower-face measures (darkness, skin share and texture of
-//!   the chin and moustache boxes, skin share of the jaw sides) fitted to CelebA's `No_Beard`
-//!   on the training half (5-fold AUC about 0.78: the weakest teacher); the top
-//!   [`BEARD_PRESENT_SHARE`] of generated faces have a beard, the bottom
-//!   [`BEARD_ABSENT_SHARE`] have none, the band between is unknown; degrees 1-5 are the score's
-//!   quintiles among bearded faces (more of the lower face dark and textured = fuller beard).
+//! - **beard**: by eye. No teacher measured beards on generated faces usefully (a logistic score
+//!   on lower-face darkness, skin share and texture reached AUC 0.78 on CelebA but ranked women
+//!   and shadows above beards on generated faces), so beards were labelled by eye on contact
+//!   sheets ([`ByEyeLabels`]): a random sample of adult faces, then the faces an embedding probe
+//!   fitted on those labels ranked most bearded (active sampling for the rare class). The same
+//!   probe labels the rest: faces under [`BEARDLESS_AGE`] years and faces scoring below
+//!   `beard_absent_below` (the 10th percentile of the bearded faces' cross-validated scores) are
+//!   0, the others unknown. Degrees 1-3 occur; long beards (4-5) are absent from the sample.
 //! - **smiling**: from the 68 landmarks. Mouth closed (inner-lip gap under
 //!   [`MOUTH_CLOSED`] x IOD): 0 if the mouth is narrow (corners under [`NO_SMILE_WIDTH`] x IOD
 //!   apart), 1 (closed-mouth smile) if wide (over [`SMILE_WIDTH`]), else unknown. Mouth open
@@ -55,9 +57,10 @@ pub const GLASSES_PROBE_PRESENT: f32 = -0.6;
 /// its 90th percentile, lens uniformity) told dark lenses from thick dark frames reliably.
 pub const SUNGLASSES_CANDIDATE_DARK: f32 = 0.7;
 
-/// Shares of generated faces labelled bearded (top) and beardless (bottom) by the beard score.
-pub const BEARD_PRESENT_SHARE: f32 = 0.10;
-pub const BEARD_ABSENT_SHARE: f32 = 0.72;
+/// Below this expected age (years) a face is beardless.
+pub const BEARDLESS_AGE: f32 = 13.0;
+/// Folds of the beard probe's cross-validation.
+const BEARD_FOLDS: usize = 5;
 
 /// Smiling: inner-lip gap / IOD under which the mouth is closed.
 pub const MOUTH_CLOSED: f32 = 0.03;
@@ -69,48 +72,17 @@ pub const OPEN_SMILE_MIN_WIDTH: f32 = 0.85;
 /// Inner-lip gap / IOD cuts between smiling degrees 2|3, 3|4 and 4|5.
 pub const MOUTH_OPEN_CUTS: [f32; 3] = [0.09, 0.16, 0.22];
 
-/// The lower-face measures the beard score uses.
-const BEARD_FEATURES: [&str; 4] = ["lower_dark", "lower_skin", "lower_texture", "jaw_skin"];
-
-fn beard_features(r: &TeacherRecord) -> [f32; 4] {
-    let p = &r.pixels;
-    [p.lower_dark, p.lower_skin, p.lower_texture, p.jaw_skin]
-}
-
-/// A logistic score on standardised measures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MeasureScore {
-    pub features: Vec<String>,
-    pub mean: Vec<f32>,
-    pub std: Vec<f32>,
-    pub probe: LinearProbe,
-}
-
-impl MeasureScore {
-    fn standardise(&self, x: &[f32]) -> Vec<f32> {
-        x.iter()
-            .zip(self.mean.iter().zip(&self.std))
-            .map(|(v, (m, s))| (v - m) / s)
-            .collect()
-    }
-    pub fn score(&self, x: &[f32]) -> f32 {
-        self.probe.logit(&self.standardise(x))
-    }
-}
-
 /// The fitted parts of the rules (probes, beard score, tercile and quantile cuts).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelRules {
     pub bangs_probe: LinearProbe,
     pub eyeglasses_probe: LinearProbe,
-    pub beard_score: MeasureScore,
+    /// Identity-embedding probe for "has a beard", fitted on the by-eye beard labels.
+    pub beard_probe: LinearProbe,
     /// Frame-thickness cuts (on `bridge_edges + rim_edges`) between degrees 1|2 and 2|3.
     pub clear_frame_cuts: [f32; 2],
-    /// Beard score below which a face is beardless, above which bearded.
+    /// Beard probe logit below which an unlabelled adult is beardless.
     pub beard_absent_below: f32,
-    pub beard_present_above: f32,
-    /// Beard score cuts between degrees 1|2, 2|3, 3|4, 4|5.
-    pub beard_cuts: [f32; 4],
 }
 
 /// How a face's glasses look, before thickness is graded.
@@ -136,11 +108,13 @@ fn quantile(mut v: Vec<f32>, q: f32) -> f32 {
 }
 
 impl LabelRules {
-    /// Fits the probes and the beard score on CelebA's labelled training half, and the
-    /// quantile cuts on the generated pool.
+    /// Fits the Bangs and Eyeglasses probes on CelebA's labelled training half, the beard probe
+    /// on the by-eye beard labels of generated faces, and the tercile cuts on the generated pool
+    /// (`(seed, record)` pairs).
     pub fn fit(
         celeba: &[(TeacherRecord, HashMap<String, bool>)],
-        generated: &[TeacherRecord],
+        generated: &[(u64, TeacherRecord)],
+        by_eye: &ByEyeLabels,
     ) -> Result<Self, PerceptionError> {
         let embeddings: Vec<Vec<f32>> = celeba.iter().map(|(r, _)| r.embedding.clone()).collect();
         let labels: Vec<HashMap<String, bool>> = celeba.iter().map(|(_, l)| l.clone()).collect();
@@ -152,16 +126,15 @@ impl LabelRules {
                 .cloned()
                 .ok_or_else(|| PerceptionError::BadInput(format!("no {name} probe")))
         };
-        let beard_score = fit_measure_score(celeba)?;
+        let (beard_probe, beard_absent_below) = fit_beard_probe(generated, by_eye)?;
         let mut rules = LabelRules {
             bangs_probe: probe("Bangs")?,
             eyeglasses_probe: probe("Eyeglasses")?,
-            beard_score,
+            beard_probe,
+            beard_absent_below,
             clear_frame_cuts: [0.0; 2],
-            beard_absent_below: 0.0,
-            beard_present_above: 0.0,
-            beard_cuts: [0.0; 4],
         };
+        let generated: Vec<&TeacherRecord> = generated.iter().map(|(_, r)| r).collect();
         if generated.is_empty() {
             return Err(PerceptionError::BadInput(
                 "no generated faces to calibrate on".into(),
@@ -181,25 +154,9 @@ impl LabelRules {
             quantile(clear.clone(), 1.0 / 3.0),
             quantile(clear, 2.0 / 3.0),
         ];
-        let scores: Vec<f32> = generated
-            .iter()
-            .map(|r| rules.beard_score.score(&beard_features(r)))
-            .collect();
-        rules.beard_absent_below = quantile(scores.clone(), BEARD_ABSENT_SHARE);
-        rules.beard_present_above = quantile(scores.clone(), 1.0 - BEARD_PRESENT_SHARE);
-        let bearded: Vec<f32> = scores
-            .into_iter()
-            .filter(|&s| s > rules.beard_present_above)
-            .collect();
-        rules.beard_cuts = [0.2, 0.4, 0.6, 0.8].map(|q| quantile(bearded.clone(), q));
-        if !(rules
-            .clear_frame_cuts
-            .iter()
-            .chain(&rules.beard_cuts)
-            .all(|v| v.is_finite()))
-        {
+        if !(rules.clear_frame_cuts.iter().all(|v| v.is_finite())) {
             return Err(PerceptionError::BadInput(
-                "too few generated faces with glasses, sunglasses or beards to calibrate".into(),
+                "too few generated faces with glasses to calibrate".into(),
             ));
         }
         Ok(rules)
@@ -264,19 +221,13 @@ impl LabelRules {
         }
     }
 
-    /// The beard score of one face (higher = more beard).
-    pub fn beard_score_of(&self, r: &TeacherRecord) -> f32 {
-        self.beard_score.score(&beard_features(r))
-    }
-
     fn beard(&self, r: &TeacherRecord) -> u8 {
-        let s = self.beard_score_of(r);
-        if s < self.beard_absent_below {
+        if r.age_years < BEARDLESS_AGE
+            || self.beard_probe.logit(&r.embedding) < self.beard_absent_below
+        {
             0
-        } else if s <= self.beard_present_above {
-            UNKNOWN
         } else {
-            1 + self.beard_cuts.iter().filter(|&&c| s >= c).count() as u8
+            UNKNOWN
         }
     }
 }
@@ -326,43 +277,42 @@ impl ByEyeLabels {
     }
 }
 
-fn fit_measure_score(
-    celeba: &[(TeacherRecord, HashMap<String, bool>)],
-) -> Result<MeasureScore, PerceptionError> {
-    let xs: Vec<[f32; 4]> = celeba.iter().map(|(r, _)| beard_features(r)).collect();
-    let n = xs.len().max(1) as f32;
-    let mean: Vec<f32> = (0..4)
-        .map(|k| xs.iter().map(|x| x[k]).sum::<f32>() / n)
-        .collect();
-    let std: Vec<f32> = (0..4)
-        .map(|k| {
-            let v = xs.iter().map(|x| (x[k] - mean[k]).powi(2)).sum::<f32>() / n;
-            v.sqrt().max(1e-6)
+/// Fits the beard probe on the by-eye labelled generated faces and picks the "beardless" cut:
+/// the 10th percentile of the bearded faces' scores under 5-fold cross-validation.
+fn fit_beard_probe(
+    generated: &[(u64, TeacherRecord)],
+    by_eye: &ByEyeLabels,
+) -> Result<(LinearProbe, f32), PerceptionError> {
+    let labelled: Vec<(&TeacherRecord, bool)> = generated
+        .iter()
+        .filter_map(|(seed, r)| {
+            by_eye
+                .0
+                .get(&(*seed, crate::Attribute::Beard))
+                .map(|&d| (r, d > 0))
         })
         .collect();
-    let mut score = MeasureScore {
-        features: BEARD_FEATURES.iter().map(|s| s.to_string()).collect(),
-        mean,
-        std,
-        probe: LinearProbe {
-            target: String::new(),
-            weights: vec![],
-            bias: 0.0,
-            positives: 0,
-            examples: 0,
-        },
-    };
-    let standardised: Vec<Vec<f32>> = xs.iter().map(|x| score.standardise(x)).collect();
-    let ys: Vec<bool> = celeba
-        .iter()
-        .map(|(_, l)| l.get("Beard").copied().unwrap_or(false))
-        .collect();
-    score.probe = LinearProbe::fit("Beard", &standardised, &ys, 1e-3).ok_or_else(|| {
+    let xs: Vec<Vec<f32>> = labelled.iter().map(|(r, _)| r.embedding.clone()).collect();
+    let ys: Vec<bool> = labelled.iter().map(|(_, y)| *y).collect();
+    let none = || {
         PerceptionError::BadInput(
-            "cannot fit the beard score: no bearded or no beardless faces".into(),
+            "the by-eye labels need bearded and beardless generated faces".into(),
         )
-    })?;
-    Ok(score)
+    };
+    let probe = LinearProbe::fit("Beard (by eye)", &xs, &ys, 1e-3).ok_or_else(none)?;
+    let mut held_scores = Vec::new();
+    for fold in 0..BEARD_FOLDS {
+        let train = |i: &usize| i % BEARD_FOLDS != fold;
+        let fx: Vec<Vec<f32>> = (0..xs.len()).filter(train).map(|i| xs[i].clone()).collect();
+        let fy: Vec<bool> = (0..ys.len()).filter(train).map(|i| ys[i]).collect();
+        let fold_probe = LinearProbe::fit("fold", &fx, &fy, 1e-3).ok_or_else(none)?;
+        held_scores.extend(
+            (0..xs.len())
+                .filter(|i| !train(i) && ys[*i])
+                .map(|i| fold_probe.logit(&xs[i])),
+        );
+    }
+    Ok((probe, quantile(held_scores, 0.1)))
 }
 
 fn smiling(r: &TeacherRecord) -> u8 {
@@ -436,22 +386,15 @@ mod tests {
         LabelRules {
             bangs_probe: probe("Bangs", 0.0),
             eyeglasses_probe: probe("Eyeglasses", -10.0),
-            beard_score: MeasureScore {
-                features: BEARD_FEATURES.iter().map(|s| s.to_string()).collect(),
-                mean: vec![0.0; 4],
-                std: vec![1.0; 4],
-                probe: LinearProbe {
-                    target: "Beard".into(),
-                    weights: vec![1.0, -1.0, 0.0, 0.0],
-                    bias: 0.0,
-                    positives: 1,
-                    examples: 2,
-                },
+            beard_probe: LinearProbe {
+                target: "Beard (by eye)".into(),
+                weights: vec![0.0, 1.0],
+                bias: 0.0,
+                positives: 1,
+                examples: 2,
             },
+            beard_absent_below: 0.5,
             clear_frame_cuts: [0.8, 1.2],
-            beard_absent_below: 0.0,
-            beard_present_above: 0.2,
-            beard_cuts: [0.3, 0.4, 0.5, 0.6],
         }
     }
 
@@ -525,17 +468,18 @@ mod tests {
     }
 
     #[test]
-    fn beard_bands() {
+    fn beards_are_zero_for_children_and_low_probe_scores_else_unknown() {
         let r = rules();
-        let mut p = plain();
-        p.lower_dark = 0.0;
-        p.lower_skin = 0.5; // score -0.5: none
-        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[2], 0);
-        p.lower_skin = -0.1; // score 0.1: unknown band
-        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[2], UNKNOWN);
-        p.lower_skin = -0.35; // 0.35: degree 2
-        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[2], 2);
-        p.lower_skin = -0.9; // 0.9: degree 5
-        assert_eq!(r.degrees(&record(p, 30.0, vec![-5.0, 0.0]))[2], 5);
+        // The beard probe reads the embedding's second coordinate; the cut is 0.5.
+        assert_eq!(r.degrees(&record(plain(), 30.0, vec![-5.0, 0.0]))[2], 0);
+        assert_eq!(
+            r.degrees(&record(plain(), 30.0, vec![-5.0, 2.0]))[2],
+            UNKNOWN
+        );
+        assert_eq!(r.degrees(&record(plain(), 9.0, vec![-5.0, 2.0]))[2], 0);
+        let by_eye = ByEyeLabels::parse("seed,attribute,degree\n3,beard,2\n").unwrap();
+        let mut d = r.degrees(&record(plain(), 30.0, vec![-5.0, 2.0]));
+        by_eye.apply(3, &mut d);
+        assert_eq!(d[2], 2);
     }
 }
