@@ -11,9 +11,12 @@
 //!   embeddings (Faceplugin ONNX models run by candle-onnx).
 //! - [`predictor`]: the attribute predictors P and P' (aligned face to five 6-degree heads) and
 //!   their training.
+//! - [`field`]: semantic fields (W / W+ steps), the fine-grained editing loop and the linear
+//!   (InterFaceGAN-style) baseline.
 
 pub mod attributes;
 pub mod dialog;
+pub mod field;
 pub mod generator;
 pub mod language;
 pub mod npy;

@@ -1,0 +1,753 @@
+//! The fine-grained editing loop (paper section 3: "repeat eq. 5 until the desired attribute score
+//! is reached"), generic over what reads degrees ([`DegreeReader`]) and what steps
+//! ([`LatentStepper`]: a semantic field or a linear direction).
+//!
+//! The loop reads the start, then steps towards the target degree (a = +1 up, -1 down) and reads
+//! every step. It stops when
+//! - the start already is at the target ([`EditOutcome::AlreadyThere`]),
+//! - the target degree is read ([`EditOutcome::Reached`]); it then takes up to
+//!   [`EditConfig::polish_steps`] more steps while the target degree stays and its probability
+//!   keeps rising, so that the kept image is the most confident one at that degree,
+//! - a step jumps past the target ([`EditOutcome::Overshot`]),
+//! - no step within [`EditConfig::patience`] came closer to the target than the best so far
+//!   ([`EditOutcome::CantGoFurther`]),
+//! - [`EditConfig::max_steps`] steps were taken ([`EditOutcome::StepBudget`]).
+//!
+//! For every degree seen, the step most confident at that degree is kept ([`Stage`]); the
+//! result is the stage at the target, or else the stage closest to it. The other four attributes
+//! are watched: every one whose degree left its start value is reported ([`AttributeDrift`]).
+
+use super::step::LatentStepper;
+use super::FieldError;
+use crate::attributes::{Attribute, NUM_DEGREES};
+use crate::generator::Generator;
+use crate::perception::identity::generated_identity_crop;
+use crate::perception::{cosine, Embedding, IdentityEncoder};
+use crate::predictor::{AttributePredictor, NUM_HEADS};
+use candle_core::{DType, Tensor};
+use image::imageops::FilterType;
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Degree probabilities of all five attributes (in [`Attribute::ALL`] order).
+pub type Probabilities = [[f32; NUM_DEGREES]; NUM_HEADS];
+
+/// What a reader says about one latent code.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub probabilities: Probabilities,
+    /// The rendered face, when the reader keeps it (saves a render per step).
+    pub image: Option<RgbImage>,
+    /// The face's identity embedding, when the reader computes it.
+    pub identity: Option<Embedding>,
+}
+
+impl Reading {
+    /// A reading with probabilities only.
+    pub fn probabilities(probabilities: Probabilities) -> Self {
+        Self {
+            probabilities,
+            image: None,
+            identity: None,
+        }
+    }
+}
+
+/// Reads the attribute degrees of a latent code.
+pub trait DegreeReader {
+    fn read(&self, styles: &Tensor) -> Result<Reading, FieldError>;
+}
+
+/// The product reader: render (1024 px), resize to 256 (the predictor resizes to its input),
+/// predict with P; optionally keep the image and embed the identity.
+pub struct GeneratorReader<'a> {
+    pub generator: &'a Generator,
+    pub predictor: &'a AttributePredictor,
+    /// Computes [`Reading::identity`] when set.
+    pub identity: Option<&'a IdentityEncoder>,
+    /// Keeps [`Reading::image`] at this side when set (256, 512 or 1024).
+    pub keep_image: Option<u32>,
+}
+
+/// Side of the image handed to the predictor.
+pub const READ_SIZE: u32 = 256;
+
+impl DegreeReader for GeneratorReader<'_> {
+    fn read(&self, styles: &Tensor) -> Result<Reading, FieldError> {
+        if styles.dim(0)? != 1 {
+            return Err(FieldError::BadInput(format!(
+                "the editing loop reads one face at a time, got a batch of {}",
+                styles.dim(0)?
+            )));
+        }
+        let full = self.generator.render(styles, 1024)?;
+        let small = image::imageops::resize(&full, READ_SIZE, READ_SIZE, FilterType::Triangle);
+        let prediction = self
+            .predictor
+            .predict(std::slice::from_ref(&small))?
+            .remove(0);
+        let identity = match self.identity {
+            Some(encoder) => Some(encoder.embed(&generated_identity_crop(&full)?)?),
+            None => None,
+        };
+        let image = match self.keep_image {
+            None => None,
+            Some(1024) => Some(full),
+            Some(READ_SIZE) => Some(small),
+            Some(side) if side == 512 => Some(image::imageops::resize(
+                &full,
+                side,
+                side,
+                FilterType::Triangle,
+            )),
+            Some(side) => {
+                return Err(FieldError::BadInput(format!(
+                    "kept image side must be 256, 512 or 1024, got {side}"
+                )))
+            }
+        };
+        Ok(Reading {
+            probabilities: prediction.probabilities,
+            image,
+            identity,
+        })
+    }
+}
+
+/// Limits of the loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditConfig {
+    /// Most steps in all.
+    pub max_steps: usize,
+    /// Steps without coming closer to the target before giving up ("can't go further").
+    pub patience: usize,
+    /// Extra steps at the target degree while its probability rises.
+    pub polish_steps: usize,
+}
+
+impl Default for EditConfig {
+    fn default() -> Self {
+        Self {
+            max_steps: 30,
+            patience: 4,
+            polish_steps: 2,
+        }
+    }
+}
+
+/// How an edit ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EditOutcome {
+    /// The start already was at the target degree.
+    AlreadyThere,
+    /// The target degree was read.
+    Reached,
+    /// A step jumped past the target degree without reading it.
+    Overshot,
+    /// No progress within the patience: the field (or direction) can't go further.
+    CantGoFurther,
+    /// The step budget ran out while still making progress.
+    StepBudget,
+}
+
+impl EditOutcome {
+    /// Whether the asked degree was read.
+    pub fn reached(self) -> bool {
+        matches!(self, EditOutcome::AlreadyThere | EditOutcome::Reached)
+    }
+}
+
+/// One read latent code: index 0 is the start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EditStep {
+    pub index: usize,
+    /// Degree of the edited attribute.
+    pub degree: usize,
+    /// Its probability.
+    pub confidence: f32,
+    /// Degree of every attribute.
+    pub degrees: BTreeMap<Attribute, usize>,
+    /// Identity cosine with the start, when the reader gives identities.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub identity_cos: Option<f32>,
+    #[serde(skip)]
+    pub probabilities: Probabilities,
+    /// The latent code (w or W+).
+    #[serde(skip)]
+    pub styles: Option<Tensor>,
+    #[serde(skip)]
+    pub image: Option<RgbImage>,
+}
+
+/// The most confident step at one degree.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub degree: usize,
+    pub step: usize,
+    pub confidence: f32,
+}
+
+/// An attribute that was not edited but whose degree moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeDrift {
+    pub attribute: Attribute,
+    /// Degree at the start.
+    pub from: usize,
+    /// Degree at the result step.
+    pub to: usize,
+    /// First step whose degree differed from the start.
+    pub first_step: usize,
+}
+
+/// Everything an edit did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EditTrace {
+    pub attribute: Attribute,
+    pub start_degree: usize,
+    pub target: usize,
+    pub reached: bool,
+    pub outcome: EditOutcome,
+    /// Index (into `steps`) of the result: the most confident step at the target, or else at the
+    /// degree closest to it.
+    pub result_step: usize,
+    pub stages: Vec<Stage>,
+    pub others_moved: Vec<AttributeDrift>,
+    pub steps: Vec<EditStep>,
+}
+
+impl EditTrace {
+    /// The result step.
+    pub fn result(&self) -> &EditStep {
+        &self.steps[self.result_step]
+    }
+
+    /// Cosine between each step's direction (`styles_i - styles_{i-1}`, i >= 1) and the first
+    /// step's (the paper's Fig. 10): one value per step from step 1 on; empty without styles.
+    pub fn direction_cosines(&self) -> Result<Vec<f32>, FieldError> {
+        let styles: Option<Vec<&Tensor>> = self.steps.iter().map(|s| s.styles.as_ref()).collect();
+        let Some(styles) = styles else {
+            return Ok(Vec::new());
+        };
+        let deltas = styles
+            .windows(2)
+            .map(|p| {
+                Ok((p[1] - p[0])?
+                    .to_dtype(DType::F32)?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?)
+            })
+            .collect::<Result<Vec<_>, FieldError>>()?;
+        let Some(first) = deltas.first() else {
+            return Ok(Vec::new());
+        };
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+        Ok(deltas
+            .iter()
+            .map(|d| d.iter().zip(first).map(|(a, b)| a * b).sum::<f32>() / (norm(d) * norm(first)))
+            .collect())
+    }
+}
+
+fn argmax(p: &[f32; NUM_DEGREES]) -> usize {
+    let mut best = 0;
+    for (d, &v) in p.iter().enumerate() {
+        if v > p[best] {
+            best = d;
+        }
+    }
+    best
+}
+
+fn make_step(
+    index: usize,
+    attribute: Attribute,
+    styles: Tensor,
+    reading: Reading,
+    start_identity: Option<&Embedding>,
+) -> EditStep {
+    let p = &reading.probabilities[attribute.index()];
+    let degree = argmax(p);
+    EditStep {
+        index,
+        degree,
+        confidence: p[degree],
+        degrees: Attribute::ALL
+            .iter()
+            .map(|a| (*a, argmax(&reading.probabilities[a.index()])))
+            .collect(),
+        identity_cos: match (start_identity, &reading.identity) {
+            (Some(s), Some(e)) => Some(cosine(s, e)),
+            _ => None,
+        },
+        probabilities: reading.probabilities,
+        styles: Some(styles),
+        image: reading.image,
+    }
+}
+
+/// Edits `styles` (one face) until `reader` reads `target` for `attribute`.
+pub fn edit_until(
+    reader: &dyn DegreeReader,
+    stepper: &dyn LatentStepper,
+    styles: &Tensor,
+    attribute: Attribute,
+    target: usize,
+    config: &EditConfig,
+) -> Result<EditTrace, FieldError> {
+    if target >= NUM_DEGREES {
+        return Err(FieldError::BadInput(format!(
+            "target degree {target} outside 0..{NUM_DEGREES}"
+        )));
+    }
+    if config.patience == 0 {
+        return Err(FieldError::BadConfig("patience must be at least 1".into()));
+    }
+    let first = reader.read(styles)?;
+    let start_identity = first.identity.clone();
+    let start = make_step(0, attribute, styles.clone(), first, start_identity.as_ref());
+    let start_degree = start.degree;
+    let mut steps = vec![start];
+    let outcome = if start_degree == target {
+        EditOutcome::AlreadyThere
+    } else {
+        let sign: f64 = if target > start_degree { 1.0 } else { -1.0 };
+        // Distance to the target (positive while short of it).
+        let short_by = |d: usize| (target as i64 - d as i64) * sign as i64;
+        let mut best = short_by(start_degree);
+        let mut since_progress = 0;
+        let mut current = styles.clone();
+        let mut outcome = EditOutcome::StepBudget;
+        while steps.len() <= config.max_steps {
+            current = stepper.step(&current, sign)?;
+            let reading = reader.read(&current)?;
+            let step = make_step(
+                steps.len(),
+                attribute,
+                current.clone(),
+                reading,
+                start_identity.as_ref(),
+            );
+            let gap = short_by(step.degree);
+            steps.push(step);
+            if gap == 0 {
+                outcome = EditOutcome::Reached;
+                polish(
+                    reader,
+                    stepper,
+                    &mut current,
+                    &mut steps,
+                    attribute,
+                    target,
+                    sign,
+                    config,
+                    start_identity.as_ref(),
+                )?;
+                break;
+            }
+            if gap < 0 {
+                outcome = EditOutcome::Overshot;
+                break;
+            }
+            if gap < best {
+                best = gap;
+                since_progress = 0;
+            } else {
+                since_progress += 1;
+                if since_progress >= config.patience {
+                    outcome = EditOutcome::CantGoFurther;
+                    break;
+                }
+            }
+        }
+        outcome
+    };
+    let stages = stages_of(&steps);
+    let result_step = result_of(&stages, &steps, attribute, target);
+    let others_moved = drift_of(&steps, attribute, result_step);
+    Ok(EditTrace {
+        attribute,
+        start_degree,
+        target,
+        reached: outcome.reached(),
+        outcome,
+        result_step,
+        stages,
+        others_moved,
+        steps,
+    })
+}
+
+/// After reaching the target: a few more steps while the degree stays and its probability rises.
+#[allow(clippy::too_many_arguments)]
+fn polish(
+    reader: &dyn DegreeReader,
+    stepper: &dyn LatentStepper,
+    current: &mut Tensor,
+    steps: &mut Vec<EditStep>,
+    attribute: Attribute,
+    target: usize,
+    sign: f64,
+    config: &EditConfig,
+    start_identity: Option<&Embedding>,
+) -> Result<(), FieldError> {
+    for _ in 0..config.polish_steps {
+        if steps.len() > config.max_steps {
+            break;
+        }
+        let previous = steps.last().map(|s| s.confidence).unwrap_or(0.0);
+        *current = stepper.step(current, sign)?;
+        let reading = reader.read(current)?;
+        let step = make_step(
+            steps.len(),
+            attribute,
+            current.clone(),
+            reading,
+            start_identity,
+        );
+        let keep_going = step.degree == target && step.confidence > previous;
+        steps.push(step);
+        if !keep_going {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The most confident step per degree, in order of first appearance.
+fn stages_of(steps: &[EditStep]) -> Vec<Stage> {
+    let mut stages: Vec<Stage> = Vec::new();
+    for s in steps {
+        match stages.iter_mut().find(|st| st.degree == s.degree) {
+            Some(st) if s.confidence > st.confidence => {
+                st.step = s.index;
+                st.confidence = s.confidence;
+            }
+            Some(_) => {}
+            None => stages.push(Stage {
+                degree: s.degree,
+                step: s.index,
+                confidence: s.confidence,
+            }),
+        }
+    }
+    stages
+}
+
+/// The stage at the target, or else the one closest to it (ties: higher target probability).
+fn result_of(stages: &[Stage], steps: &[EditStep], attribute: Attribute, target: usize) -> usize {
+    let p_target = |st: &Stage| steps[st.step].probabilities[attribute.index()][target];
+    stages
+        .iter()
+        .min_by(|a, b| {
+            a.degree
+                .abs_diff(target)
+                .cmp(&b.degree.abs_diff(target))
+                .then(p_target(b).total_cmp(&p_target(a)))
+        })
+        .map(|st| st.step)
+        .unwrap_or(0)
+}
+
+/// The other attributes whose degree left its start value up to the result step.
+fn drift_of(steps: &[EditStep], attribute: Attribute, result_step: usize) -> Vec<AttributeDrift> {
+    let start = &steps[0].degrees;
+    Attribute::ALL
+        .iter()
+        .filter(|a| **a != attribute)
+        .filter_map(|a| {
+            let first_step = steps[..=result_step]
+                .iter()
+                .find(|s| s.degrees[a] != start[a])?
+                .index;
+            Some(AttributeDrift {
+                attribute: *a,
+                from: start[a],
+                to: steps[result_step].degrees[a],
+                first_step,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    /// Degree of the edited attribute (smiling) = latent coordinate 0, of bangs = coordinate 1:
+    /// p(d) ∝ exp(-(x - d)² / 0.08), so the reading is most confident at integer x.
+    struct CoordinateReader;
+
+    fn probs_at(x: f32) -> [f32; NUM_DEGREES] {
+        let mut p = [0f32; NUM_DEGREES];
+        for (d, v) in p.iter_mut().enumerate() {
+            *v = (-(x - d as f32).powi(2) / 0.08).exp();
+        }
+        let sum: f32 = p.iter().sum();
+        p.map(|v| v / sum)
+    }
+
+    impl DegreeReader for CoordinateReader {
+        fn read(&self, styles: &Tensor) -> Result<Reading, FieldError> {
+            let v = styles.flatten_all()?.to_vec1::<f32>()?;
+            let mut probabilities = [probs_at(0.0); NUM_HEADS];
+            probabilities[Attribute::Smiling.index()] = probs_at(v[0]);
+            probabilities[Attribute::Bangs.index()] = probs_at(v[1]);
+            Ok(Reading::probabilities(probabilities))
+        }
+    }
+
+    /// Moves coordinate 0 by `sign * size` (clamped to `[lo, hi]`) and coordinate 1 by
+    /// `sign * leak`.
+    struct CoordinateStepper {
+        size: f32,
+        lo: f32,
+        hi: f32,
+        leak: f32,
+    }
+
+    impl CoordinateStepper {
+        fn new(size: f32) -> Self {
+            Self {
+                size,
+                lo: -10.0,
+                hi: 10.0,
+                leak: 0.0,
+            }
+        }
+    }
+
+    impl LatentStepper for CoordinateStepper {
+        fn step(&self, styles: &Tensor, sign: f64) -> Result<Tensor, FieldError> {
+            let mut v = styles.flatten_all()?.to_vec1::<f32>()?;
+            v[0] = (v[0] + sign as f32 * self.size).clamp(self.lo, self.hi);
+            v[1] += sign as f32 * self.leak;
+            Ok(Tensor::from_vec(v, styles.dims(), styles.device())?)
+        }
+    }
+
+    fn code(x: f32) -> Tensor {
+        let mut v = vec![0f32; 4];
+        v[0] = x;
+        Tensor::from_vec(v, (1, 4), &Device::Cpu).unwrap()
+    }
+
+    fn x_of(step: &EditStep) -> f32 {
+        step.styles
+            .as_ref()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()[0]
+    }
+
+    #[test]
+    fn reaches_targets_up_and_down_keeping_the_most_confident_step() {
+        let cfg = EditConfig::default();
+        let stepper = CoordinateStepper::new(0.3);
+        let up = edit_until(
+            &CoordinateReader,
+            &stepper,
+            &code(1.0),
+            Attribute::Smiling,
+            4,
+            &cfg,
+        )
+        .unwrap();
+        assert_eq!(up.start_degree, 1);
+        assert_eq!(up.outcome, EditOutcome::Reached);
+        assert!(up.reached);
+        assert_eq!(up.result().degree, 4);
+        // x goes 1.0, 1.3, ..., first reads 4 at 3.7, polishes to 4.0 (most confident), stops
+        // when 4.3 is less confident.
+        assert!(
+            (x_of(up.result()) - 4.0).abs() < 1e-4,
+            "kept x = {}",
+            x_of(up.result())
+        );
+        let degrees: Vec<usize> = up.stages.iter().map(|s| s.degree).collect();
+        assert_eq!(degrees, vec![1, 2, 3, 4]);
+        for st in &up.stages {
+            assert!((x_of(&up.steps[st.step]) - st.degree as f32).abs() < 0.16);
+        }
+        assert!(up.others_moved.is_empty());
+
+        let down = edit_until(
+            &CoordinateReader,
+            &stepper,
+            &code(4.2),
+            Attribute::Smiling,
+            1,
+            &cfg,
+        )
+        .unwrap();
+        assert_eq!(down.start_degree, 4);
+        assert_eq!(down.outcome, EditOutcome::Reached);
+        assert_eq!(down.result().degree, 1);
+        assert!(x_of(down.result()) < 1.5);
+        assert!(down.steps.windows(2).all(|p| x_of(&p[1]) < x_of(&p[0])));
+    }
+
+    #[test]
+    fn already_there_takes_no_step() {
+        let stepper = CoordinateStepper::new(0.3);
+        let trace = edit_until(
+            &CoordinateReader,
+            &stepper,
+            &code(2.1),
+            Attribute::Smiling,
+            2,
+            &EditConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(trace.outcome, EditOutcome::AlreadyThere);
+        assert!(trace.reached);
+        assert_eq!(trace.steps.len(), 1);
+        assert_eq!(trace.result_step, 0);
+    }
+
+    #[test]
+    fn stops_when_the_stepper_makes_no_progress() {
+        let cfg = EditConfig {
+            patience: 3,
+            ..Default::default()
+        };
+        // Stuck entirely.
+        let stuck = CoordinateStepper {
+            hi: 1.0,
+            ..CoordinateStepper::new(0.3)
+        };
+        let trace = edit_until(
+            &CoordinateReader,
+            &stuck,
+            &code(1.0),
+            Attribute::Smiling,
+            5,
+            &cfg,
+        )
+        .unwrap();
+        assert_eq!(trace.outcome, EditOutcome::CantGoFurther);
+        assert!(!trace.reached);
+        assert_eq!(trace.steps.len(), 1 + 3);
+        // Saturates at x = 3.1: reads 3, then nothing more.
+        let saturating = CoordinateStepper {
+            hi: 3.1,
+            ..CoordinateStepper::new(0.3)
+        };
+        let patient = EditConfig {
+            patience: 5,
+            ..Default::default()
+        };
+        let trace = edit_until(
+            &CoordinateReader,
+            &saturating,
+            &code(1.0),
+            Attribute::Smiling,
+            5,
+            &patient,
+        )
+        .unwrap();
+        assert_eq!(trace.outcome, EditOutcome::CantGoFurther);
+        assert_eq!(trace.result().degree, 3, "closest degree reached is kept");
+        // Exactly `patience` steps after the last progress (the first reading of 3).
+        let first_three = trace.steps.iter().position(|s| s.degree == 3).unwrap();
+        assert_eq!(trace.steps.len() - 1 - first_three, 5);
+        // A tiny budget runs out first.
+        let budget = EditConfig {
+            max_steps: 2,
+            ..Default::default()
+        };
+        let trace = edit_until(
+            &CoordinateReader,
+            &CoordinateStepper::new(0.3),
+            &code(0.0),
+            Attribute::Smiling,
+            5,
+            &budget,
+        )
+        .unwrap();
+        assert_eq!(trace.outcome, EditOutcome::StepBudget);
+        assert_eq!(trace.steps.len(), 3);
+    }
+
+    #[test]
+    fn overshoot_and_drift_are_reported() {
+        let cfg = EditConfig::default();
+        let jumpy = CoordinateStepper::new(2.0);
+        let trace = edit_until(
+            &CoordinateReader,
+            &jumpy,
+            &code(1.0),
+            Attribute::Smiling,
+            2,
+            &cfg,
+        )
+        .unwrap();
+        assert_eq!(trace.outcome, EditOutcome::Overshot);
+        assert!(!trace.reached);
+
+        let leaky = CoordinateStepper {
+            leak: 0.5,
+            ..CoordinateStepper::new(0.5)
+        };
+        let trace = edit_until(
+            &CoordinateReader,
+            &leaky,
+            &code(0.0),
+            Attribute::Smiling,
+            3,
+            &cfg,
+        )
+        .unwrap();
+        assert_eq!(trace.outcome, EditOutcome::Reached);
+        assert_eq!(trace.others_moved.len(), 1, "{:?}", trace.others_moved);
+        let drift = trace.others_moved[0];
+        assert_eq!(drift.attribute, Attribute::Bangs);
+        assert_eq!(drift.from, 0);
+        assert!(drift.to >= 2, "bangs ended at {}", drift.to);
+        // Bangs (coordinate 1) reads 1 once it passes 0.5: at step 2 (x1 = 1.0).
+        assert_eq!(drift.first_step, 2);
+    }
+
+    #[test]
+    fn trace_serialises_with_named_degrees_and_rejects_bad_targets() {
+        let stepper = CoordinateStepper::new(0.5);
+        let trace = edit_until(
+            &CoordinateReader,
+            &stepper,
+            &code(0.0),
+            Attribute::Smiling,
+            2,
+            &EditConfig::default(),
+        )
+        .unwrap();
+        let json = serde_json::to_value(&trace).unwrap();
+        assert_eq!(json["attribute"], "smiling");
+        assert_eq!(json["outcome"], "reached");
+        assert_eq!(json["reached"], true);
+        assert_eq!(json["start_degree"], 0);
+        assert_eq!(json["target"], 2);
+        let step = &json["steps"][trace.result_step];
+        assert_eq!(step["degrees"]["smiling"], 2);
+        assert_eq!(step["degrees"]["age"], 0);
+        assert!(step.get("styles").is_none());
+        let back: EditTrace = serde_json::from_value(json).unwrap();
+        assert_eq!(back.steps.len(), trace.steps.len());
+        // Straight steps: every direction cosine is 1.
+        let cosines = trace.direction_cosines().unwrap();
+        assert_eq!(cosines.len(), trace.steps.len() - 1);
+        assert!(cosines.iter().all(|c| (c - 1.0).abs() < 1e-5));
+        assert!(edit_until(
+            &CoordinateReader,
+            &stepper,
+            &code(0.0),
+            Attribute::Smiling,
+            6,
+            &EditConfig::default()
+        )
+        .is_err());
+    }
+}
