@@ -321,6 +321,9 @@ pub fn edit_until(
         let mut outcome = EditOutcome::StepBudget;
         while steps.len() <= config.max_steps {
             current = stepper.step(&current, sign)?;
+            if steps.len() == 1 {
+                match_start_shape(&mut steps[0], &current)?;
+            }
             let reading = reader.read(&current)?;
             let step = make_step(
                 steps.len(),
@@ -377,6 +380,20 @@ pub fn edit_until(
         others_moved,
         steps,
     })
+}
+
+/// A W+ stepper turns a start w `[b, 512]` into `[b, 23, 512]`: store the start broadcast the
+/// same way, so that every step of a trace has one shape.
+fn match_start_shape(start: &mut EditStep, stepped: &Tensor) -> Result<(), FieldError> {
+    if let Some(styles) = &start.styles {
+        if let ([b, d], [b2, n, d2]) = (styles.dims(), stepped.dims()) {
+            if b == b2 && d == d2 {
+                let (b, n, d) = (*b, *n, *d);
+                start.styles = Some(styles.unsqueeze(1)?.broadcast_as((b, n, d))?.contiguous()?);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// After reaching the target: a few more steps while the degree stays and its probability rises.
