@@ -120,7 +120,9 @@ impl DegreeReader for GeneratorReader<'_> {
 pub struct EditConfig {
     /// Most steps in all.
     pub max_steps: usize,
-    /// Steps without coming closer to the target before giving up ("can't go further").
+    /// Steps without coming closer to the target before giving up ("can't go further"). Must
+    /// exceed the number of steps one degree takes (1 for a trained field with a = 1; more for
+    /// a linear direction with a small step norm).
     pub patience: usize,
     /// Extra steps at the target degree while its probability rises.
     pub polish_steps: usize,

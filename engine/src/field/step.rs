@@ -13,6 +13,12 @@
 //! vector to those k layers, so they stay equal and `x` is exactly the current edited w; for a
 //! W+ code from photo inversion (layers differ) `x` is their mean. F never sees the untouched
 //! layers `k..23`, which hold colour and lighting.
+//!
+//! Scales, measured on this generator (64 seeds): `|w - w_avg|` is 9.8 (6.9 at truncation 0.7),
+//! two faces at truncation 0.7 are 9.6 apart in W, `|w_avg|` is 4.1. `M(v) - M(0)` shrinks a
+//! random `v`: `|v|` = 0.1, 1, 5, 22.6 (a typical z) gives 0.044, 0.38, 2.0, 10.7 in W. A random
+//! unit direction stepped with norm 4 on the first 13 W+ layers lowers the identity cosine to
+//! about 0.74 per step (`tests/tests/field_edit_loop.rs`), so one degree is worth well under 4.
 
 use super::network::SemanticField;
 use super::FieldError;
