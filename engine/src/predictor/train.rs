@@ -448,6 +448,7 @@ pub fn train(
         .unwrap_or_else(|| samples.len().div_ceil(config.batch_size));
     let total_steps = (config.epochs * steps_per_epoch).max(1);
     let mut rng = StdRng::seed_from_u64(config.seed ^ 0x0a77_b175);
+    let mut dropout_rng = StdRng::seed_from_u64(config.seed ^ 0x0d70_9007);
     let mut global_step = 0usize;
     for epoch in 1..=config.epochs {
         let mut loss_sum = 0f32;
@@ -468,7 +469,8 @@ pub fn train(
                     .collect();
                 let refs: Vec<&RgbImage> = images.iter().collect();
                 let xs = image_tensor_refs(&refs, model_config.input_size, &device)?;
-                let loss = masked_cross_entropy(&model.forward(&xs)?, &batch_labels)?;
+                let logits = model.forward_train(&xs, &mut dropout_rng)?;
+                let loss = masked_cross_entropy(&logits, &batch_labels)?;
                 optimizer.backward_step(&loss)?;
                 Ok(loss.to_scalar::<f32>()?)
             })?;
@@ -669,6 +671,7 @@ mod tests {
             widths: vec![16, 32, 48],
             hidden: 64,
             pointwise: true,
+            dropout: 0.0,
         }
     }
 
