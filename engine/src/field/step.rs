@@ -11,7 +11,9 @@
 //! stays location-specific during editing. The edited part of a W+ code is its first k layers, so
 //! F reads `x = mean(w+[0..k])`. Editing starts from a broadcast w and every step adds the same
 //! vector to those k layers, so they stay equal and `x` is exactly the current edited w; for a
-//! W+ code from photo inversion (layers differ) `x` is their mean. F never sees the untouched
+//! W+ code from photo inversion (layers differ) `x` is their mean. (Reading F row-wise on every
+//! edited layer, the other literal reading of eq. 11, gives the same step whenever those layers
+//! are equal; the mean keeps one direction for all of them when they are not.) F never sees the untouched
 //! layers `k..23`, which hold colour and lighting.
 //!
 //! Scales, measured on this generator (64 seeds): `|w - w_avg|` is 9.8 (6.9 at truncation 0.7),
