@@ -67,7 +67,8 @@ pub struct PredictorConfig {
     /// stage is a space-to-depth by 2.
     #[serde(default = "two")]
     pub stem: usize,
-    /// Output channels of each patchify stage; each stage halves the spatial size.
+    /// Output channels of each patchify stage; the first divides the spatial size by `stem`,
+    /// each later one halves it.
     pub widths: Vec<usize>,
     /// Width of the hidden fully connected layer after flattening.
     pub hidden: usize,
@@ -116,7 +117,10 @@ impl PredictorConfig {
 
     /// Total downsampling factor: `stem * 2^(stages - 1)`.
     pub fn downsampling(&self) -> usize {
-        self.stem << self.widths.len().saturating_sub(1)
+        let shift = self.widths.len().saturating_sub(1) as u32;
+        1usize
+            .checked_shl(shift)
+            .map_or(usize::MAX, |f| f.saturating_mul(self.stem))
     }
 
     /// Side of the feature map after the last stage.
