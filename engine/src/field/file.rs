@@ -1,5 +1,6 @@
-//! One-file safetensors I/O shared by the field and the linear baseline: f32 tensors plus string
-//! metadata whose `format` entry names what the file holds.
+//! One-file safetensors I/O shared by the field, the linear baseline and the latent surrogates:
+//! f32 (or, to halve committed sizes, f16) tensors plus string metadata whose `format` entry names
+//! what the file holds. Reading always gives f32 tensors.
 
 use super::FieldError;
 use candle_core::{DType, Device, Tensor};
@@ -12,24 +13,47 @@ pub(crate) fn write_file(
     tensors: &[(String, Tensor)],
     metadata: HashMap<String, String>,
 ) -> Result<(), FieldError> {
+    write_file_as(path, tensors, metadata, false)
+}
+
+/// Writes `tensors` as f16 when `half` is set (else f32) and `metadata` to `path`.
+pub(crate) fn write_file_as(
+    path: &Path,
+    tensors: &[(String, Tensor)],
+    metadata: HashMap<String, String>,
+    half: bool,
+) -> Result<(), FieldError> {
     let bad = |reason: String| FieldError::File {
         path: path.to_path_buf(),
         reason,
     };
     let mut buffers = Vec::with_capacity(tensors.len());
     for (name, tensor) in tensors {
-        let values = tensor
-            .to_dtype(DType::F32)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let flat = tensor.flatten_all()?;
+        let bytes: Vec<u8> = if half {
+            flat.to_dtype(DType::F16)?
+                .to_vec1::<half::f16>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect()
+        } else {
+            flat.to_dtype(DType::F32)?
+                .to_vec1::<f32>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect()
+        };
         buffers.push((name.clone(), tensor.dims().to_vec(), bytes));
     }
+    let dtype = if half {
+        safetensors::Dtype::F16
+    } else {
+        safetensors::Dtype::F32
+    };
     let mut views = Vec::with_capacity(buffers.len());
     for (name, shape, bytes) in &buffers {
-        let view =
-            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
-                .map_err(|e| bad(e.to_string()))?;
+        let view = safetensors::tensor::TensorView::new(dtype, shape.clone(), bytes)
+            .map_err(|e| bad(e.to_string()))?;
         views.push((name.clone(), view));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -69,6 +93,9 @@ pub(crate) fn read_file(
             )))
         }
     }
-    let tensors = candle_core::safetensors::load_buffer(&bytes, device)?;
+    let tensors = candle_core::safetensors::load_buffer(&bytes, device)?
+        .into_iter()
+        .map(|(name, t)| Ok((name, t.to_dtype(DType::F32)?)))
+        .collect::<Result<HashMap<_, _>, FieldError>>()?;
     Ok((tensors, metadata))
 }

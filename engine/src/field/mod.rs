@@ -50,6 +50,8 @@ pub mod layers;
 pub mod linear;
 pub mod network;
 pub mod step;
+pub mod surrogate;
+pub mod train;
 
 pub use edit::{
     edit_until, DegreeReader, EditConfig, EditOutcome, EditStep, EditTrace, GeneratorReader,
