@@ -73,7 +73,7 @@ pub struct PredictorArgs {
     seed: Option<u64>,
     #[arg(long)]
     lr: Option<f64>,
-    /// Training threads (0 = all cores).
+    /// Training threads (0 = all cores; also sets RAYON_NUM_THREADS for candle's pools).
     #[arg(long, default_value_t = 0)]
     threads: usize,
 }
@@ -257,6 +257,11 @@ fn in_training(variant: Variant, seed: u64) -> bool {
 }
 
 pub fn run(args: PredictorArgs) -> anyhow::Result<()> {
+    if args.threads > 0 {
+        // candle's element-wise pool is sized from this variable at first use; left at the
+        // core count on a busy machine it spin-waits (2-5x slower training).
+        std::env::set_var("RAYON_NUM_THREADS", args.threads.to_string());
+    }
     let out = args.out.clone().unwrap_or_else(|| match args.variant {
         Variant::P => crate::loading::predictor_path(),
         Variant::Prime => crate::loading::predictor_prime_path(),
