@@ -36,7 +36,7 @@ pub fn generator(weights: Option<PathBuf>) -> anyhow::Result<Generator> {
 }
 
 /// The repository's `models/trained` directory (the committed weights the project trains).
-fn trained_dir() -> PathBuf {
+pub fn trained_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/trained"))
 }
 

@@ -38,6 +38,9 @@ enum Command {
     Predict(cmd::predict::Args),
     /// Run the teacher networks on generated faces (labels for the attribute predictor).
     Label(cmd::label::Args),
+    /// Edit one face's attribute along its semantic field (or the linear baseline), writing one
+    /// PNG per step and summary.json.
+    Edit(cmd::edit::Args),
     /// Train the project's own models (language encoder, ...).
     Train(cmd::train::Args),
 }
@@ -62,5 +65,6 @@ fn main() -> anyhow::Result<()> {
         Command::Label(args) => cmd::label::run(args),
         Command::Predict(args) => cmd::predict::run(args),
         Command::Train(args) => cmd::train::run(args),
+        Command::Edit(args) => cmd::edit::run(args),
     }
 }

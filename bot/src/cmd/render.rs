@@ -32,7 +32,7 @@ pub struct Args {
 }
 
 /// Reads a latent `.npy` and checks its shape: `[512]`/`[1, 512]`, or `[23, 512]` when W+ is allowed.
-fn read_latent(
+pub(crate) fn read_latent(
     path: &Path,
     allow_w_plus: bool,
     device: &candle_core::Device,

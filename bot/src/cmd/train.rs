@@ -23,6 +23,9 @@ enum Model {
     /// Train the attribute predictor P or P' on teacher-labelled generated faces (from
     /// `talk-to-edit label generated`); writes the labels, weights and a held-out report.
     Predictor(super::train_predictor::PredictorArgs),
+    /// Train the five semantic fields against latent surrogates of P and the identity encoder,
+    /// fit the linear baseline directions, and check both on rendered faces with the real P.
+    Fields(super::train_fields::FieldsArgs),
 }
 
 #[derive(clap::Args)]
@@ -59,6 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.model {
         Model::Language(a) => language(a),
         Model::Predictor(a) => super::train_predictor::run(a),
+        Model::Fields(a) => super::train_fields::run(a),
     }
 }
 

@@ -1,0 +1,246 @@
+//! `talk-to-edit edit`: edits one face's attribute along its trained semantic field (or the
+//! linear baseline direction) until the attribute predictor P reads the asked degree; writes one
+//! PNG per step and `summary.json` (the edit trace: attribute, start degree, target, reached,
+//! outcome, and per step the degree, all five degrees and the identity cosine with the start).
+
+use anyhow::{bail, Context};
+use candle_core::Device;
+use engine::attributes::NUM_DEGREES;
+use engine::field::{
+    edit_until, DegreeReader, EditConfig, FieldSpace, FieldStepper, GeneratorReader, LatentStepper,
+    LinearDirection, LinearStepper, SemanticField, DEFAULT_K,
+};
+use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
+use engine::predictor::AttributePredictor;
+use engine::Attribute;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// The trained semantic field (curved, location-specific steps).
+    Field,
+    /// The InterFaceGAN-style linear baseline (one fixed direction).
+    Linear,
+}
+
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("face").required(true).args(["seed", "w", "image"])))]
+#[command(group(clap::ArgGroup::new("goal").required(true).args(["target", "change"])))]
+pub struct Args {
+    /// Seed of the face's z (`np.random.RandomState(seed).randn(1, 512)`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// w latent `.npy`: [512] or [1, 512], or W+ [23, 512].
+    #[arg(long, value_name = "FILE.npy")]
+    w: Option<PathBuf>,
+    /// A photo (needs GAN inversion, issue 6: not available yet).
+    #[arg(long, value_name = "PHOTO")]
+    image: Option<PathBuf>,
+    /// Truncation psi for --seed.
+    #[arg(long, default_value_t = 0.7)]
+    truncation: f64,
+    /// The attribute to edit.
+    #[arg(long)]
+    attribute: Attribute,
+    /// Target degree 0..=5.
+    #[arg(long)]
+    target: Option<usize>,
+    /// Change from the start degree, e.g. +1 or -2.
+    #[arg(long, allow_hyphen_values = true)]
+    change: Option<i64>,
+    #[arg(long, value_enum, default_value = "field")]
+    method: Method,
+    /// W-space length of one linear step (default: the field's first step length at the start
+    /// code, so that both methods move equally far per step).
+    #[arg(long)]
+    linear_step: Option<f64>,
+    /// Most steps.
+    #[arg(long, default_value_t = EditConfig::default().max_steps)]
+    max_steps: usize,
+    /// Side of the written step images: 256, 512 or 1024.
+    #[arg(long, default_value_t = 512)]
+    size: u32,
+    #[arg(long, value_name = "DIR")]
+    out_dir: PathBuf,
+    /// Directory of the trained fields and linear directions (default: models/trained/fields).
+    #[arg(long, value_name = "DIR")]
+    fields: Option<PathBuf>,
+    /// Converted generator weights (default: the model cache's).
+    #[arg(long)]
+    weights: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(photo) = &args.image {
+        bail!(
+            "editing a photo ({}) needs GAN inversion of the photo into W+ (issue 6), which is \
+             not built yet; use --seed or --w",
+            photo.display()
+        );
+    }
+    if let Some(t) = args.target {
+        if t >= NUM_DEGREES {
+            bail!("--target must be a degree 0..=5, got {t}");
+        }
+    }
+    if !(args.truncation.is_finite() && (0.0..=2.0).contains(&args.truncation)) {
+        bail!(
+            "--truncation must be between 0 and 2, got {}",
+            args.truncation
+        );
+    }
+    if ![256, 512, 1024].contains(&args.size) {
+        bail!("--size must be 256, 512 or 1024, got {}", args.size);
+    }
+    let out_root = args
+        .fields
+        .clone()
+        .unwrap_or_else(crate::loading::trained_dir);
+    let fields_dir = if args.fields.is_some() {
+        out_root.clone()
+    } else {
+        out_root.join("fields")
+    };
+    let generator = crate::loading::generator(args.weights.clone())?;
+    let device = generator.device().clone();
+    let styles = match (&args.w, args.seed) {
+        (Some(path), _) => super::render::read_latent(path, true, &device)?,
+        (None, Some(seed)) => generator.truncate(&generator.w_from_seed(seed)?, args.truncation)?,
+        (None, None) => unreachable!("clap requires a face"),
+    };
+    let predictor_path = crate::loading::predictor_path();
+    let predictor =
+        AttributePredictor::load_file(&predictor_path, &Device::Cpu).with_context(|| {
+            format!(
+                "loading the attribute predictor from {}",
+                predictor_path.display()
+            )
+        })?;
+    let store = models::ModelStore::open_default()?;
+    let identity = IdentityEncoder::load(&store.file("faceplugin", IDENTITY_MODEL)?)?;
+    let reader = GeneratorReader {
+        generator: &generator,
+        predictor: &predictor,
+        identity: Some(&identity),
+        keep_image: Some(args.size),
+    };
+    let space = FieldSpace::WPlus { k: DEFAULT_K };
+    let field_file = fields_dir.join(format!("{}.safetensors", args.attribute.name()));
+    let load_field = || {
+        SemanticField::load_file(&field_file, &device).with_context(|| {
+            format!(
+                "loading the {} field from {} (trained by `talk-to-edit train fields`)",
+                args.attribute.name(),
+                field_file.display()
+            )
+        })
+    };
+    let target = match (args.target, args.change) {
+        (Some(t), _) => t,
+        (None, Some(change)) => {
+            let start = reader.read(&styles)?;
+            let p = &start.probabilities[args.attribute.index()];
+            let degree = (0..p.len()).fold(0, |b, d| if p[d] > p[b] { d } else { b });
+            let t = degree as i64 + change;
+            if !(0..NUM_DEGREES as i64).contains(&t) {
+                bail!(
+                    "{} is at degree {degree}; {change:+} would leave 0..=5",
+                    args.attribute.name()
+                );
+            }
+            t as usize
+        }
+        (None, None) => unreachable!("clap requires a goal"),
+    };
+    let config = EditConfig {
+        max_steps: args.max_steps,
+        ..EditConfig::default()
+    };
+    let started = std::time::Instant::now();
+    let trace = match args.method {
+        Method::Field => {
+            let (field, attribute) = load_field()?;
+            if attribute != args.attribute {
+                bail!("{} holds the {attribute} field", field_file.display());
+            }
+            let stepper = FieldStepper {
+                field: &field,
+                mapping: &generator.mapping,
+                space,
+                alpha: 1.0,
+            };
+            edit_until(&reader, &stepper, &styles, args.attribute, target, &config)?
+        }
+        Method::Linear => {
+            let linear_file = fields_dir.join(super::train_fields::LINEAR_FILE);
+            let directions = LinearDirection::load_all(&linear_file)
+                .with_context(|| format!("loading {}", linear_file.display()))?;
+            let direction = directions
+                .iter()
+                .find(|d| d.attribute == args.attribute)
+                .with_context(|| {
+                    format!(
+                        "{} has no {} direction",
+                        linear_file.display(),
+                        args.attribute
+                    )
+                })?;
+            let norm = match args.linear_step {
+                Some(n) => n,
+                None => {
+                    let (field, _) = load_field()?;
+                    let moved = FieldStepper {
+                        field: &field,
+                        mapping: &generator.mapping,
+                        space,
+                        alpha: 1.0,
+                    }
+                    .step(&styles, 1.0)?;
+                    let before = space.field_input(&space.prepare(&styles)?)?;
+                    let after = space.field_input(&moved)?;
+                    (after - before)?
+                        .sqr()?
+                        .sum_all()?
+                        .sqrt()?
+                        .to_scalar::<f32>()? as f64
+                }
+            };
+            let stepper = LinearStepper::new(direction, space, norm, &device)?;
+            edit_until(&reader, &stepper, &styles, args.attribute, target, &config)?
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    std::fs::create_dir_all(&args.out_dir)
+        .with_context(|| format!("creating {}", args.out_dir.display()))?;
+    for step in &trace.steps {
+        if let Some(image) = &step.image {
+            let path = args.out_dir.join(format!("step_{:02}.png", step.index));
+            image
+                .save(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    let summary = args.out_dir.join("summary.json");
+    std::fs::write(&summary, serde_json::to_string_pretty(&trace)?)
+        .with_context(|| format!("writing {}", summary.display()))?;
+    println!(
+        "{}: degree {} -> {} (target {}), {:?}, {} steps in {:.1} s; wrote {}",
+        args.attribute.name(),
+        trace.start_degree,
+        trace.result().degree,
+        trace.target,
+        trace.outcome,
+        trace.steps.len() - 1,
+        seconds,
+        summary.display()
+    );
+    for drift in &trace.others_moved {
+        println!(
+            "  note: {} moved from {} to {}",
+            drift.attribute.name(),
+            drift.from,
+            drift.to
+        );
+    }
+    Ok(())
+}
