@@ -45,7 +45,7 @@ fn predict_one(
     let mut expected = Map::new();
     for (i, attribute) in Attribute::ALL.iter().enumerate() {
         degrees.insert(attribute.name().to_string(), json!(prediction.degrees[i]));
-        let e = (prediction.expected[i] * 1000.0).round() / 1000.0;
+        let e = (f64::from(prediction.expected[i]) * 1000.0).round() / 1000.0;
         expected.insert(attribute.name().to_string(), json!(e));
     }
     let mut out = json!({"path": path, "degrees": degrees, "expected": expected});

@@ -67,12 +67,21 @@ pub struct PredictorArgs {
     /// CelebA attribute table of the training half.
     #[arg(long, default_value = "../shared/data/celeba_attrs_000007-000256.tsv")]
     celeba_labels: PathBuf,
+    /// Epochs (default: 40 for P, 30 for P').
     #[arg(long)]
     epochs: Option<usize>,
     #[arg(long)]
     seed: Option<u64>,
     #[arg(long)]
     lr: Option<f64>,
+    /// Dropout before the hidden and output layers while training (default: 0.3 for P, 0 for P').
+    #[arg(long)]
+    dropout: Option<f32>,
+    /// Evaluate on the faces whose seed ends in this digit: 0 (default) is the held-out test set
+    /// no predictor trains on; P never trains on 1 and P' never on 9 (their validation sets,
+    /// for choosing between runs).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..10))]
+    eval_digit: u64,
     /// Training threads (0 = all cores; also sets RAYON_NUM_THREADS for candle's pools).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -243,11 +252,6 @@ fn samples(faces: &[LabelledFace], keep: impl Fn(u64) -> bool) -> Vec<TrainSampl
         .collect()
 }
 
-/// Held-out generated faces: seeds ending in 0.
-pub fn is_heldout_seed(seed: u64) -> bool {
-    seed.is_multiple_of(10)
-}
-
 fn in_training(variant: Variant, seed: u64) -> bool {
     let last = seed % 10;
     match variant {
@@ -282,20 +286,29 @@ pub fn run(args: PredictorArgs) -> anyhow::Result<()> {
     if args.labels_only {
         return Ok(());
     }
-    let heldout = samples(&faces, is_heldout_seed);
+    let heldout = samples(&faces, |seed| seed % 10 == args.eval_digit);
 
     let model = if args.eval_only {
         AttributePredictor::load_file(&out, &candle_core::Device::Cpu)
             .with_context(|| format!("loading {}", out.display()))?
     } else {
         let training = samples(&faces, |s| in_training(args.variant, s));
-        let config = match args.variant {
+        let mut config = match args.variant {
             Variant::P => PredictorConfig::default(),
             Variant::Prime => PredictorConfig::prime(),
         };
+        // P: dropout 0.3 and 40 epochs beat no dropout and 30 epochs on P's validation faces
+        // (seeds ending in 1): 79.4% vs 77.8% mean exact accuracy. P' keeps the plain recipe.
+        config.dropout = args.dropout.unwrap_or(match args.variant {
+            Variant::P => 0.3,
+            Variant::Prime => 0.0,
+        });
         let defaults = TrainConfig::default();
         let train_config = TrainConfig {
-            epochs: args.epochs.unwrap_or(defaults.epochs),
+            epochs: args.epochs.unwrap_or(match args.variant {
+                Variant::P => 40,
+                Variant::Prime => defaults.epochs,
+            }),
             seed: args.seed.unwrap_or(match args.variant {
                 Variant::P => defaults.seed,
                 Variant::Prime => defaults.seed + 1,
@@ -333,12 +346,18 @@ pub fn run(args: PredictorArgs) -> anyhow::Result<()> {
     };
     let report = evaluate(&model, &heldout)?;
     let mut markdown = format!(
-        "## {} on {} held-out generated faces (seeds ending in 0)\n\n{}",
+        "## {} on {} {} generated faces (seeds ending in {})\n\n{}",
         match args.variant {
             Variant::P => "P",
             Variant::Prime => "P'",
         },
         heldout.len(),
+        if args.eval_digit == 0 {
+            "held-out"
+        } else {
+            "validation"
+        },
+        args.eval_digit,
         report.to_markdown()
     );
     if args.real {
