@@ -1,12 +1,16 @@
 //! The product's [`FaceEngine`]: the real MobileStyleGAN generator starts faces from seeds and
-//! renders W+ latents. Measuring degrees (issue 4's predictor), editing along semantic fields
-//! (issue 5) and inverting photos (issue 6) are not built yet; those calls return
-//! [`EngineError::NotAvailable`] naming what is missing, which the dialog turns into an honest
-//! reply. Nothing here pretends to edit.
+//! renders W+ latents, and the attribute predictor P (`models/trained/predictor.safetensors`)
+//! measures degrees on the rendered face. Editing along semantic fields (issue 5) and inverting
+//! photos (issue 6) are not wired in yet; those calls return [`EngineError::NotAvailable`]
+//! naming what is missing, which the dialog turns into an honest reply. Nothing here pretends
+//! to edit.
 
+use anyhow::Context;
 use candle_core::Tensor;
 use engine::dialog::{Degrees, EditOutcome, EngineError, FaceEngine, Latent, W_DIM, W_PLUS_LAYERS};
 use engine::generator::Generator;
+use engine::perception::measures::MEASURE_CROP;
+use engine::predictor::AttributePredictor;
 use engine::Attribute;
 use std::path::PathBuf;
 
@@ -16,6 +20,7 @@ pub const SEED_TRUNCATION: f64 = 0.7;
 /// The real engine.
 pub struct ProductFaceEngine {
     generator: Generator,
+    predictor: AttributePredictor,
     render_size: u32,
 }
 
@@ -27,8 +32,12 @@ impl ProductFaceEngine {
             anyhow::bail!("image size must be 256, 512 or 1024, got {render_size}");
         }
         let generator = crate::loading::generator(weights)?;
+        let predictor_path = crate::loading::predictor_path();
+        let predictor = AttributePredictor::load_file(&predictor_path, generator.device())
+            .with_context(|| format!("loading the predictor {}", predictor_path.display()))?;
         Ok(ProductFaceEngine {
             generator,
+            predictor,
             render_size,
         })
     }
@@ -75,12 +84,22 @@ impl FaceEngine for ProductFaceEngine {
         })
     }
 
-    fn degrees(&self, _latent: &Latent) -> Result<Degrees, EngineError> {
-        Err(EngineError::NotAvailable {
-            action: "measuring attribute degrees".into(),
-            needs: "the fine-grained attribute predictor".into(),
-            status: "is not trained yet (issue 4)".into(),
-        })
+    /// P on the face rendered at the crop size it was trained from (generated faces are already
+    /// in the aligned frame).
+    fn degrees(&self, latent: &Latent) -> Result<Degrees, EngineError> {
+        let face = self
+            .generator
+            .render(&self.styles(latent)?, MEASURE_CROP)
+            .map_err(failed)?;
+        let prediction = self
+            .predictor
+            .predict(std::slice::from_ref(&face))
+            .map_err(failed)?
+            .remove(0);
+        Ok(Attribute::ALL
+            .iter()
+            .map(|&a| (a, prediction.degree(a) as u8))
+            .collect())
     }
 
     fn can_edit(&self, attribute: Attribute) -> Result<(), EngineError> {
@@ -97,15 +116,21 @@ impl FaceEngine for ProductFaceEngine {
     }
 
     fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
-        let styles = Tensor::from_slice(
+        self.generator
+            .render(&self.styles(latent)?, self.render_size)
+            .map_err(failed)
+    }
+}
+
+impl ProductFaceEngine {
+    /// The latent as a `[1, 23, 512]` W+ tensor on the generator's device.
+    fn styles(&self, latent: &Latent) -> Result<Tensor, EngineError> {
+        Tensor::from_slice(
             latent.as_slice(),
             (1, W_PLUS_LAYERS, W_DIM),
             self.generator.device(),
         )
-        .map_err(failed)?;
-        self.generator
-            .render(&styles, self.render_size)
-            .map_err(failed)
+        .map_err(failed)
     }
 }
 
@@ -161,8 +186,14 @@ mod tests {
             "a face, not a flat image"
         );
 
-        let text = not_available_text(engine.degrees(&latent));
-        assert!(text.contains("attribute predictor"), "{text}");
+        // Degrees come from P on the render: every attribute, each 0..=5; seed 5 (a young
+        // adult without glasses, beard or bangs) is read as such.
+        let degrees = engine.degrees(&latent).unwrap();
+        assert_eq!(degrees.len(), 5, "{degrees:?}");
+        assert!(degrees.values().all(|&d| d <= 5), "{degrees:?}");
+        assert_eq!(degrees[&Attribute::Eyeglasses], 0, "{degrees:?}");
+        assert_eq!(degrees[&Attribute::Beard], 0, "{degrees:?}");
+        assert!((1..=2).contains(&degrees[&Attribute::Age]), "{degrees:?}");
         let text = not_available_text(engine.edit(&latent, Attribute::Smiling, 3));
         assert_eq!(
             text,
