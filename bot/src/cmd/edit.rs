@@ -54,6 +54,9 @@ pub struct Args {
     /// code, so that both methods move equally far per step).
     #[arg(long)]
     linear_step: Option<f64>,
+    /// Step size a (field: `a F`; linear: `a` times the step length).
+    #[arg(long, default_value_t = 1.0)]
+    alpha: f64,
     /// Most steps.
     #[arg(long, default_value_t = EditConfig::default().max_steps)]
     max_steps: usize,
@@ -88,6 +91,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "--truncation must be between 0 and 2, got {}",
             args.truncation
         );
+    }
+    if !(args.alpha > 0.0 && args.alpha.is_finite()) {
+        bail!("--alpha must be positive, got {}", args.alpha);
     }
     if ![256, 512, 1024].contains(&args.size) {
         bail!("--size must be 256, 512 or 1024, got {}", args.size);
@@ -167,7 +173,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 field: &field,
                 mapping: &generator.mapping,
                 space,
-                alpha: 1.0,
+                alpha: args.alpha,
             };
             edit_until(&reader, &stepper, &styles, args.attribute, target, &config)?
         }
@@ -205,7 +211,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         .to_scalar::<f32>()? as f64
                 }
             };
-            let stepper = LinearStepper::new(direction, space, norm, &device)?;
+            let stepper = LinearStepper::new(direction, space, args.alpha * norm, &device)?;
             edit_until(&reader, &stepper, &styles, args.attribute, target, &config)?
         }
     };

@@ -71,6 +71,9 @@ pub struct FieldsArgs {
     /// Held-out seeds per attribute for the rendered check (0: no check).
     #[arg(long, default_value_t = 10)]
     check_seeds: usize,
+    /// Step size a of the rendered check (field: `a F`; linear: `a` times its step length).
+    #[arg(long, default_value_t = 1.0)]
+    alpha: f64,
     /// Only run the rendered check on saved fields and directions.
     #[arg(long)]
     check_only: bool,
@@ -517,6 +520,7 @@ pub fn run(args: FieldsArgs) -> anyhow::Result<()> {
             &w_all,
             &step_norms,
             args.check_seeds,
+            args.alpha,
         )?;
         println!("{report}");
         std::fs::write(out.join("fields").join("check.md"), &report)?;
@@ -561,7 +565,11 @@ fn rendered_check(
     w_all: &Tensor,
     step_norms: &HashMap<Attribute, f32>,
     per_attribute: usize,
+    alpha: f64,
 ) -> anyhow::Result<String> {
+    if !(alpha > 0.0 && alpha.is_finite()) {
+        bail!("--alpha must be positive, got {alpha}");
+    }
     let reader = GeneratorReader {
         generator,
         predictor,
@@ -570,7 +578,8 @@ fn rendered_check(
     };
     let config = EditConfig::default();
     let space = FieldSpace::WPlus { k: DEFAULT_K };
-    let mut table = String::from(
+    let mut table = format!(
+        "Rendered check, step size a = {alpha}, start degree read by P on the render, target +1.\n\n{}",
         "| attribute | method | edits | reached +1 | mean steps | identity cos (result) | others moved |\n|---|---|---|---|---|---|---|\n",
     );
     for &attribute in attributes {
@@ -597,12 +606,12 @@ fn rendered_check(
             Some(n) => *n,
             None => field_step_norm(&field, generator, &w)?,
         };
-        let linear = LinearStepper::new(direction, space, norm as f64, generator.device())?;
+        let linear = LinearStepper::new(direction, space, alpha * norm as f64, generator.device())?;
         let field_stepper = FieldStepper {
             field: &field,
             mapping: &generator.mapping,
             space,
-            alpha: 1.0,
+            alpha,
         };
         let methods: [(&str, &dyn LatentStepper); 2] =
             [("field", &field_stepper), ("linear", &linear)];

@@ -8,6 +8,9 @@
 //!   confident step per degree, stop when no progress is made) and its serialisable trace.
 //! - [`linear`]: the linear baseline (one logistic-regression normal per attribute in W).
 //! - [`layers`]: the measurement that picks [`DEFAULT_K`], the number of W+ layers an edit moves.
+//! - [`surrogate`]: latent surrogates S (attribute degrees) and I (identity) on w, which stand in
+//!   for the predictor and the identity encoder while fields are trained on the CPU.
+//! - [`train`]: training one field against S and I (balanced sampling, realism substitute).
 //!
 //! ## How many W+ layers an edit moves (k)
 //!
@@ -41,8 +44,8 @@
 //! (layers 13-15 hold a colour shift of about 10 with little structure), so 13 is the smallest
 //! k whose kept layers hold no face shape.
 //!
-//! No training happens here: fields are trained and the baseline fitted by the commands built on
-//! top of this module.
+//! Fields are trained by [`train::train_field`] and the baseline fitted by `talk-to-edit train
+//! fields` (see `models/trained/FIELDS.md`).
 
 pub mod edit;
 mod file;

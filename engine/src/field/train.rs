@@ -30,7 +30,10 @@ use candle_nn::{Optimizer, VarBuilder, VarMap};
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-/// How to train one field.
+/// How to train one field. Defaults measured on the generated-v4 faces (beard): Adam at the
+/// issue's lr 1e-4 had S read "+1" after the step in 12% of a batch after 100 steps; at 1e-3,
+/// 62% after 300 steps. Identity weight 1 -> 5 lowered that to 53% but raised the rendered
+/// identity cosine of beard edits from 0.58 to 0.95 (3 and 6 held-out seeds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldTrainConfig {
     pub steps: usize,
@@ -47,11 +50,11 @@ pub struct FieldTrainConfig {
 impl Default for FieldTrainConfig {
     fn default() -> Self {
         Self {
-            steps: 400,
+            steps: 500,
             batch: 32,
-            learning_rate: 1e-4,
+            learning_rate: 1e-3,
             k: super::DEFAULT_K,
-            identity_weight: 1.0,
+            identity_weight: 5.0,
             realism_weight: 1.0,
             step_weight: 0.01,
             seed: 7,
