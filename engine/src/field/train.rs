@@ -328,6 +328,7 @@ mod tests {
             steps: 40,
             batch: 16,
             learning_rate: 1e-3,
+            identity_weight: 1.0,
             ..Default::default()
         };
         let run = || {
