@@ -40,6 +40,7 @@ fn generator_reader_drives_the_loop_on_real_faces() {
     let reader = GeneratorReader {
         generator: &generator,
         predictor: &predictor,
+        perception: None,
         identity: Some(&encoder),
         keep_image: Some(READ_SIZE),
     };

@@ -34,6 +34,7 @@ fn committed_field_step_raises_the_expected_degree_on_a_held_out_face() {
     let reader = GeneratorReader {
         generator: &generator,
         predictor: &predictor,
+        perception: None,
         identity: None,
         keep_image: None,
     };

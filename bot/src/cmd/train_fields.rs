@@ -23,7 +23,9 @@ use engine::field::{
     LinearDirection, LinearFitConfig, LinearStepper, SemanticField, DEFAULT_K,
 };
 use engine::generator::{Generator, LATENT_DIM};
-use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
+use engine::perception::{
+    FacePerception, IdentityEncoder, DETECT_MODEL, IDENTITY_MODEL, LANDMARK_MODEL,
+};
 use engine::predictor::{AttributePredictor, NUM_HEADS};
 use engine::Attribute;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -570,9 +572,15 @@ fn rendered_check(
     if !(alpha > 0.0 && alpha.is_finite()) {
         bail!("--alpha must be positive, got {alpha}");
     }
+    let store = models::ModelStore::open_default()?;
+    let perception = FacePerception::load_files(
+        &store.file("faceplugin", DETECT_MODEL)?,
+        &store.file("faceplugin", LANDMARK_MODEL)?,
+    )?;
     let reader = GeneratorReader {
         generator,
         predictor,
+        perception: Some(&perception),
         identity: Some(identity),
         keep_image: None,
     };
