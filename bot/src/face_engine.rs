@@ -1,15 +1,21 @@
 //! The product's [`FaceEngine`]: the real MobileStyleGAN generator starts faces from seeds and
-//! renders W+ latents, and the attribute predictor P (`models/trained/predictor.safetensors`)
-//! measures degrees on the rendered face. Editing along semantic fields (issue 5) and inverting
-//! photos (issue 6) are not wired in yet; those calls return [`EngineError::NotAvailable`]
-//! naming what is missing, which the dialog turns into an honest reply. Nothing here pretends
-//! to edit.
+//! renders W+ latents, the attribute predictor P (`models/trained/predictor.safetensors`)
+//! measures degrees on the aligned rendered face, and edits step along the trained semantic
+//! field of the attribute (`models/trained/fields/`, W+ on the first 13 style layers) until P
+//! reads the target degree (`engine::field::edit_until`). Inverting photos (issue 6) is not
+//! built; that call, and an edit whose field file is missing, return
+//! [`EngineError::NotAvailable`] naming what is missing, which the dialog turns into an honest
+//! reply. Nothing here pretends to edit.
 
 use anyhow::Context;
 use candle_core::Tensor;
 use engine::dialog::{Degrees, EditOutcome, EngineError, FaceEngine, Latent, W_DIM, W_PLUS_LAYERS};
+use engine::field::{
+    edit_until, DegreeReader, EditConfig, FieldSpace, FieldStepper, GeneratorReader, SemanticField,
+    DEFAULT_K,
+};
 use engine::generator::Generator;
-use engine::perception::measures::MEASURE_CROP;
+use engine::perception::{FacePerception, DETECT_MODEL, LANDMARK_MODEL};
 use engine::predictor::AttributePredictor;
 use engine::Attribute;
 use std::path::PathBuf;
@@ -21,6 +27,8 @@ pub const SEED_TRUNCATION: f64 = 0.7;
 pub struct ProductFaceEngine {
     generator: Generator,
     predictor: AttributePredictor,
+    perception: FacePerception,
+    fields_dir: PathBuf,
     render_size: u32,
 }
 
@@ -35,9 +43,16 @@ impl ProductFaceEngine {
         let predictor_path = crate::loading::predictor_path();
         let predictor = AttributePredictor::load_file(&predictor_path, generator.device())
             .with_context(|| format!("loading the predictor {}", predictor_path.display()))?;
+        let store = models::ModelStore::open_default().context("opening the model cache")?;
+        let perception = FacePerception::load_files(
+            &store.file("faceplugin", DETECT_MODEL)?,
+            &store.file("faceplugin", LANDMARK_MODEL)?,
+        )?;
         Ok(ProductFaceEngine {
             generator,
             predictor,
+            perception,
+            fields_dir: crate::loading::trained_dir().join("fields"),
             render_size,
         })
     }
@@ -84,35 +99,65 @@ impl FaceEngine for ProductFaceEngine {
         })
     }
 
-    /// P on the face rendered at the crop size it was trained from (generated faces are already
-    /// in the aligned frame).
+    /// P on the rendered face, found and aligned as P's training crops were.
     fn degrees(&self, latent: &Latent) -> Result<Degrees, EngineError> {
-        let face = self
-            .generator
-            .render(&self.styles(latent)?, MEASURE_CROP)
-            .map_err(failed)?;
-        let prediction = self
-            .predictor
-            .predict(std::slice::from_ref(&face))
-            .map_err(failed)?
-            .remove(0);
-        Ok(Attribute::ALL
-            .iter()
-            .map(|&a| (a, prediction.degree(a) as u8))
-            .collect())
+        let reading = self.reader().read(&self.styles(latent)?).map_err(failed)?;
+        let degree = |a: Attribute| {
+            let p = &reading.probabilities[a.index()];
+            (0..p.len())
+                .max_by(|&i, &j| p[i].total_cmp(&p[j]))
+                .unwrap_or(0) as u8
+        };
+        Ok(Attribute::ALL.iter().map(|&a| (a, degree(a))).collect())
     }
 
     fn can_edit(&self, attribute: Attribute) -> Result<(), EngineError> {
-        Err(field_missing(attribute))
+        if self.field_path(attribute).is_file() {
+            Ok(())
+        } else {
+            Err(field_missing(attribute))
+        }
     }
 
     fn edit(
         &self,
-        _latent: &Latent,
+        latent: &Latent,
         attribute: Attribute,
-        _target: u8,
+        target: u8,
     ) -> Result<EditOutcome, EngineError> {
-        Err(field_missing(attribute))
+        self.can_edit(attribute)?;
+        let (field, _) =
+            SemanticField::load_file(&self.field_path(attribute), self.generator.device())
+                .map_err(failed)?;
+        let stepper = FieldStepper {
+            field: &field,
+            mapping: &self.generator.mapping,
+            space: FieldSpace::WPlus { k: DEFAULT_K },
+            alpha: 1.0,
+        };
+        let trace = edit_until(
+            &self.reader(),
+            &stepper,
+            &self.styles(latent)?,
+            attribute,
+            target as usize,
+            &EditConfig::default(),
+        )
+        .map_err(failed)?;
+        let result = trace.result();
+        let styles = result
+            .styles
+            .as_ref()
+            .ok_or_else(|| failed("the edit kept no latent"))?;
+        let values = styles
+            .flatten_all()
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(failed)?;
+        Ok(EditOutcome {
+            latent: Latent::from_vec(values).map_err(failed)?,
+            reached: result.degree as u8,
+            cannot_go_further: !trace.reached,
+        })
     }
 
     fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
@@ -123,6 +168,21 @@ impl FaceEngine for ProductFaceEngine {
 }
 
 impl ProductFaceEngine {
+    fn field_path(&self, attribute: Attribute) -> PathBuf {
+        self.fields_dir
+            .join(format!("{}.safetensors", attribute.name()))
+    }
+
+    fn reader(&self) -> GeneratorReader<'_> {
+        GeneratorReader {
+            generator: &self.generator,
+            predictor: &self.predictor,
+            perception: Some(&self.perception),
+            identity: None,
+            keep_image: None,
+        }
+    }
+
     /// The latent as a `[1, 23, 512]` W+ tensor on the generator's device.
     fn styles(&self, latent: &Latent) -> Result<Tensor, EngineError> {
         Tensor::from_slice(
@@ -194,10 +254,19 @@ mod tests {
         assert_eq!(degrees[&Attribute::Eyeglasses], 0, "{degrees:?}");
         assert_eq!(degrees[&Attribute::Beard], 0, "{degrees:?}");
         assert!((1..=2).contains(&degrees[&Attribute::Age]), "{degrees:?}");
-        let text = not_available_text(engine.edit(&latent, Attribute::Smiling, 3));
+        // An edit steps along the committed smiling field until P reads the target (or says
+        // it cannot go further); either way the face moved and the reading is reported.
+        let target = (degrees[&Attribute::Smiling] + 1).min(5);
+        let outcome = engine.edit(&latent, Attribute::Smiling, target).unwrap();
+        assert_ne!(outcome.latent, latent, "the edit moved the face");
+        assert!(outcome.reached <= 5);
+        if !outcome.cannot_go_further {
+            assert_eq!(outcome.reached, target);
+        }
         assert_eq!(
-            text,
-            "editing smiling needs the semantic field for smiling, which is not trained yet (issue 5)"
+            engine.degrees(&outcome.latent).unwrap()[&Attribute::Smiling],
+            outcome.reached,
+            "the outcome's degree is P's reading of the edited face"
         );
         assert!(matches!(
             engine.start_from_photo(b"not an image"),
@@ -208,7 +277,8 @@ mod tests {
         let text = not_available_text(engine.start_from_photo(png.get_ref()));
         assert!(text.contains("GAN inversion"), "{text}");
 
-        // Through the dialog: the face is shown, the edit is refused honestly, nothing changes.
+        // Through the dialog: the face is shown, then a bigger smile is asked for; the reply
+        // either shows the edited face or says honestly that it could not go further.
         let mut conversation = Conversation::new(0);
         let reply = conversation.handle(Event::SeedFace(5), &engine, &|_, _| ParsedRequest {
             intent: Intent::Unknown,
@@ -216,28 +286,25 @@ mod tests {
         });
         assert_eq!(reply.notes, vec![Note::FaceReady]);
         assert_eq!(reply.image.as_ref(), Some(&image));
-        let before = conversation.clone();
         let request = ParsedRequest {
             intent: Intent::Edit,
             edits: vec![EditRequest {
-                attribute: Attribute::Bangs,
+                attribute: Attribute::Smiling,
                 kind: EditKind::Direction,
                 direction: Some(Direction::Increase),
                 target: None,
                 change: None,
             }],
         };
-        let reply = conversation.handle_parsed("longer bangs", &request, &engine);
-        assert_eq!(
-            reply.notes,
-            vec![Note::NotAvailable(Some(Attribute::Bangs))]
-        );
-        assert!(reply.image.is_none());
-        assert!(
-            reply.text.contains("semantic field for bangs"),
-            "{}",
-            reply.text
-        );
-        assert_eq!(conversation.face, before.face);
+        let reply = conversation.handle_parsed("a bigger smile", &request, &engine);
+        match reply.notes.as_slice() {
+            [Note::Edited(Attribute::Smiling)] => {
+                assert!(reply.image.is_some(), "{}", reply.text);
+                let face = conversation.face.as_ref().unwrap();
+                assert_ne!(face.current, face.original);
+            }
+            [Note::CannotGoFurther(Attribute::Smiling)] => {}
+            other => panic!("unexpected notes {other:?}: {}", reply.text),
+        }
     }
 }
