@@ -129,22 +129,7 @@ pub fn linear_path(out: &Path) -> PathBuf {
 
 fn read_faces(data: &Path) -> anyhow::Result<Vec<Face>> {
     let mut faces = Vec::new();
-    let mut shards: Vec<PathBuf> = std::fs::read_dir(data)
-        .with_context(|| format!("reading the dataset directory {}", data.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("records.shard-") && n.ends_with(".jsonl"))
-        })
-        .collect();
-    shards.sort();
-    if shards.is_empty() {
-        bail!(
-            "no records.shard-*.jsonl in {} (made by `talk-to-edit label generated`)",
-            data.display()
-        );
-    }
+    let shards = super::label::record_shards(data)?;
     for shard in shards {
         let file = std::fs::File::open(&shard)?;
         for (n, line) in std::io::BufReader::new(file).lines().enumerate() {

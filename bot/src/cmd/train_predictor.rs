@@ -143,21 +143,13 @@ fn label_dataset(
     labels_out: &Path,
     by_eye: &ByEyeLabels,
 ) -> anyhow::Result<Vec<LabelledFace>> {
+    let shards = super::label::record_shards(data)?;
     let celeba: Vec<(TeacherRecord, HashMap<String, bool>)> =
         read_lines::<CelebaLine>(&data.join("celeba-train.jsonl"))?
             .into_iter()
             .filter_map(|l| l.record.map(|r| (r, l.celeba)))
             .collect();
     let mut generated: Vec<(u64, f64, TeacherRecord)> = Vec::new();
-    let mut shards: Vec<PathBuf> = std::fs::read_dir(data)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("records.shard-") && n.ends_with(".jsonl"))
-        })
-        .collect();
-    shards.sort();
     for shard in &shards {
         for l in read_lines::<GeneratedLine>(shard)? {
             if let Some(r) = l.record {
