@@ -89,9 +89,10 @@ impl FaceEngine for ProductFaceEngine {
     }
 
     fn start_from_photo(&self, photo: &[u8]) -> Result<Latent, EngineError> {
-        image::load_from_memory(photo).map_err(|e| {
-            EngineError::BadInput(format!("the file is not a readable image ({e})"))
-        })?;
+        // Corrupt, unsupported or huge uploads (decompression bombs included) are refused from
+        // their header, before any big allocation.
+        engine::perception::load_photo_bytes(photo, "the upload")
+            .map_err(|e| EngineError::BadInput(format!("the file is not a usable image ({e})")))?;
         Err(EngineError::NotAvailable {
             action: "editing a photo".into(),
             needs: "GAN inversion of photos into the generator's W+ space".into(),

@@ -133,6 +133,20 @@ fn blank_image_has_no_face() {
 }
 
 #[test]
+fn a_tiny_face_is_a_clear_error() {
+    let perception = face_perception();
+    let face = &generated_faces(&[23])[0];
+    let mut canvas = gradient_canvas(640, 480);
+    // A 1024 px generated face pasted at 56 px: its detector box is about 33 px across.
+    paste(&mut canvas, face, 56, 270, 190);
+    let err = match perception.align(&canvas, 256) {
+        Ok(a) => panic!("aligned a face whose box is {:?}", a.face_box),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("too small"), "{err}");
+}
+
+#[test]
 fn two_faces_align_the_larger_and_say_so() {
     let perception = face_perception();
     let faces = generated_faces(&[21, 22]);

@@ -79,28 +79,74 @@ pub const DETECT_MODEL: &str = "package/model/fr_detect.onnx";
 pub const LANDMARK_MODEL: &str = "package/model/fr_landmark.onnx";
 pub const IDENTITY_MODEL: &str = "package/model/fr_feature.onnx";
 
-/// Reads an image file (any format the `image` crate is built with), applies its EXIF
-/// orientation and converts it to RGB.
-pub fn load_photo(path: &Path) -> Result<RgbImage, PerceptionError> {
-    let bad = |e: image::ImageError| PerceptionError::BadImage {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
+/// Largest photo side accepted, in pixels: larger photos are refused from their header, before
+/// any pixel is decoded (a 20000x20000 PNG of a few kilobytes would otherwise need 1.2 GB).
+pub const MAX_PHOTO_SIDE: u32 = 12_000;
+/// Most memory a photo's decoder may allocate.
+pub const MAX_PHOTO_ALLOC: u64 = 512 * 1024 * 1024;
+/// Smallest face accepted, in pixels across the detector's box (which is tight, brow to chin:
+/// a 40 px box is a head about 70 px wide): smaller faces hold too little detail to measure or
+/// edit. CelebA's 178x218 photos have boxes from 60 px.
+pub const MIN_FACE_SIDE: f32 = 40.0;
+
+fn photo_limits() -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_PHOTO_SIDE);
+    limits.max_image_height = Some(MAX_PHOTO_SIDE);
+    limits.max_alloc = Some(MAX_PHOTO_ALLOC);
+    limits
+}
+
+/// Decodes a photo from any reader the `image` crate accepts (PNG or JPEG; grey-scale, CMYK
+/// and alpha become RGB), with [`MAX_PHOTO_SIDE`] / [`MAX_PHOTO_ALLOC`] limits, applying its
+/// EXIF orientation. `name` is used in errors.
+fn decode_photo<R: std::io::BufRead + std::io::Seek>(
+    reader: ImageReader<R>,
+    name: &Path,
+) -> Result<RgbImage, PerceptionError> {
+    let bad = |reason: String| PerceptionError::BadImage {
+        path: name.to_path_buf(),
+        reason,
     };
-    let reader = ImageReader::open(path)
-        .map_err(|e| PerceptionError::BadImage {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?
+    let mut reader = reader
         .with_guessed_format()
-        .map_err(|e| PerceptionError::BadImage {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-    let mut decoder = reader.into_decoder().map_err(bad)?;
-    let orientation = decoder.orientation().map_err(bad)?;
-    let mut img = DynamicImage::from_decoder(decoder).map_err(bad)?;
+        .map_err(|e| bad(e.to_string()))?;
+    if reader.format().is_none() {
+        return Err(bad("not a PNG or JPEG image".into()));
+    }
+    reader.limits(photo_limits());
+    let mut decoder = reader.into_decoder().map_err(|e| bad(e.to_string()))?;
+    let (w, h) = decoder.dimensions();
+    if w > MAX_PHOTO_SIDE || h > MAX_PHOTO_SIDE {
+        return Err(bad(format!(
+            "the image is {w}x{h} pixels; the largest side accepted is {MAX_PHOTO_SIDE}"
+        )));
+    }
+    if w == 0 || h == 0 {
+        return Err(bad(format!("the image is {w}x{h} pixels")));
+    }
+    let orientation = decoder.orientation().map_err(|e| bad(e.to_string()))?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| bad(e.to_string()))?;
     img.apply_orientation(orientation);
     Ok(img.into_rgb8())
+}
+
+/// Reads an image file (PNG or JPEG), applies its EXIF orientation and converts it to RGB;
+/// huge or corrupt files are clear errors ([`MAX_PHOTO_SIDE`]).
+pub fn load_photo(path: &Path) -> Result<RgbImage, PerceptionError> {
+    let reader = ImageReader::open(path).map_err(|e| PerceptionError::BadImage {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    decode_photo(reader, path)
+}
+
+/// [`load_photo`] for bytes in memory (an upload); `name` appears in errors.
+pub fn load_photo_bytes(bytes: &[u8], name: &str) -> Result<RgbImage, PerceptionError> {
+    decode_photo(
+        ImageReader::new(std::io::Cursor::new(bytes)),
+        Path::new(name),
+    )
 }
 
 /// Detector + landmarks: finds the largest face in a photo and aligns it.
@@ -182,6 +228,12 @@ impl FacePerception {
             )));
         }
         let (face_box, landmarks, faces_found) = self.find_face(photo)?;
+        let side = (face_box.x2 - face_box.x1).min(face_box.y2 - face_box.y1);
+        if side < MIN_FACE_SIDE {
+            return Err(PerceptionError::BadInput(format!(
+                "the face is only {side:.0} pixels across; faces under {MIN_FACE_SIDE:.0} pixels are too small to edit"
+            )));
+        }
         let quad = FfhqQuad::from_landmarks(&landmarks)?.calibrated(&self.calibration);
         let (crop, crop_to_photo) = align::crop_quad(photo, &quad, size);
         let photo_to_crop = crop_to_photo
@@ -196,5 +248,82 @@ impl FacePerception {
             faces_found,
             quad,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png_bytes(img: &DynamicImage) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in bytes {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn a_huge_image_is_refused_from_its_header() {
+        // A valid 1x1 PNG whose header claims 20000x20000 (a decompression bomb's shape).
+        let mut bytes = png_bytes(&DynamicImage::new_rgb8(1, 1));
+        assert_eq!(&bytes[12..16], b"IHDR");
+        bytes[16..20].copy_from_slice(&20_000u32.to_be_bytes());
+        bytes[20..24].copy_from_slice(&20_000u32.to_be_bytes());
+        let crc = crc32(&bytes[12..29]);
+        bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+        let err = load_photo_bytes(&bytes, "bomb.png")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bomb.png"), "{err}");
+        assert!(
+            err.contains("20000x20000") || err.contains("limit"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn grey_alpha_and_broken_inputs() {
+        let grey = DynamicImage::ImageLuma8(image::GrayImage::from_pixel(4, 3, image::Luma([90])));
+        let rgb = load_photo_bytes(&png_bytes(&grey), "grey.png").unwrap();
+        assert_eq!(rgb.dimensions(), (4, 3));
+        assert_eq!(rgb.get_pixel(0, 0).0, [90, 90, 90]);
+
+        let rgba = DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(
+            2,
+            2,
+            image::Rgba([10, 20, 30, 0]),
+        ));
+        let rgb = load_photo_bytes(&png_bytes(&rgba), "alpha.png").unwrap();
+        assert_eq!(rgb.get_pixel(1, 1).0, [10, 20, 30]);
+
+        let err = load_photo_bytes(b"GIF89a not really", "anim.gif").unwrap_err();
+        assert!(err.to_string().contains("anim.gif"), "{err}");
+        let err = load_photo_bytes(b"hello", "notes.txt").unwrap_err();
+        assert!(err.to_string().contains("not a PNG or JPEG"), "{err}");
+
+        let mut jpeg = std::io::Cursor::new(Vec::new());
+        DynamicImage::new_rgb8(64, 64)
+            .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+            .unwrap();
+        let jpeg = jpeg.into_inner();
+        let cut = &jpeg[..jpeg.len() / 2];
+        // A truncated JPEG decodes (grey tail) or fails, but never panics.
+        let _ = load_photo_bytes(cut, "cut.jpg");
+        let err = load_photo(Path::new("/no/such/photo.jpg")).unwrap_err();
+        assert!(err.to_string().contains("/no/such/photo.jpg"), "{err}");
     }
 }
