@@ -22,5 +22,6 @@ pub mod language;
 pub mod npy;
 pub mod perception;
 pub mod predictor;
+mod tagged_file;
 
 pub use attributes::Attribute;

@@ -7,11 +7,11 @@
 //! Newton's method (iteratively reweighted least squares, Cholesky solve): deterministic, no
 //! learning rate, converged in a few iterations.
 
-use super::file::{read_file, write_file};
 use super::step::{FieldSpace, LatentStepper};
 use super::FieldError;
 use crate::attributes::{Attribute, NUM_DEGREES};
 use crate::generator::LATENT_DIM;
+use crate::tagged_file::{read_file, write_file};
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -248,7 +248,7 @@ impl LinearDirection {
 
     /// Reads a file written by [`LinearDirection::save_all`].
     pub fn load_all(path: &Path) -> Result<Vec<LinearDirection>, FieldError> {
-        let (tensors, metadata) = read_file(path, LINEAR_FILE_FORMAT, &Device::Cpu)?;
+        let (tensors, metadata) = read_file::<FieldError>(path, LINEAR_FILE_FORMAT, &Device::Cpu)?;
         let bad = |reason: String| FieldError::File {
             path: path.to_path_buf(),
             reason,

@@ -48,7 +48,6 @@
 //! fields` (see `models/trained/FIELDS.md`).
 
 pub mod edit;
-mod file;
 pub mod layers;
 pub mod linear;
 pub mod network;

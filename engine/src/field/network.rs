@@ -2,9 +2,9 @@
 //! fully-connected layers of width 512, leaky ReLU 0.2 after all but the last), plus its one-file
 //! safetensors format.
 
-use super::file::{read_file, write_file_as};
 use super::FieldError;
 use crate::attributes::Attribute;
+use crate::tagged_file::{read_file, write_file_as};
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
@@ -150,7 +150,7 @@ impl SemanticField {
 
     /// Loads a file written by [`SemanticField::save_file`]: the field and its attribute.
     pub fn load_file(path: &Path, device: &Device) -> Result<(Self, Attribute), FieldError> {
-        let (tensors, metadata) = read_file(path, FIELD_FILE_FORMAT, device)?;
+        let (tensors, metadata) = read_file::<FieldError>(path, FIELD_FILE_FORMAT, device)?;
         let bad = |reason: String| FieldError::File {
             path: path.to_path_buf(),
             reason,

@@ -15,11 +15,11 @@
 //! (per-dimension mean and standard deviation of the training latents) so that the weights see
 //! unit-scale inputs.
 
-use super::file::{read_file, write_file};
 use super::FieldError;
 use crate::attributes::NUM_DEGREES;
 use crate::generator::LATENT_DIM;
 use crate::predictor::NUM_HEADS;
+use crate::tagged_file::{read_file, write_file};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Linear, Optimizer, VarBuilder, VarMap};
 use rand::seq::SliceRandom;
@@ -204,7 +204,7 @@ impl LatentSurrogate {
         kind: SurrogateKind,
         device: &Device,
     ) -> Result<Self, FieldError> {
-        let (mut tensors, metadata) = read_file(path, SURROGATE_FILE_FORMAT, device)?;
+        let (mut tensors, metadata) = read_file::<FieldError>(path, SURROGATE_FILE_FORMAT, device)?;
         let bad = |reason: String| FieldError::File {
             path: path.to_path_buf(),
             reason,

@@ -36,6 +36,7 @@
 
 use super::PredictorError;
 use crate::attributes::{Attribute, NUM_DEGREES};
+use crate::tagged_file::{read_file, write_file, FileError};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Linear, VarBuilder};
 use image::imageops::FilterType;
@@ -390,77 +391,25 @@ impl AttributePredictor {
 
     /// Writes the weights (f32) and the config (JSON in the safetensors metadata) to one file.
     pub fn save_file(&self, path: &Path) -> Result<(), PredictorError> {
-        let mut buffers = Vec::new();
-        for (name, tensor) in self.named_tensors() {
-            let values = tensor
-                .to_dtype(DType::F32)?
-                .flatten_all()?
-                .to_vec1::<f32>()?;
-            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            buffers.push((name, tensor.dims().to_vec(), bytes));
-        }
-        let mut views = Vec::with_capacity(buffers.len());
-        for (name, shape, bytes) in &buffers {
-            let view =
-                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
-                    .map_err(|e| PredictorError::File {
-                        path: path.to_path_buf(),
-                        reason: e.to_string(),
-                    })?;
-            views.push((name.clone(), view));
-        }
+        let config = serde_json::to_string(&self.config)
+            .map_err(|e| PredictorError::file(path, e.to_string()))?;
         let metadata = HashMap::from([
             ("format".to_string(), FILE_FORMAT.to_string()),
-            (
-                "config".to_string(),
-                serde_json::to_string(&self.config).map_err(|e| PredictorError::File {
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                })?,
-            ),
+            ("config".to_string(), config),
         ]);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| PredictorError::File {
-                path: dir.to_path_buf(),
-                reason: e.to_string(),
-            })?;
-        }
-        safetensors::serialize_to_file(views, Some(metadata), path).map_err(|e| {
-            PredictorError::File {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            }
-        })
+        write_file(path, &self.named_tensors(), metadata)
     }
 
     /// Loads a file written by [`AttributePredictor::save_file`]; the architecture comes from
     /// the file's metadata.
     pub fn load_file(path: &Path, device: &Device) -> Result<Self, PredictorError> {
-        let bad = |reason: String| PredictorError::File {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
-            .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-        let metadata = header
-            .metadata()
-            .as_ref()
-            .ok_or_else(|| bad("no metadata (not a predictor file)".into()))?;
-        match metadata.get("format") {
-            Some(f) if f == FILE_FORMAT => {}
-            other => {
-                return Err(bad(format!(
-                    "metadata format is {other:?}, expected {FILE_FORMAT:?}"
-                )))
-            }
-        }
+        let bad = |reason: String| PredictorError::file(path, reason);
+        let (tensors, metadata) = read_file::<PredictorError>(path, FILE_FORMAT, device)?;
         let config_json = metadata
             .get("config")
             .ok_or_else(|| bad("metadata has no config".into()))?;
         let config: PredictorConfig = serde_json::from_str(config_json)
             .map_err(|e| bad(format!("bad config in metadata: {e}")))?;
-        let tensors = candle_core::safetensors::load_buffer(&bytes, device)?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
         Self::load(vb, &config).map_err(|e| match e {
             PredictorError::Candle(e) => bad(format!("weights do not match the config: {e}")),

@@ -1,32 +1,52 @@
-//! One-file safetensors I/O shared by the field, the linear baseline and the latent surrogates:
-//! f32 (or, to halve committed sizes, f16) tensors plus string metadata whose `format` entry names
-//! what the file holds. Reading always gives f32 tensors.
+//! One-file safetensors I/O shared by the project's trained networks (attribute predictors,
+//! fields, the linear baseline, the latent surrogates): f32 (or, to halve committed sizes, f16)
+//! tensors plus string metadata whose `format` entry names what the file holds. Reading always
+//! gives f32 tensors. Errors come back in the caller's own error type ([`FileError`]).
 
-use super::FieldError;
 use candle_core::{DType, Device, Tensor};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// An error type that can say "this file is bad because ..." and wraps candle errors.
+pub(crate) trait FileError: From<candle_core::Error> {
+    fn file(path: &Path, reason: String) -> Self;
+}
+
+impl FileError for crate::field::FieldError {
+    fn file(path: &Path, reason: String) -> Self {
+        Self::File {
+            path: path.to_path_buf(),
+            reason,
+        }
+    }
+}
+
+impl FileError for crate::predictor::PredictorError {
+    fn file(path: &Path, reason: String) -> Self {
+        Self::File {
+            path: path.to_path_buf(),
+            reason,
+        }
+    }
+}
+
 /// Writes `tensors` (as f32) and `metadata` to `path`, creating its directory.
-pub(crate) fn write_file(
+pub(crate) fn write_file<E: FileError>(
     path: &Path,
     tensors: &[(String, Tensor)],
     metadata: HashMap<String, String>,
-) -> Result<(), FieldError> {
+) -> Result<(), E> {
     write_file_as(path, tensors, metadata, false)
 }
 
 /// Writes `tensors` as f16 when `half` is set (else f32) and `metadata` to `path`.
-pub(crate) fn write_file_as(
+pub(crate) fn write_file_as<E: FileError>(
     path: &Path,
     tensors: &[(String, Tensor)],
     metadata: HashMap<String, String>,
     half: bool,
-) -> Result<(), FieldError> {
-    let bad = |reason: String| FieldError::File {
-        path: path.to_path_buf(),
-        reason,
-    };
+) -> Result<(), E> {
+    let bad = |reason: String| E::file(path, reason);
     let mut buffers = Vec::with_capacity(tensors.len());
     for (name, tensor) in tensors {
         let flat = tensor.flatten_all()?;
@@ -57,10 +77,7 @@ pub(crate) fn write_file_as(
         views.push((name.clone(), view));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| FieldError::File {
-            path: dir.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        std::fs::create_dir_all(dir).map_err(|e| E::file(dir, e.to_string()))?;
     }
     safetensors::serialize_to_file(views, Some(metadata), path).map_err(|e| bad(e.to_string()))
 }
@@ -69,15 +86,12 @@ pub(crate) fn write_file_as(
 pub(crate) type FileContents = (HashMap<String, Tensor>, HashMap<String, String>);
 
 /// Reads a file written by [`write_file`], checking that its `format` metadata is `format`.
-pub(crate) fn read_file(
+pub(crate) fn read_file<E: FileError>(
     path: &Path,
     format: &str,
     device: &Device,
-) -> Result<FileContents, FieldError> {
-    let bad = |reason: String| FieldError::File {
-        path: path.to_path_buf(),
-        reason,
-    };
+) -> Result<FileContents, E> {
+    let bad = |reason: String| E::file(path, reason);
     let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
     let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
         .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
@@ -96,6 +110,6 @@ pub(crate) fn read_file(
     let tensors = candle_core::safetensors::load_buffer(&bytes, device)?
         .into_iter()
         .map(|(name, t)| Ok((name, t.to_dtype(DType::F32)?)))
-        .collect::<Result<HashMap<_, _>, FieldError>>()?;
+        .collect::<Result<HashMap<_, _>, E>>()?;
     Ok((tensors, metadata))
 }
