@@ -82,6 +82,18 @@ pub(crate) fn write_file_as<E: FileError>(
     safetensors::serialize_to_file(views, Some(metadata), path).map_err(|e| bad(e.to_string()))
 }
 
+/// The JSON value of metadata entry `key` of the file at `path`.
+pub(crate) fn metadata_json<T: serde::de::DeserializeOwned, E: FileError>(
+    path: &Path,
+    metadata: &HashMap<String, String>,
+    key: &str,
+) -> Result<T, E> {
+    let text = metadata
+        .get(key)
+        .ok_or_else(|| E::file(path, format!("metadata has no {key}")))?;
+    serde_json::from_str(text).map_err(|e| E::file(path, format!("bad {key} in metadata: {e}")))
+}
+
 /// Tensors and metadata of a file.
 pub(crate) type FileContents = (HashMap<String, Tensor>, HashMap<String, String>);
 

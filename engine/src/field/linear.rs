@@ -11,7 +11,7 @@ use super::step::{FieldSpace, LatentStepper};
 use super::FieldError;
 use crate::attributes::{Attribute, NUM_DEGREES};
 use crate::generator::LATENT_DIM;
-use crate::tagged_file::{read_file, write_file};
+use crate::tagged_file::{metadata_json, read_file, write_file};
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -253,12 +253,8 @@ impl LinearDirection {
             path: path.to_path_buf(),
             reason,
         };
-        let mut infos: Vec<LinearDirection> = serde_json::from_str(
-            metadata
-                .get("directions")
-                .ok_or_else(|| bad("metadata has no directions".into()))?,
-        )
-        .map_err(|e| bad(format!("bad directions metadata: {e}")))?;
+        let mut infos: Vec<LinearDirection> =
+            metadata_json::<_, FieldError>(path, &metadata, "directions")?;
         for info in &mut infos {
             let name = format!("{}.direction", info.attribute.name());
             let t = tensors

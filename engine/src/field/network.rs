@@ -4,7 +4,7 @@
 
 use super::FieldError;
 use crate::attributes::Attribute;
-use crate::tagged_file::{read_file, write_file_as};
+use crate::tagged_file::{metadata_json, read_file, write_file_as};
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
@@ -155,12 +155,7 @@ impl SemanticField {
             path: path.to_path_buf(),
             reason,
         };
-        let config: FieldConfig = serde_json::from_str(
-            metadata
-                .get("config")
-                .ok_or_else(|| bad("metadata has no config".into()))?,
-        )
-        .map_err(|e| bad(format!("bad config in metadata: {e}")))?;
+        let config: FieldConfig = metadata_json::<_, FieldError>(path, &metadata, "config")?;
         let attribute: Attribute = metadata
             .get("attribute")
             .ok_or_else(|| bad("metadata has no attribute".into()))?

@@ -19,7 +19,7 @@ use super::FieldError;
 use crate::attributes::NUM_DEGREES;
 use crate::generator::LATENT_DIM;
 use crate::predictor::NUM_HEADS;
-use crate::tagged_file::{read_file, write_file};
+use crate::tagged_file::{metadata_json, read_file, write_file};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Linear, Optimizer, VarBuilder, VarMap};
 use rand::seq::SliceRandom;
@@ -209,23 +209,13 @@ impl LatentSurrogate {
             path: path.to_path_buf(),
             reason,
         };
-        let file_kind: SurrogateKind = serde_json::from_str(
-            metadata
-                .get("kind")
-                .ok_or_else(|| bad("metadata has no kind".into()))?,
-        )
-        .map_err(|e| bad(format!("bad kind: {e}")))?;
+        let file_kind: SurrogateKind = metadata_json::<_, FieldError>(path, &metadata, "kind")?;
         if file_kind != kind {
             return Err(bad(format!(
                 "holds a {file_kind:?} surrogate, not {kind:?}"
             )));
         }
-        let dims: Vec<usize> = serde_json::from_str(
-            metadata
-                .get("dims")
-                .ok_or_else(|| bad("metadata has no dims".into()))?,
-        )
-        .map_err(|e| bad(format!("bad dims: {e}")))?;
+        let dims: Vec<usize> = metadata_json::<_, FieldError>(path, &metadata, "dims")?;
         let mean = tensors
             .remove("input.mean")
             .ok_or_else(|| bad("no input.mean".into()))?;

@@ -36,7 +36,7 @@
 
 use super::PredictorError;
 use crate::attributes::{Attribute, NUM_DEGREES};
-use crate::tagged_file::{read_file, write_file, FileError};
+use crate::tagged_file::{metadata_json, read_file, write_file, FileError};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Linear, VarBuilder};
 use image::imageops::FilterType;
@@ -405,11 +405,8 @@ impl AttributePredictor {
     pub fn load_file(path: &Path, device: &Device) -> Result<Self, PredictorError> {
         let bad = |reason: String| PredictorError::file(path, reason);
         let (tensors, metadata) = read_file::<PredictorError>(path, FILE_FORMAT, device)?;
-        let config_json = metadata
-            .get("config")
-            .ok_or_else(|| bad("metadata has no config".into()))?;
-        let config: PredictorConfig = serde_json::from_str(config_json)
-            .map_err(|e| bad(format!("bad config in metadata: {e}")))?;
+        let config: PredictorConfig =
+            metadata_json::<_, PredictorError>(path, &metadata, "config")?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
         Self::load(vb, &config).map_err(|e| match e {
             PredictorError::Candle(e) => bad(format!("weights do not match the config: {e}")),
