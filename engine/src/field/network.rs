@@ -173,6 +173,7 @@ impl SemanticField {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generator::max_abs_diff;
     use candle_nn::VarMap;
 
     #[test]
@@ -264,8 +265,7 @@ mod tests {
         let w = Tensor::randn(0f32, 1.0, (2, 8), &Device::Cpu).unwrap();
         let a = field.forward(&w).unwrap();
         let b = loaded.forward(&w).unwrap();
-        let diff = (&a - b).unwrap().abs().unwrap().max_all().unwrap();
-        assert_eq!(diff.to_scalar::<f32>().unwrap(), 0.0);
+        assert_eq!(max_abs_diff(&a, &b).unwrap(), 0.0);
         // f16 storage: half the size, same outputs up to f16 rounding.
         let half = dir.join("field16.safetensors");
         field.save_file_as(&half, Attribute::Beard, true).unwrap();
@@ -278,8 +278,7 @@ mod tests {
             .unwrap()
             .to_scalar::<f32>()
             .unwrap();
-        let diff16 = (&a - c).unwrap().abs().unwrap().max_all().unwrap();
-        assert!(diff16.to_scalar::<f32>().unwrap() <= 1e-2 * scale.max(1e-3));
+        assert!(max_abs_diff(&a, &c).unwrap() <= 1e-2 * scale.max(1e-3));
         assert!(std::fs::metadata(&half).unwrap().len() < std::fs::metadata(&path).unwrap().len());
         std::fs::write(dir.join("junk.safetensors"), b"not a file").unwrap();
         assert!(SemanticField::load_file(&dir.join("junk.safetensors"), &Device::Cpu).is_err());

@@ -506,6 +506,7 @@ pub fn identity_agreement(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generator::max_abs_diff;
 
     fn synthetic(n: usize, seed: u64) -> (Tensor, Tensor, Tensor) {
         // Degrees of head h are a thresholded projection of w on axis h.
@@ -551,14 +552,7 @@ mod tests {
             .unwrap();
         let a = s.attribute_logits(&w, 1).unwrap();
         let b = s.attribute_logits(&wp, 13).unwrap();
-        let diff = (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = max_abs_diff(&a, &b).unwrap();
         assert!(diff < 1e-5);
         assert!(s.identity(&w, 1).is_err());
         assert!(s.attribute_logits(&w.narrow(1, 0, 10).unwrap(), 1).is_err());
@@ -636,14 +630,7 @@ mod tests {
         .unwrap();
         let a = s.attribute_logits(&tw, 1).unwrap();
         let b = again.attribute_logits(&tw, 1).unwrap();
-        let diff = (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = max_abs_diff(&a, &b).unwrap();
         assert_eq!(diff, 0.0);
     }
 
