@@ -15,7 +15,7 @@ use engine::field::{
     DEFAULT_K,
 };
 use engine::generator::Generator;
-use engine::perception::{FacePerception, DETECT_MODEL, LANDMARK_MODEL};
+use engine::perception::FacePerception;
 use engine::predictor::AttributePredictor;
 use engine::Attribute;
 use std::path::PathBuf;
@@ -44,10 +44,7 @@ impl ProductFaceEngine {
         let predictor = AttributePredictor::load_file(&predictor_path, generator.device())
             .with_context(|| format!("loading the predictor {}", predictor_path.display()))?;
         let store = models::ModelStore::open_default().context("opening the model cache")?;
-        let perception = FacePerception::load_files(
-            &store.file("faceplugin", DETECT_MODEL)?,
-            &store.file("faceplugin", LANDMARK_MODEL)?,
-        )?;
+        let perception = crate::loading::face_perception(&store)?;
         Ok(ProductFaceEngine {
             generator,
             predictor,

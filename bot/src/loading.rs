@@ -35,6 +35,17 @@ pub fn generator(weights: Option<PathBuf>) -> anyhow::Result<Generator> {
         .with_context(|| format!("loading the generator from {}", path.display()))
 }
 
+/// The face detector and landmark models (Faceplugin) from the model cache.
+pub fn face_perception(
+    store: &models::ModelStore,
+) -> anyhow::Result<engine::perception::FacePerception> {
+    use engine::perception::{FacePerception, DETECT_MODEL, LANDMARK_MODEL};
+    Ok(FacePerception::load_files(
+        &store.file("faceplugin", DETECT_MODEL)?,
+        &store.file("faceplugin", LANDMARK_MODEL)?,
+    )?)
+}
+
 /// The repository's `models/trained` directory (the committed weights the project trains).
 pub fn trained_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/trained"))

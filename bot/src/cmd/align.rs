@@ -3,7 +3,7 @@
 //! and print the transform (crop pixel <-> photo pixel) as JSON so the face can be pasted back.
 
 use anyhow::Context;
-use engine::perception::{load_photo, FacePerception, PerceptionError};
+use engine::perception::{load_photo, PerceptionError};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,9 +30,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => models::ModelStore::open_default(),
     }
     .context("opening the model cache")?;
-    let detect = store.file("faceplugin", engine::perception::DETECT_MODEL)?;
-    let landmark = store.file("faceplugin", engine::perception::LANDMARK_MODEL)?;
-    let perception = FacePerception::load_files(&detect, &landmark)?;
+    let perception = crate::loading::face_perception(&store)?;
 
     let photo = load_photo(&args.photo)?;
     let started = Instant::now();

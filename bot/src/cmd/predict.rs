@@ -64,10 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => models::ModelStore::open_default(),
     }
     .context("opening the model cache")?;
-    let perception = FacePerception::load_files(
-        &store.file("faceplugin", engine::perception::DETECT_MODEL)?,
-        &store.file("faceplugin", engine::perception::LANDMARK_MODEL)?,
-    )?;
+    let perception = crate::loading::face_perception(&store)?;
     let weights = args.weights.unwrap_or_else(crate::loading::predictor_path);
     let predictor = AttributePredictor::load_file(&weights, &candle_core::Device::Cpu)
         .with_context(|| format!("loading the predictor from {}", weights.display()))?;

@@ -57,10 +57,7 @@ pub fn evaluate_real(
     celeba_table: &Path,
 ) -> anyhow::Result<String> {
     let store = models::ModelStore::open_default().context("opening the model cache")?;
-    let perception = FacePerception::load_files(
-        &store.file("faceplugin", engine::perception::DETECT_MODEL)?,
-        &store.file("faceplugin", engine::perception::LANDMARK_MODEL)?,
-    )?;
+    let perception = crate::loading::face_perception(&store)?;
     let table = read_celeba_attributes(celeba_table)?;
     let mut md = String::new();
 

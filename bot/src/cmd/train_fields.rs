@@ -23,9 +23,7 @@ use engine::field::{
     LinearDirection, LinearFitConfig, LinearStepper, SemanticField, DEFAULT_K,
 };
 use engine::generator::{Generator, LATENT_DIM};
-use engine::perception::{
-    FacePerception, IdentityEncoder, DETECT_MODEL, IDENTITY_MODEL, LANDMARK_MODEL,
-};
+use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
 use engine::predictor::{AttributePredictor, NUM_HEADS};
 use engine::Attribute;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -558,10 +556,7 @@ fn rendered_check(
         bail!("--alpha must be positive, got {alpha}");
     }
     let store = models::ModelStore::open_default()?;
-    let perception = FacePerception::load_files(
-        &store.file("faceplugin", DETECT_MODEL)?,
-        &store.file("faceplugin", LANDMARK_MODEL)?,
-    )?;
+    let perception = crate::loading::face_perception(&store)?;
     let reader = GeneratorReader {
         generator,
         predictor,
