@@ -13,11 +13,13 @@
 //!   their training.
 //! - [`field`]: semantic fields (W / W+ steps), the fine-grained editing loop and the linear
 //!   (InterFaceGAN-style) baseline.
+//! - [`inversion`]: real photos into W+ (learned encoder + refinement through the generator).
 
 pub mod attributes;
 pub mod dialog;
 pub mod field;
 pub mod generator;
+pub mod inversion;
 pub mod language;
 pub mod npy;
 pub mod perception;

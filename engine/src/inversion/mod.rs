@@ -1,0 +1,30 @@
+//! GAN inversion of real photos into the generator's W+ space, and the way back into the photo.
+//!
+//! - `encoder`: a learned encoder, aligned face -> W+ (trained on generated pairs).
+//! - [`refine`]: a short optimisation of that code through the synthesis network (reduced
+//!   resolution, pixel + prior terms), so the render looks like the photo while the code stays
+//!   where the semantic fields were trained.
+//!
+//! Paste-back of an edited aligned face into the original photo is
+//! [`crate::perception::align::paste_back`].
+
+pub mod refine;
+
+use thiserror::Error;
+
+/// Errors of inversion.
+#[derive(Debug, Error)]
+pub enum InversionError {
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("bad input: {0}")]
+    BadInput(String),
+    #[error(transparent)]
+    Perception(#[from] crate::perception::PerceptionError),
+    #[error(transparent)]
+    Generator(#[from] crate::generator::GeneratorError),
+    #[error("encoder weights not found at {0} (they are committed under models/trained/)")]
+    MissingWeights(std::path::PathBuf),
+}

@@ -1,0 +1,1 @@
+//! Refinement of an inverted code through the synthesis network (built next).
