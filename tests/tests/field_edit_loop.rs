@@ -79,6 +79,7 @@ fn generator_reader_drives_the_loop_on_real_faces() {
         max_steps: 3,
         patience: 3,
         polish_steps: 0,
+        ..EditConfig::default()
     };
     let trace = edit_until(&reader, &stepper, &w, Attribute::Age, target, &config).unwrap();
     assert_eq!(trace.start_degree, start_degree);

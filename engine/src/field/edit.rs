@@ -8,7 +8,9 @@
 //! - the target degree is read ([`EditOutcome::Reached`]); it then takes up to
 //!   [`EditConfig::polish_steps`] more steps while the target degree stays and its probability
 //!   keeps rising, so that the kept image is the most confident one at that degree,
-//! - a step jumps past the target ([`EditOutcome::Overshot`]),
+//! - a step jumps past the target even at the smallest step size ([`EditOutcome::Overshot`]):
+//!   a step that jumps past is not taken; the loop halves its step size (down to
+//!   [`EditConfig::min_step_scale`]) and steps again from where it was,
 //! - no step within [`EditConfig::patience`] came closer to the target than the best so far
 //!   ([`EditOutcome::CantGoFurther`]),
 //! - [`EditConfig::max_steps`] steps were taken ([`EditOutcome::StepBudget`]).
@@ -140,6 +142,9 @@ pub struct EditConfig {
     pub patience: usize,
     /// Extra steps at the target degree while its probability rises.
     pub polish_steps: usize,
+    /// Smallest step size, as a fraction of the stepper's own (1 = never halve). A step that
+    /// jumps past the target is undone and retried at half the size until this is reached.
+    pub min_step_scale: f64,
 }
 
 impl Default for EditConfig {
@@ -148,6 +153,7 @@ impl Default for EditConfig {
             max_steps: 30,
             patience: 4,
             polish_steps: 2,
+            min_step_scale: 0.25,
         }
     }
 }
@@ -179,6 +185,13 @@ impl EditOutcome {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EditStep {
     pub index: usize,
+    /// The step this one was taken from (itself for the start). Differs from `index - 1` after
+    /// a step that jumped past the target was undone.
+    #[serde(default)]
+    pub from_step: usize,
+    /// Step size used, as a fraction of the stepper's own (0 for the start).
+    #[serde(default)]
+    pub step_scale: f64,
     /// Degree of the edited attribute.
     pub degree: usize,
     /// Its probability.
@@ -239,17 +252,20 @@ impl EditTrace {
         &self.steps[self.result_step]
     }
 
-    /// Cosine between each step's direction (`styles_i - styles_{i-1}`, i >= 1) and the first
-    /// step's (the paper's Fig. 10): one value per step from step 1 on; empty without styles.
+    /// Cosine between each step's direction (`styles_i - styles_{from_step_i}`, i >= 1) and
+    /// the first step's (the paper's Fig. 10): one value per step from step 1 on; empty without
+    /// styles.
     pub fn direction_cosines(&self) -> Result<Vec<f32>, FieldError> {
         let styles: Option<Vec<&Tensor>> = self.steps.iter().map(|s| s.styles.as_ref()).collect();
         let Some(styles) = styles else {
             return Ok(Vec::new());
         };
-        let deltas = styles
-            .windows(2)
-            .map(|p| {
-                Ok((p[1] - p[0])?
+        let deltas = self
+            .steps
+            .iter()
+            .skip(1)
+            .map(|step| {
+                Ok((styles[step.index] - styles[step.from_step])?
                     .to_dtype(DType::F32)?
                     .flatten_all()?
                     .to_vec1::<f32>()?)
@@ -277,7 +293,7 @@ fn argmax(p: &[f32; NUM_DEGREES]) -> usize {
 }
 
 fn make_step(
-    index: usize,
+    (index, from_step, step_scale): (usize, usize, f64),
     attribute: Attribute,
     styles: Tensor,
     reading: Reading,
@@ -287,6 +303,8 @@ fn make_step(
     let degree = argmax(p);
     EditStep {
         index,
+        from_step,
+        step_scale,
         degree,
         confidence: p[degree],
         degrees: Attribute::ALL
@@ -320,9 +338,21 @@ pub fn edit_until(
     if config.patience == 0 {
         return Err(FieldError::BadConfig("patience must be at least 1".into()));
     }
+    if !(config.min_step_scale > 0.0 && config.min_step_scale <= 1.0) {
+        return Err(FieldError::BadConfig(format!(
+            "min_step_scale must be in (0, 1], got {}",
+            config.min_step_scale
+        )));
+    }
     let first = reader.read(styles)?;
     let start_identity = first.identity.clone();
-    let start = make_step(0, attribute, styles.clone(), first, start_identity.as_ref());
+    let start = make_step(
+        (0, 0, 0.0),
+        attribute,
+        styles.clone(),
+        first,
+        start_identity.as_ref(),
+    );
     let start_degree = start.degree;
     let mut steps = vec![start];
     let outcome = if start_degree == target {
@@ -334,39 +364,46 @@ pub fn edit_until(
         let mut best = short_by(start_degree);
         let mut since_progress = 0;
         let mut current = styles.clone();
+        let mut current_step = 0;
+        let mut scale = 1.0;
         let mut outcome = EditOutcome::StepBudget;
         while steps.len() <= config.max_steps {
-            current = stepper.step(&current, sign)?;
+            let next = stepper.step(&current, sign * scale)?;
             if steps.len() == 1 {
-                match_start_shape(&mut steps[0], &current)?;
+                match_start_shape(&mut steps[0], &next)?;
             }
-            let reading = reader.read(&current)?;
+            let reading = reader.read(&next)?;
             let step = make_step(
-                steps.len(),
+                (steps.len(), current_step, scale),
                 attribute,
-                current.clone(),
+                next.clone(),
                 reading,
                 start_identity.as_ref(),
             );
             let gap = short_by(step.degree);
             steps.push(step);
+            if gap < 0 {
+                // Jumped past the target: undo, and retry smaller while allowed.
+                if scale * 0.5 >= config.min_step_scale - 1e-12 {
+                    scale *= 0.5;
+                    continue;
+                }
+                outcome = EditOutcome::Overshot;
+                break;
+            }
+            current = next;
+            current_step = steps.len() - 1;
             if gap == 0 {
                 outcome = EditOutcome::Reached;
                 polish(
                     reader,
                     stepper,
-                    &mut current,
+                    (&mut current, current_step, scale),
                     &mut steps,
-                    attribute,
-                    target,
-                    sign,
+                    (attribute, target, sign),
                     config,
                     start_identity.as_ref(),
                 )?;
-                break;
-            }
-            if gap < 0 {
-                outcome = EditOutcome::Overshot;
                 break;
             }
             if gap < best {
@@ -412,16 +449,14 @@ fn match_start_shape(start: &mut EditStep, stepped: &Tensor) -> Result<(), Field
     Ok(())
 }
 
-/// After reaching the target: a few more steps while the degree stays and its probability rises.
-#[allow(clippy::too_many_arguments)]
+/// After reaching the target: a few more steps (at the current step size, each from the last)
+/// while the degree stays and its probability rises.
 fn polish(
     reader: &dyn DegreeReader,
     stepper: &dyn LatentStepper,
-    current: &mut Tensor,
+    (current, mut current_step, scale): (&mut Tensor, usize, f64),
     steps: &mut Vec<EditStep>,
-    attribute: Attribute,
-    target: usize,
-    sign: f64,
+    (attribute, target, sign): (Attribute, usize, f64),
     config: &EditConfig,
     start_identity: Option<&Embedding>,
 ) -> Result<(), FieldError> {
@@ -430,15 +465,16 @@ fn polish(
             break;
         }
         let previous = steps.last().map(|s| s.confidence).unwrap_or(0.0);
-        *current = stepper.step(current, sign)?;
+        *current = stepper.step(current, sign * scale)?;
         let reading = reader.read(current)?;
         let step = make_step(
-            steps.len(),
+            (steps.len(), current_step, scale),
             attribute,
             current.clone(),
             reading,
             start_identity,
         );
+        current_step = steps.len();
         let keep_going = step.degree == target && step.confidence > previous;
         steps.push(step);
         if !keep_going {
@@ -710,17 +746,22 @@ mod tests {
     fn overshoot_and_drift_are_reported() {
         let cfg = EditConfig::default();
         let jumpy = CoordinateStepper::new(2.0);
+        let never_halve = EditConfig {
+            min_step_scale: 1.0,
+            ..EditConfig::default()
+        };
         let trace = edit_until(
             &CoordinateReader,
             &jumpy,
             &code(1.0),
             Attribute::Smiling,
             2,
-            &cfg,
+            &never_halve,
         )
         .unwrap();
         assert_eq!(trace.outcome, EditOutcome::Overshot);
         assert!(!trace.reached);
+        assert_eq!(trace.steps.len(), 2);
 
         let leaky = CoordinateStepper {
             leak: 0.5,
@@ -743,6 +784,70 @@ mod tests {
         assert!(drift.to >= 2, "bangs ended at {}", drift.to);
         // Bangs (coordinate 1) reads 1 once it passes 0.5: at step 2 (x1 = 1.0).
         assert_eq!(drift.first_step, 2);
+    }
+
+    #[test]
+    fn a_step_past_the_target_is_undone_and_retried_smaller() {
+        // x = 1 -> 3 (reads 3, past the target 2): undone; x = 1 -> 2 at half the step.
+        let jumpy = CoordinateStepper::new(2.0);
+        let trace = edit_until(
+            &CoordinateReader,
+            &jumpy,
+            &code(1.0),
+            Attribute::Smiling,
+            2,
+            &EditConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(trace.outcome, EditOutcome::Reached);
+        assert_eq!(trace.steps[1].degree, 3);
+        assert_eq!(trace.steps[2].from_step, 0, "retried from the start");
+        assert_eq!(trace.steps[2].step_scale, 0.5);
+        assert!((x_of(&trace.steps[2]) - 2.0).abs() < 1e-5);
+        assert_eq!(trace.result().degree, 2);
+        // Straight line: the retried direction is the first direction.
+        let cosines = trace.direction_cosines().unwrap();
+        assert!(
+            cosines.iter().all(|c| (c - 1.0).abs() < 1e-5),
+            "{cosines:?}"
+        );
+        // A quarter step is the smallest by default: 1 -> 5 (past 2) -> 3 -> 2.
+        let very_jumpy = CoordinateStepper::new(4.0);
+        let trace = edit_until(
+            &CoordinateReader,
+            &very_jumpy,
+            &code(1.0),
+            Attribute::Smiling,
+            2,
+            &EditConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(trace.outcome, EditOutcome::Reached);
+        let scales: Vec<f64> = trace.steps.iter().map(|s| s.step_scale).collect();
+        assert_eq!(&scales[..4], &[0.0, 1.0, 0.5, 0.25]);
+        // An eighth would be needed from x = 1 with a step of 6.4 (7.4, 4.2, 2.6 all read past 2).
+        let trace = edit_until(
+            &CoordinateReader,
+            &CoordinateStepper::new(6.4),
+            &code(1.0),
+            Attribute::Smiling,
+            2,
+            &EditConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(trace.outcome, EditOutcome::Overshot);
+        assert!(edit_until(
+            &CoordinateReader,
+            &jumpy,
+            &code(1.0),
+            Attribute::Smiling,
+            2,
+            &EditConfig {
+                min_step_scale: 0.0,
+                ..EditConfig::default()
+            },
+        )
+        .is_err());
     }
 
     #[test]
