@@ -6,6 +6,7 @@
 //!   layers), and the [`LatentStepper`] trait.
 //! - [`edit`]: the editing loop (step until the predictor reads the target degree, keep the most
 //!   confident step per degree, stop when no progress is made) and its serialisable trace.
+//! - [`metrics`]: the paper's editing-quality metrics (eq. 12-13, the Fig. 10 direction curve).
 //! - [`linear`]: the linear baseline (one logistic-regression normal per attribute in W).
 //! - [`layers`]: the measurement that picks [`DEFAULT_K`], the number of W+ layers an edit moves.
 //! - [`surrogate`]: latent surrogates S (attribute degrees) and I (identity) on w, which stand in
@@ -50,6 +51,7 @@
 pub mod edit;
 pub mod layers;
 pub mod linear;
+pub mod metrics;
 pub mod network;
 pub mod step;
 pub mod surrogate;
