@@ -367,6 +367,24 @@ impl SynthesisNetwork {
         w_plus.i((.., k))?.contiguous()
     }
 
+    /// Plain candle ops, differentiable: the feature map after the first `blocks` blocks
+    /// (`blocks` = 0 is the 4x4 stem; 5 gives `[b, 128, 256, 256]`).
+    pub fn features_differentiable(&self, styles: &Tensor, blocks: usize) -> Result<Tensor> {
+        let w_plus = self.to_w_plus(styles)?;
+        let mut x = self.stem(&w_plus)?;
+        for (i, block) in self.layers.iter().enumerate().take(blocks) {
+            let s = block.up.forward(&Self::style(&w_plus, 1 + 3 * i)?)?;
+            x = inverse_haar_plain(&x.broadcast_mul(&s.unsqueeze(2)?.unsqueeze(3)?)?)?;
+            x = block
+                .conv1
+                .forward_differentiable(&x, &Self::style(&w_plus, 2 + 3 * i)?)?;
+            x = block
+                .conv2
+                .forward_differentiable(&x, &Self::style(&w_plus, 3 + 3 * i)?)?;
+        }
+        Ok(x)
+    }
+
     /// Plain candle ops, differentiable, any device. `styles`: w `[b, 512]` or W+ `[b, 23, 512]`.
     /// Returns the raw image `[b, 3, 1024, 1024]`, roughly in [-1, 1].
     pub fn forward_differentiable(&self, styles: &Tensor) -> Result<Tensor> {
