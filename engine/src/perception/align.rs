@@ -196,6 +196,54 @@ pub fn paste_back(
     crop: &RgbImage,
     feather: f64,
 ) -> Result<RgbImage, PerceptionError> {
+    paste_back_masked(photo, quad, crop, feather, None)
+}
+
+/// A square map of blending weights in [0, 1] over an aligned crop (any side; sampled
+/// bilinearly at the crop's positions), e.g. a soft face mask.
+#[derive(Debug, Clone, Copy)]
+pub struct BlendMask<'a> {
+    pub side: u32,
+    pub values: &'a [f32],
+}
+
+impl BlendMask<'_> {
+    /// The weight at crop position `(u, v)` of a `crop_side` crop.
+    fn at(&self, u: f64, v: f64, crop_side: f64) -> f32 {
+        let n = self.side as usize;
+        let scale = self.side as f64 / crop_side;
+        let (x, y) = ((u + 0.5) * scale - 0.5, (v + 0.5) * scale - 0.5);
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = ((x - x0) as f32, (y - y0) as f32);
+        let get = |xi: f64, yi: f64| {
+            let xi = xi.clamp(0.0, n as f64 - 1.0) as usize;
+            let yi = yi.clamp(0.0, n as f64 - 1.0) as usize;
+            self.values[yi * n + xi]
+        };
+        let top = get(x0, y0) * (1.0 - fx) + get(x0 + 1.0, y0) * fx;
+        let bottom = get(x0, y0 + 1.0) * (1.0 - fx) + get(x0 + 1.0, y0 + 1.0) * fx;
+        top * (1.0 - fy) + bottom * fy
+    }
+}
+
+/// [`paste_back`], with the blending weight also multiplied by `mask` (so that only the face
+/// comes from the crop, and hair and background stay the photo's).
+pub fn paste_back_masked(
+    photo: &RgbImage,
+    quad: &FfhqQuad,
+    crop: &RgbImage,
+    feather: f64,
+    mask: Option<BlendMask>,
+) -> Result<RgbImage, PerceptionError> {
+    if let Some(m) = mask {
+        if m.side == 0 || m.values.len() != (m.side * m.side) as usize {
+            return Err(PerceptionError::BadInput(format!(
+                "the blend mask must be {0}x{0} values, got {1}",
+                m.side,
+                m.values.len()
+            )));
+        }
+    }
     let (cw, ch) = crop.dimensions();
     if cw != ch || cw < 2 {
         return Err(PerceptionError::BadInput(format!(
@@ -271,11 +319,17 @@ pub fn paste_back(
             if edge <= 0.0 {
                 continue;
             }
-            let alpha = if ramp > 0.0 {
+            let mut alpha = if ramp > 0.0 {
                 (edge / ramp).min(1.0)
             } else {
                 1.0
             } as f32;
+            if let Some(m) = &mask {
+                alpha *= m.at(u, v, sf);
+                if alpha <= 0.0 {
+                    continue;
+                }
+            }
             let c = sample_bilinear(crop, u, v);
             let p = out.get_pixel_mut(x, y);
             for k in 0..3 {
@@ -285,4 +339,54 @@ pub fn paste_back(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    #[test]
+    fn a_blend_mask_decides_what_comes_from_the_crop() {
+        let photo = RgbImage::from_pixel(40, 40, Rgb([0, 0, 0]));
+        let crop = RgbImage::from_pixel(20, 20, Rgb([200, 100, 50]));
+        // The quad covers photo pixels 10..30 in both axes, axis-aligned.
+        let quad = FfhqQuad {
+            c: [19.5, 19.5],
+            x: [10.0, 0.0],
+            y: [0.0, 10.0],
+        };
+        let full = paste_back(&photo, &quad, &crop, 0.0).unwrap();
+        assert_eq!(full.get_pixel(20, 20), &Rgb([200, 100, 50]));
+        assert_eq!(full.get_pixel(5, 5), &Rgb([0, 0, 0]), "outside the quad");
+        // Mask: left half 1, right half 0 (on an 8 x 8 grid).
+        let values: Vec<f32> = (0..64).map(|i| if i % 8 < 4 { 1.0 } else { 0.0 }).collect();
+        let mask = BlendMask {
+            side: 8,
+            values: &values,
+        };
+        let half = paste_back_masked(&photo, &quad, &crop, 0.0, Some(mask)).unwrap();
+        assert_eq!(half.get_pixel(12, 20), &Rgb([200, 100, 50]), "left: crop");
+        assert_eq!(half.get_pixel(27, 20), &Rgb([0, 0, 0]), "right: photo");
+        let mid = half.get_pixel(19, 20)[0];
+        assert!(mid > 0 && mid < 200, "the mask is sampled smoothly: {mid}");
+        let zeros = vec![0.0; 64];
+        let none = paste_back_masked(
+            &photo,
+            &quad,
+            &crop,
+            0.0,
+            Some(BlendMask {
+                side: 8,
+                values: &zeros,
+            }),
+        )
+        .unwrap();
+        assert_eq!(none, photo);
+        let bad = BlendMask {
+            side: 8,
+            values: &zeros[..10],
+        };
+        assert!(paste_back_masked(&photo, &quad, &crop, 0.0, Some(bad)).is_err());
+    }
 }

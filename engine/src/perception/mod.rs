@@ -45,7 +45,10 @@ pub mod onnx;
 pub mod probes;
 pub mod teachers;
 
-pub use align::{paste_back, AlignedFace, FfhqQuad, FrameCalibration, GENERATOR_FRAME};
+pub use align::{
+    paste_back, paste_back_masked, AlignedFace, BlendMask, FfhqQuad, FrameCalibration,
+    GENERATOR_FRAME,
+};
 pub use detect::{DetectConfig, FaceBox, FaceDetector};
 pub use geometry::{Affine2, Point};
 pub use identity::{cosine, Embedding, IdentityEncoder};
