@@ -41,6 +41,10 @@ enum Command {
     /// Edit one face's attribute along its semantic field (or the linear baseline), writing one
     /// PNG per step and summary.json.
     Edit(cmd::edit::Args),
+    /// Compare the semantic fields with the linear baseline on held-out faces (the paper's
+    /// identity and attribute preservation, reach, steps and Fig. 10), writing eval.md,
+    /// eval.json and fig10.png.
+    Eval(cmd::eval::Args),
     /// Train the project's own models (language encoder, ...).
     Train(cmd::train::Args),
 }
@@ -66,5 +70,6 @@ fn main() -> anyhow::Result<()> {
         Command::Predict(args) => cmd::predict::run(args),
         Command::Train(args) => cmd::train::run(args),
         Command::Edit(args) => cmd::edit::run(args),
+        Command::Eval(args) => cmd::eval::run(args),
     }
 }

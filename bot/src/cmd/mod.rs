@@ -5,6 +5,7 @@ pub mod bench;
 pub mod chat;
 pub mod demo;
 pub mod edit;
+pub mod eval;
 pub mod label;
 pub mod models;
 pub mod parse;

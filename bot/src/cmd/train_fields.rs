@@ -23,7 +23,7 @@ use engine::field::{
     LinearDirection, LinearFitConfig, LinearStepper, SemanticField, DEFAULT_K,
 };
 use engine::generator::{Generator, LATENT_DIM};
-use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
+use engine::perception::{FacePerception, IdentityEncoder, IDENTITY_MODEL};
 use engine::predictor::{AttributePredictor, NUM_HEADS};
 use engine::Attribute;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -110,6 +110,18 @@ fn held_out(seed: u64) -> bool {
     seed.is_multiple_of(10)
 }
 
+/// First seed of the labelled dataset (`talk-to-edit label generated`'s default).
+pub const DATASET_FIRST_SEED: u64 = 100_000;
+
+/// The `j`-th held-out face of the labelled dataset whose truncation psi is 1.0: seed
+/// `100000 + 10 j` (the dataset renders even offsets at psi 1.0, odd ones at 0.7; seeds ending in 0
+/// are held out).
+pub fn held_out_face(j: u64) -> (u64, f64) {
+    let seed = DATASET_FIRST_SEED + 10 * j;
+    debug_assert!(held_out(seed));
+    (seed, 1.0)
+}
+
 pub const SURROGATE_ATTRIBUTES_FILE: &str = "surrogate_attributes.safetensors";
 pub const SURROGATE_IDENTITY_FILE: &str = "surrogate_identity.safetensors";
 pub const LINEAR_FILE: &str = "linear_directions.safetensors";
@@ -160,17 +172,18 @@ fn read_faces(data: &Path) -> anyhow::Result<Vec<Face>> {
     Ok(faces)
 }
 
-/// w `[n, 512]` of the faces (mapping network and truncation only).
-fn latents(generator: &Generator, faces: &[Face]) -> anyhow::Result<Tensor> {
+/// w `[n, 512]` of faces given as (seed, truncation psi): mapping network and truncation only,
+/// as the dataset rendered them.
+pub fn seed_latents(generator: &Generator, faces: &[(u64, f64)]) -> anyhow::Result<Tensor> {
     let mut rows = Vec::with_capacity(faces.len());
     for chunk in faces.chunks(256) {
         let z = chunk
             .iter()
-            .map(|f| generator.z_from_seed(f.seed))
+            .map(|&(seed, _)| generator.z_from_seed(seed))
             .collect::<Result<Vec<_>, _>>()?;
         let w = generator.mapping.forward(&Tensor::cat(&z, 0)?)?;
-        for (i, f) in chunk.iter().enumerate() {
-            rows.push(generator.truncate(&w.narrow(0, i, 1)?, f.psi)?);
+        for (i, &(_, psi)) in chunk.iter().enumerate() {
+            rows.push(generator.truncate(&w.narrow(0, i, 1)?, psi)?);
         }
     }
     Ok(Tensor::cat(&rows, 0)?)
@@ -256,7 +269,8 @@ pub fn run(args: FieldsArgs) -> anyhow::Result<()> {
         );
     }
     let t = Instant::now();
-    let w_all = latents(&generator, &faces)?.to_device(&Device::Cpu)?;
+    let seeds: Vec<(u64, f64)> = faces.iter().map(|f| (f.seed, f.psi)).collect();
+    let w_all = seed_latents(&generator, &seeds)?.to_device(&Device::Cpu)?;
     tracing::info!(
         faces = faces.len(),
         seconds = t.elapsed().as_secs_f32(),
@@ -516,7 +530,7 @@ pub fn run(args: FieldsArgs) -> anyhow::Result<()> {
 
 /// Mean W-space length of the field's first step on `w [n, 512]` (the linear baseline steps by
 /// the same length, so both methods move equally far per step).
-fn field_step_norm(
+pub fn field_step_norm(
     field: &SemanticField,
     generator: &Generator,
     w: &Tensor,
@@ -532,8 +546,83 @@ fn field_step_norm(
         .to_scalar::<f32>()?)
 }
 
-fn argmax(p: &[f32]) -> usize {
+pub fn argmax(p: &[f32]) -> usize {
     (0..p.len()).fold(0, |best, d| if p[d] > p[best] { d } else { best })
+}
+
+/// The attribute's saved field (`DIR/fields/<attribute>.safetensors`) and its linear direction
+/// among `directions`.
+pub fn load_methods<'d>(
+    out: &Path,
+    attribute: Attribute,
+    directions: &'d [LinearDirection],
+    device: &Device,
+) -> anyhow::Result<(SemanticField, &'d LinearDirection)> {
+    let path = field_path(out, attribute);
+    let (field, saved) = SemanticField::load_file(&path, device).with_context(|| {
+        format!(
+            "loading the {attribute} field from {} (trained by `talk-to-edit train fields`)",
+            path.display()
+        )
+    })?;
+    if saved != attribute {
+        bail!(
+            "{} holds the {saved} field, not {attribute}",
+            path.display()
+        );
+    }
+    let direction = directions
+        .iter()
+        .find(|d| d.attribute == attribute)
+        .with_context(|| format!("no linear direction for {attribute}"))?;
+    Ok((field, direction))
+}
+
+/// The reader of the rendered check and the eval: 1024 px render, P on the aligned face,
+/// identity embedding of every step; keeps the render at `keep_image` when set.
+pub fn check_reader<'a>(
+    generator: &'a Generator,
+    predictor: &'a AttributePredictor,
+    perception: &'a FacePerception,
+    identity: &'a IdentityEncoder,
+    keep_image: Option<u32>,
+) -> GeneratorReader<'a> {
+    GeneratorReader {
+        generator,
+        predictor,
+        perception: Some(perception),
+        identity: Some(identity),
+        keep_image,
+    }
+}
+
+/// The attribute's field and linear direction as steppers in W+ (first [`DEFAULT_K`] layers) with
+/// step size `alpha`; the linear baseline steps `alpha * field_norm` (the field's mean step
+/// length, [`field_step_norm`]) so both methods move equally far per step.
+pub fn method_steppers<'a>(
+    field: &'a SemanticField,
+    direction: &LinearDirection,
+    generator: &'a Generator,
+    field_norm: f32,
+    alpha: f64,
+) -> anyhow::Result<(FieldStepper<'a>, LinearStepper)> {
+    if !(alpha > 0.0 && alpha.is_finite()) {
+        bail!("--alpha must be positive, got {alpha}");
+    }
+    let space = FieldSpace::WPlus { k: DEFAULT_K };
+    let linear = LinearStepper::new(
+        direction,
+        space,
+        alpha * field_norm as f64,
+        generator.device(),
+    )?;
+    let field_stepper = FieldStepper {
+        field,
+        mapping: &generator.mapping,
+        space,
+        alpha,
+    };
+    Ok((field_stepper, linear))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -557,25 +646,14 @@ fn rendered_check(
     }
     let store = models::ModelStore::open_default()?;
     let perception = crate::loading::face_perception(&store)?;
-    let reader = GeneratorReader {
-        generator,
-        predictor,
-        perception: Some(&perception),
-        identity: Some(identity),
-        keep_image: None,
-    };
+    let reader = check_reader(generator, predictor, &perception, identity, None);
     let config = EditConfig::default();
-    let space = FieldSpace::WPlus { k: DEFAULT_K };
     let mut table = format!(
         "Rendered check, step size a = {alpha}, start degree read by P on the render, target +1.\n\n{}",
         "| attribute | method | edits | reached +1 | mean steps | identity cos (result) | others moved |\n|---|---|---|---|---|---|---|\n",
     );
     for &attribute in attributes {
-        let (field, _) = SemanticField::load_file(&field_path(out, attribute), generator.device())?;
-        let direction = directions
-            .iter()
-            .find(|d| d.attribute == attribute)
-            .with_context(|| format!("no linear direction for {attribute}"))?;
+        let (field, direction) = load_methods(out, attribute, directions, generator.device())?;
         // Held-out seeds below the top degree, spread over the start degrees P reads.
         let mut rows: Vec<u32> = test_rows
             .iter()
@@ -594,13 +672,7 @@ fn rendered_check(
             Some(n) => *n,
             None => field_step_norm(&field, generator, &w)?,
         };
-        let linear = LinearStepper::new(direction, space, alpha * norm as f64, generator.device())?;
-        let field_stepper = FieldStepper {
-            field: &field,
-            mapping: &generator.mapping,
-            space,
-            alpha,
-        };
+        let (field_stepper, linear) = method_steppers(&field, direction, generator, norm, alpha)?;
         let methods: [(&str, &dyn LatentStepper); 2] =
             [("field", &field_stepper), ("linear", &linear)];
         for (name, stepper) in methods {
