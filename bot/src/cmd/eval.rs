@@ -149,6 +149,8 @@ struct SummaryRow {
     method: String,
     #[serde(flatten)]
     summary: EditSummary,
+    /// Share of edits in which P read another attribute leave its start degree.
+    others_moved_share: Option<f32>,
 }
 
 #[derive(Serialize)]
@@ -582,6 +584,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 attribute: a,
                 method: m.into(),
                 summary: summarise(&scores),
+                others_moved_share: (!of.is_empty()).then(|| {
+                    of.iter().filter(|r| !r.others_moved.is_empty()).count() as f32
+                        / of.len() as f32
+                }),
             });
             let samples: Vec<DirectionSample> =
                 of.iter().flat_map(|r| r.directions.clone()).collect();
@@ -592,7 +598,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             });
         }
     }
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let command = format!(
+        "{}{}",
+        std::env::var("RAYON_NUM_THREADS")
+            .map(|n| format!("RAYON_NUM_THREADS={n} "))
+            .unwrap_or_default(),
+        std::env::args().collect::<Vec<_>>().join(" ")
+    );
     let faces_per_attribute: BTreeMap<Attribute, Vec<u64>> = sets
         .iter()
         .map(|(&a, set)| (a, set.iter().map(|&i| starts[i].seed).collect()))
@@ -640,12 +652,12 @@ fn pct(v: Option<f32>) -> String {
 /// The markdown table of the summaries (also used in the README).
 fn table(summaries: &[SummaryRow], change: usize) -> String {
     let mut out = format!(
-        "| attribute | method | edits | edited images | identity distance (eq. 12) ↓ | identity cos ↑ | P' cross-entropy (eq. 13) ↓ | reached target (±{change}) | moved ≥ 1 degree | mean steps |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        "| attribute | method | edits | edited images | identity distance (eq. 12) ↓ | identity cos ↑ | P' cross-entropy (eq. 13) ↓ | reached target (±{change}) | moved ≥ 1 degree | mean steps | others moved (P) |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
     );
     for row in summaries {
         let s = &row.summary;
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             row.attribute.name(),
             row.method,
             s.edits,
@@ -656,6 +668,7 @@ fn table(summaries: &[SummaryRow], change: usize) -> String {
             pct(s.reached_share),
             pct(s.progressed_share),
             fmt(s.mean_steps, 2),
+            pct(row.others_moved_share),
         ));
     }
     out
@@ -765,7 +778,8 @@ fn report(
          fr_feature embeddings (L2-normalised) of the 1024 px renders; distance = Euclidean \
          (0 = same, sqrt 2 = unrelated). P' cross-entropy: summed over the four attributes not \
          edited, labels = P''s degrees on the start image. Steps: every step read (undone and \
-         polishing steps included).\n\n",
+         polishing steps included). Others moved: share of edits in which P read another \
+         attribute leave its start degree.\n\n",
     );
     out.push_str(&format!("## Reading\n\n{}\n", reading(summaries)));
     out.push_str(
@@ -786,7 +800,12 @@ fn report(
                 .join(", ")
         ));
     }
-    out.push_str(&format!("\nRun time: {seconds:.0} s (this invocation).\n"));
+    out.push_str(&format!(
+        "\nRun time: {seconds:.0} s (this invocation, {} worker threads on a machine with {} \
+         CPUs; finished edits of an earlier invocation are reused).\n",
+        args.threads,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    ));
     out
 }
 
