@@ -41,6 +41,10 @@ pub struct RefineConfig {
     pub head_ridge: f64,
     /// Weight of the pixel loss outside the face mask (hair, background), inside it is 1.
     pub outside_weight: f64,
+    /// Keep the code every this many steps as a checkpoint (0: only the last), so that a
+    /// caller can pick the step that looks most like the person (pixel loss keeps falling after
+    /// identity stops rising).
+    pub checkpoint_every: usize,
 }
 
 impl Default for RefineConfig {
@@ -53,6 +57,7 @@ impl Default for RefineConfig {
             spread_weight: 0.05,
             head_ridge: 1e-3,
             outside_weight: 0.25,
+            checkpoint_every: 10,
         }
     }
 }
@@ -304,6 +309,8 @@ pub fn match_colours(
 pub struct Refined {
     /// The refined W+ code `[1, 23, 512]`.
     pub styles: Tensor,
+    /// `(step, code)` every [`RefineConfig::checkpoint_every`] steps, the last step included.
+    pub checkpoints: Vec<(usize, Tensor)>,
     /// Masked pixel loss before the first and after the last step.
     pub first_loss: f32,
     pub last_loss: f32,
@@ -398,6 +405,8 @@ pub fn refine(
     };
     let mut first_loss = f32::NAN;
     let mut last_loss = f32::NAN;
+    let mut checkpoints = Vec::new();
+    let code = |part: &Tensor| Tensor::cat(&[&part.detach(), &fixed], 1);
     for step in 0..config.steps {
         let part = var.as_tensor();
         let pixels = pixel_loss(part)?;
@@ -411,6 +420,11 @@ pub fn refine(
             first_loss = value;
         }
         adam.backward_step(&loss)?;
+        let done = step + 1;
+        if config.checkpoint_every > 0 && done % config.checkpoint_every == 0 && done < config.steps
+        {
+            checkpoints.push((done, code(var.as_tensor())?));
+        }
         progress(RefineProgress {
             step: step + 1,
             total: config.steps,
@@ -421,10 +435,12 @@ pub fn refine(
     if config.steps > 0 {
         last_loss = pixel_loss(&var.as_tensor().detach())?.to_scalar::<f32>()?;
     }
-    let styles = Tensor::cat(&[&var.as_tensor().detach(), &fixed], 1)?;
+    let styles = code(var.as_tensor())?;
     debug_assert_eq!(styles.dims(), &[1, n_styles, dim]);
+    checkpoints.push((config.steps, styles.clone()));
     Ok(Refined {
         styles,
+        checkpoints,
         first_loss,
         last_loss,
         head_r_squared: head.r_squared,
