@@ -8,7 +8,11 @@
 //! Paste-back of an edited aligned face into the original photo is
 //! [`crate::perception::align::paste_back`].
 
+pub mod encoder;
 pub mod refine;
+pub mod train_encoder;
+
+pub use encoder::{EncoderInput, InversionEncoder};
 
 use thiserror::Error;
 
