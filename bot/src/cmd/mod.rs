@@ -13,5 +13,6 @@ pub mod predict;
 pub mod predictor_real_eval;
 pub mod render;
 pub mod train;
+pub mod train_encoder;
 pub mod train_fields;
 pub mod train_predictor;

@@ -26,6 +26,11 @@ enum Model {
     /// Train the five semantic fields against latent surrogates of P and the identity encoder,
     /// fit the linear baseline directions, and check both on rendered faces with the real P.
     Fields(super::train_fields::FieldsArgs),
+    /// Train the inversion encoder (aligned face -> W+) on generated faces and measure it on
+    /// held-out generated faces and real photos.
+    Encoder(super::train_encoder::EncoderArgs),
+    /// Render extra seeded training faces for the inversion encoder.
+    EncoderPairs(super::train_encoder::PairsArgs),
 }
 
 #[derive(clap::Args)]
@@ -63,6 +68,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Model::Language(a) => language(a),
         Model::Predictor(a) => super::train_predictor::run(a),
         Model::Fields(a) => super::train_fields::run(a),
+        Model::Encoder(a) => super::train_encoder::run(a),
+        Model::EncoderPairs(a) => super::train_encoder::pairs(a),
     }
 }
 
