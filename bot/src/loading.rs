@@ -56,6 +56,11 @@ pub fn predictor_path() -> PathBuf {
     trained_dir().join("predictor.safetensors")
 }
 
+/// The committed inversion encoder (photo -> W+ starting code).
+pub fn encoder_path() -> PathBuf {
+    trained_dir().join("encoder.safetensors")
+}
+
 /// The committed second predictor P' (attribute-preservation scores only).
 pub fn predictor_prime_path() -> PathBuf {
     trained_dir().join("predictor_prime.safetensors")

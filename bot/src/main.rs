@@ -45,6 +45,12 @@ enum Command {
     /// identity and attribute preservation, reach, steps and Fig. 10), writing eval.md,
     /// eval.json and fig10.png.
     Eval(cmd::eval::Args),
+    /// Invert a photo's face into the generator's W+ space (encoder + refinement), writing the
+    /// code (.npy) and its render.
+    Invert(cmd::invert::Args),
+    /// Measure inversion on real photos (identity cosine, time, edit reach), writing
+    /// inversion.md.
+    EvalInversion(cmd::eval_inversion::Args),
     /// Train the project's own models (language encoder, ...).
     Train(cmd::train::Args),
 }
@@ -71,5 +77,7 @@ fn main() -> anyhow::Result<()> {
         Command::Train(args) => cmd::train::run(args),
         Command::Edit(args) => cmd::edit::run(args),
         Command::Eval(args) => cmd::eval::run(args),
+        Command::Invert(args) => cmd::invert::run(args),
+        Command::EvalInversion(args) => cmd::eval_inversion::run(args),
     }
 }

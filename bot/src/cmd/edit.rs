@@ -2,6 +2,8 @@
 //! linear baseline direction) until the attribute predictor P reads the asked degree; writes one
 //! PNG per step and `summary.json` (the edit trace: attribute, start degree, target, reached,
 //! outcome, and per step the degree, all five degrees and the identity cosine with the start).
+//! A photo (`--image`) is first inverted into W+ (`invert`); `--paste-back` also writes every
+//! step pasted back into the full photo.
 
 use anyhow::{bail, Context};
 use candle_core::Device;
@@ -10,7 +12,6 @@ use engine::field::{
     edit_until, DegreeReader, EditConfig, FieldSpace, FieldStepper, GeneratorReader, LatentStepper,
     LinearDirection, LinearStepper, SemanticField, DEFAULT_K,
 };
-use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
 use engine::predictor::AttributePredictor;
 use engine::Attribute;
 use std::path::PathBuf;
@@ -33,9 +34,16 @@ pub struct Args {
     /// w latent `.npy`: [512] or [1, 512], or W+ [23, 512].
     #[arg(long, value_name = "FILE.npy")]
     w: Option<PathBuf>,
-    /// A photo (needs GAN inversion, issue 6: not available yet).
+    /// A photo: its largest face is inverted into W+ first (as `talk-to-edit invert`).
     #[arg(long, value_name = "PHOTO")]
     image: Option<PathBuf>,
+    /// With --image: also write each step pasted back into the full photo
+    /// (`photo_step_NN.png`, at the photo's resolution).
+    #[arg(long, requires = "image")]
+    paste_back: bool,
+    /// With --image: refinement steps of the inversion.
+    #[arg(long, default_value_t = engine::inversion::invert::InvertConfig::default().refine.steps)]
+    invert_steps: usize,
     /// Truncation psi for --seed.
     #[arg(long, default_value_t = 0.7)]
     truncation: f64,
@@ -74,13 +82,6 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if let Some(photo) = &args.image {
-        bail!(
-            "editing a photo ({}) needs GAN inversion of the photo into W+ (issue 6), which is \
-             not built yet; use --seed or --w",
-            photo.display()
-        );
-    }
     if let Some(t) = args.target {
         if t >= NUM_DEGREES {
             bail!("--target must be a degree 0..=5, got {t}");
@@ -107,12 +108,35 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         out_root.join("fields")
     };
-    let generator = crate::loading::generator(args.weights.clone())?;
+    // A photo is read (and refused if unreadable) before any model loads.
+    let photo = match &args.image {
+        Some(path) => Some(engine::perception::load_photo(path)?),
+        None => None,
+    };
+    let models = super::invert::FaceModels::load(args.weights.clone(), photo.is_some())?;
+    let generator = &models.generator;
+    let inversion = match (&photo, &args.image) {
+        (Some(photo), Some(path)) => {
+            let inversion = models
+                .inverter(args.invert_steps)?
+                .invert(photo, &mut super::invert::print_progress)
+                .with_context(|| format!("inverting {}", path.display()))?;
+            println!(
+                "inverted: identity cosine {:.3} with the photo, {:.1} s",
+                inversion.identity_cos, inversion.seconds
+            );
+            Some(inversion)
+        }
+        _ => None,
+    };
     let device = generator.device().clone();
-    let styles = match (&args.w, args.seed) {
-        (Some(path), _) => super::render::read_latent(path, true, &device)?,
-        (None, Some(seed)) => generator.truncate(&generator.w_from_seed(seed)?, args.truncation)?,
-        (None, None) => unreachable!("clap requires a face"),
+    let styles = match (&inversion, &args.w, args.seed) {
+        (Some(inversion), _, _) => inversion.styles.clone(),
+        (None, Some(path), _) => super::render::read_latent(path, true, &device)?,
+        (None, None, Some(seed)) => {
+            generator.truncate(&generator.w_from_seed(seed)?, args.truncation)?
+        }
+        (None, None, None) => unreachable!("clap requires a face"),
     };
     let predictor_path = crate::loading::predictor_path();
     let predictor =
@@ -122,15 +146,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 predictor_path.display()
             )
         })?;
-    let store = models::ModelStore::open_default()?;
-    let identity = IdentityEncoder::load(&store.file("faceplugin", IDENTITY_MODEL)?)?;
-    let perception = crate::loading::face_perception(&store)?;
     let reader = GeneratorReader {
-        generator: &generator,
+        generator,
         predictor: &predictor,
-        perception: Some(&perception),
-        identity: Some(&identity),
-        keep_image: Some(args.size),
+        perception: Some(&models.perception),
+        identity: Some(&models.identity),
+        // Pasting back into a photo wants the full render.
+        keep_image: Some(if args.paste_back { 1024 } else { args.size }),
     };
     let space = FieldSpace::WPlus { k: DEFAULT_K };
     let field_file = fields_dir.join(format!("{}.safetensors", args.attribute.name()));
@@ -223,13 +245,45 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for step in &trace.steps {
         if let Some(image) = &step.image {
             let path = args.out_dir.join(format!("step_{:02}.png", step.index));
-            image
+            let sized;
+            let written = if image.width() == args.size {
+                image
+            } else {
+                sized = image::imageops::resize(
+                    image,
+                    args.size,
+                    args.size,
+                    image::imageops::FilterType::Triangle,
+                );
+                &sized
+            };
+            written
                 .save(&path)
                 .with_context(|| format!("writing {}", path.display()))?;
+            if let (true, Some(inversion), Some(photo)) = (args.paste_back, &inversion, &photo) {
+                let path = args
+                    .out_dir
+                    .join(format!("photo_step_{:02}.png", step.index));
+                inversion
+                    .paste_into(photo, image)?
+                    .save(&path)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
         }
     }
+    let mut summary_json = serde_json::to_value(&trace)?;
+    if let Some(inversion) = &inversion {
+        summary_json["inversion"] = serde_json::json!({
+            "photo": args.image,
+            "identity_cos": inversion.identity_cos,
+            "encoder_identity_cos": inversion.encoder_identity_cos,
+            "refined_identity_cos": inversion.refined_identity_cos,
+            "refined_kept": inversion.refined_kept,
+            "seconds": inversion.seconds,
+        });
+    }
     let summary = args.out_dir.join("summary.json");
-    std::fs::write(&summary, serde_json::to_string_pretty(&trace)?)
+    std::fs::write(&summary, serde_json::to_string_pretty(&summary_json)?)
         .with_context(|| format!("writing {}", summary.display()))?;
     println!(
         "{}: degree {} -> {} (target {}), {:?}, {} steps in {:.1} s; wrote {}",

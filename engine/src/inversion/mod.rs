@@ -9,6 +9,7 @@
 //! [`crate::perception::align::paste_back`].
 
 pub mod encoder;
+pub mod invert;
 pub mod refine;
 pub mod train_encoder;
 
