@@ -36,7 +36,7 @@ use std::time::Instant;
 const DATASET_SEEDS: std::ops::RangeInclusive<u64> = 100_000..=102_999;
 
 fn held_out(seed: u64) -> bool {
-    DATASET_SEEDS.contains(&seed) && seed % 10 == 0
+    DATASET_SEEDS.contains(&seed) && seed.is_multiple_of(10)
 }
 
 #[derive(clap::Args)]
@@ -59,6 +59,14 @@ pub struct EncoderArgs {
     copies: Option<usize>,
     #[arg(long)]
     hidden: Option<usize>,
+    /// Side of the pixel patch (0: no pixels).
+    #[arg(long)]
+    patch: Option<usize>,
+    /// Fraction of the crop the patch covers.
+    #[arg(long)]
+    patch_fraction: Option<f32>,
+    #[arg(long)]
+    layers: Option<usize>,
     #[arg(long)]
     lr: Option<f64>,
     #[arg(long)]
@@ -92,6 +100,9 @@ pub struct PairsArgs {
     /// `k/n`: render faces k, k+n, ... of the run.
     #[arg(long, default_value = "0/1")]
     shard: String,
+    /// Save crops as JPEG (quality 92, a fifth of the PNG size) instead of PNG.
+    #[arg(long)]
+    jpeg_crops: bool,
 }
 
 fn set_threads(threads: usize) {
@@ -150,7 +161,17 @@ pub fn pairs(args: PairsArgs) -> anyhow::Result<()> {
     for seed in todo {
         match render_pair(&generator, &perception, &identity, seed, seed_psi(seed)) {
             Ok((record, crop)) => {
-                crop.save(args.out.join("crops").join(format!("{seed}.png")))?;
+                if args.jpeg_crops {
+                    let file =
+                        std::fs::File::create(args.out.join("crops").join(format!("{seed}.jpg")))?;
+                    image::codecs::jpeg::JpegEncoder::new_with_quality(
+                        std::io::BufWriter::new(file),
+                        92,
+                    )
+                    .encode_image(&crop)?;
+                } else {
+                    crop.save(args.out.join("crops").join(format!("{seed}.png")))?;
+                }
                 writeln!(file, "{}", serde_json::to_string(&record)?)?;
             }
             Err(engine::inversion::InversionError::Perception(
@@ -202,8 +223,12 @@ struct DatasetRecord {
     crop_landmarks: Vec<[f64; 2]>,
 }
 
+/// The crop of `seed` (`crops/<seed>.png`, else `crops/<seed>.jpg`).
 fn load_crop(dir: &Path, seed: u64) -> anyhow::Result<image::RgbImage> {
-    let path = dir.join("crops").join(format!("{seed}.png"));
+    let mut path = dir.join("crops").join(format!("{seed}.png"));
+    if !path.is_file() {
+        path.set_extension("jpg");
+    }
     let crop = image::open(&path)
         .with_context(|| format!("reading {}", path.display()))?
         .to_rgb8();
@@ -326,6 +351,9 @@ pub fn run(args: EncoderArgs) -> anyhow::Result<()> {
             embedding_noise: args.embedding_noise.unwrap_or(d.embedding_noise),
             encoder: engine::inversion::encoder::EncoderConfig {
                 hidden: args.hidden.unwrap_or(d.encoder.hidden),
+                patch_side: args.patch.unwrap_or(d.encoder.patch_side),
+                patch_fraction: args.patch_fraction.unwrap_or(d.encoder.patch_fraction),
+                layers: args.layers.unwrap_or(d.encoder.layers),
                 ..d.encoder.clone()
             },
             ..d
@@ -344,7 +372,10 @@ pub fn run(args: EncoderArgs) -> anyhow::Result<()> {
             &config,
             &mut |p| match p {
                 TrainProgress::Features { done, total } => {
-                    bar.set_message(format!("{done}/{total} faces augmented"))
+                    bar.set_message(format!("{done}/{total} faces augmented"));
+                    if bar.is_hidden() && (done % 1000 == 0 || done == total) {
+                        eprintln!("features: {done}/{total} faces augmented");
+                    }
                 }
                 TrainProgress::Epoch {
                     epoch,
@@ -357,10 +388,13 @@ pub fn run(args: EncoderArgs) -> anyhow::Result<()> {
                     bar.set_message(format!(
                         "train {train_loss:.4} validation {validation_loss:.4}"
                     ));
-                    if epoch % 10 == 0 {
-                        bar.println(format!(
-                            "epoch {epoch}: train {train_loss:.4} validation {validation_loss:.4}"
-                        ));
+                    let line = format!(
+                        "epoch {epoch}: train {train_loss:.4} validation {validation_loss:.4}"
+                    );
+                    if bar.is_hidden() {
+                        eprintln!("{line}");
+                    } else if epoch % 5 == 0 {
+                        bar.println(line);
                     }
                 }
             },

@@ -158,8 +158,11 @@ pub fn features(config: &EncoderConfig, input: &EncoderInput) -> Result<Vec<f32>
 }
 
 /// The centre of the crop resized to `patch_side`, normalised to zero mean and unit spread
-/// over all its values (planar RGB).
+/// over all its values (planar RGB); empty when `patch_side` is 0.
 pub fn patch(config: &EncoderConfig, crop: &RgbImage) -> Vec<f32> {
+    if config.patch_side == 0 {
+        return Vec::new();
+    }
     let side = crop.width();
     let inner = ((side as f32 * config.patch_fraction).round() as u32).clamp(1, side);
     let offset = (side - inner) / 2;
