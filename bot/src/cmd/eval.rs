@@ -38,7 +38,6 @@ use engine::predictor::AttributePredictor;
 use engine::Attribute;
 use image::imageops::FilterType;
 use image::RgbImage;
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -48,7 +47,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use super::train_fields::{
-    argmax, check_reader, field_step_norm, held_out_face, load_methods, method_steppers,
+    argmax, bar, check_reader, field_step_norm, held_out_face, load_methods, method_steppers,
     seed_latents, LINEAR_FILE,
 };
 
@@ -281,16 +280,6 @@ fn score_trace(models: &Models, start: &StartFace, trace: &EditTrace) -> anyhow:
         steps: trace.steps.len() - 1,
         stages,
     })
-}
-
-fn bar(len: u64, template: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template(template)
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar
 }
 
 /// Records of an earlier run with the same change and step size.

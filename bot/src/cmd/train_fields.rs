@@ -219,7 +219,8 @@ fn predictor_probabilities(
     )?)
 }
 
-fn bar(len: u64, template: &str) -> ProgressBar {
+/// A progress bar with `template` (indicatif; hidden when stderr is not a terminal).
+pub fn bar(len: u64, template: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
         ProgressStyle::with_template(template)
