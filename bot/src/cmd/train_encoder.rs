@@ -67,6 +67,15 @@ pub struct EncoderArgs {
     patch_fraction: Option<f32>,
     #[arg(long)]
     layers: Option<usize>,
+    /// Keep the generated and real mean embeddings in the embedding (default: projected out).
+    #[arg(long)]
+    keep_domain_means: bool,
+    /// Output scales to try on validation faces (rendered identity cosine); the best is kept.
+    #[arg(long, value_delimiter = ',')]
+    scales: Vec<f32>,
+    /// Validation faces rendered to choose the output scale.
+    #[arg(long, default_value_t = 24)]
+    scale_faces: usize,
     #[arg(long)]
     lr: Option<f64>,
     #[arg(long)]
@@ -341,6 +350,15 @@ pub fn run(args: EncoderArgs) -> anyhow::Result<()> {
             train_samples.len(),
             validation_samples.len()
         );
+        // The two domain means projected out of the embeddings (see EncoderConfig).
+        let generated_mean = mean_embedding(train_samples.iter().map(|s| &s.embeddings[0].0));
+        let real = real_embeddings(&args.data.join("celeba-train.jsonl"))?;
+        let real_mean = mean_embedding(real.iter());
+        let removed = if args.keep_domain_means {
+            Vec::new()
+        } else {
+            engine::inversion::encoder::orthonormal_directions(&[generated_mean, real_mean])
+        };
         let d = TrainConfig::default();
         let config = TrainConfig {
             epochs: args.epochs.unwrap_or(d.epochs),
@@ -354,6 +372,7 @@ pub fn run(args: EncoderArgs) -> anyhow::Result<()> {
                 patch_side: args.patch.unwrap_or(d.encoder.patch_side),
                 patch_fraction: args.patch_fraction.unwrap_or(d.encoder.patch_fraction),
                 layers: args.layers.unwrap_or(d.encoder.layers),
+                embedding_removed: removed,
                 ..d.encoder.clone()
             },
             ..d
@@ -400,6 +419,23 @@ pub fn run(args: EncoderArgs) -> anyhow::Result<()> {
             },
         )?;
         bar.finish();
+        let mut trained = trained;
+        let tuning = if args.scales.is_empty() {
+            serde_json::Value::Null
+        } else {
+            let store = models::ModelStore::open_default().context("opening the model cache")?;
+            let identity = identity_encoder(&store)?;
+            let n = args.scale_faces.min(validation_samples.len());
+            let (best, table) = tune_output_scale(
+                &generator,
+                &mut trained.encoder,
+                &identity,
+                &validation_samples[..n],
+                &args.scales,
+            )?;
+            eprintln!("output scale {best} (validation faces' median identity cosine by scale: {table:?})");
+            serde_json::json!({"validation_faces": n, "median_cosine_by_scale": table, "chosen": best})
+        };
         let seconds = started.elapsed().as_secs_f64();
         let metadata = HashMap::from([
             ("training".to_string(), serde_json::to_string(&config)?),
@@ -412,6 +448,7 @@ pub fn run(args: EncoderArgs) -> anyhow::Result<()> {
                     "validation_loss": trained.final_validation_loss,
                     "seconds": seconds.round(),
                     "threads": args.threads,
+                    "output_scale_tuning": tuning,
                 })
                 .to_string(),
             ),
@@ -450,6 +487,83 @@ pub fn run(args: EncoderArgs) -> anyhow::Result<()> {
         evaluate_real(&generator, &encoder, &identity, &perception, &photos)?;
     }
     Ok(())
+}
+
+fn mean_embedding<'a>(embeddings: impl Iterator<Item = &'a Vec<f32>>) -> Vec<f32> {
+    let mut sum = vec![0f32; 512];
+    let mut n = 0;
+    for e in embeddings {
+        sum.iter_mut().zip(e).for_each(|(s, v)| *s += v);
+        n += 1;
+    }
+    sum.into_iter().map(|s| s / n.max(1) as f32).collect()
+}
+
+#[derive(serde::Deserialize)]
+struct CelebaLine {
+    record: Option<DatasetRecord>,
+}
+
+/// Identity embeddings of the CelebA training half (000007-000256), as `label generated`
+/// measured them; only their mean is used.
+fn real_embeddings(path: &Path) -> anyhow::Result<Vec<Vec<f32>>> {
+    let lines: Vec<CelebaLine> = read_lines(path).with_context(|| {
+        "the CelebA training half's embeddings (written by `talk-to-edit label generated`)"
+    })?;
+    let out: Vec<Vec<f32>> = lines
+        .into_iter()
+        .filter_map(|l| l.record.map(|r| r.embedding))
+        .collect();
+    if out.is_empty() {
+        bail!("{}: no embeddings", path.display());
+    }
+    Ok(out)
+}
+
+/// Renders `faces` (validation, never held-out) with each output scale and keeps the scale
+/// with the best median identity cosine to the face's own render.
+fn tune_output_scale(
+    generator: &Generator,
+    encoder: &mut InversionEncoder,
+    identity: &IdentityEncoder,
+    faces: &[EncoderSample],
+    scales: &[f32],
+) -> anyhow::Result<(f32, Vec<(f32, f32)>)> {
+    let originals = faces
+        .iter()
+        .map(|f| {
+            let w = candle_core::Tensor::from_vec(f.w.clone(), (1, 512), generator.device())?;
+            render_identity(generator, identity, &w)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut table = Vec::new();
+    for &scale in scales {
+        encoder.config.output_scale = scale;
+        let mut cos = Vec::new();
+        for (f, original) in faces.iter().zip(&originals) {
+            let code = encoder.encode(&EncoderInput {
+                crop: f.crop.clone(),
+                identity: f.embeddings[0].clone(),
+                crop_landmarks: f.crop_landmarks.clone(),
+            })?;
+            cos.push(cosine(
+                original,
+                &render_identity(generator, identity, &code)?,
+            ));
+        }
+        eprintln!(
+            "output scale {scale}: median identity cosine {:.3}",
+            summary(&cos).0
+        );
+        table.push((scale, summary(&cos).0));
+    }
+    let best = table
+        .iter()
+        .copied()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(1.0, |(s, _)| s);
+    encoder.config.output_scale = best;
+    Ok((best, table))
 }
 
 fn render_identity(

@@ -49,6 +49,39 @@ pub struct EncoderConfig {
     pub layers: usize,
     /// Scale applied to the embedding before it enters the network (its entries are ~0.044).
     pub embedding_scale: f32,
+    /// Factor on the predicted whitened code: a regression to the mean predicts codes that are
+    /// too close to the mean face, and a factor above 1 (chosen on validation faces by
+    /// identity) undoes part of that shrinkage.
+    #[serde(default = "unit_scale")]
+    pub output_scale: f32,
+    /// Orthonormal directions projected out of the identity embedding (then re-normalised)
+    /// before it is read: the mean embedding of generated faces and that of real photos. Every
+    /// generated face's embedding carries about 0.25 of the generated mean, real photos' carry
+    /// their own, nearly orthogonal mean; neither says who the person is, and left in they make
+    /// every real photo look out of distribution to a network trained on generated faces.
+    #[serde(default)]
+    pub embedding_removed: Vec<Vec<f32>>,
+}
+
+/// Orthonormal directions spanning `vectors` (Gram-Schmidt; near-dependent ones are dropped).
+pub fn orthonormal_directions(vectors: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    let mut out: Vec<Vec<f32>> = Vec::new();
+    for v in vectors {
+        let mut r = v.clone();
+        for d in &out {
+            let dot: f32 = r.iter().zip(d).map(|(a, b)| a * b).sum();
+            r.iter_mut().zip(d).for_each(|(a, b)| *a -= dot * b);
+        }
+        let norm = r.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 1e-3 {
+            out.push(r.into_iter().map(|x| x / norm).collect());
+        }
+    }
+    out
+}
+
+fn unit_scale() -> f32 {
+    1.0
 }
 
 impl Default for EncoderConfig {
@@ -59,6 +92,8 @@ impl Default for EncoderConfig {
             hidden: 768,
             layers: 2,
             embedding_scale: 20.0,
+            output_scale: 1.0,
+            embedding_removed: Vec::new(),
         }
     }
 }
@@ -144,7 +179,19 @@ pub fn features(config: &EncoderConfig, input: &EncoderInput) -> Result<Vec<f32>
         )));
     }
     let mut out = Vec::with_capacity(config.feature_len());
-    out.extend(input.identity.0.iter().map(|v| v * config.embedding_scale));
+    let mut e = input.identity.0.clone();
+    for d in &config.embedding_removed {
+        if d.len() != EMBEDDING_DIM {
+            return Err(InversionError::BadInput(format!(
+                "a removed embedding direction has {} values",
+                d.len()
+            )));
+        }
+        let dot: f32 = e.iter().zip(d).map(|(a, b)| a * b).sum();
+        e.iter_mut().zip(d).for_each(|(a, b)| *a -= dot * b);
+    }
+    let norm = e.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+    out.extend(e.iter().map(|v| v / norm * config.embedding_scale));
     let side = w as f64;
     for p in &input.crop_landmarks.0 {
         if !(p[0].is_finite() && p[1].is_finite()) {
@@ -315,7 +362,8 @@ impl InversionEncoder {
 
     /// w `[b, 512]` of a batch of feature vectors `[b, feature_len]`.
     pub fn encode_features(&self, x: &Tensor) -> Result<Tensor, InversionError> {
-        Ok(self.unwhiten(&self.network.forward_t(x, None)?)?)
+        let z = (self.network.forward_t(x, None)? * self.config.output_scale as f64)?;
+        Ok(self.unwhiten(&z)?)
     }
 
     /// W+ code `[1, 23, 512]` of one face (the predicted w broadcast to every style).
