@@ -204,6 +204,7 @@ impl Inverter<'_> {
             &mask,
             &encoded,
             &self.config.refine,
+            Some(self.identity),
             &mut |p| progress(InvertProgress::Refining(p)),
         )?;
         let look = |styles: &Tensor| -> Result<(RgbImage, f32), InversionError> {

@@ -18,7 +18,8 @@
 
 use super::InversionError;
 use crate::generator::Generator;
-use crate::perception::Landmarks;
+use crate::perception::identity::{identity_transform, GENERATOR_FIVE_POINTS_1024, IDENTITY_CROP};
+use crate::perception::{IdentityEncoder, Landmarks};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use image::imageops::FilterType;
@@ -42,6 +43,11 @@ pub struct RefineConfig {
     pub head_ridge: f64,
     /// Weight of the pixel loss outside the face mask (hair, background), inside it is 1.
     pub outside_weight: f64,
+    /// Weight of the identity term `1 - cos(E(render), E(photo))`, both through the identity
+    /// network at the feature resolution (0: off).
+    pub identity_weight: f64,
+    /// Compute the identity term every this many steps (its backward pass costs about 1 s).
+    pub identity_every: usize,
     /// Keep the code every this many steps as a checkpoint (0: only the last), so that a
     /// caller can pick the step that looks most like the person (pixel loss keeps falling after
     /// identity stops rising).
@@ -59,6 +65,8 @@ impl Default for RefineConfig {
             head_ridge: 1e-3,
             outside_weight: 0.25,
             checkpoint_every: 10,
+            identity_weight: 0.1,
+            identity_every: 3,
         }
     }
 }
@@ -305,6 +313,47 @@ pub fn match_colours(
         .broadcast_add(&rm.reshape((3, 1, 1))?)?)
 }
 
+/// A fixed bilinear resampling of a generator-frame image (`side` px) to the 112 px identity
+/// crop (the [`GENERATOR_FIVE_POINTS_1024`] -> ArcFace similarity; generated faces are upright,
+/// so its 0.3 degree rotation is dropped and the map is separable: `R_y · image · R_xᵀ`). The
+/// output is scaled as the identity network expects.
+struct IdentityResample {
+    rows: Tensor,
+    cols: Tensor,
+}
+
+impl IdentityResample {
+    fn new(side: usize, device: &Device) -> Result<Self, InversionError> {
+        let t = identity_transform(&GENERATOR_FIVE_POINTS_1024)?;
+        let n = IDENTITY_CROP as usize;
+        let matrix = |scale: f64, offset: f64| {
+            let mut m = vec![0f32; n * side];
+            for u in 0..n {
+                let x1024 = scale * u as f64 + offset;
+                let x = ((x1024 + 0.5) * side as f64 / 1024.0 - 0.5).clamp(0.0, side as f64 - 1.0);
+                let x0 = x.floor() as usize;
+                let f = (x - x0 as f64) as f32;
+                m[u * side + x0] += 1.0 - f;
+                m[u * side + (x0 + 1).min(side - 1)] += f;
+            }
+            Tensor::from_vec(m, (n, side), device)
+        };
+        Ok(Self {
+            rows: matrix(t.m[1][1], t.m[1][2])?,
+            cols: matrix(t.m[0][0], t.m[0][2])?,
+        })
+    }
+
+    /// `[1, 3, side, side]` in [-1, 1] -> `[1, 3, 112, 112]` as `(pixel - 127) / 128`.
+    fn apply(&self, image: &Tensor) -> Result<Tensor, InversionError> {
+        let crop = self
+            .rows
+            .broadcast_matmul(image)?
+            .broadcast_matmul(&self.cols.t()?)?;
+        Ok((((crop + 1.0)? * (127.5 / 128.0))? - (127.0 / 128.0))?)
+    }
+}
+
 /// What a refinement returns.
 #[derive(Debug, Clone)]
 pub struct Refined {
@@ -327,6 +376,7 @@ pub fn refine(
     mask: &[f32],
     init: &Tensor,
     config: &RefineConfig,
+    identity: Option<&IdentityEncoder>,
     progress: &mut dyn FnMut(RefineProgress),
 ) -> Result<Refined, InversionError> {
     let device = generator.device().clone();
@@ -396,26 +446,50 @@ pub fn refine(
             ..Default::default()
         },
     )?;
-    let pixel_loss = |part: &Tensor| -> Result<Tensor, InversionError> {
+    // The identity term: both images through the same fixed resampling to the identity crop.
+    let identity_term = match identity {
+        Some(encoder) if config.identity_weight > 0.0 => {
+            let resample = IdentityResample::new(side as usize, &device)?;
+            let target_embedding = encoder.embed_tensor(&resample.apply(&goal)?)?.detach();
+            Some((encoder, resample, target_embedding))
+        }
+        _ => None,
+    };
+    let image_of = |part: &Tensor| -> Result<Tensor, InversionError> {
         let styles = Tensor::cat(&[part, &fixed], 1)?;
         let features = generator
             .synthesis
             .features_differentiable(&styles, config.feature_blocks)?;
-        let diff = (head.forward(&features)? - &goal)?;
+        head.forward(&features)
+    };
+    let pixel_loss_of = |image: &Tensor| -> Result<Tensor, InversionError> {
+        let diff = (image - &goal)?;
         Ok((diff.sqr()?.broadcast_mul(&weights)?.sum_all()? / weight_total)?)
     };
+    let pixel_loss = |part: &Tensor| pixel_loss_of(&image_of(part)?);
     let mut first_loss = f32::NAN;
     let mut last_loss = f32::NAN;
     let mut checkpoints = Vec::new();
     let code = |part: &Tensor| Tensor::cat(&[&part.detach(), &fixed], 1);
     for step in 0..config.steps {
         let part = var.as_tensor();
-        let pixels = pixel_loss(part)?;
+        let image = image_of(part)?;
+        let pixels = pixel_loss_of(&image)?;
         let anchor = (part - &start_part)?.sqr()?.mean_all()?;
         let layer_mean = part.mean_keepdim(1)?;
         let spread = part.broadcast_sub(&layer_mean)?.sqr()?.mean_all()?;
-        let loss =
+        let mut loss =
             ((&pixels + (anchor * config.anchor_weight)?)? + (spread * config.spread_weight)?)?;
+        if let Some((encoder, resample, target_embedding)) = &identity_term {
+            let every = config.identity_every.max(1);
+            if step % every == 0 {
+                let embedding = encoder.embed_tensor(&resample.apply(&image)?)?;
+                let cos = (embedding * target_embedding)?.sum_all()?;
+                // Weighted by `every`, so the term's average pull does not depend on it.
+                let term = ((1.0 - cos)? * (config.identity_weight * every as f64))?;
+                loss = (loss + term)?;
+            }
+        }
         let value = pixels.to_scalar::<f32>()?;
         if step == 0 {
             first_loss = value;
@@ -585,6 +659,47 @@ mod tests {
         assert!(
             cholesky(&[1.0, 2.0, 2.0, 1.0], 2).is_none(),
             "not positive definite"
+        );
+    }
+}
+
+#[cfg(test)]
+mod resample_tests {
+    use super::*;
+
+    #[test]
+    fn the_identity_resampling_puts_the_template_eyes_where_arcface_wants_them() {
+        let device = Device::Cpu;
+        let side = 64usize;
+        let r = IdentityResample::new(side, &device).unwrap();
+        // A flat grey image stays flat (rows of the interpolation matrices sum to 1).
+        let grey = Tensor::full(0.2f32, (1, 3, side, side), &device).unwrap();
+        let out = r.apply(&grey).unwrap();
+        assert_eq!(out.dims(), &[1, 3, 112, 112]);
+        let expected = ((0.2f32 + 1.0) * 127.5 - 127.0) / 128.0;
+        let v = out.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert!(v.iter().all(|x| (x - expected).abs() < 1e-5));
+        // A bright dot at the template's left eye lands within 2 px of ArcFace's left eye.
+        let eye = GENERATOR_FIVE_POINTS_1024[0];
+        let (ex, ey) = (
+            ((eye[0] + 0.5) * side as f64 / 1024.0 - 0.5).round() as usize,
+            ((eye[1] + 0.5) * side as f64 / 1024.0 - 0.5).round() as usize,
+        );
+        let mut dot = vec![-1f32; 3 * side * side];
+        for c in 0..3 {
+            dot[c * side * side + ey * side + ex] = 1.0;
+        }
+        let out = r
+            .apply(&Tensor::from_vec(dot, (1, 3, side, side), &device).unwrap())
+            .unwrap();
+        let plane = out.narrow(1, 0, 1).unwrap().flatten_all().unwrap();
+        let v = plane.to_vec1::<f32>().unwrap();
+        let best = (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
+        let (bx, by) = ((best % 112) as f64, (best / 112) as f64);
+        let want = crate::perception::identity::ARCFACE_REFERENCE_POINTS[0];
+        assert!(
+            (bx - want[0]).abs() < 2.5 && (by - want[1]).abs() < 2.5,
+            "dot at ({bx}, {by}), ArcFace eye at {want:?}"
         );
     }
 }

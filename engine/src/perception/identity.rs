@@ -90,6 +90,28 @@ impl IdentityEncoder {
         Ok(Embedding(v.into_iter().map(|x| x / norm).collect()))
     }
 
+    /// Embeds a batch of crops given as a tensor `[b, 3, 112, 112]`, already scaled as the
+    /// network expects (`(pixel - 127) / 128`), and returns unit embeddings `[b, 512]`. Plain
+    /// candle ops all the way, so gradients flow back to `x` (used by the inversion's identity
+    /// term).
+    pub fn embed_tensor(&self, x: &Tensor) -> Result<Tensor, PerceptionError> {
+        let s = IDENTITY_CROP as usize;
+        let (b, c, h, w) = x.dims4()?;
+        if (c, h, w) != (3, s, s) {
+            return Err(PerceptionError::BadInput(format!(
+                "identity input must be [b, 3, {s}, {s}], got {:?}",
+                x.dims()
+            )));
+        }
+        let out = self
+            .net
+            .run(x.clone(), &["output"])?
+            .remove(0)
+            .reshape((b, EMBEDDING_DIM))?;
+        let norm = out.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+        Ok(out.broadcast_div(&norm)?)
+    }
+
     /// Crops with [`identity_crop`] and embeds.
     pub fn embed_face(
         &self,
