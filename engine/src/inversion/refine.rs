@@ -57,14 +57,14 @@ pub struct RefineConfig {
 impl Default for RefineConfig {
     fn default() -> Self {
         Self {
-            steps: 30,
+            steps: 24,
             feature_blocks: 4,
             learning_rate: 0.03,
             anchor_weight: 0.02,
             spread_weight: 0.05,
             head_ridge: 1e-3,
             outside_weight: 0.25,
-            checkpoint_every: 10,
+            checkpoint_every: 8,
             identity_weight: 0.1,
             identity_every: 3,
         }
