@@ -18,6 +18,8 @@ fn committed_encoder() -> PathBuf {
 }
 
 /// Held-out seeds of the labelled dataset (even seeds were rendered at truncation psi 1.0).
+/// Measured with the committed encoder (encoded / mean face): 100010 0.167 / 0.083, 100020
+/// 0.650 / -0.035, 100030 0.691 / 0.082, 100040 0.699 / 0.257 (average margin 0.45).
 const SEEDS: [u64; 4] = [100_010, 100_020, 100_030, 100_040];
 
 #[test]
