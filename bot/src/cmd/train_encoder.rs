@@ -67,6 +67,9 @@ pub struct EncoderArgs {
     patch_fraction: Option<f32>,
     #[arg(long)]
     layers: Option<usize>,
+    /// Normalise each colour channel of the pixel patch on its own.
+    #[arg(long)]
+    patch_per_channel: bool,
     /// Keep the generated and real mean embeddings in the embedding (default: projected out).
     #[arg(long)]
     keep_domain_means: bool,
@@ -373,6 +376,7 @@ pub fn run(args: EncoderArgs) -> anyhow::Result<()> {
                 patch_fraction: args.patch_fraction.unwrap_or(d.encoder.patch_fraction),
                 layers: args.layers.unwrap_or(d.encoder.layers),
                 embedding_removed: removed,
+                patch_per_channel: args.patch_per_channel,
                 ..d.encoder.clone()
             },
             ..d

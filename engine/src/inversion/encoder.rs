@@ -65,6 +65,9 @@ pub struct EncoderConfig {
     /// every real photo look out of distribution to a network trained on generated faces.
     #[serde(default)]
     pub embedding_removed: Vec<Vec<f32>>,
+    /// Normalise each colour channel of the patch on its own (removes white balance too).
+    #[serde(default)]
+    pub patch_per_channel: bool,
 }
 
 /// Orthonormal directions spanning `vectors` (Gram-Schmidt; near-dependent ones are dropped).
@@ -98,6 +101,7 @@ impl Default for EncoderConfig {
             embedding_scale: 20.0,
             output_scale: 1.0,
             embedding_removed: Vec::new(),
+            patch_per_channel: false,
         }
     }
 }
@@ -227,10 +231,17 @@ pub fn patch(config: &EncoderConfig, crop: &RgbImage) -> Vec<f32> {
             planar[c * n + i] = p.0[c] as f32;
         }
     }
-    let mean = planar.iter().sum::<f32>() / planar.len() as f32;
-    let var = planar.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / planar.len() as f32;
-    let std = var.sqrt().max(4.0);
-    planar.iter_mut().for_each(|v| *v = (*v - mean) / std);
+    let groups: Vec<&mut [f32]> = if config.patch_per_channel {
+        planar.chunks_mut(n).collect()
+    } else {
+        vec![&mut planar[..]]
+    };
+    for values in groups {
+        let mean = values.iter().sum::<f32>() / values.len() as f32;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / values.len() as f32;
+        let std = var.sqrt().max(4.0);
+        values.iter_mut().for_each(|v| *v = (*v - mean) / std);
+    }
     planar
 }
 
@@ -438,6 +449,23 @@ mod tests {
         assert!((var - 1.0).abs() < 1e-3, "var {var}");
         // The crop centre maps to 0 in landmark units.
         assert!(f[EMBEDDING_DIM].abs() < 0.02);
+    }
+
+    #[test]
+    fn per_channel_patches_centre_every_channel() {
+        let config = EncoderConfig {
+            patch_per_channel: true,
+            ..EncoderConfig::default()
+        };
+        let p = patch(&config, &input(128).crop);
+        for channel in p.chunks(p.len() / 3) {
+            let mean = channel.iter().sum::<f32>() / channel.len() as f32;
+            assert!(mean.abs() < 1e-4, "channel mean {mean}");
+        }
+        // Without it the constant blue channel stays apart from the others.
+        let p = patch(&EncoderConfig::default(), &input(128).crop);
+        let blue = &p[2 * p.len() / 3..];
+        assert!(blue.iter().sum::<f32>().abs() > 1.0);
     }
 
     #[test]
