@@ -2,28 +2,11 @@
 //! raw JSON records, the Fig. 10 PNG, resuming from the partial results, and clear errors for bad
 //! arguments.
 
+mod support;
+
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
-
-/// The generator and the Faceplugin models, fetched first if needed (the test fails, not skips,
-/// without them).
-fn ensure_models() {
-    let store = models::ModelStore::open_default().expect("model store");
-    models::fetch::ensure_generator(&store, models::Progress::Hidden)
-        .unwrap_or_else(|e| panic!("fetching MobileStyleGAN failed: {e}"));
-    if store
-        .file("faceplugin", engine::perception::IDENTITY_MODEL)
-        .is_err()
-    {
-        models::fetch(
-            &store,
-            &["faceplugin".to_string()],
-            models::Progress::Hidden,
-        )
-        .unwrap_or_else(|e| panic!("fetching faceplugin failed: {e}"));
-    }
-}
 
 fn eval(args: &[&str], out: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_talk-to-edit"))
@@ -48,7 +31,7 @@ fn number(cell: &str) -> f64 {
 
 #[test]
 fn eval_on_one_face_writes_table_records_and_figure_and_resumes() {
-    ensure_models();
+    support::ensure_models();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("eval");
     let args = ["--faces", "1", "--attribute", "smiling"];

@@ -1,36 +1,12 @@
 //! `talk-to-edit predict`: one JSON object per image, for real photos, generated faces and bad
 //! input alike, from arguments and from `--batch` stdin.
 
+mod support;
+
 use serde_json::Value;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-
-/// A file of a model-store package, fetched first if needed (the test fails, not skips,
-/// without it).
-fn package_file(key: &str, path: &str) -> PathBuf {
-    let store = models::ModelStore::open_default().expect("model store");
-    if let Ok(p) = store.file(key, path) {
-        return p;
-    }
-    models::fetch(&store, &[key.to_string()], models::Progress::Hidden)
-        .unwrap_or_else(|e| panic!("fetching {key} failed: {e}"));
-    store.file(key, path).unwrap()
-}
-
-fn celeba_photo() -> PathBuf {
-    package_file("faceplugin", engine::perception::DETECT_MODEL);
-    let store = models::ModelStore::open_default().unwrap();
-    if store.celeba_faces(models::Split::Train).is_err() {
-        models::fetch(
-            &store,
-            &["felonfinder".to_string()],
-            models::Progress::Hidden,
-        )
-        .unwrap();
-    }
-    store.celeba_faces(models::Split::Train).unwrap()[0].clone()
-}
 
 fn check_prediction(v: &Value, path: &Path) {
     assert_eq!(v["path"], path.to_str().unwrap(), "{v}");
@@ -46,7 +22,7 @@ fn check_prediction(v: &Value, path: &Path) {
 
 #[test]
 fn predict_prints_one_json_object_per_image() {
-    let photo = celeba_photo();
+    let photo = support::celeba_photo();
     let dir = tempfile::tempdir().unwrap();
     let blank = dir.path().join("blank.png");
     image::RgbImage::from_pixel(300, 300, image::Rgb([128, 128, 128]))

@@ -235,19 +235,7 @@ fn generator_frame_quad_is_the_identity_crop() {
 #[test]
 fn celeba_training_faces_are_found() {
     let perception = face_perception();
-    let store = models::ModelStore::open_default().unwrap();
-    let files = match store.celeba_faces(models::Split::Train) {
-        Ok(files) => files,
-        Err(_) => {
-            models::fetch(
-                &store,
-                &[models::store::CELEBA_FACES_KEY.to_string()],
-                models::Progress::Hidden,
-            )
-            .unwrap_or_else(|e| panic!("fetching felonfinder failed: {e}"));
-            store.celeba_faces(models::Split::Train).unwrap()
-        }
-    };
+    let files = perception_support::celeba_training_photos();
     assert_eq!(files.len(), 250);
     let mut found = 0;
     for f in &files {

@@ -130,16 +130,7 @@ fn celeba_training_half_separates_age_and_smiling() {
     let perception = face_perception();
     let (age, expression) = (age_estimator(), expression_classifier());
     let labels = celeba_training_labels();
-    let store = models::ModelStore::open_default().unwrap();
-    if store.celeba_faces(models::Split::Train).is_err() {
-        models::fetch(
-            &store,
-            &[models::store::CELEBA_FACES_KEY.to_string()],
-            models::Progress::Hidden,
-        )
-        .unwrap_or_else(|e| panic!("fetching felonfinder failed: {e}"));
-    }
-    let files = store.celeba_faces(models::Split::Train).unwrap();
+    let files = perception_support::celeba_training_photos();
     assert_eq!(files.len(), 250);
     let (mut ages, mut old) = (Vec::new(), Vec::new());
     let (mut happy, mut smiling) = (Vec::new(), Vec::new());

@@ -39,7 +39,7 @@ pub struct Args {
     image: Option<PathBuf>,
     /// With --image: also write each step pasted back into the full photo
     /// (`photo_step_NN.png`, at the photo's resolution).
-    #[arg(long, requires = "image")]
+    #[arg(long)]
     paste_back: bool,
     /// With --image: refinement steps of the inversion.
     #[arg(long, default_value_t = engine::inversion::invert::InvertConfig::default().refine.steps)]
@@ -82,6 +82,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.paste_back && args.image.is_none() {
+        bail!("--paste-back needs --image PHOTO (it pastes the edited face back into that photo)");
+    }
     if let Some(t) = args.target {
         if t >= NUM_DEGREES {
             bail!("--target must be a degree 0..=5, got {t}");

@@ -66,3 +66,18 @@ pub fn package_file(key: &str, path: &str) -> PathBuf {
         .file(key, path)
         .unwrap_or_else(|e| panic!("{path} still missing after fetch: {e}"))
 }
+
+/// The 250 photos of the measured CelebA half (felonfinder `000007.jpg`-`000256.jpg`), fetching
+/// the package first if needed. The held-out half is never returned.
+pub fn celeba_training_photos() -> Vec<PathBuf> {
+    let store = models::ModelStore::open_default().expect("model store");
+    if store.celeba_faces(models::Split::Train).is_err() {
+        models::fetch(
+            &store,
+            &[models::store::CELEBA_FACES_KEY.to_string()],
+            models::Progress::Hidden,
+        )
+        .unwrap_or_else(|e| panic!("fetching felonfinder failed: {e}"));
+    }
+    store.celeba_faces(models::Split::Train).unwrap()
+}
