@@ -2,10 +2,12 @@
 //! renders W+ latents, the attribute predictor P (`models/trained/predictor.safetensors`)
 //! measures degrees on the aligned rendered face, and edits step along the trained semantic
 //! field of the attribute (`models/trained/fields/`, W+ on the first 13 style layers) until P
-//! reads the target degree (`engine::field::edit_until`). Inverting photos (issue 6) is not
-//! built; that call, and an edit whose field file is missing, return
-//! [`EngineError::NotAvailable`] naming what is missing, which the dialog turns into an honest
-//! reply. Nothing here pretends to edit.
+//! reads the target degree (`engine::field::edit_until`). Uploaded photos are inverted into W+
+//! (`engine::inversion`: the committed encoder `models/trained/encoder.safetensors`, then a
+//! short refinement through the generator); the conversation then shows and edits the
+//! generator's rendering of that face. An edit whose field file is missing, or a photo when the
+//! encoder file is missing, returns [`EngineError::NotAvailable`] naming what is missing, which
+//! the dialog turns into an honest reply. Nothing here pretends to edit.
 
 use anyhow::Context;
 use candle_core::Tensor;
@@ -15,7 +17,9 @@ use engine::field::{
     DEFAULT_K,
 };
 use engine::generator::Generator;
-use engine::perception::FacePerception;
+use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter};
+use engine::inversion::{InversionEncoder, InversionError};
+use engine::perception::{FacePerception, IdentityEncoder, PerceptionError, IDENTITY_MODEL};
 use engine::predictor::AttributePredictor;
 use engine::Attribute;
 use std::path::PathBuf;
@@ -28,6 +32,9 @@ pub struct ProductFaceEngine {
     generator: Generator,
     predictor: AttributePredictor,
     perception: FacePerception,
+    identity: IdentityEncoder,
+    /// The inversion encoder, when its file is there.
+    encoder: Option<InversionEncoder>,
     fields_dir: PathBuf,
     render_size: u32,
 }
@@ -45,10 +52,23 @@ impl ProductFaceEngine {
             .with_context(|| format!("loading the predictor {}", predictor_path.display()))?;
         let store = models::ModelStore::open_default().context("opening the model cache")?;
         let perception = crate::loading::face_perception(&store)?;
+        let identity = IdentityEncoder::load(&store.file("faceplugin", IDENTITY_MODEL)?)?;
+        let encoder_path = crate::loading::encoder_path();
+        let encoder = if encoder_path.is_file() {
+            Some(
+                InversionEncoder::load(&encoder_path, generator.device()).with_context(|| {
+                    format!("loading the inversion encoder {}", encoder_path.display())
+                })?,
+            )
+        } else {
+            None
+        };
         Ok(ProductFaceEngine {
             generator,
             predictor,
             perception,
+            identity,
+            encoder,
             fields_dir: crate::loading::trained_dir().join("fields"),
             render_size,
         })
@@ -88,13 +108,48 @@ impl FaceEngine for ProductFaceEngine {
     fn start_from_photo(&self, photo: &[u8]) -> Result<Latent, EngineError> {
         // Corrupt, unsupported or huge uploads (decompression bombs included) are refused from
         // their header, before any big allocation.
-        engine::perception::load_photo_bytes(photo, "the upload")
+        let photo = engine::perception::load_photo_bytes(photo, "the upload")
             .map_err(|e| EngineError::BadInput(format!("the file is not a usable image ({e})")))?;
-        Err(EngineError::NotAvailable {
-            action: "editing a photo".into(),
-            needs: "GAN inversion of photos into the generator's W+ space".into(),
-            status: "is not built yet (issue 6)".into(),
-        })
+        let Some(encoder) = &self.encoder else {
+            return Err(EngineError::NotAvailable {
+                action: "editing a photo".into(),
+                needs: "the inversion encoder (models/trained/encoder.safetensors)".into(),
+                status: "is missing; `talk-to-edit train encoder` makes it".into(),
+            });
+        };
+        let inverter = Inverter {
+            generator: &self.generator,
+            perception: &self.perception,
+            identity: &self.identity,
+            encoder,
+            config: InvertConfig::default(),
+        };
+        let inversion = inverter
+            .invert(&photo, &mut |p: InvertProgress| {
+                tracing::debug!(done = p.fraction(), "inverting the photo")
+            })
+            .map_err(|e| match e {
+                InversionError::Perception(PerceptionError::NoFace) => EngineError::BadInput(
+                    "I couldn't find a face in that picture; try a photo where the face is \
+                     clearly visible and facing the camera"
+                        .into(),
+                ),
+                InversionError::Perception(PerceptionError::BadInput(why)) => {
+                    EngineError::BadInput(why)
+                }
+                other => failed(other),
+            })?;
+        tracing::info!(
+            identity_cos = inversion.identity_cos,
+            seconds = inversion.seconds,
+            "photo inverted"
+        );
+        let values = inversion
+            .styles
+            .flatten_all()
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(failed)?;
+        Latent::from_vec(values).map_err(failed)
     }
 
     /// P on the rendered face, found and aligned as P's training crops were.
@@ -228,7 +283,7 @@ mod tests {
 
     #[test]
     fn seeds_render_and_missing_models_are_reported_not_faked() {
-        let engine = ProductFaceEngine::load(Some(generator_weights()), 256).unwrap();
+        let mut engine = ProductFaceEngine::load(Some(generator_weights()), 256).unwrap();
         let latent = engine.start_from_seed(5).unwrap();
         assert_eq!(
             engine.start_from_seed(5).unwrap(),
@@ -270,10 +325,36 @@ mod tests {
             engine.start_from_photo(b"not an image"),
             Err(EngineError::BadInput(_))
         ));
+        // An upload is inverted: here the face's own render (256 px, as a user would send a
+        // small picture), which comes back as a code whose render is the same person.
         let mut png = std::io::Cursor::new(Vec::new());
         image.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let uploaded = engine.start_from_photo(png.get_ref()).unwrap();
+        let embed = |img: &image::RgbImage| {
+            let big =
+                image::imageops::resize(img, 1024, 1024, image::imageops::FilterType::Triangle);
+            engine
+                .identity
+                .embed(&engine::perception::identity::generated_identity_crop(&big).unwrap())
+                .unwrap()
+        };
+        let same =
+            engine::perception::cosine(&embed(&image), &embed(&engine.render(&uploaded).unwrap()));
+        assert!(same > 0.4, "identity cosine of the inverted upload {same}");
+        let blank = image::RgbImage::from_pixel(300, 300, image::Rgb([90, 90, 90]));
+        let mut png = std::io::Cursor::new(Vec::new());
+        blank.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        match engine.start_from_photo(png.get_ref()) {
+            Err(EngineError::BadInput(text)) => {
+                assert!(text.contains("couldn't find a face"), "{text}")
+            }
+            other => panic!("expected a clear no-face message, got {other:?}"),
+        }
+        // Without the encoder file, photos are refused honestly, naming what is missing.
+        let encoder = engine.encoder.take();
         let text = not_available_text(engine.start_from_photo(png.get_ref()));
-        assert!(text.contains("GAN inversion"), "{text}");
+        assert!(text.contains("inversion encoder"), "{text}");
+        engine.encoder = encoder;
 
         // Through the dialog: the face is shown, then a bigger smile is asked for; the reply
         // either shows the edited face or says honestly that it could not go further.
