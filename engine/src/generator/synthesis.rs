@@ -389,17 +389,7 @@ impl SynthesisNetwork {
     /// Returns the raw image `[b, 3, 1024, 1024]`, roughly in [-1, 1].
     pub fn forward_differentiable(&self, styles: &Tensor) -> Result<Tensor> {
         let w_plus = self.to_w_plus(styles)?;
-        let mut x = self.stem(&w_plus)?;
-        for (i, block) in self.layers.iter().enumerate() {
-            let s = block.up.forward(&Self::style(&w_plus, 1 + 3 * i)?)?;
-            x = inverse_haar_plain(&x.broadcast_mul(&s.unsqueeze(2)?.unsqueeze(3)?)?)?;
-            x = block
-                .conv1
-                .forward_differentiable(&x, &Self::style(&w_plus, 2 + 3 * i)?)?;
-            x = block
-                .conv2
-                .forward_differentiable(&x, &Self::style(&w_plus, 3 + 3 * i)?)?;
-        }
+        let x = self.features_differentiable(&w_plus, self.layers.len())?;
         let s = self
             .to_img_modulation
             .forward(&Self::style(&w_plus, self.config.num_styles() - 1)?)?;

@@ -263,30 +263,26 @@ pub fn face_mask(
     Ok(mask)
 }
 
-/// Separable box blur of a square `n` x `n` map (radius `r`, clamped edges).
+/// Separable box blur of a square `n` x `n` map (radius `r`, clamped edges): one 1-D pass
+/// along rows, one along columns.
 fn box_blur(map: &mut [f32], n: usize, r: usize) {
-    let mut tmp = vec![0f32; n * n];
     let width = (2 * r + 1) as f32;
-    for y in 0..n {
-        for x in 0..n {
-            let mut s = 0f32;
-            for dx in 0..=2 * r {
-                let xx = (x + dx).saturating_sub(r).min(n - 1);
-                s += map[y * n + xx];
+    // `index(line, i)`: position of the i-th value of a line.
+    let pass = |src: &[f32], index: &dyn Fn(usize, usize) -> usize| {
+        let mut out = vec![0f32; n * n];
+        for line in 0..n {
+            for i in 0..n {
+                let sum: f32 = (0..=2 * r)
+                    .map(|d| src[index(line, (i + d).saturating_sub(r).min(n - 1))])
+                    .sum();
+                out[index(line, i)] = sum / width;
             }
-            tmp[y * n + x] = s / width;
         }
-    }
-    for y in 0..n {
-        for x in 0..n {
-            let mut s = 0f32;
-            for dy in 0..=2 * r {
-                let yy = (y + dy).saturating_sub(r).min(n - 1);
-                s += tmp[yy * n + x];
-            }
-            map[y * n + x] = s / width;
-        }
-    }
+        out
+    };
+    let rows = pass(map, &|y, x| y * n + x);
+    let cols = pass(&rows, &|x, y| y * n + x);
+    map.copy_from_slice(&cols);
 }
 
 /// Per-channel mean and standard deviation of `[3, h, w]` weighted by `mask` (`[1, h, w]`).
