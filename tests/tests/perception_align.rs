@@ -301,3 +301,22 @@ fn crop_pastes_back_into_the_photo() {
     }
     assert!(paste_back(&canvas, &aligned.quad, &RgbImage::new(10, 12), 0.0).is_err());
 }
+
+#[test]
+fn a_cmyk_jpeg_is_read_as_rgb_and_its_face_found() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed5_cmyk.jpg");
+    let photo = load_photo(&path).unwrap();
+    assert_eq!(photo.dimensions(), (256, 256));
+    // Not a washed-out or inverted conversion: the face's skin is warm (red above blue) and the
+    // picture is neither all dark nor all light.
+    let centre = photo.get_pixel(128, 150);
+    assert!(centre[0] > centre[2], "skin colour {centre:?}");
+    let mean: f64 = photo
+        .pixels()
+        .map(|p| p[0] as f64 + p[1] as f64 + p[2] as f64)
+        .sum::<f64>()
+        / (3.0 * 256.0 * 256.0);
+    assert!((40.0..220.0).contains(&mean), "mean level {mean}");
+    let aligned = face_perception().align(&photo, 128).unwrap();
+    assert_eq!(aligned.faces_found, 1);
+}

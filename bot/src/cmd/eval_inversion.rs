@@ -31,6 +31,10 @@ pub struct Args {
     /// Refinement steps of the inversion.
     #[arg(long, default_value_t = engine::inversion::invert::InvertConfig::default().refine.steps)]
     steps: usize,
+    /// Weight of the refinement's identity term (0: pixels and priors only, a control for the
+    /// identity cosine, which the same network measures).
+    #[arg(long, default_value_t = engine::inversion::invert::InvertConfig::default().refine.identity_weight)]
+    identity_weight: f64,
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Converted generator weights (default: the model cache's).
@@ -87,7 +91,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let models = FaceModels::load(args.weights.clone(), true)?;
-    let inverter = models.inverter(args.steps)?;
+    let mut inverter = models.inverter(args.steps)?;
+    inverter.config.refine.identity_weight = args.identity_weight;
     let predictor_path = crate::loading::predictor_path();
     let predictor = AttributePredictor::load_file(&predictor_path, models.generator.device())
         .with_context(|| format!("loading {}", predictor_path.display()))?;
@@ -224,7 +229,7 @@ fn report(records: &[PhotoRecord], args: &Args) -> String {
     let mut out = format!(
         "# Inversion of real photos (issue 6)\n\n\
          felonfinder's measured half (CelebA 000007.jpg-000256.jpg), every {} photo ({} photos; {} inverted, {} refused).\n\
-         Command: `talk-to-edit eval-inversion --every {}{}{} --steps {} --out DIR`.\n\n\
+         Command: `talk-to-edit eval-inversion --every {}{}{} --steps {} --identity-weight {} --out DIR`.\n\n\
          Identity cosine (fr_feature) between the photo's face and the render of its code:\n\n\
          | code | median | 10th percentile |\n|---|---|---|\n\
          | encoder alone | {} | {} |\n| best refinement checkpoint | {} | {} |\n\
@@ -238,6 +243,7 @@ fn report(records: &[PhotoRecord], args: &Args) -> String {
         args.limit.map_or(String::new(), |l| format!(" --limit {l}")),
         if args.edits { " --edits" } else { "" },
         args.steps,
+        args.identity_weight,
         fmt(quantile(&encoder, 0.5)),
         fmt(quantile(&encoder, 0.1)),
         fmt(quantile(&refined, 0.5)),
