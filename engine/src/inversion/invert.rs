@@ -207,16 +207,18 @@ impl Inverter<'_> {
             Some(self.identity),
             &mut |p| progress(InvertProgress::Refining(p)),
         )?;
-        let look = |styles: &Tensor| -> Result<(RgbImage, f32), InversionError> {
-            let render = self.generator.render(styles, 1024)?;
-            let embedding = self.identity.embed(&generated_identity_crop(&render)?)?;
-            Ok((render, cosine(&photo_identity, &embedding)))
+        let likeness = |render: &RgbImage| -> Result<f32, InversionError> {
+            let embedding = self.identity.embed(&generated_identity_crop(render)?)?;
+            Ok(cosine(&photo_identity, &embedding))
         };
-        let (encoder_render, encoder_identity_cos) = look(&encoded)?;
+        // The refinement rendered the encoder's code already.
+        let encoder_render = refined.start_render;
+        let encoder_identity_cos = likeness(&encoder_render)?;
         let mut best = (0, encoded, encoder_render, encoder_identity_cos);
         let mut refined_identity_cos = f32::NEG_INFINITY;
         for (step, styles) in refined.checkpoints {
-            let (render, cos) = look(&styles)?;
+            let render = self.generator.render(&styles, 1024)?;
+            let cos = likeness(&render)?;
             refined_identity_cos = refined_identity_cos.max(cos);
             if cos > best.3 {
                 best = (step, styles, render, cos);

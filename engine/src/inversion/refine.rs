@@ -362,6 +362,8 @@ pub struct Refined {
     pub last_loss: f32,
     /// R² of the colour head on the starting render.
     pub head_r_squared: f32,
+    /// The 1024 px render of the starting code (rendered anyway to fit the colour head).
+    pub start_render: RgbImage,
 }
 
 /// Refines `init` (W+ `[1, 23, 512]`) so that the render matches `target` (an aligned crop, any
@@ -515,6 +517,7 @@ pub fn refine(
         first_loss,
         last_loss,
         head_r_squared: head.r_squared,
+        start_render,
     })
 }
 
@@ -555,14 +558,7 @@ mod tests {
         let head = ColourHead::fit(&features, &image, 0.0).unwrap();
         assert!(head.r_squared > 0.9999, "R² {}", head.r_squared);
         let back = head.forward(&features).unwrap().squeeze(0).unwrap();
-        let err = (back - &image)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let err = crate::generator::max_abs_diff(&back, &image).unwrap();
         assert!(err < 1e-4, "max error {err}");
         // Constant features cannot explain a varying image: singular without a ridge.
         let flat = Tensor::ones((1, 4, 8, 8), DType::F32, &device).unwrap();
@@ -632,16 +628,7 @@ mod tests {
         let out = match_colours(&target, &reference, &mask).unwrap();
         let (om, os) = masked_moments(&out, &mask).unwrap();
         let (rm, rs) = masked_moments(&reference, &mask).unwrap();
-        let d = |a: Tensor, b: Tensor| {
-            (a - b)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .max_all()
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap()
-        };
+        let d = |a: Tensor, b: Tensor| crate::generator::max_abs_diff(&a, &b).unwrap();
         assert!(d(om, rm) < 1e-4);
         assert!(d(os, rs) < 1e-3);
     }
