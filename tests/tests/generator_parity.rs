@@ -1,4 +1,4 @@
-//! The candle generator against the OpenVINO reference run in `../shared/reference/fixtures`:
+//! The candle generator against the OpenVINO reference run in `tests/fixtures/reference`:
 //! for seeds 0..4, z (numpy RNG), w (mapping) and the 1024x1024 image (synthesis).
 //!
 //! Tolerances: z exactly equal up to f32 rounding (1e-6); w max abs error 1e-4 (values ~1);

@@ -101,11 +101,10 @@ fn auc(scores: &[f32], positive: &[bool]) -> f64 {
     wins / pairs
 }
 
-/// CelebA labels of the training half (`/work/shared/data/celeba_attrs_000007-000256.tsv`):
+/// CelebA labels of the training half (`data/celeba_attrs_000007-000256.tsv`):
 /// file name -> attribute -> +1/-1.
 fn celeba_training_labels() -> HashMap<String, HashMap<String, i32>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/celeba_attrs_000007-000256.tsv");
+    let path = tte_tests::celeba_training_labels_file();
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();

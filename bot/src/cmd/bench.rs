@@ -21,18 +21,21 @@ enum Target {
 
 #[derive(clap::Args)]
 struct GeneratorArgs {
-    /// Timed runs (median reported) after one warm-up.
+    /// Timed runs (median reported) after warm-up.
     #[arg(long, default_value_t = 5)]
     runs: usize,
     /// CPU threads for both candle and OpenVINO.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Batch sizes to time (faces per synthesis call), e.g. `--batch 1 --batch 4`.
+    #[arg(long, default_values_t = [1])]
+    batch: Vec<usize>,
     /// Python with openvino installed (default: .venv-reference/bin/python if present, else python3).
     #[arg(long)]
     python: Option<PathBuf>,
-    /// The reference script (default: ../shared/reference/reference_openvino.py).
-    #[arg(long)]
-    reference_script: Option<PathBuf>,
+    /// The reference runner (default: scripts/reference_openvino.py).
+    #[arg(long, default_value = "scripts/reference_openvino.py")]
+    reference_script: PathBuf,
     /// Only time candle.
     #[arg(long)]
     no_reference: bool,
@@ -60,15 +63,28 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// Times and returns (mapping median, synthesis median, synthesis min) in ms.
-fn time_candle(args: &GeneratorArgs) -> anyhow::Result<(f64, f64, f64)> {
-    let generator = crate::loading::generator(args.weights.clone())?;
-    let z = generator.z_from_seed(0)?;
+/// One engine's times for one batch size, in ms per call (not per face).
+struct Timing {
+    mapping_median: f64,
+    synthesis_median: f64,
+    synthesis_min: f64,
+}
+
+/// Times candle's mapping and synthesis of `batch` faces (seeds 0..batch).
+fn time_candle(
+    generator: &engine::generator::Generator,
+    batch: usize,
+    runs: usize,
+) -> anyhow::Result<Timing> {
+    let zs = (0..batch as u64)
+        .map(|s| generator.z_from_seed(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let z = candle_core::Tensor::cat(&zs, 0)?;
     let w = generator.mapping.forward(&z)?;
     let sync = |t: &candle_core::Tensor| t.device().synchronize();
-    let _ = generator.synthesize(&w)?; // warm-up
+    sync(&generator.synthesize(&w)?)?; // warm-up
     let (mut map_ms, mut syn_ms) = (Vec::new(), Vec::new());
-    for _ in 0..args.runs {
+    for _ in 0..runs {
         let t0 = Instant::now();
         let w = generator.mapping.forward(&z)?;
         sync(&w)?;
@@ -78,12 +94,16 @@ fn time_candle(args: &GeneratorArgs) -> anyhow::Result<(f64, f64, f64)> {
         sync(&img)?;
         syn_ms.push(t0.elapsed().as_secs_f64() * 1e3);
     }
-    let (syn_med, syn_min) = median_and_min(syn_ms);
-    Ok((median_and_min(map_ms).0, syn_med, syn_min))
+    let (synthesis_median, synthesis_min) = median_and_min(syn_ms);
+    Ok(Timing {
+        mapping_median: median_and_min(map_ms).0,
+        synthesis_median,
+        synthesis_min,
+    })
 }
 
-/// Runs the OpenVINO reference and parses its mapping and synthesis medians (ms).
-fn time_openvino(args: &GeneratorArgs) -> anyhow::Result<(f64, f64, f64)> {
+/// Runs `scripts/reference_openvino.py bench` and reads its JSON line.
+fn time_openvino(args: &GeneratorArgs, batch: usize) -> anyhow::Result<Timing> {
     let python = args.python.clone().unwrap_or_else(|| {
         let venv = PathBuf::from(".venv-reference/bin/python");
         if venv.is_file() {
@@ -92,31 +112,23 @@ fn time_openvino(args: &GeneratorArgs) -> anyhow::Result<(f64, f64, f64)> {
             PathBuf::from("python3")
         }
     });
-    let script = args
-        .reference_script
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("../shared/reference/reference_openvino.py"));
-    if !script.is_file() {
+    if !args.reference_script.is_file() {
         bail!(
-            "reference script not found at {} (pass --reference-script)",
-            script.display()
+            "reference runner not found at {} (run from the repository root, or pass --reference-script)",
+            args.reference_script.display()
         );
     }
     let store = models::ModelStore::open_default()?;
     let ir_dir = store.mobilestylegan_ir_dir()?;
     let out = Command::new(&python)
-        .arg(&script)
-        .args([
-            "--bench",
-            &args.runs.to_string(),
-            "--threads",
-            &args.threads.to_string(),
-        ])
+        .arg(&args.reference_script)
         .arg("--model-dir")
         .arg(&ir_dir)
+        .args(["--threads", &args.threads.to_string()])
+        .args(["bench", "--runs", &args.runs.to_string()])
+        .args(["--batch", &batch.to_string()])
         .output()
         .with_context(|| format!("running {}", python.display()))?;
-    let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         bail!(
             "the OpenVINO reference failed (set it up with `bash scripts/setup-reference.sh`): {}",
@@ -126,73 +138,68 @@ fn time_openvino(args: &GeneratorArgs) -> anyhow::Result<(f64, f64, f64)> {
                 .unwrap_or("")
         );
     }
-    // "threads=2 (used 2): mapping median 0.41 ms (min 0.39), synthesis median 452.1 ms (min 440.0), ..."
-    let number_after = |key: &str| -> Option<f64> {
-        let rest = &text[text.find(key)? + key.len()..];
-        rest.split_whitespace()
-            .next()?
-            .trim_end_matches(',')
-            .parse()
-            .ok()
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().last().unwrap_or("");
+    let v: serde_json::Value = serde_json::from_str(line)
+        .with_context(|| format!("reading the reference's timings from: {text}"))?;
+    let field = |k: &str| {
+        v[k].as_f64()
+            .with_context(|| format!("no `{k}` in the reference's output: {line}"))
     };
-    match (
-        number_after("mapping median"),
-        number_after("synthesis median"),
-        number_after("ms (min"),
-    ) {
-        (Some(m), Some(s), _) => {
-            let syn_min = text
-                .split("synthesis median")
-                .nth(1)
-                .and_then(|r| r.split("(min ").nth(1))
-                .and_then(|r| r.split(')').next())
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(s);
-            Ok((m, s, syn_min))
-        }
-        _ => bail!("could not read the reference's timings from: {text}"),
-    }
+    Ok(Timing {
+        mapping_median: field("mapping_ms_median")?,
+        synthesis_median: field("synthesis_ms_median")?,
+        synthesis_min: field("synthesis_ms_min")?,
+    })
+}
+
+fn print_row(name: &str, batch: usize, t: &Timing) {
+    let b = batch as f64;
+    println!(
+        "{name:<16} {batch:>5} {:>16.2} {:>20.1} {:>18.1}",
+        t.mapping_median / b,
+        t.synthesis_median / b,
+        t.synthesis_min / b
+    );
 }
 
 fn bench_generator(args: GeneratorArgs) -> anyhow::Result<()> {
-    if args.runs == 0 || args.threads == 0 {
-        bail!("--runs and --threads must be at least 1");
+    if args.runs == 0 || args.threads == 0 || args.batch.contains(&0) {
+        bail!("--runs, --threads and --batch must be at least 1");
     }
     // candle's matmul and the kernels use rayon's global pool, sized from this variable.
     std::env::set_var("RAYON_NUM_THREADS", args.threads.to_string());
-    let device = crate::loading::device()?;
-    let (c_map, c_syn, c_syn_min) = time_candle(&args)?;
-    let rss = peak_rss_mib();
+    let generator = crate::loading::generator(args.weights.clone())?;
+    let device = if generator.device().is_cuda() {
+        "cuda"
+    } else {
+        "cpu"
+    };
     println!(
-        "generator benchmark: batch 1, 1024x1024, {} threads, median of {} runs after 1 warm-up",
+        "generator benchmark: 1024x1024, {} CPU threads, median of {} runs after a warm-up; ms per face",
         args.threads, args.runs
     );
     println!(
-        "{:<22} {:>14} {:>16} {:>14}",
-        "", "mapping ms", "synthesis ms", "synth min ms"
+        "{:<16} {:>5} {:>16} {:>20} {:>18}",
+        "", "batch", "mapping ms/face", "synthesis ms/face", "synth min ms/face"
     );
-    println!(
-        "{:<22} {:>14.2} {:>16.1} {:>14.1}",
-        format!("candle ({})", if device.is_cuda() { "cuda" } else { "cpu" }),
-        c_map,
-        c_syn,
-        c_syn_min
-    );
-    if let Some(rss) = rss {
-        println!("candle peak resident memory: {rss:.0} MiB");
+    for &batch in &args.batch {
+        let candle = time_candle(&generator, batch, args.runs)?;
+        print_row(&format!("candle ({device})"), batch, &candle);
+        if args.no_reference {
+            continue;
+        }
+        let openvino = time_openvino(&args, batch)?;
+        print_row("openvino (cpu)", batch, &openvino);
+        println!(
+            "{:<16} {batch:>5} ratio candle/openvino: synthesis median {:.2}x (min {:.2}x)",
+            "",
+            candle.synthesis_median / openvino.synthesis_median,
+            candle.synthesis_min / openvino.synthesis_min
+        );
     }
-    if args.no_reference {
-        return Ok(());
+    if let Some(rss) = peak_rss_mib() {
+        println!("candle process peak resident memory: {rss:.0} MiB");
     }
-    let (o_map, o_syn, o_syn_min) = time_openvino(&args)?;
-    println!(
-        "{:<22} {:>14.2} {:>16.1} {:>14.1}",
-        "openvino (cpu)", o_map, o_syn, o_syn_min
-    );
-    println!(
-        "ratio candle/openvino: synthesis median {:.2}x (min {:.2}x), goal <= 1.50x",
-        c_syn / o_syn,
-        c_syn_min / o_syn_min
-    );
     Ok(())
 }

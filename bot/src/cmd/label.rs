@@ -52,7 +52,7 @@ struct GeneratedArgs {
     #[arg(long, default_value = "0/1")]
     shard: String,
     /// CelebA attribute table of the training half.
-    #[arg(long, default_value = "../shared/data/celeba_attrs_000007-000256.tsv")]
+    #[arg(long, default_value = "data/celeba_attrs_000007-000256.tsv")]
     celeba_labels: PathBuf,
     /// Also run the expression network (P(happy); 300-430 ms a face, about half the time).
     #[arg(long)]

@@ -65,7 +65,7 @@ pub struct PredictorArgs {
     #[arg(long, requires = "eval_only")]
     real: bool,
     /// CelebA attribute table of the training half.
-    #[arg(long, default_value = "../shared/data/celeba_attrs_000007-000256.tsv")]
+    #[arg(long, default_value = "data/celeba_attrs_000007-000256.tsv")]
     celeba_labels: PathBuf,
     /// Epochs (default: 40 for P, 30 for P').
     #[arg(long)]
