@@ -6,7 +6,11 @@ use engine::generator::Generator;
 use std::path::PathBuf;
 
 /// CUDA device 0 when built with `--features cuda` and a GPU is present, else the CPU.
+/// `TALK_TO_EDIT_DEVICE=cpu` keeps a CUDA build on the CPU (to compare the two on one machine).
 pub fn device() -> anyhow::Result<Device> {
+    if std::env::var("TALK_TO_EDIT_DEVICE").as_deref() == Ok("cpu") {
+        return Ok(Device::Cpu);
+    }
     #[cfg(feature = "cuda")]
     {
         let device = Device::cuda_if_available(0).context("opening the CUDA device")?;
@@ -46,9 +50,13 @@ pub fn face_perception(
     )?)
 }
 
-/// The repository's `models/trained` directory (the committed weights the project trains).
+/// The repository's `models/trained` directory (the committed weights the project trains);
+/// `$TALK_TO_EDIT_TRAINED` points elsewhere (a prebuilt binary run from another checkout).
 pub fn trained_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/trained"))
+    match std::env::var_os("TALK_TO_EDIT_TRAINED") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/trained")),
+    }
 }
 
 /// The committed attribute predictor P.

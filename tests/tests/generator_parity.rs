@@ -6,7 +6,7 @@
 //! pixel with PSNR >= 40 dB. The fast CPU pass and the plain differentiable pass agree to 1e-4.
 
 use candle_core::{Device, Tensor};
-use engine::generator::{max_abs_diff, to_rgb_images, Generator};
+use engine::generator::{max_abs_diff, psnr_and_max, to_rgb_images, Generator};
 use engine::npy;
 
 fn max_abs(a: &[f32], b: &[f32]) -> f32 {
@@ -15,19 +15,6 @@ fn max_abs(a: &[f32], b: &[f32]) -> f32 {
         .zip(b)
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
-}
-
-fn psnr_and_max(a: &image::RgbImage, b: &image::RgbImage) -> (f64, u8) {
-    assert_eq!(a.dimensions(), b.dimensions());
-    let mut se = 0f64;
-    let mut worst = 0u8;
-    for (x, y) in a.as_raw().iter().zip(b.as_raw()) {
-        let d = x.abs_diff(*y);
-        worst = worst.max(d);
-        se += f64::from(d) * f64::from(d);
-    }
-    let mse = se / a.as_raw().len() as f64;
-    (10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10(), worst)
 }
 
 #[test]

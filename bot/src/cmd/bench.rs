@@ -15,8 +15,27 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum Target {
-    /// Mapping + synthesis of one face, batch 1.
+    /// Mapping + synthesis: ms per face at each batch size, beside OpenVINO's.
     Generator(GeneratorArgs),
+    /// The generator on this build's device against the reference fixtures (PSNR per seed).
+    Parity(ParityArgs),
+}
+
+#[derive(clap::Args)]
+struct ParityArgs {
+    /// The reference fixtures (seedN_z.npy, seedN_w.npy, seedN_img_center256.npy, seedN.png).
+    #[arg(long, default_value = "tests/fixtures/reference")]
+    fixtures: PathBuf,
+    /// Seeds to check (the fixtures hold 0-3).
+    #[arg(long, default_values_t = [0, 1, 2, 3])]
+    seed: Vec<u64>,
+    /// Fail below this PSNR (dB) on any seed. f32 weights give about 50 dB on the CPU; f16
+    /// weights lose a few.
+    #[arg(long, default_value_t = 35.0)]
+    min_psnr: f64,
+    /// Converted generator weights (default: the model cache's).
+    #[arg(long)]
+    weights: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -47,7 +66,54 @@ struct GeneratorArgs {
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.target {
         Target::Generator(a) => bench_generator(a),
+        Target::Parity(a) => parity(a),
     }
+}
+
+/// Renders each seed's reference w and compares it with the reference: w from the seed's z
+/// (max abs error), the raw centre 256x256 (max abs error) and the whole PNG (PSNR, worst level).
+fn parity(args: ParityArgs) -> anyhow::Result<()> {
+    use engine::generator::{psnr_and_max, to_rgb_images};
+    let generator = crate::loading::generator(args.weights.clone())?;
+    let device = generator.device().clone();
+    let read = |name: String| {
+        let path = args.fixtures.join(name);
+        engine::npy::read(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let mut worst_psnr = f64::INFINITY;
+    for &seed in &args.seed {
+        let z = read(format!("seed{seed}_z.npy"))?;
+        let z = candle_core::Tensor::from_vec(z.data, (1, 512), &device)?;
+        let w_ref = read(format!("seed{seed}_w.npy"))?;
+        let w_ref = candle_core::Tensor::from_vec(w_ref.data, (1, 512), &device)?;
+        let w_err = engine::generator::max_abs_diff(&generator.mapping.forward(&z)?, &w_ref)?;
+        let raw = generator.synthesize(&w_ref)?;
+        let centre_ref = read(format!("seed{seed}_img_center256.npy"))?;
+        let centre_ref = candle_core::Tensor::from_vec(centre_ref.data, (1, 3, 256, 256), &device)?;
+        let centre = raw.narrow(2, 384, 256)?.narrow(3, 384, 256)?;
+        let c_err = engine::generator::max_abs_diff(&centre, &centre_ref)?;
+        let png_path = args.fixtures.join(format!("seed{seed}.png"));
+        let png_ref = image::open(&png_path)
+            .with_context(|| format!("reading {}", png_path.display()))?
+            .to_rgb8();
+        let (psnr, worst) = psnr_and_max(&to_rgb_images(&raw)?[0], &png_ref);
+        worst_psnr = worst_psnr.min(psnr);
+        println!(
+            "parity seed {seed}: w max err {w_err:.1e}, raw centre max err {c_err:.1e}, PNG PSNR {psnr:.1} dB, worst pixel {worst} levels"
+        );
+    }
+    println!(
+        "parity on {}: worst PSNR {worst_psnr:.1} dB over {} seeds",
+        if device.is_cuda() { "cuda" } else { "cpu" },
+        args.seed.len()
+    );
+    if worst_psnr < args.min_psnr {
+        bail!(
+            "PSNR {worst_psnr:.1} dB is below --min-psnr {}",
+            args.min_psnr
+        );
+    }
+    Ok(())
 }
 
 fn median_and_min(mut ms: Vec<f64>) -> (f64, f64) {

@@ -189,6 +189,20 @@ pub fn to_rgb_images(raw: &Tensor) -> Result<Vec<RgbImage>, GeneratorError> {
         .collect())
 }
 
+/// PSNR (dB, 255 peak) of two RGB images of one size, and the largest per-channel difference in
+/// levels (for checking renders against the reference's PNGs).
+pub fn psnr_and_max(a: &RgbImage, b: &RgbImage) -> (f64, u8) {
+    assert_eq!(a.dimensions(), b.dimensions(), "images of different sizes");
+    let (mut se, mut worst) = (0f64, 0u8);
+    for (x, y) in a.as_raw().iter().zip(b.as_raw()) {
+        let d = x.abs_diff(*y);
+        worst = worst.max(d);
+        se += f64::from(d) * f64::from(d);
+    }
+    let mse = se / a.as_raw().len() as f64;
+    (10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10(), worst)
+}
+
 /// The largest absolute element-wise difference of two tensors of one shape (for checking passes
 /// and kernels against each other).
 pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f32, GeneratorError> {
