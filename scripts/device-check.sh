@@ -19,26 +19,29 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -d "$bundle" ] || { echo "no bundle at $bundle (make it with scripts/device-bundle.sh)" >&2; exit 1; }
-bundle=$(cd "$bundle" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 log=$out/device-check.log
 : >"$log"
 say() { echo "$*" | tee -a "$log"; }
 
-# The binary: the bundle's CUDA build (xz-compressed), or for --device cpu the bundle's CPU build,
-# else this checkout's target/release build.
-unpack() { # FILE.xz -> path of the unpacked executable
-  local dst=/tmp/tte-device-check/$(basename "$1" .xz)
-  mkdir -p /tmp/tte-device-check
-  if command -v xz >/dev/null; then xz -dc "$1" >"$dst"
-  else python3 -c 'import lzma,sys; sys.stdout.buffer.write(lzma.open(sys.argv[1]).read())' "$1" >"$dst"; fi
-  chmod +x "$dst"
-  echo "$dst"
-}
+# The bundle's parts (device-bundle/partN/bundle.tar.xz.NN) joined and unpacked.
+parts=$(for f in "$bundle"/part*/bundle.tar.xz.*; do [ -e "$f" ] && echo "$(basename "$f") $f"; done | sort | cut -d' ' -f2)
+[ -n "$parts" ] || { say "no parts in $bundle"; exit 1; }
+unpacked=/tmp/tte-device-check/bundle
+rm -rf "$unpacked"
+mkdir -p "$unpacked"
+if command -v xz >/dev/null; then
+  cat $parts | xz -dc | tar -x -C "$unpacked"
+else
+  cat $parts | python3 -c 'import lzma, sys; sys.stdout.buffer.write(lzma.decompress(sys.stdin.buffer.read()))' | tar -x -C "$unpacked"
+fi
+bundle=$unpacked
+
 case $device in
   cuda)
-    bin=$(unpack "$bundle/talk-to-edit-cuda.xz")
+    bin=$bundle/talk-to-edit-cuda
+    [ -x "$bin" ] || { say "the bundle has no CUDA binary"; exit 1; }
     # The CUDA 13 libraries the binary links to (libcublas.so.13, libcublasLt.so.13,
     # libcurand.so.10, libnvrtc.so.13, libcudart.so.13): from a CUDA install or the nvidia-* wheels
     # that PyTorch brings.
@@ -52,8 +55,8 @@ case $device in
     ;;
   cpu)
     export TALK_TO_EDIT_DEVICE=cpu
-    if [ -f "$bundle/talk-to-edit-cpu.xz" ]; then bin=$(unpack "$bundle/talk-to-edit-cpu.xz")
-    else bin=$PWD/target/release/talk-to-edit; fi
+    bin=$bundle/talk-to-edit-cpu
+    [ -x "$bin" ] || bin=$PWD/target/release/talk-to-edit
     [ -x "$bin" ] || { echo "no CPU binary: cargo build --release first" >&2; exit 1; }
     ;;
   *) echo "--device must be cuda or cpu" >&2; exit 2 ;;
