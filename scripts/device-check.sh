@@ -45,9 +45,13 @@ case $device in
     # The CUDA 13 libraries the binary links to (libcublas.so.13, libcublasLt.so.13,
     # libcurand.so.10, libnvrtc.so.13, libcudart.so.13): from a CUDA install or the nvidia-* wheels
     # that PyTorch brings.
+    # The driver's libcuda.so.1 too, when the loader does not know it already.
+    libs="libcublasLt.so.13 libcublas.so.13 libcurand.so.10 libnvrtc.so.13 libcudart.so.13"
+    ldconfig -p 2>/dev/null | grep -q "libcuda.so.1 " || libs="$libs libcuda.so.1"
     libdirs=""
-    for lib in libcublasLt.so.13 libcublas.so.13 libcurand.so.10 libnvrtc.so.13 libcudart.so.13; do
-      hit=$(find /usr/local/cuda*/ /usr/lib /opt /usr/local/lib -name "$lib" 2>/dev/null | head -n1 || true)
+    for lib in $libs; do
+      hit=$(find /usr/local/nvidia /usr/local/cuda*/ /usr/lib /usr/lib64 /opt /usr/local/lib \
+        -name "$lib" 2>/dev/null | head -n1 || true)
       [ -n "$hit" ] || { say "missing $lib on this machine"; exit 1; }
       libdirs=$libdirs:$(dirname "$hit")
     done
