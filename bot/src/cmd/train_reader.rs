@@ -64,7 +64,7 @@ struct Render {
 }
 
 fn held_out(seed: u64) -> bool {
-    seed % 10 == 0 || seed % 10 == 5
+    seed.is_multiple_of(5)
 }
 
 fn read_paths(data: &Path) -> anyhow::Result<Vec<Render>> {
