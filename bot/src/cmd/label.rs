@@ -14,6 +14,9 @@
 
 use crate::loading;
 use anyhow::{bail, Context};
+use engine::attributes::Attribute;
+use engine::field::linear::LinearDirection;
+use engine::field::step::FieldSpace;
 use engine::perception::labeller::{read_celeba_attributes, TeacherLabeller};
 use engine::perception::measures::label_crop;
 use engine::perception::teachers::{AGE_MODEL, EXPRESSION_MODEL};
@@ -37,6 +40,29 @@ pub struct Args {
 enum What {
     /// Label seeded generated faces with the teachers.
     Generated(GeneratedArgs),
+    /// Label renders along the linear edit directions (the reader's data: rare degrees and
+    /// monotone paths).
+    Paths(PathsArgs),
+}
+
+#[derive(clap::Args)]
+struct PathsArgs {
+    /// Dataset directory (`paths.shard-k-of-n.jsonl` and `crops/SEED_ATTR_STEP.png`).
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value_t = 100_000)]
+    first_seed: u64,
+    #[arg(long, default_value_t = 1000)]
+    count: u64,
+    /// `k/n`: label seeds k, k+n, k+2n, ... of the run.
+    #[arg(long, default_value = "0/1")]
+    shard: String,
+    /// Linear directions file (default: the committed `models/trained/fields/linear_directions.safetensors`).
+    #[arg(long)]
+    directions: Option<PathBuf>,
+    /// Model cache directory (default: $TALK_TO_EDIT_MODELS, else <user cache>/talk-to-edit/models).
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -65,6 +91,7 @@ struct GeneratedArgs {
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.what {
         What::Generated(a) => generated(a),
+        What::Paths(a) => paths(a),
     }
 }
 
@@ -224,6 +251,104 @@ fn generated(args: GeneratedArgs) -> anyhow::Result<()> {
     bar.finish();
     eprintln!(
         "labelled {} faces into {}",
+        seeds.len(),
+        records_path.display()
+    );
+    Ok(())
+}
+
+/// One seed's path: its attribute ([`path_attribute`]) and the offsets along that attribute's
+/// unit linear direction, added to the first [`PATH_LAYERS`] style layers.
+fn path_offsets(attribute: Attribute) -> &'static [f64] {
+    match attribute {
+        // Rare attributes: mostly the adding side.
+        Attribute::Bangs | Attribute::Eyeglasses | Attribute::Beard => {
+            &[-3.0, -1.5, 0.0, 1.5, 3.0, 4.5, 6.0]
+        }
+        Attribute::Smiling | Attribute::Age => &[-4.5, -3.0, -1.5, 0.0, 1.5, 3.0, 4.5],
+    }
+}
+
+/// Style layers a path moves (the fields' W+ layers).
+const PATH_LAYERS: usize = 13;
+
+/// The attribute whose direction seed `seed`'s path follows: blocks of ten seeds share one,
+/// so that held-out seeds (ending in 0) cycle through all five.
+pub fn path_attribute(seed: u64, first_seed: u64) -> Attribute {
+    Attribute::ALL[((seed.saturating_sub(first_seed) / 10) % 5) as usize]
+}
+
+fn paths(args: PathsArgs) -> anyhow::Result<()> {
+    let (k, n) = parse_shard(&args.shard)?;
+    let store = match &args.models {
+        Some(dir) => models::ModelStore::at(dir),
+        None => models::ModelStore::open_default(),
+    }
+    .context("opening the model cache")?;
+    std::fs::create_dir_all(args.out.join("crops"))?;
+    let labeller = load_labeller(&store, false)?;
+    let generator = loading::generator(None)?;
+    let dir_path = args.directions.clone().unwrap_or_else(|| {
+        loading::trained_dir()
+            .join("fields")
+            .join("linear_directions.safetensors")
+    });
+    let directions = LinearDirection::load_all(&dir_path)
+        .with_context(|| format!("loading {}", dir_path.display()))?;
+    let space = FieldSpace::WPlus { k: PATH_LAYERS };
+    let records_path = args.out.join(format!("paths.shard-{k}-of-{n}.jsonl"));
+    let done = done_seeds(&records_path)?;
+    let seeds: Vec<u64> = (0..args.count)
+        .filter(|i| i % n == k)
+        .map(|i| args.first_seed + i)
+        .filter(|s| !done.contains(s))
+        .collect();
+    let mut records = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&records_path)?;
+    let bar = ProgressBar::new(seeds.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} paths, {per_sec}, eta {eta}")
+            .expect("static template"),
+    );
+    for &seed in &seeds {
+        let psi = seed_psi(seed);
+        let attribute = path_attribute(seed, args.first_seed);
+        let Some(direction) = directions.iter().find(|d| d.attribute == attribute) else {
+            bail!(
+                "{} has no {} direction",
+                dir_path.display(),
+                attribute.name()
+            );
+        };
+        let w = generator.truncate(&generator.w_from_seed(seed)?, psi)?;
+        let styles = space.prepare(&w)?;
+        let n_dir = direction.direction_tensor(w.device())?;
+        let mut steps = Vec::new();
+        for (i, &t) in path_offsets(attribute).iter().enumerate() {
+            let moved = space.add(&styles, &(&n_dir * t)?)?;
+            let face = generator.render(&moved, 1024)?;
+            let step = match labeller.label(&face) {
+                Ok((record, aligned)) => {
+                    let crop = label_crop(&aligned.crop);
+                    let name = format!("{seed}_{}_{i}.png", attribute.name());
+                    crop.save(args.out.join("crops").join(&name))?;
+                    json!({"t": t, "crop": name, "record": record})
+                }
+                Err(e @ (PerceptionError::NoFace | PerceptionError::BadInput(_))) => {
+                    json!({"t": t, "error": e.to_string()})
+                }
+                Err(e) => return Err(e.into()),
+            };
+            steps.push(step);
+        }
+        let line = json!({"seed": seed, "psi": psi, "attribute": attribute, "steps": steps});
+        writeln!(records, "{line}")?;
+        bar.inc(1);
+    }
+    bar.finish();
+    eprintln!(
+        "labelled {} paths into {}",
         seeds.len(),
         records_path.display()
     );

@@ -18,3 +18,4 @@ pub mod train;
 pub mod train_encoder;
 pub mod train_fields;
 pub mod train_predictor;
+pub mod train_reader;

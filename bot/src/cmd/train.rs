@@ -23,6 +23,9 @@ enum Model {
     /// Train the attribute predictor P or P' on teacher-labelled generated faces (from
     /// `talk-to-edit label generated`); writes the labels, weights and a held-out report.
     Predictor(super::train_predictor::PredictorArgs),
+    /// Train the degree reader (continuous scores, degrees, not applicable) on renders along
+    /// edit paths (from `talk-to-edit label paths`) and measure it.
+    Reader(super::train_reader::ReaderArgs),
     /// Train the five semantic fields against latent surrogates of P and the identity encoder,
     /// fit the linear baseline directions, and check both on rendered faces with the real P.
     Fields(super::train_fields::FieldsArgs),
@@ -67,6 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.model {
         Model::Language(a) => language(a),
         Model::Predictor(a) => super::train_predictor::run(a),
+        Model::Reader(a) => super::train_reader::run(a),
         Model::Fields(a) => super::train_fields::run(a),
         Model::Encoder(a) => super::train_encoder::run(a),
         Model::EncoderPairs(a) => super::train_encoder::pairs(a),

@@ -4,15 +4,23 @@
 //!
 //! - [`network`]: the patchify network, its config, image-to-tensor helpers, predictions and the
 //!   one-file save format.
+//! - [`reader`]: the degree reader, continuous monotone scores per attribute regressed from
+//!   the teachers' measures, degrees cut from them and "not applicable" answers.
 //! - [`train`]: balanced minibatch sampling, augmentation, masked cross-entropy training with
 //!   AdamW and evaluation (accuracies and confusion matrices).
 
 pub mod network;
+pub mod reader;
+pub mod reader_train;
 pub mod train;
 
 pub use network::{
     image_tensor, image_tensor_refs, softmax, AttributePredictor, Prediction, PredictorConfig,
     NUM_HEADS,
+};
+pub use reader::{
+    AttributeScore, DegreeReader, FaceReading, Measure, NotApplicable, ScoreRules, MEASURES,
+    NUM_MEASURES,
 };
 pub use train::{
     augment, evaluate, masked_cross_entropy, train, AttributeEval, AugmentConfig, BalancedSampler,

@@ -79,10 +79,18 @@ pub struct PredictorConfig {
     /// ([`AttributePredictor::forward_train`]).
     #[serde(default)]
     pub dropout: f32,
+    /// Outputs of the last layer: `NUM_HEADS * NUM_DEGREES` degree logits for P and P'; the
+    /// degree reader ([`super::reader`]) regresses its own number of teacher measures.
+    #[serde(default = "degree_logits")]
+    pub outputs: usize,
 }
 
 fn two() -> usize {
     2
+}
+
+fn degree_logits() -> usize {
+    NUM_HEADS * NUM_DEGREES
 }
 
 impl Default for PredictorConfig {
@@ -98,6 +106,7 @@ impl Default for PredictorConfig {
             hidden: 256,
             pointwise: false,
             dropout: 0.0,
+            outputs: degree_logits(),
         }
     }
 }
@@ -113,6 +122,7 @@ impl PredictorConfig {
             hidden: 192,
             pointwise: false,
             dropout: 0.0,
+            outputs: degree_logits(),
         }
     }
 
@@ -147,7 +157,7 @@ impl PredictorConfig {
         if !(0.0..0.95).contains(&self.dropout) {
             return bad(format!("dropout {} must be in [0, 0.95)", self.dropout));
         }
-        if self.widths.contains(&0) || self.hidden == 0 {
+        if self.widths.contains(&0) || self.hidden == 0 || self.outputs == 0 {
             return bad("stage widths and the hidden width must be positive".into());
         }
         if self.widths.len() >= usize::BITS as usize - 1 {
@@ -291,8 +301,7 @@ impl AttributePredictor {
         let flat = side * side * in_channels;
         let vb_head = vb.pp("head");
         let hidden = candle_nn::linear(flat, config.hidden, vb_head.pp("hidden"))?;
-        let logits =
-            candle_nn::linear(config.hidden, NUM_HEADS * NUM_DEGREES, vb_head.pp("logits"))?;
+        let logits = candle_nn::linear(config.hidden, config.outputs, vb_head.pp("logits"))?;
         Ok(Self {
             config: config.clone(),
             stages,
@@ -315,7 +324,7 @@ impl AttributePredictor {
     /// `[b, 3, s, s]` images in `[-1, 1]` (s = `input_size`) to `[b, 5, 6]` logits.
     /// Differentiable with respect to the images.
     pub fn forward(&self, images: &Tensor) -> Result<Tensor, PredictorError> {
-        self.forward_impl::<rand::rngs::StdRng>(images, None)
+        self.degree_logits(self.forward_impl::<rand::rngs::StdRng>(images, None)?)
     }
 
     /// [`AttributePredictor::forward`] in training mode: inverted dropout (masks drawn from
@@ -325,7 +334,28 @@ impl AttributePredictor {
         images: &Tensor,
         rng: &mut impl rand::Rng,
     ) -> Result<Tensor, PredictorError> {
-        self.forward_impl(images, Some(rng))
+        self.degree_logits(self.forward_impl(images, Some(rng))?)
+    }
+
+    /// The raw last layer, `[b, outputs]` (for networks that are not degree classifiers);
+    /// dropout when `rng` is given.
+    pub fn forward_outputs<R: rand::Rng>(
+        &self,
+        images: &Tensor,
+        rng: Option<&mut R>,
+    ) -> Result<Tensor, PredictorError> {
+        self.forward_impl(images, rng)
+    }
+
+    fn degree_logits(&self, out: Tensor) -> Result<Tensor, PredictorError> {
+        if self.config.outputs != NUM_HEADS * NUM_DEGREES {
+            return Err(PredictorError::BadConfig(format!(
+                "a network with {} outputs is not a degree predictor",
+                self.config.outputs
+            )));
+        }
+        let batch = out.dim(0)?;
+        Ok(out.reshape((batch, NUM_HEADS, NUM_DEGREES))?)
     }
 
     fn forward_impl<R: rand::Rng>(
@@ -354,10 +384,7 @@ impl AttributePredictor {
         if let Some(rng) = rng {
             hidden = dropout(&hidden, p, rng)?;
         }
-        Ok(self
-            .logits
-            .forward(&hidden)?
-            .reshape((batch, NUM_HEADS, NUM_DEGREES))?)
+        Ok(self.logits.forward(&hidden)?)
     }
 
     /// Predicts degrees for RGB images of any size (resized to `input_size` when needed).
@@ -534,6 +561,7 @@ mod tests {
             hidden: 32,
             pointwise: true,
             dropout: 0.0,
+            ..PredictorConfig::default()
         }
     }
 

@@ -672,6 +672,7 @@ mod tests {
             hidden: 64,
             pointwise: true,
             dropout: 0.0,
+            ..PredictorConfig::default()
         }
     }
 
