@@ -510,7 +510,7 @@ fn no_to_a_check_then_direction_in_context() {
     let reply = step(&mut conv, &engine, "no");
     assert_eq!(reply.feedback, Feedback::ClarifyDirection(Bangs));
     assert!(reply.text.contains("longer or shorter"), "{}", reply.text);
-    assert_eq!(reply.quick_replies, vec!["longer", "shorter"]);
+    assert_eq!(reply.quick_replies, vec!["longer", "shorter", "remove it"]);
     // In that context "more" means more bangs.
     let reply = step(&mut conv, &engine, "more");
     assert_eq!(reply.notes, vec![Note::Edited(Bangs)]);

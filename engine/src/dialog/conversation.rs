@@ -7,7 +7,8 @@ use super::rng::DialogRng;
 use super::talk::{self, words};
 use crate::attributes::Attribute;
 use crate::language::{
-    Direction, EditKind, EditRequest, Intent, ParsedRequest, RequestParser, SystemContext,
+    rules, Direction, EditKind, EditRequest, Intent, ParsedRequest, Question, RequestParser,
+    SystemContext,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -94,6 +95,10 @@ pub enum Note {
     NeedFace,
     BadInput,
     EngineFailed,
+    /// A question about the face or the conversation was answered (nothing edited).
+    Answered,
+    /// A greeting or thanks was answered.
+    SmallTalk,
 }
 
 /// One input to the conversation.
@@ -212,6 +217,19 @@ pub struct DialogState {
     /// Direction of a change asked for without an attribute ("more"), kept until the user says
     /// which attribute.
     pub pending_direction: Option<Direction>,
+    /// The last edit that moved the face: what "more", "too much" and "the other way" continue.
+    #[serde(default)]
+    pub last_edit: Option<LastEdit>,
+}
+
+/// The last edit that moved the face.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastEdit {
+    pub attribute: Attribute,
+    /// The way it moved.
+    pub direction: Direction,
+    /// The degree before the edit.
+    pub from: u8,
 }
 
 /// A whole conversation: dialog state plus the face.
@@ -230,6 +248,8 @@ struct Turn {
     last_edit: Option<(Attribute, bool)>,
     feedback: Option<Feedback>,
     phase: Option<Phase>,
+    /// The direction question should offer removal too ("longer, shorter, or removed?").
+    clarify_removal: bool,
 }
 
 impl Turn {
@@ -241,6 +261,7 @@ impl Turn {
             last_edit: None,
             feedback: None,
             phase: None,
+            clarify_removal: false,
         }
     }
     fn say(&mut self, sentence: String, note: Note) {
@@ -277,6 +298,7 @@ impl Conversation {
                 edited: BTreeSet::new(),
                 declined: BTreeSet::new(),
                 pending_direction: None,
+                last_edit: None,
             },
             face: None,
         }
@@ -287,7 +309,21 @@ impl Conversation {
         self.dialog.feedback.context()
     }
 
-    /// Handles one event. Text is parsed with `parse(text, context)`.
+    /// The context to read `text` in: the last feedback's, except that a bare adjustment
+    /// ("more", "a bit less", "too much") right after an edit continues the edited attribute even
+    /// when the bot went on to suggest another one (see `engine/src/dialog/CONTEXT.md`).
+    pub fn context_for(&self, text: &str) -> Option<SystemContext> {
+        match (self.dialog.feedback, self.dialog.last_edit) {
+            (Feedback::Suggest(_), Some(last))
+                if self.dialog.phase == Phase::Edit && rules::is_bare_adjustment(text) =>
+            {
+                Some(SystemContext::Check(last.attribute))
+            }
+            _ => self.context(),
+        }
+    }
+
+    /// Handles one event. Text is parsed with `parse(text, context_for(text))`.
     pub fn handle(
         &mut self,
         event: Event,
@@ -296,7 +332,7 @@ impl Conversation {
     ) -> Reply {
         match event {
             Event::Text(text) => {
-                let parsed = parse(&text, self.context());
+                let parsed = parse(&text, self.context_for(&text));
                 self.handle_parsed(&text, &parsed, engine)
             }
             Event::SeedFace(seed) => {
@@ -330,6 +366,8 @@ impl Conversation {
         self.dialog.turn += 1;
         let mut turn = Turn::new();
         let previous = self.dialog.feedback;
+        let redirected = self.redirect(text, parsed);
+        let parsed = redirected.as_ref().unwrap_or(parsed);
 
         if self.dialog.phase == Phase::End
             && !matches!(parsed.intent, Intent::Restart | Intent::Help)
@@ -340,7 +378,16 @@ impl Conversation {
             turn.phase = Some(Phase::End);
             return self.finish(turn, engine);
         }
-        if self.face.is_none() && !matches!(parsed.intent, Intent::Help | Intent::End) {
+        if self.face.is_none()
+            && !matches!(
+                parsed.intent,
+                Intent::Help
+                    | Intent::End
+                    | Intent::Greet
+                    | Intent::Thanks
+                    | Intent::Ask(Question::Meaning(_))
+            )
+        {
             let s = talk::say(talk::NEED_FACE, None, None, &mut self.dialog.rng);
             turn.say(s, Note::NeedFace);
             turn.feedback = Some(Feedback::AskForFace);
@@ -361,8 +408,9 @@ impl Conversation {
                     .collect();
                 self.dialog.pending_direction = None;
                 for edit in &edits {
-                    let agreed_to_suggestion =
-                        suggested == Some(edit.attribute) && edit.direction.is_none();
+                    let agreed_to_suggestion = suggested == Some(edit.attribute)
+                        && edit.kind == EditKind::Direction
+                        && edit.direction.is_none();
                     self.apply_edit(edit, agreed_to_suggestion, engine, &mut turn);
                 }
             }
@@ -422,6 +470,32 @@ impl Conversation {
                     Phase::NoEdit
                 });
             }
+            Intent::Greet => {
+                let pool = if self.face.is_some() {
+                    talk::GREET
+                } else {
+                    talk::GREET_NO_FACE
+                };
+                let s = talk::say(pool, None, None, &mut self.dialog.rng);
+                turn.say(s, Note::SmallTalk);
+                self.keep_context(previous, &mut turn);
+            }
+            Intent::Thanks => match previous {
+                Feedback::Check(a) => {
+                    let s = talk::say(talk::SATISFIED, Some(a), None, &mut self.dialog.rng);
+                    turn.say(s, Note::Satisfied(a));
+                }
+                _ => {
+                    let s = talk::say(talk::THANKS, None, None, &mut self.dialog.rng);
+                    turn.say(s, Note::SmallTalk);
+                    self.keep_context(previous, &mut turn);
+                }
+            },
+            Intent::Ask(question) => {
+                let answer = self.answer(question, engine);
+                turn.say(answer, Note::Answered);
+                self.keep_context(previous, &mut turn);
+            }
             Intent::End => {
                 let s = talk::say(talk::GOODBYE, None, None, &mut self.dialog.rng);
                 turn.say(s, Note::Goodbye);
@@ -432,10 +506,145 @@ impl Conversation {
         self.finish(turn, engine)
     }
 
+    /// Context rules that need the dialog state (see `engine/src/dialog/CONTEXT.md`): "the
+    /// other way" after an edit goes one degree past where that edit started, the other way; a
+    /// bare adjustment ("more") read as an edit of a suggested attribute right after an edit of
+    /// another one continues the edited attribute instead.
+    fn redirect(&self, text: &str, parsed: &ParsedRequest) -> Option<ParsedRequest> {
+        let last = self.dialog.last_edit?;
+        let target = |degree: u8| ParsedRequest {
+            intent: Intent::Edit,
+            edits: vec![EditRequest {
+                attribute: last.attribute,
+                kind: EditKind::Target,
+                direction: None,
+                target: Some(degree),
+                change: None,
+            }],
+        };
+        let names_other = parsed.edits.iter().any(|e| e.attribute != last.attribute);
+        if rules::is_other_way(text) && !names_other {
+            let degree = match last.direction {
+                Direction::Increase => last.from.saturating_sub(1),
+                Direction::Decrease => (last.from + 1).min(MAX_DEGREE),
+            };
+            return Some(target(degree));
+        }
+        if let (Feedback::Suggest(suggested), Phase::Edit) =
+            (self.dialog.feedback, self.dialog.phase)
+        {
+            let continues = parsed.intent == Intent::Edit
+                && parsed.edits.len() == 1
+                && parsed.edits[0].attribute == suggested
+                && parsed.edits[0].direction.is_some()
+                && rules::is_bare_adjustment(text);
+            if continues && suggested != last.attribute {
+                let mut edit = parsed.edits[0].clone();
+                edit.attribute = last.attribute;
+                return Some(ParsedRequest {
+                    intent: Intent::Edit,
+                    edits: vec![edit],
+                });
+            }
+        }
+        None
+    }
+
+    /// After small talk or a question, the conversation stays where it was: the same closing
+    /// question (so "yes" still answers it) and the same phase.
+    fn keep_context(&self, previous: Feedback, turn: &mut Turn) {
+        turn.feedback = Some(match previous {
+            Feedback::ClarifyAttribute => Feedback::AskNext,
+            other => other,
+        });
+        turn.phase = Some(self.dialog.phase);
+    }
+
+    /// Answers a question from the dialog state.
+    fn answer(&mut self, question: Question, engine: &dyn FaceEngine) -> String {
+        let degree_of = |face: &FaceState, a: Attribute| face.degrees.get(&a).copied();
+        match question {
+            Question::History => {
+                let Some(face) = &self.face else {
+                    return "Nothing yet: there is no face.".into();
+                };
+                let changed: Vec<String> = Attribute::ALL
+                    .into_iter()
+                    .filter_map(|a| {
+                        let before = face.original_degrees.get(&a).copied()?;
+                        let now = degree_of(face, a)?;
+                        (before != now).then(|| {
+                            format!("{} from degree {before} to {now}", words(a).the)
+                        })
+                    })
+                    .collect();
+                if changed.is_empty() {
+                    "Nothing has changed yet: the face is as it started.".into()
+                } else {
+                    let edits = face.history.len();
+                    format!(
+                        "So far ({edits} edit{} kept): {}.",
+                        if edits == 1 { "" } else { "s" },
+                        changed.join(", ")
+                    )
+                }
+            }
+            Question::Degree(attribute) => {
+                let Some(face) = self.face.as_mut() else {
+                    return "There is no face yet.".into();
+                };
+                if face.degrees.len() < Attribute::ALL.len() {
+                    if let Ok(measured) = engine.degrees(&face.current) {
+                        for (a, d) in measured {
+                            face.degrees.entry(a).or_insert(d);
+                        }
+                    }
+                }
+                let describe = |a: Attribute| match degree_of(face, a) {
+                    Some(d) => format!(
+                        "{} {} at degree {d} of {MAX_DEGREE} ({})",
+                        words(a).the,
+                        words(a).be,
+                        degree_words(a, d)
+                    ),
+                    None => format!("I can't measure {} right now", words(a).the),
+                };
+                match attribute {
+                    Some(a) => {
+                        let mut s = describe(a);
+                        s[..1].make_ascii_uppercase();
+                        format!("{s}.")
+                    }
+                    None => {
+                        let all: Vec<String> = Attribute::ALL.into_iter().map(describe).collect();
+                        let mut s = all.join("; ");
+                        s[..1].make_ascii_uppercase();
+                        format!("{s}.")
+                    }
+                }
+            }
+            Question::Meaning(Some(a)) => {
+                let scale: Vec<String> = (0..=MAX_DEGREE)
+                    .map(|d| format!("{d}: {}", degree_words(a, d)))
+                    .collect();
+                format!("Degrees of {}: {}.", words(a).name, scale.join("; "))
+            }
+            Question::Meaning(None) => format!(
+                "Each part has six degrees, 0 (none) to {MAX_DEGREE} (the most). For the beard, 0 is {} \
+                 and {MAX_DEGREE} {}; for the smile, 0 is {} and {MAX_DEGREE} {}. Ask \"what do the \
+                 glasses degrees mean?\" for one part's scale, or say \"set the beard to level 2\".",
+                degree_words(Attribute::Beard, 0),
+                degree_words(Attribute::Beard, MAX_DEGREE),
+                degree_words(Attribute::Smiling, 0),
+                degree_words(Attribute::Smiling, MAX_DEGREE),
+            ),
+        }
+    }
+
     /// A request without direction gets the direction of an earlier bare "more"/"less".
     fn fill_pending_direction(&self, edit: &EditRequest) -> EditRequest {
         let mut edit = edit.clone();
-        if edit.direction.is_none() && edit.kind != EditKind::Target {
+        if edit.direction.is_none() && edit.kind == EditKind::Direction {
             edit.direction = self.dialog.pending_direction;
         }
         edit
@@ -503,6 +712,7 @@ impl Conversation {
         self.dialog.edited.clear();
         self.dialog.declined.clear();
         self.dialog.pending_direction = None;
+        self.dialog.last_edit = None;
         let s = talk::say(talk::FACE_READY, None, None, &mut self.dialog.rng);
         turn.say(s, Note::FaceReady);
         turn.face_changed = true;
@@ -601,6 +811,8 @@ impl Conversation {
             }
             None => {
                 turn.feedback = Some(Feedback::ClarifyDirection(attribute));
+                turn.clarify_removal =
+                    edit.kind == EditKind::Unclear && attribute != Attribute::Age;
                 return;
             }
         };
@@ -669,6 +881,11 @@ impl Conversation {
                 Note::Edited(attribute),
             );
             turn.last_edit = Some((attribute, agreed_to_suggestion));
+            self.dialog.last_edit = Some(LastEdit {
+                attribute,
+                direction,
+                from: current,
+            });
         }
         if outcome.cannot_go_further || !moved {
             turn.say_cannot_go_further(attribute, direction, rng);
@@ -676,6 +893,7 @@ impl Conversation {
     }
 
     fn undo(&mut self, turn: &mut Turn) {
+        self.dialog.last_edit = None;
         let rng = &mut self.dialog.rng;
         let Some(face) = self.face.as_mut() else {
             return;
@@ -706,6 +924,7 @@ impl Conversation {
         self.dialog.edited.clear();
         self.dialog.declined.clear();
         self.dialog.pending_direction = None;
+        self.dialog.last_edit = None;
         turn.face_changed = true;
         turn.say(talk::say(talk::RESTARTED, None, None, rng), Note::Restarted);
         turn.phase = Some(Phase::Start);
@@ -744,8 +963,12 @@ impl Conversation {
                     .push(talk::say(talk::CLARIFY_ATTRIBUTE, None, None, rng))
             }
             Feedback::ClarifyDirection(a) => {
-                turn.sentences
-                    .push(talk::say(talk::CLARIFY_DIRECTION, Some(a), None, rng))
+                let pool = if turn.clarify_removal {
+                    talk::CLARIFY_DIRECTION_OR_REMOVE
+                } else {
+                    talk::CLARIFY_DIRECTION
+                };
+                turn.sentences.push(talk::say(pool, Some(a), None, rng))
             }
             Feedback::AskForFace | Feedback::Ended => {}
         }
@@ -821,7 +1044,11 @@ impl Conversation {
                 .collect(),
             Feedback::ClarifyDirection(a) => {
                 let w = words(a);
-                vec![w.more.into(), w.less.into()]
+                let mut options: Vec<String> = vec![w.more.into(), w.less.into()];
+                if a != Attribute::Age {
+                    options.push("remove it".into());
+                }
+                options
             }
             Feedback::AskNext => {
                 let mut options: Vec<String> = Vec::new();

@@ -14,8 +14,8 @@ pub mod rng;
 pub mod talk;
 
 pub use conversation::{
-    Conversation, DialogState, Event, FaceSource, FaceState, Feedback, HistoryEntry, Note, Phase,
-    Reply,
+    Conversation, DialogState, Event, FaceSource, FaceState, Feedback, HistoryEntry, LastEdit,
+    Note, Phase, Reply,
 };
 pub use face::{
     Degrees, EditOutcome, EngineError, FaceEngine, Latent, LatentError, W_DIM, W_PLUS_LAYERS,

@@ -192,6 +192,29 @@ pub const ALREADY_THERE: &[&str] = &[
 /// Ask which way an attribute should change.
 pub const CLARIFY_DIRECTION: &[&str] = &["{Should} {more} or {less}?"];
 
+/// Ask which way when the request was unclear and removing is one of the readings ("Do you want
+/// the beard longer, shorter, or removed?"). Not used for age.
+pub const CLARIFY_DIRECTION_OR_REMOVE: &[&str] = &[
+    "Do you want {the} {more}, {less}, or removed?",
+    "I'm not sure which way you mean: {more}, {less}, or removed?",
+];
+
+/// A greeting, with a hint of what to say (a face is loaded).
+pub const GREET: &[&str] = &[
+    "Hi! Tell me what to change, like \"a bit more smile\", \"lose the glasses\" or \"make him older\".",
+    "Hello! I can change the bangs, glasses, beard, smile and age. Try \"give him a beard\" or \"set the smile to level 3\".",
+];
+
+/// A greeting before any face.
+pub const GREET_NO_FACE: &[&str] =
+    &["Hi! Send me a photo of a face (or pick a generated face), then tell me what to change."];
+
+/// Thanks, answered briefly with a hint.
+pub const THANKS: &[&str] = &[
+    "You're welcome! Anything else? You can say \"undo\", or \"bye\" when you're done.",
+    "Glad to help! Say what to change next, or \"bye\" to finish.",
+];
+
 /// Ask which attribute a request is about.
 pub const CLARIFY_ATTRIBUTE: &[&str] = &[
     "Which part should I change: the bangs, the glasses, the beard, the smile or the age?",

@@ -27,6 +27,8 @@ pub enum KindSlot {
     Direction,
     /// Same kind and amount as the previous clause ("remove the bangs and glasses").
     Inherit,
+    /// Set by the rules, never by the network: the way to go is unclear, so the dialog asks.
+    Unclear,
 }
 
 /// What the encoder's heads say about one clause.
@@ -141,6 +143,8 @@ impl ClauseLabel {
             KindSlot::Relative => 2,
             KindSlot::Direction => 3,
             KindSlot::Inherit => 4,
+            // Not a network class; never in the training data.
+            KindSlot::Unclear => 3,
         };
         let direction = match self.direction {
             None => 0,
@@ -216,19 +220,22 @@ fn specificity(edit: &EditRequest) -> u8 {
         EditKind::Target => 3,
         EditKind::Relative => 2,
         EditKind::Direction if edit.direction.is_some() => 1,
-        EditKind::Direction => 0,
+        EditKind::Direction | EditKind::Unclear => 0,
     }
 }
 
 /// Priority of non-edit intents when a message has several clauses ("ok thanks bye" -> end).
 fn intent_priority(intent: Intent) -> u8 {
     match intent {
-        Intent::Restart => 7,
-        Intent::Undo => 6,
-        Intent::End => 5,
-        Intent::Help => 4,
-        Intent::No => 3,
-        Intent::Yes => 2,
+        Intent::Restart => 10,
+        Intent::Undo => 9,
+        Intent::End => 8,
+        Intent::Help => 7,
+        Intent::Ask(_) => 6,
+        Intent::No => 5,
+        Intent::Yes => 4,
+        Intent::Thanks => 3,
+        Intent::Greet => 2,
         Intent::Edit => 1,
         Intent::Unknown => 0,
     }
@@ -276,6 +283,13 @@ pub fn resolve(clauses: &[ClauseLabel], context: Option<SystemContext>) -> Parse
                 attribute,
                 kind: EditKind::Direction,
                 direction: clause.direction,
+                target: None,
+                change: None,
+            },
+            KindSlot::Unclear => EditRequest {
+                attribute,
+                kind: EditKind::Unclear,
+                direction: None,
                 target: None,
                 change: None,
             },

@@ -10,12 +10,13 @@ pub mod corpus;
 pub mod encoder;
 pub mod normalize;
 pub mod parser;
+pub mod rules;
 pub mod train;
 pub mod vocab;
 
 pub use parser::{
     committed_weights_path, default_weights_path, LanguageEncoder, LanguageError, RequestParser,
-    TRAIN_COMMAND, WEIGHTS_ENV,
+    ScoredRequest, CONFIDENCE_THRESHOLD, TRAIN_COMMAND, WEIGHTS_ENV,
 };
 
 use crate::attributes::Attribute;
@@ -35,6 +36,25 @@ pub enum Intent {
     End,
     Help,
     Unknown,
+    /// "hi", "hello there": a greeting, answered with a hint.
+    Greet,
+    /// "thanks", "cheers": answered briefly; after a check it also means satisfied.
+    Thanks,
+    /// A question about the face or the conversation, answered from the dialog state and never
+    /// executed as an edit.
+    Ask(Question),
+}
+
+/// What a question about the face or the conversation asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "attribute")]
+pub enum Question {
+    /// "What did you change so far?"
+    History,
+    /// "How big is the smile now?" (`None`: every attribute).
+    Degree(Option<Attribute>),
+    /// "What does degree 3 mean?" (`None`: the scale in general).
+    Meaning(Option<Attribute>),
 }
 
 /// How an edit is specified.
@@ -47,6 +67,9 @@ pub enum EditKind {
     Relative,
     /// A direction only ("more bangs", or "yes" to a suggestion: direction may then be unknown).
     Direction,
+    /// The attribute is clear but the way to go is not (the words and the encoder disagree, or
+    /// the encoder is unsure): the dialog asks ("Do you want the beard fuller or removed?").
+    Unclear,
 }
 
 /// Which way an attribute should move. For `age`, `Increase` means older.

@@ -2,9 +2,10 @@
 //! and turns a message plus the last system feedback into a [`ParsedRequest`]: normalise, split
 //! into clauses, classify each clause with the network, resolve the clauses into edits.
 
-use super::clause::{resolve, ClauseLabel, HEAD_SIZES};
+use super::clause::{resolve, ClauseLabel, KindSlot, HEAD_SIZES};
 use super::encoder::{ClauseBatch, EncoderConfig, EncoderNet};
 use super::normalize::{split_clauses, tokenize};
+use super::rules::{self, ClauseWords, Reading};
 use super::vocab::{context_head, Vocab};
 use super::{Intent, ParsedRequest, SystemContext};
 use candle_core::{DType, Device};
@@ -69,10 +70,34 @@ pub enum LanguageError {
     Corrupt { path: PathBuf, reason: String },
 }
 
+/// Below this confidence (the smallest top-class probability of the heads that decide a clause's
+/// edit) an edit whose way the words do not confirm is not carried out: the dialog asks.
+/// Measured on the development half of the natural set (models/trained/LANGUAGE.md).
+pub const CONFIDENCE_THRESHOLD: f32 = 0.6;
+
+/// A parse with how sure the parser is of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredRequest {
+    pub request: ParsedRequest,
+    /// The smallest clause confidence in 0..=1 (1 for clauses a rule decided).
+    pub confidence: f32,
+    /// Whether some edit was left [`super::EditKind::Unclear`] for the dialog to ask about.
+    pub unsure: bool,
+}
+
 /// Anything that reads a user's message in its dialog context. The dialog holds a
 /// `Box<dyn RequestParser>`.
 pub trait RequestParser: Send + Sync {
     fn parse(&self, text: &str, context: Option<SystemContext>) -> ParsedRequest;
+
+    /// The parse with the parser's confidence; parsers without one report full confidence.
+    fn parse_scored(&self, text: &str, context: Option<SystemContext>) -> ScoredRequest {
+        ScoredRequest {
+            request: self.parse(text, context),
+            confidence: 1.0,
+            unsure: false,
+        }
+    }
 }
 
 /// The trained language encoder.
@@ -177,6 +202,21 @@ impl LanguageEncoder {
         clauses: &[Vec<String>],
         context: Option<SystemContext>,
     ) -> candle_core::Result<Vec<ClauseLabel>> {
+        Ok(self
+            .classify_clauses_scored(clauses, context)?
+            .into_iter()
+            .map(|(label, _)| label)
+            .collect())
+    }
+
+    /// Classifies clauses in one batch, each with its confidence: the smallest top-class
+    /// probability among the heads that decide it (intent; for an edit also attribute and kind,
+    /// and direction, change or target as its kind needs).
+    pub fn classify_clauses_scored(
+        &self,
+        clauses: &[Vec<String>],
+        context: Option<SystemContext>,
+    ) -> candle_core::Result<Vec<(ClauseLabel, f32)>> {
         if clauses.is_empty() {
             return Ok(Vec::new());
         }
@@ -199,24 +239,80 @@ impl LanguageEncoder {
                     debug_assert_eq!(row.len(), HEAD_SIZES[h]);
                     row
                 });
-                ClauseLabel::from_scores(&scores, open_direction)
+                let label = ClauseLabel::from_scores(&scores, open_direction);
+                (label, confidence(&scores, &label))
             })
             .collect())
     }
 
-    /// Parses one message; a failure inside the network is logged and read as `unknown`.
-    pub fn parse(&self, text: &str, context: Option<SystemContext>) -> ParsedRequest {
+    /// Parses one message with its confidence. Greetings, thanks and questions about the face
+    /// or the conversation are read by rules; the other clauses by the network, then checked by
+    /// the polarity rules ([`rules::adjust`]).
+    pub fn parse_scored(&self, text: &str, context: Option<SystemContext>) -> ScoredRequest {
+        self.parse_scored_with_threshold(text, context, CONFIDENCE_THRESHOLD)
+    }
+
+    /// [`Self::parse_scored`] with another confidence threshold (for measuring it).
+    pub fn parse_scored_with_threshold(
+        &self,
+        text: &str,
+        context: Option<SystemContext>,
+        threshold: f32,
+    ) -> ScoredRequest {
         let clauses = split_clauses(&tokenize(text));
-        match self.classify_clauses(&clauses, context) {
-            Ok(labels) => resolve(&labels, context),
+        let canonical: Vec<Vec<String>> = clauses
+            .iter()
+            .map(|c| c.iter().map(|w| self.vocab.canonical(w)).collect())
+            .collect();
+        let scored = match self.classify_clauses_scored(&clauses, context) {
+            Ok(scored) => scored,
             Err(e) => {
                 tracing::error!("language encoder failed on {text:?}: {e}");
-                ParsedRequest {
-                    intent: Intent::Unknown,
-                    edits: Vec::new(),
+                return ScoredRequest {
+                    request: ParsedRequest {
+                        intent: Intent::Unknown,
+                        edits: Vec::new(),
+                    },
+                    confidence: 0.0,
+                    unsure: false,
+                };
+            }
+        };
+        let mut labels = Vec::with_capacity(clauses.len());
+        let mut confidence = 1.0f32;
+        let mut unsure = false;
+        for ((raw, canonical), (label, p)) in clauses.iter().zip(&canonical).zip(scored) {
+            let words = ClauseWords { raw, canonical };
+            if let Some(intent) = rules::small_talk(words) {
+                labels.push(ClauseLabel::intent(intent));
+                continue;
+            }
+            if let Some(question) = rules::question(words, context) {
+                labels.push(ClauseLabel::intent(Intent::Ask(question)));
+                continue;
+            }
+            let (label, reading) = rules::adjust(words, label, p >= threshold, context);
+            match reading {
+                Reading::Network => confidence = confidence.min(p),
+                Reading::Rule => {}
+                Reading::Unclear => {
+                    confidence = confidence.min(p);
+                    unsure = true;
                 }
             }
+            debug_assert!(reading == Reading::Unclear || label.kind != KindSlot::Unclear);
+            labels.push(label);
         }
+        ScoredRequest {
+            request: resolve(&labels, context),
+            confidence,
+            unsure,
+        }
+    }
+
+    /// Parses one message; a failure inside the network is logged and read as `unknown`.
+    pub fn parse(&self, text: &str, context: Option<SystemContext>) -> ParsedRequest {
+        self.parse_scored(text, context).request
     }
 }
 
@@ -224,4 +320,28 @@ impl RequestParser for LanguageEncoder {
     fn parse(&self, text: &str, context: Option<SystemContext>) -> ParsedRequest {
         LanguageEncoder::parse(self, text, context)
     }
+
+    fn parse_scored(&self, text: &str, context: Option<SystemContext>) -> ScoredRequest {
+        LanguageEncoder::parse_scored(self, text, context)
+    }
+}
+
+/// A clause's confidence: the smallest top-class probability among the heads that decide it.
+fn confidence(scores: &[Vec<f32>; 6], label: &ClauseLabel) -> f32 {
+    let top = |v: &[f32]| {
+        let max = v.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f32 = v.iter().map(|x| (x - max).exp()).sum();
+        1.0 / sum
+    };
+    let mut p = top(&scores[0]);
+    if label.intent == Intent::Edit {
+        p = p.min(top(&scores[1])).min(top(&scores[2]));
+        match label.kind {
+            KindSlot::Target => p = p.min(top(&scores[5])),
+            KindSlot::Relative => p = p.min(top(&scores[3])).min(top(&scores[4])),
+            KindSlot::Direction if label.direction.is_some() => p = p.min(top(&scores[3])),
+            _ => {}
+        }
+    }
+    p
 }

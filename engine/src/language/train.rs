@@ -10,7 +10,7 @@ use super::parser::{
     metadata_path, EncoderMetadata, LanguageEncoder, RequestParser, METADATA_FORMAT,
 };
 use super::vocab::{context_head, Vocab, UNK};
-use super::{ParsedRequest, SystemContext};
+use super::{Direction, EditKind, EditRequest, ParsedRequest, SystemContext};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use rand::rngs::StdRng;
@@ -306,6 +306,56 @@ pub fn natural_test_path() -> PathBuf {
     ))
 }
 
+/// The development half of the second natural set (issue 14): look at its failures freely.
+pub fn natural_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the second natural set: only scored, never used to tune.
+pub fn natural_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural_sealed.jsonl"
+    ))
+}
+
+/// Which way an edit moves a face whose attribute is at `current` (-1, 0, +1), or `None` when
+/// the edit leaves the way open (agreement to a suggestion, or a question back).
+fn way_from(edit: &EditRequest, current: u8) -> Option<i8> {
+    let sign = |d: i16| d.signum() as i8;
+    match (edit.kind, edit.direction, edit.target) {
+        (EditKind::Target, _, Some(t)) => Some(sign(i16::from(t) - i16::from(current))),
+        (EditKind::Relative | EditKind::Direction, Some(Direction::Increase), _) => {
+            Some(if current < 5 { 1 } else { 0 })
+        }
+        (EditKind::Relative | EditKind::Direction, Some(Direction::Decrease), _) => {
+            Some(if current > 0 { -1 } else { 0 })
+        }
+        _ => None,
+    }
+}
+
+/// A polarity error: for some current degree, the predicted edit of an expected attribute moves
+/// the face the opposite way from the expected one ("lose the glasses" read as thicker glasses,
+/// sunglasses with a thick frame read as degree 3 instead of 5). A question back (`unclear`) or
+/// a missing edit is not one.
+pub fn is_polarity_error(expected: &ParsedRequest, got: &ParsedRequest) -> bool {
+    expected.edits.iter().any(|want| {
+        got.edits
+            .iter()
+            .filter(|g| g.attribute == want.attribute)
+            .any(|g| {
+                (0..=5u8).any(|c| match (way_from(want, c), way_from(g, c)) {
+                    (Some(w), Some(p)) => w * p < 0,
+                    _ => false,
+                })
+            })
+    })
+}
+
 /// Reads a JSON-lines test set (blank lines and lines starting with `//` are skipped).
 pub fn load_cases(path: &Path) -> Result<Vec<EvalCase>, TrainError> {
     let text = std::fs::read_to_string(path).map_err(|source| TrainError::Io {
@@ -342,6 +392,15 @@ pub struct EvalReport {
     pub direction: f64,
     pub target: f64,
     pub change: f64,
+    /// Messages with a polarity error ([`is_polarity_error`]).
+    #[serde(default)]
+    pub polarity_errors: usize,
+    /// Messages that should edit nothing (questions, small talk, replies) but were read as edits.
+    #[serde(default)]
+    pub spurious_edits: usize,
+    /// Messages left for the dialog to ask about (an `unclear` edit) that should have been edits.
+    #[serde(default)]
+    pub asked: usize,
     /// Texts that did not match exactly, with what the parser said.
     #[serde(skip)]
     pub failures: Vec<(EvalCase, ParsedRequest)>,
@@ -364,6 +423,15 @@ pub fn evaluate(parser: &dyn RequestParser, cases: &[EvalCase]) -> EvalReport {
     let (mut edits, mut kind, mut direction, mut target, mut change) = (0usize, 0, 0, 0, 0);
     for case in cases {
         let got = parser.parse(&case.text, case.context);
+        if is_polarity_error(&case.expected, &got) {
+            report.polarity_errors += 1;
+        }
+        if case.expected.edits.is_empty() && !got.edits.is_empty() {
+            report.spurious_edits += 1;
+        }
+        if got.edits.iter().any(|e| e.kind == EditKind::Unclear) {
+            report.asked += 1;
+        }
         if same_parse(&got, &case.expected) {
             exact += 1;
         } else {

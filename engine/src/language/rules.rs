@@ -1,0 +1,713 @@
+//! Deterministic rules around the learned encoder, for the readings where a wrong guess would
+//! edit the face the wrong way: removal and negation ("lose the glasses", "no beard", "stop
+//! smiling"), explicit levels ("level 3", "to 4", "4/5", "the maximum", "none"), intensity
+//! phrases ("a really bushy untidy beard", "sunglasses with a thick frame"), "too long" / "not
+//! long enough", and clauses the network was never meant to read: questions about the face or the
+//! conversation, greetings and thanks. When the network and the words of a clause disagree about
+//! the way to go and no rule settles it, the clause becomes [`KindSlot::Unclear`], so the dialog
+//! asks instead of guessing.
+//!
+//! The words live in `engine/data/language/rules.toml` (compiled in), so adding a phrasing is an
+//! edit to a list.
+
+use super::clause::{AttributeSlot, ClauseLabel, KindSlot};
+use super::normalize::{split_clauses, tokenize};
+use super::{Direction, Intent, Question, SystemContext};
+use crate::attributes::Attribute;
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+/// The rule words, as written in `engine/data/language/rules.toml`.
+pub const RULES_TOML: &str = include_str!("../../data/language/rules.toml");
+
+#[derive(Debug, Deserialize)]
+struct Nouns {
+    bangs: Vec<String>,
+    eyeglasses: Vec<String>,
+    beard: Vec<String>,
+    smiling: Vec<String>,
+    age: Vec<String>,
+    sunglasses: Vec<String>,
+    full_beard: Vec<String>,
+    laugh: Vec<String>,
+    pronouns: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Removal {
+    words: Vec<String>,
+    negators: Vec<String>,
+    fillers: Vec<String>,
+    relative: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Levels {
+    markers: Vec<String>,
+    prepositions: Vec<String>,
+    numbers: Vec<String>,
+    none: Vec<String>,
+    maximum: Vec<String>,
+    minimum: Vec<String>,
+    possible: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Intensity {
+    up: Vec<String>,
+    beard_five: Vec<String>,
+    sunglasses_five: Vec<String>,
+    laugh_five: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Directions {
+    increase: Vec<String>,
+    decrease: Vec<String>,
+    big: Vec<String>,
+    small: Vec<String>,
+    too: Vec<String>,
+    enough: Vec<String>,
+    negators: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Questions {
+    starts: Vec<String>,
+    history: Vec<String>,
+    meaning: Vec<String>,
+    scale: Vec<String>,
+    degree_adjectives: Vec<String>,
+    degree_words: Vec<String>,
+    request_words: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SmallTalk {
+    greet: Vec<String>,
+    greet_core: Vec<String>,
+    thanks: Vec<String>,
+    thanks_core: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ContextWords {
+    adjustment: Vec<String>,
+    other_way: Vec<String>,
+}
+
+/// Every list of `rules.toml`.
+#[derive(Debug, Deserialize)]
+struct RuleWords {
+    nouns: Nouns,
+    removal: Removal,
+    levels: Levels,
+    intensity: Intensity,
+    direction: Directions,
+    questions: Questions,
+    small_talk: SmallTalk,
+    context: ContextWords,
+}
+
+/// Parses [`RULES_TOML`]; an error means the data file is malformed.
+pub fn check_rule_words() -> Result<(), String> {
+    toml::from_str::<RuleWords>(RULES_TOML)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn words() -> &'static RuleWords {
+    static WORDS: OnceLock<RuleWords> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        // The file is compiled in and checked by a unit test, so this cannot fail at run time
+        // unless the build itself is broken.
+        toml::from_str(RULES_TOML).expect("engine/data/language/rules.toml is malformed")
+    })
+}
+
+fn contains(list: &[String], word: &str) -> bool {
+    list.iter().any(|w| w == word)
+}
+
+/// One clause as typed (after tokenisation) and as repaired to the encoder's vocabulary.
+#[derive(Debug, Clone, Copy)]
+pub struct ClauseWords<'a> {
+    pub raw: &'a [String],
+    pub canonical: &'a [String],
+}
+
+impl<'a> ClauseWords<'a> {
+    fn len(&self) -> usize {
+        self.raw.len()
+    }
+    /// Whether word `i`, as typed or as repaired, is in `list`.
+    fn is(&self, i: usize, list: &[String]) -> bool {
+        self.raw.get(i).is_some_and(|w| contains(list, w))
+            || self.canonical.get(i).is_some_and(|w| contains(list, w))
+    }
+    fn any(&self, list: &[String]) -> bool {
+        (0..self.len()).any(|i| self.is(i, list))
+    }
+    fn find(&self, list: &[String]) -> Option<usize> {
+        (0..self.len()).find(|&i| self.is(i, list))
+    }
+    /// The clause as one string with a space on each side, for phrase matching.
+    fn padded(&self) -> String {
+        format!(" {} ", self.raw.join(" "))
+    }
+    fn has_phrase(&self, phrases: &[String]) -> bool {
+        let padded = self.padded();
+        phrases.iter().any(|p| padded.contains(&format!(" {p} ")))
+    }
+}
+
+/// The attribute a clause names, preferring the four concrete attributes over age words ("a
+/// week old beard" is about the beard).
+pub fn named_attribute(c: ClauseWords) -> Option<Attribute> {
+    let n = &words().nouns;
+    let lists = [
+        (Attribute::Bangs, &n.bangs),
+        (Attribute::Eyeglasses, &n.eyeglasses),
+        (Attribute::Beard, &n.beard),
+        (Attribute::Smiling, &n.smiling),
+    ];
+    let mut best: Option<(usize, Attribute)> = None;
+    for (attribute, list) in lists {
+        if let Some(i) = c.find(list) {
+            if best.is_none_or(|(b, _)| i < b) {
+                best = Some((i, attribute));
+            }
+        }
+    }
+    best.map(|(_, a)| a)
+        .or_else(|| c.any(&n.age).then_some(Attribute::Age))
+}
+
+/// A greeting or thanks clause ("hey", "good morning", "thank you so much").
+pub fn small_talk(c: ClauseWords) -> Option<Intent> {
+    let s = &words().small_talk;
+    let all_in = |list: &[String]| c.raw.iter().all(|w| contains(list, w));
+    let any_in = |list: &[String]| c.raw.iter().any(|w| contains(list, w));
+    if c.len() == 0 {
+        return None;
+    }
+    if all_in(&s.greet) && any_in(&s.greet_core) {
+        return Some(Intent::Greet);
+    }
+    if all_in(&s.thanks) && any_in(&s.thanks_core) {
+        return Some(Intent::Thanks);
+    }
+    None
+}
+
+/// A question about the face or the conversation ("what did you change so far?", "how big is
+/// the smile now?", "what does degree 3 mean?"). Pronouns refer to the context's attribute.
+pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Question> {
+    let q = &words().questions;
+    let first = c.raw.first()?;
+    if !contains(&q.starts, first) {
+        return None;
+    }
+    let context_attribute = context.map(|c| match c {
+        SystemContext::Suggest(a) | SystemContext::Check(a) => a,
+    });
+    let attribute = named_attribute(c).or_else(|| {
+        c.any(&words().nouns.pronouns)
+            .then_some(context_attribute)
+            .flatten()
+    });
+    if c.has_phrase(&q.history) {
+        return Some(Question::History);
+    }
+    let scale = c.any(&q.scale);
+    if c.any(&q.meaning)
+        || c.has_phrase(&q.meaning)
+        || (scale && c.has_phrase(&["look like".to_string()]))
+    {
+        return Some(Question::Meaning(named_attribute(c)));
+    }
+    let asks_degree = (matches!(first.as_str(), "how" | "hows")
+        && c.raw
+            .get(1)
+            .is_some_and(|w| contains(&q.degree_adjectives, w)))
+        || c.any(&q.degree_words);
+    let is_request = c.raw[1..].iter().any(|w| contains(&q.request_words, w))
+        || matches!(first.as_str(), "can" | "could");
+    if asks_degree && !is_request {
+        // "how old does he look" is about the age even without a noun.
+        let attribute = attribute.or_else(|| {
+            (c.raw.get(1).is_some_and(|w| w == "old" || w == "young")).then_some(Attribute::Age)
+        });
+        return Some(Question::Degree(attribute));
+    }
+    None
+}
+
+/// What the words of a clause say about the way to go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DirectionCue {
+    Way(Direction),
+    /// A negated comparative ("don't make it longer"): the way is not clear.
+    Negated,
+}
+
+fn opposite(d: Direction) -> Direction {
+    match d {
+        Direction::Increase => Direction::Decrease,
+        Direction::Decrease => Direction::Increase,
+    }
+}
+
+/// "remove", "lose", "without", "gone", "no glasses", "i dont want a beard", "stop smiling".
+fn removal(c: ClauseWords) -> bool {
+    let r = &words().removal;
+    if c.any(&r.relative) {
+        return false;
+    }
+    if c.any(&r.words) {
+        return true;
+    }
+    let n = &words().nouns;
+    let names = |i: usize| {
+        c.is(i, &n.bangs) || c.is(i, &n.eyeglasses) || c.is(i, &n.beard) || c.is(i, &n.smiling)
+    };
+    (0..c.len()).any(|i| {
+        if !c.is(i, &r.negators) {
+            return false;
+        }
+        let mut j = i + 1;
+        while j < c.len() && c.is(j, &r.fillers) {
+            j += 1;
+        }
+        j < c.len() && names(j)
+    })
+}
+
+/// An explicit degree: "level 3", "degree 2", "to 4", "4/5", "the maximum", "none".
+fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
+    let l = &words().levels;
+    if c.any(&words().removal.relative) {
+        return None;
+    }
+    let number = |i: usize| -> Option<u8> {
+        if c.is(i, &l.none) {
+            return Some(0);
+        }
+        l.numbers
+            .iter()
+            .position(|n| c.raw.get(i) == Some(n))
+            .map(|n| n as u8)
+    };
+    for i in 0..c.len() {
+        // "level 3", "to level 3"
+        if c.is(i, &l.markers) {
+            if let Some(n) = number(i + 1) {
+                return Some(n);
+            }
+        }
+        // "4/5" (read as "four five") and "4 out of 5".
+        if let Some(n) = number(i) {
+            let five = |j: usize| c.raw.get(j).is_some_and(|w| w == "five");
+            if (five(i + 1) && c.len() == i + 2)
+                || (c.raw.get(i + 1).is_some_and(|w| w == "out")
+                    && c.raw.get(i + 2).is_some_and(|w| w == "of")
+                    && five(i + 3))
+            {
+                return Some(n);
+            }
+        }
+        // "to 4", "at 5", "to none" (not for age: "make him 40" is years).
+        if c.is(i, &l.prepositions) && attribute != Some(Attribute::Age) {
+            if let Some(n) = number(i + 1) {
+                let unit_follows = c.raw.get(i + 2).is_some_and(|w| {
+                    matches!(
+                        w.as_str(),
+                        "steps" | "levels" | "notches" | "degrees" | "years"
+                    )
+                });
+                if !unit_follows {
+                    return Some(n);
+                }
+            }
+        }
+    }
+    if c.any(&l.maximum) || (c.any(&l.possible) && c.any(&words().direction.big)) {
+        return Some(5);
+    }
+    if c.any(&l.minimum) {
+        return Some(0);
+    }
+    // A bare "none" ("bangs: none", or after a suggestion).
+    if c.len() == 1 && c.is(0, &l.none) {
+        return Some(0);
+    }
+    None
+}
+
+/// "too long" (decrease), "too short" (increase), "not long enough" (increase).
+fn too_or_enough(c: ClauseWords) -> Option<Direction> {
+    let d = &words().direction;
+    let polarity = |i: usize| {
+        if c.is(i, &d.big) {
+            Some(Direction::Increase)
+        } else if c.is(i, &d.small) {
+            Some(Direction::Decrease)
+        } else {
+            None
+        }
+    };
+    if let Some(t) = c.find(&d.too) {
+        // "too long", "too much", "a little too short", "way too big"
+        for j in t + 1..(t + 3).min(c.len()) {
+            if let Some(p) = polarity(j) {
+                return Some(opposite(p));
+            }
+        }
+    }
+    if let Some(e) = c.find(&d.enough) {
+        let negated = (0..e).any(|i| c.is(i, &d.negators));
+        for j in (0..e).rev() {
+            if let Some(p) = polarity(j) {
+                return Some(if negated { p } else { opposite(p) });
+            }
+        }
+    }
+    None
+}
+
+/// The way the comparatives and verbs of a clause point, if they agree.
+fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
+    let d = &words().direction;
+    let mut up = false;
+    let mut down = false;
+    let mut negated = false;
+    for i in 0..c.len() {
+        let is_up = c.is(i, &d.increase);
+        let is_down = c.is(i, &d.decrease);
+        if !(is_up || is_down) {
+            continue;
+        }
+        let before = i.saturating_sub(3)..i;
+        if before.clone().any(|j| c.is(j, &d.negators)) {
+            // "not so much", "not as big": a decrease; other negated comparatives are unclear.
+            if is_up
+                && c.raw[i] == "much"
+                && before.clone().any(|j| c.raw[j] == "so" || c.raw[j] == "as")
+            {
+                down = true;
+            } else {
+                negated = true;
+            }
+            continue;
+        }
+        up |= is_up;
+        down |= is_down;
+    }
+    if negated && !(up || down) {
+        return Some(DirectionCue::Negated);
+    }
+    match (up, down) {
+        (true, false) => Some(DirectionCue::Way(Direction::Increase)),
+        (false, true) => Some(DirectionCue::Way(Direction::Decrease)),
+        _ => None,
+    }
+}
+
+/// A degree phrase's own degree when the words settle it ("a bushy beard" 5, "thick framed
+/// sunglasses" 5, "sunglasses" at least 4, "a big open laugh" 5).
+fn intensity_target(c: ClauseWords, attribute: Attribute, network_target: u8) -> Option<u8> {
+    let n = &words().nouns;
+    let i = &words().intensity;
+    match attribute {
+        Attribute::Beard if c.any(&n.full_beard) && c.any(&i.beard_five) => Some(5),
+        Attribute::Eyeglasses if c.any(&n.sunglasses) => {
+            if c.any(&i.sunglasses_five) {
+                Some(5)
+            } else {
+                Some(network_target.clamp(4, 5))
+            }
+        }
+        Attribute::Smiling if c.any(&n.laugh) && c.any(&i.laugh_five) => Some(5),
+        _ => None,
+    }
+}
+
+/// How a clause was read, for the confidence report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// The network's label stands (possibly unsure).
+    Network,
+    /// A rule decided or corrected the label.
+    Rule,
+    /// The network and the words disagree: the dialog should ask.
+    Unclear,
+}
+
+/// Checks (and where the words settle it, corrects) the network's label of one clause.
+/// `confident` says whether the network's own probabilities cleared the threshold.
+pub fn adjust(
+    c: ClauseWords,
+    label: ClauseLabel,
+    confident: bool,
+    context: Option<SystemContext>,
+) -> (ClauseLabel, Reading) {
+    let named = named_attribute(c);
+    let has_pronoun = c.any(&words().nouns.pronouns);
+    // The attribute the rules would edit: a named one, else the network's, else (for short
+    // replies in context or clauses with a pronoun) the one under discussion.
+    let network_slot = match label.attribute {
+        AttributeSlot::None => None,
+        slot => Some(slot),
+    };
+    let slot = named
+        .map(AttributeSlot::Named)
+        .or(network_slot)
+        .or_else(|| {
+            (context.is_some() && (has_pronoun || c.len() <= 3)).then_some(AttributeSlot::Inherit)
+        });
+    let slot_attribute = match slot {
+        Some(AttributeSlot::Named(a)) => Some(a),
+        _ => None,
+    };
+    let Some(slot) = slot else {
+        return (label, Reading::Network);
+    };
+
+    // Removal: never for age ("lose ten years" is younger).
+    if slot_attribute != Some(Attribute::Age)
+        && removal(c)
+        && (named.is_some() || has_pronoun || label.intent == Intent::Edit || c.len() <= 2)
+    {
+        return (ClauseLabel::target(slot, 0), Reading::Rule);
+    }
+    if let Some(n) = level(c, slot_attribute) {
+        return (ClauseLabel::target(slot, n), Reading::Rule);
+    }
+    if let Some(way) = too_or_enough(c) {
+        if label.intent == Intent::Edit || named.is_some() || has_pronoun {
+            let fixed = match label.kind {
+                KindSlot::Relative if label.direction == Some(way) => label,
+                _ => ClauseLabel::direction(slot, Some(way)),
+            };
+            return (
+                ClauseLabel {
+                    attribute: slot,
+                    ..fixed
+                },
+                Reading::Rule,
+            );
+        }
+    }
+    if label.intent != Intent::Edit {
+        return (label, Reading::Network);
+    }
+    let cue = direction_cue(c);
+    let attribute = slot_attribute.or(match (label.attribute, context) {
+        (AttributeSlot::Inherit, Some(SystemContext::Suggest(a) | SystemContext::Check(a))) => {
+            Some(a)
+        }
+        _ => None,
+    });
+    let intensity_up = c.any(&words().intensity.up);
+    match label.kind {
+        KindSlot::Target => {
+            let t = label.target.unwrap_or(0);
+            if let Some(wanted) = attribute.and_then(|a| intensity_target(c, a, t)) {
+                let reading = if wanted == t {
+                    Reading::Network
+                } else {
+                    Reading::Rule
+                };
+                return (ClauseLabel::target(label.attribute, wanted), reading);
+            }
+            if t == 0 {
+                // Degree 0 without any word of removal: only a degree phrase ("a straight face")
+                // may mean that; a word pointing up or down overrules it.
+                return match cue {
+                    Some(DirectionCue::Way(d)) => (
+                        ClauseLabel::direction(label.attribute, Some(d)),
+                        Reading::Rule,
+                    ),
+                    _ if intensity_up => (
+                        ClauseLabel::direction(label.attribute, Some(Direction::Increase)),
+                        Reading::Rule,
+                    ),
+                    Some(DirectionCue::Negated) => (unclear(label.attribute), Reading::Unclear),
+                    None if confident => (label, Reading::Network),
+                    None => (unclear(label.attribute), Reading::Unclear),
+                };
+            }
+            // A degree above 0: the network is unsure at most between neighbouring degrees,
+            // unless the words point down.
+            match cue {
+                Some(DirectionCue::Way(Direction::Decrease)) | Some(DirectionCue::Negated)
+                    if !confident =>
+                {
+                    (unclear(label.attribute), Reading::Unclear)
+                }
+                _ => (label, Reading::Network),
+            }
+        }
+        KindSlot::Relative | KindSlot::Direction => {
+            let Some(d) = label.direction else {
+                // "yes" to a suggestion: the dialog chooses the way.
+                return (label, Reading::Network);
+            };
+            match cue {
+                Some(DirectionCue::Way(w)) if w == d => (label, Reading::Network),
+                Some(DirectionCue::Way(_)) | Some(DirectionCue::Negated) => {
+                    (unclear(label.attribute), Reading::Unclear)
+                }
+                None if d == Direction::Decrease && intensity_up => {
+                    (unclear(label.attribute), Reading::Unclear)
+                }
+                None if confident => (label, Reading::Network),
+                None => (unclear(label.attribute), Reading::Unclear),
+            }
+        }
+        _ => (label, Reading::Network),
+    }
+}
+
+fn unclear(attribute: AttributeSlot) -> ClauseLabel {
+    ClauseLabel {
+        intent: Intent::Edit,
+        attribute,
+        kind: KindSlot::Unclear,
+        direction: None,
+        change: None,
+        target: None,
+    }
+}
+
+fn clauses_of(text: &str) -> Vec<Vec<String>> {
+    split_clauses(&tokenize(text))
+}
+
+/// A reply made only of adjustment words ("more", "a bit less", "too much"): it continues the
+/// attribute edited last.
+pub fn is_bare_adjustment(text: &str) -> bool {
+    let list = &words().context.adjustment;
+    let d = &words().direction;
+    let clauses = clauses_of(text);
+    let says_which_way = |w: &String| {
+        contains(&d.increase, w)
+            || contains(&d.decrease, w)
+            || contains(&d.too, w)
+            || contains(&d.enough, w)
+            || w == "further"
+            || w == "going"
+    };
+    !clauses.is_empty()
+        && clauses.iter().all(|c| c.iter().all(|w| contains(list, w)))
+        && clauses.iter().flatten().any(says_which_way)
+}
+
+/// "the other way", "the opposite", "wrong way".
+pub fn is_other_way(text: &str) -> bool {
+    let padded = format!(" {} ", tokenize(text).join(" "));
+    words()
+        .context
+        .other_way
+        .iter()
+        .any(|p| padded.contains(&format!(" {p} ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clause(text: &str) -> Vec<String> {
+        tokenize(text)
+    }
+
+    fn cw(raw: &[String]) -> ClauseWords<'_> {
+        ClauseWords {
+            raw,
+            canonical: raw,
+        }
+    }
+
+    #[test]
+    fn the_rule_words_parse() {
+        check_rule_words().unwrap();
+    }
+
+    #[test]
+    fn removal_negation_and_levels() {
+        for text in [
+            "lose the glasses",
+            "no beard",
+            "i dont want a beard",
+            "stop smiling",
+            "specs off",
+            "without bangs",
+        ] {
+            assert!(removal(cw(&clause(text))), "{text}");
+        }
+        for text in [
+            "the beard is not long enough",
+            "drop the bangs by one level",
+            "no, fuller",
+        ] {
+            assert!(!removal(cw(&clause(text))), "{text}");
+        }
+        let cases = [
+            ("set the bangs to level 5", Some(5)),
+            ("beard 4/5", Some(4)),
+            ("glasses at 5 out of 5", Some(5)),
+            ("to none", Some(0)),
+            ("the maximum", Some(5)),
+            ("as big as possible", Some(5)),
+            ("up the beard by 2 levels", None),
+            ("bangs one level longer", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(level(cw(&clause(text)), None), want, "{text}");
+        }
+        assert_eq!(
+            level(cw(&clause("make him look 4")), Some(Attribute::Age)),
+            None
+        );
+    }
+
+    #[test]
+    fn too_and_enough_point_the_right_way() {
+        let way = |t: &str| too_or_enough(cw(&clause(t)));
+        assert_eq!(way("too long"), Some(Direction::Decrease));
+        assert_eq!(way("a little too short"), Some(Direction::Increase));
+        assert_eq!(
+            way("the beard is not long enough"),
+            Some(Direction::Increase)
+        );
+        assert_eq!(way("too much"), Some(Direction::Decrease));
+    }
+
+    #[test]
+    fn questions_and_small_talk() {
+        let q = |t: &str| question(cw(&clause(t)), Some(SystemContext::Check(Attribute::Beard)));
+        assert_eq!(q("what did you change so far"), Some(Question::History));
+        assert_eq!(
+            q("how big is the smile now"),
+            Some(Question::Degree(Some(Attribute::Smiling)))
+        );
+        assert_eq!(
+            q("how long is it now"),
+            Some(Question::Degree(Some(Attribute::Beard)))
+        );
+        assert_eq!(
+            q("what does degree three mean"),
+            Some(Question::Meaning(None))
+        );
+        assert_eq!(q("can you make the smile bigger"), None);
+        assert_eq!(q("what about a bigger smile"), None);
+        let s = |t: &str| small_talk(cw(&clause(t)));
+        assert_eq!(s("hey"), Some(Intent::Greet));
+        assert_eq!(s("good morning"), Some(Intent::Greet));
+        assert_eq!(s("thank you so much"), Some(Intent::Thanks));
+        assert_eq!(s("good"), None);
+        assert!(is_bare_adjustment("a bit more"));
+        assert!(!is_bare_adjustment("yes please"));
+        assert!(is_other_way("no, the other way"));
+    }
+}
