@@ -17,6 +17,7 @@ use engine::field::{
     DEFAULT_K,
 };
 use engine::generator::Generator;
+use engine::inversion::invert::PasteBack;
 use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter};
 use engine::inversion::{InversionEncoder, InversionError};
 use engine::perception::{FacePerception, IdentityEncoder, PerceptionError, IDENTITY_MODEL};
@@ -37,6 +38,13 @@ pub struct ProductFaceEngine {
     encoder: Option<InversionEncoder>,
     fields_dir: PathBuf,
     render_size: u32,
+    invert_config: InvertConfig,
+}
+
+/// A photo inverted for a conversation: its W+ code and what pasting edits back needs.
+pub struct PhotoStart {
+    pub latent: Latent,
+    pub paste: PasteBack,
 }
 
 impl ProductFaceEngine {
@@ -71,6 +79,71 @@ impl ProductFaceEngine {
             encoder,
             fields_dir: crate::loading::trained_dir().join("fields"),
             render_size,
+            invert_config: InvertConfig::default(),
+        })
+    }
+
+    /// Sets the number of refinement steps of photo inversion (fewer: faster, less alike).
+    pub fn set_refine_steps(&mut self, steps: usize) {
+        let refine = &mut self.invert_config.refine;
+        refine.steps = steps;
+        refine.checkpoint_every = refine.checkpoint_every.min(steps.max(1));
+    }
+
+    /// Inverts an uploaded photo (encoded bytes), reporting the share of work done to
+    /// `progress`, and keeps what pasting edits back into the photo needs.
+    pub fn invert_photo(
+        &self,
+        photo: &[u8],
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<PhotoStart, EngineError> {
+        // Corrupt, unsupported or huge uploads (decompression bombs included) are refused from
+        // their header, before any big allocation.
+        let photo = engine::perception::load_photo_bytes(photo, "the upload")
+            .map_err(|e| EngineError::BadInput(format!("the file is not a usable image ({e})")))?;
+        let Some(encoder) = &self.encoder else {
+            return Err(EngineError::NotAvailable {
+                action: "editing a photo".into(),
+                needs: "the inversion encoder (models/trained/encoder.safetensors)".into(),
+                status: "is missing; `talk-to-edit train encoder` makes it".into(),
+            });
+        };
+        let inverter = Inverter {
+            generator: &self.generator,
+            perception: &self.perception,
+            identity: &self.identity,
+            encoder,
+            config: self.invert_config.clone(),
+        };
+        let inversion = inverter
+            .invert(&photo, &mut |p: InvertProgress| {
+                tracing::debug!(done = p.fraction(), "inverting the photo");
+                progress(p.fraction());
+            })
+            .map_err(|e| match e {
+                InversionError::Perception(PerceptionError::NoFace) => EngineError::BadInput(
+                    "I couldn't find a face in that picture; try a photo where the face is \
+                     clearly visible and facing the camera"
+                        .into(),
+                ),
+                InversionError::Perception(PerceptionError::BadInput(why)) => {
+                    EngineError::BadInput(why)
+                }
+                other => failed(other),
+            })?;
+        tracing::info!(
+            identity_cos = inversion.identity_cos,
+            seconds = inversion.seconds,
+            "photo inverted"
+        );
+        let values = inversion
+            .styles
+            .flatten_all()
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(failed)?;
+        Ok(PhotoStart {
+            latent: Latent::from_vec(values).map_err(failed)?,
+            paste: inversion.paste_back(),
         })
     }
 }
@@ -106,50 +179,7 @@ impl FaceEngine for ProductFaceEngine {
     }
 
     fn start_from_photo(&self, photo: &[u8]) -> Result<Latent, EngineError> {
-        // Corrupt, unsupported or huge uploads (decompression bombs included) are refused from
-        // their header, before any big allocation.
-        let photo = engine::perception::load_photo_bytes(photo, "the upload")
-            .map_err(|e| EngineError::BadInput(format!("the file is not a usable image ({e})")))?;
-        let Some(encoder) = &self.encoder else {
-            return Err(EngineError::NotAvailable {
-                action: "editing a photo".into(),
-                needs: "the inversion encoder (models/trained/encoder.safetensors)".into(),
-                status: "is missing; `talk-to-edit train encoder` makes it".into(),
-            });
-        };
-        let inverter = Inverter {
-            generator: &self.generator,
-            perception: &self.perception,
-            identity: &self.identity,
-            encoder,
-            config: InvertConfig::default(),
-        };
-        let inversion = inverter
-            .invert(&photo, &mut |p: InvertProgress| {
-                tracing::debug!(done = p.fraction(), "inverting the photo")
-            })
-            .map_err(|e| match e {
-                InversionError::Perception(PerceptionError::NoFace) => EngineError::BadInput(
-                    "I couldn't find a face in that picture; try a photo where the face is \
-                     clearly visible and facing the camera"
-                        .into(),
-                ),
-                InversionError::Perception(PerceptionError::BadInput(why)) => {
-                    EngineError::BadInput(why)
-                }
-                other => failed(other),
-            })?;
-        tracing::info!(
-            identity_cos = inversion.identity_cos,
-            seconds = inversion.seconds,
-            "photo inverted"
-        );
-        let values = inversion
-            .styles
-            .flatten_all()
-            .and_then(|t| t.to_vec1::<f32>())
-            .map_err(failed)?;
-        Latent::from_vec(values).map_err(failed)
+        Ok(self.invert_photo(photo, &mut |_| {})?.latent)
     }
 
     /// P on the rendered face, found and aligned as P's training crops were.

@@ -2,6 +2,7 @@
 //! under `cmd/`; this file only parses arguments and dispatches.
 
 mod cmd;
+mod discord;
 mod face_engine;
 mod loading;
 
@@ -53,6 +54,8 @@ enum Command {
     EvalInversion(cmd::eval_inversion::Args),
     /// Train the project's own models (language encoder, ...).
     Train(cmd::train::Args),
+    /// Run the Discord bot (token from $DISCORD_TOKEN or --token-file).
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -79,5 +82,6 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(args) => cmd::eval::run(args),
         Command::Invert(args) => cmd::invert::run(args),
         Command::EvalInversion(args) => cmd::eval_inversion::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     }
 }

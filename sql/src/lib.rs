@@ -13,6 +13,10 @@
 //! serialises turns within a process and, when another process won a race, redoes the turn
 //! under the database write lock.
 
+mod discord;
+
+pub use discord::{DiscordThread, Forgotten, JobRecord, StoredPaste};
+
 use engine::dialog::{
     Conversation, Degrees, DialogState, FaceSource, FaceState, Feedback, HistoryEntry, Latent,
     Reply,
@@ -44,6 +48,8 @@ pub enum StoreError {
     },
     #[error("stored conversation {thread:?} is corrupt: {detail}")]
     Corrupt { thread: String, detail: String },
+    #[error("job {0} no longer exists (its user's data was deleted)")]
+    JobGone(i64),
     #[error("cannot serialise the conversation: {0}")]
     Json(#[from] serde_json::Error),
 }
@@ -99,6 +105,9 @@ impl ConversationStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted rows (forgotten users' photos and faces) are overwritten, not left in
+            // free pages.
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(30));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)

@@ -14,6 +14,7 @@ pub mod parse;
 pub mod predict;
 pub mod predictor_real_eval;
 pub mod render;
+pub mod serve;
 pub mod train;
 pub mod train_encoder;
 pub mod train_fields;

@@ -9,7 +9,9 @@ use super::InversionError;
 use crate::generator::Generator;
 use crate::perception::align::{paste_back_masked, BlendMask};
 use crate::perception::identity::generated_identity_crop;
-use crate::perception::{cosine, AlignedFace, Embedding, FacePerception, IdentityEncoder};
+use crate::perception::{
+    cosine, AlignedFace, Embedding, FacePerception, FfhqQuad, IdentityEncoder,
+};
 use candle_core::Tensor;
 use image::imageops::FilterType;
 use image::RgbImage;
@@ -94,28 +96,66 @@ impl Inversion {
         photo: &RgbImage,
         edited: &RgbImage,
     ) -> Result<RgbImage, InversionError> {
-        let side = ALIGNED_SIDE;
-        let small = image::imageops::resize(edited, side, side, FilterType::Triangle);
-        let recoloured = match_colours_to(&small, &self.aligned.crop, &self.mask);
-        let mask = BlendMask {
-            side,
-            values: &self.mask,
-        };
-        let big = if edited.width() > side {
-            // Keep the render's detail where the photo's face is large: upscale the colour
-            // shift instead of the downscaled render.
-            apply_colour_shift(edited, &small, &recoloured)
-        } else {
-            recoloured
-        };
-        Ok(paste_back_masked(
-            photo,
+        paste_edit(
             &self.aligned.quad,
-            &big,
-            0.0,
-            Some(mask),
-        )?)
+            &self.aligned.crop,
+            &self.mask,
+            photo,
+            edited,
+        )
     }
+
+    /// What pasting back needs, to keep beside the photo (the bot stores it per conversation).
+    pub fn paste_back(&self) -> PasteBack {
+        PasteBack {
+            quad: self.aligned.quad,
+            crop: self.aligned.crop.clone(),
+            mask: self.mask.clone(),
+        }
+    }
+}
+
+/// The part of an [`Inversion`] that pasting an edited render back into the photo needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasteBack {
+    /// The face's quad in photo pixels.
+    pub quad: FfhqQuad,
+    /// The aligned crop ([`ALIGNED_SIDE`]²).
+    pub crop: RgbImage,
+    /// The soft face mask over the crop ([`ALIGNED_SIDE`]² values in 0..=1).
+    pub mask: Vec<f32>,
+}
+
+impl PasteBack {
+    /// As [`Inversion::paste_into`].
+    pub fn paste_into(
+        &self,
+        photo: &RgbImage,
+        edited: &RgbImage,
+    ) -> Result<RgbImage, InversionError> {
+        paste_edit(&self.quad, &self.crop, &self.mask, photo, edited)
+    }
+}
+
+fn paste_edit(
+    quad: &FfhqQuad,
+    crop: &RgbImage,
+    mask: &[f32],
+    photo: &RgbImage,
+    edited: &RgbImage,
+) -> Result<RgbImage, InversionError> {
+    let side = ALIGNED_SIDE;
+    let small = image::imageops::resize(edited, side, side, FilterType::Triangle);
+    let recoloured = match_colours_to(&small, crop, mask);
+    let blend = BlendMask { side, values: mask };
+    let big = if edited.width() > side {
+        // Keep the render's detail where the photo's face is large: upscale the colour
+        // shift instead of the downscaled render.
+        apply_colour_shift(edited, &small, &recoloured)
+    } else {
+        recoloured
+    };
+    Ok(paste_back_masked(photo, quad, &big, 0.0, Some(blend))?)
 }
 
 /// Per-channel mean and standard deviation inside `mask` (`image` and `mask` the same size).

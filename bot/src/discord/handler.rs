@@ -1,0 +1,535 @@
+//! The gateway's events. Each handler only checks (owner, rate limit, queue room, attachment
+//! type and size), stores and enqueues; inference runs in the queue's workers, so the gateway
+//! loop never waits on it. A photo in a watched channel opens a thread on its message; text and
+//! buttons in a thread the bot started are its owner's requests; messages in other threads are
+//! ignored; `forget me` and `/forget` delete the user's data.
+
+use super::queue::Job;
+use super::replies::{self, Button};
+use super::{owner_key, Data};
+use serenity::all::{
+    Attachment, ChannelId, Command, CommandInteraction, ComponentInteraction, Context,
+    CreateCommand, CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
+    CreateThread, EventHandler, Http, Interaction, Message, Ready, UserId,
+};
+use sql::DiscordThread;
+use std::sync::Arc;
+
+/// The serenity event handler: a thin shell over [`Data`].
+pub struct Handler {
+    data: Arc<Data>,
+}
+
+impl Handler {
+    pub fn new(data: Arc<Data>) -> Self {
+        Handler { data }
+    }
+}
+
+/// Whether an attachment is an image the engine reads, and small enough; the user-facing
+/// reason when not. Checked from Discord's metadata, before any download.
+pub fn check_attachment(attachment: &Attachment, max_bytes: u64) -> Result<(), String> {
+    let kind = attachment
+        .content_type
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let name = attachment.filename.to_ascii_lowercase();
+    let by_name = [".png", ".jpg", ".jpeg"].iter().any(|e| name.ends_with(e));
+    let image = match kind.split(';').next().unwrap_or("").trim() {
+        "image/png" | "image/jpeg" | "image/jpg" => true,
+        "" => by_name,
+        _ => false,
+    };
+    if !image {
+        return Err(format!(
+            "`{}` isn't a photo I can read. Send a PNG or JPEG picture of a face to start.",
+            attachment.filename
+        ));
+    }
+    if attachment.size as u64 > max_bytes {
+        return Err(format!(
+            "`{}` is {:.1} MB; I take photos up to {:.0} MB. Send a smaller one.",
+            attachment.filename,
+            attachment.size as f64 / 1e6,
+            max_bytes as f64 / 1e6
+        ));
+    }
+    Ok(())
+}
+
+/// The attachment's URL, on the test host when `api_base` is set.
+fn download_url(url: &str, api_base: Option<&str>) -> String {
+    match api_base {
+        Some(base) => {
+            let path = url
+                .split_once("://")
+                .map(|(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]))
+                .unwrap_or(url);
+            format!("{base}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
+/// Downloads an attachment, refusing more than `max_bytes` while it streams.
+async fn download(data: &Data, attachment: &Attachment) -> Result<Vec<u8>, String> {
+    let max = data.config.limits.max_upload_bytes;
+    let url = download_url(&attachment.url, data.config.api_base.as_deref());
+    let sorry = |why: &str| {
+        format!(
+            "I couldn't download `{}` ({why}); please send it again.",
+            attachment.filename
+        )
+    };
+    let mut response = data
+        .downloads
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| sorry(&e.without_url().to_string()))?;
+    if !response.status().is_success() {
+        return Err(sorry(&format!("the server said {}", response.status())));
+    }
+    if response.content_length().is_some_and(|n| n > max) {
+        return Err(format!(
+            "`{}` is larger than {:.0} MB; send a smaller photo.",
+            attachment.filename,
+            max as f64 / 1e6
+        ));
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| sorry(&e.without_url().to_string()))?
+    {
+        if (bytes.len() + chunk.len()) as u64 > max {
+            return Err(format!(
+                "`{}` is larger than {:.0} MB; send a smaller photo.",
+                attachment.filename,
+                max as f64 / 1e6
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+async fn say(http: &Http, channel: ChannelId, text: &str) {
+    if let Err(e) = channel
+        .send_message(http, CreateMessage::new().content(text))
+        .await
+    {
+        tracing::warn!("sending a message failed: {e}");
+    }
+}
+
+async fn reply_to(http: &Http, message: &Message, text: &str) {
+    if let Err(e) = message
+        .channel_id
+        .send_message(
+            http,
+            CreateMessage::new()
+                .content(text)
+                .reference_message(message),
+        )
+        .await
+    {
+        tracing::warn!("sending a reply failed: {e}");
+    }
+}
+
+/// Deletes everything of `user` and the result messages posted for them; returns what to say.
+pub async fn forget(data: &Data, http: &Http, user: UserId) -> anyhow::Result<String> {
+    let user_id = user.get().to_string();
+    let results = data.store.discord_results_of(&user_id).await?;
+    let forgotten = data
+        .store
+        .forget_user(&user_id, &owner_key(&user_id))
+        .await?;
+    let mut removed = 0;
+    for (thread, message) in results {
+        if let (Ok(thread), Ok(message)) = (thread.parse::<u64>(), message.parse::<u64>()) {
+            match ChannelId::new(thread)
+                .delete_message(http, serenity::all::MessageId::new(message))
+                .await
+            {
+                Ok(()) => removed += 1,
+                Err(e) => tracing::warn!("deleting a result message failed: {e}"),
+            }
+        }
+    }
+    tracing::info!(
+        conversations = forgotten.conversations,
+        threads = forgotten.threads,
+        "forgot a user"
+    );
+    Ok(format!(
+        "Done: I deleted everything I kept about you: {} conversation(s) with their photos, face \
+         codes and history, and {removed} result image(s) I had posted.",
+        forgotten.conversations
+    ))
+}
+
+fn is_forget_me(text: &str) -> bool {
+    let t: String = text
+        .trim()
+        .trim_end_matches(['.', '!'])
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    t == "forget me" || t == "/forget"
+}
+
+/// Stores a job, shows its status message in `thread` and queues it. Callers checked the room.
+async fn submit(
+    data: &Data,
+    http: &Http,
+    thread: ChannelId,
+    user: UserId,
+    job: &Job,
+) -> anyhow::Result<()> {
+    let thread_id = thread.get().to_string();
+    let id = data
+        .store
+        .enqueue_job(
+            &thread_id,
+            &user.get().to_string(),
+            &serde_json::to_string(job)?,
+        )
+        .await?;
+    let position = data.queue.len() + 1;
+    let status = thread
+        .send_message(
+            http,
+            CreateMessage::new().content(replies::queued(position)),
+        )
+        .await?;
+    data.store
+        .set_job_status_message(id, &status.id.get().to_string())
+        .await?;
+    if data.queue.push(id, &thread_id).is_err() {
+        data.store.finish_job(id).await?;
+        thread
+            .edit_message(
+                http,
+                status.id,
+                serenity::all::EditMessage::new().content(replies::QUEUE_FULL),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+impl Handler {
+    /// A photo in a watched channel: a thread on it, the photo stored, its job queued.
+    async fn start_thread(
+        &self,
+        http: &Http,
+        message: &Message,
+        attachment: &Attachment,
+    ) -> anyhow::Result<()> {
+        let data = &self.data;
+        if let Err(why) = check_attachment(attachment, data.config.limits.max_upload_bytes) {
+            reply_to(http, message, &why).await;
+            return Ok(());
+        }
+        if let Err(wait) = data.rate.check(message.author.id.get()) {
+            reply_to(
+                http,
+                message,
+                &replies::rate_limited(data.rate.per_minute(), wait),
+            )
+            .await;
+            return Ok(());
+        }
+        if !data.queue.has_room() {
+            reply_to(http, message, replies::QUEUE_FULL).await;
+            return Ok(());
+        }
+        let photo = match download(data, attachment).await {
+            Ok(bytes) => bytes,
+            Err(why) => {
+                reply_to(http, message, &why).await;
+                return Ok(());
+            }
+        };
+        let name: String = format!("Face edit with {}", message.author.name)
+            .chars()
+            .take(90)
+            .collect();
+        let thread = message
+            .channel_id
+            .create_thread_from_message(http, message.id, CreateThread::new(name))
+            .await?;
+        data.store
+            .insert_discord_thread(&DiscordThread {
+                thread_id: thread.id.get().to_string(),
+                owner_id: message.author.id.get().to_string(),
+                channel_id: message.channel_id.get().to_string(),
+                source_message_id: message.id.get().to_string(),
+            })
+            .await?;
+        data.store
+            .set_discord_photo(&thread.id.get().to_string(), &photo)
+            .await?;
+        submit(data, http, thread.id, message.author.id, &Job::Photo).await
+    }
+
+    /// A message in a thread the bot started.
+    async fn in_thread(
+        &self,
+        http: &Http,
+        message: &Message,
+        thread: DiscordThread,
+    ) -> anyhow::Result<()> {
+        let data = &self.data;
+        if message.author.id.get().to_string() != thread.owner_id {
+            tracing::debug!("ignoring a message of another user in a bot thread");
+            return Ok(());
+        }
+        let image = message
+            .attachments
+            .iter()
+            .find(|a| check_attachment(a, u64::MAX).is_ok())
+            .or(message.attachments.first());
+        if image.is_none() && message.content.trim().is_empty() {
+            return Ok(());
+        }
+        if let Err(wait) = data.rate.check(message.author.id.get()) {
+            say(
+                http,
+                message.channel_id,
+                &replies::rate_limited(data.rate.per_minute(), wait),
+            )
+            .await;
+            return Ok(());
+        }
+        if !data.queue.has_room() {
+            say(http, message.channel_id, replies::QUEUE_FULL).await;
+            return Ok(());
+        }
+        let job = match image {
+            Some(attachment) => {
+                if let Err(why) = check_attachment(attachment, data.config.limits.max_upload_bytes)
+                {
+                    say(http, message.channel_id, &why).await;
+                    return Ok(());
+                }
+                let photo = match download(data, attachment).await {
+                    Ok(bytes) => bytes,
+                    Err(why) => {
+                        say(http, message.channel_id, &why).await;
+                        return Ok(());
+                    }
+                };
+                data.store
+                    .set_discord_photo(&thread.thread_id, &photo)
+                    .await?;
+                Job::Photo
+            }
+            None => Job::Text {
+                text: message.content.chars().take(500).collect(),
+            },
+        };
+        submit(data, http, message.channel_id, message.author.id, &job).await
+    }
+
+    async fn on_message(&self, ctx: &Context, message: &Message) -> anyhow::Result<()> {
+        if message.author.bot {
+            return Ok(());
+        }
+        let http = &ctx.http;
+        if is_forget_me(&message.content) {
+            let text = forget(&self.data, http, message.author.id).await?;
+            say(http, message.channel_id, &text).await;
+            return Ok(());
+        }
+        let channel = message.channel_id.get().to_string();
+        if let Some(thread) = self.data.store.discord_thread(&channel).await? {
+            return self.in_thread(http, message, thread).await;
+        }
+        if message.guild_id.is_none() || !self.data.config.watches(message.channel_id.get()) {
+            return Ok(());
+        }
+        // Only a message with an attachment starts a conversation; other chat is left alone.
+        match message.attachments.first() {
+            Some(attachment) => self.start_thread(http, message, attachment).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn respond(
+        &self,
+        http: &Http,
+        interaction: &ComponentInteraction,
+        text: &str,
+    ) -> serenity::Result<()> {
+        interaction
+            .create_response(
+                http,
+                CreateInteractionResponse::Message(
+                    CreateInteractionResponseMessage::new()
+                        .content(text)
+                        .ephemeral(true),
+                ),
+            )
+            .await
+    }
+
+    async fn on_button(&self, http: &Http, press: &ComponentInteraction) -> anyhow::Result<()> {
+        let data = &self.data;
+        let Some(button) = Button::from_id(&press.data.custom_id) else {
+            return Ok(());
+        };
+        let thread_id = press.channel_id.get().to_string();
+        let Some(thread) = data.store.discord_thread(&thread_id).await? else {
+            self.respond(
+                http,
+                press,
+                "This conversation no longer exists (its data was deleted).",
+            )
+            .await?;
+            return Ok(());
+        };
+        if press.user.id.get().to_string() != thread.owner_id {
+            self.respond(http, press, replies::NOT_YOURS).await?;
+            return Ok(());
+        }
+        if button == Button::Delete {
+            press
+                .create_response(http, CreateInteractionResponse::Acknowledge)
+                .await?;
+            press
+                .channel_id
+                .delete_message(http, press.message.id)
+                .await?;
+            data.store
+                .remove_discord_result(&press.message.id.get().to_string())
+                .await?;
+            return Ok(());
+        }
+        if let Err(wait) = data.rate.check(press.user.id.get()) {
+            self.respond(
+                http,
+                press,
+                &replies::rate_limited(data.rate.per_minute(), wait),
+            )
+            .await?;
+            return Ok(());
+        }
+        if !data.queue.has_room() {
+            self.respond(http, press, replies::QUEUE_FULL).await?;
+            return Ok(());
+        }
+        // Acknowledged within Discord's deadline; the answer comes as a new result.
+        press
+            .create_response(http, CreateInteractionResponse::Acknowledge)
+            .await?;
+        submit(
+            data,
+            http,
+            press.channel_id,
+            press.user.id,
+            &Job::Button { button },
+        )
+        .await
+    }
+
+    async fn on_command(&self, http: &Http, command: &CommandInteraction) -> anyhow::Result<()> {
+        if command.data.name == "forget" {
+            let text = forget(&self.data, http, command.user.id).await?;
+            command
+                .create_response(
+                    http,
+                    CreateInteractionResponse::Message(
+                        CreateInteractionResponseMessage::new()
+                            .content(text)
+                            .ephemeral(true),
+                    ),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+        ctx.http.set_application_id(ready.application.id);
+        let forget = CreateCommand::new("forget")
+            .description("Delete your photos, faces and conversations from this bot");
+        if let Err(e) = Command::set_global_commands(&ctx.http, vec![forget]).await {
+            tracing::warn!("registering /forget failed: {e}");
+        }
+    }
+
+    async fn message(&self, ctx: Context, message: Message) {
+        if let Err(e) = self.on_message(&ctx, &message).await {
+            tracing::error!("handling a message failed: {e:#}");
+            say(
+                &ctx.http,
+                message.channel_id,
+                "Sorry, something went wrong on my side; please try again.",
+            )
+            .await;
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let result = match &interaction {
+            Interaction::Component(press) => self.on_button(&ctx.http, press).await,
+            Interaction::Command(command) => self.on_command(&ctx.http, command).await,
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::error!("handling an interaction failed: {e:#}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attachment(name: &str, kind: Option<&str>, size: u32) -> Attachment {
+        serde_json::from_value(serde_json::json!({
+            "id": "1", "filename": name, "size": size, "url": "https://cdn.discordapp.com/a/b.png",
+            "proxy_url": "https://media.discordapp.net/a/b.png", "content_type": kind,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn attachments_are_checked_before_download() {
+        assert!(check_attachment(&attachment("me.jpg", Some("image/jpeg"), 1000), 10_000).is_ok());
+        assert!(check_attachment(&attachment("me.PNG", None, 1000), 10_000).is_ok());
+        let why =
+            check_attachment(&attachment("notes.txt", Some("text/plain"), 10), 10_000).unwrap_err();
+        assert!(why.contains("PNG or JPEG"), "{why}");
+        let why = check_attachment(
+            &attachment("big.jpg", Some("image/jpeg"), 30_000_000),
+            10_485_760,
+        )
+        .unwrap_err();
+        assert!(why.contains("30.0 MB") && why.contains("10 MB"), "{why}");
+        assert!(check_attachment(&attachment("a.gif", Some("image/gif"), 10), 10_000).is_err());
+    }
+
+    #[test]
+    fn downloads_go_to_the_test_host_only_when_asked() {
+        let url = "https://cdn.discordapp.com/attachments/1/2/me.png?ex=1";
+        assert_eq!(download_url(url, None), url);
+        assert_eq!(
+            download_url(url, Some("http://127.0.0.1:9")),
+            "http://127.0.0.1:9/attachments/1/2/me.png?ex=1"
+        );
+        assert!(is_forget_me("Forget me!"));
+        assert!(is_forget_me("  forget   me "));
+        assert!(!is_forget_me("don't forget me"));
+    }
+}

@@ -1,0 +1,596 @@
+//! The job queue and its inference workers. Jobs are written to SQLite first (`discord_jobs`),
+//! then queued here; a fixed number of workers take them, at most one per thread at a time and
+//! each thread's in arrival order, and run the dialog core in `spawn_blocking` so the gateway
+//! never waits on inference. A job's turn is saved together with its "saved" mark, so a job
+//! interrupted by a crash reruns from scratch (the user is told) and one whose turn was saved
+//! only has its reply re-sent. While a job waits and runs, one status message is edited in
+//! place (queued, inverting with progress, editing) and finally replaced by the result.
+
+use super::replies::{self, Button};
+use super::{conversation_key, owner_key, Data};
+use crate::face_engine::ProductFaceEngine;
+use engine::dialog::{
+    Conversation, Degrees, EditOutcome, EngineError, Event, FaceEngine, Latent, Reply,
+};
+use engine::inversion::invert::PasteBack;
+use engine::language::ParsedRequest;
+use engine::Attribute;
+use serde::{Deserialize, Serialize};
+use serenity::all::{ChannelId, CreateAttachment, CreateMessage, EditMessage, Http, MessageId};
+use sql::StoredPaste;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+/// What a job asks for (stored as JSON in `discord_jobs.job`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Job {
+    /// Start (or restart) the thread's face from its stored photo.
+    Photo,
+    /// A message typed in the thread.
+    Text { text: String },
+    /// A button pressed under a result.
+    Button { button: Button },
+}
+
+/// The queue was full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueFull;
+
+#[derive(Default)]
+struct Inner {
+    waiting: VecDeque<(i64, String)>,
+    running: HashSet<String>,
+}
+
+/// The in-memory view of the queue: which jobs wait, which threads run.
+pub struct Scheduler {
+    inner: Mutex<Inner>,
+    wake: Notify,
+    capacity: usize,
+}
+
+impl Scheduler {
+    pub fn new(capacity: usize) -> Self {
+        Scheduler {
+            inner: Mutex::new(Inner::default()),
+            wake: Notify::new(),
+            capacity,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Jobs waiting or running.
+    pub fn len(&self) -> usize {
+        let inner = self.lock();
+        inner.waiting.len() + inner.running.len()
+    }
+
+    /// Whether one more job fits.
+    pub fn has_room(&self) -> bool {
+        self.len() < self.capacity
+    }
+
+    /// Queues job `id` of `thread`; returns its place in line (1: next).
+    pub fn push(&self, id: i64, thread: &str) -> Result<usize, QueueFull> {
+        let position = {
+            let mut inner = self.lock();
+            if inner.waiting.len() + inner.running.len() >= self.capacity {
+                return Err(QueueFull);
+            }
+            inner.waiting.push_back((id, thread.to_string()));
+            inner.waiting.len()
+        };
+        self.wake.notify_waiters();
+        Ok(position)
+    }
+
+    /// Queues a job resumed after a restart (never refused).
+    pub fn resume(&self, id: i64, thread: &str) {
+        self.lock().waiting.push_back((id, thread.to_string()));
+        self.wake.notify_waiters();
+    }
+
+    fn try_take(&self) -> Option<(i64, String)> {
+        let mut inner = self.lock();
+        let index = inner
+            .waiting
+            .iter()
+            .position(|(_, thread)| !inner.running.contains(thread))?;
+        let (id, thread) = inner.waiting.remove(index)?;
+        inner.running.insert(thread.clone());
+        Some((id, thread))
+    }
+
+    /// Waits for the oldest job whose thread is not running, and marks its thread running.
+    pub async fn take(&self) -> (i64, String) {
+        loop {
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(job) = self.try_take() {
+                return job;
+            }
+            notified.await;
+        }
+    }
+
+    /// Marks `thread` idle again.
+    pub fn done(&self, thread: &str) {
+        self.lock().running.remove(thread);
+        self.wake.notify_waiters();
+    }
+}
+
+/// Per-user request limit: at most `per_minute` in any 60 s.
+pub struct RateLimiter {
+    per_minute: usize,
+    seen: Mutex<HashMap<u64, VecDeque<Instant>>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: usize) -> Self {
+        RateLimiter {
+            per_minute,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one request of `user`; `Err(seconds to wait)` when over the limit.
+    pub fn check(&self, user: u64) -> Result<(), u64> {
+        let now = Instant::now();
+        let window = Duration::from_secs(60);
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let times = seen.entry(user).or_default();
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            times.pop_front();
+        }
+        if times.len() >= self.per_minute {
+            let oldest = times.front().copied().unwrap_or(now);
+            return Err((window - now.duration_since(oldest)).as_secs().max(1));
+        }
+        times.push_back(now);
+        Ok(())
+    }
+
+    pub fn per_minute(&self) -> usize {
+        self.per_minute
+    }
+}
+
+/// The product engine, catching what a photo's inversion leaves for pasting back and
+/// reporting its progress.
+struct Capturing<'a> {
+    engine: &'a ProductFaceEngine,
+    progress: tokio::sync::watch::Sender<f32>,
+    paste: Mutex<Option<PasteBack>>,
+}
+
+impl FaceEngine for Capturing<'_> {
+    fn start_from_seed(&self, seed: u64) -> Result<Latent, EngineError> {
+        self.engine.start_from_seed(seed)
+    }
+    fn start_from_photo(&self, photo: &[u8]) -> Result<Latent, EngineError> {
+        let start = self.engine.invert_photo(photo, &mut |f| {
+            self.progress.send_replace(f);
+        })?;
+        *self.paste.lock().unwrap_or_else(|p| p.into_inner()) = Some(start.paste);
+        Ok(start.latent)
+    }
+    fn degrees(&self, latent: &Latent) -> Result<Degrees, EngineError> {
+        self.engine.degrees(latent)
+    }
+    fn can_edit(&self, attribute: Attribute) -> Result<(), EngineError> {
+        self.engine.can_edit(attribute)
+    }
+    fn edit(
+        &self,
+        latent: &Latent,
+        attribute: Attribute,
+        target: u8,
+    ) -> Result<EditOutcome, EngineError> {
+        self.engine.edit(latent, attribute, target)
+    }
+    fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
+        self.engine.render(latent)
+    }
+}
+
+/// [`PasteBack`] to and from its stored form.
+pub fn store_paste(paste: &PasteBack) -> anyhow::Result<StoredPaste> {
+    let mut crop_png = std::io::Cursor::new(Vec::new());
+    paste
+        .crop
+        .write_to(&mut crop_png, image::ImageFormat::Png)?;
+    Ok(StoredPaste {
+        quad_json: serde_json::to_string(&paste.quad)?,
+        crop_png: crop_png.into_inner(),
+        mask: paste.mask.iter().flat_map(|v| v.to_le_bytes()).collect(),
+    })
+}
+
+pub fn load_paste(stored: &StoredPaste) -> anyhow::Result<PasteBack> {
+    if stored.mask.len() % 4 != 0 {
+        anyhow::bail!("stored paste mask has {} bytes", stored.mask.len());
+    }
+    Ok(PasteBack {
+        quad: serde_json::from_str(&stored.quad_json)?,
+        crop: image::load_from_memory_with_format(&stored.crop_png, image::ImageFormat::Png)?
+            .to_rgb8(),
+        mask: stored
+            .mask
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+    })
+}
+
+/// The status message of one job, edited in place.
+pub struct Status<'a> {
+    http: &'a Http,
+    channel: ChannelId,
+    message: Option<MessageId>,
+    last_edit: Option<Instant>,
+    interval: Duration,
+}
+
+impl<'a> Status<'a> {
+    pub fn new(
+        http: &'a Http,
+        channel: ChannelId,
+        message: Option<MessageId>,
+        interval: Duration,
+    ) -> Self {
+        Status {
+            http,
+            channel,
+            message,
+            last_edit: None,
+            interval,
+        }
+    }
+
+    /// Shows `text` (a new message the first time).
+    pub async fn set(&mut self, text: &str) -> serenity::Result<()> {
+        match self.message {
+            Some(id) => {
+                self.channel
+                    .edit_message(self.http, id, EditMessage::new().content(text))
+                    .await?;
+            }
+            None => {
+                let sent = self
+                    .channel
+                    .send_message(self.http, CreateMessage::new().content(text))
+                    .await?;
+                self.message = Some(sent.id);
+            }
+        }
+        self.last_edit = Some(Instant::now());
+        Ok(())
+    }
+
+    /// As [`Status::set`], unless the last edit was too recent (progress updates).
+    pub async fn set_throttled(&mut self, text: &str) -> serenity::Result<()> {
+        if self.last_edit.is_some_and(|t| t.elapsed() < self.interval) {
+            return Ok(());
+        }
+        self.set(text).await
+    }
+
+    /// Replaces the status by the result; returns the result message.
+    pub async fn finish(
+        &mut self,
+        text: &str,
+        png: Option<Vec<u8>>,
+        components: Vec<serenity::all::CreateActionRow>,
+    ) -> serenity::Result<MessageId> {
+        let id = match self.message {
+            Some(id) => {
+                let mut edit = EditMessage::new().content(text).components(components);
+                if let Some(png) = png {
+                    edit = edit.new_attachment(CreateAttachment::bytes(png, "face.png"));
+                }
+                self.channel.edit_message(self.http, id, edit).await?;
+                id
+            }
+            None => {
+                let mut create = CreateMessage::new().content(text).components(components);
+                if let Some(png) = png {
+                    create = create.add_file(CreateAttachment::bytes(png, "face.png"));
+                }
+                self.channel.send_message(self.http, create).await?.id
+            }
+        };
+        self.message = Some(id);
+        Ok(id)
+    }
+}
+
+/// One inference worker: takes jobs for ever.
+pub async fn worker(data: Arc<Data>, http: Arc<Http>, index: usize) {
+    loop {
+        let (id, thread) = data.queue.take().await;
+        tracing::debug!(worker = index, job = id, "job started");
+        if let Err(e) = run_job(&data, &http, id).await {
+            tracing::error!(job = id, "job failed: {e:#}");
+            // The user hears about it; the job is dropped (it failed, not crashed).
+            if let Ok(Some(job)) = data.store.job(id).await {
+                if let Ok(channel) = job.thread_id.parse::<u64>() {
+                    let mut status = Status::new(
+                        &http,
+                        ChannelId::new(channel),
+                        parse_id(job.status_message_id.as_deref()),
+                        Duration::ZERO,
+                    );
+                    let _ = status
+                        .set("Sorry, something went wrong with that request; please try again.")
+                        .await;
+                }
+                let _ = data.store.finish_job(id).await;
+            }
+        }
+        data.queue.done(&thread);
+    }
+}
+
+fn parse_id(id: Option<&str>) -> Option<MessageId> {
+    id.and_then(|s| s.parse::<u64>().ok())
+        .filter(|&v| v != 0)
+        .map(MessageId::new)
+}
+
+/// What the blocking part hands back.
+struct Computed {
+    conversation: Conversation,
+    reply: Reply,
+    paste: Option<PasteBack>,
+    png: Option<Vec<u8>>,
+}
+
+/// The result image: the current face pasted back into the user's photo, fitted and marked.
+fn result_image(
+    engine: &ProductFaceEngine,
+    conversation: &Conversation,
+    reply: &Reply,
+    photo: Option<&[u8]>,
+    paste: Option<&PasteBack>,
+    max_side: u32,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    let Some(face) = &conversation.face else {
+        return Ok(None);
+    };
+    let render = match &reply.image {
+        Some(image) => image.clone(),
+        None => engine.render(&face.current)?,
+    };
+    let image = match (photo, paste) {
+        (Some(photo), Some(paste)) => {
+            let photo = engine::perception::load_photo_bytes(photo, "the stored photo")?;
+            paste.paste_into(&photo, &render)?
+        }
+        _ => render,
+    };
+    Ok(Some(replies::result_png(&replies::fit(image, max_side))?))
+}
+
+async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
+    let Some(job) = data.store.job(id).await? else {
+        return Ok(()); // forgotten meanwhile
+    };
+    let thread_id: u64 = job.thread_id.parse()?;
+    let channel = ChannelId::new(thread_id);
+    let key = conversation_key(&job.thread_id);
+    let mut status = Status::new(
+        http,
+        channel,
+        parse_id(job.status_message_id.as_deref()),
+        Duration::from_millis(data.config.limits.status_edit_interval_ms),
+    );
+    let stored_photo = data.store.discord_photo(&job.thread_id).await?;
+    let (photo, stored_paste) = match stored_photo {
+        Some((photo, paste)) => (Some(photo), paste),
+        None => (None, None),
+    };
+    let paste = stored_paste.as_ref().map(load_paste).transpose()?;
+
+    if job.saved {
+        // The turn is in the conversation already: only the reply is left to send.
+        let Some(stored) = data.store.load_conversation(&key).await? else {
+            data.store.finish_job(id).await?;
+            return Ok(());
+        };
+        let Some(last) = data.store.last_turn(&key).await? else {
+            data.store.finish_job(id).await?;
+            return Ok(());
+        };
+        let engine = data.clone();
+        let conversation = stored.conversation;
+        let reply = last.reply.clone();
+        let max_side = data.config.limits.max_result_side;
+        let png = tokio::task::spawn_blocking(move || {
+            result_image(
+                &engine.engine,
+                &conversation,
+                &reply,
+                photo.as_deref(),
+                paste.as_ref(),
+                max_side,
+            )
+        })
+        .await??;
+        let text = replies::result_text(&last.reply, last.turn == 1);
+        let has_face = png.is_some();
+        let message = status
+            .finish(&text, png, replies::buttons(&last.reply, has_face))
+            .await?;
+        data.store
+            .add_discord_result(&job.thread_id, &message.get().to_string(), last.turn)
+            .await?;
+        data.store.finish_job(id).await?;
+        return Ok(());
+    }
+
+    if job.attempts >= 3 {
+        status
+            .set("Sorry, this request failed several times, so I gave up on it; please try something else.")
+            .await?;
+        data.store.finish_job(id).await?;
+        return Ok(());
+    }
+    if job.attempts > 0 {
+        status.set(replies::RETRYING).await?;
+    }
+    data.store.job_started(id).await?;
+
+    let what: Job = serde_json::from_str(&job.job)?;
+    let (mut conversation, version) = match data.store.load_conversation(&key).await? {
+        Some(stored) => (stored.conversation, Some(stored.version)),
+        None => (Conversation::new(thread_id), None),
+    };
+    enum Input {
+        Event(Event),
+        Parsed(String, ParsedRequest),
+    }
+    let input = match &what {
+        Job::Photo => {
+            let Some(bytes) = photo.clone() else {
+                anyhow::bail!("the thread has no stored photo");
+            };
+            status.set(&replies::inverting(0.0)).await?;
+            Input::Event(Event::PhotoUploaded(bytes))
+        }
+        Job::Text { text } => {
+            status.set(replies::EDITING).await?;
+            Input::Event(Event::Text(text.clone()))
+        }
+        Job::Button { button } => {
+            status.set(replies::EDITING).await?;
+            match button.request() {
+                (text, Some(parsed)) => Input::Parsed(text, parsed),
+                (text, None) => Input::Event(Event::Text(text)),
+            }
+        }
+    };
+    let user_input = match &input {
+        Input::Event(e @ Event::PhotoUploaded(_)) => e.describe(),
+        Input::Event(Event::Text(t)) | Input::Parsed(t, _) => t.clone(),
+        Input::Event(e) => e.describe(),
+    };
+    let is_photo = matches!(what, Job::Photo);
+    let (progress_tx, mut progress_rx) = tokio::sync::watch::channel(0f32);
+    let shared = data.clone();
+    let max_side = data.config.limits.max_result_side;
+    let mut computing = tokio::task::spawn_blocking(move || -> anyhow::Result<Computed> {
+        let capture = Capturing {
+            engine: &shared.engine,
+            progress: progress_tx,
+            paste: Mutex::new(None),
+        };
+        let reply = match input {
+            Input::Event(event) => conversation.handle_with_parser(event, &capture, &shared.parser),
+            Input::Parsed(text, parsed) => conversation.handle_parsed(&text, &parsed, &capture),
+        };
+        let new_paste = capture
+            .paste
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
+        let paste_now = if is_photo { new_paste.clone() } else { paste };
+        let png = result_image(
+            &shared.engine,
+            &conversation,
+            &reply,
+            photo.as_deref(),
+            paste_now.as_ref(),
+            max_side,
+        )?;
+        Ok(Computed {
+            conversation,
+            reply,
+            paste: new_paste,
+            png,
+        })
+    });
+    let computed = loop {
+        tokio::select! {
+            done = &mut computing => break done??,
+            changed = progress_rx.changed(), if is_photo => {
+                if changed.is_ok() {
+                    let fraction = *progress_rx.borrow_and_update();
+                    if let Err(e) = status.set_throttled(&replies::inverting(fraction)).await {
+                        tracing::warn!("status update failed: {e}");
+                    }
+                }
+            }
+        }
+    };
+    let stored_paste = computed.paste.as_ref().map(store_paste).transpose()?;
+    data.store
+        .save_job_turn(
+            id,
+            &key,
+            &owner_key(&job.user_id),
+            version,
+            &user_input,
+            &computed.conversation,
+            &computed.reply,
+            stored_paste.as_ref().map(|p| (job.thread_id.as_str(), p)),
+        )
+        .await?;
+    let turn = computed.conversation.dialog.turn as i64;
+    let text = replies::result_text(&computed.reply, turn == 1);
+    let has_face = computed.png.is_some();
+    let message = status
+        .finish(
+            &text,
+            computed.png,
+            replies::buttons(&computed.reply, has_face),
+        )
+        .await?;
+    data.store
+        .add_discord_result(&job.thread_id, &message.get().to_string(), turn)
+        .await?;
+    data.store.finish_job(id).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn threads_run_in_order_one_job_at_a_time_and_the_queue_is_bounded() {
+        let queue = Scheduler::new(4);
+        assert_eq!(queue.push(1, "a"), Ok(1));
+        assert_eq!(queue.push(2, "a"), Ok(2));
+        assert_eq!(queue.push(3, "b"), Ok(3));
+        assert_eq!(queue.push(4, "c"), Ok(4));
+        assert_eq!(queue.push(5, "d"), Err(QueueFull));
+        assert_eq!(queue.take().await, (1, "a".into()));
+        // Thread a is running: its second job waits, b's goes first.
+        assert_eq!(queue.take().await, (3, "b".into()));
+        assert_eq!(queue.take().await, (4, "c".into()));
+        let waiting = tokio::time::timeout(Duration::from_millis(50), queue.take()).await;
+        assert!(waiting.is_err(), "a's second job must wait for its first");
+        queue.done("a");
+        assert_eq!(queue.take().await, (2, "a".into()));
+    }
+
+    #[test]
+    fn the_rate_limit_counts_per_user() {
+        let limit = RateLimiter::new(2);
+        assert!(limit.check(1).is_ok());
+        assert!(limit.check(1).is_ok());
+        let wait = limit.check(1).unwrap_err();
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert!(limit.check(2).is_ok());
+    }
+}

@@ -1,0 +1,298 @@
+//! What the bot sends: the texts of its status and notice messages, the result PNG (marked
+//! "AI-edited" in a tEXt chunk) and the buttons under a result, with the button ids they are
+//! read back from. No Discord calls here; the queue sends what this builds.
+
+use engine::dialog::{Feedback, Note, Reply};
+use engine::language::{Direction, EditKind, EditRequest, Intent, ParsedRequest};
+use engine::Attribute;
+use serde::{Deserialize, Serialize};
+use serenity::all::{ButtonStyle, CreateActionRow, CreateButton};
+
+/// The key of the PNG text chunk that marks results, and its value.
+pub const AI_EDITED_KEY: &str = "AI-edited";
+pub const AI_EDITED_VALUE: &str =
+    "yes: this face was edited by talk-to-edit (generated with MobileStyleGAN)";
+
+/// The opening lines of a thread: what is stored and how to delete it.
+pub const PRIVACY_NOTE: &str = "I keep your photo, the face codes I make from it and our \
+conversation in this bot's database so the thread can continue later. Say `forget me` (or use \
+`/forget`) at any time and I delete all of it.";
+
+/// What a button press asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Button {
+    /// One of the dialog's quick answers, sent as if typed.
+    Quick(String),
+    /// One degree more or less of the attribute just edited.
+    More(Attribute),
+    Less(Attribute),
+    Undo,
+    Done,
+    /// Delete this result message.
+    Delete,
+}
+
+impl Button {
+    /// The custom id (at most 100 characters; quick answers longer than that are cut).
+    pub fn id(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        let mut id = format!("tte:{json}");
+        if id.len() > 100 {
+            // Only quick answers can be long; keep a parseable prefix.
+            if let Button::Quick(text) = self {
+                let mut cut = text.clone();
+                while format!(
+                    "tte:{}",
+                    serde_json::to_string(&Button::Quick(cut.clone())).unwrap_or_default()
+                )
+                .len()
+                    > 100
+                {
+                    cut.pop();
+                }
+                id = format!(
+                    "tte:{}",
+                    serde_json::to_string(&Button::Quick(cut)).unwrap_or_default()
+                );
+            }
+        }
+        id
+    }
+
+    /// The button a custom id names (`None` for ids this bot did not make).
+    pub fn from_id(id: &str) -> Option<Button> {
+        serde_json::from_str(id.strip_prefix("tte:")?).ok()
+    }
+
+    /// As the dialog core reads it: the text shown in the turn log and, for buttons that are
+    /// not typed words, the request itself.
+    pub fn request(&self) -> (String, Option<ParsedRequest>) {
+        let edit = |attribute, direction| ParsedRequest {
+            intent: Intent::Edit,
+            edits: vec![EditRequest {
+                attribute,
+                kind: EditKind::Relative,
+                direction: Some(direction),
+                target: None,
+                change: Some(1),
+            }],
+        };
+        let bare = |intent| ParsedRequest {
+            intent,
+            edits: Vec::new(),
+        };
+        match self {
+            Button::Quick(text) => (text.clone(), None),
+            Button::More(a) => (
+                format!("[+ {}]", a.name()),
+                Some(edit(*a, Direction::Increase)),
+            ),
+            Button::Less(a) => (
+                format!("[- {}]", a.name()),
+                Some(edit(*a, Direction::Decrease)),
+            ),
+            Button::Undo => ("[undo]".into(), Some(bare(Intent::Undo))),
+            Button::Done => ("[done]".into(), Some(bare(Intent::End))),
+            Button::Delete => ("[delete]".into(), None),
+        }
+    }
+}
+
+/// The attribute a reply just edited (or checks), for the -/+ pair.
+pub fn last_edited(reply: &Reply) -> Option<Attribute> {
+    if let Feedback::Check(a) = reply.feedback {
+        return Some(a);
+    }
+    reply.notes.iter().rev().find_map(|n| match n {
+        Note::Edited(a) | Note::CannotGoFurther(a) | Note::AlreadyThere(a) => Some(*a),
+        _ => None,
+    })
+}
+
+fn label(text: &str) -> String {
+    text.chars().take(80).collect()
+}
+
+/// The buttons under a result: the quick answers (first row, at most five), then -/+ for the
+/// attribute just edited, Undo, Done and Delete.
+pub fn buttons(reply: &Reply, has_face: bool) -> Vec<CreateActionRow> {
+    let mut rows = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let quick: Vec<CreateButton> = reply
+        .quick_replies
+        .iter()
+        .filter(|q| seen.insert(Button::Quick((*q).clone()).id()))
+        .take(5)
+        .map(|q| {
+            CreateButton::new(Button::Quick(q.clone()).id())
+                .label(label(q))
+                .style(ButtonStyle::Primary)
+        })
+        .collect();
+    if !quick.is_empty() {
+        rows.push(CreateActionRow::Buttons(quick));
+    }
+    let mut tools = Vec::new();
+    if has_face {
+        if let Some(a) = last_edited(reply) {
+            tools.push(
+                CreateButton::new(Button::Less(a).id())
+                    .label(format!("- {}", a.name()))
+                    .style(ButtonStyle::Secondary),
+            );
+            tools.push(
+                CreateButton::new(Button::More(a).id())
+                    .label(format!("+ {}", a.name()))
+                    .style(ButtonStyle::Secondary),
+            );
+        }
+        tools.push(
+            CreateButton::new(Button::Undo.id())
+                .label("Undo")
+                .style(ButtonStyle::Secondary),
+        );
+        tools.push(
+            CreateButton::new(Button::Done.id())
+                .label("Done")
+                .style(ButtonStyle::Success),
+        );
+    }
+    tools.push(
+        CreateButton::new(Button::Delete.id())
+            .label("Delete")
+            .style(ButtonStyle::Danger),
+    );
+    rows.push(CreateActionRow::Buttons(tools));
+    rows
+}
+
+/// Encodes a result as PNG with the "AI-edited" text chunk.
+pub fn result_png(image: &image::RgbImage) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, image.width(), image.height());
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.add_text_chunk(AI_EDITED_KEY.to_string(), AI_EDITED_VALUE.to_string())?;
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(image.as_raw())?;
+        writer.finish()?;
+    }
+    Ok(out)
+}
+
+/// Shrinks `image` so that its longer side is at most `max_side`.
+pub fn fit(image: image::RgbImage, max_side: u32) -> image::RgbImage {
+    let (w, h) = image.dimensions();
+    if w.max(h) <= max_side {
+        return image;
+    }
+    let scale = max_side as f64 / w.max(h) as f64;
+    let (nw, nh) = (
+        ((w as f64 * scale).round() as u32).max(1),
+        ((h as f64 * scale).round() as u32).max(1),
+    );
+    image::imageops::resize(&image, nw, nh, image::imageops::FilterType::Triangle)
+}
+
+/// The status line of a job waiting in the queue.
+pub fn queued(position: usize) -> String {
+    if position <= 1 {
+        "⏳ Queued: you're next.".into()
+    } else {
+        format!("⏳ Queued: position {position} in line.")
+    }
+}
+
+/// The status line while a photo is inverted.
+pub fn inverting(fraction: f32) -> String {
+    let percent = (fraction.clamp(0.0, 1.0) * 100.0).round() as u32;
+    let filled = (percent / 10) as usize;
+    format!(
+        "🔍 Finding your face in the photo… `{}{}` {percent}%",
+        "█".repeat(filled),
+        "░".repeat(10 - filled)
+    )
+}
+
+/// The status line while an edit runs.
+pub const EDITING: &str = "✏️ Editing…";
+
+/// Said when the queue is full.
+pub const QUEUE_FULL: &str =
+    "I'm busy with other faces right now and my queue is full; please wait a minute and send that again.";
+
+/// Said when a user sends requests too fast.
+pub fn rate_limited(per_minute: usize, wait_s: u64) -> String {
+    format!(
+        "Slow down a little: I take at most {per_minute} requests a minute from one person. \
+         Try again in {wait_s} s."
+    )
+}
+
+/// Said to someone pressing buttons in another user's thread.
+pub const NOT_YOURS: &str =
+    "Only the person who started this thread can edit this face. Post your own photo to start yours!";
+
+/// Said when a run was interrupted by a restart and is being redone.
+pub const RETRYING: &str =
+    "I was restarted while working on this; nothing was half-done, so I'm starting it again.";
+
+/// The result message's text (Discord allows 2000 characters).
+pub fn result_text(reply: &Reply, first: bool) -> String {
+    let mut text = reply.text.clone();
+    if first {
+        text = format!("{text}\n\n{PRIVACY_NOTE}");
+    }
+    text.chars().take(2000).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn button_ids_round_trip_and_stay_short() {
+        for b in [
+            Button::Quick("a bit more smile".into()),
+            Button::More(Attribute::Smiling),
+            Button::Less(Attribute::Age),
+            Button::Undo,
+            Button::Done,
+            Button::Delete,
+        ] {
+            let id = b.id();
+            assert!(id.len() <= 100, "{id}");
+            assert_eq!(Button::from_id(&id), Some(b));
+        }
+        let long = Button::Quick("x".repeat(300));
+        assert!(long.id().len() <= 100);
+        assert!(matches!(Button::from_id(&long.id()), Some(Button::Quick(t)) if t.len() > 50));
+        assert_eq!(Button::from_id("something-else"), None);
+        let (text, parsed) = Button::More(Attribute::Smiling).request();
+        assert!(text.contains("smil"));
+        let parsed = parsed.unwrap();
+        assert_eq!(parsed.intent, Intent::Edit);
+        assert_eq!(parsed.edits[0].direction, Some(Direction::Increase));
+    }
+
+    #[test]
+    fn results_are_marked_ai_edited() {
+        let image = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let png = result_png(&image).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(&png));
+        let reader = decoder.read_info().unwrap();
+        let texts = &reader.info().uncompressed_latin1_text;
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.keyword == AI_EDITED_KEY && t.text.starts_with("yes")),
+            "{texts:?}"
+        );
+        let back = image::load_from_memory(&png).unwrap().to_rgb8();
+        assert_eq!(back, image);
+        assert_eq!(fit(image.clone(), 20).dimensions(), (20, 15));
+        assert_eq!(fit(image, 100).dimensions(), (40, 30));
+    }
+}
