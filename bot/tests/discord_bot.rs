@@ -167,7 +167,6 @@ async fn store(dir: &Path) -> sql::ConversationStore {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "step 6 fails: serenity dispatches two MESSAGE_CREATE events of one thread concurrently, so a second message can be queued before the first; steps 1-5 pass (issue 16 note)"]
 async fn the_bot_end_to_end_against_a_fake_discord() {
     support::ensure_models();
     let photo_path = support::celeba_photo();

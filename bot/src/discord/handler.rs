@@ -189,6 +189,7 @@ async fn submit(
     http: &Http,
     thread: ChannelId,
     user: UserId,
+    order: u64,
     job: &Job,
 ) -> anyhow::Result<()> {
     let thread_id = thread.get().to_string();
@@ -210,7 +211,7 @@ async fn submit(
     data.store
         .set_job_status_message(id, &status.id.get().to_string())
         .await?;
-    if data.queue.push(id, &thread_id).is_err() {
+    if data.queue.push(id, &thread_id, order).is_err() {
         data.store.finish_job(id).await?;
         thread
             .edit_message(
@@ -275,7 +276,15 @@ impl Handler {
         data.store
             .set_discord_photo(&thread.id.get().to_string(), &photo)
             .await?;
-        submit(data, http, thread.id, message.author.id, &Job::Photo).await
+        submit(
+            data,
+            http,
+            thread.id,
+            message.author.id,
+            message.id.get(),
+            &Job::Photo,
+        )
+        .await
     }
 
     /// A message in a thread the bot started.
@@ -334,7 +343,15 @@ impl Handler {
                 text: message.content.chars().take(500).collect(),
             },
         };
-        submit(data, http, message.channel_id, message.author.id, &job).await
+        submit(
+            data,
+            http,
+            message.channel_id,
+            message.author.id,
+            message.id.get(),
+            &job,
+        )
+        .await
     }
 
     async fn on_message(&self, ctx: &Context, message: &Message) -> anyhow::Result<()> {
@@ -433,6 +450,7 @@ impl Handler {
             http,
             press.channel_id,
             press.user.id,
+            press.id.get(),
             &Job::Button { button },
         )
         .await

@@ -39,10 +39,32 @@ pub enum Job {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueFull;
 
+/// How long a new job waits before it may start, so that an earlier message of the same thread
+/// that is still on its way in (serenity handles each gateway event in its own task, so two
+/// messages sent at once can reach the queue in either order) is queued and runs first.
+pub const SETTLE: Duration = Duration::from_millis(400);
+
+/// One waiting job: its row id, its thread, its order (the Discord snowflake of the message or
+/// button press; they grow with time) and when it was queued.
+struct Waiting {
+    id: i64,
+    thread: String,
+    order: u64,
+    ready_at: Instant,
+}
+
 #[derive(Default)]
 struct Inner {
-    waiting: VecDeque<(i64, String)>,
+    waiting: VecDeque<Waiting>,
     running: HashSet<String>,
+}
+
+/// What the queue can hand a worker now.
+enum Next {
+    Job(i64, String),
+    /// Nothing now; a job becomes ready after this long.
+    Later(Duration),
+    Nothing,
 }
 
 /// The in-memory view of the queue: which jobs wait, which threads run.
@@ -50,14 +72,20 @@ pub struct Scheduler {
     inner: Mutex<Inner>,
     wake: Notify,
     capacity: usize,
+    settle: Duration,
 }
 
 impl Scheduler {
     pub fn new(capacity: usize) -> Self {
+        Self::with_settle(capacity, SETTLE)
+    }
+
+    pub fn with_settle(capacity: usize, settle: Duration) -> Self {
         Scheduler {
             inner: Mutex::new(Inner::default()),
             wake: Notify::new(),
             capacity,
+            settle,
         }
     }
 
@@ -76,47 +104,87 @@ impl Scheduler {
         self.len() < self.capacity
     }
 
-    /// Queues job `id` of `thread`; returns its place in line (1: next).
-    pub fn push(&self, id: i64, thread: &str) -> Result<usize, QueueFull> {
+    /// Queues job `id` of `thread`, ordered within its thread by `order` (the message's or
+    /// press's snowflake); returns its place in line (1: next).
+    pub fn push(&self, id: i64, thread: &str, order: u64) -> Result<usize, QueueFull> {
         let position = {
             let mut inner = self.lock();
             if inner.waiting.len() + inner.running.len() >= self.capacity {
                 return Err(QueueFull);
             }
-            inner.waiting.push_back((id, thread.to_string()));
+            inner.waiting.push_back(Waiting {
+                id,
+                thread: thread.to_string(),
+                order,
+                ready_at: Instant::now() + self.settle,
+            });
             inner.waiting.len()
         };
         self.wake.notify_waiters();
         Ok(position)
     }
 
-    /// Queues a job resumed after a restart (never refused).
+    /// Queues a job resumed after a restart (never refused, ready at once, before the
+    /// thread's new messages: its order is its row id, far below any snowflake).
     pub fn resume(&self, id: i64, thread: &str) {
-        self.lock().waiting.push_back((id, thread.to_string()));
+        self.lock().waiting.push_back(Waiting {
+            id,
+            thread: thread.to_string(),
+            order: id.max(0) as u64,
+            ready_at: Instant::now(),
+        });
         self.wake.notify_waiters();
     }
 
-    fn try_take(&self) -> Option<(i64, String)> {
+    /// The oldest-queued thread that is idle, and of its waiting jobs the one first in order,
+    /// once that job has settled.
+    fn next(&self) -> Next {
         let mut inner = self.lock();
-        let index = inner
-            .waiting
-            .iter()
-            .position(|(_, thread)| !inner.running.contains(thread))?;
-        let (id, thread) = inner.waiting.remove(index)?;
-        inner.running.insert(thread.clone());
-        Some((id, thread))
+        let now = Instant::now();
+        let mut soonest: Option<Duration> = None;
+        let mut tried: HashSet<&str> = HashSet::new();
+        let mut chosen = None;
+        for w in inner.waiting.iter() {
+            if inner.running.contains(&w.thread) || !tried.insert(w.thread.as_str()) {
+                continue;
+            }
+            let (index, first) = inner
+                .waiting
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.thread == w.thread)
+                .min_by_key(|(_, x)| x.order)
+                .expect("the thread has this waiting job");
+            if first.ready_at <= now {
+                chosen = Some(index);
+                break;
+            }
+            let wait = first.ready_at - now;
+            soonest = Some(soonest.map_or(wait, |s: Duration| s.min(wait)));
+        }
+        match chosen {
+            Some(index) => {
+                let job = inner.waiting.remove(index).expect("index is in range");
+                inner.running.insert(job.thread.clone());
+                Next::Job(job.id, job.thread)
+            }
+            None => soonest.map_or(Next::Nothing, Next::Later),
+        }
     }
 
-    /// Waits for the oldest job whose thread is not running, and marks its thread running.
+    /// Waits for the next job (see [`Scheduler::next`]) and marks its thread running.
     pub async fn take(&self) -> (i64, String) {
         loop {
             let notified = self.wake.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if let Some(job) = self.try_take() {
-                return job;
+            match self.next() {
+                Next::Job(id, thread) => return (id, thread),
+                Next::Later(wait) => {
+                    let _ = tokio::time::timeout(wait, notified).await;
+                }
+                Next::Nothing => notified.await,
             }
-            notified.await;
         }
     }
 
@@ -568,18 +636,37 @@ mod tests {
 
     #[tokio::test]
     async fn threads_run_in_order_one_job_at_a_time_and_the_queue_is_bounded() {
-        let queue = Scheduler::new(4);
-        assert_eq!(queue.push(1, "a"), Ok(1));
-        assert_eq!(queue.push(2, "a"), Ok(2));
-        assert_eq!(queue.push(3, "b"), Ok(3));
-        assert_eq!(queue.push(4, "c"), Ok(4));
-        assert_eq!(queue.push(5, "d"), Err(QueueFull));
+        let queue = Scheduler::with_settle(4, Duration::ZERO);
+        assert_eq!(queue.push(1, "a", 10), Ok(1));
+        assert_eq!(queue.push(2, "a", 20), Ok(2));
+        assert_eq!(queue.push(3, "b", 30), Ok(3));
+        assert_eq!(queue.push(4, "c", 40), Ok(4));
+        assert_eq!(queue.push(5, "d", 50), Err(QueueFull));
         assert_eq!(queue.take().await, (1, "a".into()));
         // Thread a is running: its second job waits, b's goes first.
         assert_eq!(queue.take().await, (3, "b".into()));
         assert_eq!(queue.take().await, (4, "c".into()));
         let waiting = tokio::time::timeout(Duration::from_millis(50), queue.take()).await;
         assert!(waiting.is_err(), "a's second job must wait for its first");
+        queue.done("a");
+        assert_eq!(queue.take().await, (2, "a".into()));
+    }
+
+    #[tokio::test]
+    async fn a_thread_runs_its_messages_in_snowflake_order_even_if_queued_out_of_order() {
+        let queue = Scheduler::with_settle(4, Duration::from_millis(100));
+        // The later message (order 20) reached the queue first.
+        queue.push(2, "a", 20).unwrap();
+        queue.push(1, "a", 10).unwrap();
+        queue.push(3, "b", 5).unwrap();
+        let start = Instant::now();
+        let first = queue.take().await;
+        assert!(
+            start.elapsed() >= Duration::from_millis(90),
+            "jobs settle first"
+        );
+        assert_eq!(first, (1, "a".into()));
+        assert_eq!(queue.take().await, (3, "b".into()));
         queue.done("a");
         assert_eq!(queue.take().await, (2, "a".into()));
     }
