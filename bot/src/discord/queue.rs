@@ -286,7 +286,7 @@ pub fn store_paste(paste: &PasteBack) -> anyhow::Result<StoredPaste> {
 }
 
 pub fn load_paste(stored: &StoredPaste) -> anyhow::Result<PasteBack> {
-    if stored.mask.len() % 4 != 0 {
+    if !stored.mask.len().is_multiple_of(4) {
         anyhow::bail!("stored paste mask has {} bytes", stored.mask.len());
     }
     Ok(PasteBack {
