@@ -31,7 +31,7 @@ pub struct ReaderArgs {
     #[arg(long)]
     report: Option<PathBuf>,
     /// CelebA attribute table of the labelled half 000007-000256.
-    #[arg(long, default_value = "../shared/data/celeba_attrs_000007-000256.tsv")]
+    #[arg(long, default_value = "data/celeba_attrs_000007-000256.tsv")]
     celeba_labels: PathBuf,
     #[arg(long, default_value_t = 12)]
     epochs: usize,
