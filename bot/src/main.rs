@@ -52,6 +52,9 @@ enum Command {
     /// Measure inversion on real photos (identity cosine, time, edit reach), writing
     /// inversion.md.
     EvalInversion(cmd::eval_inversion::Args),
+    /// Measure the guarded editing loop on generated faces (every attribute, both directions),
+    /// writing edits.md and contact sheets.
+    EvalEdits(cmd::eval_edits::Args),
     /// Train the project's own models (language encoder, ...).
     Train(cmd::train::Args),
     /// Run the Discord bot (token from $DISCORD_TOKEN or --token-file).
@@ -82,6 +85,7 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(args) => cmd::eval::run(args),
         Command::Invert(args) => cmd::invert::run(args),
         Command::EvalInversion(args) => cmd::eval_inversion::run(args),
+        Command::EvalEdits(args) => cmd::eval_edits::run(args),
         Command::Serve(args) => cmd::serve::run(args),
     }
 }

@@ -6,6 +6,7 @@ pub mod chat;
 pub mod demo;
 pub mod edit;
 pub mod eval;
+pub mod eval_edits;
 pub mod eval_inversion;
 pub mod invert;
 pub mod label;

@@ -6,6 +6,8 @@
 //!   layers), and the [`LatentStepper`] trait.
 //! - [`edit`]: the editing loop (step until the predictor reads the target degree, keep the most
 //!   confident step per degree, stop when no progress is made) and its serialisable trace.
+//! - [`guided`]: the guarded loop the product uses: bisection on the degree reader's continuous
+//!   score, steps without the mean-of-W drift, and guards (a face, identity, other attributes).
 //! - [`metrics`]: the paper's editing-quality metrics (eq. 12-13, the Fig. 10 direction curve).
 //! - [`linear`]: the linear baseline (one logistic-regression normal per attribute in W).
 //! - [`layers`]: the measurement that picks [`DEFAULT_K`], the number of W+ layers an edit moves.
@@ -49,6 +51,8 @@
 //! fields` (see `models/trained/FIELDS.md`).
 
 pub mod edit;
+pub mod guided;
+pub mod guided_eval;
 pub mod layers;
 pub mod linear;
 pub mod metrics;
@@ -60,6 +64,10 @@ pub mod train;
 pub use edit::{
     edit_until, DegreeReader, EditConfig, EditOutcome, EditStep, EditTrace, GeneratorReader,
     Reading,
+};
+pub use guided::{
+    guided_edit, DriftFreeStepper, FaceJudge, GuardFailure, Guards, GuidedConfig, GuidedOutcome,
+    GuidedStep, GuidedTrace, Judgement, ProjectedStepper, RenderJudge,
 };
 pub use linear::{LinearDirection, LinearFitConfig, LinearStepper};
 pub use network::{FieldConfig, SemanticField};

@@ -1,0 +1,750 @@
+//! The guarded editing loop: steps towards a target degree read on a continuous score, finds the
+//! step length by bisection on that score, and accepts only images that still hold the same,
+//! intact face.
+//!
+//! Why this replaces stepping "until P reads the target" ([`super::edit`]): P answers only a
+//! few degrees along an edit path and its most confident step was once an already collapsing
+//! image. Here every code the loop looks at is *judged* ([`FaceJudge`]): the degree reader's
+//! continuous score of every attribute ([`crate::predictor::DegreeReader`]), whether the face
+//! detector still finds a face, and the identity embedding. A code is *good* when it passes the
+//! [`Guards`] against the start: a face is found, identity cosine to the start at or above a
+//! threshold, and no other applicable attribute's score moved by more than a set amount.
+//!
+//! The loop, for a target degree `t` (direction `sign`):
+//! 1. judge the start; an attribute that is not applicable there (a profile face, a covered
+//!    forehead) is not edited ([`GuidedOutcome::NotApplicable`]);
+//! 2. step from the current code (one stepper step, the mean-of-W drift removed by
+//!    [`DriftFreeStepper`]) and judge it: still short of `t`'s window and good -> it becomes
+//!    the current code; inside the window (`|score - t| <= aim_tolerance`) and good -> done;
+//!    past the window or not good -> bisect the step's length (linear in the code between the
+//!    current code and the step) on the score, keeping the good half-steps, for
+//!    [`GuidedConfig::bisect_iters`] rounds;
+//! 3. give up when the score has not moved [`GuidedConfig::min_progress`] towards `t` over
+//!    [`GuidedConfig::patience`] steps, or after [`GuidedConfig::max_steps`].
+//!
+//! The result is the good code whose score is closest to `t` (the start when none moved): it
+//! reaches the target when its degree (`round(score)`) is `t`. When it does not, the outcome says
+//! why (a guard that stopped it, no progress, overshooting), so the dialog can answer honestly
+//! with the last good image and never with a broken one.
+
+use super::step::{FieldSpace, LatentStepper};
+use super::FieldError;
+use crate::attributes::{Attribute, NUM_DEGREES};
+use crate::generator::Generator;
+use crate::perception::identity::generated_identity_crop;
+use crate::perception::{cosine, Embedding, FacePerception, IdentityEncoder, PerceptionError};
+use crate::predictor::reader::degree_of;
+use crate::predictor::DegreeReader;
+use candle_core::{DType, Tensor};
+use image::imageops::FilterType;
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+/// What the loop knows about one code.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    /// Reader scores in degree units, [`Attribute::ALL`] order.
+    pub scores: [f32; 5],
+    /// Whether each attribute can be edited on this face.
+    pub applicable: [bool; 5],
+    /// Whether the face detector found a face.
+    pub face_found: bool,
+    /// Identity embedding, when the judge computes it.
+    pub identity: Option<Embedding>,
+    /// The render, when the judge keeps it.
+    pub image: Option<RgbImage>,
+}
+
+impl Judgement {
+    pub fn score(&self, attribute: Attribute) -> f32 {
+        self.scores[attribute.index()]
+    }
+
+    pub fn degree(&self, attribute: Attribute) -> u8 {
+        degree_of(self.score(attribute))
+    }
+}
+
+/// Judges a latent code.
+pub trait FaceJudge {
+    fn judge(&self, styles: &Tensor) -> Result<Judgement, FieldError>;
+}
+
+/// The product judge: render (1024 px), resize to [`JUDGE_SIZE`], look for a face with the
+/// detector (its landmarks give the yaw for "not applicable"), read the degree reader's scores,
+/// and embed the identity of the 1024 px render.
+pub struct RenderJudge<'a> {
+    pub generator: &'a Generator,
+    pub reader: &'a DegreeReader,
+    /// The face guard; without it every render counts as a face.
+    pub perception: Option<&'a FacePerception>,
+    /// The identity guard; without it no identity is computed.
+    pub identity: Option<&'a IdentityEncoder>,
+    /// Keeps [`Judgement::image`] at this side (256 or 1024).
+    pub keep_image: Option<u32>,
+}
+
+/// Side of the render the detector and the reader see.
+pub const JUDGE_SIZE: u32 = 256;
+
+impl FaceJudge for RenderJudge<'_> {
+    fn judge(&self, styles: &Tensor) -> Result<Judgement, FieldError> {
+        if styles.dim(0)? != 1 {
+            return Err(FieldError::BadInput(format!(
+                "the editing loop judges one face at a time, got a batch of {}",
+                styles.dim(0)?
+            )));
+        }
+        let full = self.generator.render(styles, 1024)?;
+        let small = image::imageops::resize(&full, JUDGE_SIZE, JUDGE_SIZE, FilterType::Triangle);
+        let (face_found, reading) = match self.perception {
+            Some(perception) => match perception.find_face(&small) {
+                Ok((_, landmarks, _)) => {
+                    (true, self.reader.read_with_landmarks(&small, &landmarks.0)?)
+                }
+                Err(PerceptionError::NoFace) => (
+                    false,
+                    self.reader.read(std::slice::from_ref(&small))?.remove(0),
+                ),
+                Err(e) => return Err(e.into()),
+            },
+            None => (
+                true,
+                self.reader.read(std::slice::from_ref(&small))?.remove(0),
+            ),
+        };
+        let identity = match self.identity {
+            Some(encoder) => Some(encoder.embed(&generated_identity_crop(&full)?)?),
+            None => None,
+        };
+        let image = match self.keep_image {
+            None => None,
+            Some(1024) => Some(full),
+            Some(JUDGE_SIZE) => Some(small),
+            Some(side) => {
+                return Err(FieldError::BadInput(format!(
+                    "kept image side must be {JUDGE_SIZE} or 1024, got {side}"
+                )))
+            }
+        };
+        Ok(Judgement {
+            scores: reading.scores.map(|s| s.score),
+            applicable: reading.scores.map(|s| s.not_applicable.is_none()),
+            face_found,
+            identity,
+            image,
+        })
+    }
+}
+
+/// Wraps a stepper and removes, from each of its steps, the components along a few fixed
+/// directions of W, row by row of a W+ code:
+/// - the mean of W (`w_avg / |w_avg|`): field steps carry it (cosine 0.20-0.27 with the mean
+///   w); moving along it alone melts a face into texture within a few units, while it says
+///   nothing about any attribute;
+/// - optionally the other attributes' directions (InterFaceGAN's conditional edit): what an
+///   age step shares with the smiling direction is not age, and would move the smile.
+pub struct ProjectedStepper<'a> {
+    pub inner: &'a dyn LatentStepper,
+    pub space: FieldSpace,
+    /// Orthonormal rows `[n, 512]` whose span is removed from every step.
+    pub removed: Tensor,
+}
+
+/// For compatibility with the first name: a [`ProjectedStepper`] that removes the mean only.
+pub type DriftFreeStepper<'a> = ProjectedStepper<'a>;
+
+impl<'a> ProjectedStepper<'a> {
+    /// Removes the unit direction of `w_avg` `[1, 512]` from every step.
+    pub fn new(
+        inner: &'a dyn LatentStepper,
+        space: FieldSpace,
+        w_avg: &Tensor,
+    ) -> Result<Self, FieldError> {
+        Self::removing(inner, space, &[w_avg.clone()])
+    }
+
+    /// Removes the span of `directions` (each `[1, d]` or `[d]`, any length, not all zero).
+    pub fn removing(
+        inner: &'a dyn LatentStepper,
+        space: FieldSpace,
+        directions: &[Tensor],
+    ) -> Result<Self, FieldError> {
+        let mut basis: Vec<Vec<f32>> = Vec::new();
+        for d in directions {
+            let mut v = d.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+            for b in &basis {
+                let dot: f32 = v.iter().zip(b).map(|(x, y)| x * y).sum();
+                v.iter_mut().zip(b).for_each(|(x, y)| *x -= dot * y);
+            }
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            if !norm.is_finite() {
+                return Err(FieldError::BadInput(
+                    "a removed direction is not finite".into(),
+                ));
+            }
+            if norm > 1e-6 {
+                basis.push(v.iter().map(|x| x / norm).collect());
+            }
+        }
+        if basis.is_empty() {
+            return Err(FieldError::BadInput(
+                "the removed directions need at least one non-zero vector".into(),
+            ));
+        }
+        let (n, d) = (basis.len(), basis[0].len());
+        let device = directions[0].device();
+        Ok(Self {
+            inner,
+            space,
+            removed: Tensor::from_vec(basis.concat(), (n, d), device)?,
+        })
+    }
+}
+
+/// `delta` (`[.., d]`) without its components along the orthonormal rows of `basis` `[n, d]`.
+pub fn remove_span(delta: &Tensor, basis: &Tensor) -> Result<Tensor, FieldError> {
+    let basis = basis.to_dtype(delta.dtype())?;
+    let dims = delta.dims().to_vec();
+    let d = *dims.last().unwrap_or(&0);
+    let flat = delta.reshape(((), d))?;
+    let along = flat.matmul(&basis.t()?)?.matmul(&basis)?;
+    Ok((flat - along)?.reshape(dims)?)
+}
+
+impl LatentStepper for ProjectedStepper<'_> {
+    fn step(&self, styles: &Tensor, sign: f64) -> Result<Tensor, FieldError> {
+        let from = match (self.space, styles.rank()) {
+            (FieldSpace::WPlus { .. }, 2) => self.space.prepare(styles)?,
+            _ => styles.clone(),
+        };
+        let to = self.inner.step(&from, sign)?;
+        let delta = remove_span(&(to - &from)?, &self.removed)?;
+        Ok((from + delta)?)
+    }
+}
+
+/// What an accepted image must keep, compared with the start of the edit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Guards {
+    /// The detector must find a face.
+    pub require_face: bool,
+    /// Identity cosine with the start at or above this (when the judge gives identities).
+    pub min_identity_cos: f32,
+    /// Every other attribute applicable at the start keeps its score within this many degree
+    /// units of the start.
+    pub max_other_change: f32,
+}
+
+impl Default for Guards {
+    fn default() -> Self {
+        Self {
+            require_face: true,
+            min_identity_cos: 0.5,
+            max_other_change: 0.8,
+        }
+    }
+}
+
+/// Why a code was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "guard", content = "attribute")]
+pub enum GuardFailure {
+    NoFace,
+    Identity,
+    OtherAttribute(Attribute),
+}
+
+impl Guards {
+    /// The first guard `j` fails against `start`, editing `attribute`.
+    pub fn check(
+        &self,
+        start: &Judgement,
+        j: &Judgement,
+        attribute: Attribute,
+    ) -> Option<GuardFailure> {
+        if self.require_face && !j.face_found {
+            return Some(GuardFailure::NoFace);
+        }
+        if let (Some(a), Some(b)) = (&start.identity, &j.identity) {
+            if cosine(a, b) < self.min_identity_cos {
+                return Some(GuardFailure::Identity);
+            }
+        }
+        Attribute::ALL
+            .iter()
+            .filter(|a| **a != attribute && start.applicable[a.index()])
+            .find(|a| (j.score(**a) - start.score(**a)).abs() > self.max_other_change)
+            .map(|a| GuardFailure::OtherAttribute(*a))
+    }
+}
+
+/// Limits of the loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GuidedConfig {
+    /// Most whole steps.
+    pub max_steps: usize,
+    /// Bisection rounds on a step that went past the target window or failed a guard.
+    pub bisect_iters: usize,
+    /// The window aimed at: `|score - target| <= aim_tolerance` ends the search (the degree is
+    /// read where `|score - target| < 0.5`).
+    pub aim_tolerance: f32,
+    /// Least score movement towards the target over `patience` steps.
+    pub min_progress: f32,
+    /// Steps at the longest length without `min_progress` before giving up.
+    pub patience: usize,
+    /// A step that moves the score less than `min_progress` doubles the step length, up to
+    /// this many stepper steps.
+    pub max_step_scale: f64,
+    pub guards: Guards,
+}
+
+impl Default for GuidedConfig {
+    fn default() -> Self {
+        Self {
+            max_steps: 8,
+            bisect_iters: 4,
+            aim_tolerance: 0.3,
+            min_progress: 0.15,
+            patience: 1,
+            max_step_scale: 4.0,
+            guards: Guards::default(),
+        }
+    }
+}
+
+/// How a guided edit ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuidedOutcome {
+    /// The start already read the target degree.
+    AlreadyThere,
+    /// The result reads the target degree.
+    Reached,
+    /// The attribute cannot be edited on this face (not applicable at the start).
+    NotApplicable,
+    /// A guard stopped every longer step (the result is the last good code).
+    Guarded(GuardFailure),
+    /// The score stopped moving towards the target.
+    NoProgress,
+    /// Steps crossed the target window faster than bisection could resolve.
+    Overshot,
+    /// The step budget ran out.
+    StepBudget,
+}
+
+impl GuidedOutcome {
+    pub fn reached(self) -> bool {
+        matches!(self, GuidedOutcome::AlreadyThere | GuidedOutcome::Reached)
+    }
+}
+
+/// One judged code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GuidedStep {
+    /// Distance along the path in stepper steps (fractions after bisection).
+    pub position: f32,
+    pub scores: [f32; 5],
+    pub face_found: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub identity_cos: Option<f32>,
+    /// The guard it failed, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub failed: Option<GuardFailure>,
+    #[serde(skip)]
+    pub styles: Option<Tensor>,
+    #[serde(skip)]
+    pub image: Option<RgbImage>,
+}
+
+/// Everything a guided edit did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GuidedTrace {
+    pub attribute: Attribute,
+    pub start_score: f32,
+    pub start_degree: u8,
+    pub target: u8,
+    pub outcome: GuidedOutcome,
+    /// Index into `steps` of the result (0 = the start).
+    pub result: usize,
+    pub steps: Vec<GuidedStep>,
+}
+
+impl GuidedTrace {
+    pub fn result(&self) -> &GuidedStep {
+        &self.steps[self.result]
+    }
+
+    /// Degree the result reads.
+    pub fn result_degree(&self) -> u8 {
+        degree_of(self.result().scores[self.attribute.index()])
+    }
+
+    pub fn reached(&self) -> bool {
+        self.outcome.reached()
+    }
+
+    /// The result's code (the start's when nothing was accepted).
+    pub fn result_styles(&self) -> Option<&Tensor> {
+        self.result().styles.as_ref()
+    }
+
+    /// Codes judged (the start included): the cost of the edit in renders.
+    pub fn judged(&self) -> usize {
+        self.steps.len()
+    }
+}
+
+/// Where a score stands against the target window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Short,
+    Inside,
+    Past,
+}
+
+/// Edits `styles` (one face, w or W+) towards `target` of `attribute`: see the module docs.
+pub fn guided_edit(
+    judge: &dyn FaceJudge,
+    stepper: &dyn LatentStepper,
+    styles: &Tensor,
+    attribute: Attribute,
+    target: u8,
+    config: &GuidedConfig,
+) -> Result<GuidedTrace, FieldError> {
+    if target as usize >= NUM_DEGREES {
+        return Err(FieldError::BadInput(format!(
+            "target degree {target} outside 0..{NUM_DEGREES}"
+        )));
+    }
+    if config.patience == 0 || !(config.aim_tolerance > 0.0 && config.aim_tolerance < 0.5) {
+        return Err(FieldError::BadConfig(format!(
+            "patience must be at least 1 and aim_tolerance in (0, 0.5): {config:?}"
+        )));
+    }
+    let start = judge.judge(styles)?;
+    let a = attribute.index();
+    let start_score = start.scores[a];
+    let start_degree = degree_of(start_score);
+    let mut steps = vec![record(0.0, styles.clone(), &start, &start, None)];
+    let finish = |outcome, result, steps| GuidedTrace {
+        attribute,
+        start_score,
+        start_degree,
+        target,
+        outcome,
+        result,
+        steps,
+    };
+    if !start.applicable[a] {
+        return Ok(finish(GuidedOutcome::NotApplicable, 0, steps));
+    }
+    if start_degree == target {
+        return Ok(finish(GuidedOutcome::AlreadyThere, 0, steps));
+    }
+    let t = target as f32;
+    let sign: f32 = if target > start_degree { 1.0 } else { -1.0 };
+    let place = |s: f32| {
+        if (s - t).abs() <= config.aim_tolerance {
+            Place::Inside
+        } else if sign * (s - t) > 0.0 {
+            Place::Past
+        } else {
+            Place::Short
+        }
+    };
+    // The good code closest to the target so far (index into steps).
+    let mut best = 0;
+    let closer = |steps: &[GuidedStep], i: usize, best: usize| {
+        (steps[i].scores[a] - t).abs() < (steps[best].scores[a] - t).abs()
+    };
+    let mut current = styles.clone();
+    let mut current_score = start_score;
+    let mut position = 0f32;
+    let mut scale = 1f64;
+    let mut stalls = 0;
+    let mut outcome = GuidedOutcome::StepBudget;
+    for _ in 0..config.max_steps {
+        let next = stepper.step(&current, sign as f64 * scale)?;
+        let current_full = match (current.rank(), next.rank()) {
+            (2, 3) => FieldSpace::WPlus { k: 1 }.prepare(&current)?,
+            _ => current.clone(),
+        };
+        let j = judge.judge(&next)?;
+        let failed = config.guards.check(&start, &j, attribute);
+        steps.push(record(
+            position + scale as f32,
+            next.clone(),
+            &j,
+            &start,
+            failed,
+        ));
+        let i = steps.len() - 1;
+        let here = place(j.scores[a]);
+        if failed.is_none() && here != Place::Past && closer(&steps, i, best) {
+            best = i;
+        }
+        if failed.is_none() && here == Place::Inside {
+            outcome = GuidedOutcome::Reached;
+            break;
+        }
+        if failed.is_none() && here == Place::Short {
+            // A step that barely moved the score: take longer ones (bisection undoes any
+            // overshoot); give up after `patience` such steps at the longest length.
+            let gained = sign * (j.scores[a] - current_score);
+            position += scale as f32;
+            current = next;
+            current_score = j.scores[a];
+            if gained < config.min_progress {
+                if scale < config.max_step_scale {
+                    scale = (scale * 2.0).min(config.max_step_scale);
+                } else {
+                    stalls += 1;
+                    if stalls >= config.patience {
+                        outcome = GuidedOutcome::NoProgress;
+                        break;
+                    }
+                }
+            } else {
+                stalls = 0;
+            }
+            continue;
+        }
+        // Past the window, or a guard failed: bisect the step length.
+        let step_delta = (&next - &current_full)?;
+        let (mut lo, mut hi) = (0f32, 1f32);
+        let mut last_failure = failed;
+        let mut inside = false;
+        for _ in 0..config.bisect_iters {
+            let mid = 0.5 * (lo + hi);
+            let code = (&current_full + (&step_delta * mid as f64)?)?;
+            let j = judge.judge(&code)?;
+            let failed = config.guards.check(&start, &j, attribute);
+            steps.push(record(
+                position + mid * scale as f32,
+                code,
+                &j,
+                &start,
+                failed,
+            ));
+            let i = steps.len() - 1;
+            let here = place(j.scores[a]);
+            if failed.is_none() && here != Place::Past && closer(&steps, i, best) {
+                best = i;
+            }
+            match (failed, here) {
+                (None, Place::Inside) => {
+                    inside = true;
+                    break;
+                }
+                (None, Place::Short) => lo = mid,
+                (failed, _) => {
+                    if failed.is_some() {
+                        last_failure = failed;
+                    }
+                    hi = mid;
+                }
+            }
+        }
+        outcome = if inside {
+            GuidedOutcome::Reached
+        } else {
+            match last_failure {
+                Some(f) => GuidedOutcome::Guarded(f),
+                None => GuidedOutcome::Overshot,
+            }
+        };
+        break;
+    }
+    // A past-the-window code that still reads the target degree beats a short one that does not.
+    if degree_of(steps[best].scores[a]) != target {
+        if let Some(i) = (1..steps.len())
+            .filter(|&i| steps[i].failed.is_none() && degree_of(steps[i].scores[a]) == target)
+            .min_by(|&x, &y| {
+                (steps[x].scores[a] - t)
+                    .abs()
+                    .total_cmp(&(steps[y].scores[a] - t).abs())
+            })
+        {
+            best = i;
+        }
+    }
+    let outcome = if degree_of(steps[best].scores[a]) == target {
+        GuidedOutcome::Reached
+    } else if outcome == GuidedOutcome::Reached {
+        GuidedOutcome::Overshot
+    } else {
+        outcome
+    };
+    Ok(finish(outcome, best, steps))
+}
+
+fn record(
+    position: f32,
+    styles: Tensor,
+    j: &Judgement,
+    start: &Judgement,
+    failed: Option<GuardFailure>,
+) -> GuidedStep {
+    GuidedStep {
+        position,
+        scores: j.scores,
+        face_found: j.face_found,
+        identity_cos: match (&start.identity, &j.identity) {
+            (Some(a), Some(b)) => Some(cosine(a, b)),
+            _ => None,
+        },
+        failed,
+        styles: Some(styles),
+        image: j.image.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    /// Smiling score = coordinate 0, bangs score = coordinate 1; no face when |coordinate 2| > 1
+    /// (a "melted" region), identity falls with coordinate 3.
+    struct CoordinateJudge;
+
+    impl FaceJudge for CoordinateJudge {
+        fn judge(&self, styles: &Tensor) -> Result<Judgement, FieldError> {
+            let v = styles.flatten_all()?.to_vec1::<f32>()?;
+            let mut scores = [0f32; 5];
+            scores[Attribute::Smiling.index()] = v[0];
+            scores[Attribute::Bangs.index()] = v[1];
+            let angle = v[3];
+            let mut applicable = [true; 5];
+            applicable[Attribute::Smiling.index()] = v[4] == 0.0;
+            Ok(Judgement {
+                scores,
+                applicable,
+                face_found: v[2].abs() <= 1.0,
+                identity: Some(Embedding(vec![angle.cos(), angle.sin()])),
+                image: None,
+            })
+        }
+    }
+
+    /// Adds `sign * step` to the coordinates.
+    struct Shift(Vec<f32>);
+
+    impl LatentStepper for Shift {
+        fn step(&self, styles: &Tensor, sign: f64) -> Result<Tensor, FieldError> {
+            let d = Tensor::from_vec(self.0.clone(), styles.dims(), styles.device())?;
+            Ok((styles + (d * sign)?)?)
+        }
+    }
+
+    fn code(v: [f32; 5]) -> Tensor {
+        Tensor::from_vec(v.to_vec(), (1, 5), &Device::Cpu).unwrap()
+    }
+
+    fn edit(start: [f32; 5], shift: [f32; 5], target: u8) -> GuidedTrace {
+        guided_edit(
+            &CoordinateJudge,
+            &Shift(shift.to_vec()),
+            &code(start),
+            Attribute::Smiling,
+            target,
+            &GuidedConfig::default(),
+        )
+        .unwrap()
+    }
+
+    fn smile(trace: &GuidedTrace) -> f32 {
+        trace.result().scores[Attribute::Smiling.index()]
+    }
+
+    #[test]
+    fn bisects_a_long_step_into_the_target_window_both_ways() {
+        // One step of 1.7 jumps from 1.0 past 2 (to 2.7): bisection lands within 0.3 of 2.
+        let up = edit([1.0, 0.0, 0.0, 0.0, 0.0], [1.7, 0.0, 0.0, 0.0, 0.0], 2);
+        assert_eq!(up.outcome, GuidedOutcome::Reached);
+        assert_eq!(up.result_degree(), 2);
+        assert!((smile(&up) - 2.0).abs() <= 0.3, "{}", smile(&up));
+        // Several short steps, then down two degrees.
+        let down = edit([4.1, 0.0, 0.0, 0.0, 0.0], [0.45, 0.0, 0.0, 0.0, 0.0], 2);
+        assert_eq!(down.outcome, GuidedOutcome::Reached);
+        assert!((smile(&down) - 2.0).abs() <= 0.3, "{}", smile(&down));
+        assert!(down.judged() >= 4);
+        // Already there: nothing judged beyond the start.
+        let there = edit([2.2, 0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0], 2);
+        assert_eq!(there.outcome, GuidedOutcome::AlreadyThere);
+        assert_eq!(there.judged(), 1);
+    }
+
+    #[test]
+    fn never_accepts_a_faceless_image_and_says_why() {
+        // The face melts (coordinate 2 past 1) at 0.6 of the first step, before the smile
+        // reaches 3: the result is the last good code, below the target, guarded by "no face".
+        let trace = edit([1.0, 0.0, 0.0, 0.0, 0.0], [2.0, 0.0, 1.6, 0.0, 0.0], 3);
+        assert_eq!(trace.outcome, GuidedOutcome::Guarded(GuardFailure::NoFace));
+        assert!(trace.result().face_found);
+        assert!(trace.result().failed.is_none());
+        assert!(
+            smile(&trace) < 2.5 && smile(&trace) > 1.9,
+            "{}",
+            smile(&trace)
+        );
+        assert!(!trace.reached());
+    }
+
+    #[test]
+    fn identity_and_other_attributes_are_guarded() {
+        // Identity rotates 1 rad a step: cos < 0.5 past about 1.05 rad.
+        let id = edit([0.0, 0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 1.0, 0.0], 3);
+        assert_eq!(id.outcome, GuidedOutcome::Guarded(GuardFailure::Identity));
+        assert!(id.result().identity_cos.unwrap() >= 0.5);
+        // Bangs leaks 0.5 a step: over 0.8 after 1.6 steps.
+        let other = edit([0.0, 0.0, 0.0, 0.0, 0.0], [1.0, 0.5, 0.0, 0.0, 0.0], 3);
+        assert_eq!(
+            other.outcome,
+            GuidedOutcome::Guarded(GuardFailure::OtherAttribute(Attribute::Bangs))
+        );
+        assert!(other.result().scores[Attribute::Bangs.index()] <= 0.8);
+    }
+
+    #[test]
+    fn stops_without_progress_and_skips_what_is_not_applicable() {
+        let stuck = edit([1.0, 0.0, 0.0, 0.0, 0.0], [0.01, 0.0, 0.0, 0.0, 0.0], 3);
+        assert_eq!(stuck.outcome, GuidedOutcome::NoProgress);
+        assert!(stuck.judged() <= 4);
+        let na = edit([1.0, 0.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.0, 0.0], 3);
+        assert_eq!(na.outcome, GuidedOutcome::NotApplicable);
+        assert_eq!(na.judged(), 1);
+    }
+
+    #[test]
+    fn drift_free_steps_have_no_component_along_the_mean() {
+        let shift = Shift(vec![1.0, 2.0, 0.0, 0.0, 0.0]);
+        let w_avg =
+            Tensor::from_vec(vec![3.0f32, 0.0, 0.0, 0.0, 0.0], (1, 5), &Device::Cpu).unwrap();
+        let stepper = DriftFreeStepper::new(&shift, FieldSpace::W, &w_avg).unwrap();
+        let next = stepper
+            .step(&code([0.5, 0.0, 0.0, 0.0, 0.0]), 1.0)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        assert_eq!(next, vec![0.5, 2.0, 0.0, 0.0, 0.0]);
+        // Removing the mean and a second, non-orthogonal direction removes their span.
+        let shift = Shift(vec![1.0, 2.0, 3.0, 0.0, 0.0]);
+        let other =
+            Tensor::from_vec(vec![1.0f32, 1.0, 0.0, 0.0, 0.0], (1, 5), &Device::Cpu).unwrap();
+        let stepper = ProjectedStepper::removing(&shift, FieldSpace::W, &[w_avg, other]).unwrap();
+        let next = stepper
+            .step(&code([0.0; 5]), -1.0)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        for (x, want) in next.iter().zip([0.0, 0.0, -3.0, 0.0, 0.0]) {
+            assert!((x - want).abs() < 1e-6, "{next:?}");
+        }
+    }
+}
