@@ -7,7 +7,9 @@
 
 use anyhow::Context;
 use candle_core::Tensor;
-use engine::field::guided_eval::{evaluate_face, summarise, summary_table, CaseRecord, EvalFace};
+use engine::field::guided_eval::{
+    evaluate_face, summarise, summary_table, CaseRecord, EvalFace, Method,
+};
 use engine::field::{
     FieldSpace, FieldStepper, GuidedConfig, LatentStepper, LinearDirection, LinearStepper,
     ProjectedStepper, RenderJudge, SemanticField, DEFAULT_K,
@@ -28,7 +30,8 @@ pub struct Args {
     /// Truncations psi of the faces (1.0: the eval set; 0.7: closer to what users see).
     #[arg(long, value_delimiter = ',', default_value = "1.0,0.7")]
     psi: Vec<f64>,
-    /// Methods: field (the trained semantic fields) and/or linear (the fitted directions).
+    /// Methods: field (the trained semantic fields), linear (the fitted directions), or a
+    /// fallback chain such as field>linear (the next is tried when one does not reach).
     #[arg(long, value_delimiter = ',', default_value = "field,linear")]
     methods: Vec<String>,
     /// Attributes (default: all five).
@@ -101,26 +104,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let directions =
         LinearDirection::load_all(&trained.join("fields/linear_directions.safetensors"))?;
+    // One stepper per (attribute, base method), each wrapped in the projection.
     let mut raw: Vec<(String, Attribute, Box<dyn LatentStepper + '_>)> = Vec::new();
     for (i, &a) in attributes.iter().enumerate() {
-        for m in &args.methods {
-            let stepper: Box<dyn LatentStepper> = match m.as_str() {
+        for m in ["field", "linear"] {
+            let stepper: Box<dyn LatentStepper> = match m {
                 "field" => Box::new(FieldStepper {
                     field: &fields[i],
                     mapping: &generator.mapping,
                     space,
                     alpha: 1.0,
                 }),
-                "linear" => {
+                _ => {
                     let d = directions
                         .iter()
                         .find(|d| d.attribute == a)
                         .with_context(|| format!("no linear direction for {a}"))?;
                     Box::new(LinearStepper::new(d, space, args.linear_step, &device)?)
                 }
-                other => anyhow::bail!("unknown method {other} (field or linear)"),
             };
-            raw.push((m.clone(), a, stepper));
+            raw.push((m.to_string(), a, stepper));
         }
     }
     let w_avg = generator.w_avg()?;
@@ -147,11 +150,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
         })
         .collect::<anyhow::Result<_>>()?;
-    let methods: Vec<(&str, Attribute, &dyn LatentStepper)> = raw
-        .iter()
-        .zip(&wrapped)
-        .map(|((m, a, _), s)| (m.as_str(), *a, s.as_ref()))
-        .collect();
+    let find = |name: &str, a: Attribute| -> anyhow::Result<&dyn LatentStepper> {
+        raw.iter()
+            .zip(&wrapped)
+            .find(|((m, ra, _), _)| m == name && *ra == a)
+            .map(|(_, s)| s.as_ref())
+            .with_context(|| format!("unknown method {name} (field or linear)"))
+    };
+    let mut methods: Vec<Method<'_>> = Vec::new();
+    for &a in &attributes {
+        for name in &args.methods {
+            methods.push(Method {
+                name: name.clone(),
+                attribute: a,
+                steppers: name
+                    .split('>')
+                    .map(|n| find(n, a))
+                    .collect::<anyhow::Result<_>>()?,
+            });
+        }
+    }
     let mut config = GuidedConfig::default();
     config.guards.min_identity_cos = args.min_identity_cos;
     config.guards.max_other_change = args.max_other_change;
@@ -183,7 +201,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     if let Some(dir) = &args.images {
                         let stem = format!(
                             "{}_{}_{}_{:.1}_{:+}",
-                            r.method, r.attribute, seed, psi, r.change
+                            r.method.replace('>', "+"),
+                            r.attribute,
+                            seed,
+                            psi,
+                            r.change
                         );
                         s.save(dir.join(format!("{stem}_start.png")))?;
                         e.save(dir.join(format!("{stem}_result.png")))?;
@@ -219,8 +241,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .map(|(_, _, s, e)| (s, e))
                 .collect();
             if !chosen.is_empty() {
-                pair_sheet(&chosen, 128, 4)
-                    .save(args.out.join(format!("sheet_{m}_{}.png", a.name())))?;
+                pair_sheet(&chosen, 128, 4).save(args.out.join(format!(
+                    "sheet_{}_{}.png",
+                    m.replace('>', "+"),
+                    a.name()
+                )))?;
             }
         }
     }

@@ -579,6 +579,32 @@ pub fn guided_edit(
     Ok(finish(outcome, best, steps))
 }
 
+/// Tries `steppers` in order until one reaches the target (a field that cannot make a degree,
+/// then a linear direction, say); returns the index of the stepper whose trace is kept and the
+/// trace: the first that reached, else the one whose result is closest to the target.
+pub fn guided_edit_chain(
+    judge: &dyn FaceJudge,
+    steppers: &[&dyn LatentStepper],
+    styles: &Tensor,
+    attribute: Attribute,
+    target: u8,
+    config: &GuidedConfig,
+) -> Result<(usize, GuidedTrace), FieldError> {
+    let mut best: Option<(usize, GuidedTrace)> = None;
+    for (i, stepper) in steppers.iter().enumerate() {
+        let trace = guided_edit(judge, *stepper, styles, attribute, target, config)?;
+        let done = trace.reached() || trace.outcome == GuidedOutcome::NotApplicable;
+        let gap = |t: &GuidedTrace| (t.result().scores[attribute.index()] - target as f32).abs();
+        if best.as_ref().is_none_or(|(_, b)| gap(&trace) < gap(b)) || done {
+            best = Some((i, trace));
+        }
+        if done {
+            break;
+        }
+    }
+    best.ok_or_else(|| FieldError::BadInput("no stepper to edit with".into()))
+}
+
 fn record(
     position: f32,
     styles: Tensor,
@@ -715,6 +741,36 @@ mod tests {
         let na = edit([1.0, 0.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.0, 0.0], 3);
         assert_eq!(na.outcome, GuidedOutcome::NotApplicable);
         assert_eq!(na.judged(), 1);
+    }
+
+    #[test]
+    fn a_chain_falls_back_to_the_next_stepper() {
+        let stuck = Shift(vec![0.0, 0.0, 0.0, 0.0, 0.0]);
+        let good = Shift(vec![0.6, 0.0, 0.0, 0.0, 0.0]);
+        let steppers: [&dyn LatentStepper; 2] = [&stuck, &good];
+        let (used, trace) = guided_edit_chain(
+            &CoordinateJudge,
+            &steppers,
+            &code([1.0, 0.0, 0.0, 0.0, 0.0]),
+            Attribute::Smiling,
+            2,
+            &GuidedConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(used, 1);
+        assert_eq!(trace.outcome, GuidedOutcome::Reached);
+        // The first that reaches is kept without trying the rest.
+        let steppers: [&dyn LatentStepper; 2] = [&good, &stuck];
+        let (used, _) = guided_edit_chain(
+            &CoordinateJudge,
+            &steppers,
+            &code([1.0, 0.0, 0.0, 0.0, 0.0]),
+            Attribute::Smiling,
+            2,
+            &GuidedConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(used, 0);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! The bot's `eval-edits` command loads the models, picks the faces and writes the files; the
 //! cases, their records and the summary table are here so that they are tested.
 
-use super::guided::{guided_edit, FaceJudge, GuardFailure, GuidedConfig, GuidedOutcome};
+use super::guided::{guided_edit_chain, FaceJudge, GuardFailure, GuidedConfig, GuidedOutcome};
 use super::step::LatentStepper;
 use super::FieldError;
 use crate::attributes::{Attribute, NUM_DEGREES};
@@ -81,20 +81,29 @@ pub struct CaseOutput {
     pub result_image: Option<RgbImage>,
 }
 
-/// Runs every `(attribute, change)` the face's start allows with each method's stepper.
+/// A named way to edit one attribute: steppers tried in order ([`guided_edit_chain`]).
+pub struct Method<'a> {
+    pub name: String,
+    pub attribute: Attribute,
+    pub steppers: Vec<&'a dyn LatentStepper>,
+}
+
+/// Runs every `(attribute, change)` the face's start allows with each method.
 pub fn evaluate_face(
     judge: &dyn FaceJudge,
-    methods: &[(&str, Attribute, &dyn LatentStepper)],
+    methods: &[Method<'_>],
     face: &EvalFace,
     changes: &[i8],
     config: &GuidedConfig,
 ) -> Result<Vec<CaseOutput>, FieldError> {
     let start = judge.judge(&face.styles)?;
     let mut out = Vec::new();
-    for &(method, attribute, stepper) in methods {
+    for m in methods {
+        let attribute = m.attribute;
         for (change, target) in targets(start.score(attribute), changes) {
             let clock = Instant::now();
-            let trace = guided_edit(judge, stepper, &face.styles, attribute, target, config)?;
+            let (_, trace) =
+                guided_edit_chain(judge, &m.steppers, &face.styles, attribute, target, config)?;
             let seconds = clock.elapsed().as_secs_f64();
             let result = trace.result();
             let a = attribute.index();
@@ -107,7 +116,7 @@ pub fn evaluate_face(
                 record: CaseRecord {
                     seed: face.seed,
                     psi: face.psi,
-                    method: method.to_string(),
+                    method: m.name.clone(),
                     attribute,
                     change,
                     start_score: trace.start_score,

@@ -66,8 +66,8 @@ pub use edit::{
     Reading,
 };
 pub use guided::{
-    guided_edit, DriftFreeStepper, FaceJudge, GuardFailure, Guards, GuidedConfig, GuidedOutcome,
-    GuidedStep, GuidedTrace, Judgement, ProjectedStepper, RenderJudge,
+    guided_edit, guided_edit_chain, DriftFreeStepper, FaceJudge, GuardFailure, Guards,
+    GuidedConfig, GuidedOutcome, GuidedStep, GuidedTrace, Judgement, ProjectedStepper, RenderJudge,
 };
 pub use linear::{LinearDirection, LinearFitConfig, LinearStepper};
 pub use network::{FieldConfig, SemanticField};
