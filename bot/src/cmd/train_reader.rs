@@ -38,6 +38,10 @@ pub struct ReaderArgs {
     /// Only evaluate the saved reader.
     #[arg(long)]
     eval_only: bool,
+    /// With --eval-only: first replace the saved reader's score rules by the current defaults
+    /// (`ScoreRules::default()`) and save it again; the network is kept (a recalibration).
+    #[arg(long, requires = "eval_only")]
+    default_rules: bool,
 }
 
 #[derive(Deserialize)]
@@ -192,7 +196,15 @@ pub fn run(args: ReaderArgs) -> anyhow::Result<()> {
         test.len()
     );
     let reader = if args.eval_only {
-        DegreeReader::load_file(&out, &device)?
+        let reader = DegreeReader::load_file(&out, &device)?;
+        if args.default_rules {
+            let reader = reader.with_rules(ScoreRules::default())?;
+            reader.save_file(&out, true)?;
+            eprintln!("rules replaced by the defaults in {}", out.display());
+            reader
+        } else {
+            reader
+        }
     } else {
         let samples: Vec<ReaderSample> = train
             .iter()
