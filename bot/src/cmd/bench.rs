@@ -19,6 +19,19 @@ enum Target {
     Generator(GeneratorArgs),
     /// The generator on this build's device against the reference fixtures (PSNR per seed).
     Parity(ParityArgs),
+    /// One-degree edits through the product engine (the guarded loop), from the request to the
+    /// final 1024 px image: seconds per edit beside the 2 s goal.
+    Edit(EditArgs),
+}
+
+#[derive(clap::Args)]
+struct EditArgs {
+    /// Faces: seeds 1000, 1001, ... at the product's truncation (0.7).
+    #[arg(long, default_value_t = 4)]
+    faces: u64,
+    /// The goal in seconds per one-degree edit (printed as a ratio).
+    #[arg(long, default_value_t = 2.0)]
+    goal: f64,
 }
 
 #[derive(clap::Args)]
@@ -67,7 +80,56 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.target {
         Target::Generator(a) => bench_generator(a),
         Target::Parity(a) => parity(a),
+        Target::Edit(a) => bench_edit(a),
     }
+}
+
+/// Every attribute one degree up (down from 5) on each face: the edit and one 1024 px render.
+fn bench_edit(args: EditArgs) -> anyhow::Result<()> {
+    use engine::dialog::FaceEngine;
+    let engine = crate::face_engine::ProductFaceEngine::load(None, 1024)?;
+    let mut seconds = Vec::new();
+    let mut reached = 0;
+    for seed in 1000..1000 + args.faces {
+        let latent = engine.start_from_seed(seed)?;
+        let degrees = engine.degrees(&latent)?;
+        for (&attribute, &degree) in &degrees {
+            let target = if degree < 5 { degree + 1 } else { 4 };
+            let clock = Instant::now();
+            let outcome = engine.edit(&latent, attribute, target);
+            let image = match &outcome {
+                Ok(o) => engine.render(&o.latent)?,
+                Err(_) => engine.render(&latent)?,
+            };
+            let s = clock.elapsed().as_secs_f64();
+            anyhow::ensure!(image.width() == 1024, "the final image is 1024 px");
+            if matches!(&outcome, Ok(o) if !o.cannot_go_further) {
+                reached += 1;
+            }
+            println!(
+                "seed {seed} {attribute} {degree} -> {target}: {s:.2} s ({})",
+                match &outcome {
+                    Ok(o) if !o.cannot_go_further => "reached".to_string(),
+                    Ok(o) => format!("stopped at {}", o.reached),
+                    Err(e) => format!("refused: {e}"),
+                }
+            );
+            seconds.push(s);
+        }
+    }
+    let n = seconds.len();
+    seconds.sort_by(f64::total_cmp);
+    let median = seconds[n / 2];
+    println!(
+        "one-degree edit, request to 1024 px image: median {median:.2} s, p90 {:.2} s over {n} edits ({reached} reached); goal {:.1} s: ratio {:.2}",
+        seconds[(n * 9 / 10).min(n - 1)],
+        args.goal,
+        median / args.goal
+    );
+    if let Some(mib) = peak_rss_mib() {
+        println!("peak resident memory {mib:.0} MiB");
+    }
+    Ok(())
 }
 
 /// Renders each seed's reference w and compares it with the reference: w from the seed's z

@@ -54,6 +54,9 @@ pub struct Args {
     /// Also remove the other attributes' linear directions from every step (conditional edit).
     #[arg(long)]
     conditional: bool,
+    /// Move only these W+ style layers, e.g. 3..10 (default: the first 13).
+    #[arg(long, value_parser = parse_range)]
+    layers: Option<std::ops::Range<usize>>,
     /// Identity guard: least cosine with the start.
     #[arg(long, default_value_t = GuidedConfig::default().guards.min_identity_cos)]
     min_identity_cos: f32,
@@ -142,11 +145,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             if removed.is_empty() {
                 Ok(Box::new(Passthrough(s.as_ref())))
             } else {
-                Ok(Box::new(ProjectedStepper::removing(
-                    s.as_ref(),
-                    space,
-                    &removed,
-                )?))
+                let p = ProjectedStepper::removing(s.as_ref(), space, &removed)?;
+                Ok(Box::new(match &args.layers {
+                    Some(r) => p.on_layers(r.clone()),
+                    None => p,
+                }))
             }
         })
         .collect::<anyhow::Result<_>>()?;
@@ -285,4 +288,19 @@ pub fn pair_sheet(pairs: &[(&RgbImage, &RgbImage)], side: u32, per_row: u32) -> 
         }
     }
     sheet
+}
+
+fn parse_range(s: &str) -> Result<std::ops::Range<usize>, String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("expected START..END, got {s}"))?;
+    let (a, b): (usize, usize) = (
+        a.parse().map_err(|e| format!("{a}: {e}"))?,
+        b.parse().map_err(|e| format!("{b}: {e}"))?,
+    );
+    if a < b && b <= 23 {
+        Ok(a..b)
+    } else {
+        Err(format!("need START < END <= 23, got {s}"))
+    }
 }

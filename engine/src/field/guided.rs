@@ -149,6 +149,10 @@ pub struct ProjectedStepper<'a> {
     pub space: FieldSpace,
     /// Orthonormal rows `[n, 512]` whose span is removed from every step.
     pub removed: Tensor,
+    /// When set, a W+ step moves only the style layers in this range (the rest of the step is
+    /// dropped): an expression needs the middle layers, not the coarse ones that also hold the
+    /// background's layout.
+    pub layers: Option<std::ops::Range<usize>>,
 }
 
 /// For compatibility with the first name: a [`ProjectedStepper`] that removes the mean only.
@@ -198,7 +202,14 @@ impl<'a> ProjectedStepper<'a> {
             inner,
             space,
             removed: Tensor::from_vec(basis.concat(), (n, d), device)?,
+            layers: None,
         })
+    }
+
+    /// Moves only the style layers in `layers` (W+ codes only).
+    pub fn on_layers(mut self, layers: std::ops::Range<usize>) -> Self {
+        self.layers = Some(layers);
+        self
     }
 }
 
@@ -219,7 +230,17 @@ impl LatentStepper for ProjectedStepper<'_> {
             _ => styles.clone(),
         };
         let to = self.inner.step(&from, sign)?;
-        let delta = remove_span(&(to - &from)?, &self.removed)?;
+        let mut delta = remove_span(&(to - &from)?, &self.removed)?;
+        if let (Some(layers), [b, n, d]) = (&self.layers, delta.dims()) {
+            let (b, n, d) = (*b, *n, *d);
+            let mask: Vec<f32> = (0..n)
+                .map(|i| if layers.contains(&i) { 1.0 } else { 0.0 })
+                .collect();
+            let mask = Tensor::from_vec(mask, (1, n, 1), delta.device())?
+                .to_dtype(delta.dtype())?
+                .broadcast_as((b, n, d))?;
+            delta = (delta * mask)?;
+        }
         Ok((from + delta)?)
     }
 }
@@ -507,16 +528,31 @@ pub fn guided_edit(
                 }
             } else {
                 stalls = 0;
+                // The score moves about linearly along a step: size the next one to land on
+                // the target (secant), within [1/4, max] stepper steps.
+                let remaining = sign * (t - current_score);
+                scale =
+                    (scale * remaining as f64 / gained as f64).clamp(0.25, config.max_step_scale);
             }
             continue;
         }
         // Past the window, or a guard failed: bisect the step length.
         let step_delta = (&next - &current_full)?;
         let (mut lo, mut hi) = (0f32, 1f32);
+        // Scores at lo and hi; hi's only while it is a good code past the window (a guard
+        // failure says nothing about where the target lies).
+        let (mut score_lo, mut score_hi) = (current_score, failed.is_none().then_some(j.scores[a]));
         let mut last_failure = failed;
         let mut inside = false;
         for _ in 0..config.bisect_iters {
-            let mid = 0.5 * (lo + hi);
+            // Regula falsi where both ends are scored, kept off the ends; else bisection.
+            let mid = match score_hi {
+                Some(sh) if (sh - score_lo).abs() > 1e-6 => {
+                    let f = ((t - score_lo) / (sh - score_lo)).clamp(0.15, 0.85);
+                    lo + f * (hi - lo)
+                }
+                _ => 0.5 * (lo + hi),
+            };
             let code = (&current_full + (&step_delta * mid as f64)?)?;
             let j = judge.judge(&code)?;
             let failed = config.guards.check(&start, &j, attribute);
@@ -537,12 +573,18 @@ pub fn guided_edit(
                     inside = true;
                     break;
                 }
-                (None, Place::Short) => lo = mid,
-                (failed, _) => {
-                    if failed.is_some() {
-                        last_failure = failed;
-                    }
+                (None, Place::Short) => {
+                    lo = mid;
+                    score_lo = j.scores[a];
+                }
+                (None, Place::Past) => {
                     hi = mid;
+                    score_hi = Some(j.scores[a]);
+                }
+                (Some(f), _) => {
+                    last_failure = Some(f);
+                    hi = mid;
+                    score_hi = None;
                 }
             }
         }
@@ -691,11 +733,12 @@ mod tests {
         assert_eq!(up.outcome, GuidedOutcome::Reached);
         assert_eq!(up.result_degree(), 2);
         assert!((smile(&up) - 2.0).abs() <= 0.3, "{}", smile(&up));
-        // Several short steps, then down two degrees.
+        // A short step, then down the rest of two degrees.
         let down = edit([4.1, 0.0, 0.0, 0.0, 0.0], [0.45, 0.0, 0.0, 0.0, 0.0], 2);
         assert_eq!(down.outcome, GuidedOutcome::Reached);
         assert!((smile(&down) - 2.0).abs() <= 0.3, "{}", smile(&down));
-        assert!(down.judged() >= 4);
+        // The first step gains 0.45; the second is sized to land (secant): start + 2 steps.
+        assert_eq!(down.judged(), 3);
         // Already there: nothing judged beyond the start.
         let there = edit([2.2, 0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0], 2);
         assert_eq!(there.outcome, GuidedOutcome::AlreadyThere);
