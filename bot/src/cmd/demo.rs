@@ -9,20 +9,25 @@ use engine::dialog::{Conversation, Event};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-/// The bundled face: the generator's face for this seed.
-pub const DEMO_SEED: u64 = 5;
+/// The bundled face: the generator's face for this seed (a young man without glasses, beard or
+/// bangs, so that every attribute has room to change).
+pub const DEMO_SEED: u64 = 12;
+/// Side of each image in `sheet.png`.
+const SHEET_SIDE: u32 = 192;
+
 /// Seed of the talk module's choices in the demo.
 pub const DEMO_TALK_SEED: u64 = 7;
 
 /// What the demo user says, in order.
 pub const DEMO_SCRIPT: &[&str] = &[
     "hi, what can you do?",
-    "give her longer bangs",
-    "make her smile a bit more",
-    "add thick glasses and make her look older",
+    "give him longer bangs",
+    "make him smile a bit more",
+    "add glasses",
+    "give him a light beard",
+    "make him look older",
     "more",
     "undo",
-    "start over",
     "thanks, bye",
 ];
 
@@ -52,6 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "# talk-to-edit demo\n\nThe bundled face is the generator's face for seed {DEMO_SEED}.\n\n"
     );
     let mut stdout = std::io::stdout().lock();
+    let mut sheet: Vec<image::RgbImage> = Vec::new();
     let mut events = vec![(
         format!("(starts from seed {DEMO_SEED})"),
         Event::SeedFace(DEMO_SEED),
@@ -67,6 +73,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let reply = conversation.handle_with_parser(event, &engine, &parser);
         let turn = conversation.dialog.turn;
         let image = show_reply(&reply, turn, &args.out, &mut stdout)?;
+        if let Some(img) = &reply.image {
+            sheet.push(image::imageops::resize(
+                img,
+                SHEET_SIDE,
+                SHEET_SIDE,
+                image::imageops::FilterType::Triangle,
+            ));
+        }
         writeln!(transcript, "**you:** {said}\n\n**bot:** {}\n", reply.text)?;
         if let Some(path) = image {
             let name = path.file_name().map(|n| n.to_string_lossy().to_string());
@@ -80,6 +94,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             )?;
         }
     }
+    // Every reply's image in one row, to see the whole dialog at a glance.
+    let mut row = image::RgbImage::from_pixel(
+        (SHEET_SIDE + 4) * sheet.len().max(1) as u32,
+        SHEET_SIDE,
+        image::Rgb([255; 3]),
+    );
+    for (i, img) in sheet.iter().enumerate() {
+        image::imageops::overlay(&mut row, img, (i as u32 * (SHEET_SIDE + 4)) as i64, 0);
+    }
+    row.save(args.out.join("sheet.png"))?;
     let path = args.out.join("transcript.md");
     std::fs::write(&path, transcript).with_context(|| format!("writing {}", path.display()))?;
     println!("transcript: {}", path.display());

@@ -165,7 +165,7 @@ impl<'a> ProjectedStepper<'a> {
         space: FieldSpace,
         w_avg: &Tensor,
     ) -> Result<Self, FieldError> {
-        Self::removing(inner, space, &[w_avg.clone()])
+        Self::removing(inner, space, std::slice::from_ref(w_avg))
     }
 
     /// Removes the span of `directions` (each `[1, d]` or `[d]`, any length, not all zero).
