@@ -246,13 +246,8 @@ const NATURAL_INTENT_MIN: f64 = 0.95;
 /// its messages occurs in training.
 #[test]
 fn accuracy_on_the_held_out_generated_split() {
-    use engine::language::corpus;
-    use engine::language::train::{EvalCase, TrainConfig};
     let enc = encoder();
-    let config: TrainConfig =
-        serde_json::from_value(enc.metadata().training["config"].clone()).unwrap();
-    let corpus = corpus::generate(config.seed, config.messages, config.test_fraction);
-    let cases: Vec<EvalCase> = corpus.test.iter().map(EvalCase::from).collect();
+    let cases = engine::language::train::heldout_cases(&enc).unwrap();
     assert!(cases.len() >= 1000, "{} held-out messages", cases.len());
     let report = evaluate(&enc, &cases);
     assert!(

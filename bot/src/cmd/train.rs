@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use engine::language::train::{self, EvalCase, EvalReport, TrainConfig, TrainProgress};
-use engine::language::{committed_weights_path, corpus, LanguageEncoder};
+use engine::language::{committed_weights_path, LanguageEncoder};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 
@@ -126,17 +126,7 @@ fn language(args: LanguageArgs) -> anyhow::Result<()> {
         .unwrap_or_else(train::natural_test_path);
     if args.eval_only {
         let encoder = LanguageEncoder::load(&out)?;
-        let config: TrainConfig = encoder
-            .metadata()
-            .training
-            .get("config")
-            .cloned()
-            .map(serde_json::from_value)
-            .transpose()
-            .context("reading the training config from the metadata")?
-            .unwrap_or_default();
-        let corpus = corpus::generate(config.seed, config.messages, config.test_fraction);
-        let heldout: Vec<EvalCase> = corpus.test.iter().map(EvalCase::from).collect();
+        let heldout = train::heldout_cases(&encoder).context("regenerating the held-out split")?;
         let (h, n) = evaluate_both(&encoder, &heldout, &natural_path)?;
         print_report("held-out generated", &h);
         print_report("natural (hand-written)", &n);
