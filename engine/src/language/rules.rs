@@ -94,6 +94,8 @@ struct SmallTalk {
 struct ContextWords {
     adjustment: Vec<String>,
     other_way: Vec<String>,
+    answer_fillers: Vec<String>,
+    age_names: Vec<String>,
 }
 
 /// Every list of `rules.toml`.
@@ -613,6 +615,52 @@ pub fn is_other_way(text: &str) -> bool {
         .any(|p| padded.contains(&format!(" {p} ")))
 }
 
+/// The attributes a message names by its nouns (as typed), one per clause at most.
+pub fn named_attributes(text: &str) -> Vec<Attribute> {
+    let mut named = Vec::new();
+    for clause in clauses_of(text) {
+        let words = ClauseWords {
+            raw: &clause,
+            canonical: &clause,
+        };
+        if let Some(a) = named_attribute(words) {
+            if !named.contains(&a) {
+                named.push(a);
+            }
+        }
+    }
+    named
+}
+
+/// A reply made only of one attribute's name and filler words ("the beard", "her smile
+/// please", "age"): that attribute. It answers "which part should I change?".
+pub fn bare_attribute(text: &str) -> Option<Attribute> {
+    let n = &words().nouns;
+    let c = &words().context;
+    let lists = [
+        (Attribute::Bangs, &n.bangs),
+        (Attribute::Eyeglasses, &n.eyeglasses),
+        (Attribute::Beard, &n.beard),
+        (Attribute::Smiling, &n.smiling),
+        (Attribute::Age, &c.age_names),
+    ];
+    let mut named = None;
+    for word in tokenize(text) {
+        if contains(&c.answer_fillers, &word) {
+            continue;
+        }
+        let a = lists
+            .iter()
+            .find(|(_, list)| contains(list, &word))
+            .map(|(a, _)| *a)?;
+        if named.is_some_and(|b| b != a) {
+            return None;
+        }
+        named = Some(a);
+    }
+    named
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -709,5 +757,16 @@ mod tests {
         assert!(is_bare_adjustment("a bit more"));
         assert!(!is_bare_adjustment("yes please"));
         assert!(is_other_way("no, the other way"));
+        assert_eq!(bare_attribute("the beard"), Some(Attribute::Beard));
+        assert_eq!(bare_attribute("her smile please"), Some(Attribute::Smiling));
+        assert_eq!(bare_attribute("age"), Some(Attribute::Age));
+        assert_eq!(bare_attribute("older"), None);
+        assert_eq!(bare_attribute("a longer beard"), None);
+        assert_eq!(bare_attribute("beard and glasses"), None);
+        assert_eq!(
+            named_attributes("no, the other way, and thicker glasses"),
+            vec![Attribute::Eyeglasses]
+        );
+        assert!(named_attributes("the other way").is_empty());
     }
 }
