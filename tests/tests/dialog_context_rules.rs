@@ -10,7 +10,7 @@ mod dialog_support;
 
 use dialog_support::DoubleEngine;
 use engine::dialog::{Conversation, Event, Feedback, Note, Phase, Reply};
-use engine::language::{EditKind, LanguageEncoder, RequestParser};
+use engine::language::{EditKind, LanguageEncoder};
 use engine::Attribute::{self, Age, Bangs, Beard, Eyeglasses, Smiling};
 
 fn encoder() -> LanguageEncoder {

@@ -50,6 +50,9 @@ struct LanguageArgs {
     /// Print up to this many natural-set failures.
     #[arg(long, default_value_t = 0)]
     show_failures: usize,
+    /// Print up to this many held-out generated failures.
+    #[arg(long, default_value_t = 0)]
+    show_heldout_failures: usize,
     /// Corpus and initialisation seed.
     #[arg(long)]
     seed: Option<u64>,
@@ -131,6 +134,7 @@ fn language(args: LanguageArgs) -> anyhow::Result<()> {
         print_report("held-out generated", &h);
         print_report("natural (hand-written)", &n);
         print_failures(&n, args.show_failures);
+        print_failures(&h, args.show_heldout_failures);
         return Ok(());
     }
 

@@ -38,6 +38,8 @@ struct Removal {
     words: Vec<String>,
     negators: Vec<String>,
     fillers: Vec<String>,
+    years: Vec<String>,
+    not_removal: Vec<String>,
     relative: Vec<String>,
 }
 
@@ -55,6 +57,7 @@ struct Levels {
 #[derive(Debug, Deserialize)]
 struct Intensity {
     up: Vec<String>,
+    dangling: Vec<String>,
     beard_five: Vec<String>,
     sunglasses_five: Vec<String>,
     laugh_five: Vec<String>,
@@ -66,6 +69,10 @@ struct Directions {
     decrease: Vec<String>,
     big: Vec<String>,
     small: Vec<String>,
+    comparatives: Vec<String>,
+    numbers: Vec<String>,
+    down_adjectives: Vec<String>,
+    down: Vec<String>,
     too: Vec<String>,
     enough: Vec<String>,
     negators: Vec<String>,
@@ -266,7 +273,7 @@ fn removal(c: ClauseWords) -> bool {
     if c.any(&r.relative) {
         return false;
     }
-    if c.any(&r.words) {
+    if c.any(&r.words) && !c.has_phrase(&r.not_removal) {
         return true;
     }
     let n = &words().nouns;
@@ -333,6 +340,9 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
             }
         }
     }
+    if c.any(&l.possible) && c.any(&words().direction.down) {
+        return Some(0);
+    }
     if c.any(&l.maximum) || (c.any(&l.possible) && c.any(&words().direction.big)) {
         return Some(5);
     }
@@ -384,10 +394,16 @@ fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
     let mut down = false;
     let mut negated = false;
     for i in 0..c.len() {
-        let is_up = c.is(i, &d.increase);
-        let is_down = c.is(i, &d.decrease);
+        let mut is_up = c.is(i, &d.increase);
+        let mut is_down = c.is(i, &d.decrease);
         if !(is_up || is_down) {
             continue;
+        }
+        // "more youthful", "a bit more subtle", "less young": the adjective says the way.
+        if matches!(c.raw[i].as_str(), "more" | "less")
+            && (i + 1..(i + 3).min(c.len())).any(|j| c.is(j, &d.down_adjectives))
+        {
+            std::mem::swap(&mut is_up, &mut is_down);
         }
         let before = i.saturating_sub(3)..i;
         if before.clone().any(|j| c.is(j, &d.negators)) {
@@ -475,7 +491,16 @@ pub fn adjust(
         return (label, Reading::Network);
     };
 
-    // Removal: never for age ("lose ten years" is younger).
+    // Removal: never for age; with years it means younger ("lose ten years").
+    if slot_attribute == Some(Attribute::Age) && removal(c) && c.any(&words().removal.years) {
+        let fixed = match label.change {
+            Some(n) if label.kind == KindSlot::Relative => {
+                ClauseLabel::relative(slot, Direction::Decrease, n)
+            }
+            _ => ClauseLabel::direction(slot, Some(Direction::Decrease)),
+        };
+        return (fixed, Reading::Rule);
+    }
     if slot_attribute != Some(Attribute::Age)
         && removal(c)
         && (named.is_some() || has_pronoun || label.intent == Intent::Edit || c.len() <= 2)
@@ -511,6 +536,19 @@ pub fn adjust(
         _ => None,
     });
     let intensity_up = c.any(&words().intensity.up);
+    // A degree phrase with no word of change read as a change ("give him a really bushy beard",
+    // "put sunglasses on", or its second clause "untidy beard" taking the first one's kind):
+    // the phrase's own degree.
+    if matches!(
+        label.kind,
+        KindSlot::Relative | KindSlot::Direction | KindSlot::Inherit
+    ) && cue.is_none()
+        && !c.any(&words().direction.negators)
+    {
+        if let Some(wanted) = attribute.and_then(|a| intensity_target(c, a, 4)) {
+            return (ClauseLabel::target(label.attribute, wanted), Reading::Rule);
+        }
+    }
     match label.kind {
         KindSlot::Target => {
             let t = label.target.unwrap_or(0);
@@ -538,6 +576,16 @@ pub fn adjust(
                     None if confident => (label, Reading::Network),
                     None => (unclear(label.attribute), Reading::Unclear),
                 };
+            }
+            // A comparative beside a degree phrase without a number ("a bigger smile"): a change
+            // that way, not a fixed degree that may lie on the other side.
+            if let Some(DirectionCue::Way(d)) = cue {
+                if c.any(&words().direction.comparatives) && !c.any(&words().direction.numbers) {
+                    return (
+                        ClauseLabel::direction(label.attribute, Some(d)),
+                        Reading::Rule,
+                    );
+                }
             }
             // A degree above 0: the network is unsure at most between neighbouring degrees,
             // unless the words point down.
@@ -613,6 +661,38 @@ pub fn is_other_way(text: &str) -> bool {
         .other_way
         .iter()
         .any(|p| padded.contains(&format!(" {p} ")))
+}
+
+/// Joins a clause that ends in a degree phrase's adjective and names no attribute to the next
+/// clause: "a really bushy, untidy beard" is one request, not "a really bushy" (the attribute
+/// under discussion) and "untidy beard".
+pub fn join_dangling_adjectives(clauses: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    let dangling = &words().intensity.dangling;
+    let mut joined: Vec<Vec<String>> = Vec::with_capacity(clauses.len());
+    let mut carry: Option<Vec<String>> = None;
+    let count = clauses.len();
+    for (i, clause) in clauses.into_iter().enumerate() {
+        let clause = match carry.take() {
+            Some(mut head) => {
+                head.extend(clause);
+                head
+            }
+            None => clause,
+        };
+        let words = ClauseWords {
+            raw: &clause,
+            canonical: &clause,
+        };
+        let dangles = i + 1 < count
+            && clause.last().is_some_and(|w| contains(dangling, w))
+            && named_attribute(words).is_none();
+        if dangles {
+            carry = Some(clause);
+        } else {
+            joined.push(clause);
+        }
+    }
+    joined
 }
 
 /// The attributes a message names by its nouns (as typed), one per clause at most.
@@ -694,6 +774,7 @@ mod tests {
             assert!(removal(cw(&clause(text))), "{text}");
         }
         for text in [
+            "i need you to back off",
             "the beard is not long enough",
             "drop the bangs by one level",
             "no, fuller",
@@ -707,6 +788,7 @@ mod tests {
             ("to none", Some(0)),
             ("the maximum", Some(5)),
             ("as big as possible", Some(5)),
+            ("turn it all the way down if possible", Some(0)),
             ("up the beard by 2 levels", None),
             ("bangs one level longer", None),
         ];
@@ -729,6 +811,20 @@ mod tests {
             Some(Direction::Increase)
         );
         assert_eq!(way("too much"), Some(Direction::Decrease));
+        assert_eq!(way("still too subtle"), Some(Direction::Increase));
+        let cue = |t: &str| direction_cue(cw(&clause(t)));
+        assert_eq!(
+            cue("make her a bit more youthful"),
+            Some(DirectionCue::Way(Direction::Decrease))
+        );
+        assert_eq!(
+            cue("one level less young"),
+            Some(DirectionCue::Way(Direction::Increase))
+        );
+        assert_eq!(
+            cue("more beard"),
+            Some(DirectionCue::Way(Direction::Increase))
+        );
     }
 
     #[test]
@@ -768,5 +864,9 @@ mod tests {
             vec![Attribute::Eyeglasses]
         );
         assert!(named_attributes("the other way").is_empty());
+        let split = |t: &str| join_dangling_adjectives(clauses_of(t)).len();
+        assert_eq!(split("a really bushy, untidy beard"), 1);
+        assert_eq!(split("make the smile big, the beard long"), 2);
+        assert_eq!(split("give him a beard, thick"), 2);
     }
 }
