@@ -257,9 +257,9 @@ fn accuracy_on_the_held_out_generated_split() {
     );
 }
 
-// 98.5% for the network alone; 94.4% with the issue-14 rules, whose readings differ from some
-// corpus conventions (not yet reconciled: see models/trained/LANGUAGE.md).
-const HELDOUT_EXACT_MIN: f64 = 0.94;
+// 98.5% for the network alone; 94.4% with the first issue-14 rules; 98.2% once the rules read
+// "more youthful", "open forehead", ages by number and "if possible" as the corpus does.
+const HELDOUT_EXACT_MIN: f64 = 0.97;
 
 /// A parser that reads with another confidence threshold (for the sweep below).
 struct WithThreshold<'a>(&'a LanguageEncoder, f32);

@@ -52,6 +52,24 @@ struct Levels {
     maximum: Vec<String>,
     minimum: Vec<String>,
     possible: Vec<String>,
+    possible_phrases: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ZeroPhrases {
+    bangs: Vec<String>,
+    eyeglasses: Vec<String>,
+    beard: Vec<String>,
+    smiling: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AgeNumbers {
+    degrees: Vec<Vec<String>>,
+    decades: Vec<String>,
+    units: Vec<String>,
+    oldest: Vec<String>,
+    youngest: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,6 +129,8 @@ struct RuleWords {
     nouns: Nouns,
     removal: Removal,
     levels: Levels,
+    zero_phrases: ZeroPhrases,
+    age_numbers: AgeNumbers,
     intensity: Intensity,
     direction: Directions,
     questions: Questions,
@@ -340,10 +360,11 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
             }
         }
     }
-    if c.any(&l.possible) && c.any(&words().direction.down) {
+    let possible = c.any(&l.possible) && c.has_phrase(&l.possible_phrases);
+    if possible && c.any(&words().direction.down) {
         return Some(0);
     }
-    if c.any(&l.maximum) || (c.any(&l.possible) && c.any(&words().direction.big)) {
+    if c.any(&l.maximum) || (possible && c.any(&words().direction.big)) {
         return Some(5);
     }
     if c.any(&l.minimum) {
@@ -354,6 +375,44 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
         return Some(0);
     }
     None
+}
+
+/// The attribute a degree-0 phrase names ("an open forehead": the bangs).
+fn zero_phrase(c: ClauseWords) -> Option<Attribute> {
+    let z = &words().zero_phrases;
+    [
+        (Attribute::Bangs, &z.bangs),
+        (Attribute::Eyeglasses, &z.eyeglasses),
+        (Attribute::Beard, &z.beard),
+        (Attribute::Smiling, &z.smiling),
+    ]
+    .into_iter()
+    .find(|(_, phrases)| c.has_phrase(phrases))
+    .map(|(a, _)| a)
+}
+
+/// An age given as a number ("four years old", "make him 40"), as a degree.
+fn age_number(c: ClauseWords) -> Option<u8> {
+    let a = &words().age_numbers;
+    let d = &words().direction;
+    if c.any(&d.comparatives)
+        || c.any(&d.increase)
+        || c.any(&d.decrease)
+        || c.any(&words().removal.relative)
+    {
+        return None;
+    }
+    if c.any(&a.oldest) {
+        return Some(5);
+    }
+    if c.any(&a.youngest) {
+        return Some(0);
+    }
+    (0..c.len()).find_map(|i| {
+        let degree = a.degrees.iter().position(|list| c.is(i, list))?;
+        let unit_follows = (i + 1..(i + 3).min(c.len())).any(|j| c.is(j, &a.units));
+        (unit_follows || c.is(i, &a.decades)).then_some(degree as u8)
+    })
 }
 
 /// "too long" (decrease), "too short" (increase), "not long enough" (increase).
@@ -491,6 +550,12 @@ pub fn adjust(
         return (label, Reading::Network);
     };
 
+    if let Some(a) = zero_phrase(c) {
+        return (
+            ClauseLabel::target(AttributeSlot::Named(a), 0),
+            Reading::Rule,
+        );
+    }
     // Removal: never for age; with years it means younger ("lose ten years").
     if slot_attribute == Some(Attribute::Age) && removal(c) && c.any(&words().removal.years) {
         let fixed = match label.change {
@@ -500,6 +565,11 @@ pub fn adjust(
             _ => ClauseLabel::direction(slot, Some(Direction::Decrease)),
         };
         return (fixed, Reading::Rule);
+    }
+    if slot_attribute == Some(Attribute::Age) && label.intent == Intent::Edit {
+        if let Some(n) = age_number(c) {
+            return (ClauseLabel::target(slot, n), Reading::Rule);
+        }
     }
     if slot_attribute != Some(Attribute::Age)
         && removal(c)
@@ -789,6 +859,8 @@ mod tests {
             ("the maximum", Some(5)),
             ("as big as possible", Some(5)),
             ("turn it all the way down if possible", Some(0)),
+            ("the fringe a teeny bit bigger if possible", None),
+            ("go three points down if possible", None),
             ("up the beard by 2 levels", None),
             ("bangs one level longer", None),
         ];
@@ -812,6 +884,18 @@ mod tests {
         );
         assert_eq!(way("too much"), Some(Direction::Decrease));
         assert_eq!(way("still too subtle"), Some(Direction::Increase));
+        let age = |t: &str| age_number(cw(&clause(t)));
+        assert_eq!(age("four years old please"), Some(0));
+        assert_eq!(age("make him 40"), Some(3));
+        assert_eq!(age("about 70"), Some(5));
+        assert_eq!(age("ten years older"), None);
+        assert_eq!(age("age him two notches"), None);
+        assert_eq!(age("make him a senior citizen"), Some(5));
+        assert_eq!(age("make him a bit more like a kid"), None);
+        assert_eq!(
+            zero_phrase(cw(&clause("can we get an open forehead"))),
+            Some(Attribute::Bangs)
+        );
         let cue = |t: &str| direction_cue(cw(&clause(t)));
         assert_eq!(
             cue("make her a bit more youthful"),
