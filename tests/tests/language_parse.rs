@@ -331,17 +331,18 @@ fn sealed_half_of_the_second_natural_set() {
         r.spurious_edits,
         r.asked
     );
-    // Measured once: 95.7% exact, 4 polarity errors. The goals (0 and 97%) are NOT met yet; these
-    // bounds only stop it getting worse.
+    // Measured once per rule revision: 95.7% exact, 4 polarity errors; then 96.6%, 2 (after the
+    // context-rule tests and the generated split's fixes). The goals (0 and 97%) are NOT met
+    // yet; these bounds only stop it getting worse.
     assert!(
-        r.polarity_errors <= 4,
+        r.polarity_errors <= 2,
         "{} polarity errors",
         r.polarity_errors
     );
     assert!(r.exact >= SEALED_EXACT_MIN, "sealed exact {:.3}", r.exact);
 }
 
-const SEALED_EXACT_MIN: f64 = 0.95;
+const SEALED_EXACT_MIN: f64 = 0.96;
 
 /// The failure classes listed in issue 14, each as the issue words it and in the attribute
 /// vocabularies it names (glasses, shades, specs, frames; beard, stubble, goatee, moustache;

@@ -83,7 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 fn print_report(name: &str, r: &EvalReport) {
     println!(
         "{name:<22} n={:<5} exact={:>5.1}%  intent={:>5.1}%  attributes={:>5.1}%  kind={:>5.1}%  \
-         direction={:>5.1}%  target={:>5.1}%  change={:>5.1}%",
+         direction={:>5.1}%  target={:>5.1}%  change={:>5.1}%  polarity errors={}  asked={}",
         r.cases,
         100.0 * r.exact,
         100.0 * r.intent,
@@ -91,7 +91,9 @@ fn print_report(name: &str, r: &EvalReport) {
         100.0 * r.kind,
         100.0 * r.direction,
         100.0 * r.target,
-        100.0 * r.change
+        100.0 * r.change,
+        r.polarity_errors,
+        r.asked
     );
 }
 
