@@ -246,13 +246,8 @@ const NATURAL_INTENT_MIN: f64 = 0.95;
 /// its messages occurs in training.
 #[test]
 fn accuracy_on_the_held_out_generated_split() {
-    use engine::language::corpus;
-    use engine::language::train::{EvalCase, TrainConfig};
     let enc = encoder();
-    let config: TrainConfig =
-        serde_json::from_value(enc.metadata().training["config"].clone()).unwrap();
-    let corpus = corpus::generate(config.seed, config.messages, config.test_fraction);
-    let cases: Vec<EvalCase> = corpus.test.iter().map(EvalCase::from).collect();
+    let cases = engine::language::train::heldout_cases(&enc).unwrap();
     assert!(cases.len() >= 1000, "{} held-out messages", cases.len());
     let report = evaluate(&enc, &cases);
     assert!(
@@ -262,9 +257,9 @@ fn accuracy_on_the_held_out_generated_split() {
     );
 }
 
-// 98.5% for the network alone; 94.4% with the issue-14 rules, whose readings differ from some
-// corpus conventions (not yet reconciled: see models/trained/LANGUAGE.md).
-const HELDOUT_EXACT_MIN: f64 = 0.94;
+// 98.5% for the network alone; 94.4% with the first issue-14 rules; 98.2% once the rules read
+// "more youthful", "open forehead", ages by number and "if possible" as the corpus does.
+const HELDOUT_EXACT_MIN: f64 = 0.97;
 
 /// A parser that reads with another confidence threshold (for the sweep below).
 struct WithThreshold<'a>(&'a LanguageEncoder, f32);
@@ -336,14 +331,145 @@ fn sealed_half_of_the_second_natural_set() {
         r.spurious_edits,
         r.asked
     );
-    // Measured once: 95.7% exact, 4 polarity errors. The goals (0 and 97%) are NOT met yet; these
-    // bounds only stop it getting worse.
+    // Measured once per rule revision: 95.7% exact, 4 polarity errors; then 96.6%, 2 (after the
+    // context-rule tests and the generated split's fixes). The goals (0 and 97%) are NOT met
+    // yet; these bounds only stop it getting worse.
     assert!(
-        r.polarity_errors <= 4,
+        r.polarity_errors <= 2,
         "{} polarity errors",
         r.polarity_errors
     );
     assert!(r.exact >= SEALED_EXACT_MIN, "sealed exact {:.3}", r.exact);
 }
 
-const SEALED_EXACT_MIN: f64 = 0.95;
+const SEALED_EXACT_MIN: f64 = 0.96;
+
+/// The failure classes listed in issue 14, each as the issue words it and in the attribute
+/// vocabularies it names (glasses, shades, specs, frames; beard, stubble, goatee, moustache;
+/// fringe, bangs; grin, smile; older, younger, age), with explicit levels, greetings and
+/// questions. ("more" after an edit and a suggestion is a dialog rule: see
+/// `dialog_context_rules.rs`.)
+#[test]
+fn issue_14_examples() {
+    use engine::language::Question;
+    let enc = encoder();
+    let mut failures = Vec::new();
+    let mut expect = |text: &str, want: ParsedRequest| {
+        let got = enc.parse(text, None);
+        if got != want {
+            failures.push(format!(
+                "{text:?}: want {}, got {}",
+                serde_json::to_string(&want).unwrap(),
+                serde_json::to_string(&got).unwrap()
+            ));
+        }
+    };
+    // Removal read as adding.
+    for (text, a) in [
+        ("lose the glasses", Eyeglasses),
+        ("lose the shades", Eyeglasses),
+        ("glasses gone", Eyeglasses),
+        ("specs gone", Eyeglasses),
+        ("frames gone", Eyeglasses),
+        ("ditch the specs", Eyeglasses),
+        ("without glasses", Eyeglasses),
+        ("get rid of the beard", Beard),
+        ("get rid of the goatee", Beard),
+        ("ditch the moustache", Beard),
+        ("lose the stubble", Beard),
+        ("beard gone", Beard),
+        ("without the fringe", Bangs),
+        ("get rid of the bangs", Bangs),
+        ("lose the grin", Smiling),
+        ("no more smiling", Smiling),
+    ] {
+        expect(text, edits(vec![target(a, 0)]));
+    }
+    // Intensity read as its opposite.
+    expect(
+        "a really bushy, untidy beard",
+        edits(vec![target(Beard, 5)]),
+    );
+    expect(
+        "give him a really bushy, untidy beard",
+        edits(vec![target(Beard, 5)]),
+    );
+    expect(
+        "sunglasses with a thick frame",
+        edits(vec![target(Eyeglasses, 5)]),
+    );
+    expect(
+        "put sunglasses with a thick frame on her",
+        edits(vec![target(Eyeglasses, 5)]),
+    );
+    expect(
+        "a bigger smile",
+        edits(vec![direction(Smiling, Some(Increase))]),
+    );
+    expect(
+        "make the grin bigger",
+        edits(vec![direction(Smiling, Some(Increase))]),
+    );
+    expect(
+        "thicker frames",
+        edits(vec![direction(Eyeglasses, Some(Increase))]),
+    );
+    expect(
+        "shorter fringe",
+        edits(vec![direction(Bangs, Some(Decrease))]),
+    );
+    expect(
+        "make him older",
+        edits(vec![direction(Age, Some(Increase))]),
+    );
+    expect(
+        "make her younger",
+        edits(vec![direction(Age, Some(Decrease))]),
+    );
+    expect("lose ten years", edits(vec![relative(Age, Decrease, 1)]));
+    // Explicit levels read as relative changes.
+    expect("set the bangs to level 5", edits(vec![target(Bangs, 5)]));
+    expect("set the fringe to level 2", edits(vec![target(Bangs, 2)]));
+    expect("beard to degree 2", edits(vec![target(Beard, 2)]));
+    expect("glasses to 4", edits(vec![target(Eyeglasses, 4)]));
+    expect("smile 4/5", edits(vec![target(Smiling, 4)]));
+    expect("make the beard the maximum", edits(vec![target(Beard, 5)]));
+    expect("bangs: none", edits(vec![target(Bangs, 0)]));
+    expect("set the age to level 1", edits(vec![target(Age, 1)]));
+    // Greetings and questions are not edits.
+    expect("hey", intent(Intent::Greet));
+    expect("hi, what can you do?", intent(Intent::Help));
+    expect(
+        "what did you change so far?",
+        intent(Intent::Ask(Question::History)),
+    );
+    expect(
+        "how big is the smile now?",
+        intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+    );
+    expect(
+        "what does degree 3 mean?",
+        intent(Intent::Ask(Question::Meaning(None))),
+    );
+    // Comparatives of a "down" adjective: "more youthful" is younger, "less young" older.
+    expect(
+        "make her a bit more youthful",
+        edits(vec![relative(Age, Decrease, 1)]),
+    );
+    expect(
+        "less young please",
+        edits(vec![direction(Age, Some(Increase))]),
+    );
+    // In `chat`, after a check of the bangs, the comma made "a really bushy" a clause about the
+    // bangs (bangs +1) beside the beard.
+    for context in [
+        Some(SystemContext::Check(Bangs)),
+        Some(SystemContext::Suggest(Smiling)),
+    ] {
+        let got = enc.parse("a really bushy, untidy beard", context);
+        if got != edits(vec![target(Beard, 5)]) {
+            failures.push(format!("bushy beard in {context:?}: got {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}

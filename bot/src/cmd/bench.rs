@@ -1,6 +1,8 @@
 //! `talk-to-edit bench generator`: candle's CPU (or CUDA) time per 1024x1024 face beside the
 //! OpenVINO reference's, measured in the same run on the same machine, printed as a ratio; plus
-//! the process's peak resident memory.
+//! the process's peak resident memory. `talk-to-edit bench parse`: the language parser's time
+//! per request over the natural development set and the held-out generated split, beside the
+//! 5 ms goal as a ratio.
 
 use anyhow::{bail, Context};
 use std::path::PathBuf;
@@ -22,6 +24,8 @@ enum Target {
     /// One-degree edits through the product engine (the guarded loop), from the request to the
     /// final 1024 px image: seconds per edit beside the 2 s goal.
     Edit(EditArgs),
+    /// `parse` per request (median, p95) on the natural dev set and the generated held-out split.
+    Parse(ParseArgs),
 }
 
 #[derive(clap::Args)]
@@ -32,6 +36,16 @@ struct EditArgs {
     /// The goal in seconds per one-degree edit (printed as a ratio).
     #[arg(long, default_value_t = 2.0)]
     goal: f64,
+}
+
+#[derive(clap::Args)]
+struct ParseArgs {
+    /// Timed passes over each set (after one warm-up pass).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Language encoder weights (default: `TALK_TO_EDIT_LANGUAGE` or the committed ones).
+    #[arg(long)]
+    weights: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -81,6 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Target::Generator(a) => bench_generator(a),
         Target::Parity(a) => parity(a),
         Target::Edit(a) => bench_edit(a),
+        Target::Parse(a) => bench_parse(a),
     }
 }
 
@@ -128,6 +143,47 @@ fn bench_edit(args: EditArgs) -> anyhow::Result<()> {
     );
     if let Some(mib) = peak_rss_mib() {
         println!("peak resident memory {mib:.0} MiB");
+    }
+    Ok(())
+}
+
+/// Times `parse` per request on the natural development set and the held-out generated split
+/// (regenerated from the weights' training seed).
+fn bench_parse(args: ParseArgs) -> anyhow::Result<()> {
+    use engine::language::speed::{time_parse, PARSE_GOAL_MS};
+    use engine::language::train;
+    let encoder = match &args.weights {
+        Some(path) => engine::language::LanguageEncoder::load(path)?,
+        None => engine::language::LanguageEncoder::load_default()?,
+    };
+    let dev_path = train::natural_dev_path();
+    let dev =
+        train::load_cases(&dev_path).with_context(|| format!("reading {}", dev_path.display()))?;
+    let generated = train::heldout_cases(&encoder).context("regenerating the held-out split")?;
+    let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default".into());
+    // Other processes on the same cores inflate the tail: the load average says how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into());
+    println!(
+        "parse per request, {} timed passes, CPU, RAYON_NUM_THREADS={threads}, load average {load}; goal {PARSE_GOAL_MS} ms",
+        args.rounds
+    );
+    for (name, cases) in [("natural dev", &dev), ("generated held-out", &generated)] {
+        let Some(t) = time_parse(&encoder, cases, args.rounds.max(1)) else {
+            bail!("the {name} set is empty");
+        };
+        println!(
+            "{name:<20} n={:<5} median {:.2} ms ({:.2}x goal)  p95 {:.2} ms ({:.2}x goal)  mean {:.2} ms  max {:.2} ms",
+            cases.len(),
+            t.median_ms,
+            t.median_ratio(),
+            t.p95_ms,
+            t.p95_ratio(),
+            t.mean_ms,
+            t.max_ms
+        );
     }
     Ok(())
 }

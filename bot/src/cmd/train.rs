@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use engine::language::train::{self, EvalCase, EvalReport, TrainConfig, TrainProgress};
-use engine::language::{committed_weights_path, corpus, LanguageEncoder};
+use engine::language::{committed_weights_path, LanguageEncoder};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 
@@ -50,6 +50,9 @@ struct LanguageArgs {
     /// Print up to this many natural-set failures.
     #[arg(long, default_value_t = 0)]
     show_failures: usize,
+    /// Print up to this many held-out generated failures.
+    #[arg(long, default_value_t = 0)]
+    show_heldout_failures: usize,
     /// Corpus and initialisation seed.
     #[arg(long)]
     seed: Option<u64>,
@@ -80,7 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 fn print_report(name: &str, r: &EvalReport) {
     println!(
         "{name:<22} n={:<5} exact={:>5.1}%  intent={:>5.1}%  attributes={:>5.1}%  kind={:>5.1}%  \
-         direction={:>5.1}%  target={:>5.1}%  change={:>5.1}%",
+         direction={:>5.1}%  target={:>5.1}%  change={:>5.1}%  polarity errors={}  asked={}",
         r.cases,
         100.0 * r.exact,
         100.0 * r.intent,
@@ -88,7 +91,9 @@ fn print_report(name: &str, r: &EvalReport) {
         100.0 * r.kind,
         100.0 * r.direction,
         100.0 * r.target,
-        100.0 * r.change
+        100.0 * r.change,
+        r.polarity_errors,
+        r.asked
     );
 }
 
@@ -126,21 +131,12 @@ fn language(args: LanguageArgs) -> anyhow::Result<()> {
         .unwrap_or_else(train::natural_test_path);
     if args.eval_only {
         let encoder = LanguageEncoder::load(&out)?;
-        let config: TrainConfig = encoder
-            .metadata()
-            .training
-            .get("config")
-            .cloned()
-            .map(serde_json::from_value)
-            .transpose()
-            .context("reading the training config from the metadata")?
-            .unwrap_or_default();
-        let corpus = corpus::generate(config.seed, config.messages, config.test_fraction);
-        let heldout: Vec<EvalCase> = corpus.test.iter().map(EvalCase::from).collect();
+        let heldout = train::heldout_cases(&encoder).context("regenerating the held-out split")?;
         let (h, n) = evaluate_both(&encoder, &heldout, &natural_path)?;
         print_report("held-out generated", &h);
         print_report("natural (hand-written)", &n);
         print_failures(&n, args.show_failures);
+        print_failures(&h, args.show_heldout_failures);
         return Ok(());
     }
 

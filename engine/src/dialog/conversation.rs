@@ -506,29 +506,61 @@ impl Conversation {
         self.finish(turn, engine)
     }
 
-    /// Context rules that need the dialog state (see `engine/src/dialog/CONTEXT.md`): "the
-    /// other way" after an edit goes one degree past where that edit started, the other way; a
-    /// bare adjustment ("more") read as an edit of a suggested attribute right after an edit of
-    /// another one continues the edited attribute instead.
+    /// Context rules that need the dialog state (see `engine/src/dialog/CONTEXT.md`): a bare
+    /// attribute ("the beard") answering "which part?" takes the change asked for before it;
+    /// "the other way" after an edit goes one degree past where that edit started, the other
+    /// way (and is not understood when nothing was edited); a bare adjustment ("more") read as an
+    /// edit of a suggested attribute right after an edit of another one continues the edited
+    /// attribute instead.
     fn redirect(&self, text: &str, parsed: &ParsedRequest) -> Option<ParsedRequest> {
-        let last = self.dialog.last_edit?;
-        let target = |degree: u8| ParsedRequest {
+        let edit_of = |attribute: Attribute, kind, direction, target| ParsedRequest {
             intent: Intent::Edit,
             edits: vec![EditRequest {
-                attribute: last.attribute,
-                kind: EditKind::Target,
-                direction: None,
-                target: Some(degree),
+                attribute,
+                kind,
+                direction,
+                target,
                 change: None,
             }],
         };
-        let names_other = parsed.edits.iter().any(|e| e.attribute != last.attribute);
-        if rules::is_other_way(text) && !names_other {
+        if let (Feedback::ClarifyAttribute, Some(direction)) =
+            (self.dialog.feedback, self.dialog.pending_direction)
+        {
+            if let Some(attribute) = rules::bare_attribute(text) {
+                return Some(edit_of(
+                    attribute,
+                    EditKind::Direction,
+                    Some(direction),
+                    None,
+                ));
+            }
+        }
+        // Only the words decide whether another attribute is named: the network's reading of
+        // "the other way" alone is a guess.
+        let other_way = rules::is_other_way(text);
+        let Some(last) = self.dialog.last_edit else {
+            if other_way && rules::named_attributes(text).is_empty() {
+                return Some(ParsedRequest {
+                    intent: Intent::Unknown,
+                    edits: Vec::new(),
+                });
+            }
+            return None;
+        };
+        let names_other = rules::named_attributes(text)
+            .iter()
+            .any(|a| *a != last.attribute);
+        if other_way && !names_other {
             let degree = match last.direction {
                 Direction::Increase => last.from.saturating_sub(1),
                 Direction::Decrease => (last.from + 1).min(MAX_DEGREE),
             };
-            return Some(target(degree));
+            return Some(edit_of(
+                last.attribute,
+                EditKind::Target,
+                None,
+                Some(degree),
+            ));
         }
         if let (Feedback::Suggest(suggested), Phase::Edit) =
             (self.dialog.feedback, self.dialog.phase)

@@ -11,6 +11,7 @@ pub mod encoder;
 pub mod normalize;
 pub mod parser;
 pub mod rules;
+pub mod speed;
 pub mod train;
 pub mod vocab;
 

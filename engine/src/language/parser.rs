@@ -190,7 +190,7 @@ impl LanguageEncoder {
     /// The words the encoder reads for `text`, clause by clause, after normalisation and typo
     /// repair (`<unk>` for words it cannot place).
     pub fn normalized_clauses(&self, text: &str) -> Vec<Vec<String>> {
-        split_clauses(&tokenize(text))
+        rules::join_dangling_adjectives(split_clauses(&tokenize(text)))
             .into_iter()
             .map(|clause| clause.iter().map(|w| self.vocab.canonical(w)).collect())
             .collect()
@@ -259,7 +259,7 @@ impl LanguageEncoder {
         context: Option<SystemContext>,
         threshold: f32,
     ) -> ScoredRequest {
-        let clauses = split_clauses(&tokenize(text));
+        let clauses = rules::join_dangling_adjectives(split_clauses(&tokenize(text)));
         let canonical: Vec<Vec<String>> = clauses
             .iter()
             .map(|c| c.iter().map(|w| self.vocab.canonical(w)).collect())

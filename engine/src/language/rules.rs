@@ -38,6 +38,8 @@ struct Removal {
     words: Vec<String>,
     negators: Vec<String>,
     fillers: Vec<String>,
+    years: Vec<String>,
+    not_removal: Vec<String>,
     relative: Vec<String>,
 }
 
@@ -50,11 +52,30 @@ struct Levels {
     maximum: Vec<String>,
     minimum: Vec<String>,
     possible: Vec<String>,
+    possible_phrases: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ZeroPhrases {
+    bangs: Vec<String>,
+    eyeglasses: Vec<String>,
+    beard: Vec<String>,
+    smiling: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AgeNumbers {
+    degrees: Vec<Vec<String>>,
+    decades: Vec<String>,
+    units: Vec<String>,
+    oldest: Vec<String>,
+    youngest: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 struct Intensity {
     up: Vec<String>,
+    dangling: Vec<String>,
     beard_five: Vec<String>,
     sunglasses_five: Vec<String>,
     laugh_five: Vec<String>,
@@ -66,6 +87,10 @@ struct Directions {
     decrease: Vec<String>,
     big: Vec<String>,
     small: Vec<String>,
+    comparatives: Vec<String>,
+    numbers: Vec<String>,
+    down_adjectives: Vec<String>,
+    down: Vec<String>,
     too: Vec<String>,
     enough: Vec<String>,
     negators: Vec<String>,
@@ -94,6 +119,8 @@ struct SmallTalk {
 struct ContextWords {
     adjustment: Vec<String>,
     other_way: Vec<String>,
+    answer_fillers: Vec<String>,
+    age_names: Vec<String>,
 }
 
 /// Every list of `rules.toml`.
@@ -102,6 +129,8 @@ struct RuleWords {
     nouns: Nouns,
     removal: Removal,
     levels: Levels,
+    zero_phrases: ZeroPhrases,
+    age_numbers: AgeNumbers,
     intensity: Intensity,
     direction: Directions,
     questions: Questions,
@@ -264,7 +293,7 @@ fn removal(c: ClauseWords) -> bool {
     if c.any(&r.relative) {
         return false;
     }
-    if c.any(&r.words) {
+    if c.any(&r.words) && !c.has_phrase(&r.not_removal) {
         return true;
     }
     let n = &words().nouns;
@@ -331,7 +360,11 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
             }
         }
     }
-    if c.any(&l.maximum) || (c.any(&l.possible) && c.any(&words().direction.big)) {
+    let possible = c.any(&l.possible) && c.has_phrase(&l.possible_phrases);
+    if possible && c.any(&words().direction.down) {
+        return Some(0);
+    }
+    if c.any(&l.maximum) || (possible && c.any(&words().direction.big)) {
         return Some(5);
     }
     if c.any(&l.minimum) {
@@ -342,6 +375,44 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
         return Some(0);
     }
     None
+}
+
+/// The attribute a degree-0 phrase names ("an open forehead": the bangs).
+fn zero_phrase(c: ClauseWords) -> Option<Attribute> {
+    let z = &words().zero_phrases;
+    [
+        (Attribute::Bangs, &z.bangs),
+        (Attribute::Eyeglasses, &z.eyeglasses),
+        (Attribute::Beard, &z.beard),
+        (Attribute::Smiling, &z.smiling),
+    ]
+    .into_iter()
+    .find(|(_, phrases)| c.has_phrase(phrases))
+    .map(|(a, _)| a)
+}
+
+/// An age given as a number ("four years old", "make him 40"), as a degree.
+fn age_number(c: ClauseWords) -> Option<u8> {
+    let a = &words().age_numbers;
+    let d = &words().direction;
+    if c.any(&d.comparatives)
+        || c.any(&d.increase)
+        || c.any(&d.decrease)
+        || c.any(&words().removal.relative)
+    {
+        return None;
+    }
+    if c.any(&a.oldest) {
+        return Some(5);
+    }
+    if c.any(&a.youngest) {
+        return Some(0);
+    }
+    (0..c.len()).find_map(|i| {
+        let degree = a.degrees.iter().position(|list| c.is(i, list))?;
+        let unit_follows = (i + 1..(i + 3).min(c.len())).any(|j| c.is(j, &a.units));
+        (unit_follows || c.is(i, &a.decades)).then_some(degree as u8)
+    })
 }
 
 /// "too long" (decrease), "too short" (increase), "not long enough" (increase).
@@ -382,10 +453,16 @@ fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
     let mut down = false;
     let mut negated = false;
     for i in 0..c.len() {
-        let is_up = c.is(i, &d.increase);
-        let is_down = c.is(i, &d.decrease);
+        let mut is_up = c.is(i, &d.increase);
+        let mut is_down = c.is(i, &d.decrease);
         if !(is_up || is_down) {
             continue;
+        }
+        // "more youthful", "a bit more subtle", "less young": the adjective says the way.
+        if matches!(c.raw[i].as_str(), "more" | "less")
+            && (i + 1..(i + 3).min(c.len())).any(|j| c.is(j, &d.down_adjectives))
+        {
+            std::mem::swap(&mut is_up, &mut is_down);
         }
         let before = i.saturating_sub(3)..i;
         if before.clone().any(|j| c.is(j, &d.negators)) {
@@ -473,7 +550,27 @@ pub fn adjust(
         return (label, Reading::Network);
     };
 
-    // Removal: never for age ("lose ten years" is younger).
+    if let Some(a) = zero_phrase(c) {
+        return (
+            ClauseLabel::target(AttributeSlot::Named(a), 0),
+            Reading::Rule,
+        );
+    }
+    // Removal: never for age; with years it means younger ("lose ten years").
+    if slot_attribute == Some(Attribute::Age) && removal(c) && c.any(&words().removal.years) {
+        let fixed = match label.change {
+            Some(n) if label.kind == KindSlot::Relative => {
+                ClauseLabel::relative(slot, Direction::Decrease, n)
+            }
+            _ => ClauseLabel::direction(slot, Some(Direction::Decrease)),
+        };
+        return (fixed, Reading::Rule);
+    }
+    if slot_attribute == Some(Attribute::Age) && label.intent == Intent::Edit {
+        if let Some(n) = age_number(c) {
+            return (ClauseLabel::target(slot, n), Reading::Rule);
+        }
+    }
     if slot_attribute != Some(Attribute::Age)
         && removal(c)
         && (named.is_some() || has_pronoun || label.intent == Intent::Edit || c.len() <= 2)
@@ -509,6 +606,19 @@ pub fn adjust(
         _ => None,
     });
     let intensity_up = c.any(&words().intensity.up);
+    // A degree phrase with no word of change read as a change ("give him a really bushy beard",
+    // "put sunglasses on", or its second clause "untidy beard" taking the first one's kind):
+    // the phrase's own degree.
+    if matches!(
+        label.kind,
+        KindSlot::Relative | KindSlot::Direction | KindSlot::Inherit
+    ) && cue.is_none()
+        && !c.any(&words().direction.negators)
+    {
+        if let Some(wanted) = attribute.and_then(|a| intensity_target(c, a, 4)) {
+            return (ClauseLabel::target(label.attribute, wanted), Reading::Rule);
+        }
+    }
     match label.kind {
         KindSlot::Target => {
             let t = label.target.unwrap_or(0);
@@ -536,6 +646,16 @@ pub fn adjust(
                     None if confident => (label, Reading::Network),
                     None => (unclear(label.attribute), Reading::Unclear),
                 };
+            }
+            // A comparative beside a degree phrase without a number ("a bigger smile"): a change
+            // that way, not a fixed degree that may lie on the other side.
+            if let Some(DirectionCue::Way(d)) = cue {
+                if c.any(&words().direction.comparatives) && !c.any(&words().direction.numbers) {
+                    return (
+                        ClauseLabel::direction(label.attribute, Some(d)),
+                        Reading::Rule,
+                    );
+                }
             }
             // A degree above 0: the network is unsure at most between neighbouring degrees,
             // unless the words point down.
@@ -613,6 +733,84 @@ pub fn is_other_way(text: &str) -> bool {
         .any(|p| padded.contains(&format!(" {p} ")))
 }
 
+/// Joins a clause that ends in a degree phrase's adjective and names no attribute to the next
+/// clause: "a really bushy, untidy beard" is one request, not "a really bushy" (the attribute
+/// under discussion) and "untidy beard".
+pub fn join_dangling_adjectives(clauses: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    let dangling = &words().intensity.dangling;
+    let mut joined: Vec<Vec<String>> = Vec::with_capacity(clauses.len());
+    let mut carry: Option<Vec<String>> = None;
+    let count = clauses.len();
+    for (i, clause) in clauses.into_iter().enumerate() {
+        let clause = match carry.take() {
+            Some(mut head) => {
+                head.extend(clause);
+                head
+            }
+            None => clause,
+        };
+        let words = ClauseWords {
+            raw: &clause,
+            canonical: &clause,
+        };
+        let dangles = i + 1 < count
+            && clause.last().is_some_and(|w| contains(dangling, w))
+            && named_attribute(words).is_none();
+        if dangles {
+            carry = Some(clause);
+        } else {
+            joined.push(clause);
+        }
+    }
+    joined
+}
+
+/// The attributes a message names by its nouns (as typed), one per clause at most.
+pub fn named_attributes(text: &str) -> Vec<Attribute> {
+    let mut named = Vec::new();
+    for clause in clauses_of(text) {
+        let words = ClauseWords {
+            raw: &clause,
+            canonical: &clause,
+        };
+        if let Some(a) = named_attribute(words) {
+            if !named.contains(&a) {
+                named.push(a);
+            }
+        }
+    }
+    named
+}
+
+/// A reply made only of one attribute's name and filler words ("the beard", "her smile
+/// please", "age"): that attribute. It answers "which part should I change?".
+pub fn bare_attribute(text: &str) -> Option<Attribute> {
+    let n = &words().nouns;
+    let c = &words().context;
+    let lists = [
+        (Attribute::Bangs, &n.bangs),
+        (Attribute::Eyeglasses, &n.eyeglasses),
+        (Attribute::Beard, &n.beard),
+        (Attribute::Smiling, &n.smiling),
+        (Attribute::Age, &c.age_names),
+    ];
+    let mut named = None;
+    for word in tokenize(text) {
+        if contains(&c.answer_fillers, &word) {
+            continue;
+        }
+        let a = lists
+            .iter()
+            .find(|(_, list)| contains(list, &word))
+            .map(|(a, _)| *a)?;
+        if named.is_some_and(|b| b != a) {
+            return None;
+        }
+        named = Some(a);
+    }
+    named
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -646,6 +844,7 @@ mod tests {
             assert!(removal(cw(&clause(text))), "{text}");
         }
         for text in [
+            "i need you to back off",
             "the beard is not long enough",
             "drop the bangs by one level",
             "no, fuller",
@@ -659,6 +858,9 @@ mod tests {
             ("to none", Some(0)),
             ("the maximum", Some(5)),
             ("as big as possible", Some(5)),
+            ("turn it all the way down if possible", Some(0)),
+            ("the fringe a teeny bit bigger if possible", None),
+            ("go three points down if possible", None),
             ("up the beard by 2 levels", None),
             ("bangs one level longer", None),
         ];
@@ -681,6 +883,32 @@ mod tests {
             Some(Direction::Increase)
         );
         assert_eq!(way("too much"), Some(Direction::Decrease));
+        assert_eq!(way("still too subtle"), Some(Direction::Increase));
+        let age = |t: &str| age_number(cw(&clause(t)));
+        assert_eq!(age("four years old please"), Some(0));
+        assert_eq!(age("make him 40"), Some(3));
+        assert_eq!(age("about 70"), Some(5));
+        assert_eq!(age("ten years older"), None);
+        assert_eq!(age("age him two notches"), None);
+        assert_eq!(age("make him a senior citizen"), Some(5));
+        assert_eq!(age("make him a bit more like a kid"), None);
+        assert_eq!(
+            zero_phrase(cw(&clause("can we get an open forehead"))),
+            Some(Attribute::Bangs)
+        );
+        let cue = |t: &str| direction_cue(cw(&clause(t)));
+        assert_eq!(
+            cue("make her a bit more youthful"),
+            Some(DirectionCue::Way(Direction::Decrease))
+        );
+        assert_eq!(
+            cue("one level less young"),
+            Some(DirectionCue::Way(Direction::Increase))
+        );
+        assert_eq!(
+            cue("more beard"),
+            Some(DirectionCue::Way(Direction::Increase))
+        );
     }
 
     #[test]
@@ -709,5 +937,20 @@ mod tests {
         assert!(is_bare_adjustment("a bit more"));
         assert!(!is_bare_adjustment("yes please"));
         assert!(is_other_way("no, the other way"));
+        assert_eq!(bare_attribute("the beard"), Some(Attribute::Beard));
+        assert_eq!(bare_attribute("her smile please"), Some(Attribute::Smiling));
+        assert_eq!(bare_attribute("age"), Some(Attribute::Age));
+        assert_eq!(bare_attribute("older"), None);
+        assert_eq!(bare_attribute("a longer beard"), None);
+        assert_eq!(bare_attribute("beard and glasses"), None);
+        assert_eq!(
+            named_attributes("no, the other way, and thicker glasses"),
+            vec![Attribute::Eyeglasses]
+        );
+        assert!(named_attributes("the other way").is_empty());
+        let split = |t: &str| join_dangling_adjectives(clauses_of(t)).len();
+        assert_eq!(split("a really bushy, untidy beard"), 1);
+        assert_eq!(split("make the smile big, the beard long"), 2);
+        assert_eq!(split("give him a beard, thick"), 2);
     }
 }

@@ -298,6 +298,26 @@ impl From<&GeneratedMessage> for EvalCase {
     }
 }
 
+/// The training config saved with `encoder`'s weights (the defaults for weights without one).
+pub fn saved_config(encoder: &LanguageEncoder) -> Result<TrainConfig, TrainError> {
+    Ok(encoder
+        .metadata()
+        .training
+        .get("config")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// The held-out generated split of `encoder`'s training corpus, regenerated from its saved seed
+/// (the same messages on every machine).
+pub fn heldout_cases(encoder: &LanguageEncoder) -> Result<Vec<EvalCase>, TrainError> {
+    let config = saved_config(encoder)?;
+    let corpus = corpus::generate(config.seed, config.messages, config.test_fraction);
+    Ok(corpus.test.iter().map(EvalCase::from).collect())
+}
+
 /// The hand-written natural test set shipped with the engine.
 pub fn natural_test_path() -> PathBuf {
     PathBuf::from(concat!(

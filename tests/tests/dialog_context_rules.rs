@@ -1,0 +1,369 @@
+//! Every context rule of `engine/src/dialog/CONTEXT.md`, cell by cell, with the real language
+//! encoder (the parse matters) and the test double engine (the face does not): what "yes", "no",
+//! "more", "a bit more", "less", "too much", "the other way", "remove it", "level N" and "the
+//! maximum" do after an edit and a check, after a suggestion, after an edit and a suggestion, and
+//! after a "which way?" question. Then every clarifying question the dialog asks is answered with
+//! each of its own quick replies and with typed answers, and must lead to the edit of the right
+//! attribute in the right direction.
+
+mod dialog_support;
+
+use dialog_support::DoubleEngine;
+use engine::dialog::{Conversation, Event, Feedback, Note, Phase, Reply};
+use engine::language::{EditKind, LanguageEncoder};
+use engine::Attribute::{self, Age, Bangs, Beard, Eyeglasses, Smiling};
+
+fn encoder() -> LanguageEncoder {
+    LanguageEncoder::load(engine::language::committed_weights_path()).unwrap()
+}
+
+/// Every attribute starts at degree 2 and can reach 0..=5, so each way is open.
+fn engine() -> DoubleEngine {
+    DoubleEngine {
+        start_degrees: [2; 5],
+        max_degree: [5; 5],
+        ..DoubleEngine::default()
+    }
+}
+
+fn degree(conv: &Conversation, a: Attribute) -> u8 {
+    conv.face.as_ref().unwrap().degrees[&a]
+}
+
+fn say(conv: &mut Conversation, text: &str, engine: &DoubleEngine, enc: &LanguageEncoder) -> Reply {
+    conv.handle_with_parser(Event::Text(text.into()), engine, enc)
+}
+
+/// The states of CONTEXT.md's columns. A is the beard, B the smile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Before {
+    /// "make the beard longer" (2 -> 3), then the bot checks the beard.
+    EditCheck,
+    /// A fresh face; the bot suggests the smile.
+    Suggest,
+    /// "make the beard longer" (2 -> 3), then the bot suggests the smile.
+    EditSuggest,
+    /// As `EditCheck`, then "no": the bot asks which way for the beard.
+    WhichWay,
+}
+
+fn setup(before: Before, engine: &DoubleEngine, enc: &LanguageEncoder) -> Conversation {
+    let mut conv = Conversation::new(11);
+    conv.handle_with_parser(Event::SeedFace(3), engine, enc);
+    if before == Before::Suggest {
+        conv.dialog.feedback = Feedback::Suggest(Smiling);
+        conv.dialog.phase = Phase::NoEdit;
+        return conv;
+    }
+    let reply = say(&mut conv, "make the beard longer", engine, enc);
+    assert_eq!(reply.notes, vec![Note::Edited(Beard)], "{}", reply.text);
+    assert_eq!(degree(&conv, Beard), 3);
+    // The feedback after an edit is a random choice; fix the one the column is about.
+    conv.dialog.feedback = match before {
+        Before::EditSuggest => Feedback::Suggest(Smiling),
+        _ => Feedback::Check(Beard),
+    };
+    if before == Before::WhichWay {
+        let reply = say(&mut conv, "no", engine, enc);
+        assert_eq!(
+            reply.feedback,
+            Feedback::ClarifyDirection(Beard),
+            "{}",
+            reply.text
+        );
+        assert!(reply.quick_replies.contains(&"remove it".to_string()));
+    }
+    conv
+}
+
+/// What a cell expects.
+#[derive(Debug, Clone, Copy)]
+enum Then {
+    /// Beard and smile degrees after the reply (something was edited).
+    Degrees(u8, u8),
+    /// Nothing edited; these notes and this closing question.
+    Asks(&'static [Note], Feedback),
+    /// Nothing edited; this note.
+    Noted(Note),
+}
+
+#[test]
+fn every_cell_of_the_context_table() {
+    use Before::*;
+    use Then::*;
+    let enc = encoder();
+    let engine = engine();
+    let which_way = Feedback::ClarifyDirection(Beard);
+    // (before, reply, then). Beard starts at 3 after the edit (it started at 2), smile at 2.
+    let table: Vec<(Before, &str, Then)> = vec![
+        // "yes"
+        (EditCheck, "yes", Noted(Note::Satisfied(Beard))),
+        (Suggest, "yes", Degrees(2, 3)),
+        (EditSuggest, "yes", Degrees(3, 3)),
+        (WhichWay, "yes", Asks(&[Note::NotUnderstood], which_way)),
+        // "no"
+        (EditCheck, "no", Asks(&[], which_way)),
+        (Suggest, "no", Noted(Note::Declined(Smiling))),
+        (EditSuggest, "no", Noted(Note::Declined(Smiling))),
+        (WhichWay, "no", Asks(&[Note::NotUnderstood], which_way)),
+        // "more", "a bit more"
+        (EditCheck, "more", Degrees(4, 2)),
+        (EditCheck, "a bit more", Degrees(4, 2)),
+        (Suggest, "more", Degrees(2, 3)),
+        (Suggest, "a bit more", Degrees(2, 3)),
+        (EditSuggest, "more", Degrees(4, 2)),
+        (EditSuggest, "a bit more", Degrees(4, 2)),
+        (WhichWay, "more", Degrees(4, 2)),
+        (WhichWay, "a bit more", Degrees(4, 2)),
+        // "less", "too much"
+        (EditCheck, "less", Degrees(2, 2)),
+        (EditCheck, "too much", Degrees(2, 2)),
+        (Suggest, "less", Degrees(2, 1)),
+        (Suggest, "too much", Degrees(2, 1)),
+        (EditSuggest, "less", Degrees(2, 2)),
+        (EditSuggest, "too much", Degrees(2, 2)),
+        (WhichWay, "less", Degrees(2, 2)),
+        (WhichWay, "too much", Degrees(2, 2)),
+        // "the other way": one degree past where the last edit (2 -> 3) started, the other way.
+        (EditCheck, "the other way", Degrees(1, 2)),
+        (EditCheck, "no, the other way", Degrees(1, 2)),
+        (EditSuggest, "the other way", Degrees(1, 2)),
+        (EditSuggest, "wrong way", Degrees(1, 2)),
+        (Suggest, "the other way", Noted(Note::NotUnderstood)),
+        // "remove it", "level 1", "the maximum"
+        (EditCheck, "remove it", Degrees(0, 2)),
+        (EditCheck, "level 1", Degrees(1, 2)),
+        (EditCheck, "the maximum", Degrees(5, 2)),
+        (Suggest, "remove it", Degrees(2, 0)),
+        (Suggest, "level 4", Degrees(2, 4)),
+        (Suggest, "the maximum", Degrees(2, 5)),
+        (EditSuggest, "remove it", Degrees(3, 0)),
+        (EditSuggest, "level 4", Degrees(3, 4)),
+        (EditSuggest, "the maximum", Degrees(3, 5)),
+        (WhichWay, "remove it", Degrees(0, 2)),
+        (WhichWay, "level 1", Degrees(1, 2)),
+        (WhichWay, "the maximum", Degrees(5, 2)),
+    ];
+    let mut failures = Vec::new();
+    for (before, text, then) in table {
+        let mut conv = setup(before, &engine, &enc);
+        let (beard, smile) = (degree(&conv, Beard), degree(&conv, Smiling));
+        let parsed = enc.parse(text, conv.context_for(text));
+        let reply = say(&mut conv, text, &engine, &enc);
+        let got = (degree(&conv, Beard), degree(&conv, Smiling));
+        let ok = match then {
+            Degrees(b, s) => got == (b, s),
+            Asks(note, feedback) => {
+                got == (beard, smile) && reply.notes == note && reply.feedback == feedback
+            }
+            Noted(note) => got == (beard, smile) && reply.notes == vec![note],
+        };
+        if !ok {
+            failures.push(format!(
+                "{before:?} {text:?}: want {then:?}, got beard {} smile {} notes {:?} feedback {:?} \
+                 (parsed {}) {:?}",
+                got.0,
+                got.1,
+                reply.notes,
+                reply.feedback,
+                serde_json::to_string(&parsed).unwrap(),
+                reply.text
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn agreeing_to_a_suggestion_then_checks_it_and_a_declined_one_is_not_suggested_again() {
+    let enc = encoder();
+    let engine = engine();
+    let mut conv = setup(Before::Suggest, &engine, &enc);
+    let reply = say(&mut conv, "yes", &engine, &enc);
+    assert_eq!(reply.notes, vec![Note::Edited(Smiling)], "{}", reply.text);
+    assert_eq!(reply.feedback, Feedback::Check(Smiling));
+
+    let mut conv = setup(Before::Suggest, &engine, &enc);
+    say(&mut conv, "no", &engine, &enc);
+    assert!(conv.dialog.declined.contains(&Smiling));
+    // Twenty more turns without edits never suggest the smile again.
+    for _ in 0..20 {
+        let reply = say(&mut conv, "hello", &engine, &enc);
+        assert_ne!(reply.feedback, Feedback::Suggest(Smiling), "{}", reply.text);
+        conv.dialog.feedback = Feedback::AskNext;
+        let reply = say(&mut conv, "undo", &engine, &enc);
+        assert_ne!(reply.feedback, Feedback::Suggest(Smiling), "{}", reply.text);
+    }
+}
+
+#[test]
+fn small_talk_and_questions_keep_the_closing_question() {
+    let enc = encoder();
+    let engine = engine();
+    // After a suggestion: a greeting and a question, then "yes" still accepts it.
+    let mut conv = setup(Before::EditSuggest, &engine, &enc);
+    for text in [
+        "hi there",
+        "what did you change so far?",
+        "how big is the smile now?",
+    ] {
+        let reply = say(&mut conv, text, &engine, &enc);
+        assert!(
+            matches!(reply.notes.as_slice(), [Note::SmallTalk] | [Note::Answered]),
+            "{text:?}: {:?} {}",
+            reply.notes,
+            reply.text
+        );
+        assert_eq!(reply.feedback, Feedback::Suggest(Smiling), "{text:?}");
+        assert_eq!((degree(&conv, Beard), degree(&conv, Smiling)), (3, 2));
+    }
+    let reply = say(&mut conv, "yes", &engine, &enc);
+    assert_eq!(reply.notes, vec![Note::Edited(Smiling)], "{}", reply.text);
+    // After a question, "more" still continues the beard (the last edit), not the smile.
+    let mut conv = setup(Before::EditSuggest, &engine, &enc);
+    say(&mut conv, "what level is the beard at?", &engine, &enc);
+    say(&mut conv, "more", &engine, &enc);
+    assert_eq!((degree(&conv, Beard), degree(&conv, Smiling)), (4, 2));
+    // Thanks after a check means satisfied.
+    let mut conv = setup(Before::EditCheck, &engine, &enc);
+    let reply = say(&mut conv, "thanks!", &engine, &enc);
+    assert_eq!(reply.notes, vec![Note::Satisfied(Beard)], "{}", reply.text);
+}
+
+/// The degree an answer to "which way?" should lead to, from degree 2.
+fn after_answer(answer: &str, a: Attribute) -> Option<u8> {
+    let w = engine::dialog::talk::words(a);
+    if answer == w.more {
+        Some(3)
+    } else if answer == w.less {
+        Some(1)
+    } else if answer == "remove it" {
+        Some(0)
+    } else {
+        None
+    }
+}
+
+/// "Should the X be more or less?" for every attribute: each quick reply it offers, and typed
+/// answers, lead to an edit of that attribute the right way.
+#[test]
+fn every_which_way_question_is_answerable() {
+    let enc = encoder();
+    let engine = engine();
+    let mut failures = Vec::new();
+    for a in Attribute::ALL {
+        let mut asked = Conversation::new(5);
+        asked.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+        asked.dialog.feedback = Feedback::Check(a);
+        asked.dialog.phase = Phase::Edit;
+        let question = say(&mut asked, "no", &engine, &enc);
+        assert_eq!(question.feedback, Feedback::ClarifyDirection(a));
+        let w = engine::dialog::talk::words(a);
+        let mut answers: Vec<(String, u8)> = Vec::new();
+        for reply in &question.quick_replies {
+            let want = after_answer(reply, a)
+                .unwrap_or_else(|| panic!("{a}: unexpected quick reply {reply:?}"));
+            answers.push((reply.clone(), want));
+        }
+        assert_eq!(answers.len(), if a == Age { 2 } else { 3 }, "{a}");
+        for (typed, want) in [
+            (format!("{} please", w.more), 3),
+            (format!("make it {}", w.less), 1),
+            (format!("a bit {}", w.more), 3),
+            ("less".to_string(), 1),
+            ("level 4".to_string(), 4),
+        ] {
+            answers.push((typed, want));
+        }
+        if a != Age {
+            answers.push(("get rid of it".into(), 0));
+            answers.push(("removed".into(), 0));
+        }
+        for (answer, want) in answers {
+            let mut conv = asked.clone();
+            let reply = say(&mut conv, &answer, &engine, &enc);
+            let got = degree(&conv, a);
+            let others_kept = Attribute::ALL
+                .into_iter()
+                .filter(|b| *b != a)
+                .all(|b| degree(&conv, b) == 2);
+            if got != want || !others_kept || reply.notes != vec![Note::Edited(a)] {
+                failures.push(format!(
+                    "{a} {answer:?}: want {want}, got {got} (others kept: {others_kept}), notes {:?}: {}",
+                    reply.notes, reply.text
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Requests the parser cannot place on one side are asked about with the removal option, and
+/// each answer gives the edit it names.
+#[test]
+fn unclear_requests_are_asked_and_the_answer_is_carried_out() {
+    let enc = encoder();
+    let engine = engine();
+    for (text, a) in [
+        ("fix the glasses", Eyeglasses),
+        ("adjust the bangs", Bangs),
+        ("do something with the beard", Beard),
+    ] {
+        let parsed = enc.parse(text, None);
+        assert!(
+            parsed.edits.len() == 1
+                && parsed.edits[0].attribute == a
+                && parsed.edits[0].kind == EditKind::Unclear,
+            "{text:?} -> {parsed:?}"
+        );
+        let mut asked = Conversation::new(9);
+        asked.handle_with_parser(Event::SeedFace(2), &engine, &enc);
+        let question = say(&mut asked, text, &engine, &enc);
+        assert_eq!(question.feedback, Feedback::ClarifyDirection(a), "{text:?}");
+        assert!(question.text.contains("removed"), "{}", question.text);
+        assert_eq!(degree(&asked, a), 2, "nothing is edited before the answer");
+        for answer in question.quick_replies.iter() {
+            let want = after_answer(answer, a).unwrap();
+            let mut conv = asked.clone();
+            let reply = say(&mut conv, answer, &engine, &enc);
+            assert_eq!(
+                (degree(&conv, a), reply.notes.clone()),
+                (want, vec![Note::Edited(a)]),
+                "{text:?} then {answer:?}: {}",
+                reply.text
+            );
+        }
+    }
+}
+
+/// "more" / "a bit less" with nothing to refer to asks which part; every part it offers, named
+/// alone or in a sentence, gets the change that was asked for.
+#[test]
+fn which_part_question_is_answerable() {
+    let enc = encoder();
+    let engine = engine();
+    let mut failures = Vec::new();
+    for (first, want) in [("more", 3u8), ("a bit less", 1u8)] {
+        let mut asked = Conversation::new(4);
+        asked.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+        let question = say(&mut asked, first, &engine, &enc);
+        assert_eq!(question.notes, vec![Note::Ambiguous], "{}", question.text);
+        assert_eq!(question.feedback, Feedback::ClarifyAttribute);
+        assert_eq!(question.quick_replies.len(), Attribute::ALL.len());
+        for (answer, a) in question.quick_replies.iter().zip(Attribute::ALL) {
+            for typed in [answer.clone(), format!("the {answer}")] {
+                let mut conv = asked.clone();
+                let reply = say(&mut conv, &typed, &engine, &enc);
+                if degree(&conv, a) != want || reply.notes != vec![Note::Edited(a)] {
+                    failures.push(format!(
+                        "{first:?} then {typed:?}: {a} {} (want {want}), notes {:?}: {}",
+                        degree(&conv, a),
+                        reply.notes,
+                        reply.text
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
