@@ -1,6 +1,6 @@
 //! A fake Discord on 127.0.0.1 for the bot's end-to-end tests: the REST routes the bot uses
 //! (gateway discovery, messages with multipart files, edits, deletes, threads from messages,
-//! interaction callbacks, command registration), a CDN route serving uploads, and a gateway
+//! interaction callbacks and edits of the original response, command registration), a CDN route serving uploads, and a gateway
 //! WebSocket (HELLO, heartbeat ACKs, READY, then the dispatches a test scripts). It records every
 //! request, so tests assert on what the real serenity client sent.
 
@@ -42,6 +42,8 @@ pub struct Msg {
 pub struct Callback {
     pub interaction: u64,
     pub body: Value,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 #[derive(Default)]
@@ -57,6 +59,8 @@ pub struct State {
     /// Files the CDN serves, by path.
     pub cdn: HashMap<String, Vec<u8>>,
     pub identify: Option<Value>,
+    /// Interaction token -> (channel, its original response message once there is one).
+    pub interactions: HashMap<String, (u64, Option<u64>)>,
     /// The live gateway session's sender.
     session: Option<mpsc::UnboundedSender<Ws>>,
     seq: u64,
@@ -292,23 +296,70 @@ async fn rest(
             state.callbacks.push(Callback {
                 interaction: id.parse().unwrap_or(0),
                 body: json,
+                at: Instant::now(),
             });
             StatusCode::NO_CONTENT.into_response()
+        }
+        (Method::PATCH, ["api", "v10", "webhooks", _, token, "messages", "@original"]) => {
+            // The (deferred) interaction response: a bot message in the interaction's channel.
+            let (json, files) = payload(&headers, &body);
+            let Some((channel, original)) = state.interactions.get(*token).copied() else {
+                return json_response(
+                    StatusCode::NOT_FOUND,
+                    json!({"message": "Unknown Webhook", "code": 10015}),
+                );
+            };
+            let content = json["content"].as_str().unwrap_or("").to_string();
+            let index = match original.and_then(|id| state.messages.iter().position(|m| m.id == id))
+            {
+                Some(index) => {
+                    let msg = &mut state.messages[index];
+                    msg.content = content.clone();
+                    msg.history.push(content);
+                    if !files.is_empty() {
+                        msg.files = files;
+                    }
+                    index
+                }
+                None => {
+                    let id = state.new_id();
+                    state.messages.push(Msg {
+                        id,
+                        channel,
+                        author: BOT_USER,
+                        content: content.clone(),
+                        history: vec![content],
+                        files,
+                        components: json!([]),
+                        deleted: false,
+                        reference: None,
+                    });
+                    state
+                        .interactions
+                        .insert(token.to_string(), (channel, Some(id)));
+                    state.messages.len() - 1
+                }
+            };
+            let msg = state.messages[index].clone();
+            state.store_cdn(&base, &msg);
+            json_response(StatusCode::OK, msg.json(&base))
         }
         (Method::PUT, ["api", "v10", "applications", _, "commands"]) => {
             let (json, _) = payload(&headers, &body);
             state.commands = json.as_array().cloned().unwrap_or_default();
             json_response(StatusCode::OK, json!([]))
         }
-        (Method::GET, ["attachments", ..]) => match state.cdn.get(&path) {
-            Some(bytes) => (
-                StatusCode::OK,
-                [("content-type", "application/octet-stream")],
-                bytes.clone(),
-            )
-                .into_response(),
-            None => StatusCode::NOT_FOUND.into_response(),
-        },
+        (Method::GET, ["attachments" | "ephemeral-attachments", ..]) => {
+            match state.cdn.get(&path) {
+                Some(bytes) => (
+                    StatusCode::OK,
+                    [("content-type", "application/octet-stream")],
+                    bytes.clone(),
+                )
+                    .into_response(),
+                None => StatusCode::NOT_FOUND.into_response(),
+            }
+        }
         _ => json_response(
             StatusCode::NOT_FOUND,
             json!({"message": format!("fake discord: no route {method} {path}"), "code": 0}),
@@ -482,13 +533,43 @@ impl Fake {
 
     /// A `/name` slash command by `user`.
     pub fn command(&self, channel: u64, user_id: u64, name: &str) -> u64 {
+        self.command_with(channel, user_id, name, None)
+    }
+
+    /// A `/name` slash command by `user` with an attachment option `photo` = (name, content
+    /// type, reported size, bytes), its bytes put on the CDN as Discord does for uploads.
+    pub fn command_with(
+        &self,
+        channel: u64,
+        user_id: u64,
+        name: &str,
+        photo: Option<(&str, &str, usize, Vec<u8>)>,
+    ) -> u64 {
         let id = self.state.lock().unwrap().new_id();
+        let token = format!("interaction-token-{id}");
+        let mut command = json!({"id": "77", "name": name, "type": 1});
+        if let Some((file, kind, size, bytes)) = photo {
+            let attachment = id * 10;
+            let path = format!("/ephemeral-attachments/77/{attachment}/{file}");
+            let url = format!("https://cdn.discordapp.com{path}");
+            self.state.lock().unwrap().cdn.insert(path, bytes);
+            command["options"] = json!([{"name": "photo", "type": 11,
+                                          "value": attachment.to_string()}]);
+            command["resolved"] = json!({"attachments": {attachment.to_string(): {
+                "id": attachment.to_string(), "filename": file, "size": size, "url": url,
+                "proxy_url": url, "content_type": kind, "ephemeral": true}}});
+        }
+        self.state
+            .lock()
+            .unwrap()
+            .interactions
+            .insert(token.clone(), (channel, None));
         let data = json!({
             "id": id.to_string(), "application_id": APP.to_string(), "type": 2,
-            "data": {"id": "77", "name": name, "type": 1},
+            "data": command,
             "guild_id": GUILD.to_string(), "channel_id": channel.to_string(),
             "user": user(user_id, &format!("user{user_id}"), false),
-            "token": format!("interaction-token-{id}"), "version": 1, "locale": "en-US",
+            "token": token, "version": 1, "locale": "en-US",
             "entitlements": [], "attachment_size_limit": 26214400,
         });
         assert!(
