@@ -492,7 +492,8 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
         "{inputs:?}"
     );
 
-    // 7. Several threads at once: all answered.
+    // 7. Several threads at once (more than the two workers): all answered, and a job that
+    // waits sees its place in line move up in its status message.
     let users = [31u64, 32, 33, 34];
     let messages: Vec<u64> = users
         .iter()
@@ -505,6 +506,7 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
             )
         })
         .collect();
+    let mut histories = Vec::new();
     for message in messages {
         let thread = fake
             .wait_for("a thread per photo", WAIT, |s| {
@@ -513,7 +515,16 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
             .await;
         let reply = result_after(&fake, thread, 0, "every thread's reply").await;
         assert_eq!(png_of(&reply).dimensions(), photo_size);
+        histories.push(reply.history.clone());
     }
+    assert!(
+        histories.iter().any(|h| {
+            let second = h.iter().position(|x| x.contains("position 2 in line"));
+            let next = h.iter().position(|x| x.contains("you're next"));
+            matches!((second, next), (Some(s), Some(n)) if n > s)
+        }),
+        "the last job moved from 2nd to next: {histories:#?}"
+    );
 
     // 8. Killed mid-edit, restarted: the thread continues, the edit is applied once.
     let key = format!("discord:{thread}");

@@ -203,17 +203,21 @@ async fn submit(
             &serde_json::to_string(job)?,
         )
         .await?;
-    let position = data.queue.len() + 1;
+    let expected = data.queue.waiting() + 1;
     let status = thread
         .send_message(
             http,
-            CreateMessage::new().content(replies::queued(position)),
+            CreateMessage::new().content(replies::queued(expected)),
         )
         .await?;
     data.store
         .set_job_status_message(id, &status.id.get().to_string())
         .await?;
-    if data.queue.push(id, &thread_id, order).is_err() {
+    if data.queue.push(id, &thread_id, order).is_ok() {
+        // From here on the queue's position updater keeps its place in line current.
+        data.queue
+            .set_status(id, thread.get(), status.id.get(), expected);
+    } else {
         data.store.finish_job(id).await?;
         thread
             .edit_message(

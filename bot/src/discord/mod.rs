@@ -98,7 +98,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     for job in &pending {
         data.queue.resume(job.id, &job.thread_id);
+        let channel = job.thread_id.parse::<u64>().unwrap_or(0);
+        let message = job
+            .status_message_id
+            .as_deref()
+            .and_then(|m| m.parse().ok());
+        if let (true, Some(message)) = (channel != 0, message.filter(|&m: &u64| m != 0)) {
+            // Shown: unknown (0), so its place is shown afresh.
+            data.queue.set_status(job.id, channel, message, 0);
+        }
     }
+    tokio::spawn(queue::position_updater(data.clone(), client.http.clone()));
     for index in 0..data.config.limits.workers {
         tokio::spawn(queue::worker(data.clone(), client.http.clone(), index));
     }
