@@ -324,10 +324,27 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
     );
     assert_eq!(fake.state.lock().unwrap().threads.len(), threads);
 
-    // 2. Text edits the face: a new image that differs, with the dialog's feedback.
+    // 2. Text edits the face: a new image that differs, with the dialog's feedback. Discord
+    // rate-limits the first edit of its status message (429, Retry-After 1 s): the bot waits
+    // and sends it again.
     let n = fake.bot_messages(thread).len();
+    let status_edits = format!("PATCH /api/v10/channels/{thread}/messages/");
+    fake.throttle(&status_edits, 1, 1.0);
     fake.user_message(thread, ALICE, "make him smile more", &[]);
     let edited = result_after(&fake, thread, n, "the edit's reply").await;
+    {
+        let state = fake.state.lock().unwrap();
+        let (refused, at) = state.throttled.first().cloned().expect("a 429 was sent");
+        let again = state
+            .timeline
+            .iter()
+            .find(|(r, t)| *r == refused && *t > at)
+            .map(|(_, t)| t.duration_since(at));
+        assert!(
+            again.is_some_and(|d| d >= Duration::from_millis(950)),
+            "{refused} is sent again after the Retry-After: {again:?}"
+        );
+    }
     let edited_image = png_of(&edited);
     let moved = mean_abs_diff(&first_image, &edited_image);
     assert!(moved > 0.05, "the edited image differs ({moved})");
@@ -635,6 +652,7 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
         !log.contains("fake-token-value"),
         "the token never reaches the log"
     );
+    assert!(log.contains("rate limited by Discord"), "the 429 is logged");
     assert!(!bad.iter().any(|b| b.contains("fake-token-value")));
 }
 

@@ -12,7 +12,8 @@ use serenity::all::{
     Attachment, ChannelId, Command, CommandInteraction, CommandOptionType, ComponentInteraction,
     Context, CreateCommand, CreateCommandOption, CreateInteractionResponse,
     CreateInteractionResponseMessage, CreateMessage, CreateThread, EditInteractionResponse,
-    EventHandler, Http, Interaction, Message, MessageId, Ready, ResolvedValue, User, UserId,
+    EventHandler, Http, Interaction, Message, MessageId, RatelimitInfo, Ready, ResolvedValue, User,
+    UserId,
 };
 use sql::DiscordThread;
 use std::sync::Arc;
@@ -611,6 +612,15 @@ impl EventHandler for Handler {
         if let Err(e) = Command::set_global_commands(&ctx.http, commands()).await {
             tracing::warn!("registering the slash commands failed: {e}");
         }
+    }
+
+    async fn ratelimit(&self, info: RatelimitInfo) {
+        tracing::warn!(
+            path = %info.path,
+            global = info.global,
+            "rate limited by Discord; waiting {:.2} s",
+            info.timeout.as_secs_f64()
+        );
     }
 
     async fn message(&self, ctx: Context, message: Message) {
