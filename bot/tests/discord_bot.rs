@@ -4,7 +4,8 @@
 //! attached photo; text and buttons edit it; other
 //! users cannot; bad uploads get clear replies; messages in one thread run in order; several
 //! threads are all answered; a bot killed mid-edit continues after a restart without applying
-//! the edit twice; `forget me` leaves no row of the user. One bot process serves the scenarios
+//! the edit twice; `forget me` leaves no row of the user; a 429 from Discord is waited out
+//! (serenity's rate limiter, reached through the fake as an HTTP proxy). One bot process serves the scenarios
 //! in sequence (model loading and inversion dominate the time).
 
 mod fake_discord;
@@ -261,6 +262,7 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
         "public: the thread opens on it"
     );
     let waited = deferred.at.duration_since(dispatched);
+    eprintln!("/edit deferred {waited:?} after its dispatch");
     assert!(waited < Duration::from_secs(3), "deferred after {waited:?}");
     let token = format!("interaction-token-{command}");
     let (starter, edit_thread) = fake
@@ -340,6 +342,7 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
             .iter()
             .find(|(r, t)| *r == refused && *t > at)
             .map(|(_, t)| t.duration_since(at));
+        eprintln!("{refused} answered 429 (Retry-After 1 s) was sent again after {again:?}");
         assert!(
             again.is_some_and(|d| d >= Duration::from_millis(950)),
             "{refused} is sent again after the Retry-After: {again:?}"

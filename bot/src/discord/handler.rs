@@ -10,7 +10,7 @@ use super::replies::{self, Button};
 use super::{owner_key, Data};
 use serenity::all::{
     Attachment, ChannelId, Command, CommandInteraction, CommandOptionType, ComponentInteraction,
-    Context, CreateCommand, CreateCommandOption, CreateInteractionResponse,
+    Context, CreateAllowedMentions, CreateCommand, CreateCommandOption, CreateInteractionResponse,
     CreateInteractionResponseMessage, CreateMessage, CreateThread, EditInteractionResponse,
     EventHandler, Http, Interaction, Message, MessageId, RatelimitInfo, Ready, ResolvedValue, User,
     UserId,
@@ -553,7 +553,10 @@ impl Handler {
         let starter = command
             .edit_response(
                 http,
-                EditInteractionResponse::new().content(replies::edit_started(command.user.id)),
+                EditInteractionResponse::new()
+                    .content(replies::edit_started(command.user.id))
+                    // Names the user without pinging them.
+                    .allowed_mentions(CreateAllowedMentions::new()),
             )
             .await?;
         self.open_conversation(
