@@ -1,12 +1,12 @@
 //! `talk-to-edit serve` end to end against a fake Discord on 127.0.0.1 (`fake_discord`), with
 //! the real serenity client, the real engine and models, and the SQLite store: a selfie opens a
 //! thread answered with the face pasted back into the photo, and so does `/edit` with an
-//! attached photo; text and buttons edit it; other
-//! users cannot; bad uploads get clear replies; messages in one thread run in order; several
-//! threads are all answered; a bot killed mid-edit continues after a restart without applying
-//! the edit twice; `forget me` leaves no row of the user; a 429 from Discord is waited out
-//! (serenity's rate limiter, reached through the fake as an HTTP proxy). One bot process serves the scenarios
-//! in sequence (model loading and inversion dominate the time).
+//! attached photo; text and buttons edit it; other users cannot; bad uploads get clear replies;
+//! messages in one thread run in order; several threads are all answered and a waiting job's
+//! place in line is kept current; a bot killed mid-edit continues after a restart without
+//! applying the edit twice; `forget me` leaves no row of the user; a 429 from Discord is waited
+//! out (serenity's rate limiter, reached through the fake as an HTTP proxy). One bot process
+//! serves the scenarios in sequence (model loading and inversion dominate the time).
 
 mod fake_discord;
 mod support;
