@@ -1,10 +1,12 @@
 //! `talk-to-edit serve` end to end against a fake Discord on 127.0.0.1 (`fake_discord`), with
 //! the real serenity client, the real engine and models, and the SQLite store: a selfie opens a
-//! thread answered with the face pasted back into the photo; text and buttons edit it; other
-//! users cannot; bad uploads get clear replies; messages in one thread run in order; several
-//! threads are all answered; a bot killed mid-edit continues after a restart without applying
-//! the edit twice; `forget me` leaves no row of the user. One bot process serves the scenarios
-//! in sequence (model loading and inversion dominate the time).
+//! thread answered with the face pasted back into the photo, and so does `/edit` with an
+//! attached photo; text and buttons edit it; other users cannot; bad uploads get clear replies;
+//! messages in one thread run in order; several threads are all answered and a waiting job's
+//! place in line is kept current; a bot killed mid-edit continues after a restart without
+//! applying the edit twice; `forget me` leaves no row of the user; a 429 from Discord is waited
+//! out (serenity's rate limiter, reached through the fake as an HTTP proxy). One bot process
+//! serves the scenarios in sequence (model loading and inversion dominate the time).
 
 mod fake_discord;
 mod support;
@@ -17,6 +19,7 @@ use std::time::Duration;
 const CHANNEL: u64 = 100;
 const ALICE: u64 = 11;
 const BOB: u64 = 12;
+const CAROL: u64 = 13;
 const TOKEN: &str = "MTAxMTAxMTAx.fake-token-value.do-not-log-me";
 const WAIT: Duration = Duration::from_secs(240);
 
@@ -196,6 +199,18 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
             .then_some(())
     })
     .await;
+    let edit_command = fake
+        .state
+        .lock()
+        .unwrap()
+        .commands
+        .iter()
+        .find(|c| c["name"] == "edit")
+        .cloned()
+        .expect("/edit registered");
+    let option = &edit_command["options"][0];
+    assert_eq!(option["type"], 11, "an attachment option: {edit_command}");
+    assert_eq!(option["required"], true, "{edit_command}");
 
     // 1. A selfie opens a thread; the reply carries the face pasted back into the photo.
     let (thread, first) = open_thread(&fake, ALICE, &photo, "me.jpg").await;
@@ -224,10 +239,115 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
         "the face was replaced ({diff_to_photo})"
     );
 
-    // 2. Text edits the face: a new image that differs, with the dialog's feedback.
+    // 1b. `/edit` with an attached photo: deferred at once, a thread on the response, the
+    // inverted face pasted back and the opening prompt in it.
+    let dispatched = std::time::Instant::now();
+    let command = fake.command_with(
+        CHANNEL,
+        CAROL,
+        "edit",
+        Some(("selfie.jpg", "image/jpeg", photo.len(), photo.clone())),
+    );
+    let deferred = fake
+        .wait_for("/edit's deferral", WAIT, |s| {
+            s.callbacks
+                .iter()
+                .find(|c| c.interaction == command)
+                .cloned()
+        })
+        .await;
+    assert_eq!(deferred.body["type"], 5, "deferred: {}", deferred.body);
+    assert_ne!(
+        deferred.body["data"]["flags"], 64,
+        "public: the thread opens on it"
+    );
+    let waited = deferred.at.duration_since(dispatched);
+    eprintln!("/edit deferred {waited:?} after its dispatch");
+    assert!(waited < Duration::from_secs(3), "deferred after {waited:?}");
+    let token = format!("interaction-token-{command}");
+    let (starter, edit_thread) = fake
+        .wait_for("a thread on /edit's response", WAIT, |s| {
+            let starter = s.interactions.get(&token)?.1?;
+            let thread = s
+                .threads
+                .iter()
+                .find(|t| t.0 == CHANNEL && t.1 == starter)?;
+            Some((starter, thread.2))
+        })
+        .await;
+    let starter = fake
+        .bot_messages(CHANNEL)
+        .into_iter()
+        .find(|m| m.id == starter)
+        .unwrap();
+    assert!(
+        starter.content.contains(&format!("<@{CAROL}>")),
+        "{}",
+        starter.content
+    );
+    let opening = result_after(&fake, edit_thread, 0, "/edit's first reply").await;
+    assert_eq!(png_of(&opening).dimensions(), photo_size, "pasted back");
+    assert!(opening.content.contains("forget me"), "{}", opening.content);
+    assert_eq!(
+        store(dir.path())
+            .await
+            .discord_thread(&edit_thread.to_string())
+            .await
+            .unwrap()
+            .map(|t| t.owner_id),
+        Some(CAROL.to_string()),
+        "the thread is the command user's"
+    );
+    // A non-image is refused with a note only its user sees, and opens no thread.
+    let threads = fake.state.lock().unwrap().threads.len();
+    let refused = fake.command_with(
+        CHANNEL,
+        CAROL,
+        "edit",
+        Some(("notes.txt", "text/plain", 5, b"hello".to_vec())),
+    );
+    let note = fake
+        .wait_for("/edit's refusal", WAIT, |s| {
+            s.callbacks
+                .iter()
+                .find(|c| c.interaction == refused)
+                .cloned()
+        })
+        .await;
+    assert_eq!(note.body["type"], 4);
+    assert_eq!(note.body["data"]["flags"], 64, "ephemeral");
+    assert!(
+        note.body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("PNG or JPEG"),
+        "{}",
+        note.body
+    );
+    assert_eq!(fake.state.lock().unwrap().threads.len(), threads);
+
+    // 2. Text edits the face: a new image that differs, with the dialog's feedback. Discord
+    // rate-limits the first edit of its status message (429, Retry-After 1 s): the bot waits
+    // and sends it again.
     let n = fake.bot_messages(thread).len();
+    let status_edits = format!("PATCH /api/v10/channels/{thread}/messages/");
+    fake.throttle(&status_edits, 1, 1.0);
     fake.user_message(thread, ALICE, "make him smile more", &[]);
     let edited = result_after(&fake, thread, n, "the edit's reply").await;
+    {
+        let state = fake.state.lock().unwrap();
+        let (refused, at) = state.throttled.first().cloned().expect("a 429 was sent");
+        let again = state
+            .timeline
+            .iter()
+            .find(|(r, t)| *r == refused && *t > at)
+            .map(|(_, t)| t.duration_since(at));
+        eprintln!("{refused} answered 429 (Retry-After 1 s) was sent again after {again:?}");
+        assert!(
+            again.is_some_and(|d| d >= Duration::from_millis(950)),
+            "{refused} is sent again after the Retry-After: {again:?}"
+        );
+    }
     let edited_image = png_of(&edited);
     let moved = mean_abs_diff(&first_image, &edited_image);
     assert!(moved > 0.05, "the edited image differs ({moved})");
@@ -366,8 +486,19 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
     let n = fake.bot_messages(thread).len();
     fake.user_message(thread, ALICE, "a bit more smile", &[]);
     fake.user_message(thread, ALICE, "undo", &[]);
-    result_after(&fake, thread, n, "the first of two replies").await;
-    result_after(&fake, thread, n + 1, "the second of two replies").await;
+    // Their status messages may be posted in either order (serenity handles each event in
+    // its own task), so wait for both to have become results.
+    fake.wait_for("both replies", WAIT, |s| {
+        let done = s
+            .messages
+            .iter()
+            .filter(|m| m.channel == thread && m.author == BOT_USER)
+            .skip(n)
+            .filter(|m| !is_status(m))
+            .count();
+        (done >= 2).then_some(())
+    })
+    .await;
     let inputs: Vec<String> = store_view
         .turns(&format!("discord:{thread}"))
         .await
@@ -381,7 +512,8 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
         "{inputs:?}"
     );
 
-    // 7. Several threads at once: all answered.
+    // 7. Several threads at once (more than the two workers): all answered, and a job that
+    // waits sees its place in line move up in its status message.
     let users = [31u64, 32, 33, 34];
     let messages: Vec<u64> = users
         .iter()
@@ -394,6 +526,7 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
             )
         })
         .collect();
+    let mut histories = Vec::new();
     for message in messages {
         let thread = fake
             .wait_for("a thread per photo", WAIT, |s| {
@@ -402,7 +535,16 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
             .await;
         let reply = result_after(&fake, thread, 0, "every thread's reply").await;
         assert_eq!(png_of(&reply).dimensions(), photo_size);
+        histories.push(reply.history.clone());
     }
+    assert!(
+        histories.iter().any(|h| {
+            let second = h.iter().position(|x| x.contains("position 2 in line"));
+            let next = h.iter().position(|x| x.contains("you're next"));
+            matches!((second, next), (Some(s), Some(n)) if n > s)
+        }),
+        "the last job moved from 2nd to next: {histories:#?}"
+    );
 
     // 8. Killed mid-edit, restarted: the thread continues, the edit is applied once.
     let key = format!("discord:{thread}");
@@ -513,6 +655,7 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
         !log.contains("fake-token-value"),
         "the token never reaches the log"
     );
+    assert!(log.contains("rate limited by Discord"), "the 429 is logged");
     assert!(!bad.iter().any(|b| b.contains("fake-token-value")));
 }
 

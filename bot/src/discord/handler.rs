@@ -2,15 +2,18 @@
 //! type and size), stores and enqueues; inference runs in the queue's workers, so the gateway
 //! loop never waits on it. A photo in a watched channel opens a thread on its message; text and
 //! buttons in a thread the bot started are its owner's requests; messages in other threads are
-//! ignored; `forget me` and `/forget` delete the user's data.
+//! ignored; `/edit` with an attached photo starts a conversation as a posted photo does;
+//! `forget me` and `/forget` delete the user's data.
 
 use super::queue::Job;
 use super::replies::{self, Button};
 use super::{owner_key, Data};
 use serenity::all::{
-    Attachment, ChannelId, Command, CommandInteraction, ComponentInteraction, Context,
-    CreateCommand, CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
-    CreateThread, EventHandler, Http, Interaction, Message, Ready, UserId,
+    Attachment, ChannelId, Command, CommandInteraction, CommandOptionType, ComponentInteraction,
+    Context, CreateAllowedMentions, CreateCommand, CreateCommandOption, CreateInteractionResponse,
+    CreateInteractionResponseMessage, CreateMessage, CreateThread, EditInteractionResponse,
+    EventHandler, Http, Interaction, Message, MessageId, RatelimitInfo, Ready, ResolvedValue, User,
+    UserId,
 };
 use sql::DiscordThread;
 use std::sync::Arc;
@@ -201,17 +204,21 @@ async fn submit(
             &serde_json::to_string(job)?,
         )
         .await?;
-    let position = data.queue.len() + 1;
+    let expected = data.queue.waiting() + 1;
     let status = thread
         .send_message(
             http,
-            CreateMessage::new().content(replies::queued(position)),
+            CreateMessage::new().content(replies::queued(expected)),
         )
         .await?;
     data.store
         .set_job_status_message(id, &status.id.get().to_string())
         .await?;
-    if data.queue.push(id, &thread_id, order).is_err() {
+    if data.queue.push(id, &thread_id, order).is_ok() {
+        // From here on the queue's position updater keeps its place in line current.
+        data.queue
+            .set_status(id, thread.get(), status.id.get(), expected);
+    } else {
         data.store.finish_job(id).await?;
         thread
             .edit_message(
@@ -257,34 +264,48 @@ impl Handler {
                 return Ok(());
             }
         };
-        let name: String = format!("Face edit with {}", message.author.name)
+        self.open_conversation(
+            http,
+            message.channel_id,
+            message.id,
+            &message.author,
+            &photo,
+            message.id.get(),
+        )
+        .await
+    }
+
+    /// Opens a thread on `starter` (the photo's message, or the `/edit` command's response),
+    /// stores the photo and queues its job: the flow both ways of starting share.
+    async fn open_conversation(
+        &self,
+        http: &Http,
+        channel: ChannelId,
+        starter: MessageId,
+        user: &User,
+        photo: &[u8],
+        order: u64,
+    ) -> anyhow::Result<()> {
+        let data = &self.data;
+        let name: String = format!("Face edit with {}", user.name)
             .chars()
             .take(90)
             .collect();
-        let thread = message
-            .channel_id
-            .create_thread_from_message(http, message.id, CreateThread::new(name))
+        let thread = channel
+            .create_thread_from_message(http, starter, CreateThread::new(name))
             .await?;
         data.store
             .insert_discord_thread(&DiscordThread {
                 thread_id: thread.id.get().to_string(),
-                owner_id: message.author.id.get().to_string(),
-                channel_id: message.channel_id.get().to_string(),
-                source_message_id: message.id.get().to_string(),
+                owner_id: user.id.get().to_string(),
+                channel_id: channel.get().to_string(),
+                source_message_id: starter.get().to_string(),
             })
             .await?;
         data.store
-            .set_discord_photo(&thread.id.get().to_string(), &photo)
+            .set_discord_photo(&thread.id.get().to_string(), photo)
             .await?;
-        submit(
-            data,
-            http,
-            thread.id,
-            message.author.id,
-            message.id.get(),
-            &Job::Photo,
-        )
-        .await
+        submit(data, http, thread.id, user.id, order, &Job::Photo).await
     }
 
     /// A message in a thread the bot started.
@@ -457,21 +478,133 @@ impl Handler {
     }
 
     async fn on_command(&self, http: &Http, command: &CommandInteraction) -> anyhow::Result<()> {
-        if command.data.name == "forget" {
-            let text = forget(&self.data, http, command.user.id).await?;
-            command
-                .create_response(
-                    http,
-                    CreateInteractionResponse::Message(
-                        CreateInteractionResponseMessage::new()
-                            .content(text)
-                            .ephemeral(true),
-                    ),
-                )
-                .await?;
+        match command.data.name.as_str() {
+            "forget" => {
+                let text = forget(&self.data, http, command.user.id).await?;
+                command_note(http, command, &text).await?;
+            }
+            EDIT_COMMAND => self.on_edit_command(http, command).await?,
+            _ => {}
         }
         Ok(())
     }
+
+    /// `/edit photo:<attachment>`: checked, then deferred (Discord's 3-second deadline), the
+    /// photo downloaded, the deferred response turned into a public "editing" message and the
+    /// conversation opened on it exactly as for a posted photo.
+    async fn on_edit_command(
+        &self,
+        http: &Http,
+        command: &CommandInteraction,
+    ) -> anyhow::Result<()> {
+        let data = &self.data;
+        let attachment = command
+            .data
+            .options()
+            .into_iter()
+            .find_map(|o| match o.value {
+                ResolvedValue::Attachment(a) => Some(a.clone()),
+                _ => None,
+            });
+        let Some(attachment) = attachment else {
+            return command_note(http, command, replies::EDIT_NEEDS_PHOTO).await;
+        };
+        if command.guild_id.is_none() {
+            return command_note(http, command, replies::EDIT_IN_A_SERVER).await;
+        }
+        let channel = command.channel_id.get();
+        if data
+            .store
+            .discord_thread(&channel.to_string())
+            .await?
+            .is_some()
+        {
+            return command_note(http, command, replies::EDIT_NOT_IN_THREAD).await;
+        }
+        if !data.config.watches(channel) {
+            return command_note(http, command, replies::EDIT_NOT_HERE).await;
+        }
+        if let Err(why) = check_attachment(&attachment, data.config.limits.max_upload_bytes) {
+            return command_note(http, command, &why).await;
+        }
+        if let Err(wait) = data.rate.check(command.user.id.get()) {
+            let text = replies::rate_limited(data.rate.per_minute(), wait);
+            return command_note(http, command, &text).await;
+        }
+        if !data.queue.has_room() {
+            return command_note(http, command, replies::QUEUE_FULL).await;
+        }
+        // Public, since the thread opens on this response.
+        command
+            .create_response(
+                http,
+                CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new()),
+            )
+            .await?;
+        let photo = match download(data, &attachment).await {
+            Ok(bytes) => bytes,
+            Err(why) => {
+                command
+                    .edit_response(http, EditInteractionResponse::new().content(why))
+                    .await?;
+                return Ok(());
+            }
+        };
+        let starter = command
+            .edit_response(
+                http,
+                EditInteractionResponse::new()
+                    .content(replies::edit_started(command.user.id))
+                    // Names the user without pinging them.
+                    .allowed_mentions(CreateAllowedMentions::new()),
+            )
+            .await?;
+        self.open_conversation(
+            http,
+            command.channel_id,
+            starter.id,
+            &command.user,
+            &photo,
+            command.id.get(),
+        )
+        .await
+    }
+}
+
+/// The name of the slash command that starts a conversation from an attached photo.
+pub const EDIT_COMMAND: &str = "edit";
+
+/// The slash commands the bot registers on ready: `/edit photo:<image>` and `/forget`.
+pub fn commands() -> Vec<CreateCommand> {
+    vec![
+        CreateCommand::new(EDIT_COMMAND)
+            .description("Edit the face in a photo by talking with me in a thread")
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::Attachment,
+                    "photo",
+                    "A PNG or JPEG photo with a face",
+                )
+                .required(true),
+            ),
+        CreateCommand::new("forget")
+            .description("Delete your photos, faces and conversations from this bot"),
+    ]
+}
+
+/// Answers a slash command with a note only its user sees.
+async fn command_note(http: &Http, command: &CommandInteraction, text: &str) -> anyhow::Result<()> {
+    command
+        .create_response(
+            http,
+            CreateInteractionResponse::Message(
+                CreateInteractionResponseMessage::new()
+                    .content(text)
+                    .ephemeral(true),
+            ),
+        )
+        .await?;
+    Ok(())
 }
 
 #[serenity::async_trait]
@@ -479,11 +612,18 @@ impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
         ctx.http.set_application_id(ready.application.id);
-        let forget = CreateCommand::new("forget")
-            .description("Delete your photos, faces and conversations from this bot");
-        if let Err(e) = Command::set_global_commands(&ctx.http, vec![forget]).await {
-            tracing::warn!("registering /forget failed: {e}");
+        if let Err(e) = Command::set_global_commands(&ctx.http, commands()).await {
+            tracing::warn!("registering the slash commands failed: {e}");
         }
+    }
+
+    async fn ratelimit(&self, info: RatelimitInfo) {
+        tracing::warn!(
+            path = %info.path,
+            global = info.global,
+            "rate limited by Discord; waiting {:.2} s",
+            info.timeout.as_secs_f64()
+        );
     }
 
     async fn message(&self, ctx: Context, message: Message) {
@@ -506,6 +646,12 @@ impl EventHandler for Handler {
         };
         if let Err(e) = result {
             tracing::error!("handling an interaction failed: {e:#}");
+            if let Interaction::Command(command) = &interaction {
+                // A deferred command would otherwise say "thinking" for ever.
+                let sorry = EditInteractionResponse::new()
+                    .content("Sorry, something went wrong on my side; please try again.");
+                let _ = command.edit_response(&ctx.http, sorry).await;
+            }
         }
     }
 }
@@ -536,6 +682,25 @@ mod tests {
         .unwrap_err();
         assert!(why.contains("30.0 MB") && why.contains("10 MB"), "{why}");
         assert!(check_attachment(&attachment("a.gif", Some("image/gif"), 10), 10_000).is_err());
+    }
+
+    #[test]
+    fn edit_takes_a_required_photo_and_forget_takes_nothing() {
+        let sent = serde_json::to_value(commands()).unwrap();
+        let edit = sent
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == EDIT_COMMAND)
+            .unwrap();
+        assert_eq!(edit["options"][0]["name"], "photo");
+        assert_eq!(edit["options"][0]["type"], 11, "an attachment: {edit}");
+        assert_eq!(edit["options"][0]["required"], true);
+        assert!(sent
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "forget"));
     }
 
     #[test]

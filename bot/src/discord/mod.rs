@@ -47,6 +47,20 @@ pub fn owner_key(user_id: &str) -> String {
     format!("discord:{user_id}")
 }
 
+/// The HTTP client of `--api-base` mode (tests only): serenity's requests, still addressed to
+/// `https://discord.com` and still through its rate limiter, are tunnelled through the test host
+/// as an HTTP proxy, which answers with a throwaway certificate (hence no certificate check; a
+/// real Discord is never reached this way). serenity's own proxy option would need its rate
+/// limiter off, leaving rate limits untested.
+fn test_host_client(base: &str) -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .proxy(reqwest::Proxy::all(base).context("--api-base is not a URL")?)
+        .danger_accept_invalid_certs(true)
+        .build()
+        .context("building the test host's client")
+}
+
 /// Loads the models and the store, resumes unfinished jobs and runs the bot until it is stopped.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(dir) = &config.models_dir {
@@ -81,12 +95,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let mut http = HttpBuilder::new(data.config.token.expose());
     if let Some(base) = &data.config.api_base {
-        // serenity sends requests to a proxy host only with its rate limiter off.
-        http = http.proxy(base.clone()).ratelimiter_disabled(true);
+        http = http.client(test_host_client(base)?);
     }
+    // serenity's rate limiter waits out rate limits (buckets, 429 and its Retry-After) itself
+    // and tells the handler (`Handler::ratelimit`).
+    let http = http.build();
     let intents =
         GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::MESSAGE_CONTENT;
-    let mut client = serenity::all::ClientBuilder::new_with_http(http.build(), intents)
+    let mut client = serenity::all::ClientBuilder::new_with_http(http, intents)
         .event_handler(handler::Handler::new(data.clone()))
         .await
         .context("setting up the Discord client")?;
@@ -98,7 +114,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     for job in &pending {
         data.queue.resume(job.id, &job.thread_id);
+        let channel = job.thread_id.parse::<u64>().unwrap_or(0);
+        let message = job
+            .status_message_id
+            .as_deref()
+            .and_then(|m| m.parse().ok());
+        if let (true, Some(message)) = (channel != 0, message.filter(|&m: &u64| m != 0)) {
+            // Shown: unknown (0), so its place is shown afresh.
+            data.queue.set_status(job.id, channel, message, 0);
+        }
     }
+    tokio::spawn(queue::position_updater(data.clone(), client.http.clone()));
     for index in 0..data.config.limits.workers {
         tokio::spawn(queue::worker(data.clone(), client.http.clone(), index));
     }

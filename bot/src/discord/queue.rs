@@ -51,6 +51,20 @@ struct Waiting {
     thread: String,
     order: u64,
     ready_at: Instant,
+    /// Its status message (channel, message), once posted.
+    status: Option<(u64, u64)>,
+    /// The place in line its status message shows (0: none yet).
+    shown: usize,
+}
+
+/// A waiting job whose place in line changed since its status message last showed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PositionUpdate {
+    pub job: i64,
+    pub channel: u64,
+    pub message: u64,
+    /// 1: next.
+    pub position: usize,
 }
 
 #[derive(Default)]
@@ -71,6 +85,11 @@ enum Next {
 pub struct Scheduler {
     inner: Mutex<Inner>,
     wake: Notify,
+    /// Signalled (one stored permit, so changes coalesce) when places in line may have moved.
+    moved: Notify,
+    /// Held while a waiting job's status message is edited; a worker that took the job waits
+    /// for it, so a stale "queued" edit never lands after the worker's own status.
+    status_edits: tokio::sync::Mutex<()>,
     capacity: usize,
     settle: Duration,
 }
@@ -84,6 +103,8 @@ impl Scheduler {
         Scheduler {
             inner: Mutex::new(Inner::default()),
             wake: Notify::new(),
+            moved: Notify::new(),
+            status_edits: tokio::sync::Mutex::new(()),
             capacity,
             settle,
         }
@@ -117,11 +138,62 @@ impl Scheduler {
                 thread: thread.to_string(),
                 order,
                 ready_at: Instant::now() + self.settle,
+                status: None,
+                shown: 0,
             });
             inner.waiting.len()
         };
         self.wake.notify_waiters();
         Ok(position)
+    }
+
+    /// Jobs waiting (not running): the place in line a job queued now would get, less one.
+    pub fn waiting(&self) -> usize {
+        self.lock().waiting.len()
+    }
+
+    /// Records the status message of waiting job `id` and the place in line it shows; its
+    /// later moves are reported by [`Scheduler::position_changes`]. False when the job no
+    /// longer waits.
+    pub fn set_status(&self, id: i64, channel: u64, message: u64, shown: usize) -> bool {
+        let found = {
+            let mut inner = self.lock();
+            match inner.waiting.iter_mut().find(|w| w.id == id) {
+                Some(w) => {
+                    w.status = Some((channel, message));
+                    w.shown = shown;
+                    true
+                }
+                None => false,
+            }
+        };
+        self.moved.notify_one();
+        found
+    }
+
+    /// The waiting jobs (with a status message) whose place in line differs from what their
+    /// status shows, in queue order; each is then counted as shown. A job's place is the
+    /// number of jobs waiting before it, plus one.
+    pub fn position_changes(&self) -> Vec<PositionUpdate> {
+        let mut inner = self.lock();
+        let mut out = Vec::new();
+        for (index, w) in inner.waiting.iter_mut().enumerate() {
+            let position = index + 1;
+            if let (Some((channel, message)), true) = (w.status, w.shown != position) {
+                w.shown = position;
+                out.push(PositionUpdate {
+                    job: w.id,
+                    channel,
+                    message,
+                    position,
+                });
+            }
+        }
+        out
+    }
+
+    fn is_waiting(&self, id: i64) -> bool {
+        self.lock().waiting.iter().any(|w| w.id == id)
     }
 
     /// Queues a job resumed after a restart (never refused, ready at once, before the
@@ -132,6 +204,8 @@ impl Scheduler {
             thread: thread.to_string(),
             order: id.max(0) as u64,
             ready_at: Instant::now(),
+            status: None,
+            shown: 0,
         });
         self.wake.notify_waiters();
     }
@@ -166,6 +240,8 @@ impl Scheduler {
             Some(index) => {
                 let job = inner.waiting.remove(index).expect("index is in range");
                 inner.running.insert(job.thread.clone());
+                // Those behind it moved up.
+                self.moved.notify_one();
                 Next::Job(job.id, job.thread)
             }
             None => soonest.map_or(Next::Nothing, Next::Later),
@@ -179,7 +255,11 @@ impl Scheduler {
             tokio::pin!(notified);
             notified.as_mut().enable();
             match self.next() {
-                Next::Job(id, thread) => return (id, thread),
+                Next::Job(id, thread) => {
+                    // Let a "queued" edit of this job that is on its way finish first.
+                    drop(self.status_edits.lock().await);
+                    return (id, thread);
+                }
                 Next::Later(wait) => {
                     let _ = tokio::time::timeout(wait, notified).await;
                 }
@@ -193,6 +273,50 @@ impl Scheduler {
         self.lock().running.remove(thread);
         self.wake.notify_waiters();
     }
+}
+
+/// Keeps the status messages of waiting jobs showing their place in line: after each move it
+/// sends the changed places through `edit` (in queue order, each message once), then rests
+/// `interval`, so moves during the rest are coalesced into one edit per message and a message
+/// is edited at most once per `interval` (Discord allows about 5 edits per 5 s per channel).
+/// Runs for ever.
+pub async fn show_positions<F, Fut>(queue: &Scheduler, interval: Duration, mut edit: F)
+where
+    F: FnMut(PositionUpdate) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    loop {
+        queue.moved.notified().await;
+        for update in queue.position_changes() {
+            let _edit = queue.status_edits.lock().await;
+            if queue.is_waiting(update.job) {
+                edit(update).await;
+            }
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// [`show_positions`] on Discord, for the bot's queue.
+pub async fn position_updater(data: Arc<Data>, http: Arc<Http>) {
+    let interval = Duration::from_millis(data.config.limits.status_edit_interval_ms);
+    show_positions(&data.queue, interval, |update| {
+        let http = http.clone();
+        async move {
+            let text = replies::queued(update.position);
+            if let Err(e) = ChannelId::new(update.channel)
+                .edit_message(
+                    &http,
+                    MessageId::new(update.message),
+                    EditMessage::new().content(text),
+                )
+                .await
+            {
+                tracing::warn!(job = update.job, "updating a place in line failed: {e}");
+            }
+        }
+    })
+    .await
 }
 
 /// Per-user request limit: at most `per_minute` in any 60 s.
@@ -669,6 +793,117 @@ mod tests {
         assert_eq!(queue.take().await, (3, "b".into()));
         queue.done("a");
         assert_eq!(queue.take().await, (2, "a".into()));
+    }
+
+    fn moves(queue: &Scheduler) -> Vec<(i64, usize)> {
+        queue
+            .position_changes()
+            .iter()
+            .map(|u| (u.job, u.position))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn places_in_line_are_reported_in_queue_order_once_per_move() {
+        let queue = Scheduler::with_settle(8, Duration::ZERO);
+        for (id, thread) in [(1, "a"), (2, "b"), (3, "c"), (4, "d")] {
+            let position = queue.push(id, thread, id as u64 * 10).unwrap();
+            assert_eq!(position, id as usize);
+            assert!(queue.set_status(id, 100 + id as u64, 200 + id as u64, position));
+        }
+        assert_eq!(moves(&queue), [], "each status shows its place already");
+        assert_eq!(queue.take().await.0, 1);
+        let changes = queue.position_changes();
+        assert_eq!(
+            changes,
+            [
+                PositionUpdate {
+                    job: 2,
+                    channel: 102,
+                    message: 202,
+                    position: 1
+                },
+                PositionUpdate {
+                    job: 3,
+                    channel: 103,
+                    message: 203,
+                    position: 2
+                },
+                PositionUpdate {
+                    job: 4,
+                    channel: 104,
+                    message: 204,
+                    position: 3
+                },
+            ]
+        );
+        assert_eq!(moves(&queue), [], "each move is reported once");
+        // Two moves before the next look: one report, the latest place.
+        queue.take().await;
+        queue.take().await;
+        assert_eq!(moves(&queue), [(4, 1)]);
+        // A job that no longer waits has no status to keep current.
+        assert!(!queue.set_status(2, 102, 202, 1));
+        // A job whose status message is not known yet is not reported, and one whose status
+        // was posted with a stale guess is corrected.
+        queue.push(5, "e", 50).unwrap();
+        assert_eq!(moves(&queue), []);
+        queue.set_status(5, 105, 205, 1);
+        assert_eq!(moves(&queue), [(5, 2)]);
+    }
+
+    #[tokio::test]
+    async fn status_edits_follow_the_queue_coalesced_and_never_after_a_job_starts() {
+        let queue = Arc::new(Scheduler::with_settle(8, Duration::ZERO));
+        for id in 1..=3 {
+            let position = queue.push(id, &format!("t{id}"), id as u64).unwrap();
+            queue.set_status(id, 100 + id as u64, 200 + id as u64, position);
+        }
+        let edits: Arc<Mutex<Vec<(Instant, i64, usize)>>> = Arc::default();
+        let interval = Duration::from_millis(300);
+        let updater = {
+            let (queue, edits) = (queue.clone(), edits.clone());
+            tokio::spawn(async move {
+                show_positions(&queue, interval, |u| {
+                    edits
+                        .lock()
+                        .unwrap()
+                        .push((Instant::now(), u.job, u.position));
+                    async {}
+                })
+                .await
+            })
+        };
+        let wait_for = |count: usize| {
+            let edits = edits.clone();
+            async move {
+                for _ in 0..200 {
+                    if edits.lock().unwrap().len() >= count {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                panic!("only {:?}", edits.lock().unwrap());
+            }
+        };
+        assert_eq!(queue.take().await.0, 1);
+        wait_for(2).await;
+        // Both moves of job 3 come quickly; its second edit waits out the interval.
+        assert_eq!(queue.take().await.0, 2);
+        wait_for(3).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let seen = edits.lock().unwrap().clone();
+        let order: Vec<(i64, usize)> = seen.iter().map(|e| (e.1, e.2)).collect();
+        assert_eq!(
+            order,
+            [(2, 1), (3, 2), (3, 1)],
+            "job 2 is not edited once taken"
+        );
+        assert!(
+            seen[2].0.duration_since(seen[1].0) >= interval,
+            "one message is edited at most once per interval"
+        );
+        updater.abort();
     }
 
     #[test]

@@ -231,6 +231,27 @@ pub fn rate_limited(per_minute: usize, wait_s: u64) -> String {
     )
 }
 
+/// Said when `/edit` comes without a photo.
+pub const EDIT_NEEDS_PHOTO: &str =
+    "Attach a photo of a face to `/edit` (the `photo` option) and I'll start editing it.";
+
+/// Said when `/edit` is used outside a server.
+pub const EDIT_IN_A_SERVER: &str =
+    "I edit faces in server channels: use `/edit` in a channel of a server I'm in.";
+
+/// Said when `/edit` is used inside one of the bot's threads.
+pub const EDIT_NOT_IN_THREAD: &str = "We're already editing a face in this thread: post a new \
+photo here to start over with it, or use `/edit` in the channel for a new thread.";
+
+/// Said when `/edit` is used in a channel the bot does not watch.
+pub const EDIT_NOT_HERE: &str =
+    "I don't edit faces in this channel; try `/edit` in one of the channels I watch.";
+
+/// The public response to `/edit`, on which the conversation's thread opens.
+pub fn edit_started(user: serenity::all::UserId) -> String {
+    format!("📸 <@{user}> is editing a face with me: the conversation continues in this thread.")
+}
+
 /// Said to someone pressing buttons in another user's thread.
 pub const NOT_YOURS: &str =
     "Only the person who started this thread can edit this face. Post your own photo to start yours!";

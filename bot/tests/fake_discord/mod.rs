@@ -1,8 +1,13 @@
 //! A fake Discord on 127.0.0.1 for the bot's end-to-end tests: the REST routes the bot uses
 //! (gateway discovery, messages with multipart files, edits, deletes, threads from messages,
-//! interaction callbacks, command registration), a CDN route serving uploads, and a gateway
+//! interaction callbacks and edits of the original response, command registration), a CDN route serving uploads, and a gateway
 //! WebSocket (HELLO, heartbeat ACKs, READY, then the dispatches a test scripts). It records every
 //! request, so tests assert on what the real serenity client sent.
+//!
+//! Its HTTP port is also an HTTP proxy: serenity's requests, addressed to `https://discord.com`,
+//! arrive as CONNECT tunnels, whose TLS it ends with a throwaway self-signed certificate
+//! (`test-cert.der`, `test-key.der`; tests only), so they pass through serenity's real rate
+//! limiter. [`Fake::throttle`] makes it answer 429 with a Retry-After.
 
 #![allow(dead_code)]
 
@@ -42,6 +47,8 @@ pub struct Msg {
 pub struct Callback {
     pub interaction: u64,
     pub body: Value,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 #[derive(Default)]
@@ -57,6 +64,14 @@ pub struct State {
     /// Files the CDN serves, by path.
     pub cdn: HashMap<String, Vec<u8>>,
     pub identify: Option<Value>,
+    /// Interaction token -> (channel, its original response message once there is one).
+    pub interactions: HashMap<String, (u64, Option<u64>)>,
+    /// Requests to answer with 429: ("METHOD path" prefix, how many more, Retry-After seconds).
+    pub throttle: Vec<(String, usize, f64)>,
+    /// Requests answered 429: ("METHOD path", when).
+    pub throttled: Vec<(String, Instant)>,
+    /// Every request: ("METHOD path", when).
+    pub timeline: Vec<(String, Instant)>,
     /// The live gateway session's sender.
     session: Option<mpsc::UnboundedSender<Ws>>,
     seq: u64,
@@ -206,7 +221,31 @@ async fn rest(
     let path = uri.path().to_string();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let mut state = fake.state.lock().unwrap();
-    state.requests.push(format!("{method} {path}"));
+    let request = format!("{method} {path}");
+    state.requests.push(request.clone());
+    state.timeline.push((request.clone(), Instant::now()));
+    if let Some(rule) = state
+        .throttle
+        .iter_mut()
+        .find(|(prefix, left, _)| *left > 0 && request.starts_with(prefix.as_str()))
+    {
+        rule.1 -= 1;
+        let retry_after = rule.2;
+        state.throttled.push((request, Instant::now()));
+        // As Discord answers: the wait in the header (seconds) and in the body.
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [
+                ("content-type", "application/json".to_string()),
+                ("retry-after", format!("{retry_after}")),
+                ("x-ratelimit-scope", "user".to_string()),
+            ],
+            json!({"message": "You are being rate limited.", "retry_after": retry_after,
+                   "global": false})
+            .to_string(),
+        )
+            .into_response();
+    }
     let base = fake.http_base.clone();
     match (method.clone(), segments.as_slice()) {
         (Method::GET, ["api", "v10", "gateway"]) => {
@@ -292,23 +331,70 @@ async fn rest(
             state.callbacks.push(Callback {
                 interaction: id.parse().unwrap_or(0),
                 body: json,
+                at: Instant::now(),
             });
             StatusCode::NO_CONTENT.into_response()
+        }
+        (Method::PATCH, ["api", "v10", "webhooks", _, token, "messages", "@original"]) => {
+            // The (deferred) interaction response: a bot message in the interaction's channel.
+            let (json, files) = payload(&headers, &body);
+            let Some((channel, original)) = state.interactions.get(*token).copied() else {
+                return json_response(
+                    StatusCode::NOT_FOUND,
+                    json!({"message": "Unknown Webhook", "code": 10015}),
+                );
+            };
+            let content = json["content"].as_str().unwrap_or("").to_string();
+            let index = match original.and_then(|id| state.messages.iter().position(|m| m.id == id))
+            {
+                Some(index) => {
+                    let msg = &mut state.messages[index];
+                    msg.content = content.clone();
+                    msg.history.push(content);
+                    if !files.is_empty() {
+                        msg.files = files;
+                    }
+                    index
+                }
+                None => {
+                    let id = state.new_id();
+                    state.messages.push(Msg {
+                        id,
+                        channel,
+                        author: BOT_USER,
+                        content: content.clone(),
+                        history: vec![content],
+                        files,
+                        components: json!([]),
+                        deleted: false,
+                        reference: None,
+                    });
+                    state
+                        .interactions
+                        .insert(token.to_string(), (channel, Some(id)));
+                    state.messages.len() - 1
+                }
+            };
+            let msg = state.messages[index].clone();
+            state.store_cdn(&base, &msg);
+            json_response(StatusCode::OK, msg.json(&base))
         }
         (Method::PUT, ["api", "v10", "applications", _, "commands"]) => {
             let (json, _) = payload(&headers, &body);
             state.commands = json.as_array().cloned().unwrap_or_default();
             json_response(StatusCode::OK, json!([]))
         }
-        (Method::GET, ["attachments", ..]) => match state.cdn.get(&path) {
-            Some(bytes) => (
-                StatusCode::OK,
-                [("content-type", "application/octet-stream")],
-                bytes.clone(),
-            )
-                .into_response(),
-            None => StatusCode::NOT_FOUND.into_response(),
-        },
+        (Method::GET, ["attachments" | "ephemeral-attachments", ..]) => {
+            match state.cdn.get(&path) {
+                Some(bytes) => (
+                    StatusCode::OK,
+                    [("content-type", "application/octet-stream")],
+                    bytes.clone(),
+                )
+                    .into_response(),
+                None => StatusCode::NOT_FOUND.into_response(),
+            }
+        }
         _ => json_response(
             StatusCode::NOT_FOUND,
             json!({"message": format!("fake discord: no route {method} {path}"), "code": 0}),
@@ -330,6 +416,75 @@ impl State {
             );
         }
     }
+}
+
+/// The TLS side of the proxy: a self-signed certificate for discord.com, made for these tests.
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let cert = CertificateDer::from(include_bytes!("test-cert.der").to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        include_bytes!("test-key.der").to_vec(),
+    ));
+    // ring is what reqwest's rustls already builds; its lack of post-quantum key exchange (the
+    // deprecation) does not matter for a local test tunnel.
+    #[allow(deprecated)]
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// Serves one connection: plain HTTP (CDN downloads), or a CONNECT tunnel whose TLS is ended
+/// here and whose requests go to the same routes.
+async fn serve_connection(
+    mut stream: tokio::net::TcpStream,
+    router: axum::Router,
+    tls: tokio_rustls::TlsAcceptor,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let service = hyper_util::service::TowerToHyperService::new(router);
+    let http1 = hyper::server::conn::http1::Builder::new();
+    let mut head = [0u8; 8];
+    let is_connect = loop {
+        match stream.peek(&mut head).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) if n >= 8 || !b"CONNECT ".starts_with(&head[..n]) => {
+                break head[..n].starts_with(b"CONNECT ");
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(2)).await,
+        }
+    };
+    if !is_connect {
+        let io = hyper_util::rt::TokioIo::new(stream);
+        let _ = http1.serve_connection(io, service).await;
+        return;
+    }
+    // The CONNECT request's head, then "established", then TLS.
+    let mut request = Vec::new();
+    let mut byte = [0u8; 1];
+    while !request.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte).await {
+            Ok(1) => request.push(byte[0]),
+            _ => return,
+        }
+    }
+    if stream
+        .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let Ok(tunnel) = tls.accept(stream).await else {
+        return;
+    };
+    let _ = http1
+        .serve_connection(hyper_util::rt::TokioIo::new(tunnel), service)
+        .await;
 }
 
 async fn gateway_session(fake: Arc<Fake>, stream: tokio::net::TcpStream) {
@@ -385,8 +540,11 @@ impl Fake {
             ws_url: format!("ws://{}", ws.local_addr().unwrap()),
         });
         let router = axum::Router::new().fallback(rest).with_state(fake.clone());
+        let tls = tls_acceptor();
         tokio::spawn(async move {
-            axum::serve(http, router).await.unwrap();
+            while let Ok((stream, _)) = http.accept().await {
+                tokio::spawn(serve_connection(stream, router.clone(), tls.clone()));
+            }
         });
         let gateway = fake.clone();
         tokio::spawn(async move {
@@ -406,6 +564,16 @@ impl Fake {
             Some(tx) => tx.send(Ws::Text(frame.to_string())).is_ok(),
             None => false,
         }
+    }
+
+    /// Answers the next `count` requests whose "METHOD path" starts with `prefix` with 429 and
+    /// a Retry-After of `seconds`.
+    pub fn throttle(&self, prefix: &str, count: usize, seconds: f64) {
+        self.state
+            .lock()
+            .unwrap()
+            .throttle
+            .push((prefix.to_string(), count, seconds));
     }
 
     /// Forgets the session (the bot was killed).
@@ -482,13 +650,43 @@ impl Fake {
 
     /// A `/name` slash command by `user`.
     pub fn command(&self, channel: u64, user_id: u64, name: &str) -> u64 {
+        self.command_with(channel, user_id, name, None)
+    }
+
+    /// A `/name` slash command by `user` with an attachment option `photo` = (name, content
+    /// type, reported size, bytes), its bytes put on the CDN as Discord does for uploads.
+    pub fn command_with(
+        &self,
+        channel: u64,
+        user_id: u64,
+        name: &str,
+        photo: Option<(&str, &str, usize, Vec<u8>)>,
+    ) -> u64 {
         let id = self.state.lock().unwrap().new_id();
+        let token = format!("interaction-token-{id}");
+        let mut command = json!({"id": "77", "name": name, "type": 1});
+        if let Some((file, kind, size, bytes)) = photo {
+            let attachment = id * 10;
+            let path = format!("/ephemeral-attachments/77/{attachment}/{file}");
+            let url = format!("https://cdn.discordapp.com{path}");
+            self.state.lock().unwrap().cdn.insert(path, bytes);
+            command["options"] = json!([{"name": "photo", "type": 11,
+                                          "value": attachment.to_string()}]);
+            command["resolved"] = json!({"attachments": {attachment.to_string(): {
+                "id": attachment.to_string(), "filename": file, "size": size, "url": url,
+                "proxy_url": url, "content_type": kind, "ephemeral": true}}});
+        }
+        self.state
+            .lock()
+            .unwrap()
+            .interactions
+            .insert(token.clone(), (channel, None));
         let data = json!({
             "id": id.to_string(), "application_id": APP.to_string(), "type": 2,
-            "data": {"id": "77", "name": name, "type": 1},
+            "data": command,
             "guild_id": GUILD.to_string(), "channel_id": channel.to_string(),
             "user": user(user_id, &format!("user{user_id}"), false),
-            "token": format!("interaction-token-{id}"), "version": 1, "locale": "en-US",
+            "token": token, "version": 1, "locale": "en-US",
             "entitlements": [], "attachment_size_limit": 26214400,
         });
         assert!(
