@@ -79,16 +79,27 @@ pub struct GeneratorReader<'a> {
 /// Side of the image handed to the predictor.
 pub const READ_SIZE: u32 = 256;
 
+/// Renders one face (a batch of one) at 1024 px and resized to `side`, as the editing loops read
+/// it.
+pub fn render_for_reading(
+    generator: &Generator,
+    styles: &Tensor,
+    side: u32,
+) -> Result<(RgbImage, RgbImage), FieldError> {
+    if styles.dim(0)? != 1 {
+        return Err(FieldError::BadInput(format!(
+            "the editing loop reads one face at a time, got a batch of {}",
+            styles.dim(0)?
+        )));
+    }
+    let full = generator.render(styles, 1024)?;
+    let small = image::imageops::resize(&full, side, side, FilterType::Triangle);
+    Ok((full, small))
+}
+
 impl DegreeReader for GeneratorReader<'_> {
     fn read(&self, styles: &Tensor) -> Result<Reading, FieldError> {
-        if styles.dim(0)? != 1 {
-            return Err(FieldError::BadInput(format!(
-                "the editing loop reads one face at a time, got a batch of {}",
-                styles.dim(0)?
-            )));
-        }
-        let full = self.generator.render(styles, 1024)?;
-        let small = image::imageops::resize(&full, READ_SIZE, READ_SIZE, FilterType::Triangle);
+        let (full, small) = render_for_reading(self.generator, styles, READ_SIZE)?;
         let aligned = match self.perception {
             Some(perception) => match perception.align(&full, READ_SIZE) {
                 Ok(a) => Some(a.crop),

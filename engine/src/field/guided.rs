@@ -36,7 +36,6 @@ use crate::perception::{cosine, Embedding, FacePerception, IdentityEncoder, Perc
 use crate::predictor::reader::degree_of;
 use crate::predictor::DegreeReader;
 use candle_core::{DType, Tensor};
-use image::imageops::FilterType;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
@@ -89,14 +88,7 @@ pub const JUDGE_SIZE: u32 = 256;
 
 impl FaceJudge for RenderJudge<'_> {
     fn judge(&self, styles: &Tensor) -> Result<Judgement, FieldError> {
-        if styles.dim(0)? != 1 {
-            return Err(FieldError::BadInput(format!(
-                "the editing loop judges one face at a time, got a batch of {}",
-                styles.dim(0)?
-            )));
-        }
-        let full = self.generator.render(styles, 1024)?;
-        let small = image::imageops::resize(&full, JUDGE_SIZE, JUDGE_SIZE, FilterType::Triangle);
+        let (full, small) = super::edit::render_for_reading(self.generator, styles, JUDGE_SIZE)?;
         let (face_found, reading) = match self.perception {
             Some(perception) => match perception.find_face(&small) {
                 Ok((_, landmarks, _)) => {
@@ -786,33 +778,27 @@ mod tests {
         assert_eq!(na.judged(), 1);
     }
 
+    fn chain(steppers: &[&dyn LatentStepper]) -> (usize, GuidedTrace) {
+        guided_edit_chain(
+            &CoordinateJudge,
+            steppers,
+            &code([1.0, 0.0, 0.0, 0.0, 0.0]),
+            Attribute::Smiling,
+            2,
+            &GuidedConfig::default(),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn a_chain_falls_back_to_the_next_stepper() {
         let stuck = Shift(vec![0.0, 0.0, 0.0, 0.0, 0.0]);
         let good = Shift(vec![0.6, 0.0, 0.0, 0.0, 0.0]);
-        let steppers: [&dyn LatentStepper; 2] = [&stuck, &good];
-        let (used, trace) = guided_edit_chain(
-            &CoordinateJudge,
-            &steppers,
-            &code([1.0, 0.0, 0.0, 0.0, 0.0]),
-            Attribute::Smiling,
-            2,
-            &GuidedConfig::default(),
-        )
-        .unwrap();
+        let (used, trace) = chain(&[&stuck, &good]);
         assert_eq!(used, 1);
         assert_eq!(trace.outcome, GuidedOutcome::Reached);
         // The first that reaches is kept without trying the rest.
-        let steppers: [&dyn LatentStepper; 2] = [&good, &stuck];
-        let (used, _) = guided_edit_chain(
-            &CoordinateJudge,
-            &steppers,
-            &code([1.0, 0.0, 0.0, 0.0, 0.0]),
-            Attribute::Smiling,
-            2,
-            &GuidedConfig::default(),
-        )
-        .unwrap();
+        let (used, _) = chain(&[&good, &stuck]);
         assert_eq!(used, 0);
     }
 
