@@ -34,7 +34,7 @@ use crate::generator::Generator;
 use crate::perception::identity::generated_identity_crop;
 use crate::perception::{cosine, Embedding, FacePerception, IdentityEncoder, PerceptionError};
 use crate::predictor::reader::degree_of;
-use crate::predictor::DegreeReader;
+use crate::predictor::{DegreeReader, NotApplicable};
 use candle_core::{DType, Tensor};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
@@ -70,8 +70,8 @@ pub trait FaceJudge {
 }
 
 /// The product judge: render (1024 px), resize to [`JUDGE_SIZE`], look for a face with the
-/// detector (its landmarks give the yaw for "not applicable"), read the degree reader's scores,
-/// and embed the identity of the 1024 px render.
+/// detector (its landmarks give the yaw for "not applicable": a profile), read the degree
+/// reader's scores, and embed the identity of the 1024 px render.
 pub struct RenderJudge<'a> {
     pub generator: &'a Generator,
     pub reader: &'a DegreeReader,
@@ -121,7 +121,12 @@ impl FaceJudge for RenderJudge<'_> {
         };
         Ok(Judgement {
             scores: reading.scores.map(|s| s.score),
-            applicable: reading.scores.map(|s| s.not_applicable.is_none()),
+            // Only a profile makes an attribute not applicable here: the reader's "covered
+            // forehead" fires on a quarter of renders with real bangs (READER.md), and a bangs
+            // edit under a hat is stopped by the guards or makes no progress anyway.
+            applicable: reading
+                .scores
+                .map(|s| s.not_applicable != Some(NotApplicable::Profile)),
             face_found,
             identity,
             image,
