@@ -430,6 +430,19 @@ pub fn guided_edit(
     target: u8,
     config: &GuidedConfig,
 ) -> Result<GuidedTrace, FieldError> {
+    let start = judge.judge(styles)?;
+    edit_from(judge, stepper, (styles, &start), attribute, target, config)
+}
+
+/// [`guided_edit`] from a start already judged.
+fn edit_from(
+    judge: &dyn FaceJudge,
+    stepper: &dyn LatentStepper,
+    (styles, start): (&Tensor, &Judgement),
+    attribute: Attribute,
+    target: u8,
+    config: &GuidedConfig,
+) -> Result<GuidedTrace, FieldError> {
     if target as usize >= NUM_DEGREES {
         return Err(FieldError::BadInput(format!(
             "target degree {target} outside 0..{NUM_DEGREES}"
@@ -440,11 +453,10 @@ pub fn guided_edit(
             "patience must be at least 1 and aim_tolerance in (0, 0.5): {config:?}"
         )));
     }
-    let start = judge.judge(styles)?;
     let a = attribute.index();
     let start_score = start.scores[a];
     let start_degree = degree_of(start_score);
-    let mut steps = vec![record(0.0, styles.clone(), &start, &start, None)];
+    let mut steps = vec![record(0.0, styles.clone(), start, start, None)];
     let finish = |outcome, result, steps| GuidedTrace {
         attribute,
         start_score,
@@ -476,6 +488,22 @@ pub fn guided_edit(
     let closer = |steps: &[GuidedStep], i: usize, best: usize| {
         (steps[i].scores[a] - t).abs() < (steps[best].scores[a] - t).abs()
     };
+    // Judges a code, records it, and keeps it as the best when it is good, not past the window
+    // and closer to the target: the edited score, the guard it failed, and where it stands.
+    let visit = |steps: &mut Vec<GuidedStep>,
+                 best: &mut usize,
+                 position: f32,
+                 code: &Tensor|
+     -> Result<(f32, Option<GuardFailure>, Place), FieldError> {
+        let j = judge.judge(code)?;
+        let failed = config.guards.check(start, &j, attribute);
+        steps.push(record(position, code.clone(), &j, start, failed));
+        let here = place(j.scores[a]);
+        if failed.is_none() && here != Place::Past && closer(steps, steps.len() - 1, *best) {
+            *best = steps.len() - 1;
+        }
+        Ok((j.scores[a], failed, here))
+    };
     let mut current = styles.clone();
     let mut current_score = start_score;
     let mut position = 0f32;
@@ -488,20 +516,7 @@ pub fn guided_edit(
             (2, 3) => FieldSpace::WPlus { k: 1 }.prepare(&current)?,
             _ => current.clone(),
         };
-        let j = judge.judge(&next)?;
-        let failed = config.guards.check(&start, &j, attribute);
-        steps.push(record(
-            position + scale as f32,
-            next.clone(),
-            &j,
-            &start,
-            failed,
-        ));
-        let i = steps.len() - 1;
-        let here = place(j.scores[a]);
-        if failed.is_none() && here != Place::Past && closer(&steps, i, best) {
-            best = i;
-        }
+        let (score, failed, here) = visit(&mut steps, &mut best, position + scale as f32, &next)?;
         if failed.is_none() && here == Place::Inside {
             outcome = GuidedOutcome::Reached;
             break;
@@ -509,10 +524,10 @@ pub fn guided_edit(
         if failed.is_none() && here == Place::Short {
             // A step that barely moved the score: take longer ones (bisection undoes any
             // overshoot); give up after `patience` such steps at the longest length.
-            let gained = sign * (j.scores[a] - current_score);
+            let gained = sign * (score - current_score);
             position += scale as f32;
             current = next;
-            current_score = j.scores[a];
+            current_score = score;
             if gained < config.min_progress {
                 if scale < config.max_step_scale {
                     scale = (scale * 2.0).min(config.max_step_scale);
@@ -538,7 +553,7 @@ pub fn guided_edit(
         let (mut lo, mut hi) = (0f32, 1f32);
         // Scores at lo and hi; hi's only while it is a good code past the window (a guard
         // failure says nothing about where the target lies).
-        let (mut score_lo, mut score_hi) = (current_score, failed.is_none().then_some(j.scores[a]));
+        let (mut score_lo, mut score_hi) = (current_score, failed.is_none().then_some(score));
         let mut last_failure = failed;
         let mut inside = false;
         for _ in 0..config.bisect_iters {
@@ -551,20 +566,8 @@ pub fn guided_edit(
                 _ => 0.5 * (lo + hi),
             };
             let code = (&current_full + (&step_delta * mid as f64)?)?;
-            let j = judge.judge(&code)?;
-            let failed = config.guards.check(&start, &j, attribute);
-            steps.push(record(
-                position + mid * scale as f32,
-                code,
-                &j,
-                &start,
-                failed,
-            ));
-            let i = steps.len() - 1;
-            let here = place(j.scores[a]);
-            if failed.is_none() && here != Place::Past && closer(&steps, i, best) {
-                best = i;
-            }
+            let (score, failed, here) =
+                visit(&mut steps, &mut best, position + mid * scale as f32, &code)?;
             match (failed, here) {
                 (None, Place::Inside) => {
                     inside = true;
@@ -572,11 +575,11 @@ pub fn guided_edit(
                 }
                 (None, Place::Short) => {
                     lo = mid;
-                    score_lo = j.scores[a];
+                    score_lo = score;
                 }
                 (None, Place::Past) => {
                     hi = mid;
-                    score_hi = Some(j.scores[a]);
+                    score_hi = Some(score);
                 }
                 (Some(f), _) => {
                     last_failure = Some(f);
@@ -629,9 +632,11 @@ pub fn guided_edit_chain(
     target: u8,
     config: &GuidedConfig,
 ) -> Result<(usize, GuidedTrace), FieldError> {
+    // The start is judged once for every stepper.
+    let start = judge.judge(styles)?;
     let mut best: Option<(usize, GuidedTrace)> = None;
     for (i, stepper) in steppers.iter().enumerate() {
-        let trace = guided_edit(judge, *stepper, styles, attribute, target, config)?;
+        let trace = edit_from(judge, *stepper, (styles, &start), attribute, target, config)?;
         let done = trace.reached() || trace.outcome == GuidedOutcome::NotApplicable;
         let gap = |t: &GuidedTrace| (t.result().scores[attribute.index()] - target as f32).abs();
         if best.as_ref().is_none_or(|(_, b)| gap(&trace) < gap(b)) || done {
