@@ -22,8 +22,8 @@ use engine::field::{
     DEFAULT_K,
 };
 use engine::generator::Generator;
-use engine::inversion::invert::PasteBack;
 use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter};
+use engine::inversion::invert::{PasteBack, TransferMode};
 use engine::inversion::{InversionEncoder, InversionError};
 use engine::perception::{FacePerception, IdentityEncoder, PerceptionError, IDENTITY_MODEL};
 use engine::predictor::DegreeReader;
@@ -35,6 +35,14 @@ pub const LINEAR_STEP: f64 = 2.0;
 
 /// Truncation towards the average w for faces started from a seed (typical faces, few artefacts).
 pub const SEED_TRUNCATION: f64 = 0.7;
+
+/// Refinement steps of an upload's inversion. Edits reach the photo as the change between two
+/// renders (`TransferMode::Delta`), so the render needs to follow the photo's geometry more
+/// than to carry its identity; 8 steps (identity term every 4th) keep the first reply within
+/// about 6 s on 2 cores, where 24 took 16 s (README, "Real photos").
+pub const PRODUCT_REFINE_STEPS: usize = 8;
+/// Every how many refinement steps the identity term runs (its backward pass costs about 1 s).
+pub const PRODUCT_IDENTITY_EVERY: usize = 4;
 
 /// The real engine.
 pub struct ProductFaceEngine {
@@ -52,10 +60,13 @@ pub struct ProductFaceEngine {
     invert_config: InvertConfig,
 }
 
-/// A photo inverted for a conversation: its W+ code and what pasting edits back needs.
+/// A photo inverted for a conversation: its W+ code and what carrying edits back into the
+/// photo needs.
 pub struct PhotoStart {
     pub latent: Latent,
     pub paste: PasteBack,
+    /// Identity cosine (fr_feature) between the photo and the render of the code.
+    pub identity_cos: f32,
 }
 
 impl ProductFaceEngine {
@@ -100,8 +111,20 @@ impl ProductFaceEngine {
             encoder,
             fields_dir,
             render_size,
-            invert_config: InvertConfig::default(),
+            invert_config: {
+                let mut config = InvertConfig::default();
+                config.refine.identity_every = PRODUCT_IDENTITY_EVERY;
+                config.refine.steps = PRODUCT_REFINE_STEPS;
+                config.refine.checkpoint_every = PRODUCT_REFINE_STEPS;
+                config
+            },
         })
+    }
+
+    /// Sets the refinement steps of photo inversion and how often its identity term runs.
+    pub fn set_refine(&mut self, steps: usize, identity_every: usize) {
+        self.set_refine_steps(steps);
+        self.invert_config.refine.identity_every = identity_every.max(1);
     }
 
     /// Sets the number of refinement steps of photo inversion (fewer: faster, less alike).
@@ -122,6 +145,15 @@ impl ProductFaceEngine {
         // their header, before any big allocation.
         let photo = engine::perception::load_photo_bytes(photo, "the upload")
             .map_err(|e| EngineError::BadInput(format!("the file is not a usable image ({e})")))?;
+        self.invert_image(&photo, progress)
+    }
+
+    /// As [`ProductFaceEngine::invert_photo`], for a decoded photo.
+    pub fn invert_image(
+        &self,
+        photo: &image::RgbImage,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<PhotoStart, EngineError> {
         let Some(encoder) = &self.encoder else {
             return Err(EngineError::NotAvailable {
                 action: "editing a photo".into(),
@@ -137,7 +169,7 @@ impl ProductFaceEngine {
             config: self.invert_config.clone(),
         };
         let inversion = inverter
-            .invert(&photo, &mut |p: InvertProgress| {
+            .invert(photo, &mut |p: InvertProgress| {
                 tracing::debug!(done = p.fraction(), "inverting the photo");
                 progress(p.fraction());
             })
@@ -165,7 +197,46 @@ impl ProductFaceEngine {
         Ok(PhotoStart {
             latent: Latent::from_vec(values).map_err(failed)?,
             paste: inversion.paste_back(),
+            identity_cos: inversion.identity_cos,
         })
+    }
+
+    /// The conversation's face as the user sees it: the edit from `original` (the photo's
+    /// inverted code) to `current` carried into `photo` by `mode` ([`TransferMode::Delta`] in
+    /// the product: only what the edit changed, on the photo's own pixels). `current_render`,
+    /// when the caller has it, saves a render.
+    pub fn show_in_photo(
+        &self,
+        photo: &image::RgbImage,
+        paste: &PasteBack,
+        original: &Latent,
+        current: &Latent,
+        current_render: Option<&image::RgbImage>,
+        mode: TransferMode,
+    ) -> Result<image::RgbImage, EngineError> {
+        if original == current && mode != TransferMode::WholeFace {
+            return Ok(photo.clone());
+        }
+        let edited = match current_render {
+            Some(render) => render.clone(),
+            None => self.render(current)?,
+        };
+        let start = self.render(original)?;
+        paste.transfer(photo, &start, &edited, mode).map_err(failed)
+    }
+
+    /// The degree reader on a photo's largest face (aligned as the reader expects).
+    pub fn read_photo(
+        &self,
+        photo: &image::RgbImage,
+    ) -> Result<engine::predictor::FaceReading, EngineError> {
+        let aligned = self
+            .perception
+            .align(photo, engine::field::guided::JUDGE_SIZE)
+            .map_err(failed)?;
+        self.reader
+            .read_with_landmarks(&aligned.crop, &aligned.crop_landmarks().0)
+            .map_err(failed)
     }
 }
 

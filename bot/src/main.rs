@@ -5,6 +5,7 @@ mod cmd;
 mod discord;
 mod face_engine;
 mod loading;
+mod photo_eval;
 
 use clap::{Parser, Subcommand};
 
@@ -55,6 +56,8 @@ enum Command {
     /// Measure the guarded editing loop on generated faces (every attribute, both directions),
     /// writing edits.md and contact sheets.
     EvalEdits(cmd::eval_edits::Args),
+    /// Real photos through the product engine: inversion, +1/-1 edits carried back into the photo (issue 13)
+    EvalPhotos(cmd::eval_photos::Args),
     /// Train the project's own models (language encoder, ...).
     Train(cmd::train::Args),
     /// Run the Discord bot (token from $DISCORD_TOKEN or --token-file).
@@ -86,6 +89,7 @@ fn main() -> anyhow::Result<()> {
         Command::Invert(args) => cmd::invert::run(args),
         Command::EvalInversion(args) => cmd::eval_inversion::run(args),
         Command::EvalEdits(args) => cmd::eval_edits::run(args),
+        Command::EvalPhotos(args) => cmd::eval_photos::run(args),
         Command::Serve(args) => cmd::serve::run(args),
     }
 }

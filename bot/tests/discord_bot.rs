@@ -1,6 +1,6 @@
 //! `talk-to-edit serve` end to end against a fake Discord on 127.0.0.1 (`fake_discord`), with
 //! the real serenity client, the real engine and models, and the SQLite store: a selfie opens a
-//! thread answered with the face pasted back into the photo, and so does `/edit` with an
+//! thread answered with the user's photo (edits are carried into it), and so does `/edit` with an
 //! attached photo; text and buttons edit it; other users cannot; bad uploads get clear replies;
 //! messages in one thread run in order; several threads are all answered and a waiting job's
 //! place in line is kept current; a bot killed mid-edit continues after a restart without
@@ -212,7 +212,7 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
     assert_eq!(option["type"], 11, "an attachment option: {edit_command}");
     assert_eq!(option["required"], true, "{edit_command}");
 
-    // 1. A selfie opens a thread; the reply carries the face pasted back into the photo.
+    // 1. A selfie opens a thread; the reply carries the photo, at its own size.
     let (thread, first) = open_thread(&fake, ALICE, &photo, "me.jpg").await;
     let first_image = png_of(&first);
     assert_eq!(
@@ -233,10 +233,13 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
     let buttons = first.buttons();
     assert!(buttons.iter().any(|(l, _)| l == "Undo"), "{buttons:?}");
     assert!(buttons.iter().any(|(l, _)| l == "Delete"), "{buttons:?}");
-    let diff_to_photo = mean_abs_diff(&first_image, &image::open(&photo_path).unwrap().to_rgb8());
+    // Edits reach the photo as changes: before any edit the user sees their own photo, not the
+    // generator's rendering of their face.
+    let original = image::open(&photo_path).unwrap().to_rgb8();
+    let diff_to_photo = mean_abs_diff(&first_image, &original);
     assert!(
-        diff_to_photo > 0.05,
-        "the face was replaced ({diff_to_photo})"
+        diff_to_photo < 0.01,
+        "the first reply is the user's own photo ({diff_to_photo})"
     );
 
     // 1b. `/edit` with an attached photo: deferred at once, a thread on the response, the
@@ -351,6 +354,15 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
     let edited_image = png_of(&edited);
     let moved = mean_abs_diff(&first_image, &edited_image);
     assert!(moved > 0.05, "the edited image differs ({moved})");
+    // Only the face changed: the photo's corners (background) are its own pixels.
+    let (w, h) = original.dimensions();
+    for (x, y) in [(2, 2), (w - 3, 2), (2, h - 3), (w - 3, h - 3)] {
+        assert_eq!(
+            edited_image.get_pixel(x, y),
+            original.get_pixel(x, y),
+            "the background at ({x}, {y}) is the photo's"
+        );
+    }
     assert!(
         edited.content.len() > 10 && !is_status(&edited),
         "{}",

@@ -26,6 +26,19 @@ enum Target {
     Edit(EditArgs),
     /// `parse` per request (median, p95) on the natural dev set and the generated held-out split.
     Parse(ParseArgs),
+    /// Photo upload -> first reply (decode, inversion, degrees, the reply's image) through the
+    /// product engine, with the product's inversion settings beside the first ones (24 steps).
+    Upload(UploadArgs),
+}
+
+#[derive(clap::Args)]
+struct UploadArgs {
+    /// Photos: every n-th of the model cache's measured CelebA half (felonfinder package).
+    #[arg(long, default_value_t = 25)]
+    every: usize,
+    /// The goal in seconds per upload (printed as a ratio).
+    #[arg(long, default_value_t = 6.0)]
+    goal: f64,
 }
 
 #[derive(clap::Args)]
@@ -96,7 +109,88 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Target::Parity(a) => parity(a),
         Target::Edit(a) => bench_edit(a),
         Target::Parse(a) => bench_parse(a),
+        Target::Upload(a) => bench_upload(a),
     }
+}
+
+/// Upload -> first reply with the first inversion settings (24 refinement steps, identity term
+/// every 3rd) and the product's, photo by photo in turn (so both see the same machine load).
+fn bench_upload(args: UploadArgs) -> anyhow::Result<()> {
+    use crate::face_engine::{PRODUCT_IDENTITY_EVERY, PRODUCT_REFINE_STEPS};
+    use engine::dialog::FaceEngine;
+    use engine::inversion::invert::TransferMode;
+    let store = models::ModelStore::open_default()?;
+    let photos: Vec<PathBuf> = store
+        .celeba_faces(models::Split::Train)?
+        .into_iter()
+        .step_by(args.every.max(1))
+        .collect();
+    let mut engine = crate::face_engine::ProductFaceEngine::load(None, 512)?;
+    let settings = [
+        (
+            "first (24 steps, identity every 3)",
+            24,
+            3,
+            TransferMode::WholeFace,
+        ),
+        (
+            "product",
+            PRODUCT_REFINE_STEPS,
+            PRODUCT_IDENTITY_EVERY,
+            TransferMode::Delta,
+        ),
+    ];
+    let mut seconds = vec![Vec::new(); settings.len()];
+    let mut identity = vec![Vec::new(); settings.len()];
+    for path in &photos {
+        let bytes = std::fs::read(path)?;
+        for (i, &(name, steps, every, mode)) in settings.iter().enumerate() {
+            engine.set_refine(steps, every);
+            let clock = Instant::now();
+            let start = engine.invert_photo(&bytes, &mut |_| {})?;
+            let _degrees = engine.degrees(&start.latent)?;
+            let photo = engine::perception::load_photo_bytes(&bytes, "the photo")?;
+            let shown = engine.show_in_photo(
+                &photo,
+                &start.paste,
+                &start.latent,
+                &start.latent,
+                None,
+                mode,
+            )?;
+            let png = crate::discord::replies::result_png(&shown)?;
+            let s = clock.elapsed().as_secs_f64();
+            println!(
+                "{} {name}: {s:.2} s, identity cos of the render {:.3}, reply {} KiB",
+                path.file_name().unwrap_or_default().to_string_lossy(),
+                start.identity_cos,
+                png.len() / 1024
+            );
+            seconds[i].push(s);
+            identity[i].push(start.identity_cos as f64);
+        }
+    }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "upload -> first reply over {} photos (load average {}):",
+        photos.len(),
+        load.split_whitespace().next().unwrap_or("?")
+    );
+    for (i, (name, ..)) in settings.iter().enumerate() {
+        let (s, id) = (&mut seconds[i], &mut identity[i]);
+        s.sort_by(f64::total_cmp);
+        id.sort_by(f64::total_cmp);
+        let n = s.len().max(1);
+        let median = s.get(n / 2).copied().unwrap_or(f64::NAN);
+        println!(
+            "  {name:<36} median {median:.2} s ({:.2}x goal {:.0} s), p90 {:.2} s; render identity cos median {:.3}",
+            median / args.goal,
+            args.goal,
+            s.get((n * 9 / 10).min(n - 1)).copied().unwrap_or(f64::NAN),
+            id.get(n / 2).copied().unwrap_or(f64::NAN),
+        );
+    }
+    Ok(())
 }
 
 /// Every attribute one degree up (down from 5) on each face: the edit and one 1024 px render.

@@ -12,6 +12,7 @@ use engine::field::{
     edit_until, DegreeReader, EditConfig, FieldSpace, FieldStepper, GeneratorReader, LatentStepper,
     LinearDirection, LinearStepper, SemanticField, DEFAULT_K,
 };
+use engine::inversion::invert::TransferMode;
 use engine::predictor::AttributePredictor;
 use engine::Attribute;
 use std::path::PathBuf;
@@ -267,8 +268,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 let path = args
                     .out_dir
                     .join(format!("photo_step_{:02}.png", step.index));
+                // Only what the edit changed is carried into the photo.
                 inversion
-                    .paste_into(photo, image)?
+                    .paste_back()
+                    .transfer(photo, &inversion.render, image, TransferMode::Delta)?
                     .save(&path)
                     .with_context(|| format!("writing {}", path.display()))?;
             }

@@ -12,7 +12,7 @@ use crate::face_engine::ProductFaceEngine;
 use engine::dialog::{
     Conversation, Degrees, EditOutcome, EngineError, Event, FaceEngine, Latent, Reply,
 };
-use engine::inversion::invert::PasteBack;
+use engine::inversion::invert::{PasteBack, TransferMode};
 use engine::language::ParsedRequest;
 use engine::Attribute;
 use serde::{Deserialize, Serialize};
@@ -548,7 +548,8 @@ struct Computed {
     png: Option<Vec<u8>>,
 }
 
-/// The result image: the current face pasted back into the user's photo, fitted and marked.
+/// The result image: the current face's edit carried into the user's photo (or the render of a
+/// generated face), fitted and marked.
 fn result_image(
     engine: &ProductFaceEngine,
     conversation: &Conversation,
@@ -560,16 +561,22 @@ fn result_image(
     let Some(face) = &conversation.face else {
         return Ok(None);
     };
-    let render = match &reply.image {
-        Some(image) => image.clone(),
-        None => engine.render(&face.current)?,
-    };
     let image = match (photo, paste) {
         (Some(photo), Some(paste)) => {
             let photo = engine::perception::load_photo_bytes(photo, "the stored photo")?;
-            paste.paste_into(&photo, &render)?
+            engine.show_in_photo(
+                &photo,
+                paste,
+                &face.original,
+                &face.current,
+                reply.image.as_ref(),
+                TransferMode::Delta,
+            )?
         }
-        _ => render,
+        _ => match &reply.image {
+            Some(image) => image.clone(),
+            None => engine.render(&face.current)?,
+        },
     };
     Ok(Some(replies::result_png(&replies::fit(image, max_side))?))
 }

@@ -5,15 +5,12 @@
 
 use super::encoder::{EncoderInput, InversionEncoder};
 use super::refine::{face_mask, refine, RefineConfig, RefineProgress};
+pub use super::transfer::{PasteBack, TransferMode};
 use super::InversionError;
 use crate::generator::Generator;
-use crate::perception::align::{paste_back_masked, BlendMask};
 use crate::perception::identity::generated_identity_crop;
-use crate::perception::{
-    cosine, AlignedFace, Embedding, FacePerception, FfhqQuad, IdentityEncoder,
-};
+use crate::perception::{cosine, AlignedFace, Embedding, FacePerception, IdentityEncoder};
 use candle_core::Tensor;
-use image::imageops::FilterType;
 use image::RgbImage;
 use std::time::Instant;
 
@@ -96,13 +93,7 @@ impl Inversion {
         photo: &RgbImage,
         edited: &RgbImage,
     ) -> Result<RgbImage, InversionError> {
-        paste_edit(
-            &self.aligned.quad,
-            &self.aligned.crop,
-            &self.mask,
-            photo,
-            edited,
-        )
+        self.paste_back().paste_into(photo, edited)
     }
 
     /// What pasting back needs, to keep beside the photo (the bot stores it per conversation).
@@ -113,99 +104,6 @@ impl Inversion {
             mask: self.mask.clone(),
         }
     }
-}
-
-/// The part of an [`Inversion`] that pasting an edited render back into the photo needs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PasteBack {
-    /// The face's quad in photo pixels.
-    pub quad: FfhqQuad,
-    /// The aligned crop ([`ALIGNED_SIDE`]²).
-    pub crop: RgbImage,
-    /// The soft face mask over the crop ([`ALIGNED_SIDE`]² values in 0..=1).
-    pub mask: Vec<f32>,
-}
-
-impl PasteBack {
-    /// As [`Inversion::paste_into`].
-    pub fn paste_into(
-        &self,
-        photo: &RgbImage,
-        edited: &RgbImage,
-    ) -> Result<RgbImage, InversionError> {
-        paste_edit(&self.quad, &self.crop, &self.mask, photo, edited)
-    }
-}
-
-fn paste_edit(
-    quad: &FfhqQuad,
-    crop: &RgbImage,
-    mask: &[f32],
-    photo: &RgbImage,
-    edited: &RgbImage,
-) -> Result<RgbImage, InversionError> {
-    let side = ALIGNED_SIDE;
-    let small = image::imageops::resize(edited, side, side, FilterType::Triangle);
-    let recoloured = match_colours_to(&small, crop, mask);
-    let blend = BlendMask { side, values: mask };
-    let big = if edited.width() > side {
-        // Keep the render's detail where the photo's face is large: upscale the colour
-        // shift instead of the downscaled render.
-        apply_colour_shift(edited, &small, &recoloured)
-    } else {
-        recoloured
-    };
-    Ok(paste_back_masked(photo, quad, &big, 0.0, Some(blend))?)
-}
-
-/// Per-channel mean and standard deviation inside `mask` (`image` and `mask` the same size).
-fn moments(image: &RgbImage, mask: &[f32]) -> [(f32, f32); 3] {
-    let mut out = [(0f32, 0f32); 3];
-    let total: f32 = mask.iter().sum::<f32>().max(1e-6);
-    for (k, o) in out.iter_mut().enumerate() {
-        let mean = image
-            .pixels()
-            .zip(mask)
-            .map(|(p, m)| p.0[k] as f32 * m)
-            .sum::<f32>()
-            / total;
-        let var = image
-            .pixels()
-            .zip(mask)
-            .map(|(p, m)| (p.0[k] as f32 - mean).powi(2) * m)
-            .sum::<f32>()
-            / total;
-        *o = (mean, var.sqrt().max(1.0));
-    }
-    out
-}
-
-/// `image` recoloured so that its masked per-channel moments match `reference`'s.
-fn match_colours_to(image: &RgbImage, reference: &RgbImage, mask: &[f32]) -> RgbImage {
-    let (a, b) = (moments(image, mask), moments(reference, mask));
-    let mut out = image.clone();
-    for p in out.pixels_mut() {
-        for k in 0..3 {
-            let v = (p.0[k] as f32 - a[k].0) / a[k].1 * b[k].1 + b[k].0;
-            p.0[k] = v.round().clamp(0.0, 255.0) as u8;
-        }
-    }
-    out
-}
-
-/// `big` plus the (upsampled) difference `after - before` of its small copies.
-fn apply_colour_shift(big: &RgbImage, before: &RgbImage, after: &RgbImage) -> RgbImage {
-    let (w, h) = big.dimensions();
-    let shift = |img: &RgbImage| image::imageops::resize(img, w, h, FilterType::Triangle);
-    let (b, a) = (shift(before), shift(after));
-    let mut out = big.clone();
-    for ((p, pb), pa) in out.pixels_mut().zip(b.pixels()).zip(a.pixels()) {
-        for k in 0..3 {
-            let v = p.0[k] as i32 + pa.0[k] as i32 - pb.0[k] as i32;
-            p.0[k] = v.clamp(0, 255) as u8;
-        }
-    }
-    out
 }
 
 /// Photo -> W+ with the models it needs.

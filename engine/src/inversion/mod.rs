@@ -5,13 +5,15 @@
 //!   resolution, pixel + prior terms), so the render looks like the photo while the code stays
 //!   where the semantic fields were trained.
 //!
-//! Paste-back of an edited aligned face into the original photo is
-//! [`crate::perception::align::paste_back`].
+//! - [`transfer`]: an edit of the inverted face carried back into the user's photo: only what
+//!   the edit changed in the render is added to the photo's own pixels.
 
 pub mod encoder;
 pub mod invert;
+pub mod photo_eval;
 pub mod refine;
 pub mod train_encoder;
+pub mod transfer;
 
 pub use encoder::{EncoderInput, InversionEncoder};
 

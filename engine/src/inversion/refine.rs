@@ -265,7 +265,7 @@ pub fn face_mask(
 
 /// Separable box blur of a square `n` x `n` map (radius `r`, clamped edges): one 1-D pass
 /// along rows, one along columns.
-fn box_blur(map: &mut [f32], n: usize, r: usize) {
+pub(crate) fn box_blur(map: &mut [f32], n: usize, r: usize) {
     let width = (2 * r + 1) as f32;
     // `index(line, i)`: position of the i-th value of a line.
     let pass = |src: &[f32], index: &dyn Fn(usize, usize) -> usize| {

@@ -209,7 +209,7 @@ pub struct BlendMask<'a> {
 
 impl BlendMask<'_> {
     /// The weight at crop position `(u, v)` of a `crop_side` crop.
-    fn at(&self, u: f64, v: f64, crop_side: f64) -> f32 {
+    pub fn at(&self, u: f64, v: f64, crop_side: f64) -> f32 {
         let n = self.side as usize;
         let scale = self.side as f64 / crop_side;
         let (x, y) = ((u + 0.5) * scale - 0.5, (v + 0.5) * scale - 0.5);
@@ -268,10 +268,38 @@ pub fn paste_back_masked(
     } else {
         crop
     };
-    let s = crop.width();
-    let sf = s as f64;
+    let sf = crop.width() as f64;
+    let ramp = feather * sf;
+    map_quad_pixels(photo, quad, crop.width(), |p, u, v| {
+        let edge = (u + 0.5).min(v + 0.5).min(sf - 0.5 - u).min(sf - 0.5 - v);
+        let mut alpha = if ramp > 0.0 {
+            (edge / ramp).min(1.0)
+        } else {
+            1.0
+        } as f32;
+        if let Some(m) = &mask {
+            alpha *= m.at(u, v, sf);
+        }
+        if alpha <= 0.0 {
+            return None;
+        }
+        let c = sample_bilinear(crop, u, v);
+        Some(std::array::from_fn(|k| p[k] + (c[k] - p[k]) * alpha))
+    })
+}
+
+/// A new copy of `photo` where every pixel inside `quad` is `f(colour, u, v)`, with `(u, v)` the
+/// pixel's position in a `side` x `side` aligned crop (pixel-index coordinates) and colours in
+/// 0..=255 (rounded and clamped on the way back); `None` leaves the pixel as it is.
+pub fn map_quad_pixels(
+    photo: &RgbImage,
+    quad: &FfhqQuad,
+    side: u32,
+    f: impl Fn([f32; 3], f64, f64) -> Option<[f32; 3]>,
+) -> Result<RgbImage, PerceptionError> {
+    let sf = side as f64;
     let to_crop = quad
-        .crop_to_photo(s)
+        .crop_to_photo(side)
         .inverse()
         .ok_or_else(|| PerceptionError::BadInput("degenerate quad".into()))?;
     let corners = [
@@ -310,31 +338,19 @@ pub fn paste_back_masked(
             .clamp(0.0, max as f64) as u32
     };
     let (x0, x1, y0, y1) = (lo(0, w), hi(0, w), lo(1, h), hi(1, h));
-    let ramp = feather * sf;
     let mut out = photo.clone();
     for y in y0..y1 {
         for x in x0..x1 {
             let [u, v] = to_crop.apply([x as f64, y as f64]);
-            let edge = (u + 0.5).min(v + 0.5).min(sf - 0.5 - u).min(sf - 0.5 - v);
-            if edge <= 0.0 {
+            let inside = (u + 0.5).min(v + 0.5).min(sf - 0.5 - u).min(sf - 0.5 - v) > 0.0;
+            if !inside {
                 continue;
             }
-            let mut alpha = if ramp > 0.0 {
-                (edge / ramp).min(1.0)
-            } else {
-                1.0
-            } as f32;
-            if let Some(m) = &mask {
-                alpha *= m.at(u, v, sf);
-                if alpha <= 0.0 {
-                    continue;
-                }
-            }
-            let c = sample_bilinear(crop, u, v);
             let p = out.get_pixel_mut(x, y);
-            for k in 0..3 {
-                let blended = p[k] as f32 + (c[k] - p[k] as f32) * alpha;
-                p[k] = blended.round().clamp(0.0, 255.0) as u8;
+            if let Some(c) = f([p[0] as f32, p[1] as f32, p[2] as f32], u, v) {
+                for k in 0..3 {
+                    p[k] = c[k].round().clamp(0.0, 255.0) as u8;
+                }
             }
         }
     }

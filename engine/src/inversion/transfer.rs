@@ -1,0 +1,453 @@
+//! Carrying an edit of an inverted face back into the user's photo.
+//!
+//! The inversion never reproduces a photo exactly: skin tone, face shape, eyes and expression
+//! come out a little (or very) different. Pasting the whole edited render over the face shows
+//! all of that to the user, whatever the edit. [`TransferMode::Delta`] shows only the edit: the
+//! difference between the edited render and the render of the unedited (inverted) code,
+//! rescaled to the photo's colour spread, is added to the photo's own pixels where that
+//! difference is large enough to matter (a soft "change mask") and inside a face region (the
+//! face and forehead, widened a little for fringes and beards). Where the edit changed nothing,
+//! the photo's pixels come back untouched, so an unedited face is the photo itself.
+//!
+//! [`TransferMode::Replace`] blends the recoloured edited render in under the same change mask
+//! (the render's pixels where the edit acted; better for removals, worse for identity), and
+//! [`TransferMode::WholeFace`] is the first paste-back: the whole recoloured render inside the
+//! face mask. All three are kept so the evaluation can measure them side by side.
+
+use super::invert::ALIGNED_SIDE;
+use super::refine::box_blur;
+use super::InversionError;
+use crate::perception::align::{map_quad_pixels, paste_back_masked, BlendMask};
+use crate::perception::FfhqQuad;
+use image::imageops::FilterType;
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+/// How an edited render reaches the photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransferMode {
+    /// The photo plus what the edit changed in the render (the product's mode).
+    Delta,
+    /// The photo, with the recoloured edited render blended in where the edit changed it.
+    Replace,
+    /// The whole recoloured render inside the face mask (the first paste-back).
+    WholeFace,
+}
+
+impl TransferMode {
+    pub const ALL: [TransferMode; 3] = [
+        TransferMode::Delta,
+        TransferMode::Replace,
+        TransferMode::WholeFace,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TransferMode::Delta => "delta",
+            TransferMode::Replace => "replace",
+            TransferMode::WholeFace => "wholeface",
+        }
+    }
+}
+
+/// Blurred colour change (0..=255 units, Euclidean over the channels) below which a pixel is
+/// taken as untouched by the edit: renders of nearby codes differ by a few levels everywhere.
+pub const CHANGE_FLOOR: f32 = 3.0;
+/// Blurred colour change at which the edit is carried over in full.
+pub const CHANGE_FULL: f32 = 12.0;
+/// How far the face region reaches beyond the landmark face mask (fraction of the crop's side):
+/// enough for a fringe above the forehead and a beard under the chin, not the background.
+pub const REGION_SPREAD: f32 = 0.06;
+
+/// What pasting an edited render back into the photo needs (the bot stores it per thread).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasteBack {
+    /// The face's quad in photo pixels.
+    pub quad: FfhqQuad,
+    /// The aligned crop ([`ALIGNED_SIDE`]²).
+    pub crop: RgbImage,
+    /// The soft face mask over the crop ([`ALIGNED_SIDE`]² values in 0..=1).
+    pub mask: Vec<f32>,
+}
+
+impl PasteBack {
+    /// The whole edited render (any square size) pasted over the face, recoloured to the photo's
+    /// skin tone and lighting ([`TransferMode::WholeFace`]).
+    pub fn paste_into(
+        &self,
+        photo: &RgbImage,
+        edited: &RgbImage,
+    ) -> Result<RgbImage, InversionError> {
+        self.check()?;
+        let side = ALIGNED_SIDE;
+        let small = image::imageops::resize(edited, side, side, FilterType::Triangle);
+        let recoloured = ColourMap::fit(&small, &self.crop, &self.mask).apply_image(&small);
+        let blend = BlendMask {
+            side,
+            values: &self.mask,
+        };
+        let big = if edited.width() > side {
+            // Keep the render's detail where the photo's face is large: upscale the colour
+            // shift instead of the downscaled render.
+            apply_colour_shift(edited, &small, &recoloured)
+        } else {
+            recoloured
+        };
+        Ok(paste_back_masked(
+            photo,
+            &self.quad,
+            &big,
+            0.0,
+            Some(blend),
+        )?)
+    }
+
+    /// The edit from `start` (the render of the inverted code) to `edited` (the render of the
+    /// edited code; both square, any size) carried into `photo` by `mode`.
+    pub fn transfer(
+        &self,
+        photo: &RgbImage,
+        start: &RgbImage,
+        edited: &RgbImage,
+        mode: TransferMode,
+    ) -> Result<RgbImage, InversionError> {
+        self.check()?;
+        for (what, img) in [("start", start), ("edited", edited)] {
+            if img.width() != img.height() || img.width() < 2 {
+                return Err(InversionError::BadInput(format!(
+                    "the {what} render must be square, got {}x{}",
+                    img.width(),
+                    img.height()
+                )));
+            }
+        }
+        if mode == TransferMode::WholeFace {
+            return self.paste_into(photo, edited);
+        }
+        // Work at the face's size in the photo (so the maps are neither aliased nor blurred).
+        let side = (self.quad.side().ceil() as u32).clamp(64, 1024);
+        let resize =
+            |img: &RgbImage| image::imageops::resize(img, side, side, FilterType::Triangle);
+        let (s, e) = (resize(start), resize(edited));
+        let small_start =
+            image::imageops::resize(start, ALIGNED_SIDE, ALIGNED_SIDE, FilterType::Triangle);
+        let colours = ColourMap::fit(&small_start, &self.crop, &self.mask);
+        let delta: Vec<[f32; 3]> = s
+            .pixels()
+            .zip(e.pixels())
+            .map(|(a, b)| std::array::from_fn(|k| colours.gain[k] * (b[k] as f32 - a[k] as f32)))
+            .collect();
+        let weights = self.change_weights(&delta, side);
+        let sf = side as f64;
+        let n = side as usize;
+        let at = |u: f64, v: f64| -> (usize, usize, f32, f32) {
+            let (x, y) = (u.clamp(0.0, sf - 1.0), v.clamp(0.0, sf - 1.0));
+            let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+            (x0, y0, (x - x0 as f64) as f32, (y - y0 as f64) as f32)
+        };
+        let bilinear = |map: &dyn Fn(usize) -> [f32; 3], u: f64, v: f64| -> [f32; 3] {
+            let (x0, y0, fx, fy) = at(u, v);
+            let (x1, y1) = ((x0 + 1).min(n - 1), (y0 + 1).min(n - 1));
+            let (a, b, c, d) = (
+                map(y0 * n + x0),
+                map(y0 * n + x1),
+                map(y1 * n + x0),
+                map(y1 * n + x1),
+            );
+            std::array::from_fn(|k| {
+                let top = a[k] + (b[k] - a[k]) * fx;
+                let bottom = c[k] + (d[k] - c[k]) * fx;
+                top + (bottom - top) * fy
+            })
+        };
+        let weight_map = BlendMask {
+            side,
+            values: &weights,
+        };
+        let recoloured: Vec<[f32; 3]> = match mode {
+            TransferMode::Replace => e.pixels().map(|p| colours.apply(p.0)).collect(),
+            _ => Vec::new(),
+        };
+        Ok(map_quad_pixels(photo, &self.quad, side, |p, u, v| {
+            let w = weight_map.at(u, v, sf);
+            if w <= 0.0 {
+                return None;
+            }
+            Some(match mode {
+                TransferMode::Replace => {
+                    let c = bilinear(&|i| recoloured[i], u, v);
+                    std::array::from_fn(|k| p[k] + (c[k] - p[k]) * w)
+                }
+                _ => {
+                    let d = bilinear(&|i| delta[i], u, v);
+                    std::array::from_fn(|k| p[k] + d[k] * w)
+                }
+            })
+        })?)
+    }
+
+    /// Where an edit is carried over, in 0..=1 over a `side`² crop: the blurred size of the
+    /// colour change `delta` between [`CHANGE_FLOOR`] and [`CHANGE_FULL`], spread a little so
+    /// the edges are soft, times the face region.
+    pub fn change_weights(&self, delta: &[[f32; 3]], side: u32) -> Vec<f32> {
+        let n = side as usize;
+        let mut change: Vec<f32> = delta
+            .iter()
+            .map(|d| (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt())
+            .collect();
+        let r = (n / 128).max(1);
+        box_blur(&mut change, n, r);
+        let mut weights: Vec<f32> = change
+            .iter()
+            .map(|&c| smoothstep((c - CHANGE_FLOOR) / (CHANGE_FULL - CHANGE_FLOOR)))
+            .collect();
+        // Soft edges that still cover the changed pixels fully.
+        box_blur(&mut weights, n, (n / 64).max(1));
+        let region = self.face_region();
+        let region = BlendMask {
+            side: ALIGNED_SIDE,
+            values: &region,
+        };
+        let sf = side as f64;
+        for (i, w) in weights.iter_mut().enumerate() {
+            let (u, v) = ((i % n) as f64, (i / n) as f64);
+            *w = (*w * 2.0).min(1.0) * region.at(u, v, sf);
+        }
+        weights
+    }
+
+    /// The face mask widened by [`REGION_SPREAD`] ([`ALIGNED_SIDE`]² values in 0..=1).
+    pub fn face_region(&self) -> Vec<f32> {
+        let n = ALIGNED_SIDE as usize;
+        let mut region = self.mask.clone();
+        let r = ((REGION_SPREAD * n as f32) / 2.0).round().max(1.0) as usize;
+        box_blur(&mut region, n, r);
+        box_blur(&mut region, n, r);
+        region.iter().map(|&m| (m * 4.0).min(1.0)).collect()
+    }
+
+    fn check(&self) -> Result<(), InversionError> {
+        let n = (ALIGNED_SIDE * ALIGNED_SIDE) as usize;
+        if self.mask.len() != n || self.crop.dimensions() != (ALIGNED_SIDE, ALIGNED_SIDE) {
+            return Err(InversionError::BadInput(format!(
+                "the paste-back data must be a {ALIGNED_SIDE}² crop and mask, got {:?} and {} values",
+                self.crop.dimensions(),
+                self.mask.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn smoothstep(t: f32) -> f32 {
+    let t = t.clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+/// A per-channel affine colour map fitted so that one image's masked mean and spread match
+/// another's.
+#[derive(Debug, Clone, Copy)]
+struct ColourMap {
+    from_mean: [f32; 3],
+    to_mean: [f32; 3],
+    /// Spread ratio, kept within 0.5..=2 (a map fitted on a bad inversion must not blow up).
+    gain: [f32; 3],
+}
+
+impl ColourMap {
+    /// The map taking `image`'s colours inside `mask` to `reference`'s (same sizes).
+    fn fit(image: &RgbImage, reference: &RgbImage, mask: &[f32]) -> Self {
+        let (a, b) = (moments(image, mask), moments(reference, mask));
+        ColourMap {
+            from_mean: std::array::from_fn(|k| a[k].0),
+            to_mean: std::array::from_fn(|k| b[k].0),
+            gain: std::array::from_fn(|k| (b[k].1 / a[k].1).clamp(0.5, 2.0)),
+        }
+    }
+
+    fn apply(&self, p: [u8; 3]) -> [f32; 3] {
+        std::array::from_fn(|k| (p[k] as f32 - self.from_mean[k]) * self.gain[k] + self.to_mean[k])
+    }
+
+    fn apply_image(&self, image: &RgbImage) -> RgbImage {
+        let mut out = image.clone();
+        for p in out.pixels_mut() {
+            let c = self.apply(p.0);
+            p.0 = c.map(|v| v.round().clamp(0.0, 255.0) as u8);
+        }
+        out
+    }
+}
+
+/// Per-channel mean and standard deviation inside `mask` (`image` and `mask` the same size).
+fn moments(image: &RgbImage, mask: &[f32]) -> [(f32, f32); 3] {
+    let mut out = [(0f32, 0f32); 3];
+    let total: f32 = mask.iter().sum::<f32>().max(1e-6);
+    for (k, o) in out.iter_mut().enumerate() {
+        let mean = image
+            .pixels()
+            .zip(mask)
+            .map(|(p, m)| p.0[k] as f32 * m)
+            .sum::<f32>()
+            / total;
+        let var = image
+            .pixels()
+            .zip(mask)
+            .map(|(p, m)| (p.0[k] as f32 - mean).powi(2) * m)
+            .sum::<f32>()
+            / total;
+        *o = (mean, var.sqrt().max(1.0));
+    }
+    out
+}
+
+/// `big` plus the (upsampled) difference `after - before` of its small copies.
+fn apply_colour_shift(big: &RgbImage, before: &RgbImage, after: &RgbImage) -> RgbImage {
+    let (w, h) = big.dimensions();
+    let shift = |img: &RgbImage| image::imageops::resize(img, w, h, FilterType::Triangle);
+    let (b, a) = (shift(before), shift(after));
+    let mut out = big.clone();
+    for ((p, pb), pa) in out.pixels_mut().zip(b.pixels()).zip(a.pixels()) {
+        for k in 0..3 {
+            let v = p.0[k] as i32 + pa.0[k] as i32 - pb.0[k] as i32;
+            p.0[k] = v.clamp(0, 255) as u8;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    /// A photo (noise, so that any resampling of it would show), its face quad at an angle, and
+    /// a mask covering the middle of the crop.
+    fn setup() -> (RgbImage, PasteBack) {
+        let mut state = 12345u32;
+        let photo = RgbImage::from_fn(300, 240, |_, _| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let v = (state >> 24) as u8;
+            Rgb([v, v / 2 + 40, 255 - v])
+        });
+        let quad = FfhqQuad {
+            c: [150.0, 120.0],
+            x: [70.0, 12.0],
+            y: [-12.0, 70.0],
+        };
+        let n = ALIGNED_SIDE as usize;
+        let mask = (0..n * n)
+            .map(|i| {
+                let (x, y) = ((i % n) as f32 / n as f32, (i / n) as f32 / n as f32);
+                if (0.3..0.7).contains(&x) && (0.3..0.7).contains(&y) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let crop = RgbImage::from_pixel(ALIGNED_SIDE, ALIGNED_SIDE, Rgb([128, 100, 90]));
+        (photo, PasteBack { quad, crop, mask })
+    }
+
+    fn render(side: u32, spot: Option<(f32, f32, [u8; 3])>) -> RgbImage {
+        RgbImage::from_fn(side, side, |x, y| {
+            let (u, v) = (x as f32 / side as f32, y as f32 / side as f32);
+            match spot {
+                Some((cx, cy, c)) if (u - cx).abs() < 0.06 && (v - cy).abs() < 0.06 => Rgb(c),
+                _ => Rgb([150, 120, 100]),
+            }
+        })
+    }
+
+    /// Photo pixel of crop position (u, v) (fractions of the side).
+    fn photo_point(paste: &PasteBack, u: f64, v: f64) -> (u32, u32) {
+        let t = paste.quad.crop_to_photo(1000);
+        let [x, y] = t.apply([u * 1000.0, v * 1000.0]);
+        (x.round() as u32, y.round() as u32)
+    }
+
+    #[test]
+    fn an_unedited_face_is_the_photo_itself() {
+        let (photo, paste) = setup();
+        let start = render(512, None);
+        for mode in [TransferMode::Delta, TransferMode::Replace] {
+            let out = paste.transfer(&photo, &start, &start, mode).unwrap();
+            assert_eq!(out, photo, "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn only_what_the_edit_changed_reaches_the_photo() {
+        let (photo, paste) = setup();
+        let start = render(512, None);
+        // The edit darkens a spot in the face; the render also differs from the photo
+        // everywhere (another colour), which must not show.
+        let edited = render(512, Some((0.5, 0.45, [40, 30, 30])));
+        let out = paste
+            .transfer(&photo, &start, &edited, TransferMode::Delta)
+            .unwrap();
+        let (sx, sy) = photo_point(&paste, 0.5, 0.45);
+        let (before, after) = (photo.get_pixel(sx, sy), out.get_pixel(sx, sy));
+        // The photo's own pixel, darkened by the render's change scaled to the photo's spread.
+        for k in 0..3 {
+            assert!(
+                (after[k] as i32) < before[k] as i32 - 20 || after[k] == 0,
+                "channel {k}: {before:?} -> {after:?}"
+            );
+        }
+        // Away from the spot (inside the face) and outside the face region, untouched.
+        for (u, v) in [(0.35, 0.65), (0.1, 0.1), (0.9, 0.5)] {
+            let (x, y) = photo_point(&paste, u, v);
+            assert_eq!(out.get_pixel(x, y), photo.get_pixel(x, y), "({u}, {v})");
+        }
+        let changed = out
+            .pixels()
+            .zip(photo.pixels())
+            .filter(|(a, b)| a != b)
+            .count();
+        assert!(changed > 50, "{changed} pixels changed");
+        assert!(changed < 4000, "{changed} pixels changed: the edit spread");
+    }
+
+    #[test]
+    fn a_change_outside_the_face_region_is_not_carried() {
+        let (photo, paste) = setup();
+        let start = render(256, None);
+        // The edit changed the background (top-left corner of the crop).
+        let edited = render(256, Some((0.08, 0.08, [0, 255, 0])));
+        for mode in [TransferMode::Delta, TransferMode::Replace] {
+            let out = paste.transfer(&photo, &start, &edited, mode).unwrap();
+            assert_eq!(out, photo, "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn replace_brings_the_recoloured_render_where_the_edit_acted() {
+        let (photo, paste) = setup();
+        let start = render(512, None);
+        let edited = render(512, Some((0.5, 0.5, [250, 250, 250])));
+        let out = paste
+            .transfer(&photo, &start, &edited, TransferMode::Replace)
+            .unwrap();
+        let (x, y) = photo_point(&paste, 0.5, 0.5);
+        // The crop is flat, so the recoloured spot is the crop's mean plus the clamped gain's
+        // share of the spot's brightness: far brighter than the photo there.
+        let after = out.get_pixel(x, y);
+        assert!(after.0.iter().all(|&c| c > 200), "{after:?}");
+    }
+
+    #[test]
+    fn bad_inputs_are_refused() {
+        let (photo, mut paste) = setup();
+        let start = render(256, None);
+        let wide = RgbImage::new(20, 10);
+        assert!(paste
+            .transfer(&photo, &start, &wide, TransferMode::Delta)
+            .is_err());
+        paste.mask.pop();
+        assert!(paste
+            .transfer(&photo, &start, &start, TransferMode::Delta)
+            .is_err());
+    }
+}
