@@ -8,9 +8,10 @@
 //! face, the same person (identity cosine) and the other attributes' degrees; otherwise the
 //! last good image comes back with "can't go further". Uploaded photos are inverted into W+
 //! (`engine::inversion`: the committed encoder `models/trained/encoder.safetensors`, then a
-//! short refinement through the generator); the conversation then shows and edits the
-//! generator's rendering of that face. An edit whose field file is missing, or a photo when the
-//! encoder file is missing, returns [`EngineError::NotAvailable`] naming what is missing, which
+//! short refinement through the generator); the conversation edits that code, and
+//! [`ProductFaceEngine::show_in_photo`] carries each edit into the user's photo as the change
+//! between two renders (`engine::inversion::transfer`), so the person stays the photo's own.
+//! An edit whose field file is missing, or a photo when the encoder file is missing, returns [`EngineError::NotAvailable`] naming what is missing, which
 //! the dialog turns into an honest reply. Nothing here pretends to edit.
 
 use anyhow::Context;
