@@ -11,8 +11,9 @@
 //! short refinement through the generator); the conversation edits that code, and
 //! [`ProductFaceEngine::show_in_photo`] carries each edit into the user's photo as the change
 //! between two renders (`engine::inversion::transfer`), so the person stays the photo's own.
-//! An edit whose field file is missing, or a photo when the encoder file is missing, returns [`EngineError::NotAvailable`] naming what is missing, which
-//! the dialog turns into an honest reply. Nothing here pretends to edit.
+//! An edit whose field file is missing, or a photo when the encoder file is missing, returns
+//! [`EngineError::NotAvailable`] naming what is missing, which the dialog turns into an honest
+//! reply. Nothing here pretends to edit.
 
 use anyhow::Context;
 use candle_core::Tensor;
