@@ -6,7 +6,8 @@ project neither trains nor optimises against. For every `<stem>_start.png` / `<s
 pair written by `talk-to-edit eval-edits --images DIR`, it finds the face with dlib's own HOG
 detector (a second, independent "is there a face" check), computes both 128-d descriptors and
 their distance (dlib's scale: < 0.6 = same person), and prints a markdown table per method and
-attribute (stems are `<method>_<attribute>_<seed>_<psi>_<change>`).
+attribute, and one over all attributes per method (stems are
+`<method>_<attribute>_<seed>_<psi>_<change>`).
 
     python3 -m venv .venv-eval && .venv-eval/bin/pip install dlib-bin face_recognition_models numpy pillow
     .venv-eval/bin/python scripts/identity_dlib.py DIR [--csv out.csv]
@@ -68,12 +69,22 @@ def main():
                 f.write(f"{stem},{int(sa)},{int(sb)},{'' if d is None else f'{d:.4f}'}\n")
     print("| method | attribute | edits | results without a dlib face | same person (< 0.6) | median distance |")
     print("|---|---|---|---|---|---|")
+    totals = collections.defaultdict(list)
     for (method, attribute), g in sorted(groups.items()):
-        d = [x[2] for x in g if x[2] is not None]
-        no_face = sum(1 for x in g if x[0] and not x[1])
-        same = sum(1 for x in d if x < 0.6)
-        med = f"{statistics.median(d):.3f}" if d else "-"
-        print(f"| {method} | {attribute} | {len(g)} | {no_face} | {same} / {len(d)} | {med} |")
+        row(method, attribute, g)
+        totals[method].extend(g)
+    if len(groups) > len(totals):
+        for method, g in sorted(totals.items()):
+            row(method, "**all**", g)
+
+
+def row(method, attribute, g):
+    """One table row: edits, results dlib finds no face in, same person, median distance."""
+    d = [x[2] for x in g if x[2] is not None]
+    no_face = sum(1 for x in g if x[0] and not x[1])
+    same = sum(1 for x in d if x < 0.6)
+    med = f"{statistics.median(d):.3f}" if d else "-"
+    print(f"| {method} | {attribute} | {len(g)} | {no_face} | {same} / {len(d)} | {med} |")
 
 
 if __name__ == "__main__":
