@@ -227,6 +227,45 @@ impl ProductFaceEngine {
         paste.transfer(photo, &start, &edited, mode).map_err(failed)
     }
 
+    /// An edit's outcome checked in the user's photo: when the edit carried into `photo`
+    /// leaves no face the detector can find (a render that fits the photo badly, e.g. hair
+    /// across a turned-down face, makes a large change that melts the photo where the render
+    /// looked fine), the face stays at `before` and the outcome says it cannot go further, so
+    /// the bot never calls a melted photo done.
+    pub fn keep_in_photo(
+        &self,
+        photo: &image::RgbImage,
+        paste: &PasteBack,
+        original: &Latent,
+        before: &Latent,
+        attribute: Attribute,
+        outcome: EditOutcome,
+    ) -> Result<EditOutcome, EngineError> {
+        if outcome.latent == *before {
+            return Ok(outcome);
+        }
+        let pasted = self.show_in_photo(
+            photo,
+            paste,
+            original,
+            &outcome.latent,
+            None,
+            TransferMode::Delta,
+        )?;
+        match self.perception.find_face(&pasted) {
+            Ok(_) => Ok(outcome),
+            Err(PerceptionError::NoFace) => {
+                tracing::info!(%attribute, "the edit left no face in the photo; kept the face as it was");
+                Ok(EditOutcome {
+                    reached: self.degrees(before)?[&attribute],
+                    latent: before.clone(),
+                    cannot_go_further: true,
+                })
+            }
+            Err(e) => Err(failed(e)),
+        }
+    }
+
     /// The degree reader on a photo's largest face (aligned as the reader expects).
     pub fn read_photo(
         &self,

@@ -154,7 +154,20 @@ fn evaluate_photo(
                 pasted: Vec::new(),
                 seconds: 0.0,
             };
-            match engine.edit(&start.latent, attribute, target as u8) {
+            // As the bot does: an edit that would leave no face in the photo is not taken.
+            let edited = engine
+                .edit(&start.latent, attribute, target as u8)
+                .and_then(|o| {
+                    engine.keep_in_photo(
+                        photo,
+                        &start.paste,
+                        &start.latent,
+                        &start.latent,
+                        attribute,
+                        o,
+                    )
+                });
+            match edited {
                 Err(EngineError::BadInput(why)) => edit.refused = Some(why),
                 Err(e) => return Err(e.into()),
                 Ok(outcome) => {

@@ -364,6 +364,11 @@ struct Capturing<'a> {
     engine: &'a ProductFaceEngine,
     progress: tokio::sync::watch::Sender<f32>,
     paste: Mutex<Option<PasteBack>>,
+    /// The thread's photo, decoded, when it has one: edits are checked in it.
+    photo: Option<image::RgbImage>,
+    /// What carrying edits into the photo needs: the paste-back data and the photo's inverted
+    /// code (the conversation's original face).
+    in_photo: Mutex<Option<(PasteBack, Latent)>>,
 }
 
 impl FaceEngine for Capturing<'_> {
@@ -374,6 +379,8 @@ impl FaceEngine for Capturing<'_> {
         let start = self.engine.invert_photo(photo, &mut |f| {
             self.progress.send_replace(f);
         })?;
+        *self.in_photo.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((start.paste.clone(), start.latent.clone()));
         *self.paste.lock().unwrap_or_else(|p| p.into_inner()) = Some(start.paste);
         Ok(start.latent)
     }
@@ -389,7 +396,14 @@ impl FaceEngine for Capturing<'_> {
         attribute: Attribute,
         target: u8,
     ) -> Result<EditOutcome, EngineError> {
-        self.engine.edit(latent, attribute, target)
+        let outcome = self.engine.edit(latent, attribute, target)?;
+        let in_photo = self.in_photo.lock().unwrap_or_else(|p| p.into_inner());
+        match (&self.photo, in_photo.as_ref()) {
+            (Some(photo), Some((paste, original))) => self
+                .engine
+                .keep_in_photo(photo, paste, original, latent, attribute, outcome),
+            _ => Ok(outcome),
+        }
     }
     fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
         self.engine.render(latent)
@@ -689,10 +703,23 @@ async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
     let shared = data.clone();
     let max_side = data.config.limits.max_result_side;
     let mut computing = tokio::task::spawn_blocking(move || -> anyhow::Result<Computed> {
+        let decoded = match photo.as_deref() {
+            Some(bytes) => Some(engine::perception::load_photo_bytes(
+                bytes,
+                "the stored photo",
+            )?),
+            None => None,
+        };
+        let original = conversation.face.as_ref().map(|f| f.original.clone());
         let capture = Capturing {
             engine: &shared.engine,
             progress: progress_tx,
             paste: Mutex::new(None),
+            photo: decoded,
+            in_photo: Mutex::new(match (&paste, original) {
+                (Some(paste), Some(original)) if !is_photo => Some((paste.clone(), original)),
+                _ => None,
+            }),
         };
         let reply = match input {
             Input::Event(event) => conversation.handle_with_parser(event, &capture, &shared.parser),
