@@ -55,6 +55,8 @@ enum Command {
     /// Measure the guarded editing loop on generated faces (every attribute, both directions),
     /// writing edits.md and contact sheets.
     EvalEdits(cmd::eval_edits::Args),
+    /// Fit and measure the people-only gate (is the face found a human's?).
+    HumanGate(cmd::human_gate::Args),
     /// Train the project's own models (language encoder, ...).
     Train(cmd::train::Args),
     /// Run the Discord bot (token from $DISCORD_TOKEN or --token-file).
@@ -86,6 +88,7 @@ fn main() -> anyhow::Result<()> {
         Command::Invert(args) => cmd::invert::run(args),
         Command::EvalInversion(args) => cmd::eval_inversion::run(args),
         Command::EvalEdits(args) => cmd::eval_edits::run(args),
+        Command::HumanGate(args) => cmd::human_gate::run(args),
         Command::Serve(args) => cmd::serve::run(args),
     }
 }

@@ -8,6 +8,7 @@ pub mod edit;
 pub mod eval;
 pub mod eval_edits;
 pub mod eval_inversion;
+pub mod human_gate;
 pub mod invert;
 pub mod label;
 pub mod models;
