@@ -333,7 +333,7 @@ fn eval(
     };
     for (name, face) in generated {
         push(judge(
-            &gate,
+            gate,
             &perception,
             &identity,
             "generated",
@@ -349,7 +349,7 @@ fn eval(
                 .file_name()
                 .map_or(path.display().to_string(), |n| n.to_string_lossy().into());
             push(judge(
-                &gate,
+                gate,
                 &perception,
                 &identity,
                 group,
@@ -359,7 +359,7 @@ fn eval(
             )?)?;
         }
     }
-    let table = report(&gate, &records);
+    let table = report(gate, &records);
     let md = out.join("human_gate.md");
     std::fs::write(&md, &table).with_context(|| format!("writing {}", md.display()))?;
     print!("{table}");

@@ -538,8 +538,9 @@ impl HumanGate {
             .iter()
             .filter_map(|r| {
                 let v = features.get(&r.feature)?;
-                let low = r.min.is_some_and(|m| !(v >= m));
-                let high = r.max.is_some_and(|m| !(v <= m));
+                // NaN (a feature that could not be measured) fails closed.
+                let low = r.min.is_some_and(|m| v.is_nan() || v < m);
+                let high = r.max.is_some_and(|m| v.is_nan() || v > m);
                 (low || high).then(|| {
                     format!(
                         "{} {v:.3} outside [{}, {}]",
@@ -637,11 +638,11 @@ mod tests {
 
     fn frontal() -> Landmarks {
         let mut pts = vec![[128.0, 128.0]; 68];
-        for i in 36..42 {
-            pts[i] = [90.0 + (i - 36) as f64, 110.0];
+        for (k, p) in pts[36..42].iter_mut().enumerate() {
+            *p = [90.0 + k as f64, 110.0];
         }
-        for i in 42..48 {
-            pts[i] = [160.0 + (i - 42) as f64, 110.0];
+        for (k, p) in pts[42..48].iter_mut().enumerate() {
+            *p = [160.0 + k as f64, 110.0];
         }
         pts[48] = [100.0, 180.0];
         pts[54] = [156.0, 180.0];
