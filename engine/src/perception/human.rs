@@ -631,7 +631,8 @@ mod tests {
         assert!(landmark_disagreement(&lm, &unmirror(&unswapped, 100)) > 0.1);
         // An asymmetric shift shows up, measured in eye distances.
         let shifted = Landmarks(lm.0.iter().map(|p| [p[0] + 3.0, p[1]]).collect());
-        let eyes = (lm.eye_right()[0] - lm.eye_left()[0]).abs();
+        let (el, er) = (lm.eye_left(), lm.eye_right());
+        let eyes = (er[0] - el[0]).hypot(er[1] - el[1]);
         let d = landmark_disagreement(&lm, &shifted);
         assert!((d - (3.0 / eyes) as f32).abs() < 1e-4, "{d}");
     }
