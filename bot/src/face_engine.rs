@@ -45,6 +45,9 @@ pub const SEED_TRUNCATION: f64 = 0.7;
 pub const PRODUCT_REFINE_STEPS: usize = 8;
 /// Every how many refinement steps the identity term runs (its backward pass costs about 1 s).
 pub const PRODUCT_IDENTITY_EVERY: usize = 4;
+/// The reply to a photo whose face the people-only gate refuses (`perception::human`).
+pub const NOT_HUMAN: &str = "that doesn't look like a person's face to me (I can only edit photos \
+     of people); try a clear selfie";
 
 /// The real engine.
 pub struct ProductFaceEngine {
@@ -181,6 +184,10 @@ impl ProductFaceEngine {
                      clearly visible and facing the camera"
                         .into(),
                 ),
+                InversionError::NotHuman(why) => {
+                    tracing::info!(why, "not a human face");
+                    EngineError::BadInput(NOT_HUMAN.into())
+                }
                 InversionError::Perception(PerceptionError::BadInput(why)) => {
                     EngineError::BadInput(why)
                 }
@@ -540,6 +547,16 @@ mod tests {
             engine.start_from_photo(b"not an image"),
             Err(EngineError::BadInput(_))
         ));
+        // A cat's face is found by the detector but refused by the people-only gate, kindly.
+        let cat = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/non_human/cat_chelsea.jpg"
+        ))
+        .unwrap();
+        match engine.start_from_photo(&cat) {
+            Err(EngineError::BadInput(message)) => assert_eq!(message, NOT_HUMAN),
+            other => panic!("the cat was not refused as not human: {:?}", other.err()),
+        }
         // An upload is inverted: here the face's own render (256 px, as a user would send a
         // small picture), which comes back as a code whose render is the same person.
         let mut png = std::io::Cursor::new(Vec::new());

@@ -58,6 +58,8 @@ enum Command {
     EvalEdits(cmd::eval_edits::Args),
     /// Real photos through the product engine: inversion, +1/-1 edits carried back into the photo (issue 13)
     EvalPhotos(cmd::eval_photos::Args),
+    /// Fit and measure the people-only gate (is the face found a human's?).
+    HumanGate(cmd::human_gate::Args),
     /// Train the project's own models (language encoder, ...).
     Train(cmd::train::Args),
     /// Run the Discord bot (token from $DISCORD_TOKEN or --token-file).
@@ -90,6 +92,7 @@ fn main() -> anyhow::Result<()> {
         Command::EvalInversion(args) => cmd::eval_inversion::run(args),
         Command::EvalEdits(args) => cmd::eval_edits::run(args),
         Command::EvalPhotos(args) => cmd::eval_photos::run(args),
+        Command::HumanGate(args) => cmd::human_gate::run(args),
         Command::Serve(args) => cmd::serve::run(args),
     }
 }

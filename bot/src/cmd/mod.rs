@@ -9,6 +9,7 @@ pub mod eval;
 pub mod eval_edits;
 pub mod eval_inversion;
 pub mod eval_photos;
+pub mod human_gate;
 pub mod invert;
 pub mod label;
 pub mod models;

@@ -8,6 +8,7 @@ use super::refine::{face_mask, refine, RefineConfig, RefineProgress};
 pub use super::transfer::{PasteBack, TransferMode};
 use super::InversionError;
 use crate::generator::Generator;
+use crate::perception::human::HumanGate;
 use crate::perception::identity::generated_identity_crop;
 use crate::perception::{cosine, AlignedFace, Embedding, FacePerception, IdentityEncoder};
 use candle_core::Tensor;
@@ -124,6 +125,10 @@ impl Inverter<'_> {
     ) -> Result<Inversion, InversionError> {
         let started = Instant::now();
         let aligned = self.perception.align(photo, ALIGNED_SIDE)?;
+        let verdict = HumanGate::bundled()?.check(&aligned, self.perception, self.identity)?;
+        if !verdict.is_human() {
+            return Err(InversionError::NotHuman(verdict.failed.join("; ")));
+        }
         progress(InvertProgress::Aligned {
             faces: aligned.faces_found,
         });

@@ -32,6 +32,11 @@ pub enum InversionError {
     Perception(#[from] crate::perception::PerceptionError),
     #[error(transparent)]
     Generator(#[from] crate::generator::GeneratorError),
+    /// The people-only gate ([`crate::perception::human`]) refused the face found.
+    #[error(
+        "the face found does not look like a person's ({0}); only photos of people can be edited"
+    )]
+    NotHuman(String),
     #[error("encoder weights not found at {0} (they are committed under models/trained/)")]
     MissingWeights(std::path::PathBuf),
 }

@@ -62,6 +62,12 @@ impl IdentityEncoder {
 
     /// Embeds a 112x112 crop aligned to [`ARCFACE_REFERENCE_POINTS`].
     pub fn embed(&self, crop: &RgbImage) -> Result<Embedding, PerceptionError> {
+        Ok(self.embed_with_norm(crop)?.0)
+    }
+
+    /// [`Self::embed`], with the network's output norm before normalising (how strongly the
+    /// network responds: the people-only gate in [`super::human`] reads it).
+    pub fn embed_with_norm(&self, crop: &RgbImage) -> Result<(Embedding, f32), PerceptionError> {
         if crop.dimensions() != (IDENTITY_CROP, IDENTITY_CROP) {
             return Err(PerceptionError::BadInput(format!(
                 "identity crop must be {IDENTITY_CROP}x{IDENTITY_CROP}, got {}x{}",
@@ -87,7 +93,7 @@ impl IdentityEncoder {
                 "fr_feature: embedding norm {norm}"
             )));
         }
-        Ok(Embedding(v.into_iter().map(|x| x / norm).collect()))
+        Ok((Embedding(v.into_iter().map(|x| x / norm).collect()), norm))
     }
 
     /// Embeds a batch of crops given as a tensor `[b, 3, 112, 112]`, already scaled as the

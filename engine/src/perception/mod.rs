@@ -11,6 +11,7 @@
 //! - [`landmarks`]: 68 landmarks in a box (`fr_landmark.onnx`, 64x64 grey).
 //! - [`align`]: the FFHQ crop quad from eyes and mouth, calibrated to the generator's frame,
 //!   and [`paste_back`] of an (edited) crop into the photo.
+//! - [`human`]: the people-only gate (is the face found a human's?), measured thresholds.
 //! - [`identity`]: 512-d identity embeddings (`fr_feature.onnx`, 112x112) and cosine similarity.
 //! - [`geometry`]: affine transforms, similarity fitting and bilinear warping.
 //! - [`onnx`]: the thin wrapper over `candle_onnx::simple_eval`, with load-time graph rewrites.
@@ -37,6 +38,7 @@ pub mod align;
 pub mod degree_labels;
 pub mod detect;
 pub mod geometry;
+pub mod human;
 pub mod identity;
 pub mod labeller;
 pub mod landmarks;
