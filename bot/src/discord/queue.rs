@@ -703,13 +703,11 @@ async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
     let shared = data.clone();
     let max_side = data.config.limits.max_result_side;
     let mut computing = tokio::task::spawn_blocking(move || -> anyhow::Result<Computed> {
-        let decoded = match photo.as_deref() {
-            Some(bytes) => Some(engine::perception::load_photo_bytes(
-                bytes,
-                "the stored photo",
-            )?),
-            None => None,
-        };
+        // A photo that cannot be decoded is the conversation's to refuse (with a clear reply),
+        // not a failed job: without it, edits are simply not checked in the photo.
+        let decoded = photo
+            .as_deref()
+            .and_then(|bytes| engine::perception::load_photo_bytes(bytes, "the stored photo").ok());
         let original = conversation.face.as_ref().map(|f| f.original.clone());
         let capture = Capturing {
             engine: &shared.engine,
