@@ -471,23 +471,5 @@ fn issue_14_examples() {
             failures.push(format!("bushy beard in {context:?}: got {got:?}"));
         }
     }
-    // A light beard is a short one (degree 1-2), however the request is worded; "add a light
-    // beard" was read as degree 4.
-    for text in [
-        "add a light beard",
-        "give him a light beard",
-        "a thin beard please",
-        "give him a short beard",
-    ] {
-        let got = enc.parse(text, None);
-        let light = matches!(
-            got.edits.as_slice(),
-            [e] if e.attribute == Beard && e.kind == EditKind::Target
-                && matches!(e.target, Some(1..=2))
-        );
-        if !light {
-            failures.push(format!("{text:?}: want beard 1-2, got {got:?}"));
-        }
-    }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }

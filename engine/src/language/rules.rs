@@ -79,7 +79,6 @@ struct Intensity {
     beard_five: Vec<String>,
     sunglasses_five: Vec<String>,
     laugh_five: Vec<String>,
-    beard_light: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -491,16 +490,13 @@ fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
     }
 }
 
-/// A degree phrase's own degree when the words settle it ("a bushy beard" 5, "a light beard"
-/// 1-2, "thick framed sunglasses" 5, "sunglasses" at least 4, "a big open laugh" 5).
+/// A degree phrase's own degree when the words settle it ("a bushy beard" 5, "thick framed
+/// sunglasses" 5, "sunglasses" at least 4, "a big open laugh" 5).
 fn intensity_target(c: ClauseWords, attribute: Attribute, network_target: u8) -> Option<u8> {
     let n = &words().nouns;
     let i = &words().intensity;
     match attribute {
         Attribute::Beard if c.any(&n.full_beard) && c.any(&i.beard_five) => Some(5),
-        Attribute::Beard if c.any(&n.full_beard) && c.any(&i.beard_light) => {
-            Some(network_target.clamp(1, 2))
-        }
         Attribute::Eyeglasses if c.any(&n.sunglasses) => {
             if c.any(&i.sunglasses_five) {
                 Some(5)
