@@ -119,12 +119,7 @@ fn bench_upload(args: UploadArgs) -> anyhow::Result<()> {
     use crate::face_engine::{PRODUCT_IDENTITY_EVERY, PRODUCT_REFINE_STEPS};
     use engine::dialog::FaceEngine;
     use engine::inversion::invert::TransferMode;
-    let store = models::ModelStore::open_default()?;
-    let photos: Vec<PathBuf> = store
-        .celeba_faces(models::Split::Train)?
-        .into_iter()
-        .step_by(args.every.max(1))
-        .collect();
+    let photos = super::eval_inversion::measured_photos(args.every.max(1), None)?;
     let mut engine = crate::face_engine::ProductFaceEngine::load(None, 512)?;
     let settings = [
         (
@@ -147,9 +142,10 @@ fn bench_upload(args: UploadArgs) -> anyhow::Result<()> {
         for (i, &(name, steps, every, mode)) in settings.iter().enumerate() {
             engine.set_refine(steps, every);
             let clock = Instant::now();
-            let start = engine.invert_photo(&bytes, &mut |_| {})?;
-            let _degrees = engine.degrees(&start.latent)?;
+            // Decoded once; the timing includes the decode.
             let photo = engine::perception::load_photo_bytes(&bytes, "the photo")?;
+            let start = engine.invert_image(&photo, &mut |_| {})?;
+            let _degrees = engine.degrees(&start.latent)?;
             let shown = engine.show_in_photo(
                 &photo,
                 &start.paste,

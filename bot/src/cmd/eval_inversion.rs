@@ -76,18 +76,24 @@ pub fn quantile(values: &[f32], q: f64) -> Option<f32> {
     Some(v[i])
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.every == 0 || args.limit == Some(0) {
+/// Every `every`-th photo of the measured CelebA half (felonfinder's training split), at most
+/// `limit`.
+pub fn measured_photos(every: usize, limit: Option<usize>) -> anyhow::Result<Vec<PathBuf>> {
+    if every == 0 || limit == Some(0) {
         bail!("--every and --limit must be at least 1");
     }
     let store = models::ModelStore::open_default()?;
-    let photos: Vec<PathBuf> = store
+    Ok(store
         .celeba_faces(models::Split::Train)
         .context("the measured photos (run `talk-to-edit models fetch --only felonfinder`)")?
         .into_iter()
-        .step_by(args.every)
-        .take(args.limit.unwrap_or(usize::MAX))
-        .collect();
+        .step_by(every)
+        .take(limit.unwrap_or(usize::MAX))
+        .collect())
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let photos = measured_photos(args.every, args.limit)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let models = FaceModels::load(args.weights.clone(), true)?;

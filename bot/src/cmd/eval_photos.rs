@@ -4,9 +4,9 @@
 //! tables), `DIR/records.jsonl` and `DIR/sheet.jpg`; with `--images DIR2` the photo / result
 //! pairs for `scripts/identity_dlib.py`.
 
+use super::eval_inversion::{measured_photos, quantile};
 use crate::face_engine::ProductFaceEngine;
 use crate::photo_eval::{evaluate_photos, PhotoEvalOutput};
-use anyhow::{bail, Context};
 use engine::inversion::photo_eval::{summarise, summary_table, SHOWS_IN_PHOTO};
 use std::path::PathBuf;
 
@@ -36,17 +36,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.every == 0 || args.limit == Some(0) {
-        bail!("--every and --limit must be at least 1");
-    }
-    let store = models::ModelStore::open_default()?;
-    let photos: Vec<PathBuf> = store
-        .celeba_faces(models::Split::Train)
-        .context("the measured photos (run `talk-to-edit models fetch --only felonfinder`)")?
-        .into_iter()
-        .step_by(args.every)
-        .take(args.limit.unwrap_or(usize::MAX))
-        .collect();
+    let photos = measured_photos(args.every, args.limit)?;
     let mut engine = ProductFaceEngine::load(None, args.size)?;
     if let Some(steps) = args.refine_steps {
         engine.set_refine_steps(steps);
@@ -58,10 +48,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let records = evaluate_photos(&engine, &photos, &output)?;
     let ok: Vec<_> = records.iter().filter(|r| r.error.is_none()).collect();
-    let quantile = |mut v: Vec<f32>, q: f64| -> String {
-        v.sort_by(|a, b| a.total_cmp(b));
-        v.get(((v.len().max(1) - 1) as f64 * q).round() as usize)
-            .map_or("-".into(), |x| format!("{x:.2}"))
+    let quantile = |v: Vec<f32>, q: f64| -> String {
+        quantile(&v, q).map_or("-".into(), |x| format!("{x:.2}"))
     };
     let seconds: Vec<f32> = ok.iter().filter_map(|r| r.invert_seconds).collect();
     let identity: Vec<f32> = ok.iter().filter_map(|r| r.identity_cos).collect();
