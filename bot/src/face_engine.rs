@@ -20,14 +20,15 @@ use candle_core::Tensor;
 use engine::dialog::{Degrees, EditOutcome, EngineError, FaceEngine, Latent, W_DIM, W_PLUS_LAYERS};
 use engine::field::{
     guided_edit_chain, FaceJudge, FieldSpace, FieldStepper, GuidedConfig, GuidedOutcome,
-    LatentStepper, LinearDirection, LinearStepper, ProjectedStepper, RenderJudge, SemanticField,
-    DEFAULT_K,
+    LatentStepper, LinearDirection, LinearStepper, OffsetJudge, ProjectedStepper, RenderJudge,
+    SemanticField, DEFAULT_K,
 };
 use engine::generator::Generator;
 use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter};
 use engine::inversion::invert::{PasteBack, TransferMode};
 use engine::inversion::{InversionEncoder, InversionError};
 use engine::perception::{FacePerception, IdentityEncoder, PerceptionError, IDENTITY_MODEL};
+use engine::predictor::reader::degree_of;
 use engine::predictor::DegreeReader;
 use engine::Attribute;
 use std::path::PathBuf;
@@ -73,6 +74,22 @@ pub struct PhotoStart {
     /// Identity cosine (fr_feature) between the photo and the render of the code.
     pub identity_cos: f32,
 }
+
+/// A photo conversation's face as the user sees it: their photo, what carrying edits into it
+/// needs, and the photo's inverted code (the conversation's original face).
+#[derive(Clone, Copy)]
+pub struct PhotoView<'a> {
+    pub photo: &'a image::RgbImage,
+    pub paste: &'a PasteBack,
+    pub original: &'a Latent,
+}
+
+/// Most guarded edits one edit of a photo runs while the photo is short of the target
+/// ([`ProductFaceEngine::edit_in_photo`]).
+pub const PHOTO_AIM_ROUNDS: usize = 3;
+/// How much more (degree units) the render's score may move than the photo needs to reach the
+/// target ([`ProductFaceEngine::edit_in_photo`]).
+pub const PHOTO_AIM_SLACK: f32 = 0.5;
 
 impl ProductFaceEngine {
     /// Loads the generator (`weights`, or the model cache's converted file); a missing file
@@ -234,43 +251,122 @@ impl ProductFaceEngine {
         paste.transfer(photo, &start, &edited, mode).map_err(failed)
     }
 
-    /// An edit's outcome checked in the user's photo: when the edit carried into `photo`
-    /// leaves no face the detector can find (a render that fits the photo badly, e.g. hair
-    /// across a turned-down face, makes a large change that melts the photo where the render
-    /// looked fine), the face stays at `before` and the outcome says it cannot go further, so
-    /// the bot never calls a melted photo done.
-    pub fn keep_in_photo(
-        &self,
-        photo: &image::RgbImage,
-        paste: &PasteBack,
-        original: &Latent,
-        before: &Latent,
-        attribute: Attribute,
-        outcome: EditOutcome,
-    ) -> Result<EditOutcome, EngineError> {
-        if outcome.latent == *before {
-            return Ok(outcome);
-        }
-        let pasted = self.show_in_photo(
-            photo,
-            paste,
-            original,
-            &outcome.latent,
+    /// The degrees the user sees: the degree reader on `view`'s photo with the edit from its
+    /// original code to `latent` carried in; the render's degrees where that photo shows no
+    /// face the reader can find.
+    pub fn photo_degrees(&self, view: PhotoView, latent: &Latent) -> Result<Degrees, EngineError> {
+        let shown = self.show_in_photo(
+            view.photo,
+            view.paste,
+            view.original,
+            latent,
             None,
             TransferMode::Delta,
         )?;
-        match self.perception.find_face(&pasted) {
-            Ok(_) => Ok(outcome),
-            Err(PerceptionError::NoFace) => {
-                tracing::info!(%attribute, "the edit left no face in the photo; kept the face as it was");
-                Ok(EditOutcome {
-                    reached: self.degrees(before)?[&attribute],
-                    latent: before.clone(),
-                    cannot_go_further: true,
-                })
-            }
-            Err(e) => Err(failed(e)),
+        match self.read_shown(&shown)? {
+            Some(reading) => Ok(Attribute::ALL
+                .iter()
+                .map(|&a| (a, degree_of(reading.score(a))))
+                .collect()),
+            None => self.degrees(latent),
         }
+    }
+
+    /// An edit of a photo conversation, aimed at what the user sees. The photo and the render
+    /// of its code read differently (the inversion is not exact) and the edit reaches the photo
+    /// as the render's change, so the guarded loop reads the render's score shifted by what the
+    /// photo reads more (`OffsetJudge`); the result is carried into the photo and read there,
+    /// and while the photo is short of (or past) the target the loop runs again from the result
+    /// with the shift measured anew, for at most [`PHOTO_AIM_ROUNDS`] rounds. The degree reported
+    /// is the photo's. A result that leaves no detectable face in the photo (a render that fits
+    /// the photo badly, e.g. hair across a turned-down face, melts the photo where the render
+    /// looked fine) is never kept: the face stays at the last one that had a face and the
+    /// outcome says it cannot go further, so the bot never calls a melted photo done.
+    pub fn edit_in_photo(
+        &self,
+        view: PhotoView,
+        latent: &Latent,
+        attribute: Attribute,
+        target: u8,
+    ) -> Result<EditOutcome, EngineError> {
+        let start_render = self.render(view.original)?;
+        let shown = |code: &Latent| -> Result<image::RgbImage, EngineError> {
+            if code == view.original {
+                return Ok(view.photo.clone());
+            }
+            let edited = self.render(code)?;
+            view.paste
+                .transfer(view.photo, &start_render, &edited, TransferMode::Delta)
+                .map_err(failed)
+        };
+        let Some(now) = self.read_shown(&shown(latent)?)? else {
+            // The photo as shown has no face the reader finds: only the render can be judged.
+            return self.edit(latent, attribute, target);
+        };
+        let t = target as f32;
+        // Results that read the target in the photo first, then the closest to it.
+        let rank = |p: f32| (degree_of(p) != target, (p - t).abs());
+        let mut best = (latent.clone(), now.score(attribute));
+        let render_now = self
+            .judge(false)
+            .judge(&self.styles(latent)?)
+            .map_err(failed)?;
+        let render_start = render_now.score(attribute);
+        let mut offset = best.1 - render_start;
+        // The render may change at most this much more than the photo needs: a photo that does
+        // not take the change (a transfer that carries little of it) is not forced into a
+        // render that has become another face.
+        let most_change = (t - best.1).abs() + PHOTO_AIM_SLACK;
+        let mut current = latent.clone();
+        for round in 0..PHOTO_AIM_ROUNDS {
+            let (outcome, render_score) = self.edit_offset(&current, attribute, target, offset)?;
+            if outcome.latent == current {
+                break;
+            }
+            if (render_score - render_start).abs() > most_change {
+                tracing::info!(%attribute, round, render_score, render_start, "the render changed more than the photo needs; kept the last face");
+                break;
+            }
+            let Some(reading) = self.read_shown(&shown(&outcome.latent)?)? else {
+                tracing::info!(%attribute, round, "the edit left no face in the photo; kept the last face that had one");
+                break;
+            };
+            let in_photo = reading.score(attribute);
+            tracing::info!(%attribute, round, offset, render_score, in_photo, "edit in the photo");
+            if rank(in_photo) < rank(best.1) {
+                best = (outcome.latent.clone(), in_photo);
+            }
+            if degree_of(in_photo) == target || outcome.cannot_go_further {
+                break;
+            }
+            offset = in_photo - render_score;
+            current = outcome.latent;
+        }
+        let reached = degree_of(best.1);
+        Ok(EditOutcome {
+            latent: best.0,
+            reached,
+            cannot_go_further: reached != target,
+        })
+    }
+
+    /// The degree reader on the largest face of a photo as shown; `None` when no face is found.
+    fn read_shown(
+        &self,
+        shown: &image::RgbImage,
+    ) -> Result<Option<engine::predictor::FaceReading>, EngineError> {
+        let aligned = match self
+            .perception
+            .align(shown, engine::field::guided::JUDGE_SIZE)
+        {
+            Ok(aligned) => aligned,
+            Err(PerceptionError::NoFace) => return Ok(None),
+            Err(e) => return Err(failed(e)),
+        };
+        self.reader
+            .read_with_landmarks(&aligned.crop, &aligned.crop_landmarks().0)
+            .map(Some)
+            .map_err(failed)
     }
 
     /// The degree reader on a photo's largest face (aligned as the reader expects).
@@ -278,13 +374,8 @@ impl ProductFaceEngine {
         &self,
         photo: &image::RgbImage,
     ) -> Result<engine::predictor::FaceReading, EngineError> {
-        let aligned = self
-            .perception
-            .align(photo, engine::field::guided::JUDGE_SIZE)
-            .map_err(failed)?;
-        self.reader
-            .read_with_landmarks(&aligned.crop, &aligned.crop_landmarks().0)
-            .map_err(failed)
+        self.read_shown(photo)?
+            .ok_or_else(|| failed(PerceptionError::NoFace))
     }
 }
 
@@ -348,6 +439,27 @@ impl FaceEngine for ProductFaceEngine {
         attribute: Attribute,
         target: u8,
     ) -> Result<EditOutcome, EngineError> {
+        Ok(self.edit_offset(latent, attribute, target, 0.0)?.0)
+    }
+
+    fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
+        self.generator
+            .render(&self.styles(latent)?, self.render_size)
+            .map_err(failed)
+    }
+}
+
+impl ProductFaceEngine {
+    /// The guarded edit towards `target`, reading the attribute's score on the render shifted
+    /// by `offset` (0 for generated faces; for a photo, what the photo reads more than the
+    /// render). Also returns the result's unshifted render score.
+    fn edit_offset(
+        &self,
+        latent: &Latent,
+        attribute: Attribute,
+        target: u8,
+        offset: f32,
+    ) -> Result<(EditOutcome, f32), EngineError> {
         self.can_edit(attribute)?;
         let space = FieldSpace::WPlus { k: DEFAULT_K };
         let field = match self.field_path(attribute) {
@@ -391,8 +503,14 @@ impl FaceEngine for ProductFaceEngine {
         }
         let steppers: Vec<&dyn LatentStepper> =
             projected.iter().map(|s| s as &dyn LatentStepper).collect();
+        let render_judge = self.judge(true);
+        let judge = OffsetJudge {
+            inner: &render_judge,
+            attribute,
+            offset,
+        };
         let (_, trace) = guided_edit_chain(
-            &self.judge(true),
+            &judge,
             &steppers,
             &self.styles(latent)?,
             attribute,
@@ -417,21 +535,14 @@ impl FaceEngine for ProductFaceEngine {
             .flatten_all()
             .and_then(|t| t.to_vec1::<f32>())
             .map_err(failed)?;
-        Ok(EditOutcome {
+        let outcome = EditOutcome {
             latent: Latent::from_vec(values).map_err(failed)?,
             reached: trace.result_degree(),
             cannot_go_further: !trace.reached(),
-        })
+        };
+        Ok((outcome, trace.result().scores[attribute.index()] - offset))
     }
 
-    fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
-        self.generator
-            .render(&self.styles(latent)?, self.render_size)
-            .map_err(failed)
-    }
-}
-
-impl ProductFaceEngine {
     fn field_path(&self, attribute: Attribute) -> PathBuf {
         self.fields_dir
             .join(format!("{}.safetensors", attribute.name()))
@@ -617,5 +728,59 @@ mod tests {
             [Note::CannotGoFurther(Attribute::Smiling)] => {}
             other => panic!("unexpected notes {other:?}: {}", reply.text),
         }
+    }
+
+    #[test]
+    fn photo_edits_are_aimed_at_and_reported_in_the_photo() {
+        let engine = ProductFaceEngine::load(Some(generator_weights()), 256).unwrap();
+        // A "selfie": seed 5's face on a wider, plain background.
+        let face = engine.render(&engine.start_from_seed(5).unwrap()).unwrap();
+        let mut photo = image::RgbImage::from_pixel(384, 384, image::Rgb([196, 188, 176]));
+        image::imageops::replace(&mut photo, &face, 64, 64);
+        let start = engine.invert_image(&photo, &mut |_| {}).unwrap();
+        let view = PhotoView {
+            photo: &photo,
+            paste: &start.paste,
+            original: &start.latent,
+        };
+        // Before any edit the conversation's degrees are the reader's on the photo itself.
+        let before = engine.read_photo(&photo).unwrap();
+        let degrees = engine.photo_degrees(view, &start.latent).unwrap();
+        for a in Attribute::ALL {
+            assert_eq!(degrees[&a], degree_of(before.score(a)), "{a}");
+        }
+        // A one-degree smile edit: the degree the bot reports is what the edited photo reads.
+        let smiling = Attribute::Smiling;
+        let target = (degrees[&smiling] + 1).min(5);
+        let outcome = engine
+            .edit_in_photo(view, &start.latent, smiling, target)
+            .unwrap();
+        assert_ne!(outcome.latent, start.latent, "the edit moved the face");
+        let shown = engine
+            .show_in_photo(
+                &photo,
+                &start.paste,
+                &start.latent,
+                &outcome.latent,
+                None,
+                TransferMode::Delta,
+            )
+            .unwrap();
+        let after = engine.read_photo(&shown).unwrap();
+        assert_eq!(outcome.reached, degree_of(after.score(smiling)));
+        assert_eq!(outcome.cannot_go_further, outcome.reached != target);
+        assert!(
+            after.score(smiling) > before.score(smiling) + 0.2,
+            "the photo smiles more: {} -> {}",
+            before.score(smiling),
+            after.score(smiling)
+        );
+        assert_eq!(
+            engine.photo_degrees(view, &outcome.latent).unwrap()[&smiling],
+            outcome.reached
+        );
+        // The background is the photo's own.
+        assert_eq!(shown.get_pixel(2, 2), photo.get_pixel(2, 2));
+        assert_eq!(shown.get_pixel(381, 381), photo.get_pixel(381, 381));
     }
 }

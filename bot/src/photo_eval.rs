@@ -5,7 +5,7 @@
 //! `engine::inversion::photo_eval`; this module runs the models and writes the images the
 //! independent identity check (`scripts/identity_dlib.py`) and the contact sheet need.
 
-use crate::face_engine::ProductFaceEngine;
+use crate::face_engine::{PhotoView, ProductFaceEngine};
 use anyhow::Context;
 use engine::attributes::NUM_DEGREES;
 use engine::dialog::{EngineError, FaceEngine};
@@ -30,6 +30,8 @@ pub struct PhotoEvalOutput {
     pub images: Option<PathBuf>,
     /// Photos on the contact sheet (the first ones evaluated).
     pub sheet_photos: usize,
+    /// The transfer modes measured (the product's, [`TransferMode::Delta`], first).
+    pub modes: Vec<TransferMode>,
 }
 
 /// Evaluates `photos`, appending one JSON record per photo to `DIR/records.jsonl` as it goes
@@ -57,8 +59,13 @@ pub fn evaluate_photos(
         let photo = engine::perception::load_photo(path)
             .with_context(|| format!("reading {}", path.display()))?;
         let want_sheet = sheet_rows.len() < out.sheet_photos;
-        let (record, row) =
-            evaluate_photo(engine, &name, &photo, out.images.as_deref(), want_sheet)?;
+        let (record, row) = evaluate_photo(
+            engine,
+            &name,
+            &photo,
+            (out.images.as_deref(), &out.modes),
+            want_sheet,
+        )?;
         tracing::info!(
             photo = %name,
             identity_cos = ?record.identity_cos,
@@ -86,7 +93,7 @@ fn evaluate_photo(
     engine: &ProductFaceEngine,
     name: &str,
     photo: &RgbImage,
-    images: Option<&Path>,
+    (images, modes): (Option<&Path>, &[TransferMode]),
     want_sheet: bool,
 ) -> anyhow::Result<(PhotoRecord, Option<Vec<RgbImage>>)> {
     let mut record = PhotoRecord {
@@ -107,7 +114,13 @@ fn evaluate_photo(
     record.invert_seconds = Some(started.elapsed().as_secs_f32());
     record.identity_cos = Some(start.identity_cos);
     let photo_reading = engine.read_photo(photo)?;
-    let degrees = engine.degrees(&start.latent)?;
+    let view = PhotoView {
+        photo,
+        paste: &start.paste,
+        original: &start.latent,
+    };
+    // As the bot does: the degrees are the photo's.
+    let degrees = engine.photo_degrees(view, &start.latent)?;
     let start_render = engine.render(&start.latent)?;
     let photo_file = match images {
         Some(dir) => {
@@ -154,19 +167,8 @@ fn evaluate_photo(
                 pasted: Vec::new(),
                 seconds: 0.0,
             };
-            // As the bot does: an edit that would leave no face in the photo is not taken.
-            let edited = engine
-                .edit(&start.latent, attribute, target as u8)
-                .and_then(|o| {
-                    engine.keep_in_photo(
-                        photo,
-                        &start.paste,
-                        &start.latent,
-                        &start.latent,
-                        attribute,
-                        o,
-                    )
-                });
+            // As the bot does: aimed at the photo, never leaving it without a face.
+            let edited = engine.edit_in_photo(view, &start.latent, attribute, target as u8);
             match edited {
                 Err(EngineError::BadInput(why)) => edit.refused = Some(why),
                 Err(e) => return Err(e.into()),
@@ -174,7 +176,7 @@ fn evaluate_photo(
                     edit.result_degree = outcome.reached;
                     edit.reached = !outcome.cannot_go_further;
                     let edited = engine.render(&outcome.latent)?;
-                    for mode in TransferMode::ALL {
+                    for &mode in modes {
                         let pasted = engine.show_in_photo(
                             photo,
                             &start.paste,

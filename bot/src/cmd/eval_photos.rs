@@ -7,6 +7,8 @@
 use super::eval_inversion::{measured_photos, quantile};
 use crate::face_engine::ProductFaceEngine;
 use crate::photo_eval::{evaluate_photos, PhotoEvalOutput};
+use anyhow::Context;
+use engine::inversion::invert::TransferMode;
 use engine::inversion::photo_eval::{summarise, summary_table, SHOWS_IN_PHOTO};
 use std::path::PathBuf;
 
@@ -33,6 +35,9 @@ pub struct Args {
     /// Also write every photo and pasted result here (for the dlib check).
     #[arg(long, value_name = "DIR")]
     images: Option<PathBuf>,
+    /// Transfer modes measured, comma-separated (delta is the product's).
+    #[arg(long, value_delimiter = ',', default_value = "delta,replace,wholeface")]
+    modes: Vec<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -41,10 +46,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(steps) = args.refine_steps {
         engine.set_refine_steps(steps);
     }
+    let modes = args
+        .modes
+        .iter()
+        .map(|name| {
+            TransferMode::ALL
+                .into_iter()
+                .find(|m| m.name() == name)
+                .with_context(|| {
+                    format!("unknown transfer mode {name:?} (delta, replace, wholeface)")
+                })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let output = PhotoEvalOutput {
         dir: args.out.clone(),
         images: args.images.clone(),
         sheet_photos: args.sheet,
+        modes,
     };
     let records = evaluate_photos(&engine, &photos, &output)?;
     let ok: Vec<_> = records.iter().filter(|r| r.error.is_none()).collect();
@@ -55,21 +73,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let identity: Vec<f32> = ok.iter().filter_map(|r| r.identity_cos).collect();
     let mut report = format!(
         "# Real photos through the product engine (issue 13)\n\n\
-         Command: `talk-to-edit eval-photos --every {}{}{} --size {} --out DIR --images DIR2`.\n\
+         Command: `talk-to-edit eval-photos --every {}{}{} --size {} --modes {} --out DIR --images DIR2`.\n\
          {} photos of felonfinder's measured half, {} inverted, {} refused.\n\n\
          Inversion (upload -> code): median {} s, 90th percentile {} s; fr_feature identity cosine \
          photo vs render median {}, 10th percentile {}.\n\n\
-         Edits: +1 and -1 of every attribute where the degree allows, by the product's guarded \
-         loop; \"reached\" is the loop's verdict on the render (what the bot says); \"shows in \
-         photo\" means the degree reader's score on the pasted photo moved at least {} degree the \
-         asked way from its score on the original photo; \"no face\" counts pasted photos where \
-         the detector no longer finds a face.\n\n",
+         Edits: +1 and -1 of the degree the reader finds on the photo, for every attribute where \
+         the degree allows, as the bot edits a photo (`ProductFaceEngine::edit_in_photo`: the \
+         guarded loop aimed at the photo, the edit carried in by the product's transfer and \
+         read there); \"bot says reached\" is its verdict (what the bot tells the user); per \
+         transfer mode, \"reads target\" means the degree reader on the pasted photo reads the \
+         target degree, \"shows\" that its score moved at least {} degree the asked way from \
+         its score on the original photo; \"no face\" counts pasted photos where the detector \
+         no longer finds a face.\n\n",
         args.every,
         args.limit
             .map_or(String::new(), |l| format!(" --limit {l}")),
         args.refine_steps
             .map_or(String::new(), |s| format!(" --refine-steps {s}")),
         args.size,
+        args.modes.join(","),
         records.len(),
         ok.len(),
         records.len() - ok.len(),

@@ -8,7 +8,7 @@
 
 use super::replies::{self, Button};
 use super::{conversation_key, owner_key, Data};
-use crate::face_engine::ProductFaceEngine;
+use crate::face_engine::{PhotoView, ProductFaceEngine};
 use engine::dialog::{
     Conversation, Degrees, EditOutcome, EngineError, Event, FaceEngine, Latent, Reply,
 };
@@ -384,25 +384,44 @@ impl FaceEngine for Capturing<'_> {
         *self.paste.lock().unwrap_or_else(|p| p.into_inner()) = Some(start.paste);
         Ok(start.latent)
     }
+    /// A photo's degrees are read in the photo as the user sees it.
     fn degrees(&self, latent: &Latent) -> Result<Degrees, EngineError> {
-        self.engine.degrees(latent)
+        let in_photo = self.in_photo.lock().unwrap_or_else(|p| p.into_inner());
+        match (&self.photo, in_photo.as_ref()) {
+            (Some(photo), Some((paste, original))) => self.engine.photo_degrees(
+                PhotoView {
+                    photo,
+                    paste,
+                    original,
+                },
+                latent,
+            ),
+            _ => self.engine.degrees(latent),
+        }
     }
     fn can_edit(&self, attribute: Attribute) -> Result<(), EngineError> {
         self.engine.can_edit(attribute)
     }
+    /// A photo's edits are aimed at, and checked in, the photo as the user sees it.
     fn edit(
         &self,
         latent: &Latent,
         attribute: Attribute,
         target: u8,
     ) -> Result<EditOutcome, EngineError> {
-        let outcome = self.engine.edit(latent, attribute, target)?;
         let in_photo = self.in_photo.lock().unwrap_or_else(|p| p.into_inner());
         match (&self.photo, in_photo.as_ref()) {
-            (Some(photo), Some((paste, original))) => self
-                .engine
-                .keep_in_photo(photo, paste, original, latent, attribute, outcome),
-            _ => Ok(outcome),
+            (Some(photo), Some((paste, original))) => self.engine.edit_in_photo(
+                PhotoView {
+                    photo,
+                    paste,
+                    original,
+                },
+                latent,
+                attribute,
+                target,
+            ),
+            _ => self.engine.edit(latent, attribute, target),
         }
     }
     fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {

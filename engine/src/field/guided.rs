@@ -69,6 +69,25 @@ pub trait FaceJudge {
     fn judge(&self, styles: &Tensor) -> Result<Judgement, FieldError>;
 }
 
+/// Another judge's reading with one attribute's score shifted by `offset`: the loop then aims
+/// at what the user sees rather than at the render. A real photo's face and the render of its
+/// inverted code read differently (the inversion is not exact), and an edit is carried into the
+/// photo as the render's *change*, so the photo's score is about the render's plus the offset
+/// measured between them. Degrees, the target window and "reached" all follow the shifted score.
+pub struct OffsetJudge<'a> {
+    pub inner: &'a dyn FaceJudge,
+    pub attribute: Attribute,
+    pub offset: f32,
+}
+
+impl FaceJudge for OffsetJudge<'_> {
+    fn judge(&self, styles: &Tensor) -> Result<Judgement, FieldError> {
+        let mut j = self.inner.judge(styles)?;
+        j.scores[self.attribute.index()] += self.offset;
+        Ok(j)
+    }
+}
+
 /// The product judge: render (1024 px), resize to [`JUDGE_SIZE`], look for a face with the
 /// detector (its landmarks give the yaw for "not applicable": a profile), read the degree
 /// reader's scores, and embed the identity of the 1024 px render.
@@ -745,6 +764,34 @@ mod tests {
         let there = edit([2.2, 0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0], 2);
         assert_eq!(there.outcome, GuidedOutcome::AlreadyThere);
         assert_eq!(there.judged(), 1);
+    }
+
+    #[test]
+    fn an_offset_judge_aims_at_the_shifted_score() {
+        // The user's photo reads 0.8 more smile than the render: from a render at 1.0 (the
+        // photo at 1.8, degree 2), degree 3 is reached when the render reads about 2.2.
+        let judge = OffsetJudge {
+            inner: &CoordinateJudge,
+            attribute: Attribute::Smiling,
+            offset: 0.8,
+        };
+        let trace = guided_edit(
+            &judge,
+            &Shift(vec![0.5, 0.0, 0.0, 0.0, 0.0]),
+            &code([1.0, 0.0, 0.0, 0.0, 0.0]),
+            Attribute::Smiling,
+            3,
+            &GuidedConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(trace.start_degree, 2);
+        assert_eq!(trace.outcome, GuidedOutcome::Reached);
+        let raw = trace.result().scores[Attribute::Smiling.index()] - 0.8;
+        assert!((raw - 2.2).abs() <= 0.3, "render score {raw}");
+        // Other attributes are read as they are.
+        let j = judge.judge(&code([1.0, 0.5, 0.0, 0.0, 0.0])).unwrap();
+        assert_eq!(j.scores[Attribute::Bangs.index()], 0.5);
+        assert!((j.scores[Attribute::Smiling.index()] - 1.8).abs() < 1e-6);
     }
 
     #[test]

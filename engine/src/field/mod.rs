@@ -67,7 +67,8 @@ pub use edit::{
 };
 pub use guided::{
     guided_edit, guided_edit_chain, DriftFreeStepper, FaceJudge, GuardFailure, Guards,
-    GuidedConfig, GuidedOutcome, GuidedStep, GuidedTrace, Judgement, ProjectedStepper, RenderJudge,
+    GuidedConfig, GuidedOutcome, GuidedStep, GuidedTrace, Judgement, OffsetJudge, ProjectedStepper,
+    RenderJudge,
 };
 pub use linear::{LinearDirection, LinearFitConfig, LinearStepper};
 pub use network::{FieldConfig, SemanticField};

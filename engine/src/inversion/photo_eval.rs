@@ -12,6 +12,7 @@
 
 use super::transfer::TransferMode;
 use crate::attributes::Attribute;
+use crate::predictor::reader::degree_of;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -36,12 +37,13 @@ pub struct PhotoEdit {
     pub attribute: Attribute,
     /// +1 or -1.
     pub change: i8,
-    /// The reader's degree on the render of the inverted code (the dialog's degree).
+    /// The dialog's degree at the start (the reader's on the photo since photo edits are aimed
+    /// at the photo; on the render of the inverted code before).
     pub start_degree: u8,
     pub target: u8,
-    /// The degree the loop ended on (on the render).
+    /// The degree the edit ended on, as the bot reports it.
     pub result_degree: u8,
-    /// The loop reached the target (the bot says "done").
+    /// The edit reached the target (the bot says "done").
     pub reached: bool,
     /// Why there is no result (e.g. not applicable on this face).
     pub refused: Option<String>,
@@ -61,6 +63,15 @@ impl PhotoEdit {
             .find(|p| p.mode == mode)
             .and_then(|p| p.score)
             .is_some_and(|s| (s - self.photo_score) * self.change as f32 >= SHOWS_IN_PHOTO)
+    }
+
+    /// Whether the degree reader on the photo carried over by `mode` reads the target degree.
+    pub fn reads_target(&self, mode: TransferMode) -> bool {
+        self.pasted
+            .iter()
+            .find(|p| p.mode == mode)
+            .and_then(|p| p.score)
+            .is_some_and(|s| degree_of(s) == self.target)
     }
 
     /// Whether the pasted photo by `mode` lost its face.
@@ -90,8 +101,8 @@ pub struct PhotoSummaryRow {
     pub edits: usize,
     pub refused: usize,
     pub reached: usize,
-    /// Per mode: (shows in the photo, faceless results).
-    pub by_mode: BTreeMap<&'static str, (usize, usize)>,
+    /// Per mode measured: (reads the target in the photo, shows in the photo, faceless results).
+    pub by_mode: BTreeMap<&'static str, (usize, usize, usize)>,
 }
 
 /// Rows per attribute and change (only those with edits).
@@ -110,10 +121,12 @@ pub fn summarise(records: &[PhotoRecord]) -> Vec<PhotoSummaryRow> {
             let done: Vec<&&PhotoEdit> = edits.iter().filter(|e| e.refused.is_none()).collect();
             let by_mode = TransferMode::ALL
                 .iter()
+                .filter(|&&m| done.iter().any(|e| e.pasted.iter().any(|p| p.mode == m)))
                 .map(|&m| {
                     (
                         m.name(),
                         (
+                            done.iter().filter(|e| e.reads_target(m)).count(),
                             done.iter().filter(|e| e.shows(m)).count(),
                             done.iter().filter(|e| e.faceless(m)).count(),
                         ),
@@ -146,13 +159,17 @@ fn percent(part: usize, whole: usize) -> String {
 
 /// The summary as a markdown table, with a total row.
 pub fn summary_table(rows: &[PhotoSummaryRow]) -> String {
-    let modes: Vec<&str> = TransferMode::ALL.iter().map(|m| m.name()).collect();
-    let mut out = String::from("| attribute | change | edits | refused | reached (render) |");
+    let modes: Vec<&str> = TransferMode::ALL
+        .iter()
+        .map(|m| m.name())
+        .filter(|m| rows.iter().any(|r| r.by_mode.contains_key(m)))
+        .collect();
+    let mut out = String::from("| attribute | change | edits | refused | bot says reached |");
     for m in &modes {
-        out += &format!(" shows in photo ({m}) | no face ({m}) |");
+        out += &format!(" reads target ({m}) | shows ({m}) | no face ({m}) |");
     }
     out += "\n|---|---|---|---|---|";
-    out += &"---|---|".repeat(modes.len());
+    out += &"---|---|---|".repeat(modes.len());
     out += "\n";
     let mut total = PhotoSummaryRow {
         attribute: Attribute::Bangs,
@@ -171,8 +188,12 @@ pub fn summary_table(rows: &[PhotoSummaryRow]) -> String {
             percent(r.reached, done)
         );
         for m in &modes {
-            let (shows, faceless) = r.by_mode.get(m).copied().unwrap_or((0, 0));
-            s += &format!(" {} | {faceless} |", percent(shows, done));
+            let (reads, shows, faceless) = r.by_mode.get(m).copied().unwrap_or((0, 0, 0));
+            s += &format!(
+                " {} | {} | {faceless} |",
+                percent(reads, done),
+                percent(shows, done)
+            );
         }
         s + "\n"
     };
@@ -181,10 +202,11 @@ pub fn summary_table(rows: &[PhotoSummaryRow]) -> String {
         total.edits += r.edits;
         total.refused += r.refused;
         total.reached += r.reached;
-        for (m, (a, b)) in &r.by_mode {
-            let t = total.by_mode.entry(m).or_insert((0, 0));
+        for (m, (a, b, c)) in &r.by_mode {
+            let t = total.by_mode.entry(m).or_insert((0, 0, 0));
             t.0 += a;
             t.1 += b;
+            t.2 += c;
         }
     }
     out += &line("**all**".into(), "±1".into(), &total);
@@ -233,6 +255,10 @@ mod tests {
         assert!(!up.shows(TransferMode::WholeFace), "no face, no reading");
         assert!(up.faceless(TransferMode::WholeFace));
         assert!(!up.faceless(TransferMode::Delta));
+        // Target 3: 2.6 reads 3, 2.3 reads 2.
+        assert!(up.reads_target(TransferMode::Delta));
+        assert!(!up.reads_target(TransferMode::Replace));
+        assert!(!up.reads_target(TransferMode::WholeFace));
         let down = edit(-1, 2.0, &[(TransferMode::Delta, true, Some(2.6))]);
         assert!(!down.shows(TransferMode::Delta), "moved the wrong way");
         let down = edit(-1, 2.0, &[(TransferMode::Delta, true, Some(1.4))]);
@@ -262,17 +288,20 @@ mod tests {
         assert_eq!(rows.len(), 2);
         let up = &rows[0];
         assert_eq!((up.change, up.edits, up.refused, up.reached), (1, 3, 1, 1));
-        assert_eq!(up.by_mode["delta"], (1, 0));
+        assert_eq!(up.by_mode["delta"], (1, 1, 0));
         let down = &rows[1];
-        assert_eq!(down.by_mode["delta"], (0, 1));
+        assert_eq!(down.by_mode["delta"], (0, 0, 1));
         let table = summary_table(&rows);
         assert!(
-            table.contains("| smiling | +1 | 3 | 1 | 1/2 = 50% | 1/2 = 50% | 0 |"),
+            table.contains("| smiling | +1 | 3 | 1 | 1/2 = 50% | 1/2 = 50% | 1/2 = 50% | 0 |"),
             "{table}"
         );
         assert!(
-            table.contains("| **all** | ±1 | 4 | 1 | 2/3 = 67% | 1/3 = 33% | 1 |"),
+            table.contains("| **all** | ±1 | 4 | 1 | 2/3 = 67% | 1/3 = 33% | 1/3 = 33% | 1 |"),
             "{table}"
         );
+        // Only the modes measured get columns.
+        assert!(table.contains("reads target (delta)"), "{table}");
+        assert!(!table.contains("replace"), "{table}");
     }
 }
