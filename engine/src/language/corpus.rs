@@ -3203,6 +3203,73 @@ mod tests {
     use super::*;
     use crate::language::EditKind;
 
+    /// The corpora the golden fixture pins: (seed, messages, held-out fraction). The first two are
+    /// stored message by message, the last one (large, for coverage of rare templates) as a digest.
+    const GOLDEN_DETAILED: [(u64, usize, f64); 2] = [(11, 1000, 0.1), (2024, 800, 0.2)];
+    const GOLDEN_DIGEST: (u64, usize, f64) = (5, 40_000, 0.1);
+    const GOLDEN_PATH: &str = "tests/fixtures/corpus_golden.jsonl";
+
+    /// The fixture's lines for the current generator: one line per message of the detailed
+    /// corpora, then one digest line for the large corpus.
+    fn golden_lines() -> Vec<String> {
+        let mut lines = Vec::new();
+        for (seed, count, fraction) in GOLDEN_DETAILED {
+            let corpus = generate(seed, count, fraction);
+            for (split, messages) in [("train", &corpus.train), ("test", &corpus.test)] {
+                for (index, m) in messages.iter().enumerate() {
+                    let line = serde_json::json!({
+                        "seed": seed, "split": split, "index": index, "message": m,
+                    });
+                    lines.push(line.to_string());
+                }
+            }
+        }
+        let (seed, count, fraction) = GOLDEN_DIGEST;
+        let corpus = generate(seed, count, fraction);
+        let digest = |messages: &[GeneratedMessage]| {
+            let text: String = messages
+                .iter()
+                .map(|m| serde_json::to_string(m).expect("message serialises") + "\n")
+                .collect();
+            format!("{:016x}", fnv1a(&text, 0))
+        };
+        let line = serde_json::json!({
+            "seed": seed, "count": count,
+            "train": corpus.train.len(), "test": corpus.test.len(),
+            "train_digest": digest(&corpus.train), "test_digest": digest(&corpus.test),
+        });
+        lines.push(line.to_string());
+        lines
+    }
+
+    /// Rewrites the golden fixture from the current generator. Run only when the corpus is meant
+    /// to change: `cargo test --release -p tte-engine --lib write_corpus_golden -- --ignored`.
+    #[test]
+    #[ignore]
+    fn write_corpus_golden() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN_PATH);
+        std::fs::create_dir_all(path.parent().expect("fixture has a folder")).expect("mkdir");
+        std::fs::write(&path, golden_lines().join("\n") + "\n").expect("write fixture");
+    }
+
+    /// The generator (templates, pools and the order of its random draws) still produces the
+    /// corpus pinned in the fixture, message by message.
+    #[test]
+    fn corpus_matches_golden_fixture() {
+        let fixture = include_str!("../../tests/fixtures/corpus_golden.jsonl");
+        let expected: Vec<&str> = fixture.lines().collect();
+        let actual = golden_lines();
+        for (i, (want, got)) in expected.iter().zip(&actual).enumerate() {
+            assert_eq!(
+                *want,
+                got.as_str(),
+                "corpus differs from {GOLDEN_PATH} at line {}",
+                i + 1
+            );
+        }
+        assert_eq!(expected.len(), actual.len(), "number of fixture lines");
+    }
+
     #[test]
     fn generation_is_reproducible_and_large_enough() {
         let a = generate(7, 3000, 0.1);
