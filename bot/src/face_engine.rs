@@ -64,7 +64,14 @@ pub struct ProductFaceEngine {
     fields_dir: PathBuf,
     render_size: u32,
     invert_config: InvertConfig,
+    /// The last few renders (a photo edit renders the photo's original code, the edited code
+    /// and the reply's image of it; the reply's paste-back renders them again).
+    renders: std::sync::Mutex<std::collections::VecDeque<(Latent, image::RgbImage)>>,
 }
+
+/// Renders kept by [`ProductFaceEngine`] (a conversation's original and current face, and a
+/// second conversation's on another worker).
+const RENDER_CACHE: usize = 4;
 
 /// A photo inverted for a conversation: its W+ code and what carrying edits back into the
 /// photo needs.
@@ -140,6 +147,7 @@ impl ProductFaceEngine {
                 config.refine.checkpoint_every = PRODUCT_REFINE_STEPS;
                 config
             },
+            renders: Default::default(),
         })
     }
 
@@ -443,9 +451,20 @@ impl FaceEngine for ProductFaceEngine {
     }
 
     fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
-        self.generator
+        let cache = || self.renders.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, image)) = cache().iter().find(|(code, _)| code == latent) {
+            return Ok(image.clone());
+        }
+        let image = self
+            .generator
             .render(&self.styles(latent)?, self.render_size)
-            .map_err(failed)
+            .map_err(failed)?;
+        let mut renders = cache();
+        if renders.len() >= RENDER_CACHE {
+            renders.pop_front();
+        }
+        renders.push_back((latent.clone(), image.clone()));
+        Ok(image)
     }
 }
 
@@ -779,6 +798,10 @@ mod tests {
             engine.photo_degrees(view, &outcome.latent).unwrap()[&smiling],
             outcome.reached
         );
+        // Renders are kept per code, never handed out for another code.
+        let original = engine.render(&start.latent).unwrap();
+        assert_eq!(engine.render(&start.latent).unwrap(), original);
+        assert_ne!(engine.render(&outcome.latent).unwrap(), original);
         // The background is the photo's own.
         assert_eq!(shown.get_pixel(2, 2), photo.get_pixel(2, 2));
         assert_eq!(shown.get_pixel(381, 381), photo.get_pixel(381, 381));

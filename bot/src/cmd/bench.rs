@@ -145,7 +145,19 @@ fn bench_upload(args: UploadArgs) -> anyhow::Result<()> {
             // Decoded once; the timing includes the decode.
             let photo = engine::perception::load_photo_bytes(&bytes, "the photo")?;
             let start = engine.invert_image(&photo, &mut |_| {})?;
-            let _degrees = engine.degrees(&start.latent)?;
+            // The degrees of the first reply: the first engine read the render; the product
+            // reads a photo's degrees in the photo (the bot's `Capturing::degrees`).
+            let _degrees = match mode {
+                TransferMode::WholeFace => engine.degrees(&start.latent)?,
+                _ => engine.photo_degrees(
+                    crate::face_engine::PhotoView {
+                        photo: &photo,
+                        paste: &start.paste,
+                        original: &start.latent,
+                    },
+                    &start.latent,
+                )?,
+            };
             let shown = engine.show_in_photo(
                 &photo,
                 &start.paste,
