@@ -13,17 +13,19 @@
 
 use anyhow::{bail, Context};
 use candle_core::{DType, Device, Tensor};
+pub use engine::field::methods::{argmax, check_reader};
+use engine::field::methods::{field_step_norm, is_held_out, method_steppers, seed_latents};
 use engine::field::surrogate::{
     attribute_agreement, identity_agreement, seeded_normal, train_surrogate, LatentSurrogate,
     SurrogateKind, SurrogateTargets, SurrogateTrainConfig,
 };
 use engine::field::train::{realism_radius, train_field, FieldTrainConfig};
 use engine::field::{
-    edit_until, DegreeReader, EditConfig, FieldSpace, FieldStepper, GeneratorReader, LatentStepper,
-    LinearDirection, LinearFitConfig, LinearStepper, SemanticField, DEFAULT_K,
+    edit_until, DegreeReader, EditConfig, LatentStepper, LinearDirection, LinearFitConfig,
+    SemanticField,
 };
 use engine::generator::{Generator, LATENT_DIM};
-use engine::perception::{FacePerception, IdentityEncoder, IDENTITY_MODEL};
+use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
 use engine::predictor::{AttributePredictor, NUM_HEADS};
 use engine::Attribute;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -105,23 +107,6 @@ struct Face {
     embedding: Vec<f32>,
 }
 
-/// Faces with seed ending in 0 are held out (as for the predictor).
-fn held_out(seed: u64) -> bool {
-    seed.is_multiple_of(10)
-}
-
-/// First seed of the labelled dataset (`talk-to-edit label generated`'s default).
-pub const DATASET_FIRST_SEED: u64 = 100_000;
-
-/// The `j`-th held-out face of the labelled dataset whose truncation psi is 1.0: seed
-/// `100000 + 10 j` (the dataset renders even offsets at psi 1.0, odd ones at 0.7; seeds ending in 0
-/// are held out).
-pub fn held_out_face(j: u64) -> (u64, f64) {
-    let seed = DATASET_FIRST_SEED + 10 * j;
-    debug_assert!(held_out(seed));
-    (seed, 1.0)
-}
-
 pub const SURROGATE_ATTRIBUTES_FILE: &str = "surrogate_attributes.safetensors";
 pub const SURROGATE_IDENTITY_FILE: &str = "surrogate_identity.safetensors";
 pub const LINEAR_FILE: &str = "linear_directions.safetensors";
@@ -170,23 +155,6 @@ fn read_faces(data: &Path) -> anyhow::Result<Vec<Face>> {
     faces.sort_by_key(|f| f.seed);
     faces.dedup_by_key(|f| f.seed);
     Ok(faces)
-}
-
-/// w `[n, 512]` of faces given as (seed, truncation psi): mapping network and truncation only,
-/// as the dataset rendered them.
-pub fn seed_latents(generator: &Generator, faces: &[(u64, f64)]) -> anyhow::Result<Tensor> {
-    let mut rows = Vec::with_capacity(faces.len());
-    for chunk in faces.chunks(256) {
-        let z = chunk
-            .iter()
-            .map(|&(seed, _)| generator.z_from_seed(seed))
-            .collect::<Result<Vec<_>, _>>()?;
-        let w = generator.mapping.forward(&Tensor::cat(&z, 0)?)?;
-        for (i, &(_, psi)) in chunk.iter().enumerate() {
-            rows.push(generator.truncate(&w.narrow(0, i, 1)?, psi)?);
-        }
-    }
-    Ok(Tensor::cat(&rows, 0)?)
 }
 
 /// P's probabilities `[n, 5, 6]` on the faces' crops.
@@ -258,10 +226,10 @@ pub fn run(args: FieldsArgs) -> anyhow::Result<()> {
         })?;
     let faces = read_faces(&args.data)?;
     let train_rows: Vec<u32> = (0..faces.len() as u32)
-        .filter(|&i| !held_out(faces[i as usize].seed))
+        .filter(|&i| !is_held_out(faces[i as usize].seed))
         .collect();
     let test_rows: Vec<u32> = (0..faces.len() as u32)
-        .filter(|&i| held_out(faces[i as usize].seed))
+        .filter(|&i| is_held_out(faces[i as usize].seed))
         .collect();
     if train_rows.is_empty() || test_rows.is_empty() {
         bail!(
@@ -529,28 +497,6 @@ pub fn run(args: FieldsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Mean W-space length of the field's first step on `w [n, 512]` (the linear baseline steps by
-/// the same length, so both methods move equally far per step).
-pub fn field_step_norm(
-    field: &SemanticField,
-    generator: &Generator,
-    w: &Tensor,
-) -> anyhow::Result<f32> {
-    let space = FieldSpace::WPlus { k: DEFAULT_K };
-    let moved = engine::field::field_step(field, &generator.mapping, w, space, 1.0)?;
-    let x = moved.narrow(1, 0, 1)?.squeeze(1)?;
-    Ok((x - w)?
-        .sqr()?
-        .sum(1)?
-        .sqrt()?
-        .mean_all()?
-        .to_scalar::<f32>()?)
-}
-
-pub fn argmax(p: &[f32]) -> usize {
-    (0..p.len()).fold(0, |best, d| if p[d] > p[best] { d } else { best })
-}
-
 /// The attribute's saved field (`DIR/fields/<attribute>.safetensors`) and its linear direction
 /// among `directions`.
 pub fn load_methods<'d>(
@@ -577,53 +523,6 @@ pub fn load_methods<'d>(
         .find(|d| d.attribute == attribute)
         .with_context(|| format!("no linear direction for {attribute}"))?;
     Ok((field, direction))
-}
-
-/// The reader of the rendered check and the eval: 1024 px render, P on the aligned face,
-/// identity embedding of every step; keeps the render at `keep_image` when set.
-pub fn check_reader<'a>(
-    generator: &'a Generator,
-    predictor: &'a AttributePredictor,
-    perception: &'a FacePerception,
-    identity: &'a IdentityEncoder,
-    keep_image: Option<u32>,
-) -> GeneratorReader<'a> {
-    GeneratorReader {
-        generator,
-        predictor,
-        perception: Some(perception),
-        identity: Some(identity),
-        keep_image,
-    }
-}
-
-/// The attribute's field and linear direction as steppers in W+ (first [`DEFAULT_K`] layers) with
-/// step size `alpha`; the linear baseline steps `alpha * field_norm` (the field's mean step
-/// length, [`field_step_norm`]) so both methods move equally far per step.
-pub fn method_steppers<'a>(
-    field: &'a SemanticField,
-    direction: &LinearDirection,
-    generator: &'a Generator,
-    field_norm: f32,
-    alpha: f64,
-) -> anyhow::Result<(FieldStepper<'a>, LinearStepper)> {
-    if !(alpha > 0.0 && alpha.is_finite()) {
-        bail!("--alpha must be positive, got {alpha}");
-    }
-    let space = FieldSpace::WPlus { k: DEFAULT_K };
-    let linear = LinearStepper::new(
-        direction,
-        space,
-        alpha * field_norm as f64,
-        generator.device(),
-    )?;
-    let field_stepper = FieldStepper {
-        field,
-        mapping: &generator.mapping,
-        space,
-        alpha,
-    };
-    Ok((field_stepper, linear))
 }
 
 #[allow(clippy::too_many_arguments)]

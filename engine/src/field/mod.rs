@@ -9,6 +9,10 @@
 //! - [`guided`]: the guarded loop the product uses: bisection on the degree reader's continuous
 //!   score, steps without the mean-of-W drift, and guards (a face, identity, other attributes).
 //! - [`metrics`]: the paper's editing-quality metrics (eq. 12-13, the Fig. 10 direction curve).
+//! - [`methods`]: the field and the linear baseline set up alike for comparison (equal step
+//!   length, the 1024 px reader, the labelled dataset's held-out faces and their latents).
+//! - [`eval`]: the paper's comparison of the two (Table 1, Fig. 10) on held-out faces, resumable
+//!   (`talk-to-edit eval`).
 //! - [`linear`]: the linear baseline (one logistic-regression normal per attribute in W).
 //! - [`layers`]: the measurement that picks [`DEFAULT_K`], the number of W+ layers an edit moves.
 //! - [`surrogate`]: latent surrogates S (attribute degrees) and I (identity) on w, which stand in
@@ -51,10 +55,12 @@
 //! fields` (see `models/trained/FIELDS.md`).
 
 pub mod edit;
+pub mod eval;
 pub mod guided;
 pub mod guided_eval;
 pub mod layers;
 pub mod linear;
+pub mod methods;
 pub mod metrics;
 pub mod network;
 pub mod step;
