@@ -8,6 +8,7 @@ use candle_core::Device;
 use engine::field::eval::{
     evaluate, AttributeMethods, EvalConfig, EvalModels, EvalProgress, HELD_OUT_FACES,
 };
+use engine::field::train_fields::{load_methods, LINEAR_FILE};
 use engine::field::LinearDirection;
 use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
 use engine::predictor::AttributePredictor;
@@ -16,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::train_fields::{bar, load_methods, LINEAR_FILE};
+use super::train_fields::bar;
 
 #[derive(clap::Args)]
 pub struct Args {

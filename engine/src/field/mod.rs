@@ -18,6 +18,8 @@
 //! - [`surrogate`]: latent surrogates S (attribute degrees) and I (identity) on w, which stand in
 //!   for the predictor and the identity encoder while fields are trained on the CPU.
 //! - [`train`]: training one field against S and I (balanced sampling, realism substitute).
+//! - [`train_fields`]: the whole of `talk-to-edit train fields` (surrogates, the five fields, the
+//!   linear baseline, the rendered check) and the layout of the directory it writes.
 //!
 //! ## How many W+ layers an edit moves (k)
 //!
@@ -66,6 +68,7 @@ pub mod network;
 pub mod step;
 pub mod surrogate;
 pub mod train;
+pub mod train_fields;
 
 pub use edit::{
     edit_until, DegreeReader, EditConfig, EditOutcome, EditStep, EditTrace, GeneratorReader,
