@@ -53,8 +53,8 @@
 //! (layers 13-15 hold a colour shift of about 10 with little structure), so 13 is the smallest
 //! k whose kept layers hold no face shape.
 //!
-//! Fields are trained by [`train::train_field`] and the baseline fitted by `talk-to-edit train
-//! fields` (see `models/trained/FIELDS.md`).
+//! Fields are trained by [`train::train_field`] and, with the baseline, by
+//! [`train_fields::train_fields`] (`talk-to-edit train fields`; see `models/trained/FIELDS.md`).
 
 pub mod edit;
 pub mod eval;
