@@ -4,6 +4,7 @@
 mod cmd;
 mod discord;
 mod face_engine;
+mod figures;
 mod loading;
 mod photo_eval;
 

@@ -9,11 +9,17 @@
 //! - [`guided`]: the guarded loop the product uses: bisection on the degree reader's continuous
 //!   score, steps without the mean-of-W drift, and guards (a face, identity, other attributes).
 //! - [`metrics`]: the paper's editing-quality metrics (eq. 12-13, the Fig. 10 direction curve).
+//! - [`methods`]: the field and the linear baseline set up alike for comparison (equal step
+//!   length, the 1024 px reader, the labelled dataset's held-out faces and their latents).
+//! - [`eval`]: the paper's comparison of the two (Table 1, Fig. 10) on held-out faces, resumable
+//!   (`talk-to-edit eval`).
 //! - [`linear`]: the linear baseline (one logistic-regression normal per attribute in W).
 //! - [`layers`]: the measurement that picks [`DEFAULT_K`], the number of W+ layers an edit moves.
 //! - [`surrogate`]: latent surrogates S (attribute degrees) and I (identity) on w, which stand in
 //!   for the predictor and the identity encoder while fields are trained on the CPU.
 //! - [`train`]: training one field against S and I (balanced sampling, realism substitute).
+//! - [`train_fields`]: the whole of `talk-to-edit train fields` (surrogates, the five fields, the
+//!   linear baseline, the rendered check) and the layout of the directory it writes.
 //!
 //! ## How many W+ layers an edit moves (k)
 //!
@@ -47,19 +53,22 @@
 //! (layers 13-15 hold a colour shift of about 10 with little structure), so 13 is the smallest
 //! k whose kept layers hold no face shape.
 //!
-//! Fields are trained by [`train::train_field`] and the baseline fitted by `talk-to-edit train
-//! fields` (see `models/trained/FIELDS.md`).
+//! Fields are trained by [`train::train_field`] and, with the baseline, by
+//! [`train_fields::train_fields`] (`talk-to-edit train fields`; see `models/trained/FIELDS.md`).
 
 pub mod edit;
+pub mod eval;
 pub mod guided;
 pub mod guided_eval;
 pub mod layers;
 pub mod linear;
+pub mod methods;
 pub mod metrics;
 pub mod network;
 pub mod step;
 pub mod surrogate;
 pub mod train;
+pub mod train_fields;
 
 pub use edit::{
     edit_until, DegreeReader, EditConfig, EditOutcome, EditStep, EditTrace, GeneratorReader,
