@@ -89,6 +89,9 @@ pub struct PhotoView<'a> {
     pub photo: &'a image::RgbImage,
     pub paste: &'a PasteBack,
     pub original: &'a Latent,
+    /// The attributes the conversation has edited so far (their bands of the face are what
+    /// the photo shows changed: `engine::inversion::transfer::attribute_band`).
+    pub edited: &'a [Attribute],
 }
 
 /// Most guarded edits one edit of a photo runs while the photo is short of the target
@@ -237,8 +240,9 @@ impl ProductFaceEngine {
 
     /// The conversation's face as the user sees it: the edit from `original` (the photo's
     /// inverted code) to `current` carried into `photo` by `mode` ([`TransferMode::Delta`] in
-    /// the product: only what the edit changed, on the photo's own pixels). `current_render`,
-    /// when the caller has it, saves a render.
+    /// the product: only what the edit changed, on the photo's own pixels, in the bands of the
+    /// `edited` attributes). `current_render`, when the caller has it, saves a render.
+    #[allow(clippy::too_many_arguments)]
     pub fn show_in_photo(
         &self,
         photo: &image::RgbImage,
@@ -247,16 +251,19 @@ impl ProductFaceEngine {
         current: &Latent,
         current_render: Option<&image::RgbImage>,
         mode: TransferMode,
+        edited: &[Attribute],
     ) -> Result<image::RgbImage, EngineError> {
         if original == current && mode != TransferMode::WholeFace {
             return Ok(photo.clone());
         }
-        let edited = match current_render {
+        let edited_render = match current_render {
             Some(render) => render.clone(),
             None => self.render(current)?,
         };
         let start = self.render(original)?;
-        paste.transfer(photo, &start, &edited, mode).map_err(failed)
+        paste
+            .transfer_edit(photo, &start, &edited_render, mode, edited)
+            .map_err(failed)
     }
 
     /// The degrees the user sees: the degree reader on `view`'s photo with the edit from its
@@ -270,6 +277,7 @@ impl ProductFaceEngine {
             latent,
             None,
             TransferMode::Delta,
+            view.edited,
         )?;
         match self.read_shown(&shown)? {
             Some(reading) => Ok(Attribute::ALL
@@ -298,16 +306,27 @@ impl ProductFaceEngine {
         target: u8,
     ) -> Result<EditOutcome, EngineError> {
         let start_render = self.render(view.original)?;
-        let shown = |code: &Latent| -> Result<image::RgbImage, EngineError> {
+        // The photo as shown before this edit, and after it (this attribute's band added).
+        let mut with_this = view.edited.to_vec();
+        if !with_this.contains(&attribute) {
+            with_this.push(attribute);
+        }
+        let shown = |code: &Latent, edited: &[Attribute]| -> Result<image::RgbImage, EngineError> {
             if code == view.original {
                 return Ok(view.photo.clone());
             }
-            let edited = self.render(code)?;
+            let render = self.render(code)?;
             view.paste
-                .transfer(view.photo, &start_render, &edited, TransferMode::Delta)
+                .transfer_edit(
+                    view.photo,
+                    &start_render,
+                    &render,
+                    TransferMode::Delta,
+                    edited,
+                )
                 .map_err(failed)
         };
-        let Some(now) = self.read_shown(&shown(latent)?)? else {
+        let Some(now) = self.read_shown(&shown(latent, view.edited)?)? else {
             // The photo as shown has no face the reader finds: only the render can be judged.
             return self.edit(latent, attribute, target);
         };
@@ -335,7 +354,7 @@ impl ProductFaceEngine {
                 tracing::info!(%attribute, round, render_score, render_start, "the render changed more than the photo needs; kept the last face");
                 break;
             }
-            let Some(reading) = self.read_shown(&shown(&outcome.latent)?)? else {
+            let Some(reading) = self.read_shown(&shown(&outcome.latent, &with_this)?)? else {
                 tracing::info!(%attribute, round, "the edit left no face in the photo; kept the last face that had one");
                 break;
             };
@@ -761,6 +780,7 @@ mod tests {
             photo: &photo,
             paste: &start.paste,
             original: &start.latent,
+            edited: &[],
         };
         // Before any edit the conversation's degrees are the reader's on the photo itself.
         let before = engine.read_photo(&photo).unwrap();
@@ -783,6 +803,7 @@ mod tests {
                 &outcome.latent,
                 None,
                 TransferMode::Delta,
+                &[smiling],
             )
             .unwrap();
         let after = engine.read_photo(&shown).unwrap();
@@ -794,10 +815,18 @@ mod tests {
             before.score(smiling),
             after.score(smiling)
         );
+        let view_after = PhotoView {
+            edited: &[smiling],
+            ..view
+        };
         assert_eq!(
-            engine.photo_degrees(view, &outcome.latent).unwrap()[&smiling],
+            engine.photo_degrees(view_after, &outcome.latent).unwrap()[&smiling],
             outcome.reached
         );
+        // Outside the smile's band (the forehead) the photo is the photo's own.
+        let forehead = start.paste.quad.crop_to_photo(1000).apply([500.0, 150.0]);
+        let (fx, fy) = (forehead[0].round() as u32, forehead[1].round() as u32);
+        assert_eq!(shown.get_pixel(fx, fy), photo.get_pixel(fx, fy));
         // Renders are kept per code, never handed out for another code.
         let original = engine.render(&start.latent).unwrap();
         assert_eq!(engine.render(&start.latent).unwrap(), original);

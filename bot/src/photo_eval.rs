@@ -118,6 +118,7 @@ fn evaluate_photo(
         photo,
         paste: &start.paste,
         original: &start.latent,
+        edited: &[],
     };
     // As the bot does: the degrees are the photo's.
     let degrees = engine.photo_degrees(view, &start.latent)?;
@@ -184,6 +185,7 @@ fn evaluate_photo(
                             &outcome.latent,
                             Some(&edited),
                             mode,
+                            &[attribute],
                         )?;
                         let score = match engine.read_photo(&pasted) {
                             Ok(reading) => Some(reading.score(attribute)),

@@ -154,6 +154,7 @@ fn bench_upload(args: UploadArgs) -> anyhow::Result<()> {
                         photo: &photo,
                         paste: &start.paste,
                         original: &start.latent,
+                        edited: &[],
                     },
                     &start.latent,
                 )?,
@@ -165,6 +166,7 @@ fn bench_upload(args: UploadArgs) -> anyhow::Result<()> {
                 &start.latent,
                 None,
                 mode,
+                &[],
             )?;
             let png = crate::discord::replies::result_png(&shown)?;
             let s = clock.elapsed().as_secs_f64();

@@ -271,7 +271,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 // Only what the edit changed is carried into the photo.
                 inversion
                     .paste_back()
-                    .transfer(photo, &inversion.render, image, TransferMode::Delta)?
+                    .transfer_edit(
+                        photo,
+                        &inversion.render,
+                        image,
+                        TransferMode::Delta,
+                        &[args.attribute],
+                    )?
                     .save(&path)
                     .with_context(|| format!("writing {}", path.display()))?;
             }

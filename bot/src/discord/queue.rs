@@ -369,6 +369,8 @@ struct Capturing<'a> {
     /// What carrying edits into the photo needs: the paste-back data and the photo's inverted
     /// code (the conversation's original face).
     in_photo: Mutex<Option<(PasteBack, Latent)>>,
+    /// The attributes the conversation had edited before this job.
+    edited: Vec<Attribute>,
 }
 
 impl FaceEngine for Capturing<'_> {
@@ -393,6 +395,7 @@ impl FaceEngine for Capturing<'_> {
                     photo,
                     paste,
                     original,
+                    edited: &self.edited,
                 },
                 latent,
             ),
@@ -416,6 +419,7 @@ impl FaceEngine for Capturing<'_> {
                     photo,
                     paste,
                     original,
+                    edited: &self.edited,
                 },
                 latent,
                 attribute,
@@ -581,6 +585,19 @@ struct Computed {
     png: Option<Vec<u8>>,
 }
 
+/// The attributes a conversation's face has been edited in (its undo history's turns).
+fn edited_attributes(conversation: &Conversation) -> Vec<Attribute> {
+    let mut edited = Vec::new();
+    for entry in conversation.face.iter().flat_map(|f| &f.history) {
+        for &a in &entry.attributes {
+            if !edited.contains(&a) {
+                edited.push(a);
+            }
+        }
+    }
+    edited
+}
+
 /// The result image: the current face's edit carried into the user's photo (or the render of a
 /// generated face), fitted and marked.
 fn result_image(
@@ -604,6 +621,7 @@ fn result_image(
                 &face.current,
                 reply.image.as_ref(),
                 TransferMode::Delta,
+                &edited_attributes(conversation),
             )?
         }
         _ => match &reply.image {
@@ -737,6 +755,11 @@ async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
                 (Some(paste), Some(original)) if !is_photo => Some((paste.clone(), original)),
                 _ => None,
             }),
+            edited: if is_photo {
+                Vec::new()
+            } else {
+                edited_attributes(&conversation)
+            },
         };
         let reply = match input {
             Input::Event(event) => conversation.handle_with_parser(event, &capture, &shared.parser),

@@ -17,6 +17,7 @@
 use super::invert::ALIGNED_SIDE;
 use super::refine::box_blur;
 use super::InversionError;
+use crate::attributes::Attribute;
 use crate::perception::align::{map_quad_pixels, paste_back_masked, BlendMask};
 use crate::perception::FfhqQuad;
 use image::imageops::FilterType;
@@ -58,6 +59,54 @@ pub const CHANGE_FULL: f32 = 12.0;
 /// How far the face region reaches beyond the landmark face mask (fraction of the crop's side):
 /// enough for a fringe above the forehead and a beard under the chin, not the background.
 pub const REGION_SPREAD: f32 = 0.06;
+
+/// How soft the edges of an attribute's band are (fraction of the crop's height).
+pub const BAND_SOFTNESS: f32 = 0.04;
+
+/// Where in the aligned face (fractions of the crop's height, top to bottom: eyes at about
+/// 0.47, mouth 0.72, chin 0.88 in the FFHQ alignment) an edit of `attribute` may change the
+/// photo. The render of an edited code also moves what the attribute is not about (an
+/// eyeglasses edit grew hair on bald heads and darkened skin in the issue-13 run); only the
+/// bands of the attributes edited are carried. Age acts on the whole face.
+pub fn attribute_band(attribute: Attribute) -> (f32, f32) {
+    match attribute {
+        // Forehead and fringe, down to the eyes a fringe can reach.
+        Attribute::Bangs => (0.0, 0.56),
+        // Brows to the nose's middle: the frames and lenses, with their temples.
+        Attribute::Eyeglasses => (0.34, 0.62),
+        // Sideburns, cheeks, mouth and chin.
+        Attribute::Beard => (0.5, 1.0),
+        // Lower eyelids, cheeks and mouth.
+        Attribute::Smiling => (0.4, 1.0),
+        Attribute::Age => (0.0, 1.0),
+    }
+}
+
+/// The share (0..=1) of the change at crop height `y` (fraction) carried for an edit of
+/// `attributes`: the largest of their bands' (soft-edged) weights; every height when none is
+/// named.
+pub fn band_weight(attributes: &[Attribute], y: f32) -> f32 {
+    if attributes.is_empty() {
+        return 1.0;
+    }
+    attributes
+        .iter()
+        .map(|&a| {
+            let (lo, hi) = attribute_band(a);
+            let rise = if lo <= 0.0 {
+                1.0
+            } else {
+                smoothstep((y - lo + BAND_SOFTNESS) / BAND_SOFTNESS)
+            };
+            let fall = if hi >= 1.0 {
+                1.0
+            } else {
+                smoothstep((hi + BAND_SOFTNESS - y) / BAND_SOFTNESS)
+            };
+            rise * fall
+        })
+        .fold(0.0, f32::max)
+}
 
 /// What pasting an edited render back into the photo needs (the bot stores it per thread).
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +160,20 @@ impl PasteBack {
         edited: &RgbImage,
         mode: TransferMode,
     ) -> Result<RgbImage, InversionError> {
+        self.transfer_edit(photo, start, edited, mode, &[])
+    }
+
+    /// [`PasteBack::transfer`] of an edit of `attributes` (the conversation's edits so far):
+    /// only their bands of the face change ([`attribute_band`]); none named, the whole face
+    /// region.
+    pub fn transfer_edit(
+        &self,
+        photo: &RgbImage,
+        start: &RgbImage,
+        edited: &RgbImage,
+        mode: TransferMode,
+        attributes: &[Attribute],
+    ) -> Result<RgbImage, InversionError> {
         self.check()?;
         for (what, img) in [("start", start), ("edited", edited)] {
             if img.width() != img.height() || img.width() < 2 {
@@ -137,7 +200,7 @@ impl PasteBack {
             .zip(e.pixels())
             .map(|(a, b)| std::array::from_fn(|k| colours.gain[k] * (b[k] as f32 - a[k] as f32)))
             .collect();
-        let weights = self.change_weights(&delta, side);
+        let weights = self.change_weights(&delta, side, attributes);
         let sf = side as f64;
         let n = side as usize;
         let at = |u: f64, v: f64| -> (usize, usize, f32, f32) {
@@ -188,8 +251,13 @@ impl PasteBack {
 
     /// Where an edit is carried over, in 0..=1 over a `side`² crop: the blurred size of the
     /// colour change `delta` between [`CHANGE_FLOOR`] and [`CHANGE_FULL`], spread a little so
-    /// the edges are soft, times the face region.
-    pub fn change_weights(&self, delta: &[[f32; 3]], side: u32) -> Vec<f32> {
+    /// the edges are soft, times the face region and the bands of the `attributes` edited.
+    pub fn change_weights(
+        &self,
+        delta: &[[f32; 3]],
+        side: u32,
+        attributes: &[Attribute],
+    ) -> Vec<f32> {
         let n = side as usize;
         let mut change: Vec<f32> = delta
             .iter()
@@ -211,7 +279,9 @@ impl PasteBack {
         let sf = side as f64;
         for (i, w) in weights.iter_mut().enumerate() {
             let (u, v) = ((i % n) as f64, (i / n) as f64);
-            *w = (*w * 2.0).min(1.0) * region.at(u, v, sf);
+            *w = (*w * 2.0).min(1.0)
+                * region.at(u, v, sf)
+                * band_weight(attributes, (v / sf) as f32);
         }
         weights
     }
@@ -435,6 +505,45 @@ mod tests {
         // share of the spot's brightness: far brighter than the photo there.
         let after = out.get_pixel(x, y);
         assert!(after.0.iter().all(|&c| c > 200), "{after:?}");
+    }
+
+    #[test]
+    fn an_edit_changes_only_its_attributes_bands() {
+        // A face mask over the whole crop: only the bands limit the change.
+        let (photo, mut paste) = setup();
+        paste.mask.iter_mut().for_each(|m| *m = 1.0);
+        let start = render(512, None);
+        // The render changed a spot at eye height (0.42) and one on the forehead (0.2).
+        let eyes = render(512, Some((0.5, 0.42, [40, 30, 30])));
+        let forehead = render(512, Some((0.5, 0.2, [40, 30, 30])));
+        let changed_at = |edited: &RgbImage, attributes: &[Attribute], v: f64| {
+            let out = paste
+                .transfer_edit(&photo, &start, edited, TransferMode::Delta, attributes)
+                .unwrap();
+            let (x, y) = photo_point(&paste, 0.5, v);
+            out.get_pixel(x, y) != photo.get_pixel(x, y)
+        };
+        // Glasses: the eyes' change is carried, the forehead's is not.
+        assert!(changed_at(&eyes, &[Attribute::Eyeglasses], 0.42));
+        assert!(!changed_at(&forehead, &[Attribute::Eyeglasses], 0.2));
+        // Bangs: the forehead's is; a beard, neither of them; age and "no attribute" both.
+        assert!(changed_at(&forehead, &[Attribute::Bangs], 0.2));
+        assert!(!changed_at(&eyes, &[Attribute::Beard], 0.42));
+        assert!(!changed_at(&forehead, &[Attribute::Beard], 0.2));
+        for attributes in [&[Attribute::Age][..], &[]] {
+            assert!(changed_at(&eyes, attributes, 0.42));
+            assert!(changed_at(&forehead, attributes, 0.2));
+        }
+        // Several edits so far: the union of their bands.
+        assert!(changed_at(
+            &forehead,
+            &[Attribute::Eyeglasses, Attribute::Bangs],
+            0.2
+        ));
+        assert_eq!(band_weight(&[Attribute::Eyeglasses], 0.2), 0.0);
+        assert_eq!(band_weight(&[Attribute::Eyeglasses], 0.47), 1.0);
+        let edge = band_weight(&[Attribute::Eyeglasses], 0.32);
+        assert!(edge > 0.0 && edge < 1.0, "soft edge {edge}");
     }
 
     #[test]
