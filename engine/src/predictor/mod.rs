@@ -6,11 +6,14 @@
 //!   one-file save format.
 //! - [`reader`]: the degree reader, continuous monotone scores per attribute regressed from
 //!   the teachers' measures, degrees cut from them and "not applicable" answers.
+//! - [`reader_train`]: the reader's training; [`reader_pipeline`]: all of `train reader`
+//!   (labelled paths, training, the held-out and CelebA measurements, the report).
 //! - [`train`]: balanced minibatch sampling, augmentation, masked cross-entropy training with
 //!   AdamW and evaluation (accuracies and confusion matrices).
 
 pub mod network;
 pub mod reader;
+pub mod reader_pipeline;
 pub mod reader_train;
 pub mod train;
 
