@@ -912,14 +912,14 @@ mod tests {
                 .save(dir.join("crops").join(format!("{seed}.png")))
                 .unwrap();
         }
-        let faces = dataset_faces(&dir, &[shard.clone()], |s| !held_out(s)).unwrap();
+        let faces = dataset_faces(&dir, std::slice::from_ref(&shard), |s| !held_out(s)).unwrap();
         let seeds: Vec<u64> = faces.iter().map(|f| f.seed).collect();
         assert_eq!(seeds, [100_001, 100_011]);
         assert_eq!(faces[1].psi, 0.7);
         assert_eq!(faces[1].embeddings[0].0, [0.5, 0.25]);
         assert_eq!(faces[1].crop.get_pixel(0, 0).0, [100_011u64 as u8, 0, 0]);
         assert_eq!(faces[0].crop_landmarks.0, [[-0.25, 127.25], [63.5, 31.5]]);
-        let held = dataset_faces(&dir, &[shard.clone()], held_out).unwrap();
+        let held = dataset_faces(&dir, std::slice::from_ref(&shard), held_out).unwrap();
         assert_eq!(held.len(), 1);
         assert_eq!(held[0].seed, 100_010);
 
