@@ -423,7 +423,9 @@ fn path_report(
     Ok(())
 }
 
-const CELEBA_LABELS: [(&str, bool); 5] = [
+/// The CelebA label that stands for "degree above 0" of each attribute (in
+/// [`Attribute::ALL`]'s order), and whether it is negated.
+pub const CELEBA_LABELS: [(&str, bool); 5] = [
     ("Bangs", false),
     ("Eyeglasses", false),
     ("No_Beard", true),
