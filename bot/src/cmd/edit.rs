@@ -206,7 +206,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             edit_until(&reader, &stepper, &styles, args.attribute, target, &config)?
         }
         Method::Linear => {
-            let linear_file = fields_dir.join(super::train_fields::LINEAR_FILE);
+            let linear_file = fields_dir.join(engine::field::train_fields::LINEAR_FILE);
             let directions = LinearDirection::load_all(&linear_file)
                 .with_context(|| format!("loading {}", linear_file.display()))?;
             let direction = directions

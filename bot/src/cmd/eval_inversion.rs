@@ -5,9 +5,9 @@
 //! `inversion.json` and `inversion_examples.png` (aligned photo | inverted render, first faces).
 
 use super::invert::FaceModels;
-use super::train_fields::check_reader;
 use anyhow::{bail, Context};
 use engine::attributes::NUM_DEGREES;
+use engine::field::methods::check_reader;
 use engine::field::{edit_until, EditConfig, FieldSpace, FieldStepper, SemanticField, DEFAULT_K};
 use engine::predictor::AttributePredictor;
 use engine::Attribute;
@@ -167,7 +167,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     };
                     let start = engine::field::DegreeReader::read(&reader, &inversion.styles)?;
                     let p = &start.probabilities[attribute.index()];
-                    let degree = super::train_fields::argmax(p);
+                    let degree = engine::field::methods::argmax(p);
                     let target = if degree + 1 < NUM_DEGREES {
                         degree + 1
                     } else {

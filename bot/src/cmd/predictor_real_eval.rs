@@ -14,19 +14,11 @@ use engine::perception::labeller::read_celeba_attributes;
 use engine::perception::measures::MEASURE_CROP;
 use engine::perception::probes::auc;
 use engine::perception::{load_photo, FacePerception, PerceptionError};
+use engine::predictor::reader_pipeline::CELEBA_LABELS;
 use engine::predictor::{AttributePredictor, Prediction};
 use engine::Attribute;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
-
-/// The CelebA label that stands for "degree above 0" of each attribute, and whether it is negated.
-const CELEBA_LABELS: [(&str, bool); 5] = [
-    ("Bangs", false),
-    ("Eyeglasses", false),
-    ("No_Beard", true),
-    ("Smiling", false),
-    ("Young", true),
-];
 
 fn predict_photos(
     perception: &FacePerception,

@@ -6,10 +6,8 @@
 
 use anyhow::{bail, Context};
 use candle_core::Device;
-pub use engine::field::methods::{argmax, check_reader};
 use engine::field::surrogate::{SurrogateKind, SurrogateTrainConfig};
 use engine::field::train::FieldTrainConfig;
-pub use engine::field::train_fields::LINEAR_FILE;
 use engine::field::train_fields::{
     train_fields, CheckModels, TrainFieldsConfig, TrainFieldsEvent, TrainFieldsModels,
 };

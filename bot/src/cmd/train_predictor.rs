@@ -1,31 +1,16 @@
 //! `talk-to-edit train predictor`: the attribute predictors P and P' from teacher-labelled
-//! generated faces.
-//!
-//! 1. Reads a dataset made by `talk-to-edit label generated` (`records.shard-*.jsonl`,
-//!    `celeba-train.jsonl`, `crops/<seed>.png`).
-//! 2. Fits the labelling rules (`engine::perception::degree_labels`) and writes them with every
-//!    face's 6-degree labels to `models/trained/predictor/` (`label_rules.json`, `labels.csv`).
-//! 3. Trains P (`--variant p`) or P' (`--variant prime`) on the generated faces whose seed does
-//!    not end in 0 (P leaves out seeds ending in 1 too, P' those ending in 9: different data,
-//!    architecture and seed), and reports per-attribute accuracy and confusion matrices on the
-//!    held-out generated faces (seeds ending in 0), which no predictor trains on.
-//!
-//! `--eval-only` re-measures saved weights on the held-out generated faces.
+//! generated faces (pipeline: `engine::predictor::train_pipeline`, which documents the data,
+//! the labels it writes and the held-out split). This file turns the flags into a
+//! [`PredictorRunConfig`] with the committed files' paths, shows the training as a progress bar,
+//! appends the real-photo evaluation (`--real`) and writes the report.
 
-use anyhow::{bail, Context};
-use engine::perception::degree_labels::{ByEyeLabels, LabelRules, UNKNOWN};
-use engine::perception::labeller::TeacherRecord;
-use engine::perception::measures::LABEL_CROP;
-use engine::predictor::{
-    evaluate, train, AttributePredictor, PredictorConfig, TrainConfig, TrainSample,
+use anyhow::Context;
+use engine::predictor::train_pipeline::{
+    train_predictor_run, PredictorEvent, PredictorRunConfig, PredictorVariant,
 };
-use engine::Attribute;
-use image::RgbImage;
+use engine::predictor::AttributePredictor;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Deserialize;
-use std::collections::HashMap;
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Variant {
@@ -87,171 +72,6 @@ pub struct PredictorArgs {
     threads: usize,
 }
 
-#[derive(Deserialize)]
-struct GeneratedLine {
-    seed: u64,
-    psi: f64,
-    record: Option<TeacherRecord>,
-}
-
-#[derive(Deserialize)]
-struct CelebaLine {
-    celeba: HashMap<String, bool>,
-    record: Option<TeacherRecord>,
-}
-
-fn read_lines<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Vec<T>> {
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut out = Vec::new();
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str(&line) {
-            Ok(v) => out.push(v),
-            // The last line of a shard may be cut by an interruption: skip, don't fail.
-            Err(e) if e.is_eof() => {
-                tracing::warn!(file = %path.display(), line = n + 1, "cut line skipped")
-            }
-            Err(e) => bail!("{} line {}: {e}", path.display(), n + 1),
-        }
-    }
-    Ok(out)
-}
-
-/// One labelled generated face and its 128 px crop.
-struct LabelledFace {
-    seed: u64,
-    degrees: [u8; 5],
-    crop: RgbImage,
-}
-
-fn read_crop(data: &Path, seed: u64) -> anyhow::Result<RgbImage> {
-    let path = data.join("crops").join(format!("{seed}.png"));
-    let image = image::open(&path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .into_rgb8();
-    if image.dimensions() != (LABEL_CROP, LABEL_CROP) {
-        bail!("{} is not {LABEL_CROP}x{LABEL_CROP}", path.display());
-    }
-    Ok(image)
-}
-
-fn label_dataset(
-    data: &Path,
-    labels_out: &Path,
-    by_eye: &ByEyeLabels,
-) -> anyhow::Result<Vec<LabelledFace>> {
-    let shards = super::label::record_shards(data)?;
-    let celeba: Vec<(TeacherRecord, HashMap<String, bool>)> =
-        read_lines::<CelebaLine>(&data.join("celeba-train.jsonl"))?
-            .into_iter()
-            .filter_map(|l| l.record.map(|r| (r, l.celeba)))
-            .collect();
-    let mut generated: Vec<(u64, f64, TeacherRecord)> = Vec::new();
-    for shard in &shards {
-        for l in read_lines::<GeneratedLine>(shard)? {
-            if let Some(r) = l.record {
-                generated.push((l.seed, l.psi, r));
-            }
-        }
-    }
-    generated.sort_by_key(|g| g.0);
-    generated.dedup_by_key(|g| g.0);
-    if generated.is_empty() {
-        bail!(
-            "no labelled faces in {} (run `talk-to-edit label generated --out {}` first)",
-            data.display(),
-            data.display()
-        );
-    }
-    let mut crops = Vec::with_capacity(generated.len());
-    for (seed, _, _) in &generated {
-        crops.push(read_crop(data, *seed)?);
-    }
-    let records: Vec<(u64, TeacherRecord)> = generated.iter().map(|g| (g.0, g.2.clone())).collect();
-    let rules = LabelRules::fit(&celeba, &records, by_eye)?;
-    std::fs::create_dir_all(labels_out)?;
-    std::fs::write(
-        labels_out.join("label_rules.json"),
-        serde_json::to_string_pretty(&rules)?,
-    )?;
-    // The measures and scores behind every label, for inspection (not committed: large).
-    let mut scores = std::fs::File::create(data.join("label-scores.jsonl"))?;
-    for (seed, _, r) in &generated {
-        let line = serde_json::json!({
-            "seed": seed,
-            "pixels": r.pixels,
-            "age_years": r.age_years,
-            "bangs_probe": rules.bangs_probe.logit(&r.embedding),
-            "eyeglasses_probe": rules.eyeglasses_probe.logit(&r.embedding),
-            "beard_probe": rules.beard_probe.logit(&r.embedding),
-        });
-        writeln!(scores, "{line}")?;
-    }
-    let mut csv = std::fs::File::create(labels_out.join("labels.csv"))?;
-    let names: Vec<&str> = Attribute::ALL.iter().map(|a| a.name()).collect();
-    writeln!(csv, "seed,psi,{}", names.join(","))?;
-    let mut faces = Vec::with_capacity(generated.len());
-    for ((seed, psi, record), crop) in generated.iter().zip(crops) {
-        let mut degrees = rules.degrees(record);
-        by_eye.apply(*seed, &mut degrees);
-        let d: Vec<String> = degrees
-            .iter()
-            .map(|&d| {
-                if d == UNKNOWN {
-                    "-".into()
-                } else {
-                    d.to_string()
-                }
-            })
-            .collect();
-        writeln!(csv, "{seed},{psi},{}", d.join(","))?;
-        faces.push(LabelledFace {
-            seed: *seed,
-            degrees,
-            crop,
-        });
-    }
-    print_label_histogram(&faces);
-    Ok(faces)
-}
-
-fn print_label_histogram(faces: &[LabelledFace]) {
-    println!(
-        "labels of {} generated faces (degree 0..5, unknown):",
-        faces.len()
-    );
-    for (i, a) in Attribute::ALL.iter().enumerate() {
-        let mut counts = [0usize; 7];
-        for f in faces {
-            let d = f.degrees[i];
-            counts[if d == UNKNOWN { 6 } else { d as usize }] += 1;
-        }
-        println!("  {:<11} {:?}", a.name(), counts);
-    }
-}
-
-fn samples(faces: &[LabelledFace], keep: impl Fn(u64) -> bool) -> Vec<TrainSample> {
-    faces
-        .iter()
-        .filter(|f| keep(f.seed))
-        .map(|f| TrainSample {
-            image: f.crop.clone(),
-            degrees: f.degrees,
-        })
-        .collect()
-}
-
-fn in_training(variant: Variant, seed: u64) -> bool {
-    let last = seed % 10;
-    match variant {
-        Variant::P => last != 0 && last != 1,
-        Variant::Prime => last != 0 && last != 9,
-    }
-}
-
 pub fn run(args: PredictorArgs) -> anyhow::Result<()> {
     if args.threads > 0 {
         // candle's element-wise pool is sized from this variable at first use; left at the
@@ -262,96 +82,57 @@ pub fn run(args: PredictorArgs) -> anyhow::Result<()> {
         Variant::P => crate::loading::predictor_path(),
         Variant::Prime => crate::loading::predictor_prime_path(),
     });
-    let labels_out = args
-        .labels_out
-        .clone()
-        .unwrap_or_else(crate::loading::predictor_labels_dir);
-    let by_eye_path = args
-        .by_eye
-        .clone()
-        .unwrap_or_else(|| crate::loading::predictor_labels_dir().join("by_eye.csv"));
-    let by_eye = ByEyeLabels::parse(
-        &std::fs::read_to_string(&by_eye_path)
-            .with_context(|| format!("reading {}", by_eye_path.display()))?,
-    )?;
-    let faces = label_dataset(&args.data, &labels_out, &by_eye)?;
-    if args.labels_only {
-        return Ok(());
-    }
-    let heldout = samples(&faces, |seed| seed % 10 == args.eval_digit);
-
-    let model = if args.eval_only {
-        AttributePredictor::load_file(&out, &candle_core::Device::Cpu)
-            .with_context(|| format!("loading {}", out.display()))?
-    } else {
-        let training = samples(&faces, |s| in_training(args.variant, s));
-        let mut config = match args.variant {
-            Variant::P => PredictorConfig::default(),
-            Variant::Prime => PredictorConfig::prime(),
-        };
-        // P: dropout 0.3 and 40 epochs beat no dropout and 30 epochs on P's validation faces
-        // (seeds ending in 1): 79.4% vs 77.8% mean exact accuracy. P' keeps the plain recipe.
-        config.dropout = args.dropout.unwrap_or(match args.variant {
-            Variant::P => 0.3,
-            Variant::Prime => 0.0,
-        });
-        let defaults = TrainConfig::default();
-        let train_config = TrainConfig {
-            epochs: args.epochs.unwrap_or(match args.variant {
-                Variant::P => 40,
-                Variant::Prime => defaults.epochs,
-            }),
-            seed: args.seed.unwrap_or(match args.variant {
-                Variant::P => defaults.seed,
-                Variant::Prime => defaults.seed + 1,
-            }),
-            learning_rate: args.lr.unwrap_or(defaults.learning_rate),
-            threads: args.threads,
-            ..defaults
-        };
-        tracing::info!(
-            training = training.len(),
-            heldout = heldout.len(),
-            ?train_config,
-            "training the attribute predictor"
-        );
-        let bar = ProgressBar::new(0).with_style(
-            ProgressStyle::with_template(
-                "epoch {msg} {bar:30} {pos}/{len} steps, {per_sec}, eta {eta}",
-            )
-            .expect("static template"),
-        );
-        let (_, model) = train(&training, &config, &train_config, |p| {
+    let config = PredictorRunConfig {
+        shards: super::label::record_shards(&args.data)?,
+        data: args.data.clone(),
+        variant: match args.variant {
+            Variant::P => PredictorVariant::P,
+            Variant::Prime => PredictorVariant::Prime,
+        },
+        out: out.clone(),
+        labels_out: args
+            .labels_out
+            .clone()
+            .unwrap_or_else(crate::loading::predictor_labels_dir),
+        by_eye: args
+            .by_eye
+            .clone()
+            .unwrap_or_else(|| crate::loading::predictor_labels_dir().join("by_eye.csv")),
+        labels_only: args.labels_only,
+        eval_only: args.eval_only,
+        eval_digit: args.eval_digit,
+        epochs: args.epochs,
+        seed: args.seed,
+        lr: args.lr,
+        dropout: args.dropout,
+        threads: args.threads,
+    };
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template(
+            "epoch {msg} {bar:30} {pos}/{len} steps, {per_sec}, eta {eta}",
+        )
+        .expect("static template"),
+    );
+    let mut trained = false;
+    let markdown = train_predictor_run(&config, &mut |event| match event {
+        PredictorEvent::Line(line) => {
+            if trained {
+                bar.finish();
+            }
+            println!("{line}")
+        }
+        PredictorEvent::Step(p) => {
+            trained = true;
             if bar.length() != Some((p.epochs * p.steps_per_epoch) as u64) {
                 bar.set_length((p.epochs * p.steps_per_epoch) as u64);
             }
             bar.set_message(format!("{}/{} loss {:.3}", p.epoch, p.epochs, p.epoch_loss));
             bar.inc(1);
-        })?;
-        bar.finish();
-        if let Some(dir) = out.parent() {
-            std::fs::create_dir_all(dir)?;
         }
-        model.save_file(&out)?;
-        println!("wrote {}", out.display());
-        model
+    })?;
+    let Some(mut markdown) = markdown else {
+        return Ok(());
     };
-    let report = evaluate(&model, &heldout)?;
-    let mut markdown = format!(
-        "## {} on {} {} generated faces (seeds ending in {})\n\n{}",
-        match args.variant {
-            Variant::P => "P",
-            Variant::Prime => "P'",
-        },
-        heldout.len(),
-        if args.eval_digit == 0 {
-            "held-out"
-        } else {
-            "validation"
-        },
-        args.eval_digit,
-        report.to_markdown()
-    );
     if args.real {
         let device = candle_core::Device::Cpu;
         let p = AttributePredictor::load_file(&crate::loading::predictor_path(), &device)?;
@@ -369,7 +150,8 @@ pub fn run(args: PredictorArgs) -> anyhow::Result<()> {
         .report
         .clone()
         .unwrap_or_else(|| out.with_extension("heldout.md"));
-    std::fs::write(&report_path, &markdown)?;
+    std::fs::write(&report_path, &markdown)
+        .with_context(|| format!("writing {}", report_path.display()))?;
     println!("wrote {}", report_path.display());
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! GAN inversion of real photos into the generator's W+ space, and the way back into the photo.
 //!
 //! - `encoder`: a learned encoder, aligned face -> W+ (trained on generated pairs).
+//! - [`encoder_pipeline`]: `train encoder` and `train encoder-pairs` as library calls (data,
+//!   training, output-scale tuning, measurements).
 //! - [`refine`]: a short optimisation of that code through the synthesis network (reduced
 //!   resolution, pixel + prior terms), so the render looks like the photo while the code stays
 //!   where the semantic fields were trained.
@@ -9,6 +11,7 @@
 //!   the edit changed in the render is added to the photo's own pixels.
 
 pub mod encoder;
+pub mod encoder_pipeline;
 pub mod invert;
 pub mod photo_eval;
 pub mod refine;

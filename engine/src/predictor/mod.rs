@@ -6,13 +6,18 @@
 //!   one-file save format.
 //! - [`reader`]: the degree reader, continuous monotone scores per attribute regressed from
 //!   the teachers' measures, degrees cut from them and "not applicable" answers.
+//! - [`reader_train`]: the reader's training; [`reader_pipeline`]: all of `train reader`
+//!   (labelled paths, training, the held-out and CelebA measurements, the report).
 //! - [`train`]: balanced minibatch sampling, augmentation, masked cross-entropy training with
-//!   AdamW and evaluation (accuracies and confusion matrices).
+//!   AdamW and evaluation (accuracies and confusion matrices); [`train_pipeline`]: all of
+//!   `train predictor` (labels, P or P' training, the held-out report).
 
 pub mod network;
 pub mod reader;
+pub mod reader_pipeline;
 pub mod reader_train;
 pub mod train;
+pub mod train_pipeline;
 
 pub use network::{
     image_tensor, image_tensor_refs, softmax, AttributePredictor, Prediction, PredictorConfig,
