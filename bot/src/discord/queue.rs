@@ -373,6 +373,23 @@ struct Capturing<'a> {
     edited: Vec<Attribute>,
 }
 
+impl Capturing<'_> {
+    /// Runs `f` with the thread's photo as the user sees it, when the conversation's face
+    /// came from a photo (and the photo could be decoded).
+    fn with_photo_view<R>(&self, f: impl FnOnce(Option<PhotoView>) -> R) -> R {
+        let in_photo = self.in_photo.lock().unwrap_or_else(|p| p.into_inner());
+        match (&self.photo, in_photo.as_ref()) {
+            (Some(photo), Some((paste, original))) => f(Some(PhotoView {
+                photo,
+                paste,
+                original,
+                edited: &self.edited,
+            })),
+            _ => f(None),
+        }
+    }
+}
+
 impl FaceEngine for Capturing<'_> {
     fn start_from_seed(&self, seed: u64) -> Result<Latent, EngineError> {
         self.engine.start_from_seed(seed)
@@ -388,19 +405,10 @@ impl FaceEngine for Capturing<'_> {
     }
     /// A photo's degrees are read in the photo as the user sees it.
     fn degrees(&self, latent: &Latent) -> Result<Degrees, EngineError> {
-        let in_photo = self.in_photo.lock().unwrap_or_else(|p| p.into_inner());
-        match (&self.photo, in_photo.as_ref()) {
-            (Some(photo), Some((paste, original))) => self.engine.photo_degrees(
-                PhotoView {
-                    photo,
-                    paste,
-                    original,
-                    edited: &self.edited,
-                },
-                latent,
-            ),
-            _ => self.engine.degrees(latent),
-        }
+        self.with_photo_view(|view| match view {
+            Some(view) => self.engine.photo_degrees(view, latent),
+            None => self.engine.degrees(latent),
+        })
     }
     fn can_edit(&self, attribute: Attribute) -> Result<(), EngineError> {
         self.engine.can_edit(attribute)
@@ -412,21 +420,10 @@ impl FaceEngine for Capturing<'_> {
         attribute: Attribute,
         target: u8,
     ) -> Result<EditOutcome, EngineError> {
-        let in_photo = self.in_photo.lock().unwrap_or_else(|p| p.into_inner());
-        match (&self.photo, in_photo.as_ref()) {
-            (Some(photo), Some((paste, original))) => self.engine.edit_in_photo(
-                PhotoView {
-                    photo,
-                    paste,
-                    original,
-                    edited: &self.edited,
-                },
-                latent,
-                attribute,
-                target,
-            ),
-            _ => self.engine.edit(latent, attribute, target),
-        }
+        self.with_photo_view(|view| match view {
+            Some(view) => self.engine.edit_in_photo(view, latent, attribute, target),
+            None => self.engine.edit(latent, attribute, target),
+        })
     }
     fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
         self.engine.render(latent)
