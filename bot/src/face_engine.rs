@@ -10,7 +10,10 @@
 //! (`engine::inversion`: the committed encoder `models/trained/encoder.safetensors`, then a
 //! short refinement through the generator); the conversation edits that code, and
 //! [`ProductFaceEngine::show_in_photo`] carries each edit into the user's photo as the change
-//! between two renders (`engine::inversion::transfer`), so the person stays the photo's own.
+//! between two renders, in the edited attributes' bands of the face
+//! (`engine::inversion::transfer`), so the person stays the photo's own. A photo
+//! conversation's degrees are read on the photo as shown, and its edits are aimed at the photo
+//! ([`ProductFaceEngine::photo_degrees`], [`ProductFaceEngine::edit_in_photo`]).
 //! An edit whose field file is missing, or a photo when the encoder file is missing, returns
 //! [`EngineError::NotAvailable`] naming what is missing, which the dialog turns into an honest
 //! reply. Nothing here pretends to edit.
