@@ -21,6 +21,9 @@ pub struct Args {
     /// At most this many photos.
     #[arg(long)]
     limit: Option<usize>,
+    /// Start at this photo of the measured split (another sample with the same `--every`).
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
     /// Refinement steps of the inversion (default: the product's).
     #[arg(long)]
     refine_steps: Option<usize>,
@@ -41,7 +44,21 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let photos = measured_photos(args.every, args.limit)?;
+    if args.every == 0 || args.limit == Some(0) {
+        anyhow::bail!("--every and --limit must be at least 1");
+    }
+    let photos: Vec<PathBuf> = measured_photos(1, None)?
+        .into_iter()
+        .skip(args.offset)
+        .step_by(args.every)
+        .take(args.limit.unwrap_or(usize::MAX))
+        .collect();
+    if photos.is_empty() {
+        anyhow::bail!(
+            "no photos at --offset {} of the measured split",
+            args.offset
+        );
+    }
     let mut engine = ProductFaceEngine::load(None, args.size)?;
     if let Some(steps) = args.refine_steps {
         engine.set_refine_steps(steps);
@@ -73,7 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let identity: Vec<f32> = ok.iter().filter_map(|r| r.identity_cos).collect();
     let mut report = format!(
         "# Real photos through the product engine (issue 13)\n\n\
-         Command: `talk-to-edit eval-photos --every {}{}{} --size {} --modes {} --out DIR --images DIR2`.\n\
+         Command: `talk-to-edit eval-photos --every {}{}{}{} --size {} --modes {} --out DIR --images DIR2`.\n\
          {} photos of felonfinder's measured half, {} inverted, {} refused.\n\n\
          Inversion (upload -> code): median {} s, 90th percentile {} s; fr_feature identity cosine \
          photo vs render median {}, 10th percentile {}.\n\n\
@@ -88,6 +105,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.every,
         args.limit
             .map_or(String::new(), |l| format!(" --limit {l}")),
+        if args.offset > 0 {
+            format!(" --offset {}", args.offset)
+        } else {
+            String::new()
+        },
         args.refine_steps
             .map_or(String::new(), |s| format!(" --refine-steps {s}")),
         args.size,
