@@ -76,24 +76,33 @@ pub fn quantile(values: &[f32], q: f64) -> Option<f32> {
     Some(v[i])
 }
 
-/// Every `every`-th photo of the measured CelebA half (felonfinder's training split), at most
-/// `limit`.
-pub fn measured_photos(every: usize, limit: Option<usize>) -> anyhow::Result<Vec<PathBuf>> {
+/// Every `every`-th photo of the measured CelebA half (felonfinder's training split) from the
+/// `offset`-th, at most `limit`.
+pub fn measured_photos(
+    every: usize,
+    limit: Option<usize>,
+    offset: usize,
+) -> anyhow::Result<Vec<PathBuf>> {
     if every == 0 || limit == Some(0) {
         bail!("--every and --limit must be at least 1");
     }
     let store = models::ModelStore::open_default()?;
-    Ok(store
+    let photos: Vec<PathBuf> = store
         .celeba_faces(models::Split::Train)
         .context("the measured photos (run `talk-to-edit models fetch --only felonfinder`)")?
         .into_iter()
+        .skip(offset)
         .step_by(every)
         .take(limit.unwrap_or(usize::MAX))
-        .collect())
+        .collect();
+    if photos.is_empty() {
+        bail!("no photos at offset {offset} of the measured split");
+    }
+    Ok(photos)
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let photos = measured_photos(args.every, args.limit)?;
+    let photos = measured_photos(args.every, args.limit, 0)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let models = FaceModels::load(args.weights.clone(), true)?;

@@ -44,21 +44,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.every == 0 || args.limit == Some(0) {
-        anyhow::bail!("--every and --limit must be at least 1");
-    }
-    let photos: Vec<PathBuf> = measured_photos(1, None)?
-        .into_iter()
-        .skip(args.offset)
-        .step_by(args.every)
-        .take(args.limit.unwrap_or(usize::MAX))
-        .collect();
-    if photos.is_empty() {
-        anyhow::bail!(
-            "no photos at --offset {} of the measured split",
-            args.offset
-        );
-    }
+    let photos = measured_photos(args.every, args.limit, args.offset)?;
     let mut engine = ProductFaceEngine::load(None, args.size)?;
     if let Some(steps) = args.refine_steps {
         engine.set_refine_steps(steps);
