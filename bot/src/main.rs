@@ -67,7 +67,23 @@ enum Command {
     Serve(cmd::serve::Args),
 }
 
+/// Tells glibc's allocator to keep freed memory for reuse. Inversion and edits allocate and drop
+/// tensors of several megabytes at every step; by default each is a fresh mapping that is
+/// unmapped when dropped (page faults, zeroing, TLB shootdowns), which cost about a fifth of an
+/// upload's time on 2 cores (`bench upload`). Peak memory is unchanged: the same tensors are
+/// alive at once, they are only not handed back to the kernel between steps.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tunables; it runs before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+    }
+}
+
 fn main() -> anyhow::Result<()> {
+    keep_freed_memory();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
