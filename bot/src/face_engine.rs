@@ -23,8 +23,8 @@ use candle_core::Tensor;
 use engine::dialog::{Degrees, EditOutcome, EngineError, FaceEngine, Latent, W_DIM, W_PLUS_LAYERS};
 use engine::field::{
     guided_edit_chain, FaceJudge, FieldSpace, FieldStepper, GuidedConfig, GuidedOutcome,
-    LatentStepper, LinearDirection, LinearStepper, OffsetJudge, ProjectedStepper, RenderJudge,
-    SemanticField, DEFAULT_K,
+    LatentStepper, LinearDirection, LinearStepper, MemoJudge, OffsetJudge, ProjectedStepper,
+    RenderJudge, SemanticField, DEFAULT_K,
 };
 use engine::generator::Generator;
 use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter};
@@ -337,10 +337,10 @@ impl ProductFaceEngine {
         // Results that read the target in the photo first, then the closest to it.
         let rank = |p: f32| (degree_of(p) != target, (p - t).abs());
         let mut best = (latent.clone(), now.score(attribute));
-        let render_now = self
-            .judge(false)
-            .judge(&self.styles(latent)?)
-            .map_err(failed)?;
+        // Every round's loop judges its start, which the last round (or this) judged already.
+        let render_judge = self.judge(true);
+        let memo = MemoJudge::new(&render_judge);
+        let render_now = memo.judge(&self.styles(latent)?).map_err(failed)?;
         let render_start = render_now.score(attribute);
         let mut offset = best.1 - render_start;
         // The render may change at most this much more than the photo needs: a photo that does
@@ -349,7 +349,8 @@ impl ProductFaceEngine {
         let most_change = (t - best.1).abs() + PHOTO_AIM_SLACK;
         let mut current = latent.clone();
         for round in 0..PHOTO_AIM_ROUNDS {
-            let (outcome, render_score) = self.edit_offset(&current, attribute, target, offset)?;
+            let (outcome, render_score) =
+                self.edit_offset(&memo, &current, attribute, target, offset)?;
             if outcome.latent == current {
                 break;
             }
@@ -469,7 +470,9 @@ impl FaceEngine for ProductFaceEngine {
         attribute: Attribute,
         target: u8,
     ) -> Result<EditOutcome, EngineError> {
-        Ok(self.edit_offset(latent, attribute, target, 0.0)?.0)
+        Ok(self
+            .edit_offset(&self.judge(true), latent, attribute, target, 0.0)?
+            .0)
     }
 
     fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
@@ -493,9 +496,11 @@ impl FaceEngine for ProductFaceEngine {
 impl ProductFaceEngine {
     /// The guarded edit towards `target`, reading the attribute's score on the render shifted
     /// by `offset` (0 for generated faces; for a photo, what the photo reads more than the
-    /// render). Also returns the result's unshifted render score.
+    /// render), with `render_judge` (the guarded render judge, or a [`MemoJudge`] over it that
+    /// remembers earlier rounds). Also returns the result's unshifted render score.
     fn edit_offset(
         &self,
+        render_judge: &dyn FaceJudge,
         latent: &Latent,
         attribute: Attribute,
         target: u8,
@@ -544,9 +549,8 @@ impl ProductFaceEngine {
         }
         let steppers: Vec<&dyn LatentStepper> =
             projected.iter().map(|s| s as &dyn LatentStepper).collect();
-        let render_judge = self.judge(true);
         let judge = OffsetJudge {
-            inner: &render_judge,
+            inner: render_judge,
             attribute,
             offset,
         };

@@ -88,6 +88,52 @@ impl FaceJudge for OffsetJudge<'_> {
     }
 }
 
+/// Another judge that remembers what it judged (by the code's values) and answers a code it has
+/// seen without judging it again. A photo edit runs the loop in rounds, each from the last
+/// round's result, and each run judges its start: with this the start of every round is the
+/// judgement already made (about 0.5 s each: a 1024 px render, the detector, the reader, the
+/// identity embedding). Holds the judgements of one edit; drop it after.
+pub struct MemoJudge<'a> {
+    inner: &'a dyn FaceJudge,
+    seen: std::sync::Mutex<Vec<(Vec<f32>, Judgement)>>,
+}
+
+impl<'a> MemoJudge<'a> {
+    pub fn new(inner: &'a dyn FaceJudge) -> Self {
+        Self {
+            inner,
+            seen: Default::default(),
+        }
+    }
+
+    /// How many distinct codes were judged.
+    pub fn judged(&self) -> usize {
+        self.seen.lock().map_or(0, |seen| seen.len())
+    }
+}
+
+impl FaceJudge for MemoJudge<'_> {
+    fn judge(&self, styles: &Tensor) -> Result<Judgement, FieldError> {
+        let key = styles
+            .to_dtype(DType::F32)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        let remembered = |seen: &[(Vec<f32>, Judgement)]| {
+            seen.iter()
+                .find(|(code, _)| *code == key)
+                .map(|(_, j)| j.clone())
+        };
+        if let Some(j) = self.seen.lock().ok().and_then(|seen| remembered(&seen)) {
+            return Ok(j);
+        }
+        let j = self.inner.judge(styles)?;
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.push((key, j.clone()));
+        }
+        Ok(j)
+    }
+}
+
 /// The product judge: render (1024 px), resize to [`JUDGE_SIZE`], look for a face with the
 /// detector (its landmarks give the yaw for "not applicable": a profile), read the degree
 /// reader's scores, and embed the identity of the 1024 px render.
@@ -745,6 +791,52 @@ mod tests {
 
     fn smile(trace: &GuidedTrace) -> f32 {
         trace.result().scores[Attribute::Smiling.index()]
+    }
+
+    /// Counts the judgements it makes.
+    struct CountingJudge(std::sync::atomic::AtomicUsize);
+
+    impl FaceJudge for CountingJudge {
+        fn judge(&self, styles: &Tensor) -> Result<Judgement, FieldError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            CoordinateJudge.judge(styles)
+        }
+    }
+
+    #[test]
+    fn a_memo_judge_judges_each_code_once_and_answers_the_same() {
+        let counting = CountingJudge(Default::default());
+        let memo = MemoJudge::new(&counting);
+        let a = code([1.0, 0.5, 0.0, 0.0, 0.0]);
+        let b = code([1.5, 0.5, 0.0, 0.0, 0.0]);
+        let first = memo.judge(&a).unwrap();
+        let again = memo.judge(&a).unwrap();
+        assert_eq!(first.scores, again.scores);
+        assert_eq!(memo.judge(&b).unwrap().score(Attribute::Smiling), 1.5);
+        assert_eq!(counting.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(memo.judged(), 2);
+        // A loop run again from the same start through the memo judges nothing new.
+        let run = || {
+            guided_edit(
+                &memo,
+                &Shift(vec![0.4, 0.0, 0.0, 0.0, 0.0]),
+                &a,
+                Attribute::Smiling,
+                3,
+                &GuidedConfig::default(),
+            )
+            .unwrap()
+        };
+        let first_run = run();
+        let after_first = counting.0.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(after_first > 2, "the loop judged new codes");
+        let second_run = run();
+        assert_eq!(smile(&first_run), smile(&second_run));
+        assert_eq!(first_run.judged(), second_run.judged());
+        assert_eq!(
+            counting.0.load(std::sync::atomic::Ordering::SeqCst),
+            after_first
+        );
     }
 
     #[test]
