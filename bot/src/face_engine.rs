@@ -29,6 +29,7 @@ use engine::field::{
 use engine::generator::Generator;
 use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter};
 use engine::inversion::invert::{PasteBack, TransferMode};
+use engine::inversion::photo_judge::PhotoJudge;
 use engine::inversion::{InversionEncoder, InversionError};
 use engine::perception::{FacePerception, IdentityEncoder, PerceptionError, IDENTITY_MODEL};
 use engine::predictor::reader::degree_of;
@@ -67,9 +68,20 @@ pub struct ProductFaceEngine {
     fields_dir: PathBuf,
     render_size: u32,
     invert_config: InvertConfig,
+    photo_aim: PhotoAim,
     /// The last few renders (a photo edit renders the photo's original code, the edited code
     /// and the reply's image of it; the reply's paste-back renders them again).
     renders: std::sync::Mutex<std::collections::VecDeque<(Latent, image::RgbImage)>>,
+}
+
+/// How an edit of a photo conversation finds where to stop ([`ProductFaceEngine::edit_in_photo`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PhotoAim {
+    /// Every code the loop looks at is judged on the photo it makes (the product).
+    Photo,
+    /// The loop reads the render, shifted by what the photo reads more, in up to
+    /// [`PHOTO_AIM_ROUNDS`] re-aimed rounds (the first photo-aimed edits; kept for comparison).
+    RenderOffset,
 }
 
 /// Renders kept by [`ProductFaceEngine`] (a conversation's original and current face, and a
@@ -153,6 +165,7 @@ impl ProductFaceEngine {
                 config.refine.checkpoint_every = PRODUCT_REFINE_STEPS;
                 config
             },
+            photo_aim: PhotoAim::Photo,
             renders: Default::default(),
         })
     }
@@ -161,6 +174,11 @@ impl ProductFaceEngine {
     pub fn set_refine(&mut self, steps: usize, identity_every: usize) {
         self.set_refine_steps(steps);
         self.invert_config.refine.identity_every = identity_every.max(1);
+    }
+
+    /// Sets how photo edits find where to stop (the product: [`PhotoAim::Photo`]).
+    pub fn set_photo_aim(&mut self, aim: PhotoAim) {
+        self.photo_aim = aim;
     }
 
     /// Sets the number of refinement steps of photo inversion (fewer: faster, less alike).
@@ -291,17 +309,68 @@ impl ProductFaceEngine {
         }
     }
 
-    /// An edit of a photo conversation, aimed at what the user sees. The photo and the render
-    /// of its code read differently (the inversion is not exact) and the edit reaches the photo
-    /// as the render's change, so the guarded loop reads the render's score shifted by what the
-    /// photo reads more (`OffsetJudge`); the result is carried into the photo and read there,
-    /// and while the photo is short of (or past) the target the loop runs again from the result
-    /// with the shift measured anew, for at most [`PHOTO_AIM_ROUNDS`] rounds. The degree reported
-    /// is the photo's. A result that leaves no detectable face in the photo (a render that fits
-    /// the photo badly, e.g. hair across a turned-down face, melts the photo where the render
-    /// looked fine) is never kept: the face stays at the last one that had a face and the
-    /// outcome says it cannot go further, so the bot never calls a melted photo done.
+    /// An edit of a photo conversation, aimed at what the user sees, by [`PhotoAim`]: in the
+    /// product ([`PhotoAim::Photo`]) the guarded loop judges every code on the photo it makes
+    /// ([`PhotoJudge`]: the render's change carried into the photo in the edited attributes'
+    /// bands, the face found and read there), so the degree reported is the photo's, the
+    /// other-attribute guard watches what the user sees, and a code that leaves no detectable
+    /// face in the photo is never kept. Where the photo as shown has no face the reader finds,
+    /// only the render can be judged.
     pub fn edit_in_photo(
+        &self,
+        view: PhotoView,
+        latent: &Latent,
+        attribute: Attribute,
+        target: u8,
+    ) -> Result<EditOutcome, EngineError> {
+        match self.photo_aim {
+            PhotoAim::Photo => self.edit_judged_in_photo(view, latent, attribute, target),
+            PhotoAim::RenderOffset => self.edit_aimed_by_offset(view, latent, attribute, target),
+        }
+    }
+
+    fn edit_judged_in_photo(
+        &self,
+        view: PhotoView,
+        latent: &Latent,
+        attribute: Attribute,
+        target: u8,
+    ) -> Result<EditOutcome, EngineError> {
+        let original_render = self.render(view.original)?;
+        let mut with_this = view.edited.to_vec();
+        if !with_this.contains(&attribute) {
+            with_this.push(attribute);
+        }
+        let photo_judge = PhotoJudge {
+            generator: &self.generator,
+            reader: &self.reader,
+            perception: &self.perception,
+            identity: Some(&self.identity),
+            photo: view.photo,
+            paste: view.paste,
+            original_render: &original_render,
+            attributes: &with_this,
+        };
+        // The loop judges its start again: remembered.
+        let judge = MemoJudge::new(&photo_judge);
+        if !judge
+            .judge(&self.styles(latent)?)
+            .map_err(failed)?
+            .face_found
+        {
+            // The photo as shown has no face the reader finds: only the render can be judged.
+            return self.edit(latent, attribute, target);
+        }
+        Ok(self.edit_offset(&judge, latent, attribute, target, 0.0)?.0)
+    }
+
+    /// The first photo-aimed edit ([`PhotoAim::RenderOffset`]): the guarded loop reads the
+    /// render's score shifted by what the photo reads more (`OffsetJudge`); the result is
+    /// carried into the photo and read there, and while the photo is short of (or past) the
+    /// target the loop runs again from the result with the shift measured anew, for at most
+    /// [`PHOTO_AIM_ROUNDS`] rounds. A result that leaves no detectable face in the photo is never
+    /// kept.
+    fn edit_aimed_by_offset(
         &self,
         view: PhotoView,
         latent: &Latent,
@@ -822,6 +891,16 @@ mod tests {
             before.score(smiling),
             after.score(smiling)
         );
+        // The other attributes are guarded on what the user sees: none moved past the guard.
+        let guard = engine.edit_config.guards.max_other_change;
+        for a in Attribute::ALL.into_iter().filter(|a| *a != smiling) {
+            assert!(
+                (after.score(a) - before.score(a)).abs() <= guard + 1e-4,
+                "{a} moved in the photo: {} -> {}",
+                before.score(a),
+                after.score(a)
+            );
+        }
         let view_after = PhotoView {
             edited: &[smiling],
             ..view

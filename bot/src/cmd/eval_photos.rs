@@ -5,7 +5,7 @@
 //! pairs for `scripts/identity_dlib.py`.
 
 use super::eval_inversion::{measured_photos, quantile};
-use crate::face_engine::ProductFaceEngine;
+use crate::face_engine::{PhotoAim, ProductFaceEngine};
 use crate::photo_eval::{evaluate_photos, PhotoEvalOutput};
 use anyhow::Context;
 use engine::inversion::invert::TransferMode;
@@ -27,6 +27,9 @@ pub struct Args {
     /// Refinement steps of the inversion (default: the product's).
     #[arg(long)]
     refine_steps: Option<usize>,
+    /// How photo edits find where to stop (photo: the product's judge on the photo itself).
+    #[arg(long, value_enum, default_value_t = PhotoAim::Photo)]
+    aim: PhotoAim,
     /// Side of the generator's renders (the bot's default is 512).
     #[arg(long, default_value_t = 512)]
     size: u32,
@@ -49,6 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(steps) = args.refine_steps {
         engine.set_refine_steps(steps);
     }
+    engine.set_photo_aim(args.aim);
     let modes = args
         .modes
         .iter()
@@ -76,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let identity: Vec<f32> = ok.iter().filter_map(|r| r.identity_cos).collect();
     let mut report = format!(
         "# Real photos through the product engine (issue 13)\n\n\
-         Command: `talk-to-edit eval-photos --every {}{}{}{} --size {} --modes {} --out DIR --images DIR2`.\n\
+         Command: `talk-to-edit eval-photos --every {}{}{}{} --aim {} --size {} --modes {} --out DIR --images DIR2`.\n\
          {} photos of felonfinder's measured half, {} inverted, {} refused.\n\n\
          Inversion (upload -> code): median {} s, 90th percentile {} s; fr_feature identity cosine \
          photo vs render median {}, 10th percentile {}.\n\n\
@@ -98,6 +102,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
         args.refine_steps
             .map_or(String::new(), |s| format!(" --refine-steps {s}")),
+        match args.aim {
+            PhotoAim::Photo => "photo",
+            PhotoAim::RenderOffset => "render-offset",
+        },
         args.size,
         args.modes.join(","),
         records.len(),

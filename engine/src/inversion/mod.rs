@@ -9,11 +9,13 @@
 //!
 //! - [`transfer`]: an edit of the inverted face carried back into the user's photo: only what
 //!   the edit changed in the render is added to the photo's own pixels.
+//! - [`photo_judge`]: the editing loop's judge for photos: each code read on the photo it makes.
 
 pub mod encoder;
 pub mod encoder_pipeline;
 pub mod invert;
 pub mod photo_eval;
+pub mod photo_judge;
 pub mod refine;
 pub mod train_encoder;
 pub mod transfer;

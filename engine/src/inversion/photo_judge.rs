@@ -1,0 +1,107 @@
+//! Judging an edit of a real photo by the photo the user will see.
+//!
+//! An edit of a photo conversation reaches the user as the render's *change* carried into their
+//! own photo ([`super::transfer`], only in the edited attributes' bands of the face). The photo
+//! and the render of its inverted code read differently, and the transfer carries more of some
+//! changes than of others, so a loop that reads the render stops where the render reaches the
+//! target while the photo often does not show it; and it is stopped by changes the photo never
+//! shows (a glasses edit that moves the render's fringe is refused by the other-attribute guard,
+//! although the glasses band keeps the fringe out of the photo).
+//!
+//! [`PhotoJudge`] judges each code the guarded loop ([`crate::field::guided`]) looks at on the
+//! photo itself: render the code, carry its change into the photo, find the face there and read
+//! its degrees. The attribute scores, "is there a face" and "not applicable" (a profile, by the
+//! photo's landmarks) are the photo's, so the loop stops where the user sees the target and the
+//! other-attribute guard looks at what the user sees. The identity embedding stays the render's
+//! (as [`crate::field::RenderJudge`]'s): it keeps the code from drifting into another person,
+//! whose change would then be carried into the photo, and its threshold was measured on renders.
+
+use super::transfer::{PasteBack, TransferMode};
+use crate::attributes::Attribute;
+use crate::field::guided::{FaceJudge, Judgement, JUDGE_SIZE};
+use crate::field::FieldError;
+use crate::generator::Generator;
+use crate::perception::identity::generated_identity_crop;
+use crate::perception::{FacePerception, IdentityEncoder, PerceptionError};
+use crate::predictor::{DegreeReader, NotApplicable};
+use candle_core::Tensor;
+use image::imageops::FilterType;
+use image::RgbImage;
+
+/// Judges codes by the photo they make (see the module docs).
+pub struct PhotoJudge<'a> {
+    pub generator: &'a Generator,
+    pub reader: &'a DegreeReader,
+    pub perception: &'a FacePerception,
+    /// The identity guard's network (on the render); without it no identity is computed.
+    pub identity: Option<&'a IdentityEncoder>,
+    /// The user's photo.
+    pub photo: &'a RgbImage,
+    /// How the photo's face maps to the generator's frame.
+    pub paste: &'a PasteBack,
+    /// The render of the photo's inverted code: the change is measured from it. Codes are
+    /// rendered at its side.
+    pub original_render: &'a RgbImage,
+    /// The attributes whose bands of the face the change reaches.
+    pub attributes: &'a [Attribute],
+}
+
+impl PhotoJudge<'_> {
+    /// The photo as the user would see it with `render`'s change carried in.
+    pub fn shown(&self, render: &RgbImage) -> Result<RgbImage, FieldError> {
+        self.paste
+            .transfer_edit(
+                self.photo,
+                self.original_render,
+                render,
+                TransferMode::Delta,
+                self.attributes,
+            )
+            .map_err(|e| FieldError::BadInput(format!("carrying the edit into the photo: {e}")))
+    }
+}
+
+impl FaceJudge for PhotoJudge<'_> {
+    fn judge(&self, styles: &Tensor) -> Result<Judgement, FieldError> {
+        if styles.dim(0)? != 1 {
+            return Err(FieldError::BadInput(format!(
+                "a photo edit judges one face at a time, got a batch of {}",
+                styles.dim(0)?
+            )));
+        }
+        let side = self.original_render.width();
+        let render = self.generator.render(styles, side)?;
+        let shown = self.shown(&render)?;
+        let identity = match self.identity {
+            Some(encoder) => Some(encoder.embed(&generated_identity_crop(&render)?)?),
+            None => None,
+        };
+        let (face_found, reading) = match self.perception.align(&shown, JUDGE_SIZE) {
+            Ok(aligned) => (
+                true,
+                self.reader
+                    .read_with_landmarks(&aligned.crop, &aligned.crop_landmarks().0)?,
+            ),
+            // No face in the photo: the guards refuse the code; its scores are the render's.
+            Err(PerceptionError::NoFace) => {
+                let small =
+                    image::imageops::resize(&render, JUDGE_SIZE, JUDGE_SIZE, FilterType::Triangle);
+                (
+                    false,
+                    self.reader.read(std::slice::from_ref(&small))?.remove(0),
+                )
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Judgement {
+            scores: reading.scores.map(|s| s.score),
+            // As the render judge: only a profile makes an attribute not applicable.
+            applicable: reading
+                .scores
+                .map(|s| s.not_applicable != Some(NotApplicable::Profile)),
+            face_found,
+            identity,
+            image: None,
+        })
+    }
+}
