@@ -284,8 +284,7 @@ impl LanguageEncoder {
         for ((raw, canonical), (label, p)) in clauses.iter().zip(&canonical).zip(scored) {
             let words = ClauseWords { raw, canonical };
             incomplete.push(rules::is_incomplete(words));
-            if let Some(intent) =
-                rules::small_talk(words).or_else(|| rules::reply(words, context))
+            if let Some(intent) = rules::small_talk(words).or_else(|| rules::reply(words, context))
             {
                 labels.push(ClauseLabel::intent(intent));
                 continue;

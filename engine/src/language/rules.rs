@@ -42,6 +42,7 @@ struct Removal {
     not_removal: Vec<String>,
     relative: Vec<String>,
     phrases: Vec<String>,
+    decline_verbs: Vec<String>,
     years_change: Vec<Vec<String>>,
     decades: Vec<String>,
 }
@@ -375,7 +376,11 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
     let first = c.raw.first()?;
     // "glasses level right now?": a noun, a scale word and nothing that asks for a change.
     if let Some(named) = named_attribute(c) {
-        if c.any(&q.scale) && c.raw.iter().all(|w| contains(&q.degree_only, w) || any_noun(w)) {
+        if c.any(&q.scale)
+            && c.raw
+                .iter()
+                .all(|w| contains(&q.degree_only, w) || any_noun(w))
+        {
             return Some(Question::Degree(Some(named)));
         }
     }
@@ -454,7 +459,8 @@ fn removal(c: ClauseWords) -> bool {
         c.is(i, &n.bangs) || c.is(i, &n.eyeglasses) || c.is(i, &n.beard) || c.is(i, &n.smiling)
     };
     (0..c.len()).any(|i| {
-        if !c.is(i, &r.negators) {
+        // "a smile not a laugh": a negator after the attribute's name contrasts, not removes.
+        if !c.is(i, &r.negators) || (0..i).any(names) {
             return false;
         }
         let mut j = i + 1;
@@ -462,6 +468,21 @@ fn removal(c: ClauseWords) -> bool {
             j += 1;
         }
         j < c.len() && names(j)
+    })
+}
+
+/// "dont want glasses" after glasses were suggested: declining the suggestion (a negator and a
+/// verb of wanting before the suggested attribute's name, and no word of removal).
+fn declines(c: ClauseWords, named: Option<Attribute>, context: Option<SystemContext>) -> bool {
+    let r = &words().removal;
+    let Some(SystemContext::Suggest(suggested)) = context else {
+        return false;
+    };
+    if named != Some(suggested) || c.any(&r.words) || c.has_phrase(&r.phrases) {
+        return false;
+    }
+    (0..c.len()).any(|i| {
+        c.is(i, &r.negators) && (i + 1..(i + 3).min(c.len())).any(|j| c.is(j, &r.decline_verbs))
     })
 }
 
@@ -585,7 +606,11 @@ fn years_removed(c: ClauseWords) -> Option<u8> {
             None => 1,
         });
     }
-    if let Some(k) = r.years_change.iter().position(|list| contains(list, before)) {
+    if let Some(k) = r
+        .years_change
+        .iter()
+        .position(|list| contains(list, before))
+    {
         return Some(k as u8 + 2);
     }
     let is_number = words()
@@ -690,11 +715,14 @@ fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
         up |= is_up;
         down |= is_down;
     }
-    match phrase_way(c) {
-        Some(Some(Direction::Increase)) => up = true,
-        Some(Some(Direction::Decrease)) => down = true,
-        Some(None) => negated = true,
-        None => {}
+    // A phrase says the way only where no word does ("make her smile less" is down).
+    if !(up || down) {
+        match phrase_way(c) {
+            Some(Some(Direction::Increase)) => up = true,
+            Some(Some(Direction::Decrease)) => down = true,
+            Some(None) => negated = true,
+            None => {}
+        }
     }
     if negated && !(up || down) {
         return Some(DirectionCue::Negated);
@@ -747,7 +775,11 @@ fn intensity_target(c: ClauseWords, attribute: Attribute, network_target: u8) ->
         }
         Attribute::Smiling if c.any(&n.laugh) && c.any(&i.laugh_five) => Some(5),
         // A laugh without a word that makes it bigger is degree 4 ("she should laugh").
-        Attribute::Smiling if c.any(&n.laugh) && !c.any(&words().direction.comparatives) => {
+        Attribute::Smiling
+            if c.any(&n.laugh)
+                && !c.any(&words().direction.comparatives)
+                && direction_cue(c).is_none() =>
+        {
             Some(4)
         }
         _ => None,
@@ -777,6 +809,9 @@ pub fn adjust(
     // "i want her eyes to be green", "add a hat": nothing this system edits.
     if named.is_none() && zero_phrase(c).is_none() && c.any(&words().unsupported.words) {
         return (ClauseLabel::intent(Intent::Unknown), Reading::Rule);
+    }
+    if declines(c, named, context) {
+        return (ClauseLabel::intent(Intent::No), Reading::Rule);
     }
     let has_pronoun = c.any(&words().nouns.pronouns);
     // A clause of adjustment and agreement words only ("only a little", "a bit more") names no
@@ -961,7 +996,9 @@ pub fn adjust(
             // A comparative beside a degree phrase without a number ("a bigger smile"): a change
             // that way, not a fixed degree that may lie on the other side.
             if let Some(DirectionCue::Way(d)) = cue {
-                if c.any(&words().direction.comparatives) && !c.any(&words().direction.numbers) {
+                let compares =
+                    c.any(&words().direction.comparatives) || c.raw.iter().any(|w| w == "less");
+                if compares && !c.any(&words().direction.numbers) {
                     return (change_label(c, label.attribute, d), Reading::Rule);
                 }
             }
@@ -1228,6 +1265,69 @@ mod tests {
     }
 
     #[test]
+    fn years_degree_phrases_and_way_phrases() {
+        let years = |t: &str| years_removed(cw(&clause(t)));
+        assert_eq!(years("lose ten years"), Some(1));
+        assert_eq!(years("take twenty years off"), Some(2));
+        assert_eq!(years("take thirty years off"), Some(3));
+        assert_eq!(years("shave a decade off"), Some(1));
+        assert_eq!(years("knock two decades off"), Some(2));
+        assert_eq!(years("take some years off"), None);
+        let phrase = |t: &str, a| degree_phrase(cw(&clause(t)), a);
+        assert_eq!(phrase("bangs over her eyebrows", Attribute::Bangs), Some(5));
+        assert_eq!(
+            phrase("bangs covering ninety percent", Attribute::Bangs),
+            Some(5)
+        );
+        assert_eq!(
+            phrase("bangs covering thirty percent", Attribute::Bangs),
+            Some(2)
+        );
+        assert_eq!(
+            phrase(
+                "bangs covering less than half the forehead",
+                Attribute::Bangs
+            ),
+            Some(2)
+        );
+        assert_eq!(phrase("an ear to ear smile", Attribute::Smiling), Some(3));
+        assert_eq!(
+            phrase("thicker metal glasses", Attribute::Eyeglasses),
+            Some(2)
+        );
+        assert_eq!(phrase("longer bangs", Attribute::Bangs), None);
+        let way = |t: &str| phrase_way(cw(&clause(t)));
+        assert_eq!(way("make her smile"), Some(Some(Direction::Increase)));
+        assert_eq!(way("de age him a lot"), Some(Some(Direction::Decrease)));
+        assert_eq!(way("dont make her smile"), Some(None));
+        assert_eq!(way("a smaller smile"), None);
+        assert_eq!(
+            direction_cue(cw(&clause("make her smile less"))),
+            Some(DirectionCue::Way(Direction::Decrease))
+        );
+        assert!(not_so_much(cw(&clause("not so much beard"))));
+        assert!(!not_so_much(cw(&clause("much longer"))));
+        let age = |t: &str| age_number(cw(&clause(t)));
+        assert_eq!(age("make them about seven"), Some(0));
+        assert_eq!(age("age him about two notches"), None);
+        assert!(removal(cw(&clause("dont let her smile"))));
+        assert!(removal(cw(&clause("i dont want him to have a beard"))));
+        assert!(removal(cw(&clause("the beard has to go"))));
+        assert!(!removal(cw(&clause("make him cleaner shaven"))));
+        assert!(!removal(cw(&clause("a smile not a laugh"))));
+        let suggested = Some(SystemContext::Suggest(Attribute::Eyeglasses));
+        let declined = |t: &str| {
+            let words = clause(t);
+            declines(cw(&words), named_attribute(cw(&words)), suggested)
+        };
+        assert!(declined("dont want glasses"));
+        assert!(declined("i really dont like the glasses"));
+        assert!(!declined("no glasses"));
+        assert!(!declined("dont want a beard"));
+        assert!(!declined("dont want glasses remove them"));
+    }
+
+    #[test]
     fn questions_and_small_talk() {
         let q = |t: &str| question(cw(&clause(t)), Some(SystemContext::Check(Attribute::Beard)));
         assert_eq!(q("what did you change so far"), Some(Question::History));
@@ -1264,6 +1364,40 @@ mod tests {
             vec![Attribute::Eyeglasses]
         );
         assert!(named_attributes("the other way").is_empty());
+        let r = |t: &str, ctx| reply(cw(&clause(t)), ctx);
+        let check = Some(SystemContext::Check(Attribute::Bangs));
+        assert_eq!(r("lol no", check), Some(Intent::No));
+        assert_eq!(r("nah not quite", None), Some(Intent::No));
+        assert_eq!(r("no more", check), None);
+        assert_eq!(r("they look good", check), Some(Intent::Yes));
+        assert_eq!(
+            r(
+                "they look good",
+                Some(SystemContext::Suggest(Attribute::Bangs))
+            ),
+            None
+        );
+        assert_eq!(s("see you later"), Some(Intent::End));
+        assert_eq!(s("what do you mean"), Some(Intent::Unknown));
+        assert_eq!(s("bye bye shades"), None);
+        assert_eq!(q("remind me what we changed"), Some(Question::History));
+        assert_eq!(q("what edits are possible"), None);
+        assert_eq!(
+            q("whats degree zero for glasses"),
+            Some(Question::Meaning(Some(Attribute::Eyeglasses)))
+        );
+        assert_eq!(
+            q("glasses level right now"),
+            Some(Question::Degree(Some(Attribute::Eyeglasses)))
+        );
+        assert_eq!(q("beard level three please"), None);
+        assert!(other_way_only(cw(&clause("the other way"))));
+        assert!(other_way_only(cw(&clause("other way round"))));
+        assert!(!other_way_only(cw(&clause("the other way shorter"))));
+        assert!(is_incomplete(cw(&clause("make both the bangs"))));
+        assert!(is_incomplete(cw(&clause("make the beard"))));
+        assert!(!is_incomplete(cw(&clause("make her smile"))));
+        assert!(!is_incomplete(cw(&clause("add glasses"))));
         let split = |t: &str| join_dangling_adjectives(clauses_of(t)).len();
         assert_eq!(split("a really bushy, untidy beard"), 1);
         assert_eq!(split("make the smile big, the beard long"), 2);
