@@ -42,6 +42,7 @@ struct Removal {
     not_removal: Vec<String>,
     relative: Vec<String>,
     phrases: Vec<String>,
+    phrase_endings: Vec<String>,
     decline_verbs: Vec<String>,
     years_change: Vec<Vec<String>>,
     decades: Vec<String>,
@@ -100,6 +101,7 @@ struct DegreePhrases {
 
 #[derive(Debug, Deserialize)]
 struct Modifiers {
+    a_little: Vec<String>,
     small: Vec<String>,
     large: Vec<String>,
     too_small: Vec<String>,
@@ -451,7 +453,15 @@ fn removal(c: ClauseWords) -> bool {
     if c.any(&r.relative) {
         return false;
     }
-    if (c.any(&r.words) || c.has_phrase(&r.phrases)) && !c.has_phrase(&r.not_removal) {
+    let phrase_at_end = r.phrases.iter().any(|p| {
+        let n = p.split(' ').count();
+        c.phrase_start(std::slice::from_ref(p)).is_some_and(|i| {
+            c.raw[i + n..]
+                .iter()
+                .all(|w| contains(&r.phrase_endings, w))
+        })
+    });
+    if (c.any(&r.words) || phrase_at_end) && !c.has_phrase(&r.not_removal) {
         return true;
     }
     let n = &words().nouns;
@@ -573,6 +583,16 @@ fn age_number(c: ClauseWords) -> Option<u8> {
         || c.any(&d.increase)
         || c.any(&d.decrease)
         || c.any(&words().removal.relative)
+    {
+        return None;
+    }
+    // "age him five years" is a change; "age her to 65" an age.
+    if c.raw.iter().any(|w| w == "age")
+        && c.any(&a.units)
+        && !c
+            .raw
+            .iter()
+            .any(|w| matches!(w.as_str(), "to" | "into" | "at"))
     {
         return None;
     }
@@ -839,6 +859,16 @@ pub fn adjust(
     let Some(slot) = slot else {
         return (label, Reading::Network);
     };
+    // "sure, but not too much" after a suggestion: a little of it (not "too much", a decrease).
+    if bare
+        && matches!(context, Some(SystemContext::Suggest(_)))
+        && c.has_phrase(&words().modifiers.a_little)
+    {
+        return (
+            ClauseLabel::relative(slot, Direction::Increase, 1),
+            Reading::Rule,
+        );
+    }
     // "yes, but only a little" / "yeah a little bit" after a suggestion: that much of it.
     if bare
         && matches!(context, Some(SystemContext::Suggest(_)))
@@ -965,7 +995,9 @@ pub fn adjust(
             }
             // "try glasses", "give him specs": no word says which glasses, so a wish for them.
             let i = &words().intensity;
+            // (Not when glasses are under discussion after a check: "make them just glasses".)
             if attribute == Some(Attribute::Eyeglasses)
+                && context != Some(SystemContext::Check(Attribute::Eyeglasses))
                 && (1..=3).contains(&t)
                 && cue.is_none()
                 && !c.any(&i.eyeglasses_descriptors)
@@ -1313,6 +1345,12 @@ mod tests {
         assert!(removal(cw(&clause("dont let her smile"))));
         assert!(removal(cw(&clause("i dont want him to have a beard"))));
         assert!(removal(cw(&clause("the beard has to go"))));
+        assert!(removal(cw(&clause("the beard has to go please"))));
+        assert!(!removal(cw(&clause(
+            "the bangs should go down to the eyebrows"
+        ))));
+        assert_eq!(age("age him five years"), None);
+        assert_eq!(age("age her to sixty"), Some(5));
         assert!(!removal(cw(&clause("make him cleaner shaven"))));
         assert!(!removal(cw(&clause("a smile not a laugh"))));
         let suggested = Some(SystemContext::Suggest(Attribute::Eyeglasses));
