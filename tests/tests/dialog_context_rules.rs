@@ -144,12 +144,23 @@ fn every_cell_of_the_context_table() {
         (WhichWay, "level 1", Degrees(1, 2)),
         (WhichWay, "the maximum", Degrees(5, 2)),
     ];
+    let failures = play(&table, &enc, &engine);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Plays each (state, reply, expectation) of a table; the failures, described.
+fn play(
+    table: &[(Before, &str, Then)],
+    enc: &LanguageEncoder,
+    engine: &DoubleEngine,
+) -> Vec<String> {
+    use Then::*;
     let mut failures = Vec::new();
-    for (before, text, then) in table {
-        let mut conv = setup(before, &engine, &enc);
+    for &(before, text, then) in table {
+        let mut conv = setup(before, engine, enc);
         let (beard, smile) = (degree(&conv, Beard), degree(&conv, Smiling));
         let parsed = enc.parse(text, conv.context_for(text));
-        let reply = say(&mut conv, text, &engine, &enc);
+        let reply = say(&mut conv, text, engine, enc);
         let got = (degree(&conv, Beard), degree(&conv, Smiling));
         let ok = match then {
             Degrees(b, s) => got == (b, s),
@@ -171,6 +182,46 @@ fn every_cell_of_the_context_table() {
             ));
         }
     }
+    failures
+}
+
+/// Replies of the third natural set's kinds (issue 14, round 3) in the states of the context
+/// table: short "no" and satisfied replies with other words ("lol no", "they look lovely"), "the
+/// other way" beside a way, "way too" / "a little too", bare adjustments without "a" ("bit
+/// more"), an amount agreed to a suggestion ("yes, but only a little", "yeah a lot"), removal
+/// phrases and negation through an object, and "make him smile", which the network alone was
+/// unsure of.
+#[test]
+fn third_round_replies_in_context() {
+    use Before::*;
+    use Then::*;
+    let enc = encoder();
+    let engine = engine();
+    let which_way = Feedback::ClarifyDirection(Beard);
+    let table: Vec<(Before, &str, Then)> = vec![
+        (EditCheck, "lol no", Asks(&[], which_way)),
+        (EditCheck, "hmm, nope", Asks(&[], which_way)),
+        (EditCheck, "looks good", Noted(Note::Satisfied(Beard))),
+        (EditCheck, "they look lovely", Noted(Note::Satisfied(Beard))),
+        (EditCheck, "no, the other way, shorter", Degrees(1, 2)),
+        (EditCheck, "way too long", Degrees(2, 2)),
+        (EditCheck, "a little too long", Degrees(2, 2)),
+        (EditCheck, "bit more", Degrees(4, 2)),
+        (EditSuggest, "bit more", Degrees(4, 2)),
+        (EditSuggest, "a touch less", Degrees(2, 2)),
+        (Suggest, "yes, but only a little", Degrees(2, 3)),
+        (Suggest, "yeah a lot", Degrees(2, 4)),
+        (Suggest, "lol no", Noted(Note::Declined(Smiling))),
+        (EditCheck, "the beard has to go", Degrees(0, 2)),
+        (EditCheck, "dont let him smile", Degrees(3, 0)),
+        (EditCheck, "make him smile", Degrees(3, 3)),
+        (
+            EditSuggest,
+            "make both the beard and the smile shorter",
+            Degrees(2, 1),
+        ),
+    ];
+    let failures = play(&table, &enc, &engine);
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 

@@ -251,7 +251,7 @@ fn bench_edit(args: EditArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Times `parse` per request on the natural development set and the held-out generated split
+/// Times `parse` per request on the natural development sets and the held-out generated split
 /// (regenerated from the weights' training seed).
 fn bench_parse(args: ParseArgs) -> anyhow::Result<()> {
     use engine::language::speed::{time_parse, PARSE_GOAL_MS};
@@ -263,6 +263,9 @@ fn bench_parse(args: ParseArgs) -> anyhow::Result<()> {
     let dev_path = train::natural_dev_path();
     let dev =
         train::load_cases(&dev_path).with_context(|| format!("reading {}", dev_path.display()))?;
+    let dev3_path = train::natural3_dev_path();
+    let dev3 = train::load_cases(&dev3_path)
+        .with_context(|| format!("reading {}", dev3_path.display()))?;
     let generated = train::heldout_cases(&encoder).context("regenerating the held-out split")?;
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default".into());
     // Other processes on the same cores inflate the tail: the load average says how busy it was.
@@ -274,7 +277,11 @@ fn bench_parse(args: ParseArgs) -> anyhow::Result<()> {
         "parse per request, {} timed passes, CPU, RAYON_NUM_THREADS={threads}, load average {load}; goal {PARSE_GOAL_MS} ms",
         args.rounds
     );
-    for (name, cases) in [("natural dev", &dev), ("generated held-out", &generated)] {
+    for (name, cases) in [
+        ("natural dev", &dev),
+        ("natural3 dev", &dev3),
+        ("generated held-out", &generated),
+    ] {
         let Some(t) = time_parse(&encoder, cases, args.rounds.max(1)) else {
             bail!("the {name} set is empty");
         };

@@ -2,7 +2,7 @@
 //! and turns a message plus the last system feedback into a [`ParsedRequest`]: normalise, split
 //! into clauses, classify each clause with the network, resolve the clauses into edits.
 
-use super::clause::{resolve, ClauseLabel, KindSlot, HEAD_SIZES};
+use super::clause::{resolve, AttributeSlot, ClauseLabel, KindSlot, HEAD_SIZES};
 use super::encoder::{ClauseBatch, EncoderConfig, EncoderNet};
 use super::normalize::{split_clauses, tokenize};
 use super::rules::{self, ClauseWords, Reading};
@@ -279,11 +279,13 @@ impl LanguageEncoder {
             }
         };
         let mut labels = Vec::with_capacity(clauses.len());
+        let mut incomplete = Vec::with_capacity(clauses.len());
         let mut confidence = 1.0f32;
-        let mut unsure = false;
         for ((raw, canonical), (label, p)) in clauses.iter().zip(&canonical).zip(scored) {
             let words = ClauseWords { raw, canonical };
-            if let Some(intent) = rules::small_talk(words) {
+            incomplete.push(rules::is_incomplete(words));
+            if let Some(intent) = rules::small_talk(words).or_else(|| rules::reply(words, context))
+            {
                 labels.push(ClauseLabel::intent(intent));
                 continue;
             }
@@ -291,18 +293,38 @@ impl LanguageEncoder {
                 labels.push(ClauseLabel::intent(Intent::Ask(question)));
                 continue;
             }
+            if rules::other_way_only(words) {
+                labels.push(ClauseLabel::intent(Intent::Unknown));
+                continue;
+            }
             let (label, reading) = rules::adjust(words, label, p >= threshold, context);
             match reading {
                 Reading::Network => confidence = confidence.min(p),
                 Reading::Rule => {}
-                Reading::Unclear => {
-                    confidence = confidence.min(p);
-                    unsure = true;
-                }
+                Reading::Unclear => confidence = confidence.min(p),
             }
             debug_assert!(reading == Reading::Unclear || label.kind != KindSlot::Unclear);
             labels.push(label);
         }
+        // "make both the bangs and beard longer": a clause cut off before its change takes the
+        // next clause's change (from the last clause back, so chains work).
+        for i in (0..labels.len().saturating_sub(1)).rev() {
+            let next = labels[i + 1];
+            let takes_next = incomplete[i]
+                && matches!(labels[i].attribute, AttributeSlot::Named(_))
+                && next.intent == Intent::Edit
+                && matches!(
+                    next.kind,
+                    KindSlot::Target | KindSlot::Relative | KindSlot::Direction
+                );
+            if takes_next {
+                labels[i] = ClauseLabel {
+                    attribute: labels[i].attribute,
+                    ..next
+                };
+            }
+        }
+        let unsure = labels.iter().any(|l| l.kind == KindSlot::Unclear);
         ScoredRequest {
             request: resolve(&labels, context),
             confidence,

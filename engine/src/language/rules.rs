@@ -41,6 +41,11 @@ struct Removal {
     years: Vec<String>,
     not_removal: Vec<String>,
     relative: Vec<String>,
+    phrases: Vec<String>,
+    phrase_endings: Vec<String>,
+    decline_verbs: Vec<String>,
+    years_change: Vec<Vec<String>>,
+    decades: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +75,8 @@ struct AgeNumbers {
     units: Vec<String>,
     oldest: Vec<String>,
     youngest: Vec<String>,
+    approximately: Vec<String>,
+    change_units: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +86,25 @@ struct Intensity {
     beard_five: Vec<String>,
     sunglasses_five: Vec<String>,
     laugh_five: Vec<String>,
+    eyeglasses_descriptors: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DegreePhrases {
+    bangs: Vec<(String, u8)>,
+    eyeglasses: Vec<(String, u8)>,
+    beard: Vec<(String, u8)>,
+    smiling: Vec<(String, u8)>,
+    bangs_percent: Vec<Vec<String>>,
+    percent: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Modifiers {
+    a_little: Vec<String>,
+    small: Vec<String>,
+    large: Vec<String>,
+    too_small: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +120,8 @@ struct Directions {
     too: Vec<String>,
     enough: Vec<String>,
     negators: Vec<String>,
+    increase_phrases: Vec<String>,
+    decrease_phrases: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +133,8 @@ struct Questions {
     degree_adjectives: Vec<String>,
     degree_words: Vec<String>,
     request_words: Vec<String>,
+    help_words: Vec<String>,
+    degree_only: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +143,23 @@ struct SmallTalk {
     greet_core: Vec<String>,
     thanks: Vec<String>,
     thanks_core: Vec<String>,
+    end: Vec<String>,
+    end_core: Vec<String>,
+    unknown: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Replies {
+    no: Vec<String>,
+    no_core: Vec<String>,
+    yes: Vec<String>,
+    yes_core: Vec<String>,
+    agree: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Unsupported {
+    words: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,6 +168,9 @@ struct ContextWords {
     other_way: Vec<String>,
     answer_fillers: Vec<String>,
     age_names: Vec<String>,
+    other_way_fillers: Vec<String>,
+    incomplete: Vec<String>,
+    incomplete_core: Vec<String>,
 }
 
 /// Every list of `rules.toml`.
@@ -132,9 +182,13 @@ struct RuleWords {
     zero_phrases: ZeroPhrases,
     age_numbers: AgeNumbers,
     intensity: Intensity,
+    degree_phrases: DegreePhrases,
+    modifiers: Modifiers,
     direction: Directions,
     questions: Questions,
     small_talk: SmallTalk,
+    replies: Replies,
+    unsupported: Unsupported,
     context: ContextWords,
 }
 
@@ -188,6 +242,50 @@ impl<'a> ClauseWords<'a> {
         let padded = self.padded();
         phrases.iter().any(|p| padded.contains(&format!(" {p} ")))
     }
+    /// Whether every word as typed is in one of `lists`.
+    fn all_in(&self, lists: &[&[String]]) -> bool {
+        self.raw
+            .iter()
+            .all(|w| lists.iter().any(|list| contains(list, w)))
+    }
+    /// Where the first of `phrases` starts (word index), as typed.
+    fn phrase_start(&self, phrases: &[String]) -> Option<usize> {
+        phrases.iter().find_map(|p| {
+            let words: Vec<&str> = p.split(' ').collect();
+            (0..self.len()).find(|&i| {
+                words.len() <= self.len() - i
+                    && words.iter().enumerate().all(|(k, w)| self.raw[i + k] == *w)
+            })
+        })
+    }
+}
+
+/// Every attribute noun of `rules.toml` (the five lists).
+fn any_noun(w: &str) -> bool {
+    let n = &words().nouns;
+    [&n.bangs, &n.eyeglasses, &n.beard, &n.smiling, &n.age]
+        .iter()
+        .any(|list| contains(list, w))
+}
+
+/// The amount a change modifier gives a clause: 1 for "a bit", 2 for "a lot".
+fn modifier_change(c: ClauseWords) -> Option<u8> {
+    let m = &words().modifiers;
+    if c.has_phrase(&m.small) {
+        Some(1)
+    } else if c.has_phrase(&m.large) {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+/// A change that way: relative when a modifier gives its amount ("a tiny bit cleaner shaven").
+fn change_label(c: ClauseWords, slot: AttributeSlot, d: Direction) -> ClauseLabel {
+    match modifier_change(c) {
+        Some(n) => ClauseLabel::relative(slot, d, n),
+        None => ClauseLabel::direction(slot, Some(d)),
+    }
 }
 
 /// The attribute a clause names, preferring the four concrete attributes over age words ("a
@@ -226,7 +324,51 @@ pub fn small_talk(c: ClauseWords) -> Option<Intent> {
     if all_in(&s.thanks) && any_in(&s.thanks_core) {
         return Some(Intent::Thanks);
     }
+    if all_in(&s.end) && any_in(&s.end_core) {
+        return Some(Intent::End);
+    }
+    if contains(&s.unknown, &c.raw.join(" ")) {
+        return Some(Intent::Unknown);
+    }
     None
+}
+
+/// A short reply read by its words: "lol no", "nah not quite" (no); after a check, "they look
+/// good", "looks great" (satisfied).
+pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
+    let r = &words().replies;
+    let any_in = |list: &[String]| c.raw.iter().any(|w| contains(list, w));
+    if c.len() == 0 {
+        return None;
+    }
+    if c.all_in(&[&r.no]) && any_in(&r.no_core) {
+        return Some(Intent::No);
+    }
+    if matches!(context, Some(SystemContext::Check(_)))
+        && c.all_in(&[&r.yes])
+        && any_in(&r.yes_core)
+    {
+        return Some(Intent::Yes);
+    }
+    None
+}
+
+/// A clause that only says "the other way" ("no, the other way", "other way round"): it edits
+/// nothing by itself; the dialog resolves it from the last edit.
+pub fn other_way_only(c: ClauseWords) -> bool {
+    let w = &words().context;
+    c.has_phrase(&w.other_way) && c.all_in(&[&w.other_way_fillers])
+}
+
+/// A clause cut off before its change by "and" ("make both the bangs", "make the beard"): it
+/// names an attribute and nothing else but filler; it takes the next clause's change.
+pub fn is_incomplete(c: ClauseWords) -> bool {
+    let w = &words().context;
+    named_attribute(c).is_some()
+        && c.raw
+            .iter()
+            .all(|x| contains(&w.incomplete, x) || any_noun(x))
+        && c.any(&w.incomplete_core)
 }
 
 /// A question about the face or the conversation ("what did you change so far?", "how big is
@@ -234,6 +376,16 @@ pub fn small_talk(c: ClauseWords) -> Option<Intent> {
 pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Question> {
     let q = &words().questions;
     let first = c.raw.first()?;
+    // "glasses level right now?": a noun, a scale word and nothing that asks for a change.
+    if let Some(named) = named_attribute(c) {
+        if c.any(&q.scale)
+            && c.raw
+                .iter()
+                .all(|w| contains(&q.degree_only, w) || any_noun(w))
+        {
+            return Some(Question::Degree(Some(named)));
+        }
+    }
     if !contains(&q.starts, first) {
         return None;
     }
@@ -246,12 +398,20 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
             .flatten()
     });
     if c.has_phrase(&q.history) {
+        // "what edits are possible?" asks what can be done.
+        if c.has_phrase(&q.help_words) {
+            return None;
+        }
         return Some(Question::History);
     }
     let scale = c.any(&q.scale);
+    // "whats degree 0 for glasses": a scale word with a number names a degree to explain.
+    let numbers = &words().levels.numbers;
+    let scale_number = (0..c.len()).any(|i| c.is(i, &q.scale) && c.is(i + 1, numbers));
     if c.any(&q.meaning)
         || c.has_phrase(&q.meaning)
         || (scale && c.has_phrase(&["look like".to_string()]))
+        || (scale_number && matches!(first.as_str(), "what" | "whats"))
     {
         return Some(Question::Meaning(named_attribute(c)));
     }
@@ -293,7 +453,15 @@ fn removal(c: ClauseWords) -> bool {
     if c.any(&r.relative) {
         return false;
     }
-    if c.any(&r.words) && !c.has_phrase(&r.not_removal) {
+    let phrase_at_end = r.phrases.iter().any(|p| {
+        let n = p.split(' ').count();
+        c.phrase_start(std::slice::from_ref(p)).is_some_and(|i| {
+            c.raw[i + n..]
+                .iter()
+                .all(|w| contains(&r.phrase_endings, w))
+        })
+    });
+    if (c.any(&r.words) || phrase_at_end) && !c.has_phrase(&r.not_removal) {
         return true;
     }
     let n = &words().nouns;
@@ -301,7 +469,8 @@ fn removal(c: ClauseWords) -> bool {
         c.is(i, &n.bangs) || c.is(i, &n.eyeglasses) || c.is(i, &n.beard) || c.is(i, &n.smiling)
     };
     (0..c.len()).any(|i| {
-        if !c.is(i, &r.negators) {
+        // "a smile not a laugh": a negator after the attribute's name contrasts, not removes.
+        if !c.is(i, &r.negators) || (0..i).any(names) {
             return false;
         }
         let mut j = i + 1;
@@ -309,6 +478,21 @@ fn removal(c: ClauseWords) -> bool {
             j += 1;
         }
         j < c.len() && names(j)
+    })
+}
+
+/// "dont want glasses" after glasses were suggested: declining the suggestion (a negator and a
+/// verb of wanting before the suggested attribute's name, and no word of removal).
+fn declines(c: ClauseWords, named: Option<Attribute>, context: Option<SystemContext>) -> bool {
+    let r = &words().removal;
+    let Some(SystemContext::Suggest(suggested)) = context else {
+        return false;
+    };
+    if named != Some(suggested) || c.any(&r.words) || c.has_phrase(&r.phrases) {
+        return false;
+    }
+    (0..c.len()).any(|i| {
+        c.is(i, &r.negators) && (i + 1..(i + 3).min(c.len())).any(|j| c.is(j, &r.decline_verbs))
     })
 }
 
@@ -402,6 +586,16 @@ fn age_number(c: ClauseWords) -> Option<u8> {
     {
         return None;
     }
+    // "age him five years" is a change; "age her to 65" an age.
+    if c.raw.iter().any(|w| w == "age")
+        && c.any(&a.units)
+        && !c
+            .raw
+            .iter()
+            .any(|w| matches!(w.as_str(), "to" | "into" | "at"))
+    {
+        return None;
+    }
     if c.any(&a.oldest) {
         return Some(5);
     }
@@ -411,8 +605,69 @@ fn age_number(c: ClauseWords) -> Option<u8> {
     (0..c.len()).find_map(|i| {
         let degree = a.degrees.iter().position(|list| c.is(i, list))?;
         let unit_follows = (i + 1..(i + 3).min(c.len())).any(|j| c.is(j, &a.units));
-        (unit_follows || c.is(i, &a.decades)).then_some(degree as u8)
+        // "make them about seven" (not "about two notches").
+        let approximate = i > 0
+            && c.is(i - 1, &a.approximately)
+            && !(i + 1..(i + 3).min(c.len())).any(|j| c.is(j, &a.change_units));
+        (unit_follows || approximate || c.is(i, &a.decades)).then_some(degree as u8)
     })
+}
+
+/// How many degrees "lose ten years" / "take a decade off" removes: `None` when no number says
+/// it ("take some years off" is a way).
+fn years_removed(c: ClauseWords) -> Option<u8> {
+    let r = &words().removal;
+    let i = c.find(&r.years)?;
+    let before = c.raw.get(i.checked_sub(1)?)?;
+    if c.is(i, &r.decades) {
+        let n = words().levels.numbers.iter().position(|w| w == before);
+        return Some(match n {
+            Some(n) => (n as u8).clamp(1, 5),
+            None => 1,
+        });
+    }
+    if let Some(k) = r
+        .years_change
+        .iter()
+        .position(|list| contains(list, before))
+    {
+        return Some(k as u8 + 2);
+    }
+    let is_number = words()
+        .age_numbers
+        .degrees
+        .iter()
+        .any(|list| contains(list, before));
+    is_number.then_some(1)
+}
+
+/// A degree phrase of the attribute ("bangs over the eyebrows" 5, "bangs covering ninety
+/// percent" 5, "an ear to ear smile" 3).
+fn degree_phrase(c: ClauseWords, attribute: Attribute) -> Option<u8> {
+    let p = &words().degree_phrases;
+    let list = match attribute {
+        Attribute::Bangs => &p.bangs,
+        Attribute::Eyeglasses => &p.eyeglasses,
+        Attribute::Beard => &p.beard,
+        Attribute::Smiling => &p.smiling,
+        Attribute::Age => return None,
+    };
+    if let Some((_, degree)) = list
+        .iter()
+        .find(|(phrase, _)| c.has_phrase(std::slice::from_ref(phrase)))
+    {
+        return Some(*degree);
+    }
+    if attribute == Attribute::Bangs {
+        let i = c.find(&p.percent)?;
+        let number = c.raw.get(i.checked_sub(1)?)?;
+        return p
+            .bangs_percent
+            .iter()
+            .position(|list| contains(list, number))
+            .map(|d| d as u8);
+    }
+    None
 }
 
 /// "too long" (decrease), "too short" (increase), "not long enough" (increase).
@@ -480,6 +735,15 @@ fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
         up |= is_up;
         down |= is_down;
     }
+    // A phrase says the way only where no word does ("make her smile less" is down).
+    if !(up || down) {
+        match phrase_way(c) {
+            Some(Some(Direction::Increase)) => up = true,
+            Some(Some(Direction::Decrease)) => down = true,
+            Some(None) => negated = true,
+            None => {}
+        }
+    }
     if negated && !(up || down) {
         return Some(DirectionCue::Negated);
     }
@@ -488,6 +752,31 @@ fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
         (false, true) => Some(DirectionCue::Way(Direction::Decrease)),
         _ => None,
     }
+}
+
+/// The way a whole phrase says ("make her smile", "de-age him"): `Some(None)` when it is
+/// negated ("dont make her smile"), `None` when there is no such phrase.
+fn phrase_way(c: ClauseWords) -> Option<Option<Direction>> {
+    let d = &words().direction;
+    let (start, way) = c
+        .phrase_start(&d.increase_phrases)
+        .map(|i| (i, Direction::Increase))
+        .or_else(|| {
+            c.phrase_start(&d.decrease_phrases)
+                .map(|i| (i, Direction::Decrease))
+        })?;
+    let negated = (start.saturating_sub(3)..start).any(|j| c.is(j, &d.negators));
+    Some((!negated).then_some(way))
+}
+
+/// "not so much beard": a way down, not a change of two degrees.
+fn not_so_much(c: ClauseWords) -> bool {
+    let d = &words().direction;
+    (0..c.len()).any(|i| {
+        c.raw[i] == "much"
+            && (i.saturating_sub(3)..i).any(|j| c.is(j, &d.negators))
+            && (i.saturating_sub(2)..i).any(|j| c.raw[j] == "so" || c.raw[j] == "as")
+    })
 }
 
 /// A degree phrase's own degree when the words settle it ("a bushy beard" 5, "thick framed
@@ -505,6 +794,14 @@ fn intensity_target(c: ClauseWords, attribute: Attribute, network_target: u8) ->
             }
         }
         Attribute::Smiling if c.any(&n.laugh) && c.any(&i.laugh_five) => Some(5),
+        // A laugh without a word that makes it bigger is degree 4 ("she should laugh").
+        Attribute::Smiling
+            if c.any(&n.laugh)
+                && !c.any(&words().direction.comparatives)
+                && direction_cue(c).is_none() =>
+        {
+            Some(4)
+        }
         _ => None,
     }
 }
@@ -529,11 +826,24 @@ pub fn adjust(
     context: Option<SystemContext>,
 ) -> (ClauseLabel, Reading) {
     let named = named_attribute(c);
+    // "i want her eyes to be green", "add a hat": nothing this system edits.
+    if named.is_none() && zero_phrase(c).is_none() && c.any(&words().unsupported.words) {
+        return (ClauseLabel::intent(Intent::Unknown), Reading::Rule);
+    }
+    if declines(c, named, context) {
+        return (ClauseLabel::intent(Intent::No), Reading::Rule);
+    }
     let has_pronoun = c.any(&words().nouns.pronouns);
+    // A clause of adjustment and agreement words only ("only a little", "a bit more") names no
+    // attribute, whatever the network guesses: it is about the one under discussion.
+    let bare = named.is_none()
+        && c.len() > 0
+        && c.all_in(&[&words().context.adjustment, &words().replies.agree]);
     // The attribute the rules would edit: a named one, else the network's, else (for short
     // replies in context or clauses with a pronoun) the one under discussion.
     let network_slot = match label.attribute {
         AttributeSlot::None => None,
+        AttributeSlot::Named(_) if bare => Some(AttributeSlot::Inherit),
         slot => Some(slot),
     };
     let slot = named
@@ -549,6 +859,29 @@ pub fn adjust(
     let Some(slot) = slot else {
         return (label, Reading::Network);
     };
+    // "sure, but not too much" after a suggestion: a little of it (not "too much", a decrease).
+    if bare
+        && matches!(context, Some(SystemContext::Suggest(_)))
+        && c.has_phrase(&words().modifiers.a_little)
+    {
+        return (
+            ClauseLabel::relative(slot, Direction::Increase, 1),
+            Reading::Rule,
+        );
+    }
+    // "yes, but only a little" / "yeah a little bit" after a suggestion: that much of it.
+    if bare
+        && matches!(context, Some(SystemContext::Suggest(_)))
+        && direction_cue(c).is_none()
+        && too_or_enough(c).is_none()
+    {
+        if let Some(n) = modifier_change(c) {
+            return (
+                ClauseLabel::relative(slot, Direction::Increase, n),
+                Reading::Rule,
+            );
+        }
+    }
 
     if let Some(a) = zero_phrase(c) {
         return (
@@ -558,8 +891,9 @@ pub fn adjust(
     }
     // Removal: never for age; with years it means younger ("lose ten years").
     if slot_attribute == Some(Attribute::Age) && removal(c) && c.any(&words().removal.years) {
-        let fixed = match label.change {
-            Some(n) if label.kind == KindSlot::Relative => {
+        let fixed = match (years_removed(c), label.change) {
+            (Some(n), _) => ClauseLabel::relative(slot, Direction::Decrease, n),
+            (None, Some(n)) if label.kind == KindSlot::Relative => {
                 ClauseLabel::relative(slot, Direction::Decrease, n)
             }
             _ => ClauseLabel::direction(slot, Some(Direction::Decrease)),
@@ -569,6 +903,18 @@ pub fn adjust(
     if slot_attribute == Some(Attribute::Age) && label.intent == Intent::Edit {
         if let Some(n) = age_number(c) {
             return (ClauseLabel::target(slot, n), Reading::Rule);
+        }
+        // "age this guy a little": a change up by that much, not a degree.
+        if label.kind == KindSlot::Target
+            && c.raw.iter().any(|w| w == "age")
+            && direction_cue(c).is_none()
+        {
+            if let Some(n) = modifier_change(c) {
+                return (
+                    ClauseLabel::relative(slot, Direction::Increase, n),
+                    Reading::Rule,
+                );
+            }
         }
     }
     if slot_attribute != Some(Attribute::Age)
@@ -582,9 +928,11 @@ pub fn adjust(
     }
     if let Some(way) = too_or_enough(c) {
         if label.intent == Intent::Edit || named.is_some() || has_pronoun {
-            let fixed = match label.kind {
-                KindSlot::Relative if label.direction == Some(way) => label,
-                _ => ClauseLabel::direction(slot, Some(way)),
+            // "a little too long" is one degree; "way too long", "too much" only say the way.
+            let fixed = if c.has_phrase(&words().modifiers.too_small) {
+                ClauseLabel::relative(slot, way, 1)
+            } else {
+                ClauseLabel::direction(slot, Some(way))
             };
             return (
                 ClauseLabel {
@@ -606,6 +954,21 @@ pub fn adjust(
         _ => None,
     });
     let intensity_up = c.any(&words().intensity.up);
+    let negated = c.any(&words().direction.negators);
+    if !negated {
+        if let Some(wanted) = attribute.and_then(|a| degree_phrase(c, a)) {
+            return (ClauseLabel::target(slot, wanted), Reading::Rule);
+        }
+    }
+    if label.kind == KindSlot::Relative
+        && label.direction == Some(Direction::Decrease)
+        && not_so_much(c)
+    {
+        return (
+            ClauseLabel::direction(slot, Some(Direction::Decrease)),
+            Reading::Rule,
+        );
+    }
     // A degree phrase with no word of change read as a change ("give him a really bushy beard",
     // "put sunglasses on", or its second clause "untidy beard" taking the first one's kind):
     // the phrase's own degree.
@@ -630,14 +993,29 @@ pub fn adjust(
                 };
                 return (ClauseLabel::target(label.attribute, wanted), reading);
             }
+            // "try glasses", "give him specs": no word says which glasses, so a wish for them.
+            let i = &words().intensity;
+            // (Not when glasses are under discussion after a check: "make them just glasses".)
+            if attribute == Some(Attribute::Eyeglasses)
+                && context != Some(SystemContext::Check(Attribute::Eyeglasses))
+                && (1..=3).contains(&t)
+                && cue.is_none()
+                && !c.any(&i.eyeglasses_descriptors)
+                && !c.any(&words().nouns.sunglasses)
+                && !c.any(&words().direction.numbers)
+            {
+                return (
+                    ClauseLabel::direction(label.attribute, Some(Direction::Increase)),
+                    Reading::Rule,
+                );
+            }
             if t == 0 {
                 // Degree 0 without any word of removal: only a degree phrase ("a straight face")
                 // may mean that; a word pointing up or down overrules it.
                 return match cue {
-                    Some(DirectionCue::Way(d)) => (
-                        ClauseLabel::direction(label.attribute, Some(d)),
-                        Reading::Rule,
-                    ),
+                    Some(DirectionCue::Way(d)) => {
+                        (change_label(c, label.attribute, d), Reading::Rule)
+                    }
                     _ if intensity_up => (
                         ClauseLabel::direction(label.attribute, Some(Direction::Increase)),
                         Reading::Rule,
@@ -650,11 +1028,10 @@ pub fn adjust(
             // A comparative beside a degree phrase without a number ("a bigger smile"): a change
             // that way, not a fixed degree that may lie on the other side.
             if let Some(DirectionCue::Way(d)) = cue {
-                if c.any(&words().direction.comparatives) && !c.any(&words().direction.numbers) {
-                    return (
-                        ClauseLabel::direction(label.attribute, Some(d)),
-                        Reading::Rule,
-                    );
+                let compares =
+                    c.any(&words().direction.comparatives) || c.raw.iter().any(|w| w == "less");
+                if compares && !c.any(&words().direction.numbers) {
+                    return (change_label(c, label.attribute, d), Reading::Rule);
                 }
             }
             // A degree above 0: the network is unsure at most between neighbouring degrees,
@@ -675,6 +1052,14 @@ pub fn adjust(
             };
             match cue {
                 Some(DirectionCue::Way(w)) if w == d => (label, Reading::Network),
+                // A phrase that says the way by itself ("de-age him a lot") overrules.
+                Some(DirectionCue::Way(w)) if phrase_way(c) == Some(Some(w)) => (
+                    ClauseLabel {
+                        direction: Some(w),
+                        ..label
+                    },
+                    Reading::Rule,
+                ),
                 Some(DirectionCue::Way(_)) | Some(DirectionCue::Negated) => {
                     (unclear(label.attribute), Reading::Unclear)
                 }
@@ -912,6 +1297,75 @@ mod tests {
     }
 
     #[test]
+    fn years_degree_phrases_and_way_phrases() {
+        let years = |t: &str| years_removed(cw(&clause(t)));
+        assert_eq!(years("lose ten years"), Some(1));
+        assert_eq!(years("take twenty years off"), Some(2));
+        assert_eq!(years("take thirty years off"), Some(3));
+        assert_eq!(years("shave a decade off"), Some(1));
+        assert_eq!(years("knock two decades off"), Some(2));
+        assert_eq!(years("take some years off"), None);
+        let phrase = |t: &str, a| degree_phrase(cw(&clause(t)), a);
+        assert_eq!(phrase("bangs over her eyebrows", Attribute::Bangs), Some(5));
+        assert_eq!(
+            phrase("bangs covering ninety percent", Attribute::Bangs),
+            Some(5)
+        );
+        assert_eq!(
+            phrase("bangs covering thirty percent", Attribute::Bangs),
+            Some(2)
+        );
+        assert_eq!(
+            phrase(
+                "bangs covering less than half the forehead",
+                Attribute::Bangs
+            ),
+            Some(2)
+        );
+        assert_eq!(phrase("an ear to ear smile", Attribute::Smiling), Some(3));
+        assert_eq!(
+            phrase("thicker metal glasses", Attribute::Eyeglasses),
+            Some(2)
+        );
+        assert_eq!(phrase("longer bangs", Attribute::Bangs), None);
+        let way = |t: &str| phrase_way(cw(&clause(t)));
+        assert_eq!(way("make her smile"), Some(Some(Direction::Increase)));
+        assert_eq!(way("de age him a lot"), Some(Some(Direction::Decrease)));
+        assert_eq!(way("dont make her smile"), Some(None));
+        assert_eq!(way("a smaller smile"), None);
+        assert_eq!(
+            direction_cue(cw(&clause("make her smile less"))),
+            Some(DirectionCue::Way(Direction::Decrease))
+        );
+        assert!(not_so_much(cw(&clause("not so much beard"))));
+        assert!(!not_so_much(cw(&clause("much longer"))));
+        let age = |t: &str| age_number(cw(&clause(t)));
+        assert_eq!(age("make them about seven"), Some(0));
+        assert_eq!(age("age him about two notches"), None);
+        assert!(removal(cw(&clause("dont let her smile"))));
+        assert!(removal(cw(&clause("i dont want him to have a beard"))));
+        assert!(removal(cw(&clause("the beard has to go"))));
+        assert!(removal(cw(&clause("the beard has to go please"))));
+        assert!(!removal(cw(&clause(
+            "the bangs should go down to the eyebrows"
+        ))));
+        assert_eq!(age("age him five years"), None);
+        assert_eq!(age("age her to sixty"), Some(5));
+        assert!(!removal(cw(&clause("make him cleaner shaven"))));
+        assert!(!removal(cw(&clause("a smile not a laugh"))));
+        let suggested = Some(SystemContext::Suggest(Attribute::Eyeglasses));
+        let declined = |t: &str| {
+            let words = clause(t);
+            declines(cw(&words), named_attribute(cw(&words)), suggested)
+        };
+        assert!(declined("dont want glasses"));
+        assert!(declined("i really dont like the glasses"));
+        assert!(!declined("no glasses"));
+        assert!(!declined("dont want a beard"));
+        assert!(!declined("dont want glasses remove them"));
+    }
+
+    #[test]
     fn questions_and_small_talk() {
         let q = |t: &str| question(cw(&clause(t)), Some(SystemContext::Check(Attribute::Beard)));
         assert_eq!(q("what did you change so far"), Some(Question::History));
@@ -948,6 +1402,40 @@ mod tests {
             vec![Attribute::Eyeglasses]
         );
         assert!(named_attributes("the other way").is_empty());
+        let r = |t: &str, ctx| reply(cw(&clause(t)), ctx);
+        let check = Some(SystemContext::Check(Attribute::Bangs));
+        assert_eq!(r("lol no", check), Some(Intent::No));
+        assert_eq!(r("nah not quite", None), Some(Intent::No));
+        assert_eq!(r("no more", check), None);
+        assert_eq!(r("they look good", check), Some(Intent::Yes));
+        assert_eq!(
+            r(
+                "they look good",
+                Some(SystemContext::Suggest(Attribute::Bangs))
+            ),
+            None
+        );
+        assert_eq!(s("see you later"), Some(Intent::End));
+        assert_eq!(s("what do you mean"), Some(Intent::Unknown));
+        assert_eq!(s("bye bye shades"), None);
+        assert_eq!(q("remind me what we changed"), Some(Question::History));
+        assert_eq!(q("what edits are possible"), None);
+        assert_eq!(
+            q("whats degree zero for glasses"),
+            Some(Question::Meaning(Some(Attribute::Eyeglasses)))
+        );
+        assert_eq!(
+            q("glasses level right now"),
+            Some(Question::Degree(Some(Attribute::Eyeglasses)))
+        );
+        assert_eq!(q("beard level three please"), None);
+        assert!(other_way_only(cw(&clause("the other way"))));
+        assert!(other_way_only(cw(&clause("other way round"))));
+        assert!(!other_way_only(cw(&clause("the other way shorter"))));
+        assert!(is_incomplete(cw(&clause("make both the bangs"))));
+        assert!(is_incomplete(cw(&clause("make the beard"))));
+        assert!(!is_incomplete(cw(&clause("make her smile"))));
+        assert!(!is_incomplete(cw(&clause("add glasses"))));
         let split = |t: &str| join_dangling_adjectives(clauses_of(t)).len();
         assert_eq!(split("a really bushy, untidy beard"), 1);
         assert_eq!(split("make the smile big, the beard long"), 2);

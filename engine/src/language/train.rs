@@ -342,6 +342,22 @@ pub fn natural_sealed_path() -> PathBuf {
     ))
 }
 
+/// The development half of the third natural set (issue 14, round 3): look at its failures freely.
+pub fn natural3_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural3_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the third natural set: only scored, never used to tune.
+pub fn natural3_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural3_sealed.jsonl"
+    ))
+}
+
 /// Which way an edit moves a face whose attribute is at `current` (-1, 0, +1), or `None` when
 /// the edit leaves the way open (agreement to a suggestion, or a question back).
 fn way_from(edit: &EditRequest, current: u8) -> Option<i8> {
