@@ -98,16 +98,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 /// The record shards of a dataset directory (`records.shard-K-of-N.jsonl`), sorted; an error
 /// naming the labelling command when there are none.
 pub fn record_shards(data: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut shards: Vec<PathBuf> = std::fs::read_dir(data)
-        .with_context(|| format!("reading the dataset directory {}", data.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("records.shard-") && n.ends_with(".jsonl"))
-        })
-        .collect();
-    shards.sort();
+    let shards = engine::jsonl::shard_files(data, "records")
+        .with_context(|| format!("reading the dataset directory {}", data.display()))?;
     if shards.is_empty() {
         bail!(
             "no records.shard-*.jsonl in {} (run `talk-to-edit label generated --out {}` first)",
