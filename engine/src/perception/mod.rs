@@ -39,6 +39,7 @@ pub mod degree_labels;
 pub mod detect;
 pub mod geometry;
 pub mod human;
+pub mod human_pipeline;
 pub mod identity;
 pub mod labeller;
 pub mod landmarks;
