@@ -18,13 +18,14 @@ use super::{
     SemanticField, DEFAULT_K,
 };
 use crate::attributes::Attribute;
+use crate::files::{io_at, save_image as save, FileError};
 use crate::generator::{Generator, GeneratorError};
 use crate::perception::{FacePerception, IdentityEncoder};
 use crate::predictor::DegreeReader;
 use candle_core::Tensor;
 use image::RgbImage;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Start | result pairs per method and attribute on its contact sheet.
@@ -33,16 +34,8 @@ const SHEET_PAIRS: usize = 24;
 /// Errors of the run.
 #[derive(Debug, thiserror::Error)]
 pub enum EditsEvalError {
-    #[error("{}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("writing {}", path.display())]
-    Image {
-        path: PathBuf,
-        source: image::ImageError,
-    },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("unknown method {0} (field or linear)")]
     UnknownMethod(String),
     #[error("no linear direction for {0}")]
@@ -55,19 +48,6 @@ pub enum EditsEvalError {
     Generator(#[from] GeneratorError),
     #[error(transparent)]
     Json(#[from] serde_json::Error),
-}
-
-fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> EditsEvalError + '_ {
-    move |source| EditsEvalError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn save(image: &RgbImage, path: PathBuf) -> Result<(), EditsEvalError> {
-    image
-        .save(&path)
-        .map_err(|source| EditsEvalError::Image { path, source })
 }
 
 /// What one run does (the command line's flags).

@@ -18,13 +18,14 @@ use crate::field::{
     edit_until, DegreeReader, EditConfig, EditOutcome, FieldError, FieldSpace, FieldStepper,
     SemanticField, DEFAULT_K,
 };
+use crate::files::{io_at, save_image, FileError};
 use crate::generator::Generator;
 use crate::perception::{FacePerception, IdentityEncoder};
 use crate::predictor::AttributePredictor;
 use image::imageops::FilterType;
 use image::RgbImage;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Faces on the examples sheet (the first ones inverted).
 pub const EXAMPLES: usize = 8;
@@ -36,27 +37,12 @@ const CELL: u32 = 128;
 /// error).
 #[derive(Debug, thiserror::Error)]
 pub enum InversionEvalError {
-    #[error("{}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("writing {}", path.display())]
-    Image {
-        path: PathBuf,
-        source: image::ImageError,
-    },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error(transparent)]
     Json(#[from] serde_json::Error),
     #[error(transparent)]
     Field(#[from] FieldError),
-}
-
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> InversionEvalError + '_ {
-    move |source| InversionEvalError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 /// What one run does (the command line's flags; `every` and `limit` only name the photo sample
@@ -179,7 +165,7 @@ pub fn evaluate_inversion(
     config: &InversionEvalConfig,
     progress: &mut dyn FnMut(InversionEvalProgress),
 ) -> Result<InversionEvalOutput, InversionEvalError> {
-    std::fs::create_dir_all(&config.out).map_err(io_error(&config.out))?;
+    std::fs::create_dir_all(&config.out).map_err(io_at(&config.out))?;
     let mut invert_config = InvertConfig::default();
     invert_config.refine.steps = config.steps;
     invert_config.refine.identity_weight = config.identity_weight;
@@ -265,17 +251,15 @@ pub fn evaluate_inversion(
         });
         // Partial results survive an interrupted run.
         std::fs::write(&json_path, serde_json::to_string_pretty(&records)?)
-            .map_err(io_error(&json_path))?;
+            .map_err(io_at(&json_path))?;
     }
     if !examples.is_empty() {
         let path = config.out.join("inversion_examples.png");
-        examples_sheet(&examples)
-            .save(&path)
-            .map_err(|source| InversionEvalError::Image { path, source })?;
+        save_image(&examples_sheet(&examples), path)?;
     }
     let report = report(&records, config, !models.fields.is_empty());
     let md_path = config.out.join("inversion.md");
-    std::fs::write(&md_path, &report).map_err(io_error(&md_path))?;
+    std::fs::write(&md_path, &report).map_err(io_at(&md_path))?;
     Ok(InversionEvalOutput { records, report })
 }
 

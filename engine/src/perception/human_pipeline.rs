@@ -8,6 +8,7 @@
 use super::human::{observe, photo_like, HumanFeatures, HumanGate, HumanReference};
 use super::probes::LinearProbe;
 use super::{load_photo, FacePerception, IdentityEncoder, PerceptionError};
+use crate::files::{io_at, FileError};
 use crate::generator::{Generator, GeneratorError};
 use crate::inversion::invert::ALIGNED_SIDE;
 use image::RgbImage;
@@ -18,11 +19,8 @@ use std::path::{Path, PathBuf};
 /// Errors of the gate's fitting and measuring.
 #[derive(Debug, thiserror::Error)]
 pub enum HumanPipelineError {
-    #[error("{}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("aligning {what}")]
     Align {
         what: String,
@@ -36,13 +34,6 @@ pub enum HumanPipelineError {
     Generator(#[from] GeneratorError),
     #[error(transparent)]
     Json(#[from] serde_json::Error),
-}
-
-fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> HumanPipelineError + '_ {
-    move |source| HumanPipelineError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 /// What `human-gate fit` fits on.

@@ -24,6 +24,7 @@ use crate::attributes::Attribute;
 use crate::field::linear::LinearDirection;
 use crate::field::step::FieldSpace;
 use crate::field::FieldError;
+use crate::files::{io_at, save_image as save, FileError};
 use crate::generator::{Generator, GeneratorError};
 use serde_json::json;
 use std::collections::HashSet;
@@ -36,16 +37,8 @@ pub const PATH_LAYERS: usize = 13;
 /// Errors of the labelling runs.
 #[derive(Debug, thiserror::Error)]
 pub enum LabelPipelineError {
-    #[error("{}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("writing {}", path.display())]
-    Image {
-        path: PathBuf,
-        source: image::ImageError,
-    },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("{name} has no row in {}", table.display())]
     NoCelebaRow { name: String, table: PathBuf },
     #[error("the CelebA photos")]
@@ -58,19 +51,6 @@ pub enum LabelPipelineError {
     Generator(#[from] GeneratorError),
     #[error(transparent)]
     Field(#[from] FieldError),
-}
-
-fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> LabelPipelineError + '_ {
-    move |source| LabelPipelineError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn save(image: &image::RgbImage, path: PathBuf) -> Result<(), LabelPipelineError> {
-    image
-        .save(&path)
-        .map_err(|source| LabelPipelineError::Image { path, source })
 }
 
 /// Truncation psi of a labelled seed: 1.0 for even seeds, 0.7 for odd ones (untruncated faces
