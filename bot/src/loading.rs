@@ -78,3 +78,28 @@ pub fn predictor_prime_path() -> PathBuf {
 pub fn predictor_labels_dir() -> PathBuf {
     trained_dir().join("predictor")
 }
+
+/// Every `every`-th photo of the measured CelebA half (felonfinder's training split) from the
+/// `offset`-th, at most `limit`.
+pub fn measured_photos(
+    every: usize,
+    limit: Option<usize>,
+    offset: usize,
+) -> anyhow::Result<Vec<PathBuf>> {
+    if every == 0 || limit == Some(0) {
+        anyhow::bail!("--every and --limit must be at least 1");
+    }
+    let store = models::ModelStore::open_default()?;
+    let photos: Vec<PathBuf> = store
+        .celeba_faces(models::Split::Train)
+        .context("the measured photos (run `talk-to-edit models fetch --only felonfinder`)")?
+        .into_iter()
+        .skip(offset)
+        .step_by(every)
+        .take(limit.unwrap_or(usize::MAX))
+        .collect();
+    if photos.is_empty() {
+        anyhow::bail!("no photos at offset {offset} of the measured split");
+    }
+    Ok(photos)
+}

@@ -552,13 +552,29 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
     assert!(
         histories.iter().any(|h| {
             let second = h.iter().position(|x| x.contains("position 2 in line"));
-            // The last "you're next": the first status can say it before the queue has placed
-            // the job among the others posted at the same moment.
-            let next = h.iter().rposition(|x| x.contains("you're next"));
+            let next = h.iter().position(|x| x.contains("you're next"));
             matches!((second, next), (Some(s), Some(n)) if n > s)
         }),
         "the last job moved from 2nd to next: {histories:#?}"
     );
+    // A job is placed before its status is posted, so a status only ever moves up the line
+    // (it never says "you're next" and then a later place).
+    for h in &histories {
+        let places: Vec<usize> = h
+            .iter()
+            .filter_map(|x| {
+                if x.contains("you're next") {
+                    Some(1)
+                } else {
+                    x.split("position ").nth(1)?.split(' ').next()?.parse().ok()
+                }
+            })
+            .collect();
+        assert!(
+            places.windows(2).all(|w| w[1] <= w[0]),
+            "places only move up: {h:#?}"
+        );
+    }
 
     // 8. Killed mid-edit, restarted: the thread continues, the edit is applied once.
     let key = format!("discord:{thread}");

@@ -14,12 +14,16 @@
 //! - [`field`]: semantic fields (W / W+ steps), the fine-grained editing loop and the linear
 //!   (InterFaceGAN-style) baseline.
 //! - [`inversion`]: real photos into W+ (learned encoder + refinement through the generator).
+//! - [`files`]: errors naming the file they happened to.
+//! - [`jsonl`]: the JSON-lines (and sharded JSON-lines) files the labelling commands write.
 
 pub mod attributes;
 pub mod dialog;
 pub mod field;
+pub mod files;
 pub mod generator;
 pub mod inversion;
+pub mod jsonl;
 pub mod language;
 pub mod npy;
 pub mod perception;

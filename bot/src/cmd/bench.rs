@@ -119,7 +119,7 @@ fn bench_upload(args: UploadArgs) -> anyhow::Result<()> {
     use crate::face_engine::{PRODUCT_IDENTITY_EVERY, PRODUCT_REFINE_STEPS};
     use engine::dialog::FaceEngine;
     use engine::inversion::invert::TransferMode;
-    let photos = super::eval_inversion::measured_photos(args.every.max(1), None, 0)?;
+    let photos = crate::loading::measured_photos(args.every.max(1), None, 0)?;
     let mut engine = crate::face_engine::ProductFaceEngine::load(None, 512)?;
     let settings = [
         (

@@ -4,10 +4,11 @@
 //! tables), `DIR/records.jsonl` and `DIR/sheet.jpg`; with `--images DIR2` the photo / result
 //! pairs for `scripts/identity_dlib.py`.
 
-use super::eval_inversion::{measured_photos, quantile};
 use crate::face_engine::{PhotoAim, ProductFaceEngine};
+use crate::loading::measured_photos;
 use crate::photo_eval::{evaluate_photos, PhotoEvalOutput};
 use anyhow::Context;
+use engine::inversion::eval::quantile;
 use engine::inversion::invert::TransferMode;
 use engine::inversion::photo_eval::{summarise, summary_table, SHOWS_IN_PHOTO};
 use std::path::PathBuf;

@@ -8,14 +8,15 @@
 //! - `eval`: every feature of every picture given (the measured CelebA half, generated faces,
 //!   folders of human or non-human pictures), judged by the bundled rules, written as
 //!   `features.jsonl` and a markdown table `human_gate.md` (acceptance and refusal rates).
+//!
+//! Both are `engine::perception::human_pipeline`; this file picks the pictures and the
+//! generated faces, loads the models and prints.
 
 use anyhow::Context;
-use engine::perception::human::{observe, HumanFeatures, HumanGate, HumanReference};
-use engine::perception::probes::LinearProbe;
-use engine::perception::{load_photo, FacePerception, IdentityEncoder, IDENTITY_MODEL};
+use engine::perception::human::HumanGate;
+use engine::perception::human_pipeline::{evaluate_gate, fit_reference, FitConfig, GatePictures};
+use engine::perception::{FacePerception, IdentityEncoder, IDENTITY_MODEL};
 use image::RgbImage;
-use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -140,18 +141,6 @@ fn pictures(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-#[derive(Serialize)]
-struct Record {
-    group: &'static str,
-    picture: String,
-    /// "no face" / "too small" (refused before the gate), "human" or "not human".
-    outcome: String,
-    features: Option<HumanFeatures>,
-    failed: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    embedding: Option<Vec<f32>>,
-}
-
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         GateCommand::Fit {
@@ -162,7 +151,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             l2,
             out,
             weights,
-        } => fit(seed, count, copies, &non_human, l2, &out, weights),
+        } => fit(
+            FitConfig {
+                seed,
+                count,
+                copies,
+                l2,
+            },
+            &non_human,
+            &out,
+            weights,
+        ),
         GateCommand::Eval {
             celeba,
             generated: n_generated,
@@ -189,236 +188,54 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             } else {
                 Vec::new()
             };
-            eval(&humans, &faces, &non_humans, &out, with_embeddings)
+            let pictures = GatePictures {
+                generated: &faces,
+                humans: &humans,
+                non_humans: &non_humans,
+            };
+            eval(pictures, &out, with_embeddings)
         }
     }
 }
 
 fn fit(
-    seed: u64,
-    count: u64,
-    copies: u64,
+    config: FitConfig,
     non_human: &[PathBuf],
-    l2: f64,
     out: &Path,
     weights: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let (perception, identity) = models()?;
-    let side = engine::inversion::invert::ALIGNED_SIDE;
     let generator = crate::loading::generator(weights)?;
-    let (mut clean, mut xs, mut ys) = (Vec::new(), Vec::new(), Vec::new());
-    for s in seed..seed + count {
-        let psi = if s % 2 == 0 { 0.7 } else { 1.0 };
-        let w = generator.truncate(&generator.w_from_seed(s)?, psi)?;
-        let face = generator.render(&w, 1024)?;
-        let aligned = perception
-            .align(&face, side)
-            .with_context(|| format!("aligning seed {s}"))?;
-        let o = observe(&aligned, &perception, &identity)?;
-        xs.push(o.embedding.clone());
-        ys.push(true);
-        clean.push(o);
-        for k in 0..copies {
-            let photo = engine::perception::human::photo_like(&face, s * 16 + k);
-            // A copy whose face is lost (covered, turned away) teaches nothing.
-            if let Ok(aligned) = perception.align(&photo, side) {
-                xs.push(observe(&aligned, &perception, &identity)?.embedding);
-                ys.push(true);
-            }
-        }
-        tracing::info!(seed = s, positives = xs.len(), "generated face observed");
-    }
-    let mut negatives = 0;
-    for path in pictures(non_human)? {
-        let photo = load_photo(&path)?;
-        if let Ok(aligned) = perception.align(&photo, side) {
-            xs.push(observe(&aligned, &perception, &identity)?.embedding);
-            ys.push(false);
-            negatives += 1;
-        }
-    }
-    let positives = xs.len() - negatives;
-    tracing::info!(positives, negatives, "fitting the probe");
-    let probe = LinearProbe::fit("human", &xs, &ys, l2)
-        .context("the probe needs human faces and non-human pictures with a face found")?;
-    let reference = HumanReference::fit(
-        &clean,
-        probe,
-        &format!(
-            "`talk-to-edit human-gate fit --seed {seed} --count {count} --copies {copies} --l2 {l2}`: \
-             mean shape and embedding of {count} generated faces (seeds {seed}..{}, truncation 0.7 \
-             for even seeds, 1.0 for odd), aligned at {side} px; probe: {positives} human faces \
-             (those and their photo-like copies) against {negatives} non-human pictures with a \
-             face found",
-            seed + count
-        ),
+    let fitted = fit_reference(
+        &generator,
+        &perception,
+        &identity,
+        &config,
+        &pictures(non_human)?,
+        &mut |seed, positives| tracing::info!(seed, positives, "generated face observed"),
     )?;
-    std::fs::write(out, serde_json::to_string(&reference)? + "\n")
+    std::fs::write(out, serde_json::to_string(&fitted.reference)? + "\n")
         .with_context(|| format!("writing {}", out.display()))?;
     println!(
-        "wrote {} ({positives} human faces, {negatives} non-human pictures)",
-        out.display()
+        "wrote {} ({} human faces, {} non-human pictures)",
+        out.display(),
+        fitted.positives,
+        fitted.negatives
     );
     Ok(())
 }
 
-fn judge(
-    gate: &HumanGate,
-    perception: &FacePerception,
-    identity: &IdentityEncoder,
-    group: &'static str,
-    picture: String,
-    photo: &RgbImage,
-    with_embeddings: bool,
-) -> anyhow::Result<Record> {
-    let aligned = match perception.align(photo, engine::inversion::invert::ALIGNED_SIDE) {
-        Ok(a) => a,
-        Err(engine::perception::PerceptionError::NoFace) => {
-            return Ok(Record {
-                group,
-                picture,
-                outcome: "no face".into(),
-                features: None,
-                failed: Vec::new(),
-                embedding: None,
-            })
-        }
-        Err(engine::perception::PerceptionError::BadInput(why)) => {
-            return Ok(Record {
-                group,
-                picture,
-                outcome: format!("refused before the gate: {why}"),
-                features: None,
-                failed: Vec::new(),
-                embedding: None,
-            })
-        }
-        Err(e) => return Err(e).with_context(|| format!("aligning {picture}")),
-    };
-    let observation = observe(&aligned, perception, identity)?;
-    let verdict = gate.judge(gate.reference.features(&observation));
-    Ok(Record {
-        group,
-        picture,
-        outcome: if verdict.is_human() {
-            "human".into()
-        } else {
-            "not human".into()
-        },
-        features: Some(verdict.features),
-        failed: verdict.failed,
-        embedding: with_embeddings.then_some(observation.embedding),
-    })
-}
-
-fn eval(
-    humans: &[PathBuf],
-    generated: &[(String, RgbImage)],
-    non_humans: &[PathBuf],
-    out: &Path,
-    with_embeddings: bool,
-) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+fn eval(pictures: GatePictures, out: &Path, with_embeddings: bool) -> anyhow::Result<()> {
     let (perception, identity) = models()?;
-    let gate = HumanGate::bundled()?;
-    let mut records = Vec::new();
-    let jsonl = out.join("features.jsonl");
-    let mut file =
-        std::fs::File::create(&jsonl).with_context(|| format!("writing {}", jsonl.display()))?;
-    let mut push = |r: Record| -> anyhow::Result<()> {
-        writeln!(file, "{}", serde_json::to_string(&r)?)?;
-        tracing::info!(picture = r.picture, outcome = r.outcome, "judged");
-        records.push(r);
-        Ok(())
-    };
-    for (name, face) in generated {
-        push(judge(
-            gate,
-            &perception,
-            &identity,
-            "generated",
-            name.clone(),
-            face,
-            with_embeddings,
-        )?)?;
-    }
-    for (group, list) in [("human", humans), ("non-human", non_humans)] {
-        for path in list {
-            let photo = load_photo(path)?;
-            let name = path
-                .file_name()
-                .map_or(path.display().to_string(), |n| n.to_string_lossy().into());
-            push(judge(
-                gate,
-                &perception,
-                &identity,
-                group,
-                name,
-                &photo,
-                with_embeddings,
-            )?)?;
-        }
-    }
-    let table = report(gate, &records);
-    let md = out.join("human_gate.md");
-    std::fs::write(&md, &table).with_context(|| format!("writing {}", md.display()))?;
+    let table = evaluate_gate(
+        HumanGate::bundled()?,
+        &perception,
+        &identity,
+        &pictures,
+        out,
+        with_embeddings,
+        &mut |r| tracing::info!(picture = r.picture, outcome = r.outcome, "judged"),
+    )?;
     print!("{table}");
     Ok(())
-}
-
-/// The markdown report: outcomes per group, then each rule's refusals per group.
-fn report(gate: &HumanGate, records: &[Record]) -> String {
-    let groups = ["human", "generated", "non-human"];
-    let mut s = String::from(
-        "| pictures | total | no face found | face found, accepted as human | face found, refused |\n|---|---|---|---|---|\n",
-    );
-    for g in groups {
-        let of: Vec<&Record> = records.iter().filter(|r| r.group == g).collect();
-        if of.is_empty() {
-            continue;
-        }
-        let count = |o: &str| of.iter().filter(|r| r.outcome == o).count();
-        let before = of.iter().filter(|r| r.features.is_none()).count();
-        s += &format!(
-            "| {g} | {} | {} | {} | {} |\n",
-            of.len(),
-            before,
-            count("human"),
-            count("not human")
-        );
-    }
-    s += "\n| feature | rule | ";
-    for g in groups {
-        s += &format!("{g}: refused by it / faces found | ");
-    }
-    s += "\n|---|---|---|---|---|\n";
-    for rule in &gate.rules {
-        s += &format!(
-            "| {} | {} |",
-            rule.feature,
-            match (rule.min, rule.max) {
-                (Some(a), Some(b)) => format!("{a} ..= {b}"),
-                (Some(a), None) => format!(">= {a}"),
-                (None, Some(b)) => format!("<= {b}"),
-                (None, None) => "-".into(),
-            }
-        );
-        for g in groups {
-            let found: Vec<&Record> = records
-                .iter()
-                .filter(|r| r.group == g && r.features.is_some())
-                .collect();
-            let refused = found
-                .iter()
-                .filter(|r| {
-                    r.failed
-                        .iter()
-                        .any(|f| f.starts_with(&format!("{} ", rule.feature)))
-                })
-                .count();
-            s += &format!(" {refused}/{} |", found.len());
-        }
-        s += "\n";
-    }
-    s
 }

@@ -5,7 +5,7 @@
 //! [`TrainEncoderConfig`] or [`PairsConfig`], loads the models from the model cache and shows the
 //! pipeline's events as progress bars and printed lines.
 
-use crate::cmd::label::{record_shards, seed_psi};
+use crate::cmd::label::record_shards;
 use crate::loading;
 use anyhow::Context;
 use engine::inversion::encoder::EncoderConfig;
@@ -14,6 +14,7 @@ use engine::inversion::encoder_pipeline::{
     TrainEncoderEvent, TrainEncoderModels,
 };
 use engine::inversion::train_encoder::{TrainConfig, TrainProgress};
+use engine::perception::label_pipeline::seed_psi;
 use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;

@@ -5,7 +5,7 @@
 //! ignored; `/edit` with an attached photo starts a conversation as a posted photo does;
 //! `forget me` and `/forget` delete the user's data.
 
-use super::queue::Job;
+use super::queue::{Job, RateLimiter, Scheduler};
 use super::replies::{self, Button};
 use super::{owner_key, Data};
 use serenity::all::{
@@ -186,6 +186,40 @@ fn is_forget_me(text: &str) -> bool {
     t == "forget me" || t == "/forget"
 }
 
+/// Whether a request may be queued, checked before any download or reply: the attachment (if
+/// any) is an image of the allowed size ([`check_attachment`]), the user is within the rate
+/// limit and the queue has room. The error is the user-facing reason.
+/// A refused attachment costs no request of the user's rate.
+fn admit(data: &Data, user: UserId, attachment: Option<&Attachment>) -> Result<(), String> {
+    admit_to(
+        data.config.limits.max_upload_bytes,
+        &data.rate,
+        &data.queue,
+        user,
+        attachment,
+    )
+}
+
+/// [`admit`] over its parts.
+fn admit_to(
+    max_upload_bytes: u64,
+    rate: &RateLimiter,
+    queue: &Scheduler,
+    user: UserId,
+    attachment: Option<&Attachment>,
+) -> Result<(), String> {
+    if let Some(attachment) = attachment {
+        check_attachment(attachment, max_upload_bytes)?;
+    }
+    if let Err(wait) = rate.check(user.get()) {
+        return Err(replies::rate_limited(rate.per_minute(), wait));
+    }
+    if !queue.has_room() {
+        return Err(replies::QUEUE_FULL.into());
+    }
+    Ok(())
+}
+
 /// Stores a job, shows its status message in `thread` and queues it. Callers checked the room.
 async fn submit(
     data: &Data,
@@ -204,31 +238,40 @@ async fn submit(
             &serde_json::to_string(job)?,
         )
         .await?;
-    let expected = data.queue.waiting() + 1;
-    let status = thread
-        .send_message(
-            http,
-            CreateMessage::new().content(replies::queued(expected)),
-        )
-        .await?;
-    data.store
-        .set_job_status_message(id, &status.id.get().to_string())
-        .await?;
-    if data.queue.push(id, &thread_id, order).is_ok() {
-        // From here on the queue's position updater keeps its place in line current.
-        data.queue
-            .set_status(id, thread.get(), status.id.get(), expected);
-    } else {
+    // Placed first, so the status shows its real place in line; held until the status is
+    // posted, so no worker starts it before.
+    let Ok(position) = data.queue.push_held(id, &thread_id, order) else {
         data.store.finish_job(id).await?;
         thread
-            .edit_message(
+            .send_message(http, CreateMessage::new().content(replies::QUEUE_FULL))
+            .await?;
+        return Ok(());
+    };
+    let posted = async {
+        let status = thread
+            .send_message(
                 http,
-                status.id,
-                serenity::all::EditMessage::new().content(replies::QUEUE_FULL),
+                CreateMessage::new().content(replies::queued(position)),
             )
             .await?;
+        data.store
+            .set_job_status_message(id, &status.id.get().to_string())
+            .await?;
+        anyhow::Ok(status.id)
     }
-    Ok(())
+    .await;
+    match posted {
+        Ok(status) => {
+            // From here on the queue's position updater keeps its place in line current.
+            data.queue
+                .set_status(id, thread.get(), status.get(), position);
+            Ok(())
+        }
+        Err(e) => {
+            data.queue.release(id);
+            Err(e)
+        }
+    }
 }
 
 impl Handler {
@@ -240,21 +283,8 @@ impl Handler {
         attachment: &Attachment,
     ) -> anyhow::Result<()> {
         let data = &self.data;
-        if let Err(why) = check_attachment(attachment, data.config.limits.max_upload_bytes) {
+        if let Err(why) = admit(data, message.author.id, Some(attachment)) {
             reply_to(http, message, &why).await;
-            return Ok(());
-        }
-        if let Err(wait) = data.rate.check(message.author.id.get()) {
-            reply_to(
-                http,
-                message,
-                &replies::rate_limited(data.rate.per_minute(), wait),
-            )
-            .await;
-            return Ok(());
-        }
-        if !data.queue.has_room() {
-            reply_to(http, message, replies::QUEUE_FULL).await;
             return Ok(());
         }
         let photo = match download(data, attachment).await {
@@ -328,26 +358,12 @@ impl Handler {
         if image.is_none() && message.content.trim().is_empty() {
             return Ok(());
         }
-        if let Err(wait) = data.rate.check(message.author.id.get()) {
-            say(
-                http,
-                message.channel_id,
-                &replies::rate_limited(data.rate.per_minute(), wait),
-            )
-            .await;
-            return Ok(());
-        }
-        if !data.queue.has_room() {
-            say(http, message.channel_id, replies::QUEUE_FULL).await;
+        if let Err(why) = admit(data, message.author.id, image) {
+            say(http, message.channel_id, &why).await;
             return Ok(());
         }
         let job = match image {
             Some(attachment) => {
-                if let Err(why) = check_attachment(attachment, data.config.limits.max_upload_bytes)
-                {
-                    say(http, message.channel_id, &why).await;
-                    return Ok(());
-                }
                 let photo = match download(data, attachment).await {
                     Ok(bytes) => bytes,
                     Err(why) => {
@@ -449,17 +465,8 @@ impl Handler {
                 .await?;
             return Ok(());
         }
-        if let Err(wait) = data.rate.check(press.user.id.get()) {
-            self.respond(
-                http,
-                press,
-                &replies::rate_limited(data.rate.per_minute(), wait),
-            )
-            .await?;
-            return Ok(());
-        }
-        if !data.queue.has_room() {
-            self.respond(http, press, replies::QUEUE_FULL).await?;
+        if let Err(why) = admit(data, press.user.id, None) {
+            self.respond(http, press, &why).await?;
             return Ok(());
         }
         // Acknowledged within Discord's deadline; the answer comes as a new result.
@@ -524,15 +531,8 @@ impl Handler {
         if !data.config.watches(channel) {
             return command_note(http, command, replies::EDIT_NOT_HERE).await;
         }
-        if let Err(why) = check_attachment(&attachment, data.config.limits.max_upload_bytes) {
+        if let Err(why) = admit(data, command.user.id, Some(&attachment)) {
             return command_note(http, command, &why).await;
-        }
-        if let Err(wait) = data.rate.check(command.user.id.get()) {
-            let text = replies::rate_limited(data.rate.per_minute(), wait);
-            return command_note(http, command, &text).await;
-        }
-        if !data.queue.has_room() {
-            return command_note(http, command, replies::QUEUE_FULL).await;
         }
         // Public, since the thread opens on this response.
         command
@@ -701,6 +701,27 @@ mod tests {
             .unwrap()
             .iter()
             .any(|c| c["name"] == "forget"));
+    }
+
+    #[test]
+    fn requests_are_admitted_by_attachment_then_rate_then_room() {
+        let (rate, queue) = (RateLimiter::new(2), Scheduler::new(1));
+        let user = UserId::new(7);
+        let photo = attachment("me.jpg", Some("image/jpeg"), 1000);
+        let text = attachment("notes.txt", Some("text/plain"), 10);
+        let why = admit_to(10_000, &rate, &queue, user, Some(&text)).unwrap_err();
+        assert!(why.contains("notes.txt"), "{why}");
+        // The refused attachment cost no request: two are still allowed.
+        assert_eq!(admit_to(10_000, &rate, &queue, user, Some(&photo)), Ok(()));
+        assert_eq!(admit_to(10_000, &rate, &queue, user, None), Ok(()));
+        let why = admit_to(10_000, &rate, &queue, user, None).unwrap_err();
+        assert!(why.contains("at most 2 requests a minute"), "{why}");
+        // Another user is within the rate, but the queue is full.
+        queue.push(1, "t", 1).unwrap();
+        assert_eq!(
+            admit_to(10_000, &rate, &queue, UserId::new(8), None),
+            Err(replies::QUEUE_FULL.to_string())
+        );
     }
 
     #[test]

@@ -55,6 +55,9 @@ struct Waiting {
     status: Option<(u64, u64)>,
     /// The place in line its status message shows (0: none yet).
     shown: usize,
+    /// Held back from the workers until its status message is posted
+    /// ([`Scheduler::push_held`]).
+    held: bool,
 }
 
 /// A waiting job whose place in line changed since its status message last showed it.
@@ -125,9 +128,23 @@ impl Scheduler {
         self.len() < self.capacity
     }
 
-    /// Queues job `id` of `thread`, ordered within its thread by `order` (the message's or
-    /// press's snowflake); returns its place in line (1: next).
+    /// As [`Scheduler::push_held`], but released at once (tests; the bot holds every new job).
+    #[cfg(test)]
     pub fn push(&self, id: i64, thread: &str, order: u64) -> Result<usize, QueueFull> {
+        self.push_as(id, thread, order, false)
+    }
+
+    /// Queues job `id` of `thread`, ordered within its thread by `order` (the message's or
+    /// press's snowflake); returns its place in line (1: next). No worker takes the job before
+    /// [`Scheduler::set_status`] (or [`Scheduler::release`]): its place in line is known before
+    /// its status message is posted (so the message shows it, not a guess that jobs queued at
+    /// the same moment make wrong), and the "queued" message never lands after the worker's own
+    /// status.
+    pub fn push_held(&self, id: i64, thread: &str, order: u64) -> Result<usize, QueueFull> {
+        self.push_as(id, thread, order, true)
+    }
+
+    fn push_as(&self, id: i64, thread: &str, order: u64, held: bool) -> Result<usize, QueueFull> {
         let position = {
             let mut inner = self.lock();
             if inner.waiting.len() + inner.running.len() >= self.capacity {
@@ -140,6 +157,7 @@ impl Scheduler {
                 ready_at: Instant::now() + self.settle,
                 status: None,
                 shown: 0,
+                held,
             });
             inner.waiting.len()
         };
@@ -147,14 +165,9 @@ impl Scheduler {
         Ok(position)
     }
 
-    /// Jobs waiting (not running): the place in line a job queued now would get, less one.
-    pub fn waiting(&self) -> usize {
-        self.lock().waiting.len()
-    }
-
-    /// Records the status message of waiting job `id` and the place in line it shows; its
-    /// later moves are reported by [`Scheduler::position_changes`]. False when the job no
-    /// longer waits.
+    /// Records the status message of waiting job `id` and the place in line it shows, and
+    /// releases it to the workers; its later moves are reported by
+    /// [`Scheduler::position_changes`]. False when the job no longer waits.
     pub fn set_status(&self, id: i64, channel: u64, message: u64, shown: usize) -> bool {
         let found = {
             let mut inner = self.lock();
@@ -162,13 +175,24 @@ impl Scheduler {
                 Some(w) => {
                     w.status = Some((channel, message));
                     w.shown = shown;
+                    w.held = false;
                     true
                 }
                 None => false,
             }
         };
         self.moved.notify_one();
+        self.wake.notify_waiters();
         found
+    }
+
+    /// Releases a held job whose status message could not be posted (a worker then posts
+    /// its own status).
+    pub fn release(&self, id: i64) {
+        if let Some(w) = self.lock().waiting.iter_mut().find(|w| w.id == id) {
+            w.held = false;
+        }
+        self.wake.notify_waiters();
     }
 
     /// The waiting jobs (with a status message) whose place in line differs from what their
@@ -206,12 +230,13 @@ impl Scheduler {
             ready_at: Instant::now(),
             status: None,
             shown: 0,
+            held: false,
         });
         self.wake.notify_waiters();
     }
 
     /// The oldest-queued thread that is idle, and of its waiting jobs the one first in order,
-    /// once that job has settled.
+    /// once that job has settled and is not held.
     fn next(&self) -> Next {
         let mut inner = self.lock();
         let now = Instant::now();
@@ -229,6 +254,10 @@ impl Scheduler {
                 .filter(|(_, x)| x.thread == w.thread)
                 .min_by_key(|(_, x)| x.order)
                 .expect("the thread has this waiting job");
+            if first.held {
+                // Released by set_status or release, which wake the workers.
+                continue;
+            }
             if first.ready_at <= now {
                 chosen = Some(index);
                 break;
@@ -921,6 +950,36 @@ mod tests {
         assert_eq!(moves(&queue), []);
         queue.set_status(5, 105, 205, 1);
         assert_eq!(moves(&queue), [(5, 2)]);
+    }
+
+    #[tokio::test]
+    async fn a_held_job_waits_for_its_status_and_shows_its_real_place_from_the_start() {
+        let queue = Scheduler::with_settle(8, Duration::ZERO);
+        // Four photos at once: each is placed before its status is posted, so each first
+        // status shows the place it keeps ("you're next" only for the first).
+        let places: Vec<usize> = (1..=4)
+            .map(|id| queue.push_held(id, &format!("t{id}"), id as u64).unwrap())
+            .collect();
+        assert_eq!(places, [1, 2, 3, 4]);
+        let held = tokio::time::timeout(Duration::from_millis(50), queue.take()).await;
+        assert!(held.is_err(), "no job starts before its status is posted");
+        // Statuses posted out of order: the first released job starts, none moves back.
+        for id in [3, 1, 2, 4] {
+            assert!(queue.set_status(id, 100, 200 + id as u64, places[id as usize - 1]));
+            assert_eq!(moves(&queue), [], "the first status is the real place");
+        }
+        assert_eq!(queue.take().await.0, 1);
+        assert_eq!(
+            moves(&queue),
+            [(2, 1), (3, 2), (4, 3)],
+            "places only move up"
+        );
+        // A job whose status could not be posted is released without one.
+        assert_eq!(queue.push_held(5, "t5", 5), Ok(4));
+        queue.release(5);
+        for expected in [2, 3, 4, 5] {
+            assert_eq!(queue.take().await.0, expected);
+        }
     }
 
     #[tokio::test]

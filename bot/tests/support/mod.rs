@@ -18,3 +18,55 @@ pub fn celeba_photo() -> PathBuf {
     package_file("faceplugin", engine::perception::DETECT_MODEL);
     tte_tests::celeba_training_photos()[0].clone()
 }
+
+/// The generator's `size` px render of `seed` at truncation `psi` (as `label generated` draws
+/// its faces).
+pub fn seed_render(
+    generator: &engine::generator::Generator,
+    seed: u64,
+    psi: f64,
+    size: u32,
+) -> image::RgbImage {
+    let w = generator
+        .truncate(&generator.w_from_seed(seed).unwrap(), psi)
+        .unwrap();
+    generator.render(&w, size).unwrap()
+}
+
+/// A teacher record (`engine::perception::labeller::TeacherRecord` as `label` writes it) with
+/// middling measures, a ring of 68 landmarks in the 256 px crop and `embedding`; `measures`
+/// overrides any numeric field by name (`mouth_width`, `age_years`, ...).
+pub fn teacher_record(embedding: Vec<f32>, measures: &[(&str, f64)]) -> serde_json::Value {
+    let landmarks: Vec<[f64; 2]> = (0..68)
+        .map(|k| {
+            let a = k as f64 / 68.0 * std::f64::consts::TAU;
+            [128.0 + 60.0 * a.cos(), 128.0 + 80.0 * a.sin()]
+        })
+        .collect();
+    let mut record = serde_json::json!({
+        "age_years": 40.0,
+        "age_degrees": [0.0, 0.2, 0.3, 0.3, 0.2, 0.0],
+        "happy": null,
+        "iod": 60.0,
+        "skin_luma": 150.0,
+        "forehead_skin": 0.5,
+        "eye_dark": 0.1,
+        "bridge_edges": 0.05,
+        "rim_edges": 0.05,
+        "lower_dark": 0.3,
+        "lower_skin": 0.6,
+        "lower_texture": 1.0,
+        "jaw_skin": 0.7,
+        "mouth_open": 0.1,
+        "mouth_width": 0.45,
+        "teeth": 0.0,
+        "embedding": embedding,
+        "crop_landmarks": landmarks,
+        "faces_found": 1,
+    });
+    for (name, value) in measures {
+        assert!(record.get(*name).is_some(), "no measure {name}");
+        record[*name] = serde_json::json!(value);
+    }
+    record
+}

@@ -13,6 +13,8 @@
 //!   length, the 1024 px reader, the labelled dataset's held-out faces and their latents).
 //! - [`eval`]: the paper's comparison of the two (Table 1, Fig. 10) on held-out faces, resumable
 //!   (`talk-to-edit eval`).
+//! - [`guided_eval`] and [`guided_eval_run`]: the guarded loop measured on generated faces (the
+//!   cases and table; the whole of `talk-to-edit eval-edits` and the files it writes).
 //! - [`linear`]: the linear baseline (one logistic-regression normal per attribute in W).
 //! - [`layers`]: the measurement that picks [`DEFAULT_K`], the number of W+ layers an edit moves.
 //! - [`surrogate`]: latent surrogates S (attribute degrees) and I (identity) on w, which stand in
@@ -60,6 +62,7 @@ pub mod edit;
 pub mod eval;
 pub mod guided;
 pub mod guided_eval;
+pub mod guided_eval_run;
 pub mod layers;
 pub mod linear;
 pub mod methods;

@@ -23,13 +23,14 @@ use super::train_encoder::{
 };
 use super::InversionError;
 use crate::generator::{Generator, GeneratorError};
+use crate::jsonl::{shard_files, CutLines, JsonlError};
 use crate::perception::identity::generated_identity_crop;
 use crate::perception::{
     cosine, load_photo, Embedding, FacePerception, IdentityEncoder, Landmarks, PerceptionError,
 };
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -112,6 +113,16 @@ fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> EncoderPipelineError + '
     move |source| EncoderPipelineError::Io {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+impl From<JsonlError> for EncoderPipelineError {
+    fn from(e: JsonlError) -> Self {
+        match e {
+            JsonlError::Open { path, source } => Self::Open { path, source },
+            JsonlError::Read { path, source } => Self::Io { path, source },
+            JsonlError::Line { path, line, source } => Self::Line { path, line, source },
+        }
     }
 }
 
@@ -200,27 +211,9 @@ pub fn write_pairs(
     Ok(())
 }
 
-/// The JSON lines of `path` (blank lines skipped).
+/// The JSON lines of `path` (blank lines skipped; a cut line is an error).
 fn read_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
-    let file = std::fs::File::open(path).map_err(|source| EncoderPipelineError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(io_at(path))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        out.push(
-            serde_json::from_str(&line).map_err(|source| EncoderPipelineError::Line {
-                path: path.to_path_buf(),
-                line: i + 1,
-                source,
-            })?,
-        );
-    }
-    Ok(out)
+    Ok(crate::jsonl::read_lines(path, CutLines::Fail)?)
 }
 
 /// One face of the labelled dataset as the encoder sees it (without w).
@@ -303,19 +296,7 @@ pub fn dataset_faces(
 /// The faces of a `train encoder-pairs` directory (all its `pairs.shard-*.jsonl`); a held-out
 /// seed is an error.
 pub fn extra_faces(dir: &Path) -> Result<Vec<DatasetFace>> {
-    let mut shards: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| EncoderPipelineError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("pairs.shard-") && n.ends_with(".jsonl"))
-        })
-        .collect();
-    shards.sort();
+    let shards = shard_files(dir, "pairs").map_err(io_at(dir))?;
     if shards.is_empty() {
         return Err(EncoderPipelineError::NoPairs(dir.to_path_buf()));
     }

@@ -3,6 +3,8 @@
 //! - `encoder`: a learned encoder, aligned face -> W+ (trained on generated pairs).
 //! - [`encoder_pipeline`]: `train encoder` and `train encoder-pairs` as library calls (data,
 //!   training, output-scale tuning, measurements).
+//! - [`eval`]: `eval-inversion`'s measurements on real photos (identity cosine, time, edit
+//!   reach on the inverted faces) as a library call.
 //! - [`refine`]: a short optimisation of that code through the synthesis network (reduced
 //!   resolution, pixel + prior terms), so the render looks like the photo while the code stays
 //!   where the semantic fields were trained.
@@ -13,6 +15,7 @@
 
 pub mod encoder;
 pub mod encoder_pipeline;
+pub mod eval;
 pub mod invert;
 pub mod photo_eval;
 pub mod photo_judge;

@@ -12,6 +12,7 @@
 //! - [`align`]: the FFHQ crop quad from eyes and mouth, calibrated to the generator's frame,
 //!   and [`paste_back`] of an (edited) crop into the photo.
 //! - [`human`]: the people-only gate (is the face found a human's?), measured thresholds.
+//! - [`human_pipeline`]: fitting the gate's reference and measuring the gate on pictures.
 //! - [`identity`]: 512-d identity embeddings (`fr_feature.onnx`, 112x112) and cosine similarity.
 //! - [`geometry`]: affine transforms, similarity fitting and bilinear warping.
 //! - [`onnx`]: the thin wrapper over `candle_onnx::simple_eval`, with load-time graph rewrites.
@@ -21,6 +22,8 @@
 //!   frame edges, lower-face darkness, mouth opening and teeth).
 //! - [`probes`]: logistic probes on identity embeddings, fitted on CelebA's training half.
 //! - [`labeller`]: all teachers on one photo -> one [`labeller::TeacherRecord`].
+//! - [`label_pipeline`]: `label generated` and `label paths`: teacher records of generated
+//!   faces and edit paths, sharded and resumable.
 //! - [`degree_labels`]: the labelling rules, teacher records -> 6 degrees per attribute.
 //!
 //! [`FacePerception`] ties detection, landmarks and alignment together for a photo;
@@ -39,7 +42,9 @@ pub mod degree_labels;
 pub mod detect;
 pub mod geometry;
 pub mod human;
+pub mod human_pipeline;
 pub mod identity;
+pub mod label_pipeline;
 pub mod labeller;
 pub mod landmarks;
 pub mod measures;

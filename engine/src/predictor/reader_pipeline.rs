@@ -149,16 +149,7 @@ fn read_paths(
 ) -> Result<Vec<Render>, ReaderPipelineError> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(data)
-        .map_err(io_at(data))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("paths.shard-") && n.ends_with(".jsonl"))
-        })
-        .collect();
-    files.sort();
+    let files = crate::jsonl::shard_files(data, "paths").map_err(io_at(data))?;
     if files.is_empty() {
         return Err(ReaderPipelineError::NoPaths(data.to_path_buf()));
     }

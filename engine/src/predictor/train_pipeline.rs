@@ -19,6 +19,7 @@
 use super::train::{evaluate, train, TrainConfig, TrainProgress, TrainSample};
 use super::{AttributePredictor, PredictorConfig, PredictorError};
 use crate::attributes::Attribute;
+use crate::jsonl::{CutLines, JsonlError};
 use crate::perception::degree_labels::{ByEyeLabels, LabelRules, UNKNOWN};
 use crate::perception::labeller::TeacherRecord;
 use crate::perception::measures::LABEL_CROP;
@@ -26,7 +27,7 @@ use crate::perception::PerceptionError;
 use image::RgbImage;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Which predictor a run trains.
@@ -105,6 +106,16 @@ fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> PredictorPipelineError +
     }
 }
 
+impl From<JsonlError> for PredictorPipelineError {
+    fn from(e: JsonlError) -> Self {
+        match e {
+            JsonlError::Open { path, source } => Self::Open { path, source },
+            JsonlError::Read { path, source } => Self::Io { path, source },
+            JsonlError::Line { path, line, source } => Self::Line { path, line, source },
+        }
+    }
+}
+
 /// What one `train predictor` run does (the command line's flags).
 #[derive(Debug, Clone)]
 pub struct PredictorRunConfig {
@@ -159,32 +170,7 @@ struct CelebaLine {
 
 /// The JSON lines of `path`; a cut (unfinished) line is skipped with a warning.
 fn read_lines<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
-    let file = std::fs::File::open(path).map_err(|source| PredictorPipelineError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut out = Vec::new();
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(io_at(path))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str(&line) {
-            Ok(v) => out.push(v),
-            // The last line of a shard may be cut by an interruption: skip, don't fail.
-            Err(e) if e.is_eof() => {
-                tracing::warn!(file = %path.display(), line = n + 1, "cut line skipped")
-            }
-            Err(source) => {
-                return Err(PredictorPipelineError::Line {
-                    path: path.to_path_buf(),
-                    line: n + 1,
-                    source,
-                })
-            }
-        }
-    }
-    Ok(out)
+    Ok(crate::jsonl::read_lines(path, CutLines::Skip)?)
 }
 
 /// One labelled generated face and its 128 px crop.

@@ -1,0 +1,325 @@
+//! Everything `talk-to-edit eval-edits` does, as one library call ([`evaluate_edits`]): the
+//! guarded editing loop ([`super::guided`]) on held-out generated faces (seeds 100000 + 10 j at
+//! each truncation asked for), every attribute and method asked for, each requested change the
+//! start allows ([`super::guided_eval`]: the cases, records and table). The methods are the
+//! trained fields (`field`), the fitted linear directions (`linear`) or fallback chains of them
+//! (`field>linear`), each step projected off the mean of W (unless `keep_drift`) and, with
+//! `conditional`, off the other attributes' directions.
+//!
+//! Writes `DIR/edits.jsonl` (one [`CaseRecord`] a line, as the edits end), `DIR/edits.md` (the
+//! summary table), contact sheets `DIR/sheet_<method>_<attribute>.png` (start | result pairs,
+//! the first 24) and, with `images`, every start and result at 256 px (for the independent
+//! identity check, `scripts/identity_dlib.py`). The binary loads the models and prints.
+
+use super::guided::{GuidedConfig, ProjectedStepper, RenderJudge};
+use super::guided_eval::{evaluate_face, summarise, summary_table, CaseRecord, EvalFace, Method};
+use super::{
+    FieldError, FieldSpace, FieldStepper, LatentStepper, LinearDirection, LinearStepper,
+    SemanticField, DEFAULT_K,
+};
+use crate::attributes::Attribute;
+use crate::files::{io_at, save_image as save, FileError};
+use crate::generator::{Generator, GeneratorError};
+use crate::perception::{FacePerception, IdentityEncoder};
+use crate::predictor::DegreeReader;
+use candle_core::Tensor;
+use image::RgbImage;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Start | result pairs per method and attribute on its contact sheet.
+const SHEET_PAIRS: usize = 24;
+
+/// Errors of the run.
+#[derive(Debug, thiserror::Error)]
+pub enum EditsEvalError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("unknown method {0} (field or linear)")]
+    UnknownMethod(String),
+    #[error("no linear direction for {0}")]
+    NoDirection(Attribute),
+    #[error("no field for {0}")]
+    NoField(Attribute),
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error(transparent)]
+    Generator(#[from] GeneratorError),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+/// What one run does (the command line's flags).
+#[derive(Debug, Clone)]
+pub struct EditsEvalConfig {
+    /// Faces per truncation: held-out seeds 100000 + 10 j, j < faces.
+    pub faces: u64,
+    /// Truncations psi of the faces.
+    pub psi: Vec<f64>,
+    /// Methods: `field`, `linear` or a fallback chain such as `field>linear`.
+    pub methods: Vec<String>,
+    /// Attributes, in the order edited.
+    pub attributes: Vec<Attribute>,
+    /// Degree changes asked for (negative: remove).
+    pub changes: Vec<i8>,
+    /// Length in W of one linear step.
+    pub linear_step: f64,
+    /// Keep the mean-of-W component of the steps (the ablation).
+    pub keep_drift: bool,
+    /// Also remove the other attributes' linear directions from every step.
+    pub conditional: bool,
+    /// Move only these W+ style layers (with the projection).
+    pub layers: Option<std::ops::Range<usize>>,
+    /// The loop's settings (guards).
+    pub guided: GuidedConfig,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Where every start and result image is written too.
+    pub images: Option<PathBuf>,
+    /// The command's arguments as the report shows them.
+    pub command: String,
+    /// When the invocation began: the report's run time counts from here.
+    pub started: Instant,
+}
+
+/// The models of the run.
+pub struct EditsEvalModels<'a> {
+    pub generator: &'a Generator,
+    pub reader: &'a DegreeReader,
+    pub perception: &'a FacePerception,
+    pub identity: &'a IdentityEncoder,
+    /// The trained field of every attribute edited.
+    pub fields: &'a [(Attribute, SemanticField)],
+    /// The fitted linear directions.
+    pub directions: &'a [LinearDirection],
+}
+
+/// The records of a run and their summary table (as printed).
+pub struct EditsEvalOutput {
+    pub records: Vec<CaseRecord>,
+    pub table: String,
+}
+
+/// A stepper used as it is (the ablation without drift removal).
+struct Passthrough<'a>(&'a dyn LatentStepper);
+
+impl LatentStepper for Passthrough<'_> {
+    fn step(&self, styles: &Tensor, sign: f64) -> Result<Tensor, FieldError> {
+        self.0.step(styles, sign)
+    }
+}
+
+/// Runs the evaluation and writes its files (see the module doc); `on_case` hears every edit
+/// as it ends.
+pub fn evaluate_edits(
+    models: &EditsEvalModels,
+    config: &EditsEvalConfig,
+    on_case: &mut dyn FnMut(&CaseRecord),
+) -> Result<EditsEvalOutput, EditsEvalError> {
+    let generator = models.generator;
+    let device = generator.device().clone();
+    let judge = RenderJudge {
+        generator,
+        reader: models.reader,
+        perception: Some(models.perception),
+        identity: Some(models.identity),
+        keep_image: Some(256),
+    };
+    let space = FieldSpace::WPlus { k: DEFAULT_K };
+    // One stepper per (attribute, base method), each wrapped in the projection.
+    let mut raw: Vec<(&str, Attribute, Box<dyn LatentStepper + '_>)> = Vec::new();
+    for &a in &config.attributes {
+        let field = models
+            .fields
+            .iter()
+            .find(|(fa, _)| *fa == a)
+            .map(|(_, f)| f)
+            .ok_or(EditsEvalError::NoField(a))?;
+        raw.push((
+            "field",
+            a,
+            Box::new(FieldStepper {
+                field,
+                mapping: &generator.mapping,
+                space,
+                alpha: 1.0,
+            }),
+        ));
+        let d = models
+            .directions
+            .iter()
+            .find(|d| d.attribute == a)
+            .ok_or(EditsEvalError::NoDirection(a))?;
+        raw.push((
+            "linear",
+            a,
+            Box::new(LinearStepper::new(d, space, config.linear_step, &device)?),
+        ));
+    }
+    let w_avg = generator.w_avg()?;
+    let wrapped: Vec<Box<dyn LatentStepper + '_>> = raw
+        .iter()
+        .map(
+            |(_, a, s)| -> Result<Box<dyn LatentStepper + '_>, EditsEvalError> {
+                let mut removed = Vec::new();
+                if !config.keep_drift {
+                    removed.push(w_avg.clone());
+                }
+                if config.conditional {
+                    for d in models.directions.iter().filter(|d| d.attribute != *a) {
+                        removed.push(d.direction_tensor(&device)?);
+                    }
+                }
+                if removed.is_empty() {
+                    Ok(Box::new(Passthrough(s.as_ref())))
+                } else {
+                    let p = ProjectedStepper::removing(s.as_ref(), space, &removed)?;
+                    Ok(Box::new(match &config.layers {
+                        Some(r) => p.on_layers(r.clone()),
+                        None => p,
+                    }))
+                }
+            },
+        )
+        .collect::<Result<_, _>>()?;
+    let find = |name: &str, a: Attribute| -> Result<&dyn LatentStepper, EditsEvalError> {
+        raw.iter()
+            .zip(&wrapped)
+            .find(|((m, ra, _), _)| *m == name && *ra == a)
+            .map(|(_, s)| s.as_ref())
+            .ok_or_else(|| EditsEvalError::UnknownMethod(name.to_string()))
+    };
+    let mut methods: Vec<Method<'_>> = Vec::new();
+    for &a in &config.attributes {
+        for name in &config.methods {
+            methods.push(Method {
+                name: name.clone(),
+                attribute: a,
+                steppers: name
+                    .split('>')
+                    .map(|n| find(n, a))
+                    .collect::<Result<_, _>>()?,
+            });
+        }
+    }
+
+    std::fs::create_dir_all(&config.out).map_err(io_at(&config.out))?;
+    if let Some(dir) = &config.images {
+        std::fs::create_dir_all(dir).map_err(io_at(dir))?;
+    }
+    let jsonl_path = config.out.join("edits.jsonl");
+    let mut jsonl = std::fs::File::create(&jsonl_path).map_err(io_at(&jsonl_path))?;
+    let mut records: Vec<CaseRecord> = Vec::new();
+    let mut pairs: Vec<(String, Attribute, RgbImage, RgbImage)> = Vec::new();
+    for &psi in &config.psi {
+        for j in 0..config.faces {
+            let seed = 100_000 + 10 * j;
+            let w = generator.truncate(&generator.w_from_seed(seed)?, psi)?;
+            let face = EvalFace {
+                seed,
+                psi,
+                styles: generator.w_plus(&w)?,
+            };
+            for case in evaluate_face(&judge, &methods, &face, &config.changes, &config.guided)? {
+                let r = &case.record;
+                writeln!(jsonl, "{}", serde_json::to_string(r)?).map_err(io_at(&jsonl_path))?;
+                on_case(r);
+                if let (Some(s), Some(e)) = (&case.start_image, &case.result_image) {
+                    if let Some(dir) = &config.images {
+                        let stem = format!(
+                            "{}_{}_{}_{:.1}_{:+}",
+                            r.method.replace('>', "+"),
+                            r.attribute,
+                            seed,
+                            psi,
+                            r.change
+                        );
+                        save(s, dir.join(format!("{stem}_start.png")))?;
+                        save(e, dir.join(format!("{stem}_result.png")))?;
+                    }
+                    pairs.push((r.method.clone(), r.attribute, s.clone(), e.clone()));
+                }
+                records.push(case.record);
+            }
+        }
+    }
+    let rows = summarise(&records);
+    let faceless: usize = rows.iter().map(|r| r.faceless_results).sum();
+    let table = summary_table(&rows);
+    let mut md = format!(
+        "# Guarded edits on generated faces\n\nCommand:\n\n```sh\nRAYON_NUM_THREADS=2 talk-to-edit eval-edits {}\n```\n\n",
+        config.command
+    );
+    md.push_str(&format!(
+        "Faces: held-out seeds 100000 + 10 j, j < {}, psi {:?}; {} edits, {} accepted results without a face; {:.0} s.\n\n",
+        config.faces,
+        config.psi,
+        records.len(),
+        faceless,
+        config.started.elapsed().as_secs_f64()
+    ));
+    md.push_str(&table);
+    let md_path = config.out.join("edits.md");
+    std::fs::write(&md_path, md).map_err(io_at(&md_path))?;
+    for m in &config.methods {
+        for &a in &config.attributes {
+            let chosen: Vec<(&RgbImage, &RgbImage)> = pairs
+                .iter()
+                .filter(|(pm, pa, _, _)| pm == m && *pa == a)
+                .take(SHEET_PAIRS)
+                .map(|(_, _, s, e)| (s, e))
+                .collect();
+            if !chosen.is_empty() {
+                let name = format!("sheet_{}_{}.png", m.replace('>', "+"), a.name());
+                save(&pair_sheet(&chosen, 128, 4), config.out.join(name))?;
+            }
+        }
+    }
+    Ok(EditsEvalOutput { records, table })
+}
+
+/// Start | result pairs, `per_row` pairs a row, each image `side` px, 4 px gaps.
+pub fn pair_sheet(pairs: &[(&RgbImage, &RgbImage)], side: u32, per_row: u32) -> RgbImage {
+    let rows = (pairs.len() as u32).div_ceil(per_row);
+    let cell = 2 * side + 12;
+    let mut sheet = RgbImage::from_pixel(per_row * cell, rows * (side + 4), image::Rgb([255; 3]));
+    for (i, (s, e)) in pairs.iter().enumerate() {
+        let (x, y) = (
+            (i as u32 % per_row) * cell,
+            (i as u32 / per_row) * (side + 4),
+        );
+        for (k, img) in [s, e].iter().enumerate() {
+            let small =
+                image::imageops::resize(**img, side, side, image::imageops::FilterType::Triangle);
+            image::imageops::overlay(
+                &mut sheet,
+                &small,
+                (x + k as u32 * (side + 2)) as i64,
+                y as i64,
+            );
+        }
+    }
+    sheet
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pair_sheets_lay_out_start_and_result_side_by_side_in_rows() {
+        let red = RgbImage::from_pixel(64, 64, image::Rgb([200, 0, 0]));
+        let blue = RgbImage::from_pixel(64, 64, image::Rgb([0, 0, 200]));
+        let pairs = vec![(&red, &blue); 5];
+        let sheet = pair_sheet(&pairs, 32, 4);
+        // 4 pairs a row (2 * 32 + 12 px each), two rows of 32 + 4 px.
+        assert_eq!(sheet.dimensions(), (4 * 76, 2 * 36));
+        assert_eq!(sheet.get_pixel(10, 10), &image::Rgb([200, 0, 0]));
+        assert_eq!(sheet.get_pixel(34 + 10, 10), &image::Rgb([0, 0, 200]));
+        assert_eq!(sheet.get_pixel(70, 10), &image::Rgb([255; 3]), "the gap");
+        // The fifth pair starts the second row; the rest of it stays white.
+        assert_eq!(sheet.get_pixel(10, 36 + 10), &image::Rgb([200, 0, 0]));
+        assert_eq!(sheet.get_pixel(76 + 10, 36 + 10), &image::Rgb([255; 3]));
+    }
+}
