@@ -109,11 +109,22 @@ pub struct PhotoView<'a> {
     pub edited: &'a [Attribute],
 }
 
+impl PhotoView<'_> {
+    /// The attributes edited so far with `attribute` (the bands an edit of it changes).
+    pub fn edited_with(&self, attribute: Attribute) -> Vec<Attribute> {
+        let mut edited = self.edited.to_vec();
+        if !edited.contains(&attribute) {
+            edited.push(attribute);
+        }
+        edited
+    }
+}
+
 /// Most guarded edits one edit of a photo runs while the photo is short of the target
-/// ([`ProductFaceEngine::edit_in_photo`]).
+/// ([`PhotoAim::RenderOffset`]).
 pub const PHOTO_AIM_ROUNDS: usize = 3;
 /// How much more (degree units) the render's score may move than the photo needs to reach the
-/// target ([`ProductFaceEngine::edit_in_photo`]).
+/// target ([`PhotoAim::RenderOffset`]).
 pub const PHOTO_AIM_SLACK: f32 = 0.5;
 
 impl ProductFaceEngine {
@@ -337,10 +348,7 @@ impl ProductFaceEngine {
         target: u8,
     ) -> Result<EditOutcome, EngineError> {
         let original_render = self.render(view.original)?;
-        let mut with_this = view.edited.to_vec();
-        if !with_this.contains(&attribute) {
-            with_this.push(attribute);
-        }
+        let with_this = view.edited_with(attribute);
         let photo_judge = PhotoJudge {
             generator: &self.generator,
             reader: &self.reader,
@@ -379,10 +387,7 @@ impl ProductFaceEngine {
     ) -> Result<EditOutcome, EngineError> {
         let start_render = self.render(view.original)?;
         // The photo as shown before this edit, and after it (this attribute's band added).
-        let mut with_this = view.edited.to_vec();
-        if !with_this.contains(&attribute) {
-            with_this.push(attribute);
-        }
+        let with_this = view.edited_with(attribute);
         let shown = |code: &Latent, edited: &[Attribute]| -> Result<image::RgbImage, EngineError> {
             if code == view.original {
                 return Ok(view.photo.clone());

@@ -55,6 +55,27 @@ pub struct Judgement {
 }
 
 impl Judgement {
+    /// The judgement of a face the degree reader read. Only a profile makes an attribute not
+    /// applicable: the reader's "covered forehead" fires on a quarter of renders with real
+    /// bangs (READER.md), and a bangs edit under a hat is stopped by the guards or makes no
+    /// progress anyway.
+    pub fn from_reading(
+        reading: &crate::predictor::FaceReading,
+        face_found: bool,
+        identity: Option<Embedding>,
+        image: Option<RgbImage>,
+    ) -> Self {
+        Self {
+            scores: reading.scores.map(|s| s.score),
+            applicable: reading
+                .scores
+                .map(|s| s.not_applicable != Some(NotApplicable::Profile)),
+            face_found,
+            identity,
+            image,
+        }
+    }
+
     pub fn score(&self, attribute: Attribute) -> f32 {
         self.scores[attribute.index()]
     }
@@ -184,18 +205,9 @@ impl FaceJudge for RenderJudge<'_> {
                 )))
             }
         };
-        Ok(Judgement {
-            scores: reading.scores.map(|s| s.score),
-            // Only a profile makes an attribute not applicable here: the reader's "covered
-            // forehead" fires on a quarter of renders with real bangs (READER.md), and a bangs
-            // edit under a hat is stopped by the guards or makes no progress anyway.
-            applicable: reading
-                .scores
-                .map(|s| s.not_applicable != Some(NotApplicable::Profile)),
-            face_found,
-            identity,
-            image,
-        })
+        Ok(Judgement::from_reading(
+            &reading, face_found, identity, image,
+        ))
     }
 }
 

@@ -23,7 +23,7 @@ use crate::field::FieldError;
 use crate::generator::Generator;
 use crate::perception::identity::generated_identity_crop;
 use crate::perception::{FacePerception, IdentityEncoder, PerceptionError};
-use crate::predictor::{DegreeReader, NotApplicable};
+use crate::predictor::DegreeReader;
 use candle_core::Tensor;
 use image::imageops::FilterType;
 use image::RgbImage;
@@ -93,15 +93,8 @@ impl FaceJudge for PhotoJudge<'_> {
             }
             Err(e) => return Err(e.into()),
         };
-        Ok(Judgement {
-            scores: reading.scores.map(|s| s.score),
-            // As the render judge: only a profile makes an attribute not applicable.
-            applicable: reading
-                .scores
-                .map(|s| s.not_applicable != Some(NotApplicable::Profile)),
-            face_found,
-            identity,
-            image: None,
-        })
+        Ok(Judgement::from_reading(
+            &reading, face_found, identity, None,
+        ))
     }
 }
