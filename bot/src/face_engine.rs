@@ -23,13 +23,14 @@ use candle_core::Tensor;
 use engine::dialog::{Degrees, EditOutcome, EngineError, FaceEngine, Latent, W_DIM, W_PLUS_LAYERS};
 use engine::field::{
     guided_edit_chain, FaceJudge, FieldSpace, FieldStepper, GuidedConfig, GuidedOutcome,
-    LatentStepper, LinearDirection, LinearStepper, MemoJudge, OffsetJudge, ProjectedStepper,
-    RenderJudge, SemanticField, DEFAULT_K,
+    JudgementMemory, LatentStepper, LinearDirection, LinearStepper, MemoJudge, OffsetJudge,
+    ProjectedStepper, RenderJudge, SemanticField, DEFAULT_K,
 };
 use engine::generator::Generator;
 use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter};
 use engine::inversion::invert::{PasteBack, TransferMode};
-use engine::inversion::photo_judge::PhotoJudge;
+use engine::inversion::photo_judge::{PhotoJudge, PHOTO_MIN_IDENTITY_COS};
+use engine::inversion::transfer::out_of_reach;
 use engine::inversion::{InversionEncoder, InversionError};
 use engine::perception::{FacePerception, IdentityEncoder, PerceptionError, IDENTITY_MODEL};
 use engine::predictor::reader::degree_of;
@@ -72,6 +73,9 @@ pub struct ProductFaceEngine {
     /// The last few renders (a photo edit renders the photo's original code, the edited code
     /// and the reply's image of it; the reply's paste-back renders them again).
     renders: std::sync::Mutex<std::collections::VecDeque<(Latent, image::RgbImage)>>,
+    /// The last few guarded judgements of generated codes: an edit starts from the code the
+    /// last edit (or the reading of the degrees) judged, and is not judged again.
+    judged: JudgementMemory,
 }
 
 /// How an edit of a photo conversation finds where to stop ([`ProductFaceEngine::edit_in_photo`]).
@@ -87,6 +91,9 @@ pub enum PhotoAim {
 /// Renders kept by [`ProductFaceEngine`] (a conversation's original and current face, and a
 /// second conversation's on another worker).
 const RENDER_CACHE: usize = 4;
+
+/// Guarded judgements kept by [`ProductFaceEngine`] (each holds its 1024 px render, 3 MiB).
+const JUDGEMENT_MEMORY: usize = 8;
 
 /// A photo inverted for a conversation: its W+ code and what carrying edits back into the
 /// photo needs.
@@ -178,6 +185,7 @@ impl ProductFaceEngine {
             },
             photo_aim: PhotoAim::Photo,
             renders: Default::default(),
+            judged: JudgementMemory::new(JUDGEMENT_MEMORY),
         })
     }
 
@@ -369,7 +377,13 @@ impl ProductFaceEngine {
             // The photo as shown has no face the reader finds: only the render can be judged.
             return self.edit(latent, attribute, target);
         }
-        Ok(self.edit_offset(&judge, latent, attribute, target, 0.0)?.0)
+        // The guards watch the photo: its identity, and the attributes the edit can reach.
+        let mut config = self.edit_config.clone();
+        config.guards.min_identity_cos = PHOTO_MIN_IDENTITY_COS;
+        config.guards.unwatched = out_of_reach(&with_this);
+        Ok(self
+            .edit_offset_with(&judge, latent, attribute, target, 0.0, &config)?
+            .0)
     }
 
     /// The first photo-aimed edit ([`PhotoAim::RenderOffset`]): the guarded loop reads the
@@ -520,8 +534,10 @@ impl FaceEngine for ProductFaceEngine {
 
     /// The degree reader on the rendered face.
     fn degrees(&self, latent: &Latent) -> Result<Degrees, EngineError> {
-        let judgement = self
-            .judge(false)
+        // Judged with the guards' models, as an edit judges its start: the edit that follows
+        // finds it in the memory.
+        let judge = self.judge(true);
+        let judgement = MemoJudge::with_memory(&judge, &self.judged)
             .judge(&self.styles(latent)?)
             .map_err(failed)?;
         Ok(Attribute::ALL
@@ -544,9 +560,9 @@ impl FaceEngine for ProductFaceEngine {
         attribute: Attribute,
         target: u8,
     ) -> Result<EditOutcome, EngineError> {
-        Ok(self
-            .edit_offset(&self.judge(true), latent, attribute, target, 0.0)?
-            .0)
+        let judge = self.judge(true);
+        let memo = MemoJudge::with_memory(&judge, &self.judged);
+        Ok(self.edit_offset(&memo, latent, attribute, target, 0.0)?.0)
     }
 
     fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
@@ -558,11 +574,7 @@ impl FaceEngine for ProductFaceEngine {
             .generator
             .render(&self.styles(latent)?, self.render_size)
             .map_err(failed)?;
-        let mut renders = cache();
-        if renders.len() >= RENDER_CACHE {
-            renders.pop_front();
-        }
-        renders.push_back((latent.clone(), image.clone()));
+        self.remember_render(latent, &image);
         Ok(image)
     }
 }
@@ -579,6 +591,26 @@ impl ProductFaceEngine {
         attribute: Attribute,
         target: u8,
         offset: f32,
+    ) -> Result<(EditOutcome, f32), EngineError> {
+        self.edit_offset_with(
+            render_judge,
+            latent,
+            attribute,
+            target,
+            offset,
+            &self.edit_config,
+        )
+    }
+
+    /// [`Self::edit_offset`] with other limits and guards than the engine's.
+    fn edit_offset_with(
+        &self,
+        render_judge: &dyn FaceJudge,
+        latent: &Latent,
+        attribute: Attribute,
+        target: u8,
+        offset: f32,
+        config: &GuidedConfig,
     ) -> Result<(EditOutcome, f32), EngineError> {
         self.can_edit(attribute)?;
         let space = FieldSpace::WPlus { k: DEFAULT_K };
@@ -634,7 +666,7 @@ impl ProductFaceEngine {
             &self.styles(latent)?,
             attribute,
             target,
-            &self.edit_config,
+            config,
         )
         .map_err(failed)?;
         tracing::info!(
@@ -659,7 +691,30 @@ impl ProductFaceEngine {
             reached: trace.result_degree(),
             cannot_go_further: !trace.reached(),
         };
+        // The judge's render of the result is the reply's image: not rendered again.
+        if let Some(image) = &trace.result().image {
+            if image.width() >= self.render_size {
+                self.remember_render(&outcome.latent, image);
+            }
+        }
         Ok((outcome, trace.result().scores[attribute.index()] - offset))
+    }
+
+    /// Keeps `image` (a render of `latent` at any side) as the render of `latent` at the
+    /// engine's size.
+    fn remember_render(&self, latent: &Latent, image: &image::RgbImage) {
+        let side = self.render_size;
+        let image = if image.width() == side {
+            image.clone()
+        } else {
+            image::imageops::resize(image, side, side, image::imageops::FilterType::Triangle)
+        };
+        let mut renders = self.renders.lock().unwrap_or_else(|p| p.into_inner());
+        renders.retain(|(code, _)| code != latent);
+        if renders.len() >= RENDER_CACHE {
+            renders.pop_front();
+        }
+        renders.push_back((latent.clone(), image));
     }
 
     fn field_path(&self, attribute: Attribute) -> PathBuf {
@@ -678,7 +733,8 @@ impl ProductFaceEngine {
             reader: &self.reader,
             perception: Some(&self.perception),
             identity: guard.then_some(&self.identity),
-            keep_image: None,
+            // The render of the code an edit keeps is the reply's image.
+            keep_image: guard.then_some(1024),
         }
     }
 
@@ -772,6 +828,20 @@ mod tests {
         assert!(
             engine.perception.find_face(&edited).is_ok(),
             "the edited face is still a face"
+        );
+        // The reply's image is the judge's render of the result, kept by the edit: the same
+        // pixels as rendering the result afresh.
+        let fresh = engine
+            .generator
+            .render(&engine.styles(&outcome.latent).unwrap(), 256)
+            .unwrap();
+        assert!(
+            edited.as_raw() == fresh.as_raw(),
+            "the kept render differs from a fresh one"
+        );
+        assert!(
+            engine.judged.recall(outcome.latent.as_slice()).is_some(),
+            "the edit's result is remembered for the next edit"
         );
         assert!(matches!(
             engine.start_from_photo(b"not an image"),
@@ -896,9 +966,15 @@ mod tests {
             before.score(smiling),
             after.score(smiling)
         );
-        // The other attributes are guarded on what the user sees: none moved past the guard.
+        // The other attributes the edit reaches are guarded on what the user sees: none moved
+        // past the guard (the fringe, out of the smile's reach, keeps the photo's own pixels).
         let guard = engine.edit_config.guards.max_other_change;
-        for a in Attribute::ALL.into_iter().filter(|a| *a != smiling) {
+        let unwatched = out_of_reach(&[smiling]);
+        assert_eq!(unwatched, vec![Attribute::Bangs]);
+        for a in Attribute::ALL
+            .into_iter()
+            .filter(|a| *a != smiling && !unwatched.contains(a))
+        {
             assert!(
                 (after.score(a) - before.score(a)).abs() <= guard + 1e-4,
                 "{a} moved in the photo: {} -> {}",

@@ -109,27 +109,99 @@ impl FaceJudge for OffsetJudge<'_> {
     }
 }
 
+/// Judgements remembered by the code's values, the most recent `capacity` of them: what a
+/// [`MemoJudge`] answers from. One edit's memory holds every code the edit looked at; an
+/// engine's memory outlives its edits, so the next edit of a conversation (which starts from
+/// the last one's result, judged already) or the edit after a reading of the degrees does not
+/// judge its start again.
+pub struct JudgementMemory {
+    seen: std::sync::Mutex<std::collections::VecDeque<(Vec<f32>, Judgement)>>,
+    capacity: usize,
+}
+
+impl JudgementMemory {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            seen: Default::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<(Vec<f32>, Judgement)>> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many codes are remembered.
+    pub fn len(&self) -> usize {
+        self.seen().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The judgement of `code` (its values), when remembered.
+    pub fn recall(&self, code: &[f32]) -> Option<Judgement> {
+        self.seen()
+            .iter()
+            .find(|(seen, _)| seen.as_slice() == code)
+            .map(|(_, j)| j.clone())
+    }
+
+    /// Remembers `judgement` of `code`, forgetting the oldest beyond the capacity.
+    pub fn keep(&self, code: Vec<f32>, judgement: Judgement) {
+        let mut seen = self.seen();
+        seen.retain(|(c, _)| *c != code);
+        if seen.len() >= self.capacity {
+            seen.pop_front();
+        }
+        seen.push_back((code, judgement));
+    }
+}
+
+enum Memory<'a> {
+    Own(JudgementMemory),
+    Shared(&'a JudgementMemory),
+}
+
 /// Another judge that remembers what it judged (by the code's values) and answers a code it has
 /// seen without judging it again. A photo edit runs the loop in rounds, each from the last
 /// round's result, and each run judges its start: with this the start of every round is the
 /// judgement already made (about 0.5 s each: a 1024 px render, the detector, the reader, the
-/// identity embedding). Holds the judgements of one edit; drop it after.
+/// identity embedding). [`MemoJudge::new`] holds the judgements of one edit (drop it after);
+/// [`MemoJudge::with_memory`] answers from, and adds to, a longer-lived [`JudgementMemory`].
 pub struct MemoJudge<'a> {
     inner: &'a dyn FaceJudge,
-    seen: std::sync::Mutex<Vec<(Vec<f32>, Judgement)>>,
+    memory: Memory<'a>,
 }
 
 impl<'a> MemoJudge<'a> {
     pub fn new(inner: &'a dyn FaceJudge) -> Self {
         Self {
             inner,
-            seen: Default::default(),
+            memory: Memory::Own(JudgementMemory::new(usize::MAX)),
         }
     }
 
-    /// How many distinct codes were judged.
+    /// A judge that remembers in `memory` (shared with other judges of the same kind: the
+    /// judgements must mean the same thing).
+    pub fn with_memory(inner: &'a dyn FaceJudge, memory: &'a JudgementMemory) -> Self {
+        Self {
+            inner,
+            memory: Memory::Shared(memory),
+        }
+    }
+
+    fn memory(&self) -> &JudgementMemory {
+        match &self.memory {
+            Memory::Own(m) => m,
+            Memory::Shared(m) => m,
+        }
+    }
+
+    /// How many distinct codes are remembered.
     pub fn judged(&self) -> usize {
-        self.seen.lock().map_or(0, |seen| seen.len())
+        self.memory().len()
     }
 }
 
@@ -139,18 +211,11 @@ impl FaceJudge for MemoJudge<'_> {
             .to_dtype(DType::F32)?
             .flatten_all()?
             .to_vec1::<f32>()?;
-        let remembered = |seen: &[(Vec<f32>, Judgement)]| {
-            seen.iter()
-                .find(|(code, _)| *code == key)
-                .map(|(_, j)| j.clone())
-        };
-        if let Some(j) = self.seen.lock().ok().and_then(|seen| remembered(&seen)) {
+        if let Some(j) = self.memory().recall(&key) {
             return Ok(j);
         }
         let j = self.inner.judge(styles)?;
-        if let Ok(mut seen) = self.seen.lock() {
-            seen.push((key, j.clone()));
-        }
+        self.memory().keep(key, j.clone());
         Ok(j)
     }
 }
@@ -329,6 +394,11 @@ pub struct Guards {
     /// Every other attribute applicable at the start keeps its score within this many degree
     /// units of the start.
     pub max_other_change: f32,
+    /// Other attributes the guard does not watch: in a photo edit, those whose part of the
+    /// face the edit does not reach (their reading can then move only by the reader's
+    /// cross-talk, not by anything the user sees).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unwatched: Vec<Attribute>,
 }
 
 impl Default for Guards {
@@ -337,6 +407,7 @@ impl Default for Guards {
             require_face: true,
             min_identity_cos: 0.5,
             max_other_change: 0.8,
+            unwatched: Vec::new(),
         }
     }
 }
@@ -368,7 +439,9 @@ impl Guards {
         }
         Attribute::ALL
             .iter()
-            .filter(|a| **a != attribute && start.applicable[a.index()])
+            .filter(|a| {
+                **a != attribute && start.applicable[a.index()] && !self.unwatched.contains(a)
+            })
             .find(|a| (j.score(**a) - start.score(**a)).abs() > self.max_other_change)
             .map(|a| GuardFailure::OtherAttribute(*a))
     }
@@ -813,6 +886,42 @@ mod tests {
             self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             CoordinateJudge.judge(styles)
         }
+    }
+
+    #[test]
+    fn a_shared_memory_outlives_its_judges_and_forgets_the_oldest() {
+        let counting = CountingJudge(Default::default());
+        let memory = JudgementMemory::new(2);
+        let codes: Vec<Tensor> = (0..3)
+            .map(|i| code([i as f32, 0.5, 0.0, 0.0, 0.0]))
+            .collect();
+        let count = || counting.0.load(std::sync::atomic::Ordering::SeqCst);
+        {
+            let memo = MemoJudge::with_memory(&counting, &memory);
+            memo.judge(&codes[0]).unwrap();
+            memo.judge(&codes[1]).unwrap();
+        }
+        assert_eq!(count(), 2);
+        // A later judge (the next edit) answers the last edit's codes from the memory.
+        let memo = MemoJudge::with_memory(&counting, &memory);
+        assert_eq!(
+            memo.judge(&codes[1]).unwrap().score(Attribute::Smiling),
+            1.0
+        );
+        assert_eq!(count(), 2);
+        // A third code pushes out the oldest (codes[0]), which is then judged again.
+        memo.judge(&codes[2]).unwrap();
+        assert_eq!((count(), memory.len()), (3, 2));
+        assert_eq!(
+            memo.judge(&codes[0]).unwrap().score(Attribute::Smiling),
+            0.0
+        );
+        assert_eq!(count(), 4);
+        assert_eq!(
+            memo.judge(&codes[2]).unwrap().score(Attribute::Smiling),
+            2.0
+        );
+        assert_eq!(count(), 4);
     }
 
     #[test]

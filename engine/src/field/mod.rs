@@ -79,8 +79,8 @@ pub use edit::{
 };
 pub use guided::{
     guided_edit, guided_edit_chain, DriftFreeStepper, FaceJudge, GuardFailure, Guards,
-    GuidedConfig, GuidedOutcome, GuidedStep, GuidedTrace, Judgement, MemoJudge, OffsetJudge,
-    ProjectedStepper, RenderJudge,
+    GuidedConfig, GuidedOutcome, GuidedStep, GuidedTrace, Judgement, JudgementMemory, MemoJudge,
+    OffsetJudge, ProjectedStepper, RenderJudge,
 };
 pub use linear::{LinearDirection, LinearFitConfig, LinearStepper};
 pub use network::{FieldConfig, SemanticField};
