@@ -288,11 +288,13 @@ impl LanguageEncoder {
         let mut labels = Vec::with_capacity(clauses.len());
         let mut incomplete = Vec::with_capacity(clauses.len());
         let mut amounts = Vec::with_capacity(clauses.len());
+        let mut negated = Vec::with_capacity(clauses.len());
         let mut confidence = 1.0f32;
         for ((raw, canonical), (label, p)) in clauses.iter().zip(&canonical).zip(scored) {
             let words = ClauseWords { raw, canonical };
             incomplete.push(rules::is_incomplete(words));
             amounts.push(rules::amount_only(words));
+            negated.push(rules::opens_negated(words));
             if let Some(intent) = rules::small_talk(words).or_else(|| rules::reply(words, context))
             {
                 labels.push(ClauseLabel::intent(intent));
@@ -362,6 +364,18 @@ impl LanguageEncoder {
             });
             if let Some(d) = way {
                 labels[i - 1] = ClauseLabel::relative(prev.attribute, d, n);
+                labels[i] = ClauseLabel::intent(Intent::Unknown);
+            }
+        }
+        // "glasses but not sunglasses": a negated clause after one asking for the same attribute
+        // (not its removal) contrasts; it removes nothing.
+        for i in 1..labels.len() {
+            let (prev, this) = (labels[i - 1], labels[i]);
+            let asks_for_it = prev.intent == Intent::Edit
+                && prev.attribute == this.attribute
+                && !(prev.kind == KindSlot::Target && prev.target == Some(0));
+            if negated[i] && asks_for_it && this.kind == KindSlot::Target && this.target == Some(0)
+            {
                 labels[i] = ClauseLabel::intent(Intent::Unknown);
             }
         }

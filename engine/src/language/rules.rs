@@ -144,6 +144,7 @@ struct Questions {
     request_words: Vec<String>,
     help_words: Vec<String>,
     degree_only: Vec<String>,
+    yes_no_starts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -439,6 +440,15 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
         {
             return Some(Question::Degree(Some(named)));
         }
+    }
+    // "is she smiling?", "does he have a beard": its degree.
+    if contains(&q.yes_no_starts, first) {
+        let named = named_attribute(c)?;
+        let asks = !c.raw[1..].iter().any(|w| contains(&q.request_words, w))
+            && direction_cue(c).is_none()
+            && too_or_enough(c).is_none()
+            && !removal(c);
+        return asks.then_some(Question::Degree(Some(named)));
     }
     if !contains(&q.starts, first) {
         return None;
@@ -1329,16 +1339,25 @@ pub fn says_no_amount(c: ClauseWords) -> bool {
         && !c.has_phrase(&m.too_small)
 }
 
+/// A clause that opens with a negator ("glasses but not sunglasses", "a smile, not a laugh"):
+/// after a clause asking for the same attribute it contrasts, it does not remove.
+pub fn opens_negated(c: ClauseWords) -> bool {
+    c.raw.first().is_some_and(|w| w == "not")
+}
+
 /// An amount said by itself ("just a bit", "a lot", "only slightly"): a clause of adjustment and
 /// agreement words with a modifier and no way. After a clause that says the way ("shorter
 /// fringe, just a bit") it is that clause's amount.
 pub fn amount_only(c: ClauseWords) -> Option<u8> {
     let w = words();
-    if named_attribute(c).is_some()
-        || !c.all_in(&[&w.context.adjustment, &w.replies.agree])
-        || direction_cue(c).is_some()
-        || too_or_enough(c).is_some()
-    {
+    if named_attribute(c).is_some() || !c.all_in(&[&w.context.adjustment, &w.replies.agree]) {
+        return None;
+    }
+    // "more beard, but not too much": a little of it.
+    if c.has_phrase(&w.modifiers.a_little) {
+        return Some(1);
+    }
+    if direction_cue(c).is_some() || too_or_enough(c).is_some() {
         return None;
     }
     modifier_change(c)
