@@ -942,6 +942,34 @@ fn development_half_of_the_fourth_natural_set() {
     assert!(r.exact >= 0.97, "dev4 exact {:.3}", r.exact);
 }
 
+/// The sealed half of the fourth natural set (issue 14, round 4), scored once at the end of the
+/// round (never tuned on): the goals are 0 polarity errors and >= 97% exact match.
+#[test]
+fn sealed_half_of_the_fourth_natural_set() {
+    use engine::language::train::natural4_sealed_path;
+    let enc = encoder();
+    let sealed = load_cases(&natural4_sealed_path()).unwrap();
+    assert!(sealed.len() >= 150, "{} sealed cases", sealed.len());
+    let r = evaluate(&enc, &sealed);
+    println!(
+        "sealed4: n {} exact {:.1}% intent {:.1}% polarity errors {} spurious edits {} asked {}",
+        r.cases,
+        100.0 * r.exact,
+        100.0 * r.intent,
+        r.polarity_errors,
+        r.spurious_edits,
+        r.asked
+    );
+    // Before the round's rules 88.0% / 5; after them 88.0% (161 of 183) / 4. The goals are NOT
+    // met; these bounds only stop it getting worse.
+    assert!(
+        r.polarity_errors <= 4,
+        "{} polarity errors",
+        r.polarity_errors
+    );
+    assert!(r.exact >= 0.875, "sealed4 exact {:.3}", r.exact);
+}
+
 /// The development half of the third natural set (issue 14, round 3): the rules were fixed on
 /// it, so it must stay at 0 polarity errors and >= 97% exact.
 #[test]
