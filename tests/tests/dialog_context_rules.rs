@@ -225,6 +225,47 @@ fn third_round_replies_in_context() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// Replies of the fourth round's kinds (issue 14, round 4) in the states of the context table:
+/// levels that name no attribute, "one" for the attribute under discussion, "leave it", an
+/// amount said after the way, a new removal verb, and an unknown verb (asked).
+#[test]
+fn fourth_round_replies_in_context() {
+    use Before::*;
+    use Then::*;
+    let enc = encoder();
+    let engine = engine();
+    let table: Vec<(Before, &str, Then)> = vec![
+        (EditCheck, "level 5", Degrees(5, 2)),
+        (EditCheck, "make it a 1", Degrees(1, 2)),
+        (WhichWay, "level 5", Degrees(5, 2)),
+        (WhichWay, "the maximum", Degrees(5, 2)),
+        (Suggest, "level 4", Degrees(2, 4)),
+        (Suggest, "a big one", Degrees(2, 3)),
+        (Suggest, "a small one", Degrees(2, 1)),
+        (EditSuggest, "a bigger one", Degrees(3, 3)),
+        (
+            EditCheck,
+            "leave it as it is",
+            Noted(Note::Satisfied(Beard)),
+        ),
+        (
+            Suggest,
+            "no leave the smile",
+            Noted(Note::Declined(Smiling)),
+        ),
+        (EditCheck, "longer, just a bit", Degrees(4, 2)),
+        (EditCheck, "shorter, a lot", Degrees(1, 2)),
+        (EditCheck, "bin the beard", Degrees(0, 2)),
+        (
+            EditCheck,
+            "zorp the beard",
+            Asks(&[], Feedback::ClarifyDirection(Beard)),
+        ),
+    ];
+    let failures = play(&table, &enc, &engine);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
 #[test]
 fn agreeing_to_a_suggestion_then_checks_it_and_a_declined_one_is_not_suggested_again() {
     let enc = encoder();
@@ -385,6 +426,60 @@ fn unclear_requests_are_asked_and_the_answer_is_carried_out() {
             );
         }
     }
+}
+
+/// A word the encoder cannot read, where no other word says the way ("zorp the sunglasses": an
+/// unknown verb may remove as well as add), is asked about (issue 14, round 4); every quick reply
+/// and typed answers lead to the edit they name.
+#[test]
+fn unknown_words_are_asked_and_the_answer_is_carried_out() {
+    let enc = encoder();
+    let engine = engine();
+    let mut failures = Vec::new();
+    for (text, a) in [
+        ("zorp the sunglasses", Eyeglasses),
+        ("florb his beard", Beard),
+        ("zwomp her bangs", Bangs),
+        ("snorf the smile", Smiling),
+    ] {
+        let parsed = enc.parse(text, None);
+        assert!(
+            parsed.edits.len() == 1
+                && parsed.edits[0].attribute == a
+                && parsed.edits[0].kind == EditKind::Unclear,
+            "{text:?} -> {parsed:?}"
+        );
+        let mut asked = Conversation::new(9);
+        asked.handle_with_parser(Event::SeedFace(2), &engine, &enc);
+        let question = say(&mut asked, text, &engine, &enc);
+        assert_eq!(question.feedback, Feedback::ClarifyDirection(a), "{text:?}");
+        assert_eq!(degree(&asked, a), 2, "nothing is edited before the answer");
+        let w = engine::dialog::talk::words(a);
+        let mut answers: Vec<(String, u8)> = question
+            .quick_replies
+            .iter()
+            .map(|r| (r.clone(), after_answer(r, a).unwrap()))
+            .collect();
+        assert_eq!(answers.len(), 3, "{text:?}: {:?}", question.quick_replies);
+        answers.push(("remove it".into(), 0));
+        answers.push(("i meant get rid of it".into(), 0));
+        answers.push((format!("{} please", w.more), 3));
+        answers.push((format!("a bit {}", w.less), 1));
+        answers.push(("level 5".into(), 5));
+        for (answer, want) in answers {
+            let mut conv = asked.clone();
+            let reply = say(&mut conv, &answer, &engine, &enc);
+            if (degree(&conv, a), reply.notes.clone()) != (want, vec![Note::Edited(a)]) {
+                failures.push(format!(
+                    "{text:?} then {answer:?}: want {want}, got {} {:?}: {}",
+                    degree(&conv, a),
+                    reply.notes,
+                    reply.text
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
 /// "more" / "a bit less" with nothing to refer to asks which part; every part it offers, named

@@ -313,8 +313,8 @@ fn confidence_threshold_sweep_on_the_development_half() {
     assert!(d.exact >= 0.97, "dev exact {:.3}", d.exact);
 }
 
-/// The sealed half of the second natural set, scored once at the end (never tuned on): the
-/// issue's goals are 0 polarity errors and >= 97% exact match.
+/// The former sealed half of the second natural set (scored at the end of rounds 2 and 3;
+/// opened as development data in round 4, after which it must stay clean).
 #[test]
 fn sealed_half_of_the_second_natural_set() {
     use engine::language::train::natural_sealed_path;
@@ -331,19 +331,11 @@ fn sealed_half_of_the_second_natural_set() {
         r.spurious_edits,
         r.asked
     );
-    // Measured once per rule revision: 95.7% exact, 4 polarity errors; then 96.6%, 2 (after the
-    // context-rule tests and the generated split's fixes); then 97.1%, 3 (third round, rules
-    // fixed on the third set's development half). The polarity goal (0) is NOT met; these
-    // bounds only stop it getting worse.
-    assert!(
-        r.polarity_errors <= 3,
-        "{} polarity errors",
-        r.polarity_errors
-    );
-    assert!(r.exact >= SEALED_EXACT_MIN, "sealed exact {:.3}", r.exact);
+    // Measured once per rule revision while sealed: 95.7% exact, 4 polarity errors; then 96.6%,
+    // 2; then 97.1%, 3 (third round). Opened as development data in round 4: 100.0%, 0.
+    assert_eq!(r.polarity_errors, 0, "polarity errors");
+    assert!(r.exact >= 0.99, "sealed exact {:.3}", r.exact);
 }
-
-const SEALED_EXACT_MIN: f64 = 0.96;
 
 /// The failure classes listed in issue 14, each as the issue words it and in the attribute
 /// vocabularies it names (glasses, shades, specs, frames; beard, stubble, goatee, moustache;
@@ -741,6 +733,243 @@ fn issue_14_round_3_classes() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// The phrasing families of issue 14's fourth round, each probed with sentences that are not in
+/// any natural set (so the family, not the sentence, is what is tested).
+#[test]
+fn issue_14_round_4_families() {
+    use engine::language::Question;
+    let enc = encoder();
+    let suggest = |a| Some(SystemContext::Suggest(a));
+    let checked = |a| Some(SystemContext::Check(a));
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        // Removal verbs and phrases not in the earlier lists.
+        ("toss the specs", None, edits(vec![target(Eyeglasses, 0)])),
+        (
+            "chuck his glasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("goodbye beard", None, edits(vec![target(Beard, 0)])),
+        ("fringe out", None, edits(vec![target(Bangs, 0)])),
+        (
+            "let the bangs grow out",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "no longer wearing shades",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("take of the beard", None, edits(vec![target(Beard, 0)])),
+        ("reveal her forehead", None, edits(vec![target(Bangs, 0)])),
+        (
+            "a fringe over her forehead",
+            None,
+            edits(vec![target(Bangs, 5)]),
+        ),
+        // Levels given without a marker, and the two ends by phrase.
+        ("beard 3", None, edits(vec![target(Beard, 3)])),
+        ("glasses 2 please", None, edits(vec![target(Eyeglasses, 2)])),
+        ("bangs 1/5 please", None, edits(vec![target(Bangs, 1)])),
+        ("make it a 2", checked(Beard), edits(vec![target(Beard, 2)])),
+        (
+            "shades all the way up",
+            None,
+            edits(vec![target(Eyeglasses, 5)]),
+        ),
+        (
+            "smile all the way down",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        ("max it out", checked(Age), edits(vec![target(Age, 5)])),
+        ("youngest you can", None, edits(vec![target(Age, 0)])),
+        // Ways by comparative beside a degree noun; "not as much".
+        (
+            "make the frames lighter",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        (
+            "not as much smile",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "age her up",
+            None,
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        // An amount said after the way; two attributes joined by "with".
+        (
+            "longer beard, only slightly",
+            None,
+            edits(vec![relative(Beard, Increase, 1)]),
+        ),
+        (
+            "younger, a lot",
+            None,
+            edits(vec![relative(Age, Decrease, 2)]),
+        ),
+        (
+            "make him older with a big beard",
+            None,
+            edits(vec![direction(Age, Some(Increase)), target(Beard, 5)]),
+        ),
+        (
+            "sunglasses with a thick frame",
+            None,
+            edits(vec![target(Eyeglasses, 5)]),
+        ),
+        // A negated clause after the same attribute contrasts; "not too much" after a way.
+        (
+            "glasses but not sunglasses",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "more beard but not too much",
+            None,
+            edits(vec![relative(Beard, Increase, 1)]),
+        ),
+        ("fringe half way", None, edits(vec![target(Bangs, 3)])),
+        // "one" for the attribute under discussion; keep / leave.
+        (
+            "a small one",
+            suggest(Smiling),
+            edits(vec![target(Smiling, 1)]),
+        ),
+        (
+            "long ones please",
+            suggest(Bangs),
+            edits(vec![target(Bangs, 4)]),
+        ),
+        (
+            "go one step up",
+            suggest(Beard),
+            edits(vec![relative(Beard, Increase, 1)]),
+        ),
+        (
+            "give him a bigger one",
+            checked(Beard),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        ("nah leave the beard", suggest(Beard), intent(Intent::No)),
+        ("leave it as is", checked(Smiling), intent(Intent::Yes)),
+        ("keep the beard", None, intent(Intent::Unknown)),
+        // Small talk with letter runs, praise without context, help and meaning questions.
+        ("hiii", None, intent(Intent::Greet)),
+        ("helloooo bot", None, intent(Intent::Greet)),
+        ("thanks sooo much", None, intent(Intent::Thanks)),
+        ("great work", None, intent(Intent::Thanks)),
+        ("see ya later", None, intent(Intent::End)),
+        ("what features can i change", None, intent(Intent::Help)),
+        ("youre awesome", None, intent(Intent::Thanks)),
+        (
+            "is she smiling",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "does he have a beard?",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Beard)))),
+        ),
+        (
+            "is it possible to remove the beard",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "what does beard 4 stand for",
+            None,
+            intent(Intent::Ask(Question::Meaning(Some(Beard)))),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (text, context, want) in cases {
+        let got = enc.parse(text, context);
+        if got != want {
+            failures.push(format!(
+                "{text:?} [{context:?}]: want {}, got {}",
+                serde_json::to_string(&want).unwrap(),
+                serde_json::to_string(&got).unwrap()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// A word the encoder cannot read, with no word saying the way, is asked about, never guessed
+/// ("zorp the sunglasses" could be a verb of removal); a known verb beside it is not.
+#[test]
+fn unknown_words_ask_instead_of_guessing() {
+    let enc = encoder();
+    for text in ["zorp the sunglasses", "florb his beard", "zwomp her bangs"] {
+        let got = enc.parse(text, None);
+        assert!(
+            got.edits.len() == 1 && got.edits[0].kind == EditKind::Unclear,
+            "{text:?} -> {got:?}"
+        );
+    }
+    check(
+        &enc,
+        "zorp, make the beard longer",
+        None,
+        edits(vec![direction(Beard, Some(Increase))]),
+    );
+}
+
+/// The development half of the fourth natural set (issue 14, round 4): the rules were fixed on
+/// it (and on the earlier sets), so it must stay at 0 polarity errors and >= 97% exact.
+#[test]
+fn development_half_of_the_fourth_natural_set() {
+    use engine::language::train::natural4_dev_path;
+    let enc = encoder();
+    let dev = load_cases(&natural4_dev_path()).unwrap();
+    assert!(dev.len() >= 150, "{} cases", dev.len());
+    let r = evaluate(&enc, &dev);
+    for (case, got) in &r.failures {
+        println!(
+            "dev4 miss: {:?} [{:?}] -> {}",
+            case.text,
+            case.context,
+            serde_json::to_string(got).unwrap()
+        );
+    }
+    assert_eq!(r.polarity_errors, 0, "polarity errors");
+    assert!(r.exact >= 0.97, "dev4 exact {:.3}", r.exact);
+}
+
+/// The sealed half of the fourth natural set (issue 14, round 4), scored once at the end of the
+/// round (never tuned on): the goals are 0 polarity errors and >= 97% exact match.
+#[test]
+fn sealed_half_of_the_fourth_natural_set() {
+    use engine::language::train::natural4_sealed_path;
+    let enc = encoder();
+    let sealed = load_cases(&natural4_sealed_path()).unwrap();
+    assert!(sealed.len() >= 150, "{} sealed cases", sealed.len());
+    let r = evaluate(&enc, &sealed);
+    println!(
+        "sealed4: n {} exact {:.1}% intent {:.1}% polarity errors {} spurious edits {} asked {}",
+        r.cases,
+        100.0 * r.exact,
+        100.0 * r.intent,
+        r.polarity_errors,
+        r.spurious_edits,
+        r.asked
+    );
+    // Before the round's rules 88.0% / 5; after them 88.0% (161 of 183) / 4. The goals are NOT
+    // met; these bounds only stop it getting worse.
+    assert!(
+        r.polarity_errors <= 4,
+        "{} polarity errors",
+        r.polarity_errors
+    );
+    assert!(r.exact >= 0.875, "sealed4 exact {:.3}", r.exact);
+}
+
 /// The development half of the third natural set (issue 14, round 3): the rules were fixed on
 /// it, so it must stay at 0 polarity errors and >= 97% exact.
 #[test]
@@ -762,8 +991,8 @@ fn development_half_of_the_third_natural_set() {
     assert!(r.exact >= 0.97, "dev3 exact {:.3}", r.exact);
 }
 
-/// The sealed half of the third natural set (issue 14, round 3), scored at the end of the round
-/// (never tuned on): the goals are 0 polarity errors and >= 97% exact match.
+/// The former sealed half of the third natural set (issue 14, round 3: scored at the end of that
+/// round; opened as development data in round 4, after which it must stay clean).
 #[test]
 fn sealed_half_of_the_third_natural_set() {
     use engine::language::train::natural3_sealed_path;
@@ -780,12 +1009,8 @@ fn sealed_half_of_the_third_natural_set() {
         r.spurious_edits,
         r.asked
     );
-    // Before the round's rules 92.2% / 2; after them 94.8% / 3. The goals are NOT met; these
-    // bounds only stop it getting worse.
-    assert!(
-        r.polarity_errors <= 3,
-        "{} polarity errors",
-        r.polarity_errors
-    );
-    assert!(r.exact >= 0.94, "sealed3 exact {:.3}", r.exact);
+    // Sealed in round 3: 92.2% / 2 before its rules, 94.8% / 3 after them. Opened as development
+    // data in round 4: 100.0% / 0.
+    assert_eq!(r.polarity_errors, 0, "polarity errors");
+    assert!(r.exact >= 0.99, "sealed3 exact {:.3}", r.exact);
 }

@@ -56,6 +56,15 @@ fn shorthand(word: &str) -> Option<&'static str> {
         "idk" => "i dont know",
         "nvm" => "never mind",
         "ok." => "ok",
+        "moar" | "mor" => "more",
+        // Three-letter typos the vocabulary repair does not reach, and contractions.
+        "giv" => "give",
+        "ad" => "add",
+        "hed" => "he would",
+        "youd" => "you would",
+        "theyd" => "they would",
+        "hes" => "he is",
+        "shes" => "she is",
         _ => return None,
     })
 }
@@ -205,6 +214,18 @@ pub fn tokenize(text: &str) -> Vec<String> {
         match (w, next) {
             ("per", Some("cent")) => {
                 merged.push("percent".into());
+                i += 2;
+            }
+            // "take of her glasses": the typo of "take off".
+            ("take" | "took" | "taking", Some("of")) => {
+                merged.push(w.to_string());
+                merged.push("off".into());
+                i += 2;
+            }
+            // "see ya" (read "see yeah" after shorthand) is "see you".
+            ("see", Some("yeah")) => {
+                merged.push("see".into());
+                merged.push("you".into());
                 i += 2;
             }
             ("sun", Some("glasses")) => {

@@ -190,10 +190,12 @@ impl LanguageEncoder {
     /// The words the encoder reads for `text`, clause by clause, after normalisation and typo
     /// repair (`<unk>` for words it cannot place).
     pub fn normalized_clauses(&self, text: &str) -> Vec<Vec<String>> {
-        rules::join_dangling_adjectives(split_clauses(&tokenize(text)))
-            .into_iter()
-            .map(|clause| clause.iter().map(|w| self.vocab.canonical(w)).collect())
-            .collect()
+        rules::split_with(rules::join_dangling_adjectives(split_clauses(&tokenize(
+            text,
+        ))))
+        .into_iter()
+        .map(|clause| clause.iter().map(|w| self.vocab.canonical(w)).collect())
+        .collect()
     }
 
     /// Classifies clauses (already tokenised) in one batch.
@@ -259,7 +261,12 @@ impl LanguageEncoder {
         context: Option<SystemContext>,
         threshold: f32,
     ) -> ScoredRequest {
-        let clauses = rules::join_dangling_adjectives(split_clauses(&tokenize(text)));
+        let clauses: Vec<Vec<String>> = rules::split_with(rules::join_dangling_adjectives(
+            split_clauses(&tokenize(text)),
+        ))
+        .into_iter()
+        .map(|c| rules::name_the_one(&c, context).unwrap_or(c))
+        .collect();
         let canonical: Vec<Vec<String>> = clauses
             .iter()
             .map(|c| c.iter().map(|w| self.vocab.canonical(w)).collect())
@@ -280,10 +287,14 @@ impl LanguageEncoder {
         };
         let mut labels = Vec::with_capacity(clauses.len());
         let mut incomplete = Vec::with_capacity(clauses.len());
+        let mut amounts = Vec::with_capacity(clauses.len());
+        let mut negated = Vec::with_capacity(clauses.len());
         let mut confidence = 1.0f32;
         for ((raw, canonical), (label, p)) in clauses.iter().zip(&canonical).zip(scored) {
             let words = ClauseWords { raw, canonical };
             incomplete.push(rules::is_incomplete(words));
+            amounts.push(rules::amount_only(words));
+            negated.push(rules::opens_negated(words));
             if let Some(intent) = rules::small_talk(words).or_else(|| rules::reply(words, context))
             {
                 labels.push(ClauseLabel::intent(intent));
@@ -297,7 +308,24 @@ impl LanguageEncoder {
                 labels.push(ClauseLabel::intent(Intent::Unknown));
                 continue;
             }
-            let (label, reading) = rules::adjust(words, label, p >= threshold, context);
+            let (mut label, mut reading) = rules::adjust(words, label, p >= threshold, context);
+            if reading == Reading::Network && rules::unreadable_way(words, &label) {
+                label = ClauseLabel {
+                    kind: KindSlot::Unclear,
+                    direction: None,
+                    change: None,
+                    target: None,
+                    ..label
+                };
+                reading = Reading::Unclear;
+            }
+            if label.kind == KindSlot::Relative && rules::says_no_amount(words) {
+                label = ClauseLabel {
+                    kind: KindSlot::Direction,
+                    change: None,
+                    ..label
+                };
+            }
             match reading {
                 Reading::Network => confidence = confidence.min(p),
                 Reading::Rule => {}
@@ -322,6 +350,33 @@ impl LanguageEncoder {
                     attribute: labels[i].attribute,
                     ..next
                 };
+            }
+        }
+        // "shorter fringe, just a bit": an amount said by itself is the previous clause's amount
+        // that way (not a change up of the attribute under discussion).
+        for i in 1..labels.len() {
+            let (prev, Some(n)) = (labels[i - 1], amounts[i]) else {
+                continue;
+            };
+            let way = prev.direction.filter(|_| {
+                prev.intent == Intent::Edit
+                    && matches!(prev.kind, KindSlot::Relative | KindSlot::Direction)
+            });
+            if let Some(d) = way {
+                labels[i - 1] = ClauseLabel::relative(prev.attribute, d, n);
+                labels[i] = ClauseLabel::intent(Intent::Unknown);
+            }
+        }
+        // "glasses but not sunglasses": a negated clause after one asking for the same attribute
+        // (not its removal) contrasts; it removes nothing.
+        for i in 1..labels.len() {
+            let (prev, this) = (labels[i - 1], labels[i]);
+            let asks_for_it = prev.intent == Intent::Edit
+                && prev.attribute == this.attribute
+                && !(prev.kind == KindSlot::Target && prev.target == Some(0));
+            if negated[i] && asks_for_it && this.kind == KindSlot::Target && this.target == Some(0)
+            {
+                labels[i] = ClauseLabel::intent(Intent::Unknown);
             }
         }
         let unsure = labels.iter().any(|l| l.kind == KindSlot::Unclear);

@@ -46,6 +46,8 @@ struct Removal {
     decline_verbs: Vec<String>,
     years_change: Vec<Vec<String>>,
     decades: Vec<String>,
+    anywhere: Vec<String>,
+    after_noun: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +60,9 @@ struct Levels {
     minimum: Vec<String>,
     possible: Vec<String>,
     possible_phrases: Vec<String>,
+    maximum_phrases: Vec<String>,
+    minimum_phrases: Vec<String>,
+    number_endings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +71,9 @@ struct ZeroPhrases {
     eyeglasses: Vec<String>,
     beard: Vec<String>,
     smiling: Vec<String>,
+    forehead_verbs: Vec<String>,
+    forehead: Vec<String>,
+    forehead_cover: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,6 +112,7 @@ struct Modifiers {
     a_little: Vec<String>,
     small: Vec<String>,
     large: Vec<String>,
+    amount_words: Vec<String>,
     too_small: Vec<String>,
 }
 
@@ -135,6 +144,7 @@ struct Questions {
     request_words: Vec<String>,
     help_words: Vec<String>,
     degree_only: Vec<String>,
+    yes_no_starts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +156,8 @@ struct SmallTalk {
     end: Vec<String>,
     end_core: Vec<String>,
     unknown: Vec<String>,
+    vocative: Vec<String>,
+    help: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,6 +167,8 @@ struct Replies {
     yes: Vec<String>,
     yes_core: Vec<String>,
     agree: Vec<String>,
+    keep: Vec<String>,
+    keep_fillers: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,10 +327,23 @@ pub fn named_attribute(c: ClauseWords) -> Option<Attribute> {
 /// A greeting or thanks clause ("hey", "good morning", "thank you so much").
 pub fn small_talk(c: ClauseWords) -> Option<Intent> {
     let s = &words().small_talk;
-    let all_in = |list: &[String]| c.raw.iter().all(|w| contains(list, w));
-    let any_in = |list: &[String]| c.raw.iter().any(|w| contains(list, w));
+    // "heyyy", "hii", "thank youuu": letter runs squeezed on both sides.
+    let in_list = |list: &[String], w: &str| {
+        contains(list, w) || {
+            let w = squeeze(w);
+            list.iter().any(|x| squeeze(x) == w)
+        }
+    };
+    let all_in = |list: &[String]| c.raw.iter().all(|w| in_list(list, w));
+    let any_in = |list: &[String]| c.raw.iter().any(|w| in_list(list, w));
     if c.len() == 0 {
         return None;
+    }
+    if c.has_phrase(&s.help) {
+        return Some(Intent::Help);
+    }
+    if all_in(&s.vocative) {
+        return Some(Intent::Unknown);
     }
     if all_in(&s.greet) && any_in(&s.greet_core) {
         return Some(Intent::Greet);
@@ -333,6 +360,17 @@ pub fn small_talk(c: ClauseWords) -> Option<Intent> {
     None
 }
 
+/// A word with its runs of one letter squeezed to one ("heyyy" -> "hey", "hello" -> "helo").
+fn squeeze(w: &str) -> String {
+    let mut out = String::with_capacity(w.len());
+    for ch in w.chars() {
+        if !out.ends_with(ch) {
+            out.push(ch);
+        }
+    }
+    out
+}
+
 /// A short reply read by its words: "lol no", "nah not quite" (no); after a check, "they look
 /// good", "looks great" (satisfied).
 pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
@@ -344,11 +382,28 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
     if c.all_in(&[&r.no]) && any_in(&r.no_core) {
         return Some(Intent::No);
     }
-    if matches!(context, Some(SystemContext::Check(_)))
-        && c.all_in(&[&r.yes])
-        && any_in(&r.yes_core)
+    if c.all_in(&[&r.yes]) && any_in(&r.yes_core) {
+        match context {
+            Some(SystemContext::Check(_)) => return Some(Intent::Yes),
+            // "nice, thanks", "awesome job" with nothing to agree to: praise, answered as thanks.
+            None => return Some(Intent::Thanks),
+            Some(SystemContext::Suggest(_)) => {}
+        }
+    }
+    // "no leave the age", "keep the glasses": nothing to edit; after a suggestion of that
+    // attribute (or of the one a bare "leave it" refers to), a decline.
+    if c.any(&r.keep)
+        && c.raw
+            .iter()
+            .all(|w| contains(&r.keep, w) || contains(&r.keep_fillers, w) || any_noun(w))
     {
-        return Some(Intent::Yes);
+        let named = named_attribute(c);
+        // After a check of it, "leave it like that" is satisfied.
+        return Some(match context {
+            Some(SystemContext::Suggest(a)) if named.is_none() || named == Some(a) => Intent::No,
+            Some(SystemContext::Check(a)) if named.is_none() || named == Some(a) => Intent::Yes,
+            _ => Intent::Unknown,
+        });
     }
     None
 }
@@ -385,6 +440,15 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
         {
             return Some(Question::Degree(Some(named)));
         }
+    }
+    // "is she smiling?", "does he have a beard": its degree.
+    if contains(&q.yes_no_starts, first) {
+        let named = named_attribute(c)?;
+        let asks = !c.raw[1..].iter().any(|w| contains(&q.request_words, w))
+            && direction_cue(c).is_none()
+            && too_or_enough(c).is_none()
+            && !removal(c);
+        return asks.then_some(Question::Degree(Some(named)));
     }
     if !contains(&q.starts, first) {
         return None;
@@ -461,7 +525,13 @@ fn removal(c: ClauseWords) -> bool {
                 .all(|w| contains(&r.phrase_endings, w))
         })
     });
-    if (c.any(&r.words) || phrase_at_end) && !c.has_phrase(&r.not_removal) {
+    // "bangs out": the particle right after the noun, ending the clause.
+    let after_noun = c.len() >= 2
+        && contains(&r.after_noun, &c.raw[c.len() - 1])
+        && any_noun(&c.raw[c.len() - 2]);
+    if (c.any(&r.words) || phrase_at_end || after_noun || c.has_phrase(&r.anywhere))
+        && !c.has_phrase(&r.not_removal)
+    {
         return true;
     }
     let n = &words().nouns;
@@ -518,10 +588,25 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
                 return Some(n);
             }
         }
-        // "4/5" (read as "four five") and "4 out of 5".
+        // "4/5" (read as "four five") and "4 out of 5", "smile 4", "set eyeglasses = 4",
+        // "make it a 4" (a number 0-5 right after a noun or "a", ending the clause).
         if let Some(n) = number(i) {
             let five = |j: usize| c.raw.get(j).is_some_and(|w| w == "five");
-            if (five(i + 1) && c.len() == i + 2)
+            let ends_at = |j: usize| {
+                c.raw[j.min(c.len())..]
+                    .iter()
+                    .all(|w| contains(&l.number_endings, w))
+            };
+            let after_noun = i > 0
+                && attribute != Some(Attribute::Age)
+                && !c.is(i, &l.none)
+                && (any_noun(&c.raw[i - 1])
+                    || any_noun(&c.canonical[i - 1])
+                    || c.raw[i - 1] == "a");
+            if after_noun && ends_at(i + 1) {
+                return Some(n);
+            }
+            if (five(i + 1) && ends_at(i + 2))
                 || (c.raw.get(i + 1).is_some_and(|w| w == "out")
                     && c.raw.get(i + 2).is_some_and(|w| w == "of")
                     && five(i + 3))
@@ -548,7 +633,13 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
     if possible && c.any(&words().direction.down) {
         return Some(0);
     }
-    if c.any(&l.maximum) || (possible && c.any(&words().direction.big)) {
+    if c.has_phrase(&l.minimum_phrases) {
+        return Some(0);
+    }
+    if c.any(&l.maximum)
+        || c.has_phrase(&l.maximum_phrases)
+        || (possible && c.any(&words().direction.big))
+    {
         return Some(5);
     }
     if c.any(&l.minimum) {
@@ -564,6 +655,10 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
 /// The attribute a degree-0 phrase names ("an open forehead": the bangs).
 fn zero_phrase(c: ClauseWords) -> Option<Attribute> {
     let z = &words().zero_phrases;
+    // "show her whole forehead": no bangs (not "bangs covering the forehead").
+    if c.any(&z.forehead) && c.any(&z.forehead_verbs) && !c.any(&z.forehead_cover) {
+        return Some(Attribute::Bangs);
+    }
     [
         (Attribute::Bangs, &z.bangs),
         (Attribute::Eyeglasses, &z.eyeglasses),
@@ -652,6 +747,10 @@ fn degree_phrase(c: ClauseWords, attribute: Attribute) -> Option<u8> {
         Attribute::Smiling => &p.smiling,
         Attribute::Age => return None,
     };
+    // "dark sunglasses with heavy frames": the sunglasses rule decides.
+    if attribute == Attribute::Eyeglasses && c.any(&words().nouns.sunglasses) {
+        return None;
+    }
     if let Some((_, degree)) = list
         .iter()
         .find(|(phrase, _)| c.has_phrase(std::slice::from_ref(phrase)))
@@ -841,9 +940,19 @@ pub fn adjust(
         && c.all_in(&[&words().context.adjustment, &words().replies.agree]);
     // The attribute the rules would edit: a named one, else the network's, else (for short
     // replies in context or clauses with a pronoun) the one under discussion.
+    // "level 5", "make it a 2", "the maximum": a level that names no attribute is about the one
+    // under discussion (the network, seeing "five", may guess the age), and with nothing under
+    // discussion it is dropped so the dialog asks which part. Superlatives that belong to the
+    // age ("the oldest possible") keep the network's reading.
+    let ages = &words().age_numbers;
+    let bare_level = named.is_none()
+        && level(c, None).is_some()
+        && !c.any(&ages.oldest)
+        && !c.any(&ages.youngest)
+        && !c.raw.iter().any(|w| w == "oldest" || w == "youngest");
     let network_slot = match label.attribute {
         AttributeSlot::None => None,
-        AttributeSlot::Named(_) if bare => Some(AttributeSlot::Inherit),
+        AttributeSlot::Named(_) if bare || bare_level => Some(AttributeSlot::Inherit),
         slot => Some(slot),
     };
     let slot = named
@@ -943,6 +1052,13 @@ pub fn adjust(
             );
         }
     }
+    // "not as much beard", "not so much smile": a way down, whatever the network read.
+    if named.is_some() && not_so_much(c) {
+        return (
+            ClauseLabel::direction(slot, Some(Direction::Decrease)),
+            Reading::Rule,
+        );
+    }
     if label.intent != Intent::Edit {
         return (label, Reading::Network);
     }
@@ -985,6 +1101,13 @@ pub fn adjust(
     match label.kind {
         KindSlot::Target => {
             let t = label.target.unwrap_or(0);
+            // "make the shades lighter": a comparative says the way even beside a degree noun.
+            if let Some(DirectionCue::Way(d)) = cue {
+                let compares = c.any(&words().direction.comparatives);
+                if compares && t > 0 && !c.any(&words().direction.numbers) {
+                    return (change_label(c, label.attribute, d), Reading::Rule);
+                }
+            }
             if let Some(wanted) = attribute.and_then(|a| intensity_target(c, a, t)) {
                 let reading = if wanted == t {
                     Reading::Network
@@ -1008,6 +1131,16 @@ pub fn adjust(
                     ClauseLabel::direction(label.attribute, Some(Direction::Increase)),
                     Reading::Rule,
                 );
+            }
+            // "bangs covering her forehead", "a fringe over her forehead": covered, not bare.
+            let z = &words().zero_phrases;
+            if t == 0
+                && attribute == Some(Attribute::Bangs)
+                && c.any(&z.forehead)
+                && c.any(&z.forehead_cover)
+                && !c.any(&words().direction.negators)
+            {
+                return (ClauseLabel::target(label.attribute, 5), Reading::Rule);
             }
             if t == 0 {
                 // Degree 0 without any word of removal: only a degree phrase ("a straight face")
@@ -1194,6 +1327,127 @@ pub fn bare_attribute(text: &str) -> Option<Attribute> {
         named = Some(a);
     }
     named
+}
+
+/// Whether nothing in a clause says by how much ("age him up", "a bigger one"): a change the
+/// network read as a number of degrees is then only a way.
+pub fn says_no_amount(c: ClauseWords) -> bool {
+    let m = &words().modifiers;
+    modifier_change(c).is_none()
+        && !c.any(&m.amount_words)
+        && !c.any(&words().direction.numbers)
+        && !c.has_phrase(&m.too_small)
+}
+
+/// A clause that opens with a negator ("glasses but not sunglasses", "a smile, not a laugh"):
+/// after a clause asking for the same attribute it contrasts, it does not remove.
+pub fn opens_negated(c: ClauseWords) -> bool {
+    c.raw.first().is_some_and(|w| w == "not")
+}
+
+/// An amount said by itself ("just a bit", "a lot", "only slightly"): a clause of adjustment and
+/// agreement words with a modifier and no way. After a clause that says the way ("shorter
+/// fringe, just a bit") it is that clause's amount.
+pub fn amount_only(c: ClauseWords) -> Option<u8> {
+    let w = words();
+    if named_attribute(c).is_some() || !c.all_in(&[&w.context.adjustment, &w.replies.agree]) {
+        return None;
+    }
+    // "more beard, but not too much": a little of it.
+    if c.has_phrase(&w.modifiers.a_little) {
+        return Some(1);
+    }
+    if direction_cue(c).is_some() || too_or_enough(c).is_some() {
+        return None;
+    }
+    modifier_change(c)
+}
+
+/// Whether the network read a way or degree for a clause holding a word it cannot read (`<unk>`
+/// after typo repair) and no word of the clause says the way: an unknown verb may be one of
+/// removal ("bin the sunglasses") as well as of adding, so the dialog asks.
+pub fn unreadable_way(c: ClauseWords, label: &ClauseLabel) -> bool {
+    let unknown = c.canonical.iter().any(|w| w == super::vocab::UNK);
+    let decided = match label.kind {
+        KindSlot::Target => label.target.is_some_and(|t| t > 0),
+        KindSlot::Relative | KindSlot::Direction => label.direction.is_some(),
+        _ => false,
+    };
+    unknown && label.intent == Intent::Edit && decided && direction_cue(c).is_none()
+}
+
+/// Splits a clause at "with" when both sides name different attributes ("make her a teenager
+/// with a big smile"), not "sunglasses with a thick frame".
+pub fn split_with(clauses: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    let mut out = Vec::with_capacity(clauses.len());
+    for clause in clauses {
+        let at = clause.iter().position(|w| w == "with").filter(|&i| {
+            let named = |part: &[String]| {
+                named_attribute(ClauseWords {
+                    raw: part,
+                    canonical: part,
+                })
+            };
+            match (named(&clause[..i]), named(&clause[i + 1..])) {
+                (Some(a), Some(b)) => a != b,
+                _ => false,
+            }
+        });
+        match at {
+            Some(i) => {
+                out.push(clause[..i].to_vec());
+                out.push(clause[i + 1..].to_vec());
+            }
+            None => out.push(clause),
+        }
+    }
+    out
+}
+
+/// After a suggestion or a check of an attribute, "a big one", "short ones": "one" stands for the
+/// attribute's noun, so the clause is read as "a big smile", "short bangs".
+pub fn name_the_one(clause: &[String], context: Option<SystemContext>) -> Option<Vec<String>> {
+    let (Some(SystemContext::Suggest(a)) | Some(SystemContext::Check(a))) = context else {
+        return None;
+    };
+    let noun = match a {
+        Attribute::Bangs => "bangs",
+        Attribute::Eyeglasses => "glasses",
+        Attribute::Beard => "beard",
+        Attribute::Smiling => "smile",
+        Attribute::Age => return None,
+    };
+    let c = ClauseWords {
+        raw: clause,
+        canonical: clause,
+    };
+    if named_attribute(c).is_some() {
+        return None;
+    }
+    let i = clause.iter().position(|w| w == "one" || w == "ones")?;
+    // The noun ends the clause ("a big one please"), not "one stage down".
+    if !clause[i + 1..]
+        .iter()
+        .all(|w| contains(&words().levels.number_endings, w))
+    {
+        return None;
+    }
+    let before = clause.get(i.checked_sub(1)?)?;
+    // An adjective before it ("a big one"), not a number or a determiner ("just one", "that one").
+    let not_adjective = [
+        "a", "an", "the", "that", "this", "which", "other", "another", "just", "only", "no", "by",
+        "every", "each", "any", "some",
+    ];
+    if not_adjective.contains(&before.as_str())
+        || contains(&words().levels.markers, before)
+        || contains(&words().direction.numbers, before)
+        || contains(&words().context.answer_fillers, before) && before != "one"
+    {
+        return None;
+    }
+    let mut named = clause.to_vec();
+    named[i] = noun.to_string();
+    Some(named)
 }
 
 #[cfg(test)]

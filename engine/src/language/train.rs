@@ -334,7 +334,8 @@ pub fn natural_dev_path() -> PathBuf {
     ))
 }
 
-/// The sealed half of the second natural set: only scored, never used to tune.
+/// The sealed half of the second natural set: sealed in rounds 2-3, opened as development data
+/// in round 4.
 pub fn natural_sealed_path() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -350,11 +351,28 @@ pub fn natural3_dev_path() -> PathBuf {
     ))
 }
 
-/// The sealed half of the third natural set: only scored, never used to tune.
+/// The sealed half of the third natural set: sealed in round 3, opened as development data in
+/// round 4 (its round-3 score is in models/trained/LANGUAGE.md).
 pub fn natural3_sealed_path() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/language/natural3_sealed.jsonl"
+    ))
+}
+
+/// Development half of the fourth hand-written natural set (issue 14, round 4).
+pub fn natural4_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural4_dev.jsonl"
+    ))
+}
+
+/// Sealed half of the fourth natural set: scored once, at the end of round 4.
+pub fn natural4_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural4_sealed.jsonl"
     ))
 }
 
