@@ -433,15 +433,38 @@ fn unclear_requests_are_asked_and_the_answer_is_carried_out() {
 /// and typed answers lead to the edit they name.
 #[test]
 fn unknown_words_are_asked_and_the_answer_is_carried_out() {
-    let enc = encoder();
-    let engine = engine();
-    let mut failures = Vec::new();
-    for (text, a) in [
+    asked_and_answered(&[
         ("zorp the sunglasses", Eyeglasses),
         ("florb his beard", Beard),
         ("zwomp her bangs", Bangs),
         ("snorf the smile", Smiling),
-    ] {
+    ]);
+}
+
+/// Issue 14, round 5: removal-shaped constructions the reading contradicts ("un-glasses him",
+/// "glasses-free", "hide his glasses") and words the parser does not know are asked about, and
+/// every answer (each quick reply, "remove it", a way, a level) leads to that edit.
+#[test]
+fn removal_shaped_and_unknown_words_are_asked_and_answered() {
+    asked_and_answered(&[
+        // ("un-glasses him lol" is still read as more glasses: a known miss, LANGUAGE.md.)
+        ("un-glasses him", Eyeglasses),
+        ("hide his glasses", Eyeglasses),
+        ("i want him glasses-free", Eyeglasses),
+        ("hide the bangs", Bangs),
+        ("make him beard-free", Beard),
+        ("gimme a beardless version", Beard),
+        ("kill the fringe", Bangs),
+    ]);
+}
+
+/// Each text asks "which way?" about `a` on a face at degree 2, edits nothing before the answer,
+/// and each answer leads to its edit.
+fn asked_and_answered(cases: &[(&str, Attribute)]) {
+    let enc = encoder();
+    let engine = engine();
+    let mut failures = Vec::new();
+    for &(text, a) in cases {
         let parsed = enc.parse(text, None);
         assert!(
             parsed.edits.len() == 1

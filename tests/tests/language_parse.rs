@@ -961,13 +961,65 @@ fn sealed_half_of_the_fourth_natural_set() {
         r.asked
     );
     // Before the round's rules 88.0% / 5; after them 88.0% (161 of 183) / 4. The goals are NOT
-    // met; these bounds only stop it getting worse.
+    // met; these bounds only stop it getting worse. Opened as development data in round 5
+    // (asking widely, WordNet removal verbs): 88.5% / 1.
+    assert!(
+        r.polarity_errors <= 1,
+        "{} polarity errors",
+        r.polarity_errors
+    );
+    assert!(r.exact >= 0.88, "sealed4 exact {:.3}", r.exact);
+}
+
+/// The development half of the fifth natural set (issue 14, round 5): 85.6% exact and 7
+/// polarity errors before the round, 86.9% / 4 after it (15 questions back).
+#[test]
+fn development_half_of_the_fifth_natural_set() {
+    use engine::language::train::natural5_dev_path;
+    let enc = encoder();
+    let dev = load_cases(&natural5_dev_path()).unwrap();
+    assert!(dev.len() >= 150, "{} cases", dev.len());
+    let r = evaluate(&enc, &dev);
+    for (case, got) in &r.failures {
+        println!(
+            "dev5 miss: {:?} [{:?}] -> {}",
+            case.text,
+            case.context,
+            serde_json::to_string(got).unwrap()
+        );
+    }
     assert!(
         r.polarity_errors <= 4,
         "{} polarity errors",
         r.polarity_errors
     );
-    assert!(r.exact >= 0.875, "sealed4 exact {:.3}", r.exact);
+    assert!(r.exact >= 0.865, "dev5 exact {:.3}", r.exact);
+}
+
+/// The sealed half of the fifth natural set (issue 14, round 5), scored once at the end of the
+/// round (never tuned on): the goals are 0 polarity errors and >= 97% exact match.
+#[test]
+fn sealed_half_of_the_fifth_natural_set() {
+    use engine::language::train::natural5_sealed_path;
+    let enc = encoder();
+    let sealed = load_cases(&natural5_sealed_path()).unwrap();
+    assert!(sealed.len() >= 150, "{} sealed cases", sealed.len());
+    let r = evaluate(&enc, &sealed);
+    println!(
+        "sealed5: n {} exact {:.1}% polarity errors {} asked {}",
+        r.cases,
+        100.0 * r.exact,
+        r.polarity_errors,
+        r.asked
+    );
+    // Before the round 81.2% / 12 (9 asked); after it 84.2% (139 of 165) / 8 (10 asked). The
+    // goals are NOT met; these bounds only stop it getting worse.
+    assert!(
+        r.polarity_errors <= 8,
+        "{} polarity errors",
+        r.polarity_errors
+    );
+    assert!(r.exact >= 0.84, "sealed5 exact {:.3}", r.exact);
 }
 
 /// The development half of the third natural set (issue 14, round 3): the rules were fixed on

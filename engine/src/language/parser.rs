@@ -289,12 +289,14 @@ impl LanguageEncoder {
         let mut incomplete = Vec::with_capacity(clauses.len());
         let mut amounts = Vec::with_capacity(clauses.len());
         let mut negated = Vec::with_capacity(clauses.len());
+        let mut by_network = Vec::with_capacity(clauses.len());
         let mut confidence = 1.0f32;
         for ((raw, canonical), (label, p)) in clauses.iter().zip(&canonical).zip(scored) {
             let words = ClauseWords { raw, canonical };
             incomplete.push(rules::is_incomplete(words));
             amounts.push(rules::amount_only(words));
             negated.push(rules::opens_negated(words));
+            by_network.resize(labels.len(), false);
             if let Some(intent) = rules::small_talk(words).or_else(|| rules::reply(words, context))
             {
                 labels.push(ClauseLabel::intent(intent));
@@ -309,7 +311,21 @@ impl LanguageEncoder {
                 continue;
             }
             let (mut label, mut reading) = rules::adjust(words, label, p >= threshold, context);
-            if reading == Reading::Network && rules::unreadable_way(words, &label) {
+            let unsure =
+                rules::unreadable_way(words, &label) || rules::unsure_reading(words, &label, true);
+            let unsure = match reading {
+                Reading::Network => unsure,
+                Reading::Rule => rules::unsure_reading(words, &label, false),
+                Reading::Unclear => false,
+            };
+            // "not so old": a way down, whatever degree the network read ("old" alone is 5).
+            if let Some(way) = rules::not_as_adjective(words) {
+                if label.intent == Intent::Edit && label.attribute != AttributeSlot::None {
+                    label = ClauseLabel::direction(label.attribute, Some(way));
+                    reading = Reading::Rule;
+                }
+            }
+            if unsure {
                 label = ClauseLabel {
                     kind: KindSlot::Unclear,
                     direction: None,
@@ -332,6 +348,7 @@ impl LanguageEncoder {
                 Reading::Unclear => confidence = confidence.min(p),
             }
             debug_assert!(reading == Reading::Unclear || label.kind != KindSlot::Unclear);
+            by_network.push(reading == Reading::Network);
             labels.push(label);
         }
         // "make both the bangs and beard longer": a clause cut off before its change takes the
@@ -375,6 +392,19 @@ impl LanguageEncoder {
                 && prev.attribute == this.attribute
                 && !(prev.kind == KindSlot::Target && prev.target == Some(0));
             if negated[i] && asks_for_it && this.kind == KindSlot::Target && this.target == Some(0)
+            {
+                labels[i] = ClauseLabel::intent(Intent::Unknown);
+            }
+        }
+        // "un-glasses him, lol": a clause naming no attribute after one asked about, read by the
+        // network alone, reads nothing of its own (it would merge into the asked attribute and
+        // be carried out); "bangs: none" keeps its rule-read level.
+        by_network.resize(labels.len(), false);
+        for i in 1..labels.len() {
+            if by_network[i]
+                && labels[i - 1].kind == KindSlot::Unclear
+                && labels[i].intent == Intent::Edit
+                && labels[i].attribute == AttributeSlot::Inherit
             {
                 labels[i] = ClauseLabel::intent(Intent::Unknown);
             }

@@ -8,17 +8,54 @@
 //! asks instead of guessing.
 //!
 //! The words live in `engine/data/language/rules.toml` (compiled in), so adding a phrasing is an
-//! edit to a list.
+//! edit to a list; synonyms of the removal verbs and attribute nouns generated from WordNet live
+//! in `engine/data/language/wordnet.toml` (`scripts/wordnet_synonyms.py`).
+//!
+//! Asking widely (issue 14, round 5): a clause the network decided that holds a word the parser
+//! does not know (outside the rule lists, WordNet's lists and the encoder's vocabulary as typed),
+//! with no listed word saying the way, and a removal-shaped construction ("un-glasses",
+//! "glasses-free", "beardless", "hide the glasses") that the reading contradicts, are asked about
+//! instead of guessed ([`unsure_reading`]).
 
 use super::clause::{AttributeSlot, ClauseLabel, KindSlot};
 use super::normalize::{split_clauses, tokenize};
 use super::{Direction, Intent, Question, SystemContext};
 use crate::attributes::Attribute;
 use serde::Deserialize;
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 /// The rule words, as written in `engine/data/language/rules.toml`.
 pub const RULES_TOML: &str = include_str!("../../data/language/rules.toml");
+
+/// Synonyms generated from WordNet 3.0 by `scripts/wordnet_synonyms.py`.
+pub const WORDNET_TOML: &str = include_str!("../../data/language/wordnet.toml");
+
+#[derive(Debug, Deserialize)]
+struct WordNetFile {
+    wordnet: WordNetLists,
+}
+
+/// WordNet's synonyms of the removal verbs and of the attribute nouns (its adding verbs, like
+/// every word of the file, count only as known words: "wear" also negates, "dont want him
+/// wearing glasses").
+#[derive(Debug, Deserialize)]
+struct WordNetLists {
+    remove_verbs: Vec<String>,
+    eyeglasses: Vec<String>,
+    beard: Vec<String>,
+    smiling: Vec<String>,
+    bangs: Vec<String>,
+}
+
+/// Removal-shaped constructions, asked about when the reading disagrees with them.
+#[derive(Debug, Deserialize)]
+struct Asking {
+    negating_prefixes: Vec<String>,
+    negating_suffixes: Vec<String>,
+    hiding_verbs: Vec<String>,
+    hiding_fillers: Vec<String>,
+}
 
 #[derive(Debug, Deserialize)]
 struct Nouns {
@@ -204,13 +241,47 @@ struct RuleWords {
     replies: Replies,
     unsupported: Unsupported,
     context: ContextWords,
+    asking: Asking,
 }
 
-/// Parses [`RULES_TOML`]; an error means the data file is malformed.
+/// Parses [`RULES_TOML`] and [`WORDNET_TOML`]; an error means a data file is malformed.
 pub fn check_rule_words() -> Result<(), String> {
-    toml::from_str::<RuleWords>(RULES_TOML)
+    toml::from_str::<RuleWords>(RULES_TOML).map_err(|e| e.to_string())?;
+    toml::from_str::<WordNetFile>(WORDNET_TOML)
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+fn wordnet() -> &'static WordNetLists {
+    static WORDS: OnceLock<WordNetLists> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        // Compiled in and checked by a unit test, like `rules.toml`.
+        toml::from_str::<WordNetFile>(WORDNET_TOML)
+            .expect("engine/data/language/wordnet.toml is malformed")
+            .wordnet
+    })
+}
+
+/// Every word of `rules.toml` and `wordnet.toml` (phrases split into words): the words the
+/// rules know, whatever the encoder's vocabulary.
+fn known_words() -> &'static HashSet<String> {
+    static KNOWN: OnceLock<HashSet<String>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        fn walk(v: &toml::Value, out: &mut HashSet<String>) {
+            match v {
+                toml::Value::String(s) => out.extend(s.split(' ').map(str::to_string)),
+                toml::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+                toml::Value::Table(t) => t.values().for_each(|x| walk(x, out)),
+                _ => {}
+            }
+        }
+        let mut out = HashSet::new();
+        for file in [RULES_TOML, WORDNET_TOML] {
+            let value: toml::Value = toml::from_str(file).expect("rule data files are malformed");
+            walk(&value, &mut out);
+        }
+        out
+    })
 }
 
 fn words() -> &'static RuleWords {
@@ -322,6 +393,25 @@ pub fn named_attribute(c: ClauseWords) -> Option<Attribute> {
     }
     best.map(|(_, a)| a)
         .or_else(|| c.any(&n.age).then_some(Attribute::Age))
+        .or_else(|| wordnet_noun(c))
+}
+
+/// An attribute named only by one of WordNet's synonyms ("sideburns", "laughter").
+fn wordnet_noun(c: ClauseWords) -> Option<Attribute> {
+    let w = wordnet();
+    let lists = [
+        (Attribute::Bangs, &w.bangs),
+        (Attribute::Eyeglasses, &w.eyeglasses),
+        (Attribute::Beard, &w.beard),
+        (Attribute::Smiling, &w.smiling),
+    ];
+    c.raw.iter().find_map(|word| {
+        let singular = word.strip_suffix('s').unwrap_or(word);
+        lists
+            .iter()
+            .find(|(_, list)| contains(list, word) || contains(list, singular))
+            .map(|(a, _)| *a)
+    })
 }
 
 /// A greeting or thanks clause ("hey", "good morning", "thank you so much").
@@ -529,7 +619,11 @@ fn removal(c: ClauseWords) -> bool {
     let after_noun = c.len() >= 2
         && contains(&r.after_noun, &c.raw[c.len() - 1])
         && any_noun(&c.raw[c.len() - 2]);
-    if (c.any(&r.words) || phrase_at_end || after_noun || c.has_phrase(&r.anywhere))
+    if (c.any(&r.words)
+        || c.any(&wordnet().remove_verbs)
+        || phrase_at_end
+        || after_noun
+        || c.has_phrase(&r.anywhere))
         && !c.has_phrase(&r.not_removal)
     {
         return true;
@@ -630,7 +724,8 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
         }
     }
     let possible = c.any(&l.possible) && c.has_phrase(&l.possible_phrases);
-    if possible && c.any(&words().direction.down) {
+    // "as young as you can", "as small as possible": the least.
+    if possible && (c.any(&words().direction.down) || c.any(&words().direction.small)) {
         return Some(0);
     }
     if c.has_phrase(&l.minimum_phrases) {
@@ -801,8 +896,28 @@ fn too_or_enough(c: ClauseWords) -> Option<Direction> {
 }
 
 /// The way the comparatives and verbs of a clause point, if they agree.
+/// "not so old", "not as young": the way opposite to the adjective's.
+pub fn not_as_adjective(c: ClauseWords) -> Option<Direction> {
+    let d = &words().direction;
+    (2..c.len()).find_map(|i| {
+        if !(c.is(i - 2, &d.negators) && matches!(c.raw[i - 1].as_str(), "so" | "as")) {
+            return None;
+        }
+        if c.is(i, &d.big) {
+            Some(Direction::Decrease)
+        } else if c.is(i, &d.small) {
+            Some(Direction::Increase)
+        } else {
+            None
+        }
+    })
+}
+
 fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
     let d = &words().direction;
+    if let Some(way) = not_as_adjective(c) {
+        return Some(DirectionCue::Way(way));
+    }
     let mut up = false;
     let mut down = false;
     let mut negated = false;
@@ -1363,6 +1478,85 @@ pub fn amount_only(c: ClauseWords) -> Option<u8> {
     modifier_change(c)
 }
 
+/// Whether a word is one the parser does not know as typed: the encoder could not read it, or
+/// repaired it from two or more edits away ("bread" -> "beard"; one edit, "sunglases", is a
+/// typo the repair gets right), and no rule list or WordNet list holds it.
+fn unknown_as_typed(raw: &str, canonical: &str) -> bool {
+    let far = canonical == super::vocab::UNK || strsim::damerau_levenshtein(raw, canonical) >= 2;
+    far && !known_words().contains(raw)
+}
+
+/// A removal-shaped construction: "un-glasses him", "unglass", "de-beard", "glasses-free",
+/// "beardless", "hide his glasses". Hyphens split words, so "un-glasses" is "un glasses".
+pub fn removal_shaped(c: ClauseWords) -> bool {
+    let a = &words().asking;
+    // The four attributes that can be removed ("de-age" is a way, not a removal).
+    let noun_like = |w: &str| {
+        let n = &words().nouns;
+        [&n.bangs, &n.eyeglasses, &n.beard, &n.smiling]
+            .iter()
+            .any(|list| contains(list, w))
+            || wordnet_noun(ClauseWords {
+                raw: std::slice::from_ref(&w.to_string()),
+                canonical: &[],
+            })
+            .is_some()
+    };
+    // A stem that starts an attribute noun: "unglass" (glasses), "unbang" (bangs), "unsmile".
+    let stem_like = |stem: &str| {
+        stem.len() >= 4
+            && words()
+                .nouns
+                .bangs
+                .iter()
+                .chain(&words().nouns.eyeglasses)
+                .chain(&words().nouns.beard)
+                .chain(&words().nouns.smiling)
+                .any(|n| n.starts_with(stem) || stem.starts_with(n.as_str()))
+    };
+    (0..c.len()).any(|i| {
+        let w = c.raw[i].as_str();
+        let next = c.raw.get(i + 1).map(String::as_str);
+        let prefixed = a.negating_prefixes.iter().any(|p| {
+            (w == p && next.is_some_and(noun_like))
+                || w.strip_prefix(p.as_str()).is_some_and(stem_like)
+        });
+        let suffixed = a.negating_suffixes.iter().any(|s| {
+            // "glasses free" (a hyphen split it); "smile less" is a way, so only "free".
+            (s == "free" && next == Some(s.as_str()) && noun_like(w))
+                || w.strip_suffix(s.as_str())
+                    .is_some_and(|stem| noun_like(stem) || stem_like(stem))
+        });
+        let hidden = contains(&a.hiding_verbs, w) && {
+            let mut j = i + 1;
+            while j < c.len() && contains(&a.hiding_fillers, &c.raw[j]) {
+                j += 1;
+            }
+            j < c.len() && c.raw[j] != "forehead" && noun_like(&c.raw[j])
+        };
+        prefixed || suffixed || hidden
+    })
+}
+
+/// Whether to ask about a clause instead of carrying out `label`: the network decided it
+/// (`network`) while the clause holds a word the parser does not know and no listed word says the
+/// way; or a removal-shaped construction is there and the reading is not a removal.
+pub fn unsure_reading(c: ClauseWords, label: &ClauseLabel, network: bool) -> bool {
+    if label.intent != Intent::Edit {
+        return false;
+    }
+    let decided = matches!(
+        label.kind,
+        KindSlot::Target | KindSlot::Relative | KindSlot::Direction
+    );
+    let removes = label.kind == KindSlot::Target && label.target == Some(0);
+    if decided && !removes && removal_shaped(c) {
+        return true;
+    }
+    let unknown = (0..c.len()).any(|i| unknown_as_typed(&c.raw[i], &c.canonical[i]));
+    network && decided && unknown && direction_cue(c).is_none() && !removal(c)
+}
+
 /// Whether the network read a way or degree for a clause holding a word it cannot read (`<unk>`
 /// after typo repair) and no word of the clause says the way: an unknown verb may be one of
 /// removal ("bin the sunglasses") as well as of adding, so the dialog asks.
@@ -1694,5 +1888,57 @@ mod tests {
         assert_eq!(split("a really bushy, untidy beard"), 1);
         assert_eq!(split("make the smile big, the beard long"), 2);
         assert_eq!(split("give him a beard, thick"), 2);
+    }
+
+    #[test]
+    fn removal_shaped_constructions() {
+        let shaped = |t: &str| {
+            let clause = tokenize(t);
+            removal_shaped(ClauseWords {
+                raw: &clause,
+                canonical: &clause,
+            })
+        };
+        for t in [
+            "un-glasses him",
+            "unglass him",
+            "de-beard",
+            "glasses-free",
+            "beardless please",
+            "hide his glasses",
+            "cover up the beard",
+        ] {
+            assert!(shaped(t), "{t:?}");
+        }
+        for t in [
+            "de-age him",
+            "smile less",
+            "bangs covering her forehead",
+            "hide her forehead with bangs",
+            "more glasses",
+        ] {
+            assert!(!shaped(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn not_so_adjective_is_the_other_way() {
+        let way = |t: &str| {
+            let clause = tokenize(t);
+            not_as_adjective(ClauseWords {
+                raw: &clause,
+                canonical: &clause,
+            })
+        };
+        assert_eq!(way("not so old"), Some(Direction::Decrease));
+        assert_eq!(way("make him not as young"), Some(Direction::Increase));
+        assert_eq!(way("as old as possible"), None);
+    }
+
+    #[test]
+    fn wordnet_lists_parse_and_add_removal_verbs() {
+        check_rule_words().unwrap();
+        assert!(contains(&wordnet().remove_verbs, "discard"));
+        assert!(known_words().contains("discard") && known_words().contains("glasses"));
     }
 }

@@ -376,6 +376,22 @@ pub fn natural4_sealed_path() -> PathBuf {
     ))
 }
 
+/// The development half of the fifth hand-written natural set (issue 14, round 5).
+pub fn natural5_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural5_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the fifth natural set: scored once, at the end of round 5.
+pub fn natural5_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural5_sealed.jsonl"
+    ))
+}
+
 /// Which way an edit moves a face whose attribute is at `current` (-1, 0, +1), or `None` when
 /// the edit leaves the way open (agreement to a suggestion, or a question back).
 fn way_from(edit: &EditRequest, current: u8) -> Option<i8> {
