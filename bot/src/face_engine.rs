@@ -29,8 +29,7 @@ use engine::field::{
 use engine::generator::Generator;
 use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter};
 use engine::inversion::invert::{PasteBack, TransferMode};
-use engine::inversion::photo_judge::{PhotoJudge, PHOTO_MIN_IDENTITY_COS};
-use engine::inversion::transfer::out_of_reach;
+use engine::inversion::photo_judge::PhotoJudge;
 use engine::inversion::{InversionEncoder, InversionError};
 use engine::perception::{FacePerception, IdentityEncoder, PerceptionError, IDENTITY_MODEL};
 use engine::predictor::reader::degree_of;
@@ -377,13 +376,7 @@ impl ProductFaceEngine {
             // The photo as shown has no face the reader finds: only the render can be judged.
             return self.edit(latent, attribute, target);
         }
-        // The guards watch the photo: its identity, and the attributes the edit can reach.
-        let mut config = self.edit_config.clone();
-        config.guards.min_identity_cos = PHOTO_MIN_IDENTITY_COS;
-        config.guards.unwatched = out_of_reach(&with_this);
-        Ok(self
-            .edit_offset_with(&judge, latent, attribute, target, 0.0, &config)?
-            .0)
+        Ok(self.edit_offset(&judge, latent, attribute, target, 0.0)?.0)
     }
 
     /// The first photo-aimed edit ([`PhotoAim::RenderOffset`]): the guarded loop reads the
@@ -562,7 +555,11 @@ impl FaceEngine for ProductFaceEngine {
     ) -> Result<EditOutcome, EngineError> {
         let judge = self.judge(true);
         let memo = MemoJudge::with_memory(&judge, &self.judged);
-        Ok(self.edit_offset(&memo, latent, attribute, target, 0.0)?.0)
+        let outcome = self.edit_offset(&memo, latent, attribute, target, 0.0)?.0;
+        // The result is where the next edit starts: kept as the most recent judgement (the
+        // loop may have judged more codes than the memory holds after it).
+        self.judged.recall(outcome.latent.as_slice());
+        Ok(outcome)
     }
 
     fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
@@ -591,26 +588,6 @@ impl ProductFaceEngine {
         attribute: Attribute,
         target: u8,
         offset: f32,
-    ) -> Result<(EditOutcome, f32), EngineError> {
-        self.edit_offset_with(
-            render_judge,
-            latent,
-            attribute,
-            target,
-            offset,
-            &self.edit_config,
-        )
-    }
-
-    /// [`Self::edit_offset`] with other limits and guards than the engine's.
-    fn edit_offset_with(
-        &self,
-        render_judge: &dyn FaceJudge,
-        latent: &Latent,
-        attribute: Attribute,
-        target: u8,
-        offset: f32,
-        config: &GuidedConfig,
     ) -> Result<(EditOutcome, f32), EngineError> {
         self.can_edit(attribute)?;
         let space = FieldSpace::WPlus { k: DEFAULT_K };
@@ -666,7 +643,7 @@ impl ProductFaceEngine {
             &self.styles(latent)?,
             attribute,
             target,
-            config,
+            &self.edit_config,
         )
         .map_err(failed)?;
         tracing::info!(
@@ -966,15 +943,9 @@ mod tests {
             before.score(smiling),
             after.score(smiling)
         );
-        // The other attributes the edit reaches are guarded on what the user sees: none moved
-        // past the guard (the fringe, out of the smile's reach, keeps the photo's own pixels).
+        // The other attributes are guarded on what the user sees: none moved past the guard.
         let guard = engine.edit_config.guards.max_other_change;
-        let unwatched = out_of_reach(&[smiling]);
-        assert_eq!(unwatched, vec![Attribute::Bangs]);
-        for a in Attribute::ALL
-            .into_iter()
-            .filter(|a| *a != smiling && !unwatched.contains(a))
-        {
+        for a in Attribute::ALL.into_iter().filter(|a| *a != smiling) {
             assert!(
                 (after.score(a) - before.score(a)).abs() <= guard + 1e-4,
                 "{a} moved in the photo: {} -> {}",

@@ -140,12 +140,14 @@ impl JudgementMemory {
         self.len() == 0
     }
 
-    /// The judgement of `code` (its values), when remembered.
+    /// The judgement of `code` (its values), when remembered; it becomes the most recent.
     pub fn recall(&self, code: &[f32]) -> Option<Judgement> {
-        self.seen()
-            .iter()
-            .find(|(seen, _)| seen.as_slice() == code)
-            .map(|(_, j)| j.clone())
+        let mut seen = self.seen();
+        let i = seen.iter().position(|(c, _)| c.as_slice() == code)?;
+        let entry = seen.remove(i)?;
+        let judgement = entry.1.clone();
+        seen.push_back(entry);
+        Some(judgement)
     }
 
     /// Remembers `judgement` of `code`, forgetting the oldest beyond the capacity.
@@ -394,11 +396,6 @@ pub struct Guards {
     /// Every other attribute applicable at the start keeps its score within this many degree
     /// units of the start.
     pub max_other_change: f32,
-    /// Other attributes the guard does not watch: in a photo edit, those whose part of the
-    /// face the edit does not reach (their reading can then move only by the reader's
-    /// cross-talk, not by anything the user sees).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unwatched: Vec<Attribute>,
 }
 
 impl Default for Guards {
@@ -407,7 +404,6 @@ impl Default for Guards {
             require_face: true,
             min_identity_cos: 0.5,
             max_other_change: 0.8,
-            unwatched: Vec::new(),
         }
     }
 }
@@ -439,9 +435,7 @@ impl Guards {
         }
         Attribute::ALL
             .iter()
-            .filter(|a| {
-                **a != attribute && start.applicable[a.index()] && !self.unwatched.contains(a)
-            })
+            .filter(|a| **a != attribute && start.applicable[a.index()])
             .find(|a| (j.score(**a) - start.score(**a)).abs() > self.max_other_change)
             .map(|a| GuardFailure::OtherAttribute(*a))
     }
@@ -909,7 +903,8 @@ mod tests {
             1.0
         );
         assert_eq!(count(), 2);
-        // A third code pushes out the oldest (codes[0]), which is then judged again.
+        // A third code pushes out the oldest (codes[0]: codes[1] was just recalled), which is
+        // then judged again.
         memo.judge(&codes[2]).unwrap();
         assert_eq!((count(), memory.len()), (3, 2));
         assert_eq!(

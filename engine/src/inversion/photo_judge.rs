@@ -12,22 +12,19 @@
 //! photo itself: render the code, carry its change into the photo, find the face there and read
 //! its degrees. The attribute scores, "is there a face" and "not applicable" (a profile, by the
 //! photo's landmarks) are the photo's, so the loop stops where the user sees the target and the
-//! other-attribute guard looks at what the user sees. The identity embedding is the photo's too
-//! (the identity network on the photo as shown, by its own landmarks): a code drifting into
-//! another person shows there as far as its change is carried, and no further. The first photo
-//! judge embedded the render instead, with the threshold measured on renders; the render's
-//! identity moves with the whole face while the photo shows only the edited bands, so that guard
-//! stopped edits (removing bangs, making someone younger) whose photo was still the same person
-//! by dlib's independent model (models/trained/eval/photos/, `PHOTO_MIN_IDENTITY_COS`).
-//! Each judgement keeps its render (at the original render's side), so the code an edit keeps
-//! is not rendered again for the reply.
+//! other-attribute guard looks at what the user sees. The identity embedding stays the render's
+//! (as [`crate::field::RenderJudge`]'s): it keeps the code from drifting into another person,
+//! whose change would then be carried into the photo, and its threshold was measured on renders.
+//! (Guarding the identity of the photo as shown instead, at the same 0.5, reached a few more
+//! targets but let melted faces through: README, issue 13.) Each judgement keeps its render (at
+//! the original render's side), so the code an edit keeps is not rendered again for the reply.
 
 use super::transfer::{PasteBack, TransferMode};
 use crate::attributes::Attribute;
 use crate::field::guided::{FaceJudge, Judgement, JUDGE_SIZE};
 use crate::field::FieldError;
 use crate::generator::Generator;
-use crate::perception::identity::identity_crop;
+use crate::perception::identity::generated_identity_crop;
 use crate::perception::{FacePerception, IdentityEncoder, PerceptionError};
 use crate::predictor::DegreeReader;
 use candle_core::Tensor;
@@ -39,7 +36,7 @@ pub struct PhotoJudge<'a> {
     pub generator: &'a Generator,
     pub reader: &'a DegreeReader,
     pub perception: &'a FacePerception,
-    /// The identity guard's network (on the photo as shown); without it no identity is computed.
+    /// The identity guard's network (on the render); without it no identity is computed.
     pub identity: Option<&'a IdentityEncoder>,
     /// The user's photo.
     pub photo: &'a RgbImage,
@@ -51,16 +48,6 @@ pub struct PhotoJudge<'a> {
     /// The attributes whose bands of the face the change reaches.
     pub attributes: &'a [Attribute],
 }
-
-/// The identity guard of photo edits: cosine (the project's identity network) between the photo
-/// as shown at the start of the edit and as shown with the change carried in. Measured against
-/// dlib's ResNet descriptor (the independent model the evaluation uses) on the 369 results of the
-/// first photo-judged evaluation (whose loop guarded the render's identity): the cosines
-/// correlate at -0.83 with dlib's distance; of the 323 results at >= 0.5, 1 was a different
-/// person by dlib (distance >= 0.6), of the 20 in 0.45..0.5, 1, of the 5 below 0.3, 4. A 12-photo
-/// trial at 0.45 reached 6 more targets but lost 2 more age edits to dlib: 0.5, the render
-/// guard's value, is kept.
-pub const PHOTO_MIN_IDENTITY_COS: f32 = 0.5;
 
 impl PhotoJudge<'_> {
     /// The photo as the user would see it with `render`'s change carried in.
@@ -88,19 +75,16 @@ impl FaceJudge for PhotoJudge<'_> {
         let side = self.original_render.width();
         let render = self.generator.render(styles, side)?;
         let shown = self.shown(&render)?;
-        let (face_found, reading, identity) = match self.perception.align(&shown, JUDGE_SIZE) {
-            Ok(aligned) => {
-                let reading = self
-                    .reader
-                    .read_with_landmarks(&aligned.crop, &aligned.crop_landmarks().0)?;
-                let identity = match self.identity {
-                    Some(encoder) => Some(
-                        encoder.embed(&identity_crop(&shown, &aligned.landmarks.five_points())?)?,
-                    ),
-                    None => None,
-                };
-                (true, reading, identity)
-            }
+        let identity = match self.identity {
+            Some(encoder) => Some(encoder.embed(&generated_identity_crop(&render)?)?),
+            None => None,
+        };
+        let (face_found, reading) = match self.perception.align(&shown, JUDGE_SIZE) {
+            Ok(aligned) => (
+                true,
+                self.reader
+                    .read_with_landmarks(&aligned.crop, &aligned.crop_landmarks().0)?,
+            ),
             // No face in the photo: the guards refuse the code; its scores are the render's.
             Err(PerceptionError::NoFace) => {
                 let small =
@@ -108,7 +92,6 @@ impl FaceJudge for PhotoJudge<'_> {
                 (
                     false,
                     self.reader.read(std::slice::from_ref(&small))?.remove(0),
-                    None,
                 )
             }
             Err(e) => return Err(e.into()),
