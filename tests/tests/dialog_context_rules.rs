@@ -458,6 +458,24 @@ fn removal_shaped_and_unknown_words_are_asked_and_answered() {
     ]);
 }
 
+/// Issue 14, round 6, confirm before acting: a way the network read with no word of the message
+/// saying it ("kill the beard"), or a degree read in a negated clause ("not such a big smile",
+/// "the bangs shouldnt be longer"), is asked about instead of carried out, and every answer (each
+/// quick reply, "remove it", a way, a level) leads to that edit.
+#[test]
+fn network_only_ways_are_confirmed_and_the_answer_is_carried_out() {
+    asked_and_answered(&[
+        ("kill the beard", Beard),
+        ("smash the glasses", Eyeglasses),
+        ("slay the fringe", Bangs),
+        ("not such a big smile", Smiling),
+        ("not such bushy beard", Beard),
+        ("his beard shouldnt be that long", Beard),
+        ("the bangs shouldnt be longer", Bangs),
+        ("he cant have glasses", Eyeglasses),
+    ]);
+}
+
 /// Each text asks "which way?" about `a` on a face at degree 2, edits nothing before the answer,
 /// and each answer leads to its edit.
 fn asked_and_answered(cases: &[(&str, Attribute)]) {

@@ -325,6 +325,10 @@ impl LanguageEncoder {
                     reading = Reading::Rule;
                 }
             }
+            let unsure = unsure
+                || (reading == Reading::Network
+                    && amounts.last() == Some(&None)
+                    && rules::network_only_way(words, &label, context));
             if unsure {
                 label = ClauseLabel {
                     kind: KindSlot::Unclear,

@@ -384,11 +384,29 @@ pub fn natural5_dev_path() -> PathBuf {
     ))
 }
 
-/// The sealed half of the fifth natural set: scored once, at the end of round 5.
+/// The former sealed half of the fifth natural set: scored once, at the end of round 5; opened
+/// as development data in round 6.
 pub fn natural5_sealed_path() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/language/natural5_sealed.jsonl"
+    ))
+}
+
+/// The development half of the sixth natural set (issue 14, round 6).
+pub fn natural6_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural6_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the sixth natural set: scored before round 6 (summary only) and once at
+/// its end.
+pub fn natural6_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural6_sealed.jsonl"
     ))
 }
 
