@@ -1022,6 +1022,21 @@ fn development_half_of_the_sixth_natural_set() {
     );
 }
 
+/// The sealed half of the sixth natural set (issue 14, round 6), scored before the round (summary
+/// only) and once at its end (never tuned on): the goals are 0 polarity errors and >= 97% exact.
+#[test]
+fn sealed_half_of_the_sixth_natural_set() {
+    // Before the round 88.8% / 2 (7 asked); after it 88.8% (151 of 170) / 2 (7 asked). The goals
+    // are NOT met; these bounds only stop it getting worse.
+    score_natural_set(
+        "sealed6",
+        &engine::language::train::natural6_sealed_path(),
+        false,
+        2,
+        0.88,
+    );
+}
+
 /// Confirm before acting (issue 14, round 6): a way the network read with no word of the clause
 /// saying it, or a degree read in a negated clause, is asked about; a way a word says, an
 /// attribute's noun alone, and an explicit age level are carried out. Probes in no natural set.

@@ -1680,6 +1680,71 @@ pub fn name_the_one(clause: &[String], context: Option<SystemContext>) -> Option
     Some(named)
 }
 
+/// Confirm before acting (issue 14, round 6): whether the way of a clause the network read rests
+/// on the network alone, so the dialog asks ("Do you want the glasses thicker, thinner, or
+/// removed?") instead of editing. A way or change is confirmed by a word of that way (the way
+/// rules' comparatives and verbs, `[confirm]`'s verbs of adding and cutting back, or the
+/// attribute's noun alone: "maybe some glasses?"), never in a negated clause; a degree above 0
+/// read in a negated clause ("not such long bangs") is never confirmed. Degrees elsewhere, including 0
+/// and 5, stay the network's (asking about them too was measured: it lost more right answers than
+/// wrong-way edits it caught; models/trained/LANGUAGE.md, round 6).
+pub fn network_only_way(
+    c: ClauseWords,
+    label: &ClauseLabel,
+    context: Option<SystemContext>,
+) -> bool {
+    if label.intent != Intent::Edit {
+        return false;
+    }
+    let attribute = match (label.attribute, context) {
+        (AttributeSlot::Named(a), _) => Some(a),
+        (AttributeSlot::Inherit, Some(SystemContext::Suggest(a) | SystemContext::Check(a))) => {
+            Some(a)
+        }
+        _ => None,
+    };
+    let f = &words().confirm;
+    let cue = direction_cue(c);
+    // "if you dont mind" is politeness, not a negation.
+    let negated = (0..c.len()).any(|i| {
+        c.is(i, &words().direction.negators) && c.raw.get(i + 1).is_none_or(|w| w != "mind")
+    });
+    match (label.kind, label.direction, label.target) {
+        (KindSlot::Relative | KindSlot::Direction, Some(d), _) => {
+            let (own, weak, other) = match d {
+                Direction::Increase => (&f.up, &f.up_weak, &f.down),
+                Direction::Decrease => (&f.down, &f.down_weak, &f.up),
+            };
+            let n = &words().nouns;
+            let wish = d == Direction::Increase
+                && named_attribute(c).is_some()
+                && (0..c.len()).all(|i| {
+                    [
+                        &n.bangs,
+                        &n.eyeglasses,
+                        &n.beard,
+                        &n.smiling,
+                        &f.wish_fillers,
+                    ]
+                    .iter()
+                    .any(|list| c.is(i, list))
+                });
+            let said = cue == Some(DirectionCue::Way(d))
+                || wish
+                || (cue.is_none() && !negated && (c.any(own) || c.any(weak)) && !c.any(other));
+            !said
+        }
+        (KindSlot::Target, _, Some(t)) => {
+            let said = attribute.is_some_and(|a| {
+                intensity_target(c, a, t) == Some(t) || degree_phrase(c, a) == Some(t)
+            });
+            // "he shouldnt have a beard": a removal is what a negated wish means.
+            negated && t > 0 && !said
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1976,67 +2041,5 @@ mod tests {
         check_rule_words().unwrap();
         assert!(contains(&wordnet().remove_verbs, "discard"));
         assert!(known_words().contains("discard") && known_words().contains("glasses"));
-    }
-}
-
-/// Confirm before acting (issue 14, round 6): whether the way of a clause the network read rests
-/// on the network alone, so the dialog asks ("Do you want the glasses thicker, thinner, or
-/// removed?") instead of editing. A way or change is confirmed by a word of that way (the way
-/// rules' comparatives and verbs, `[confirm]`'s verbs of adding and cutting back, or the
-/// attribute's noun alone: "maybe some glasses?"), never in a negated clause; a degree above 0
-/// read in a negated clause ("not such long bangs") is never confirmed. Degrees elsewhere, including 0
-/// and 5, stay the network's (asking about them too was measured: it lost more right answers than
-/// wrong-way edits it caught; models/trained/LANGUAGE.md, round 6).
-pub fn network_only_way(
-    c: ClauseWords,
-    label: &ClauseLabel,
-    context: Option<SystemContext>,
-) -> bool {
-    if label.intent != Intent::Edit {
-        return false;
-    }
-    let attribute = match (label.attribute, context) {
-        (AttributeSlot::Named(a), _) => Some(a),
-        (AttributeSlot::Inherit, Some(SystemContext::Suggest(a) | SystemContext::Check(a))) => {
-            Some(a)
-        }
-        _ => None,
-    };
-    let f = &words().confirm;
-    let cue = direction_cue(c);
-    let negated = c.any(&words().direction.negators);
-    match (label.kind, label.direction, label.target) {
-        (KindSlot::Relative | KindSlot::Direction, Some(d), _) => {
-            let (own, weak, other) = match d {
-                Direction::Increase => (&f.up, &f.up_weak, &f.down),
-                Direction::Decrease => (&f.down, &f.down_weak, &f.up),
-            };
-            let n = &words().nouns;
-            let wish = d == Direction::Increase
-                && named_attribute(c).is_some()
-                && (0..c.len()).all(|i| {
-                    [
-                        &n.bangs,
-                        &n.eyeglasses,
-                        &n.beard,
-                        &n.smiling,
-                        &f.wish_fillers,
-                    ]
-                    .iter()
-                    .any(|list| c.is(i, list))
-                });
-            let said = cue == Some(DirectionCue::Way(d))
-                || wish
-                || (cue.is_none() && !negated && (c.any(own) || c.any(weak)) && !c.any(other));
-            !said
-        }
-        (KindSlot::Target, _, Some(t)) => {
-            let said = attribute.is_some_and(|a| {
-                intensity_target(c, a, t) == Some(t) || degree_phrase(c, a) == Some(t)
-            });
-            // "he shouldnt have a beard": a removal is what a negated wish means.
-            negated && t > 0 && !said
-        }
-        _ => false,
     }
 }
