@@ -30,6 +30,7 @@ use engine::generator::Generator;
 use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter};
 use engine::inversion::invert::{PasteBack, TransferMode};
 use engine::inversion::photo_judge::PhotoJudge;
+use engine::inversion::transfer::out_of_reach;
 use engine::inversion::{InversionEncoder, InversionError};
 use engine::perception::{FacePerception, IdentityEncoder, PerceptionError, IDENTITY_MODEL};
 use engine::predictor::reader::degree_of;
@@ -376,7 +377,13 @@ impl ProductFaceEngine {
             // The photo as shown has no face the reader finds: only the render can be judged.
             return self.edit(latent, attribute, target);
         }
-        Ok(self.edit_offset(&judge, latent, attribute, target, 0.0)?.0)
+        // The other-attribute guard watches only what the edit can reach in the photo: an
+        // attribute whose part of the face keeps the photo's own pixels cannot change there.
+        let mut config = self.edit_config.clone();
+        config.guards.unwatched = out_of_reach(&with_this);
+        Ok(self
+            .edit_offset_with(&judge, latent, attribute, target, 0.0, &config)?
+            .0)
     }
 
     /// The first photo-aimed edit ([`PhotoAim::RenderOffset`]): the guarded loop reads the
@@ -589,6 +596,26 @@ impl ProductFaceEngine {
         target: u8,
         offset: f32,
     ) -> Result<(EditOutcome, f32), EngineError> {
+        self.edit_offset_with(
+            render_judge,
+            latent,
+            attribute,
+            target,
+            offset,
+            &self.edit_config,
+        )
+    }
+
+    /// [`Self::edit_offset`] with other limits and guards than the engine's.
+    fn edit_offset_with(
+        &self,
+        render_judge: &dyn FaceJudge,
+        latent: &Latent,
+        attribute: Attribute,
+        target: u8,
+        offset: f32,
+        config: &GuidedConfig,
+    ) -> Result<(EditOutcome, f32), EngineError> {
         self.can_edit(attribute)?;
         let space = FieldSpace::WPlus { k: DEFAULT_K };
         let field = match self.field_path(attribute) {
@@ -643,7 +670,7 @@ impl ProductFaceEngine {
             &self.styles(latent)?,
             attribute,
             target,
-            &self.edit_config,
+            config,
         )
         .map_err(failed)?;
         tracing::info!(
@@ -943,9 +970,15 @@ mod tests {
             before.score(smiling),
             after.score(smiling)
         );
-        // The other attributes are guarded on what the user sees: none moved past the guard.
+        // The other attributes the edit reaches are guarded on what the user sees: none moved
+        // past the guard (the fringe, out of the smile's reach, keeps the photo's own pixels).
         let guard = engine.edit_config.guards.max_other_change;
-        for a in Attribute::ALL.into_iter().filter(|a| *a != smiling) {
+        let unwatched = out_of_reach(&[smiling]);
+        assert_eq!(unwatched, vec![Attribute::Bangs]);
+        for a in Attribute::ALL
+            .into_iter()
+            .filter(|a| *a != smiling && !unwatched.contains(a))
+        {
             assert!(
                 (after.score(a) - before.score(a)).abs() <= guard + 1e-4,
                 "{a} moved in the photo: {} -> {}",

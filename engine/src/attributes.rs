@@ -46,6 +46,20 @@ impl Attribute {
         Attribute::ALL.iter().position(|a| *a == self).unwrap_or(0)
     }
 
+    /// Where in a face aligned the FFHQ way (the generator's frame; fraction of the height, top
+    /// to bottom) what the degree reader judges of this attribute lies: the fringe on the
+    /// forehead, the frames over the eyes, the smile at the mouth, the beard on the chin. Age has
+    /// no one place (it is the whole face).
+    pub fn core_height(self) -> Option<f32> {
+        match self {
+            Attribute::Bangs => Some(0.25),
+            Attribute::Eyeglasses => Some(0.47),
+            Attribute::Beard => Some(0.85),
+            Attribute::Smiling => Some(0.72),
+            Attribute::Age => None,
+        }
+    }
+
     /// What degree `d` looks like, from the supplement's definitions.
     pub fn degree_description(self, degree: u8) -> &'static str {
         const BANGS: [&str; 6] = [

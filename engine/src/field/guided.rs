@@ -52,6 +52,9 @@ pub struct Judgement {
     pub identity: Option<Embedding>,
     /// The render, when the judge keeps it.
     pub image: Option<RgbImage>,
+    /// The face as the reader saw it (the render at [`JUDGE_SIZE`], in the generator's aligned
+    /// frame), when the judge keeps it: what [`Guards::min_region_change`] compares.
+    pub face: Option<RgbImage>,
 }
 
 impl Judgement {
@@ -73,7 +76,14 @@ impl Judgement {
             face_found,
             identity,
             image,
+            face: None,
         }
+    }
+
+    /// The same judgement, keeping the face the reader saw.
+    pub fn with_face(mut self, face: RgbImage) -> Self {
+        self.face = Some(face);
+        self
     }
 
     pub fn score(&self, attribute: Attribute) -> f32 {
@@ -265,17 +275,56 @@ impl FaceJudge for RenderJudge<'_> {
         let image = match self.keep_image {
             None => None,
             Some(1024) => Some(full),
-            Some(JUDGE_SIZE) => Some(small),
+            Some(JUDGE_SIZE) => Some(small.clone()),
             Some(side) => {
                 return Err(FieldError::BadInput(format!(
                     "kept image side must be {JUDGE_SIZE} or 1024, got {side}"
                 )))
             }
         };
-        Ok(Judgement::from_reading(
-            &reading, face_found, identity, image,
-        ))
+        Ok(Judgement::from_reading(&reading, face_found, identity, image).with_face(small))
     }
+}
+
+/// Half the height of the strip around an attribute's core ([`Attribute::core_height`]) that
+/// [`region_change`] compares (fraction of the face's height), and the strip's columns: the
+/// middle of the face, where the frames, the mouth, the chin and the fringe are.
+const REGION_HALF_HEIGHT: f32 = 0.06;
+const REGION_COLUMNS: (f32, f32) = (0.3, 0.7);
+
+/// The product's [`Guards::min_region_change`]: below this mean colour change, the part of the
+/// face where an attribute lies counts as unchanged. Measured on the judged codes of
+/// `bench edit --faces 6` (RUST_LOG=engine::field::guided=debug, session 10): the edited
+/// attribute's own strip changed by 20-150 wherever its score moved 0.5-1.5 degrees (smile from
+/// 19.6, fringe from 26.7); strips of attributes whose score stayed within 0.3 changed by 18-27
+/// (median; the whole render shifts a little with any step); the readings that moved past the
+/// guard with their strip under 15 were the fringe during age and beard edits and the smile
+/// during glasses and beard edits.
+pub const REGION_CHANGED: f32 = 15.0;
+
+/// How much the part of the face where `attribute` lies changed between two aligned faces of
+/// the same side: the mean colour change (0..=255 units, Euclidean over the channels) in a strip
+/// around the attribute's core. `None` for an attribute with no one place (age) or faces of
+/// different sizes.
+pub fn region_change(before: &RgbImage, after: &RgbImage, attribute: Attribute) -> Option<f32> {
+    let core = attribute.core_height()?;
+    if before.dimensions() != after.dimensions() {
+        return None;
+    }
+    let (w, h) = before.dimensions();
+    let at = |f: f32, side: u32| ((f * side as f32).round() as u32).min(side);
+    let rows = at(core - REGION_HALF_HEIGHT, h)..at(core + REGION_HALF_HEIGHT, h);
+    let cols = at(REGION_COLUMNS.0, w)..at(REGION_COLUMNS.1, w);
+    let (mut sum, mut n) = (0f64, 0usize);
+    for y in rows {
+        for x in cols.clone() {
+            let (p, q) = (before.get_pixel(x, y).0, after.get_pixel(x, y).0);
+            let d2: f32 = (0..3).map(|c| (p[c] as f32 - q[c] as f32).powi(2)).sum();
+            sum += d2.sqrt() as f64;
+            n += 1;
+        }
+    }
+    (n > 0).then(|| (sum / n as f64) as f32)
 }
 
 /// Wraps a stepper and removes, from each of its steps, the components along a few fixed
@@ -396,6 +445,17 @@ pub struct Guards {
     /// Every other attribute applicable at the start keeps its score within this many degree
     /// units of the start.
     pub max_other_change: f32,
+    /// Other attributes the guard does not watch: in a photo edit, those whose part of the
+    /// face the edit does not reach (their reading can then move only by the reader's
+    /// cross-talk, not by anything the user sees).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unwatched: Vec<Attribute>,
+    /// When set, another attribute's reading that moved past [`Self::max_other_change`] counts
+    /// only if the part of the face where it lies changed by at least this much
+    /// ([`region_change`], colour units), when the judge keeps the faces: a smile read lower
+    /// behind new glasses while the mouth's pixels stayed put is the reader's cross-talk.
+    #[serde(default)]
+    pub min_region_change: Option<f32>,
 }
 
 impl Default for Guards {
@@ -404,6 +464,8 @@ impl Default for Guards {
             require_face: true,
             min_identity_cos: 0.5,
             max_other_change: 0.8,
+            unwatched: Vec::new(),
+            min_region_change: Some(REGION_CHANGED),
         }
     }
 }
@@ -435,9 +497,25 @@ impl Guards {
         }
         Attribute::ALL
             .iter()
-            .filter(|a| **a != attribute && start.applicable[a.index()])
-            .find(|a| (j.score(**a) - start.score(**a)).abs() > self.max_other_change)
+            .filter(|a| {
+                **a != attribute && start.applicable[a.index()] && !self.unwatched.contains(a)
+            })
+            .find(|a| {
+                (j.score(**a) - start.score(**a)).abs() > self.max_other_change
+                    && !self.region_unchanged(start, j, **a)
+            })
             .map(|a| GuardFailure::OtherAttribute(*a))
+    }
+
+    /// Whether the part of the face where `attribute` lies stayed as it was at the start (by
+    /// [`Self::min_region_change`]); false when that cannot be told.
+    fn region_unchanged(&self, start: &Judgement, j: &Judgement, attribute: Attribute) -> bool {
+        match (self.min_region_change, &start.face, &j.face) {
+            (Some(min), Some(a), Some(b)) => {
+                region_change(a, b, attribute).is_some_and(|c| c < min)
+            }
+            _ => false,
+        }
     }
 }
 
@@ -598,6 +676,7 @@ fn edit_from(
         )));
     }
     let a = attribute.index();
+    tracing::debug!(%attribute, target, scores = ?start.scores, "start");
     let start_score = start.scores[a];
     let start_degree = degree_of(start_score);
     let mut steps = vec![record(0.0, styles.clone(), start, start, None)];
@@ -642,6 +721,19 @@ fn edit_from(
         let j = judge.judge(code)?;
         let failed = config.guards.check(start, &j, attribute);
         steps.push(record(position, code.clone(), &j, start, failed));
+        tracing::debug!(
+            %attribute,
+            target,
+            position,
+            scores = ?j.scores,
+            region_change = ?Attribute::ALL.map(|b| match (&start.face, &j.face) {
+                (Some(x), Some(y)) => region_change(x, y, b),
+                _ => None,
+            }),
+            identity_cos = ?steps[steps.len() - 1].identity_cos,
+            ?failed,
+            "judged"
+        );
         let here = place(j.scores[a]);
         if failed.is_none() && here != Place::Past && closer(steps, steps.len() - 1, *best) {
             *best = steps.len() - 1;
@@ -838,6 +930,7 @@ mod tests {
                 face_found: v[2].abs() <= 1.0,
                 identity: Some(Embedding(vec![angle.cos(), angle.sin()])),
                 image: None,
+                face: None,
             })
         }
     }
@@ -1031,6 +1124,80 @@ mod tests {
             GuidedOutcome::Guarded(GuardFailure::OtherAttribute(Attribute::Bangs))
         );
         assert!(other.result().scores[Attribute::Bangs.index()] <= 0.8);
+    }
+
+    #[test]
+    fn unwatched_attributes_may_move_and_the_watched_may_not() {
+        let judged = |scores: [f32; 5]| Judgement {
+            scores,
+            applicable: [true; 5],
+            face_found: true,
+            identity: None,
+            image: None,
+            face: None,
+        };
+        let start = judged([0.0, 0.0, 0.0, 2.0, 3.0]);
+        // A glasses edit read the smile 1.5 lower (the reader's cross-talk).
+        let moved = judged([0.0, 1.0, 0.0, 0.5, 3.0]);
+        let mut guards = Guards::default();
+        assert_eq!(
+            guards.check(&start, &moved, Attribute::Eyeglasses),
+            Some(GuardFailure::OtherAttribute(Attribute::Smiling))
+        );
+        guards.unwatched = vec![Attribute::Smiling];
+        assert_eq!(guards.check(&start, &moved, Attribute::Eyeglasses), None);
+        // Age is still watched.
+        let older = judged([0.0, 1.0, 0.0, 0.5, 4.0]);
+        assert_eq!(
+            guards.check(&start, &older, Attribute::Eyeglasses),
+            Some(GuardFailure::OtherAttribute(Attribute::Age))
+        );
+    }
+
+    #[test]
+    fn a_reading_that_moved_where_the_face_did_not_is_forgiven() {
+        let face = RgbImage::from_pixel(64, 64, image::Rgb([120, 100, 90]));
+        // The same face with the mouth's strip (rows 0.66-0.78 of the height) redrawn.
+        let mut new_mouth = face.clone();
+        for y in 42..50 {
+            for x in 0..64 {
+                new_mouth.put_pixel(x, y, image::Rgb([200, 60, 60]));
+            }
+        }
+        let mouth = region_change(&face, &new_mouth, Attribute::Smiling).unwrap();
+        assert!(mouth > 90.0, "{mouth}");
+        assert_eq!(
+            region_change(&face, &new_mouth, Attribute::Eyeglasses),
+            Some(0.0)
+        );
+        assert_eq!(region_change(&face, &new_mouth, Attribute::Age), None);
+        let judged = |smile: f32, face: &RgbImage| Judgement {
+            scores: [0.0, 0.0, 0.0, smile, 2.0],
+            applicable: [true; 5],
+            face_found: true,
+            identity: None,
+            image: None,
+            face: Some(face.clone()),
+        };
+        let guards = Guards::default();
+        let start = judged(2.0, &face);
+        // A glasses edit read the smile 1.5 lower with the mouth's pixels as they were: forgiven.
+        assert_eq!(
+            guards.check(&start, &judged(0.5, &face), Attribute::Eyeglasses),
+            None
+        );
+        // With the mouth redrawn, the same reading stops the edit.
+        assert_eq!(
+            guards.check(&start, &judged(0.5, &new_mouth), Attribute::Eyeglasses),
+            Some(GuardFailure::OtherAttribute(Attribute::Smiling))
+        );
+        // Without the faces nothing can be told, and the reading counts.
+        let mut blind = judged(0.5, &face);
+        blind.face = None;
+        assert_eq!(
+            guards.check(&start, &blind, Attribute::Eyeglasses),
+            Some(GuardFailure::OtherAttribute(Attribute::Smiling))
+        );
     }
 
     #[test]
