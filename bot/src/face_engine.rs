@@ -382,7 +382,7 @@ impl ProductFaceEngine {
         let mut config = self.edit_config.clone();
         config.guards.unwatched = out_of_reach(&with_this);
         Ok(self
-            .edit_offset_with(&judge, latent, attribute, target, 0.0, &config)?
+            .edit_offset(&judge, latent, attribute, target, 0.0, &config)?
             .0)
     }
 
@@ -437,8 +437,14 @@ impl ProductFaceEngine {
         let most_change = (t - best.1).abs() + PHOTO_AIM_SLACK;
         let mut current = latent.clone();
         for round in 0..PHOTO_AIM_ROUNDS {
-            let (outcome, render_score) =
-                self.edit_offset(&memo, &current, attribute, target, offset)?;
+            let (outcome, render_score) = self.edit_offset(
+                &memo,
+                &current,
+                attribute,
+                target,
+                offset,
+                &self.edit_config,
+            )?;
             if outcome.latent == current {
                 break;
             }
@@ -562,7 +568,9 @@ impl FaceEngine for ProductFaceEngine {
     ) -> Result<EditOutcome, EngineError> {
         let judge = self.judge(true);
         let memo = MemoJudge::with_memory(&judge, &self.judged);
-        let outcome = self.edit_offset(&memo, latent, attribute, target, 0.0)?.0;
+        let outcome = self
+            .edit_offset(&memo, latent, attribute, target, 0.0, &self.edit_config)?
+            .0;
         // The result is where the next edit starts: kept as the most recent judgement (the
         // loop may have judged more codes than the memory holds after it).
         self.judged.recall(outcome.latent.as_slice());
@@ -588,26 +596,8 @@ impl ProductFaceEngine {
     /// by `offset` (0 for generated faces; for a photo, what the photo reads more than the
     /// render), with `render_judge` (the guarded render judge, or a [`MemoJudge`] over it that
     /// remembers earlier rounds). Also returns the result's unshifted render score.
+    /// `config`: the engine's limits and guards, or a photo edit's.
     fn edit_offset(
-        &self,
-        render_judge: &dyn FaceJudge,
-        latent: &Latent,
-        attribute: Attribute,
-        target: u8,
-        offset: f32,
-    ) -> Result<(EditOutcome, f32), EngineError> {
-        self.edit_offset_with(
-            render_judge,
-            latent,
-            attribute,
-            target,
-            offset,
-            &self.edit_config,
-        )
-    }
-
-    /// [`Self::edit_offset`] with other limits and guards than the engine's.
-    fn edit_offset_with(
         &self,
         render_judge: &dyn FaceJudge,
         latent: &Latent,
