@@ -1158,6 +1158,13 @@ fn issue_14_round_7_degree_against_the_current_one() {
     let mut bounds = Vec::new();
     for (name, path) in every_natural_set() {
         let cases = load_cases(&path).unwrap();
+        let parsed = evaluate(&enc, &cases);
+        println!(
+            "{name}: parse alone: exact {:.1}% polarity errors {} asked {}",
+            100.0 * parsed.exact,
+            parsed.polarity_errors,
+            parsed.asked
+        );
         for policy in policies.iter().flatten().copied() {
             let r = evaluate_against_current(&enc, &cases, policy);
             println!(
@@ -1198,4 +1205,38 @@ fn issue_14_round_7_degree_against_the_current_one() {
     }
     println!("development sets under {AGAINST_CURRENT:?}: polarity errors {before} -> {after}");
     assert!(after < before, "the check removes no polarity error");
+}
+
+/// Issue 14, round 7, the families of the sixth set's sealed misses as the development data holds
+/// them (probes written for the round, in no set): a signed amount ("smile +1", dev5) is a change
+/// by that many degrees, never a level or "and"; "all the way down to her eyes" is a place (long
+/// bangs), not the least; the bangs reaching the eyes or brows are degree 5 ("full bangs down to
+/// the eyebrows", sealed5).
+#[test]
+fn issue_14_round_7_signed_amounts_and_places() {
+    let enc = encoder();
+    for (text, want) in [
+        ("age -1", relative(Age, Decrease, 1)),
+        ("beard +1", relative(Beard, Increase, 1)),
+        ("glasses -2", relative(Eyeglasses, Decrease, 2)),
+        ("bangs +3", relative(Bangs, Increase, 3)),
+        ("bangs all the way down to her eyes", target(Bangs, 5)),
+        ("fringe all the way down to the eyebrows", target(Bangs, 5)),
+        ("bangs down to her eyes", target(Bangs, 5)),
+        ("bangs all the way down to his brows", target(Bangs, 5)),
+        // The least stays the least.
+        ("turn the bangs all the way down", target(Bangs, 0)),
+        ("bangs all the way down to zero", target(Bangs, 0)),
+    ] {
+        check(&enc, text, None, edits(vec![want]));
+    }
+    check(
+        &enc,
+        "smile +2, beard -1",
+        None,
+        edits(vec![
+            relative(Smiling, Increase, 2),
+            relative(Beard, Decrease, 1),
+        ]),
+    );
 }

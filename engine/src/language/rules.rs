@@ -99,6 +99,7 @@ struct Levels {
     possible_phrases: Vec<String>,
     maximum_phrases: Vec<String>,
     minimum_phrases: Vec<String>,
+    places: Vec<String>,
     number_endings: Vec<String>,
 }
 
@@ -763,7 +764,13 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
     if possible && (c.any(&words().direction.down) || c.any(&words().direction.small)) {
         return Some(0);
     }
-    if c.has_phrase(&l.minimum_phrases) {
+    // "all the way down to her eyebrows" is a place, not the least.
+    let to_a_place = l.minimum_phrases.iter().any(|p| {
+        l.places
+            .iter()
+            .any(|w| c.has_phrase(std::slice::from_ref(&format!("{p} {w}"))))
+    });
+    if c.has_phrase(&l.minimum_phrases) && !to_a_place {
         return Some(0);
     }
     if c.any(&l.maximum)
