@@ -1694,6 +1694,13 @@ pub fn name_the_one(clause: &[String], context: Option<SystemContext>) -> Option
     Some(named)
 }
 
+/// Whether a negator is in the clause ("if you dont mind" is politeness, not a negation).
+fn says_negation(c: ClauseWords) -> bool {
+    (0..c.len()).any(|i| {
+        c.is(i, &words().direction.negators) && c.raw.get(i + 1).is_none_or(|w| w != "mind")
+    })
+}
+
 /// Confirm before acting (issue 14, round 6): whether the way of a clause the network read rests
 /// on the network alone, so the dialog asks ("Do you want the glasses thicker, thinner, or
 /// removed?") instead of editing. A way or change is confirmed by a word of that way (the way
@@ -1719,10 +1726,7 @@ pub fn network_only_way(
     };
     let f = &words().confirm;
     let cue = direction_cue(c);
-    // "if you dont mind" is politeness, not a negation.
-    let negated = (0..c.len()).any(|i| {
-        c.is(i, &words().direction.negators) && c.raw.get(i + 1).is_none_or(|w| w != "mind")
-    });
+    let negated = says_negation(c);
     match (label.kind, label.direction, label.target) {
         (KindSlot::Relative | KindSlot::Direction, Some(d), _) => {
             let (own, weak, other) = match d {
@@ -1821,9 +1825,7 @@ pub fn worded_way(
             || (having
                 && (degree_phrase(c, attribute).is_some()
                     || intensity_target(c, attribute, target).is_some()));
-        let negated = (0..c.len()).any(|i| {
-            c.is(i, &words().direction.negators) && c.raw.get(i + 1).is_none_or(|w| w != "mind")
-        });
+        let negated = says_negation(c);
         // The words of change, without the verbs of having ("add stubble" names a kind).
         let unhad: Vec<String> = clause
             .iter()
