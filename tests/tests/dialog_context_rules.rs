@@ -554,3 +554,80 @@ fn which_part_question_is_answerable() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// Issue 14, round 7: a degree read against the way the words say, given the face's current
+/// degree, is not carried out as read; the dialog goes one step the words' way. Each probe is
+/// read by the parser as a fixed degree (checked), on a face where that degree lies the other
+/// way from the current one or on it; degrees the words name and verbs of having keep the
+/// reading.
+#[test]
+fn degrees_against_the_words_way_go_one_step_that_way() {
+    let enc = encoder();
+    // (text, attribute, degree read, degree of the face, degree after)
+    let cases = [
+        // Read as degree 3 (thicker) on glasses at 2: one step thinner.
+        ("less thick glasses", Eyeglasses, 3, 2, 1),
+        ("thinner heavy glasses", Eyeglasses, 3, 2, 1),
+        // Read as degree 3 (thinner) on glasses at 4: one step thicker.
+        ("more thick glasses", Eyeglasses, 3, 4, 5),
+        // On it: nothing would change; one step the words' way.
+        ("more thick glasses", Eyeglasses, 3, 3, 4),
+        ("less thick glasses", Eyeglasses, 3, 3, 2),
+        // On the words' side: the reading stands.
+        ("more thick glasses", Eyeglasses, 3, 1, 3),
+        ("less thick glasses", Eyeglasses, 3, 5, 3),
+        // A verb of having names a kind, whichever side it lies ("add some shades": 4).
+        ("add some shades", Eyeglasses, 4, 5, 4),
+        // A degree the words name is carried out as said.
+        ("put her at age 1", Age, 1, 3, 1),
+    ];
+    let mut failures = Vec::new();
+    for (text, a, read, from, want) in cases {
+        let parsed = enc.parse(text, None);
+        assert!(
+            parsed.edits.len() == 1
+                && parsed.edits[0].attribute == a
+                && parsed.edits[0].kind == EditKind::Target
+                && parsed.edits[0].target == Some(read),
+            "{text:?} -> {parsed:?}"
+        );
+        let engine = DoubleEngine {
+            start_degrees: [from; 5],
+            max_degree: [5; 5],
+            ..DoubleEngine::default()
+        };
+        let mut conv = Conversation::new(13);
+        conv.handle_with_parser(Event::SeedFace(4), &engine, &enc);
+        assert_eq!(degree(&conv, a), from);
+        let reply = say(&mut conv, text, &engine, &enc);
+        let got = degree(&conv, a);
+        if got != want || reply.notes != vec![Note::Edited(a)] {
+            failures.push(format!(
+                "{text:?} from {from}: want {want}, got {got} {:?}: {}",
+                reply.notes, reply.text
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// At the end of the scale the words' way cannot go: "less thick glasses" on glasses at 0 (read
+/// as degree 3) is not carried out as a thickening; the dialog says it cannot go further.
+#[test]
+fn a_degree_against_the_words_way_at_the_end_of_the_scale_edits_nothing() {
+    let enc = encoder();
+    let engine = DoubleEngine {
+        start_degrees: [0; 5],
+        max_degree: [5; 5],
+        ..DoubleEngine::default()
+    };
+    let mut conv = Conversation::new(13);
+    conv.handle_with_parser(Event::SeedFace(4), &engine, &enc);
+    let reply = say(&mut conv, "less thick glasses", &engine, &enc);
+    assert_eq!(degree(&conv, Eyeglasses), 0, "{}", reply.text);
+    assert!(
+        !reply.notes.contains(&Note::Edited(Eyeglasses)),
+        "{}",
+        reply.text
+    );
+}

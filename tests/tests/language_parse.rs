@@ -1121,3 +1121,122 @@ fn sealed_half_of_the_third_natural_set() {
         0.99,
     );
 }
+
+/// Every natural set, development and former sealed halves, and the sixth set's sealed half (a
+/// re-score of an already opened half, never tuned on): name and path.
+fn every_natural_set() -> Vec<(&'static str, std::path::PathBuf)> {
+    use engine::language::train as t;
+    vec![
+        ("dev6", t::natural6_dev_path()),
+        ("sealed6 (re-score)", t::natural6_sealed_path()),
+        ("dev5", t::natural5_dev_path()),
+        ("sealed5", t::natural5_sealed_path()),
+        ("dev4", t::natural4_dev_path()),
+        ("sealed4", t::natural4_sealed_path()),
+        ("dev3", t::natural3_dev_path()),
+        ("sealed3", t::natural3_sealed_path()),
+        ("dev2", t::natural_dev_path()),
+        ("sealed2", t::natural_sealed_path()),
+        ("first", t::natural_test_path()),
+    ]
+}
+
+/// The dialog's check of a read degree against the current degree (issue 14, round 7), scored
+/// over every current degree 0..=5 under each policy (printed; run with `--nocapture`). The
+/// committed policy must leave no polarity error that the parser alone did not make, remove the
+/// degree-against-a-way errors of the development data, and turn no correctly read message into
+/// a question or another outcome.
+#[test]
+fn issue_14_round_7_degree_against_the_current_one() {
+    use engine::language::rules::{AgainstCurrent, CurrentCheck};
+    use engine::language::train::evaluate_against_current;
+    use engine::language::AGAINST_CURRENT;
+    let enc = encoder();
+    let policies = [AgainstCurrent::Ask, AgainstCurrent::Step]
+        .map(|action| [false, true].map(|having| CurrentCheck { action, having }));
+    println!("set | n | policy | polarity before | after | fired | avoided | made | questions | correct changed | outcome lost | outcome fixed");
+    let mut bounds = Vec::new();
+    for (name, path) in every_natural_set() {
+        let cases = load_cases(&path).unwrap();
+        let parsed = evaluate(&enc, &cases);
+        println!(
+            "{name}: parse alone: exact {:.1}% polarity errors {} asked {}",
+            100.0 * parsed.exact,
+            parsed.polarity_errors,
+            parsed.asked
+        );
+        for policy in policies.iter().flatten().copied() {
+            let r = evaluate_against_current(&enc, &cases, policy);
+            println!(
+                "{name} | {} | {:?}{} | {} | {} | {} | {} | {} | {} | {} | {} | {}",
+                r.cases,
+                policy.action,
+                if policy.having { " + having" } else { "" },
+                r.polarity_before,
+                r.polarity_after,
+                r.fired,
+                r.wrong_way_avoided,
+                r.wrong_way_made,
+                r.questions,
+                r.correct_changed,
+                r.outcome_lost,
+                r.outcome_fixed
+            );
+            // The sealed half of the sixth set is re-scored, never read or held to a bound.
+            if policy == AGAINST_CURRENT && !name.starts_with("sealed6") {
+                for (text, c, got, checked) in &r.changes {
+                    println!(
+                        "  {name} at {c}: {text:?} {} -> {}",
+                        serde_json::to_string(&got.edits).unwrap(),
+                        serde_json::to_string(&checked.edits).unwrap()
+                    );
+                }
+                bounds.push((name, r));
+            }
+        }
+    }
+    let (mut before, mut after) = (0, 0);
+    for (name, r) in bounds {
+        assert_eq!(r.wrong_way_made, 0, "{name}: wrong-way edits made");
+        assert_eq!(r.correct_changed, 0, "{name}: correct answers changed");
+        assert!(r.polarity_after <= r.polarity_before, "{name}");
+        before += r.polarity_before;
+        after += r.polarity_after;
+    }
+    println!("development sets under {AGAINST_CURRENT:?}: polarity errors {before} -> {after}");
+    assert!(after < before, "the check removes no polarity error");
+}
+
+/// Issue 14, round 7, the families of the sixth set's sealed misses as the development data holds
+/// them (probes written for the round, in no set): a signed amount ("smile +1", dev5) is a change
+/// by that many degrees, never a level or "and"; "all the way down to her eyes" is a place (long
+/// bangs), not the least; the bangs reaching the eyes or brows are degree 5 ("full bangs down to
+/// the eyebrows", sealed5).
+#[test]
+fn issue_14_round_7_signed_amounts_and_places() {
+    let enc = encoder();
+    for (text, want) in [
+        ("age -1", relative(Age, Decrease, 1)),
+        ("beard +1", relative(Beard, Increase, 1)),
+        ("glasses -2", relative(Eyeglasses, Decrease, 2)),
+        ("bangs +3", relative(Bangs, Increase, 3)),
+        ("bangs all the way down to her eyes", target(Bangs, 5)),
+        ("fringe all the way down to the eyebrows", target(Bangs, 5)),
+        ("bangs down to her eyes", target(Bangs, 5)),
+        ("bangs all the way down to his brows", target(Bangs, 5)),
+        // The least stays the least.
+        ("turn the bangs all the way down", target(Bangs, 0)),
+        ("bangs all the way down to zero", target(Bangs, 0)),
+    ] {
+        check(&enc, text, None, edits(vec![want]));
+    }
+    check(
+        &enc,
+        "smile +2, beard -1",
+        None,
+        edits(vec![
+            relative(Smiling, Increase, 2),
+            relative(Beard, Decrease, 1),
+        ]),
+    );
+}

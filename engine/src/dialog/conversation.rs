@@ -8,7 +8,7 @@ use super::talk::{self, words};
 use crate::attributes::Attribute;
 use crate::language::{
     rules, Direction, EditKind, EditRequest, Intent, ParsedRequest, Question, RequestParser,
-    SystemContext,
+    SystemContext, AGAINST_CURRENT,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -367,7 +367,18 @@ impl Conversation {
         let mut turn = Turn::new();
         let previous = self.dialog.feedback;
         let redirected = self.redirect(text, parsed);
-        let parsed = redirected.as_ref().unwrap_or(parsed);
+        // A degree read against the way the words say, given the current degree ("less heavy
+        // glasses" read as degree 3 while the glasses are at 2), is one step the words' way.
+        let checked = match (&redirected, &self.face) {
+            (None, Some(face)) => Some(rules::against_current(
+                text,
+                parsed,
+                &|a| face.degrees.get(&a).copied(),
+                AGAINST_CURRENT,
+            )),
+            _ => None,
+        };
+        let parsed = redirected.as_ref().or(checked.as_ref()).unwrap_or(parsed);
 
         if self.dialog.phase == Phase::End
             && !matches!(parsed.intent, Intent::Restart | Intent::Help)

@@ -21,6 +21,14 @@ pub use parser::{
 };
 
 use crate::attributes::Attribute;
+
+/// What the dialog does with an edit whose read degree lies against the way its words say, given
+/// the face's current degree ([`rules::against_current`]); chosen by measuring every policy on
+/// every natural set (models/trained/LANGUAGE.md, issue 14 round 7).
+pub const AGAINST_CURRENT: rules::CurrentCheck = rules::CurrentCheck {
+    action: rules::AgainstCurrent::Step,
+    having: false,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;

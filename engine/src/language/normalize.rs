@@ -144,6 +144,18 @@ pub fn tokenize(text: &str) -> Vec<String> {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        // A signed amount ("smile +1", "age -2"; issue 14, round 7) is a change by that many
+        // degrees, not a level (the sign alone would be dropped, or read as "and").
+        let signed = matches!(c, '+' | '-' | '\u{2212}')
+            && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+            && (i == 0 || !chars[i - 1].is_alphanumeric());
+        if signed {
+            flush(&mut current, &mut raw);
+            raw.push(if c == '+' { "increase" } else { "decrease" }.to_string());
+            raw.push("by".to_string());
+            i += 1;
+            continue;
+        }
         if c.is_ascii_digit() {
             // A whole number, possibly with a decimal part and a percent sign.
             flush(&mut current, &mut raw);

@@ -19,7 +19,7 @@
 
 use super::clause::{AttributeSlot, ClauseLabel, KindSlot};
 use super::normalize::{split_clauses, tokenize};
-use super::{Direction, Intent, Question, SystemContext};
+use super::{Direction, EditKind, EditRequest, Intent, ParsedRequest, Question, SystemContext};
 use crate::attributes::Attribute;
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -99,6 +99,7 @@ struct Levels {
     possible_phrases: Vec<String>,
     maximum_phrases: Vec<String>,
     minimum_phrases: Vec<String>,
+    places: Vec<String>,
     number_endings: Vec<String>,
 }
 
@@ -243,6 +244,13 @@ struct RuleWords {
     context: ContextWords,
     asking: Asking,
     confirm: Confirm,
+    current: Current,
+}
+
+/// Words for the dialog's check of a read degree against the current one ([`worded_way`]).
+#[derive(Debug, Deserialize)]
+struct Current {
+    having: Vec<String>,
 }
 
 /// Words that say a way or a removal the network read ([`network_only_way`]).
@@ -756,7 +764,13 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
     if possible && (c.any(&words().direction.down) || c.any(&words().direction.small)) {
         return Some(0);
     }
-    if c.has_phrase(&l.minimum_phrases) {
+    // "all the way down to her eyebrows" is a place, not the least.
+    let to_a_place = l.minimum_phrases.iter().any(|p| {
+        l.places
+            .iter()
+            .any(|w| c.has_phrase(std::slice::from_ref(&format!("{p} {w}"))))
+    });
+    if c.has_phrase(&l.minimum_phrases) && !to_a_place {
         return Some(0);
     }
     if c.any(&l.maximum)
@@ -1680,6 +1694,13 @@ pub fn name_the_one(clause: &[String], context: Option<SystemContext>) -> Option
     Some(named)
 }
 
+/// Whether a negator is in the clause ("if you dont mind" is politeness, not a negation).
+fn says_negation(c: ClauseWords) -> bool {
+    (0..c.len()).any(|i| {
+        c.is(i, &words().direction.negators) && c.raw.get(i + 1).is_none_or(|w| w != "mind")
+    })
+}
+
 /// Confirm before acting (issue 14, round 6): whether the way of a clause the network read rests
 /// on the network alone, so the dialog asks ("Do you want the glasses thicker, thinner, or
 /// removed?") instead of editing. A way or change is confirmed by a word of that way (the way
@@ -1705,10 +1726,7 @@ pub fn network_only_way(
     };
     let f = &words().confirm;
     let cue = direction_cue(c);
-    // "if you dont mind" is politeness, not a negation.
-    let negated = (0..c.len()).any(|i| {
-        c.is(i, &words().direction.negators) && c.raw.get(i + 1).is_none_or(|w| w != "mind")
-    });
+    let negated = says_negation(c);
     match (label.kind, label.direction, label.target) {
         (KindSlot::Relative | KindSlot::Direction, Some(d), _) => {
             let (own, weak, other) = match d {
@@ -1743,6 +1761,166 @@ pub fn network_only_way(
         }
         _ => false,
     }
+}
+
+/// What the dialog does with an edit whose degree lies against the way its words say, given the
+/// face's current degree (issue 14, round 7; [`against_current`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AgainstCurrent {
+    /// Leave the edit as read (the behaviour before round 7; for measuring).
+    Keep,
+    /// Ask which way ("Do you want the glasses thicker, thinner, or removed?").
+    Ask,
+    /// Carry out one step the words' way.
+    Step,
+}
+
+/// Which words count as saying a way for [`against_current`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CurrentCheck {
+    pub action: AgainstCurrent,
+    /// Also the verbs of having (`[current] having`, `[confirm] up` / `down`: "give her some
+    /// reading glasses", "add stubble"), not only the words of a change ("more", "longer",
+    /// "less heavy", "reduce") and removals.
+    pub having: bool,
+}
+
+/// What the words of `text` say about `attribute`: a way, and whether they also name the degree
+/// (a level or an age number; with `having`, also a degree or intensity phrase). Read from the
+/// clauses naming the attribute, or from those naming none when no clause names it. A way is a
+/// word of change ([`direction_cue`] without the verbs of having), a removal, or with `having`
+/// a verb of having. `None` when no word says a way, when the clauses disagree, or in a negated
+/// clause ("dont give him sunglasses").
+pub fn worded_way(
+    text: &str,
+    attribute: Attribute,
+    target: u8,
+    having: bool,
+) -> Option<(Direction, bool)> {
+    let clauses = split_with(join_dangling_adjectives(clauses_of(text)));
+    let named: Vec<Option<Attribute>> = clauses
+        .iter()
+        .map(|c| {
+            named_attribute(ClauseWords {
+                raw: c,
+                canonical: c,
+            })
+        })
+        .collect();
+    let own = named.contains(&Some(attribute));
+    let f = &words().confirm;
+    let h = &words().current.having;
+    let mut way: Option<Direction> = None;
+    let mut said = false;
+    for (clause, name) in clauses.iter().zip(&named) {
+        if *name != own.then_some(attribute) {
+            continue;
+        }
+        let c = ClauseWords {
+            raw: clause,
+            canonical: clause,
+        };
+        said |= level(c, Some(attribute)).is_some()
+            || (attribute == Attribute::Age && age_number(c).is_some())
+            || (having
+                && (degree_phrase(c, attribute).is_some()
+                    || intensity_target(c, attribute, target).is_some()));
+        let negated = says_negation(c);
+        // The words of change, without the verbs of having ("add stubble" names a kind).
+        let unhad: Vec<String> = clause
+            .iter()
+            .map(|w| {
+                if contains(h, w) {
+                    String::new()
+                } else {
+                    w.clone()
+                }
+            })
+            .collect();
+        let changed = ClauseWords {
+            raw: &unhad,
+            canonical: &unhad,
+        };
+        let this = if removal(c) {
+            said = true;
+            Some(Direction::Decrease)
+        } else if negated {
+            None
+        } else if let (Some(DirectionCue::Way(d)), true) = (
+            direction_cue(changed),
+            // A phrase alone ("make her grin from ear to ear") wishes for a kind too.
+            changed.any(&words().direction.increase) || changed.any(&words().direction.decrease),
+        ) {
+            Some(d)
+        } else if having {
+            match (c.any(h) || c.any(&f.up), c.any(&f.down)) {
+                (true, false) => Some(Direction::Increase),
+                (false, true) => Some(Direction::Decrease),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        match (way, this) {
+            (_, None) => {}
+            (None, Some(d)) => way = Some(d),
+            (Some(d), Some(e)) if d == e => {}
+            (Some(_), Some(_)) => return None,
+        }
+    }
+    way.map(|d| (d, said))
+}
+
+/// The dialog's check of a read degree against the current one (issue 14, round 7): when the
+/// words say a way, name no degree, and the degree read lies on the other side of the current
+/// degree or on it (not at the end of the scale, where that way cannot go), as in "less heavy
+/// glasses" read as degree 3 while the glasses are at 2, the edit is not carried out as read;
+/// `check` says what replaces it. `current` gives the face's degree of an attribute (`None`:
+/// unknown, the edit is kept).
+pub fn against_current(
+    text: &str,
+    parsed: &ParsedRequest,
+    current: &dyn Fn(Attribute) -> Option<u8>,
+    check: CurrentCheck,
+) -> ParsedRequest {
+    let mut out = parsed.clone();
+    if check.action == AgainstCurrent::Keep || parsed.intent != Intent::Edit {
+        return out;
+    }
+    for edit in &mut out.edits {
+        let (EditKind::Target, Some(t)) = (edit.kind, edit.target) else {
+            continue;
+        };
+        let Some(c) = current(edit.attribute) else {
+            continue;
+        };
+        let Some((way, said)) = worded_way(text, edit.attribute, t, check.having) else {
+            continue;
+        };
+        // A degree the words name ("put her at age 1") is what was asked, whichever side of
+        // the current degree it lies.
+        let wrong = !said
+            && match way {
+                Direction::Increase => t < c || (t == c && c < 5),
+                Direction::Decrease => t > c || (t == c && c > 0),
+            };
+        if !wrong {
+            continue;
+        }
+        let ask = check.action == AgainstCurrent::Ask;
+        *edit = EditRequest {
+            attribute: edit.attribute,
+            kind: if ask {
+                EditKind::Unclear
+            } else {
+                EditKind::Direction
+            },
+            direction: (!ask).then_some(way),
+            target: None,
+            change: None,
+        };
+    }
+    out
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use super::encoder::{ClauseBatch, EncoderConfig, EncoderNet};
 use super::parser::{
     metadata_path, EncoderMetadata, LanguageEncoder, RequestParser, METADATA_FORMAT,
 };
+use super::rules;
 use super::vocab::{context_head, Vocab, UNK};
 use super::{Direction, EditKind, EditRequest, ParsedRequest, SystemContext};
 use candle_core::{DType, Device, Tensor};
@@ -431,17 +432,121 @@ fn way_from(edit: &EditRequest, current: u8) -> Option<i8> {
 /// sunglasses with a thick frame read as degree 3 instead of 5). A question back (`unclear`) or
 /// a missing edit is not one.
 pub fn is_polarity_error(expected: &ParsedRequest, got: &ParsedRequest) -> bool {
+    (0..=5u8).any(|c| is_polarity_error_at(expected, got, c))
+}
+
+/// A polarity error for a face whose attributes are at degree `current`.
+pub fn is_polarity_error_at(expected: &ParsedRequest, got: &ParsedRequest, current: u8) -> bool {
     expected.edits.iter().any(|want| {
         got.edits
             .iter()
             .filter(|g| g.attribute == want.attribute)
-            .any(|g| {
-                (0..=5u8).any(|c| match (way_from(want, c), way_from(g, c)) {
-                    (Some(w), Some(p)) => w * p < 0,
-                    _ => false,
-                })
+            .any(|g| match (way_from(want, current), way_from(g, current)) {
+                (Some(w), Some(p)) => w * p < 0,
+                _ => false,
             })
     })
+}
+
+/// The degree an edit leaves an attribute at, from `current` (`None`: a question back or a way
+/// left open).
+fn outcome(edit: &EditRequest, current: u8) -> Option<u8> {
+    let step = |d: Option<Direction>, n: u8| match d? {
+        Direction::Increase => Some(current.saturating_add(n).min(5)),
+        Direction::Decrease => Some(current.saturating_sub(n)),
+    };
+    match edit.kind {
+        EditKind::Target => edit.target.map(|t| t.min(5)),
+        EditKind::Direction => step(edit.direction, 1),
+        EditKind::Relative => step(edit.direction, edit.change.unwrap_or(1)),
+        EditKind::Unclear => None,
+    }
+}
+
+/// Whether `got` leaves every expected attribute at the degree `expected` does, from `current`.
+fn same_outcome(expected: &ParsedRequest, got: &ParsedRequest, current: u8) -> bool {
+    expected.intent == got.intent
+        && expected.edits.iter().all(|want| {
+            let o = |p: &ParsedRequest| {
+                p.edits
+                    .iter()
+                    .find(|e| e.attribute == want.attribute)
+                    .and_then(|e| outcome(e, current))
+            };
+            o(got).is_some() && o(got) == o(expected)
+        })
+}
+
+/// The dialog's check against the current degree ([`rules::against_current`]) scored over every
+/// current degree 0..=5 (the same degree for every attribute): a set's cases say no degree, so
+/// each message is read as if the face were at each one.
+#[derive(Debug, Clone, Default)]
+pub struct DegreeReport {
+    pub cases: usize,
+    /// Messages with a polarity error at some current degree, as read by the parser alone.
+    pub polarity_before: usize,
+    /// The same after the check.
+    pub polarity_after: usize,
+    /// (message, degree) pairs the check changed.
+    pub fired: usize,
+    /// Changed pairs that were polarity errors before and are not after.
+    pub wrong_way_avoided: usize,
+    /// Changed pairs that became polarity errors.
+    pub wrong_way_made: usize,
+    /// Changed pairs that became questions back.
+    pub questions: usize,
+    /// Messages the parser read exactly that the check changed at some degree.
+    pub correct_changed: usize,
+    /// Changed pairs whose outcome (the degree left) was the expected one and is not after
+    /// (a question counts as not).
+    pub outcome_lost: usize,
+    /// Changed pairs whose outcome was wrong and is the expected one after.
+    pub outcome_fixed: usize,
+    /// Every change: (text, degree, before, after).
+    pub changes: Vec<(String, u8, ParsedRequest, ParsedRequest)>,
+}
+
+/// Runs `parser` over `cases` with the dialog's check against the current degree under `policy`.
+pub fn evaluate_against_current(
+    parser: &dyn RequestParser,
+    cases: &[EvalCase],
+    policy: rules::CurrentCheck,
+) -> DegreeReport {
+    let mut r = DegreeReport {
+        cases: cases.len(),
+        ..DegreeReport::default()
+    };
+    for case in cases {
+        let got = parser.parse(&case.text, case.context);
+        let exact = same_parse(&got, &case.expected);
+        let (mut before, mut after, mut changed) = (false, false, false);
+        for c in 0..=5u8 {
+            let checked = rules::against_current(&case.text, &got, &|_| Some(c), policy);
+            let wrong_before = is_polarity_error_at(&case.expected, &got, c);
+            let wrong_after = is_polarity_error_at(&case.expected, &checked, c);
+            before |= wrong_before;
+            after |= wrong_after;
+            if checked == got {
+                continue;
+            }
+            changed = true;
+            r.fired += 1;
+            r.wrong_way_avoided += usize::from(wrong_before && !wrong_after);
+            r.wrong_way_made += usize::from(!wrong_before && wrong_after);
+            r.questions += usize::from(checked.edits.iter().any(|e| e.kind == EditKind::Unclear));
+            let (right_before, right_after) = (
+                same_outcome(&case.expected, &got, c),
+                same_outcome(&case.expected, &checked, c),
+            );
+            r.outcome_lost += usize::from(right_before && !right_after);
+            r.outcome_fixed += usize::from(!right_before && right_after);
+            r.changes.push((case.text.clone(), c, got.clone(), checked));
+        }
+        r.polarity_before += usize::from(before);
+        r.polarity_after += usize::from(after);
+        r.correct_changed += usize::from(exact && changed);
+    }
+    r
 }
 
 /// Reads a JSON-lines test set (blank lines and lines starting with `//` are skipped).
