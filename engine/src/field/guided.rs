@@ -445,11 +445,6 @@ pub struct Guards {
     /// Every other attribute applicable at the start keeps its score within this many degree
     /// units of the start.
     pub max_other_change: f32,
-    /// Other attributes the guard does not watch: in a photo edit, those whose part of the
-    /// face the edit does not reach (their reading can then move only by the reader's
-    /// cross-talk, not by anything the user sees).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unwatched: Vec<Attribute>,
     /// When set, another attribute's reading that moved past [`Self::max_other_change`] counts
     /// only if the part of the face where it lies changed by at least this much
     /// ([`region_change`], colour units), when the judge keeps the faces: a smile read lower
@@ -464,7 +459,6 @@ impl Default for Guards {
             require_face: true,
             min_identity_cos: 0.5,
             max_other_change: 0.8,
-            unwatched: Vec::new(),
             min_region_change: Some(REGION_CHANGED),
         }
     }
@@ -497,9 +491,7 @@ impl Guards {
         }
         Attribute::ALL
             .iter()
-            .filter(|a| {
-                **a != attribute && start.applicable[a.index()] && !self.unwatched.contains(a)
-            })
+            .filter(|a| **a != attribute && start.applicable[a.index()])
             .find(|a| {
                 (j.score(**a) - start.score(**a)).abs() > self.max_other_change
                     && !self.region_unchanged(start, j, **a)
@@ -1124,34 +1116,6 @@ mod tests {
             GuidedOutcome::Guarded(GuardFailure::OtherAttribute(Attribute::Bangs))
         );
         assert!(other.result().scores[Attribute::Bangs.index()] <= 0.8);
-    }
-
-    #[test]
-    fn unwatched_attributes_may_move_and_the_watched_may_not() {
-        let judged = |scores: [f32; 5]| Judgement {
-            scores,
-            applicable: [true; 5],
-            face_found: true,
-            identity: None,
-            image: None,
-            face: None,
-        };
-        let start = judged([0.0, 0.0, 0.0, 2.0, 3.0]);
-        // A glasses edit read the smile 1.5 lower (the reader's cross-talk).
-        let moved = judged([0.0, 1.0, 0.0, 0.5, 3.0]);
-        let mut guards = Guards::default();
-        assert_eq!(
-            guards.check(&start, &moved, Attribute::Eyeglasses),
-            Some(GuardFailure::OtherAttribute(Attribute::Smiling))
-        );
-        guards.unwatched = vec![Attribute::Smiling];
-        assert_eq!(guards.check(&start, &moved, Attribute::Eyeglasses), None);
-        // Age is still watched.
-        let older = judged([0.0, 1.0, 0.0, 0.5, 4.0]);
-        assert_eq!(
-            guards.check(&start, &older, Attribute::Eyeglasses),
-            Some(GuardFailure::OtherAttribute(Attribute::Age))
-        );
     }
 
     #[test]
