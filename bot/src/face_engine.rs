@@ -696,12 +696,7 @@ impl ProductFaceEngine {
     /// Keeps `image` (a render of `latent` at any side) as the render of `latent` at the
     /// engine's size.
     fn remember_render(&self, latent: &Latent, image: &image::RgbImage) {
-        let side = self.render_size;
-        let image = if image.width() == side {
-            image.clone()
-        } else {
-            image::imageops::resize(image, side, side, image::imageops::FilterType::Triangle)
-        };
+        let image = engine::generator::resize(image.clone(), self.render_size);
         let mut renders = self.renders.lock().unwrap_or_else(|p| p.into_inner());
         renders.retain(|(code, _)| code != latent);
         if renders.len() >= RENDER_CACHE {

@@ -157,7 +157,10 @@ impl Generator {
     }
 }
 
-fn resize(img: RgbImage, size: u32) -> RgbImage {
+/// A square render at side `size`, resized the way [`Generator::render`] does (Triangle
+/// filter; the image itself when it already has that side): a render kept at another side
+/// gives the same pixels as rendering again at `size`.
+pub fn resize(img: RgbImage, size: u32) -> RgbImage {
     if img.width() == size {
         img
     } else {
