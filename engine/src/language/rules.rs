@@ -2171,13 +2171,7 @@ mod tests {
 
     #[test]
     fn removal_shaped_constructions() {
-        let shaped = |t: &str| {
-            let clause = tokenize(t);
-            removal_shaped(ClauseWords {
-                raw: &clause,
-                canonical: &clause,
-            })
-        };
+        let shaped = |t: &str| removal_shaped(cw(&clause(t)));
         for t in [
             "un-glasses him",
             "unglass him",
@@ -2202,13 +2196,7 @@ mod tests {
 
     #[test]
     fn not_so_adjective_is_the_other_way() {
-        let way = |t: &str| {
-            let clause = tokenize(t);
-            not_as_adjective(ClauseWords {
-                raw: &clause,
-                canonical: &clause,
-            })
-        };
+        let way = |t: &str| not_as_adjective(cw(&clause(t)));
         assert_eq!(way("not so old"), Some(Direction::Decrease));
         assert_eq!(way("make him not as young"), Some(Direction::Increase));
         assert_eq!(way("as old as possible"), None);
