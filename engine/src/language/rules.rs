@@ -906,18 +906,23 @@ fn degree_phrase(c: ClauseWords, attribute: Attribute) -> Option<u8> {
     None
 }
 
+/// The way word `i` of the clause points when it is a size adjective: "long", "big" increase,
+/// "short", "small" decrease.
+fn adjective_way(c: ClauseWords, i: usize) -> Option<Direction> {
+    let d = &words().direction;
+    if c.is(i, &d.big) {
+        Some(Direction::Increase)
+    } else if c.is(i, &d.small) {
+        Some(Direction::Decrease)
+    } else {
+        None
+    }
+}
+
 /// "too long" (decrease), "too short" (increase), "not long enough" (increase).
 fn too_or_enough(c: ClauseWords) -> Option<Direction> {
     let d = &words().direction;
-    let polarity = |i: usize| {
-        if c.is(i, &d.big) {
-            Some(Direction::Increase)
-        } else if c.is(i, &d.small) {
-            Some(Direction::Decrease)
-        } else {
-            None
-        }
-    };
+    let polarity = |i: usize| adjective_way(c, i);
     if let Some(t) = c.find(&d.too) {
         // "too long", "too much", "a little too short", "way too big"
         for j in t + 1..(t + 3).min(c.len()) {
@@ -949,13 +954,7 @@ pub fn not_as_adjective(c: ClauseWords) -> Option<Direction> {
         if !(c.is(i - 2, &d.negators) && matches!(c.raw[i - 1].as_str(), "so" | "as")) {
             return None;
         }
-        if c.is(i, &d.big) {
-            Some(Direction::Decrease)
-        } else if c.is(i, &d.small) {
-            Some(Direction::Increase)
-        } else {
-            None
-        }
+        adjective_way(c, i).map(opposite)
     })
 }
 
