@@ -22,6 +22,9 @@ fn shorthand(word: &str) -> Option<&'static str> {
     Some(match word {
         "pls" | "plz" | "plss" | "pleas" | "pleae" | "plez" | "pleeease" | "pleeeease" => "please",
         "u" => "you",
+        "cn" => "can",
+        "bread" | "baerd" | "beared" => "beard",
+        "em" => "them",
         "ur" => "your",
         "thx" | "thnx" | "thanx" | "ty" | "tnx" => "thanks",
         "abit" => "a bit",
@@ -149,6 +152,18 @@ pub fn tokenize(text: &str) -> Vec<String> {
         let signed = matches!(c, '+' | '-' | '\u{2212}')
             && chars.get(i + 1).is_some_and(char::is_ascii_digit)
             && (i == 0 || !chars[i - 1].is_alphanumeric());
+        // "smile++", "age--": a way, as "more" / "less" after the word (issue 14, round 8).
+        let doubled = matches!(c, '+' | '-')
+            && chars.get(i + 1) == Some(&c)
+            && i > 0
+            && chars[i - 1].is_alphabetic()
+            && chars.get(i + 2).is_none_or(|n| !n.is_alphanumeric());
+        if doubled {
+            flush(&mut current, &mut raw);
+            raw.push(if c == '+' { "more" } else { "less" }.to_string());
+            i += 2;
+            continue;
+        }
         if signed {
             flush(&mut current, &mut raw);
             raw.push(if c == '+' { "increase" } else { "decrease" }.to_string());

@@ -2,6 +2,7 @@
 //! and turns a message plus the last system feedback into a [`ParsedRequest`]: normalise, split
 //! into clauses, classify each clause with the network, resolve the clauses into edits.
 
+use crate::attributes::Attribute;
 use super::clause::{resolve, AttributeSlot, ClauseLabel, KindSlot, HEAD_SIZES};
 use super::encoder::{ClauseBatch, EncoderConfig, EncoderNet};
 use super::normalize::{split_clauses, tokenize};
@@ -261,8 +262,8 @@ impl LanguageEncoder {
         context: Option<SystemContext>,
         threshold: f32,
     ) -> ScoredRequest {
-        let clauses: Vec<Vec<String>> = rules::split_with(rules::join_dangling_adjectives(
-            split_clauses(&tokenize(text)),
+        let clauses: Vec<Vec<String>> = rules::split_with(rules::join_levels(
+            rules::join_dangling_adjectives(split_clauses(&tokenize(text))),
         ))
         .into_iter()
         .map(|c| rules::name_the_one(&c, context).unwrap_or(c))
@@ -291,6 +292,8 @@ impl LanguageEncoder {
         let mut negated = Vec::with_capacity(clauses.len());
         let mut by_network = Vec::with_capacity(clauses.len());
         let mut confidence = 1.0f32;
+        let mut removal_before = false;
+        let mut declined: Vec<(usize, Attribute)> = Vec::new();
         for ((raw, canonical), (label, p)) in clauses.iter().zip(&canonical).zip(scored) {
             let words = ClauseWords { raw, canonical };
             incomplete.push(rules::is_incomplete(words));
@@ -302,6 +305,11 @@ impl LanguageEncoder {
                 labels.push(ClauseLabel::intent(intent));
                 continue;
             }
+            if let Some(a) = rules::no_to_suggestion(words, context) {
+                declined.push((labels.len(), a));
+                labels.push(ClauseLabel::intent(Intent::No));
+                continue;
+            }
             if let Some(question) = rules::question(words, context) {
                 labels.push(ClauseLabel::intent(Intent::Ask(question)));
                 continue;
@@ -310,6 +318,29 @@ impl LanguageEncoder {
                 labels.push(ClauseLabel::intent(Intent::Unknown));
                 continue;
             }
+            // "drop the beard and the glasses please": a noun after an edit takes its kind.
+            let after_edit = labels.last().is_some_and(|l: &ClauseLabel| {
+                l.intent == Intent::Edit
+                    && match l.kind {
+                        KindSlot::Target => l.target == Some(0),
+                        KindSlot::Relative | KindSlot::Direction => l.direction.is_some(),
+                        _ => false,
+                    }
+            });
+            if let Some(a) = rules::joined_attribute(raw).filter(|_| after_edit) {
+                by_network.push(false);
+                labels.push(ClauseLabel::inherit_kind(a));
+                removal_before = false;
+                continue;
+            }
+            // "remove everything: glasses and beard": the noun after a removal naming nothing.
+            if let Some(a) = rules::joined_attribute(raw).filter(|_| removal_before) {
+                by_network.push(false);
+                labels.push(ClauseLabel::target(AttributeSlot::Named(a), 0));
+                removal_before = false;
+                continue;
+            }
+            removal_before = rules::removal_alone(words);
             let (mut label, mut reading) = rules::adjust(words, label, p >= threshold, context);
             let unsure =
                 rules::unreadable_way(words, &label) || rules::unsure_reading(words, &label, true);
@@ -411,6 +442,12 @@ impl LanguageEncoder {
                 && labels[i].attribute == AttributeSlot::Inherit
             {
                 labels[i] = ClauseLabel::intent(Intent::Unknown);
+            }
+        }
+        // "long bangs then no eyewear": with another edit in the message, "no X" is its removal.
+        if labels.iter().any(|l| l.intent == Intent::Edit) {
+            for (i, a) in declined {
+                labels[i] = ClauseLabel::target(AttributeSlot::Named(a), 0);
             }
         }
         let unsure = labels.iter().any(|l| l.kind == KindSlot::Unclear);
