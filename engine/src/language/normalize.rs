@@ -164,6 +164,17 @@ pub fn tokenize(text: &str) -> Vec<String> {
             i += 2;
             continue;
         }
+        // "glasses-less": one word, like "beardless" (a hyphen elsewhere splits words, and
+        // "smile less" is a way).
+        let glued_less = c == '-'
+            && i > 0
+            && chars[i - 1].is_alphabetic()
+            && chars[i + 1..].starts_with(&['l', 'e', 's', 's'])
+            && chars.get(i + 5).is_none_or(|n| !n.is_alphanumeric());
+        if glued_less {
+            i += 1;
+            continue;
+        }
         if signed {
             flush(&mut current, &mut raw);
             raw.push(if c == '+' { "increase" } else { "decrease" }.to_string());

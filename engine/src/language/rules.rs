@@ -335,10 +335,15 @@ impl<'a> ClauseWords<'a> {
     fn len(&self) -> usize {
         self.raw.len()
     }
-    /// Whether word `i`, as typed or as repaired, is in `list`.
+    /// Whether word `i`, as typed or as repaired, is in `list`. A word the rules know as typed
+    /// is not read as its repair ("lenses" is not "less").
     fn is(&self, i: usize, list: &[String]) -> bool {
-        self.raw.get(i).is_some_and(|w| contains(list, w))
-            || self.canonical.get(i).is_some_and(|w| contains(list, w))
+        let Some(raw) = self.raw.get(i) else {
+            return false;
+        };
+        contains(list, raw)
+            || (!known_words().contains(raw)
+                && self.canonical.get(i).is_some_and(|w| contains(list, w)))
     }
     fn any(&self, list: &[String]) -> bool {
         (0..self.len()).any(|i| self.is(i, list))
@@ -1050,6 +1055,20 @@ fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
         up |= is_up;
         down |= is_down;
     }
+    // "add a notch less beard", "put way more glasses on": "less" / "more" right before the
+    // attribute's noun (or one word before it) says the way over a verb of adding or cutting.
+    if up && down {
+        let before_noun = |i: usize| {
+            (i + 1..(i + 3).min(c.len())).any(|j| any_noun(&c.raw[j]))
+                && !(i.saturating_sub(3)..i).any(|j| c.is(j, &d.negators))
+        };
+        let less = (0..c.len()).any(|i| matches!(c.raw[i].as_str(), "less" | "fewer") && before_noun(i));
+        let more = (0..c.len()).any(|i| c.raw[i] == "more" && before_noun(i));
+        if less != more {
+            up = more;
+            down = less;
+        }
+    }
     // A phrase says the way only where no word does ("make her smile less" is down).
     if !(up || down) {
         match phrase_way(c) {
@@ -1143,11 +1162,18 @@ pub fn adjust(
     let named = named_attribute(c);
     // "less grinning" read as the beard: an attribute the clause names by its noun wins over one
     // the network reads that no word of the clause names.
+    // Likewise over "the attribute under discussion" or none ("darker lenses").
     let label = match (named, label.attribute) {
         (Some(a), AttributeSlot::Named(b)) if a != b && !names(c, b) => ClauseLabel {
             attribute: AttributeSlot::Named(a),
             ..label
         },
+        (Some(a), AttributeSlot::Inherit | AttributeSlot::None) if label.intent == Intent::Edit => {
+            ClauseLabel {
+                attribute: AttributeSlot::Named(a),
+                ..label
+            }
+        }
         _ => label,
     };
     // "i want her eyes to be green", "add a hat": nothing this system edits.
@@ -1291,6 +1317,16 @@ pub fn adjust(
             ClauseLabel::direction(slot, Some(Direction::Decrease)),
             Reading::Rule,
         );
+    }
+    // "darker lenses" read as no edit (or an edit of nothing): a named attribute with a word of
+    // the way is an edit that way.
+    let no_edit = label.intent != Intent::Edit
+        || label.attribute == AttributeSlot::None
+        || label.kind == KindSlot::None;
+    if no_edit {
+        if let (Some(a), Some(DirectionCue::Way(d))) = (named, direction_cue(c)) {
+            return (change_label(c, AttributeSlot::Named(a), d), Reading::Rule);
+        }
     }
     if label.intent != Intent::Edit {
         return (label, Reading::Network);
