@@ -401,6 +401,21 @@ mod tests {
         tokenize(s)
     }
 
+    /// Issue 14, round 8: "smile++" / "age--" are ways, "glasses-less" one word, "em" them.
+    #[test]
+    fn doubled_signs_glued_less_and_em() {
+        assert_eq!(toks("smile++"), vec!["smile", "more"]);
+        assert_eq!(toks("age--"), vec!["age", "less"]);
+        assert_eq!(toks("smile +2"), vec!["smile", "increase", "by", "two"]);
+        assert_eq!(toks("glasses-less version"), vec!["glassesless", "version"]);
+        assert_eq!(
+            toks("a well-lessoned man"),
+            vec!["a", "well", "lessoned", "man"]
+        );
+        assert_eq!(toks("take em off"), vec!["take", "them", "off"]);
+        assert_eq!(toks("remove his bread"), vec!["remove", "his", "beard"]);
+    }
+
     #[test]
     fn lowercases_strips_apostrophes_and_expands_shorthand() {
         assert_eq!(

@@ -2,13 +2,13 @@
 //! and turns a message plus the last system feedback into a [`ParsedRequest`]: normalise, split
 //! into clauses, classify each clause with the network, resolve the clauses into edits.
 
-use crate::attributes::Attribute;
 use super::clause::{resolve, AttributeSlot, ClauseLabel, KindSlot, HEAD_SIZES};
 use super::encoder::{ClauseBatch, EncoderConfig, EncoderNet};
 use super::normalize::{split_clauses, tokenize};
 use super::rules::{self, ClauseWords, Reading};
 use super::vocab::{context_head, Vocab};
 use super::{Intent, ParsedRequest, SystemContext};
+use crate::attributes::Attribute;
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
@@ -319,10 +319,16 @@ impl LanguageEncoder {
                 continue;
             }
             // "drop the beard and the glasses please": a noun after an edit takes its kind.
-            let after_edit = labels.last().is_some_and(|l: &ClauseLabel| {
+            // (A noun joined before continues the chain: "remove the glasses, beard and smile".)
+            let decided = labels.iter().rev().find(|l| l.kind != KindSlot::Inherit);
+            let after_edit = decided.is_some_and(|l: &ClauseLabel| {
                 l.intent == Intent::Edit
                     && match l.kind {
-                        KindSlot::Target => l.target == Some(0),
+                        // A removal, not the youngest age ("make her 8 with bangs").
+                        KindSlot::Target => {
+                            l.target == Some(0)
+                                && l.attribute != AttributeSlot::Named(Attribute::Age)
+                        }
                         KindSlot::Relative | KindSlot::Direction => l.direction.is_some(),
                         _ => false,
                     }
@@ -341,6 +347,15 @@ impl LanguageEncoder {
                 continue;
             }
             removal_before = rules::removal_alone(words);
+            // Its own reading would guess an attribute ("remove everything" as the glasses).
+            let nouns_follow = clauses
+                .get(labels.len() + 1)
+                .is_some_and(|next| rules::joined_attribute(next).is_some());
+            if removal_before && nouns_follow {
+                by_network.push(false);
+                labels.push(ClauseLabel::intent(Intent::Unknown));
+                continue;
+            }
             let (mut label, mut reading) = rules::adjust(words, label, p >= threshold, context);
             let unsure =
                 rules::unreadable_way(words, &label) || rules::unsure_reading(words, &label, true);

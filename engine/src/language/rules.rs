@@ -713,7 +713,10 @@ pub fn no_to_suggestion(c: ClauseWords, context: Option<SystemContext>) -> Optio
         Attribute::Smiling => &n.smiling,
         Attribute::Age => return None,
     };
-    let declines = c.raw.first().is_some_and(|w| contains(&r.decline_starts, w))
+    let declines = c
+        .raw
+        .first()
+        .is_some_and(|w| contains(&r.decline_starts, w))
         && c.raw[1..].iter().any(|w| contains(list, w))
         && c.raw[1..]
             .iter()
@@ -1062,7 +1065,8 @@ fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
             (i + 1..(i + 3).min(c.len())).any(|j| any_noun(&c.raw[j]))
                 && !(i.saturating_sub(3)..i).any(|j| c.is(j, &d.negators))
         };
-        let less = (0..c.len()).any(|i| matches!(c.raw[i].as_str(), "less" | "fewer") && before_noun(i));
+        let less =
+            (0..c.len()).any(|i| matches!(c.raw[i].as_str(), "less" | "fewer") && before_noun(i));
         let more = (0..c.len()).any(|i| c.raw[i] == "more" && before_noun(i));
         if less != more {
             up = more;
@@ -1442,8 +1446,8 @@ pub fn adjust(
             // A comparative beside a degree phrase without a number ("a bigger smile"): a change
             // that way, not a fixed degree that may lie on the other side.
             if let Some(DirectionCue::Way(d)) = cue {
-                let compares =
-                    c.any(&words().direction.comparatives) || c.raw.iter().any(|w| w == "less");
+                let compares = c.any(&words().direction.comparatives)
+                    || c.raw.iter().any(|w| w == "less" || w == "more");
                 if compares && !c.any(&words().direction.numbers) {
                     return (change_label(c, label.attribute, d), Reading::Rule);
                 }
@@ -1830,8 +1834,10 @@ pub fn split_with(clauses: Vec<Vec<String>>) -> Vec<Vec<String>> {
                 raw: part,
                 canonical: part,
             };
-            // "make him 70 with a long beard": an age by number names the age.
-            named_attribute(c).or_else(|| age_number(c).map(|_| Attribute::Age))
+            // "make him 70 with a long beard", "make her 8 with bangs": a number names the age.
+            named_attribute(c).or_else(|| {
+                (age_number(c).is_some() || says_age_number(c)).then_some(Attribute::Age)
+            })
         };
         let differ = |head: &[String], tail: &[String]| match (named(head), named(tail)) {
             (Some(a), Some(b)) => a != b,
@@ -1843,7 +1849,14 @@ pub fn split_with(clauses: Vec<Vec<String>>) -> Vec<Vec<String>> {
             .filter(|&i| differ(&clause[..i], &clause[i + 1..]));
         if let Some(i) = with {
             out.push(clause[..i].to_vec());
-            out.push(clause[i + 1..].to_vec());
+            // "make her 8 with bangs": a noun alone after "with" is having it ("add bangs"),
+            // not the previous clause's kind.
+            let rest = clause[i + 1..].to_vec();
+            if noun_only(&rest, &words().context.joined_fillers).is_some() {
+                out.push(std::iter::once("add".to_string()).chain(rest).collect());
+            } else {
+                out.push(rest);
+            }
             continue;
         }
         let before = (1..clause.len()).find(|&i| {
@@ -1930,7 +1943,10 @@ pub fn joined_attribute(clause: &[String]) -> Option<Attribute> {
 /// A removal that names nothing ("remove everything", "get rid of"): the nouns in the clauses
 /// right after it ("remove everything: glasses and beard") are what it removes.
 pub fn removal_alone(c: ClauseWords) -> bool {
-    removal(c) && named_attribute(c).is_none() && !c.any(&words().nouns.pronouns)
+    removal(c)
+        && named_attribute(c).is_none()
+        && zero_phrase(c).is_none()
+        && !c.any(&words().nouns.pronouns)
 }
 
 /// Whether the clause names `attribute` by one of its nouns (as typed or repaired).
@@ -1941,9 +1957,21 @@ fn names(c: ClauseWords, attribute: Attribute) -> bool {
         Attribute::Eyeglasses => &n.eyeglasses,
         Attribute::Beard => &n.beard,
         Attribute::Smiling => &n.smiling,
-        Attribute::Age => &n.age,
+        // An age by number ("make her 8") names the age as well.
+        Attribute::Age => return c.any(&n.age) || says_age_number(c),
     };
     c.any(list)
+}
+
+/// Whether a number beyond the levels (6 and up) is in the clause: only an age can be that.
+fn says_age_number(c: ClauseWords) -> bool {
+    let levels = &words().levels.numbers;
+    words()
+        .age_numbers
+        .degrees
+        .iter()
+        .flatten()
+        .any(|n| !contains(levels, n) && c.raw.contains(n))
 }
 
 /// After a suggestion or a check of an attribute, "a big one", "short ones": "one" stands for the
@@ -2234,6 +2262,105 @@ mod tests {
             raw,
             canonical: raw,
         }
+    }
+
+    /// Issue 14, round 8: the word-level rules the round added.
+    #[test]
+    fn round_8_word_rules() {
+        let split = |t: &str| split_clauses(&tokenize(t));
+        // "X: N" keeps its level; a level alone after a sentence does not join it.
+        assert_eq!(join_levels(split("bangs: 3")), vec![clause("bangs three")]);
+        assert_eq!(join_levels(split("age: 4")), vec![clause("age four")]);
+        assert_eq!(
+            join_levels(split("glasses: none")),
+            vec![clause("glasses none")]
+        );
+        assert_eq!(join_levels(split("make it shorter: 2")).len(), 2);
+        // Split before "more" / "less" between two attributes, not inside one.
+        assert_eq!(
+            split_with(split("less bangs more smile")),
+            vec![clause("less bangs"), clause("more smile")]
+        );
+        assert_eq!(
+            split_with(split("no glasses no beard no bangs")).len(),
+            3,
+            "chains"
+        );
+        assert_eq!(split_with(split("more bangs more")).len(), 1);
+        // A noun alone after "with" is having it.
+        assert_eq!(
+            split_with(split("make her 8 with bangs")),
+            vec![clause("make her eight"), clause("add bangs")]
+        );
+        // "not so / such / that ADJ" is the opposite way.
+        for (text, way) in [
+            ("not such a wide grin", Direction::Decrease),
+            ("the glasses shouldnt be that dark", Direction::Decrease),
+            ("dont smile so much", Direction::Decrease),
+            ("not so young", Direction::Increase),
+        ] {
+            assert_eq!(not_as_adjective(cw(&clause(text))), Some(way), "{text}");
+        }
+        assert_eq!(not_as_adjective(cw(&clause("that is a big smile"))), None);
+        // An inflection of the repaired word is known; a word far from its repair is not.
+        assert!(!unknown_as_typed("mouthed", "mouth"));
+        assert!(unknown_as_typed("zorped", "zoned"));
+        // Removal-shaped words name what they remove; a word before a noun describes it.
+        for (text, a) in [
+            ("glassesless", Attribute::Eyeglasses),
+            ("unbeard him", Attribute::Beard),
+            ("hide the bangs", Attribute::Bangs),
+            ("glasses free", Attribute::Eyeglasses),
+        ] {
+            assert_eq!(
+                removal_shaped_attribute(cw(&clause(text))),
+                Some(a),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            removal_shaped_attribute(cw(&clause("frameless glasses"))),
+            None
+        );
+        // "no X" declines a suggestion of X only.
+        let suggest = |a| Some(SystemContext::Suggest(a));
+        let no_glasses = clause("no glasses thanks");
+        assert_eq!(
+            no_to_suggestion(cw(&no_glasses), suggest(Attribute::Eyeglasses)),
+            Some(Attribute::Eyeglasses)
+        );
+        assert_eq!(
+            no_to_suggestion(cw(&no_glasses), suggest(Attribute::Beard)),
+            None
+        );
+        assert_eq!(no_to_suggestion(cw(&no_glasses), None), None);
+        assert_eq!(
+            no_to_suggestion(
+                cw(&clause("no glasses but a beard")),
+                suggest(Attribute::Eyeglasses)
+            ),
+            None
+        );
+        // A word the rules know as typed is not read as its repair.
+        let raw = clause("darker lenses");
+        let repaired = vec!["darker".to_string(), "less".to_string()];
+        let c = ClauseWords {
+            raw: &raw,
+            canonical: &repaired,
+        };
+        assert_eq!(
+            direction_cue(c),
+            Some(DirectionCue::Way(Direction::Increase))
+        );
+        // Nouns joined after an edit; nouns that are a degree of their own are not.
+        assert_eq!(
+            joined_attribute(&clause("the glasses please")),
+            Some(Attribute::Eyeglasses)
+        );
+        assert_eq!(joined_attribute(&clause("sunglasses")), None);
+        assert_eq!(joined_attribute(&clause("stubble")), None);
+        assert!(removal_alone(cw(&clause("remove everything"))));
+        assert!(!removal_alone(cw(&clause("remove it"))));
     }
 
     #[test]
