@@ -1059,13 +1059,14 @@ fn development_half_of_the_eighth_round_set() {
 /// exact. Its misses are not printed.
 #[test]
 fn sealed_half_of_the_eighth_round_set() {
-    // SEALED_NUMBERS
+    // Before the round 90.7% / 4 (3 asked); after it 95.7% (154 of 161) / 2 (1 asked). The goals
+    // are NOT met; these bounds only stop it getting worse.
     score_natural_set(
         "sealed8",
         &engine::language::train::natural8_sealed_path(),
         false,
-        4,
-        0.90,
+        2,
+        0.95,
     );
 }
 
@@ -1226,16 +1227,25 @@ fn issue_14_round_7_degree_against_the_current_one() {
             }
         }
     }
-    let (mut before, mut after) = (0, 0);
+    let (mut before, mut after, mut fixed) = (0, 0, 0);
     for (name, r) in bounds {
         assert_eq!(r.wrong_way_made, 0, "{name}: wrong-way edits made");
         assert_eq!(r.correct_changed, 0, "{name}: correct answers changed");
         assert!(r.polarity_after <= r.polarity_before, "{name}");
         before += r.polarity_before;
         after += r.polarity_after;
+        fixed += r.outcome_fixed;
     }
-    println!("development sets under {AGAINST_CURRENT:?}: polarity errors {before} -> {after}");
-    assert!(after < before, "the check removes no polarity error");
+    println!(
+        "development sets under {AGAINST_CURRENT:?}: polarity errors {before} -> {after}, \
+         outcomes fixed {fixed}"
+    );
+    // Round 7 measured 10 -> 9 here. Since round 8 the parser itself reads the pairs the check
+    // fixed then ("less heavy glasses" is a way), so on the development data the check removes no
+    // polarity error any more; it must still fix some outcome ("...like a teenager again,
+    // younger" at degrees 0-1) and never make one worse.
+    assert!(after <= before, "the check adds polarity errors");
+    assert!(fixed > 0, "the check fixes no outcome");
 }
 
 /// Issue 14, round 7, the families of the sixth set's sealed misses as the development data holds
