@@ -13,9 +13,10 @@
 //!
 //! Asking widely (issue 14, round 5): a clause the network decided that holds a word the parser
 //! does not know (outside the rule lists, WordNet's lists and the encoder's vocabulary as typed),
-//! with no listed word saying the way, and a removal-shaped construction ("un-glasses",
-//! "glasses-free", "beardless", "hide the glasses") that the reading contradicts, are asked about
-//! instead of guessed ([`unsure_reading`]).
+//! with no listed word saying the way, is asked about instead of guessed ([`unsure_reading`]).
+//! A removal-shaped construction ("un-glasses", "glasses-free", "beardless", "hide the glasses")
+//! was asked about too; since round 8 it removes the attribute the word names
+//! ([`removal_shaped_attribute`]).
 
 use super::clause::{AttributeSlot, ClauseLabel, KindSlot};
 use super::normalize::{split_clauses, tokenize};
