@@ -10,7 +10,7 @@ mod dialog_support;
 
 use dialog_support::DoubleEngine;
 use engine::dialog::{Conversation, Event, Feedback, Note, Phase, Reply};
-use engine::language::{EditKind, LanguageEncoder};
+use engine::language::{Direction, EditKind, LanguageEncoder};
 use engine::Attribute::{self, Age, Bangs, Beard, Eyeglasses, Smiling};
 
 fn encoder() -> LanguageEncoder {
@@ -266,6 +266,42 @@ fn fourth_round_replies_in_context() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// Replies of the eighth round's kinds (issue 14, round 8) in the states of the context table:
+/// "no X" declines a suggestion of X (and is X's removal in a message that edits something
+/// else), a level after a colon keeps its noun, "not such a long X" and "X--" go down, a
+/// removal-shaped word and a removal naming nothing before the nouns remove, and a question
+/// about a level is answered, not carried out.
+#[test]
+fn eighth_round_replies_in_context() {
+    use Before::*;
+    use Then::*;
+    let enc = encoder();
+    let engine = engine();
+    let table: Vec<(Before, &str, Then)> = vec![
+        (Suggest, "no smile thanks", Noted(Note::Declined(Smiling))),
+        (Suggest, "nah, no smiling", Noted(Note::Declined(Smiling))),
+        (Suggest, "a longer beard but no smile", Degrees(3, 0)),
+        (EditCheck, "beard: 5", Degrees(5, 2)),
+        (EditCheck, "smile: 0", Degrees(3, 0)),
+        (EditCheck, "not such a long beard", Degrees(2, 2)),
+        (EditCheck, "beard--", Degrees(2, 2)),
+        (EditCheck, "smile++", Degrees(3, 3)),
+        (EditCheck, "unbeard him", Degrees(0, 2)),
+        (
+            EditCheck,
+            "remove everything: beard and smile",
+            Degrees(0, 0),
+        ),
+        (
+            EditCheck,
+            "what is beard 4",
+            Asks(&[Note::Answered], Feedback::Check(Beard)),
+        ),
+    ];
+    let failures = play(&table, &enc, &engine);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
 #[test]
 fn agreeing_to_a_suggestion_then_checks_it_and_a_declined_one_is_not_suggested_again() {
     let enc = encoder();
@@ -441,36 +477,52 @@ fn unknown_words_are_asked_and_the_answer_is_carried_out() {
     ]);
 }
 
-/// Issue 14, round 5: removal-shaped constructions the reading contradicts ("un-glasses him",
-/// "glasses-free", "hide his glasses") and words the parser does not know are asked about, and
-/// every answer (each quick reply, "remove it", a way, a level) leads to that edit.
+/// Issue 14, round 5 asked about removal-shaped constructions ("un-glasses him", "glasses-free",
+/// "hide his glasses"); round 8 carries them out as removals of the attribute the word names
+/// (every development set labels them so). An unknown verb is still asked about.
 #[test]
-fn removal_shaped_and_unknown_words_are_asked_and_answered() {
-    asked_and_answered(&[
-        // ("un-glasses him lol" is still read as more glasses: a known miss, LANGUAGE.md.)
+fn removal_shaped_words_remove_their_attribute() {
+    let enc = encoder();
+    let engine = engine();
+    let mut failures = Vec::new();
+    for (text, a) in [
         ("un-glasses him", Eyeglasses),
+        ("un-glasses him lol", Eyeglasses),
         ("hide his glasses", Eyeglasses),
         ("i want him glasses-free", Eyeglasses),
+        ("can i see her glassesless", Eyeglasses),
         ("hide the bangs", Bangs),
         ("make him beard-free", Beard),
         ("gimme a beardless version", Beard),
-        ("kill the fringe", Bangs),
-    ]);
+        ("unsmile her", Smiling),
+    ] {
+        let mut conv = Conversation::new(9);
+        conv.handle_with_parser(Event::SeedFace(2), &engine, &enc);
+        let before = degree(&conv, a);
+        let reply = say(&mut conv, text, &engine, &enc);
+        if (degree(&conv, a), reply.notes.clone()) != (0, vec![Note::Edited(a)]) {
+            failures.push(format!(
+                "{text:?}: from {before} got {} {:?}: {}",
+                degree(&conv, a),
+                reply.notes,
+                reply.text
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    asked_and_answered(&[("whack the fringe", Bangs)]);
 }
 
 /// Issue 14, round 6, confirm before acting: a way the network read with no word of the message
-/// saying it ("kill the beard"), or a degree read in a negated clause ("not such a big smile",
-/// "the bangs shouldnt be longer"), is asked about instead of carried out, and every answer (each
-/// quick reply, "remove it", a way, a level) leads to that edit.
+/// saying it ("smash the glasses"), or a degree read in a negated clause ("the bangs shouldnt be
+/// longer"), is asked about instead of carried out, and every answer (each quick reply, "remove
+/// it", a way, a level) leads to that edit. (Round 8 made "kill" a removal word and "not such a
+/// big smile", "his beard shouldnt be that long" a way down, so those probes left this list.)
 #[test]
 fn network_only_ways_are_confirmed_and_the_answer_is_carried_out() {
     asked_and_answered(&[
-        ("kill the beard", Beard),
         ("smash the glasses", Eyeglasses),
         ("slay the fringe", Bangs),
-        ("not such a big smile", Smiling),
-        ("not such bushy beard", Beard),
-        ("his beard shouldnt be that long", Beard),
         ("the bangs shouldnt be longer", Bangs),
         ("he cant have glasses", Eyeglasses),
     ]);
@@ -565,22 +617,33 @@ fn degrees_against_the_words_way_go_one_step_that_way() {
     let enc = encoder();
     // (text, attribute, degree read, degree of the face, degree after)
     let cases = [
-        // Read as degree 3 (thicker) on glasses at 2: one step thinner.
-        ("less thick glasses", Eyeglasses, 3, 2, 1),
+        // Read as degree 3 (thicker) on glasses at 2: one step thinner. (Round 8 reads "less
+        // thick glasses" / "more thick glasses", the round's first probes, as ways in the
+        // parser: "less" / "more" before a degree phrase is a change; checked below.)
+        ("lighter heavy frames", Eyeglasses, 3, 2, 1),
         ("thinner heavy glasses", Eyeglasses, 3, 2, 1),
         // Read as degree 3 (thinner) on glasses at 4: one step thicker.
-        ("more thick glasses", Eyeglasses, 3, 4, 5),
+        ("thicker heavy glasses", Eyeglasses, 3, 4, 5),
         // On it: nothing would change; one step the words' way.
-        ("more thick glasses", Eyeglasses, 3, 3, 4),
-        ("less thick glasses", Eyeglasses, 3, 3, 2),
+        ("thicker heavy glasses", Eyeglasses, 3, 3, 4),
+        ("lighter heavy frames", Eyeglasses, 3, 3, 2),
         // On the words' side: the reading stands.
-        ("more thick glasses", Eyeglasses, 3, 1, 3),
-        ("less thick glasses", Eyeglasses, 3, 5, 3),
+        ("thicker heavy glasses", Eyeglasses, 3, 1, 3),
+        ("lighter heavy frames", Eyeglasses, 3, 5, 3),
         // A verb of having names a kind, whichever side it lies ("add some shades": 4).
         ("add some shades", Eyeglasses, 4, 5, 4),
         // A degree the words name is carried out as said.
         ("put her at age 1", Age, 1, 3, 1),
     ];
+    for (text, way) in [
+        ("less thick glasses", Direction::Decrease),
+        ("more thick glasses", Direction::Increase),
+    ] {
+        let parsed = enc.parse(text, None);
+        assert_eq!(parsed.edits.len(), 1, "{text:?} -> {parsed:?}");
+        assert_eq!(parsed.edits[0].kind, EditKind::Direction, "{text:?}");
+        assert_eq!(parsed.edits[0].direction, Some(way), "{text:?}");
+    }
     let mut failures = Vec::new();
     for (text, a, read, from, want) in cases {
         let parsed = enc.parse(text, None);

@@ -971,18 +971,19 @@ fn development_half_of_the_fourth_natural_set() {
 fn sealed_half_of_the_fourth_natural_set() {
     // Before the round's rules 88.0% / 5; after them 88.0% (161 of 183) / 4. The goals are NOT
     // met; these bounds only stop it getting worse. Opened as development data in round 5
-    // (asking widely, WordNet removal verbs): 88.5% / 1.
+    // (asking widely, WordNet removal verbs): 88.5% / 1. Round 8: 96.7% / 0.
     score_natural_set(
         "sealed4",
         &engine::language::train::natural4_sealed_path(),
         true,
-        1,
-        0.88,
+        0,
+        0.96,
     );
 }
 
 /// The development half of the fifth natural set (issue 14, round 5): 85.6% exact and 7
-/// polarity errors before the round, 86.9% / 4 after it (15 questions back).
+/// polarity errors before the round, 86.9% / 4 after it (15 questions back); 95.0% / 4 after
+/// round 8.
 #[test]
 fn development_half_of_the_fifth_natural_set() {
     score_natural_set(
@@ -990,7 +991,7 @@ fn development_half_of_the_fifth_natural_set() {
         &engine::language::train::natural5_dev_path(),
         true,
         4,
-        0.865,
+        0.95,
     );
 }
 
@@ -999,18 +1000,20 @@ fn development_half_of_the_fifth_natural_set() {
 #[test]
 fn sealed_half_of_the_fifth_natural_set() {
     // Sealed in round 5: 81.2% / 12 (9 asked) before its rules, 84.2% (139 of 165) / 8 (10
-    // asked) after them. Opened as development data in round 6: 85.5% / 4 (11 asked).
+    // asked) after them. Opened as development data in round 6: 85.5% / 4 (11 asked). Round 8:
+    // 95.8% / 1 (2 asked).
     score_natural_set(
         "sealed5",
         &engine::language::train::natural5_sealed_path(),
         true,
-        4,
-        0.85,
+        1,
+        0.95,
     );
 }
 
 /// The development half of the sixth natural set (issue 14, round 6): 87.8% exact and 8
-/// polarity errors (4 asked) before the round, 89.7% / 1 (8 asked) after it.
+/// polarity errors (4 asked) before the round, 89.7% / 1 (8 asked) after it; 97.4% / 1 (1
+/// asked) after round 8.
 #[test]
 fn development_half_of_the_sixth_natural_set() {
     score_natural_set(
@@ -1018,7 +1021,7 @@ fn development_half_of_the_sixth_natural_set() {
         &engine::language::train::natural6_dev_path(),
         true,
         1,
-        0.89,
+        0.97,
     );
 }
 
@@ -1027,13 +1030,43 @@ fn development_half_of_the_sixth_natural_set() {
 #[test]
 fn sealed_half_of_the_sixth_natural_set() {
     // Before the round 88.8% / 2 (7 asked); after it 88.8% (151 of 170) / 2 (7 asked). The goals
-    // are NOT met; these bounds only stop it getting worse.
+    // are NOT met; these bounds only stop it getting worse. Re-scored in round 7: 89.4% / 1.
+    // Opened as development data in round 8: 97.1% / 0 (1 asked).
     score_natural_set(
         "sealed6",
         &engine::language::train::natural6_sealed_path(),
+        true,
+        0,
+        0.97,
+    );
+}
+
+/// The development half of the seventh natural set (issue 14, round 8): 90.6% exact and 3
+/// polarity errors (9 asked) before the round, 99.4% / 0 (0 asked) after it.
+#[test]
+fn development_half_of_the_eighth_round_set() {
+    score_natural_set(
+        "dev8",
+        &engine::language::train::natural8_dev_path(),
+        true,
+        0,
+        0.99,
+    );
+}
+
+/// The sealed half of the seventh natural set (issue 14, round 8), scored before the round
+/// (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and >= 97%
+/// exact. Its misses are not printed.
+#[test]
+fn sealed_half_of_the_eighth_round_set() {
+    // Before the round 90.7% / 4 (3 asked); after it 95.7% (154 of 161) / 2 (1 asked). The goals
+    // are NOT met; these bounds only stop it getting worse.
+    score_natural_set(
+        "sealed8",
+        &engine::language::train::natural8_sealed_path(),
         false,
         2,
-        0.88,
+        0.95,
     );
 }
 
@@ -1043,13 +1076,11 @@ fn sealed_half_of_the_sixth_natural_set() {
 #[test]
 fn issue_14_round_6_confirm_before_acting() {
     let enc = encoder();
+    // (Round 8 made "kill" a removal word and "not such a big smile", "not such bushy beard",
+    // "his beard shouldnt be that long" a way down: `issue_14_round_8_families`.)
     for (text, context) in [
-        ("kill the beard", None),
         ("smash the glasses", None),
         ("slay the fringe", None),
-        ("not such a big smile", None),
-        ("not such bushy beard", None),
-        ("his beard shouldnt be that long", None),
         ("the bangs shouldnt be longer", None),
         ("he cant have glasses", None),
     ] {
@@ -1127,8 +1158,9 @@ fn sealed_half_of_the_third_natural_set() {
 fn every_natural_set() -> Vec<(&'static str, std::path::PathBuf)> {
     use engine::language::train as t;
     vec![
+        ("dev8", t::natural8_dev_path()),
         ("dev6", t::natural6_dev_path()),
-        ("sealed6 (re-score)", t::natural6_sealed_path()),
+        ("sealed6", t::natural6_sealed_path()),
         ("dev5", t::natural5_dev_path()),
         ("sealed5", t::natural5_sealed_path()),
         ("dev4", t::natural4_dev_path()),
@@ -1182,8 +1214,8 @@ fn issue_14_round_7_degree_against_the_current_one() {
                 r.outcome_lost,
                 r.outcome_fixed
             );
-            // The sealed half of the sixth set is re-scored, never read or held to a bound.
-            if policy == AGAINST_CURRENT && !name.starts_with("sealed6") {
+            // (The sixth set's sealed half was opened in round 8 and is held to the bound too.)
+            if policy == AGAINST_CURRENT {
                 for (text, c, got, checked) in &r.changes {
                     println!(
                         "  {name} at {c}: {text:?} {} -> {}",
@@ -1195,16 +1227,25 @@ fn issue_14_round_7_degree_against_the_current_one() {
             }
         }
     }
-    let (mut before, mut after) = (0, 0);
+    let (mut before, mut after, mut fixed) = (0, 0, 0);
     for (name, r) in bounds {
         assert_eq!(r.wrong_way_made, 0, "{name}: wrong-way edits made");
         assert_eq!(r.correct_changed, 0, "{name}: correct answers changed");
         assert!(r.polarity_after <= r.polarity_before, "{name}");
         before += r.polarity_before;
         after += r.polarity_after;
+        fixed += r.outcome_fixed;
     }
-    println!("development sets under {AGAINST_CURRENT:?}: polarity errors {before} -> {after}");
-    assert!(after < before, "the check removes no polarity error");
+    println!(
+        "development sets under {AGAINST_CURRENT:?}: polarity errors {before} -> {after}, \
+         outcomes fixed {fixed}"
+    );
+    // Round 7 measured 10 -> 9 here. Since round 8 the parser itself reads the pairs the check
+    // fixed then ("less heavy glasses" is a way), so on the development data the check removes no
+    // polarity error any more; it must still fix some outcome ("...like a teenager again,
+    // younger" at degrees 0-1) and never make one worse.
+    assert!(after <= before, "the check adds polarity errors");
+    assert!(fixed > 0, "the check fixes no outcome");
 }
 
 /// Issue 14, round 7, the families of the sixth set's sealed misses as the development data holds
@@ -1239,4 +1280,225 @@ fn issue_14_round_7_signed_amounts_and_places() {
             relative(Beard, Decrease, 1),
         ]),
     );
+}
+
+/// Issue 14, round 8: the families of the round's development half (natural8_dev) and of the
+/// opened halves, each probed with messages that are in no natural set.
+#[test]
+fn issue_14_round_8_families() {
+    use engine::language::Question;
+    let enc = encoder();
+    let s = |a| Some(SystemContext::Suggest(a));
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        // Removal phrases, words and fillers; "em" is "them".
+        (
+            "that goatee has got to go",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "specs? take em off",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "scrape off the stubble",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        ("kill the grin", None, edits(vec![target(Smiling, 0)])),
+        (
+            "make the glasses vanish",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "a photo sans glasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "she doesnt need those bangs",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        ("lose the goggles", None, edits(vec![target(Eyeglasses, 0)])),
+        // Removal-shaped words remove the attribute they name.
+        ("smile-less version", None, edits(vec![target(Smiling, 0)])),
+        ("bangs-less", None, edits(vec![target(Bangs, 0)])),
+        ("deglass her", None, edits(vec![target(Eyeglasses, 0)])),
+        // A level after a colon keeps its noun.
+        ("smile: 2", None, edits(vec![target(Smiling, 2)])),
+        ("fringe: none", None, edits(vec![target(Bangs, 0)])),
+        ("age: 1", None, edits(vec![target(Age, 1)])),
+        // "not so / such / that ADJ" is the opposite way.
+        (
+            "not such a thick beard",
+            None,
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "the smile shouldnt be that big",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "dont grin so much",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "she shouldnt be so toothy",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        // A noun named beats the network's other attribute or "the one under discussion".
+        (
+            "more grinning",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "bolder frames",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        // Two attributes in one clause, split before "more" / "less" or at "with".
+        (
+            "more fringe less beard",
+            None,
+            edits(vec![
+                direction(Bangs, Some(Increase)),
+                direction(Beard, Some(Decrease)),
+            ]),
+        ),
+        (
+            "make her 8 with bangs",
+            None,
+            edits(vec![target(Age, 0), direction(Bangs, Some(Increase))]),
+        ),
+        // Nouns joined after a removal take it.
+        (
+            "remove the smile and the goatee too",
+            None,
+            edits(vec![target(Smiling, 0), target(Beard, 0)]),
+        ),
+        (
+            "remove everything: bangs and glasses",
+            None,
+            edits(vec![target(Bangs, 0), target(Eyeglasses, 0)]),
+        ),
+        // "less" / "more" before the noun decides over a verb of adding.
+        (
+            "add a bit less smile",
+            None,
+            edits(vec![relative(Smiling, Decrease, 1)]),
+        ),
+        (
+            "put way more beard on him",
+            None,
+            edits(vec![relative(Beard, Increase, 2)]),
+        ),
+        // Degree phrases: thin glasses, a little fringe, halfway, a five o'clock shadow; "more"
+        // before a degree phrase is a change.
+        (
+            "thin glasses please",
+            None,
+            edits(vec![target(Eyeglasses, 1)]),
+        ),
+        ("a little fringe", None, edits(vec![target(Bangs, 1)])),
+        ("a fringe halfway down", None, edits(vec![target(Bangs, 3)])),
+        (
+            "give him a five o'clock shadow",
+            None,
+            edits(vec![target(Beard, 1)]),
+        ),
+        (
+            "the darkest shades",
+            None,
+            edits(vec![target(Eyeglasses, 5)]),
+        ),
+        // Symbols and shorthand.
+        (
+            "beard++",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "bangs--",
+            None,
+            edits(vec![direction(Bangs, Some(Decrease))]),
+        ),
+        (
+            "cn u trim the bread",
+            None,
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        // Questions, replies and small talk.
+        (
+            "what is beard 2",
+            None,
+            intent(Intent::Ask(Question::Meaning(Some(Beard)))),
+        ),
+        (
+            "explain smile 3",
+            None,
+            intent(Intent::Ask(Question::Meaning(Some(Smiling)))),
+        ),
+        (
+            "describe the levels",
+            None,
+            intent(Intent::Ask(Question::Meaning(None))),
+        ),
+        ("recap please", None, intent(Intent::Ask(Question::History))),
+        (
+            "whats been done",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        ("thats everything", None, intent(Intent::End)),
+        (
+            "stunning",
+            Some(SystemContext::Check(Bangs)),
+            intent(Intent::Yes),
+        ),
+        ("no beard thanks", s(Beard), intent(Intent::No)),
+        ("leave her face alone", s(Smiling), intent(Intent::No)),
+        (
+            "yes, lots",
+            s(Beard),
+            edits(vec![relative(Beard, Increase, 2)]),
+        ),
+        (
+            "add glasses and no beard",
+            s(Beard),
+            edits(vec![
+                direction(Eyeglasses, Some(Increase)),
+                target(Beard, 0),
+            ]),
+        ),
+    ];
+    // Where the network reads the other way from the words, the dialog asks ("thicker lenses":
+    // "lenses" is repaired to "less" for the network; "more heavy frames"; "make him young",
+    // where the network does not read the young end).
+    for text in ["thicker lenses", "more heavy frames", "make him young"] {
+        let got = enc.parse(text, None);
+        assert!(
+            got.edits.len() == 1 && got.edits[0].kind == EditKind::Unclear,
+            "{text:?} -> {}",
+            serde_json::to_string(&got).unwrap()
+        );
+    }
+    let mut failures = Vec::new();
+    for (text, context, want) in cases {
+        let got = enc.parse(text, context);
+        if got != want {
+            failures.push(format!(
+                "{text:?} [{context:?}]: want {} got {}",
+                serde_json::to_string(&want).unwrap(),
+                serde_json::to_string(&got).unwrap()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }

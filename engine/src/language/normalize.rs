@@ -22,6 +22,9 @@ fn shorthand(word: &str) -> Option<&'static str> {
     Some(match word {
         "pls" | "plz" | "plss" | "pleas" | "pleae" | "plez" | "pleeease" | "pleeeease" => "please",
         "u" => "you",
+        "cn" => "can",
+        "bread" | "baerd" | "beared" => "beard",
+        "em" => "them",
         "ur" => "your",
         "thx" | "thnx" | "thanx" | "ty" | "tnx" => "thanks",
         "abit" => "a bit",
@@ -149,6 +152,29 @@ pub fn tokenize(text: &str) -> Vec<String> {
         let signed = matches!(c, '+' | '-' | '\u{2212}')
             && chars.get(i + 1).is_some_and(char::is_ascii_digit)
             && (i == 0 || !chars[i - 1].is_alphanumeric());
+        // "smile++", "age--": a way, as "more" / "less" after the word (issue 14, round 8).
+        let doubled = matches!(c, '+' | '-')
+            && chars.get(i + 1) == Some(&c)
+            && i > 0
+            && chars[i - 1].is_alphabetic()
+            && chars.get(i + 2).is_none_or(|n| !n.is_alphanumeric());
+        if doubled {
+            flush(&mut current, &mut raw);
+            raw.push(if c == '+' { "more" } else { "less" }.to_string());
+            i += 2;
+            continue;
+        }
+        // "glasses-less": one word, like "beardless" (a hyphen elsewhere splits words, and
+        // "smile less" is a way).
+        let glued_less = c == '-'
+            && i > 0
+            && chars[i - 1].is_alphabetic()
+            && chars[i + 1..].starts_with(&['l', 'e', 's', 's'])
+            && chars.get(i + 5).is_none_or(|n| !n.is_alphanumeric());
+        if glued_less {
+            i += 1;
+            continue;
+        }
         if signed {
             flush(&mut current, &mut raw);
             raw.push(if c == '+' { "increase" } else { "decrease" }.to_string());
@@ -373,6 +399,21 @@ mod tests {
 
     fn toks(s: &str) -> Vec<String> {
         tokenize(s)
+    }
+
+    /// Issue 14, round 8: "smile++" / "age--" are ways, "glasses-less" one word, "em" them.
+    #[test]
+    fn doubled_signs_glued_less_and_em() {
+        assert_eq!(toks("smile++"), vec!["smile", "more"]);
+        assert_eq!(toks("age--"), vec!["age", "less"]);
+        assert_eq!(toks("smile +2"), vec!["smile", "increase", "by", "two"]);
+        assert_eq!(toks("glasses-less version"), vec!["glassesless", "version"]);
+        assert_eq!(
+            toks("a well-lessoned man"),
+            vec!["a", "well", "lessoned", "man"]
+        );
+        assert_eq!(toks("take em off"), vec!["take", "them", "off"]);
+        assert_eq!(toks("remove his bread"), vec!["remove", "his", "beard"]);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::normalize::{split_clauses, tokenize};
 use super::rules::{self, ClauseWords, Reading};
 use super::vocab::{context_head, Vocab};
 use super::{Intent, ParsedRequest, SystemContext};
+use crate::attributes::Attribute;
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
@@ -261,8 +262,8 @@ impl LanguageEncoder {
         context: Option<SystemContext>,
         threshold: f32,
     ) -> ScoredRequest {
-        let clauses: Vec<Vec<String>> = rules::split_with(rules::join_dangling_adjectives(
-            split_clauses(&tokenize(text)),
+        let clauses: Vec<Vec<String>> = rules::split_with(rules::join_levels(
+            rules::join_dangling_adjectives(split_clauses(&tokenize(text))),
         ))
         .into_iter()
         .map(|c| rules::name_the_one(&c, context).unwrap_or(c))
@@ -291,6 +292,8 @@ impl LanguageEncoder {
         let mut negated = Vec::with_capacity(clauses.len());
         let mut by_network = Vec::with_capacity(clauses.len());
         let mut confidence = 1.0f32;
+        let mut removal_before = false;
+        let mut declined: Vec<(usize, Attribute)> = Vec::new();
         for ((raw, canonical), (label, p)) in clauses.iter().zip(&canonical).zip(scored) {
             let words = ClauseWords { raw, canonical };
             incomplete.push(rules::is_incomplete(words));
@@ -302,11 +305,54 @@ impl LanguageEncoder {
                 labels.push(ClauseLabel::intent(intent));
                 continue;
             }
+            if let Some(a) = rules::no_to_suggestion(words, context) {
+                declined.push((labels.len(), a));
+                labels.push(ClauseLabel::intent(Intent::No));
+                continue;
+            }
             if let Some(question) = rules::question(words, context) {
                 labels.push(ClauseLabel::intent(Intent::Ask(question)));
                 continue;
             }
             if rules::other_way_only(words) {
+                labels.push(ClauseLabel::intent(Intent::Unknown));
+                continue;
+            }
+            // "drop the beard and the glasses please": a noun after an edit takes its kind.
+            // (A noun joined before continues the chain: "remove the glasses, beard and smile".)
+            let decided = labels.iter().rev().find(|l| l.kind != KindSlot::Inherit);
+            let after_edit = decided.is_some_and(|l: &ClauseLabel| {
+                l.intent == Intent::Edit
+                    && match l.kind {
+                        // A removal, not the youngest age ("make her 8 with bangs").
+                        KindSlot::Target => {
+                            l.target == Some(0)
+                                && l.attribute != AttributeSlot::Named(Attribute::Age)
+                        }
+                        KindSlot::Relative | KindSlot::Direction => l.direction.is_some(),
+                        _ => false,
+                    }
+            });
+            if let Some(a) = rules::joined_attribute(raw).filter(|_| after_edit) {
+                by_network.push(false);
+                labels.push(ClauseLabel::inherit_kind(a));
+                removal_before = false;
+                continue;
+            }
+            // "remove everything: glasses and beard": the noun after a removal naming nothing.
+            if let Some(a) = rules::joined_attribute(raw).filter(|_| removal_before) {
+                by_network.push(false);
+                labels.push(ClauseLabel::target(AttributeSlot::Named(a), 0));
+                removal_before = false;
+                continue;
+            }
+            removal_before = rules::removal_alone(words);
+            // Its own reading would guess an attribute ("remove everything" as the glasses).
+            let nouns_follow = clauses
+                .get(labels.len() + 1)
+                .is_some_and(|next| rules::joined_attribute(next).is_some());
+            if removal_before && nouns_follow {
+                by_network.push(false);
                 labels.push(ClauseLabel::intent(Intent::Unknown));
                 continue;
             }
@@ -411,6 +457,12 @@ impl LanguageEncoder {
                 && labels[i].attribute == AttributeSlot::Inherit
             {
                 labels[i] = ClauseLabel::intent(Intent::Unknown);
+            }
+        }
+        // "long bangs then no eyewear": with another edit in the message, "no X" is its removal.
+        if labels.iter().any(|l| l.intent == Intent::Edit) {
+            for (i, a) in declined {
+                labels[i] = ClauseLabel::target(AttributeSlot::Named(a), 0);
             }
         }
         let unsure = labels.iter().any(|l| l.kind == KindSlot::Unclear);

@@ -13,9 +13,10 @@
 //!
 //! Asking widely (issue 14, round 5): a clause the network decided that holds a word the parser
 //! does not know (outside the rule lists, WordNet's lists and the encoder's vocabulary as typed),
-//! with no listed word saying the way, and a removal-shaped construction ("un-glasses",
-//! "glasses-free", "beardless", "hide the glasses") that the reading contradicts, are asked about
-//! instead of guessed ([`unsure_reading`]).
+//! with no listed word saying the way, is asked about instead of guessed ([`unsure_reading`]).
+//! A removal-shaped construction ("un-glasses", "glasses-free", "beardless", "hide the glasses")
+//! was asked about too; since round 8 it removes the attribute the word names
+//! ([`removal_shaped_attribute`]).
 
 use super::clause::{AttributeSlot, ClauseLabel, KindSlot};
 use super::normalize::{split_clauses, tokenize};
@@ -81,6 +82,8 @@ struct Removal {
     phrases: Vec<String>,
     phrase_endings: Vec<String>,
     decline_verbs: Vec<String>,
+    decline_starts: Vec<String>,
+    decline_fillers: Vec<String>,
     years_change: Vec<Vec<String>>,
     decades: Vec<String>,
     anywhere: Vec<String>,
@@ -120,6 +123,7 @@ struct AgeNumbers {
     decades: Vec<String>,
     units: Vec<String>,
     oldest: Vec<String>,
+    young: Vec<String>,
     youngest: Vec<String>,
     approximately: Vec<String>,
     change_units: Vec<String>,
@@ -175,6 +179,7 @@ struct Directions {
 struct Questions {
     starts: Vec<String>,
     history: Vec<String>,
+    explain: Vec<String>,
     meaning: Vec<String>,
     scale: Vec<String>,
     degree_adjectives: Vec<String>,
@@ -223,6 +228,10 @@ struct ContextWords {
     other_way_fillers: Vec<String>,
     incomplete: Vec<String>,
     incomplete_core: Vec<String>,
+    joined_fillers: Vec<String>,
+    joined_not: Vec<String>,
+    level_words: Vec<String>,
+    split_before: Vec<String>,
 }
 
 /// Every list of `rules.toml`.
@@ -327,10 +336,15 @@ impl<'a> ClauseWords<'a> {
     fn len(&self) -> usize {
         self.raw.len()
     }
-    /// Whether word `i`, as typed or as repaired, is in `list`.
+    /// Whether word `i`, as typed or as repaired, is in `list`. A word the rules know as typed
+    /// is not read as its repair ("lenses" is not "less").
     fn is(&self, i: usize, list: &[String]) -> bool {
-        self.raw.get(i).is_some_and(|w| contains(list, w))
-            || self.canonical.get(i).is_some_and(|w| contains(list, w))
+        let Some(raw) = self.raw.get(i) else {
+            return false;
+        };
+        contains(list, raw)
+            || (!known_words().contains(raw)
+                && self.canonical.get(i).is_some_and(|w| contains(list, w)))
     }
     fn any(&self, list: &[String]) -> bool {
         (0..self.len()).any(|i| self.is(i, list))
@@ -581,10 +595,15 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
     // "whats degree 0 for glasses": a scale word with a number names a degree to explain.
     let numbers = &words().levels.numbers;
     let scale_number = (0..c.len()).any(|i| c.is(i, &q.scale) && c.is(i + 1, numbers));
+    // "what is glasses 4", "whats age 0", "what does smile 1 look like": a noun with a level.
+    let noun_number = (0..c.len()).any(|i| any_noun(&c.raw[i]) && c.is(i + 1, numbers))
+        && !c.raw[1..].iter().any(|w| contains(&q.request_words, w));
+    let what = matches!(first.as_str(), "what" | "whats");
     if c.any(&q.meaning)
         || c.has_phrase(&q.meaning)
-        || (scale && c.has_phrase(&["look like".to_string()]))
-        || (scale_number && matches!(first.as_str(), "what" | "whats"))
+        || ((scale || noun_number) && c.has_phrase(&["look like".to_string()]))
+        || ((scale_number || noun_number) && what)
+        || (contains(&q.explain, first) && (scale || scale_number || noun_number))
     {
         return Some(Question::Meaning(named_attribute(c)));
     }
@@ -677,6 +696,33 @@ fn declines(c: ClauseWords, named: Option<Attribute>, context: Option<SystemCont
     (0..c.len()).any(|i| {
         c.is(i, &r.negators) && (i + 1..(i + 3).min(c.len())).any(|j| c.is(j, &r.decline_verbs))
     })
+}
+
+/// "no glasses thanks", "no bangs" after that attribute was suggested: a "no" before the
+/// suggested attribute's noun, with only `[removal] decline_fillers` besides, declines it. (In a
+/// message that also edits, "long bangs then no eyewear", the parser reads it as a removal.)
+pub fn no_to_suggestion(c: ClauseWords, context: Option<SystemContext>) -> Option<Attribute> {
+    let r = &words().removal;
+    let Some(SystemContext::Suggest(suggested)) = context else {
+        return None;
+    };
+    let n = &words().nouns;
+    let list = match suggested {
+        Attribute::Bangs => &n.bangs,
+        Attribute::Eyeglasses => &n.eyeglasses,
+        Attribute::Beard => &n.beard,
+        Attribute::Smiling => &n.smiling,
+        Attribute::Age => return None,
+    };
+    let declines = c
+        .raw
+        .first()
+        .is_some_and(|w| contains(&r.decline_starts, w))
+        && c.raw[1..].iter().any(|w| contains(list, w))
+        && c.raw[1..]
+            .iter()
+            .all(|w| contains(list, w) || contains(&r.decline_fillers, w));
+    declines.then_some(suggested)
 }
 
 /// An explicit degree: "level 3", "degree 2", "to 4", "4/5", "the maximum", "none".
@@ -888,11 +934,17 @@ fn degree_phrase(c: ClauseWords, attribute: Attribute) -> Option<u8> {
     if attribute == Attribute::Eyeglasses && c.any(&words().nouns.sunglasses) {
         return None;
     }
+    // "less heavy glasses", "more heavy frames": a change of the phrase, not its degree.
+    let compared = |phrase: &String| {
+        c.phrase_start(std::slice::from_ref(phrase))
+            .and_then(|i| i.checked_sub(1))
+            .is_some_and(|j| matches!(c.raw[j].as_str(), "less" | "more"))
+    };
     if let Some((_, degree)) = list
         .iter()
         .find(|(phrase, _)| c.has_phrase(std::slice::from_ref(phrase)))
     {
-        return Some(*degree);
+        return (!list.iter().any(|(phrase, _)| compared(phrase))).then_some(*degree);
     }
     if attribute == Attribute::Bangs {
         let i = c.find(&p.percent)?;
@@ -948,10 +1000,23 @@ fn too_or_enough(c: ClauseWords) -> Option<Direction> {
 
 /// The way the comparatives and verbs of a clause point, if they agree.
 /// "not so old", "not as young": the way opposite to the adjective's.
+/// "not such a wide grin", "not such long bangs", "the glasses shouldnt be that dark", "dont
+/// smile so much", "make him not look so old": likewise (a negator up to three words before
+/// "so" / "as" / "that" / "such").
 pub fn not_as_adjective(c: ClauseWords) -> Option<Direction> {
     let d = &words().direction;
     (2..c.len()).find_map(|i| {
-        if !(c.is(i - 2, &d.negators) && matches!(c.raw[i - 1].as_str(), "so" | "as")) {
+        let article = matches!(c.raw[i - 1].as_str(), "a" | "an");
+        let k = if article { i - 1 } else { i };
+        if k < 2 {
+            return None;
+        }
+        let so = match c.raw[k - 1].as_str() {
+            "so" | "as" | "that" => !article,
+            "such" => true,
+            _ => false,
+        };
+        if !(so && ((k - 1).saturating_sub(3)..k - 1).any(|j| c.is(j, &d.negators))) {
             return None;
         }
         adjective_way(c, i).map(opposite)
@@ -993,6 +1058,21 @@ fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
         }
         up |= is_up;
         down |= is_down;
+    }
+    // "add a notch less beard", "put way more glasses on": "less" / "more" right before the
+    // attribute's noun (or one word before it) says the way over a verb of adding or cutting.
+    if up && down {
+        let before_noun = |i: usize| {
+            (i + 1..(i + 3).min(c.len())).any(|j| any_noun(&c.raw[j]))
+                && !(i.saturating_sub(3)..i).any(|j| c.is(j, &d.negators))
+        };
+        let less =
+            (0..c.len()).any(|i| matches!(c.raw[i].as_str(), "less" | "fewer") && before_noun(i));
+        let more = (0..c.len()).any(|i| c.raw[i] == "more" && before_noun(i));
+        if less != more {
+            up = more;
+            down = less;
+        }
     }
     // A phrase says the way only where no word does ("make her smile less" is down).
     if !(up || down) {
@@ -1085,6 +1165,22 @@ pub fn adjust(
     context: Option<SystemContext>,
 ) -> (ClauseLabel, Reading) {
     let named = named_attribute(c);
+    // "less grinning" read as the beard: an attribute the clause names by its noun wins over one
+    // the network reads that no word of the clause names.
+    // Likewise over "the attribute under discussion" or none ("darker lenses").
+    let label = match (named, label.attribute) {
+        (Some(a), AttributeSlot::Named(b)) if a != b && !names(c, b) => ClauseLabel {
+            attribute: AttributeSlot::Named(a),
+            ..label
+        },
+        (Some(a), AttributeSlot::Inherit | AttributeSlot::None) if label.intent == Intent::Edit => {
+            ClauseLabel {
+                attribute: AttributeSlot::Named(a),
+                ..label
+            }
+        }
+        _ => label,
+    };
     // "i want her eyes to be green", "add a hat": nothing this system edits.
     if named.is_none() && zero_phrase(c).is_none() && c.any(&words().unsupported.words) {
         return (ClauseLabel::intent(Intent::Unknown), Reading::Rule);
@@ -1186,6 +1282,14 @@ pub fn adjust(
             }
         }
     }
+    // "unglass him", "de-beard", "glasses-free", "bangless", "hide his glasses": the word's
+    // own shape says removal (issue 14, round 8; before, the dialog asked).
+    if let Some(a) = removal_shaped_attribute(c) {
+        return (
+            ClauseLabel::target(AttributeSlot::Named(a), 0),
+            Reading::Rule,
+        );
+    }
     if slot_attribute != Some(Attribute::Age)
         && removal(c)
         && (named.is_some() || has_pronoun || label.intent == Intent::Edit || c.len() <= 2)
@@ -1218,6 +1322,16 @@ pub fn adjust(
             ClauseLabel::direction(slot, Some(Direction::Decrease)),
             Reading::Rule,
         );
+    }
+    // "darker lenses" read as no edit (or an edit of nothing): a named attribute with a word of
+    // the way is an edit that way.
+    let no_edit = label.intent != Intent::Edit
+        || label.attribute == AttributeSlot::None
+        || label.kind == KindSlot::None;
+    if no_edit {
+        if let (Some(a), Some(DirectionCue::Way(d))) = (named, direction_cue(c)) {
+            return (change_label(c, AttributeSlot::Named(a), d), Reading::Rule);
+        }
     }
     if label.intent != Intent::Edit {
         return (label, Reading::Network);
@@ -1318,6 +1432,14 @@ pub fn adjust(
                         Reading::Rule,
                     ),
                     Some(DirectionCue::Negated) => (unclear(label.attribute), Reading::Unclear),
+                    // "make her really young": the young end, as "make him old" is the old one.
+                    None if attribute == Some(Attribute::Age)
+                        && c.any(&words().age_numbers.young)
+                        && !c.any(&words().direction.negators)
+                        && too_or_enough(c).is_none() =>
+                    {
+                        (label, Reading::Rule)
+                    }
                     None if confident => (label, Reading::Network),
                     None => (unclear(label.attribute), Reading::Unclear),
                 };
@@ -1325,8 +1447,8 @@ pub fn adjust(
             // A comparative beside a degree phrase without a number ("a bigger smile"): a change
             // that way, not a fixed degree that may lie on the other side.
             if let Some(DirectionCue::Way(d)) = cue {
-                let compares =
-                    c.any(&words().direction.comparatives) || c.raw.iter().any(|w| w == "less");
+                let compares = c.any(&words().direction.comparatives)
+                    || c.raw.iter().any(|w| w == "less" || w == "more");
                 if compares && !c.any(&words().direction.numbers) {
                     return (change_label(c, label.attribute, d), Reading::Rule);
                 }
@@ -1530,15 +1652,83 @@ pub fn amount_only(c: ClauseWords) -> Option<u8> {
 /// Whether a word is one the parser does not know as typed: the encoder could not read it, or
 /// repaired it from two or more edits away ("bread" -> "beard"; one edit, "sunglases", is a
 /// typo the repair gets right), and no rule list or WordNet list holds it.
+/// An inflection of the repaired word is known as well ("mouthed" repaired to "mouth").
 fn unknown_as_typed(raw: &str, canonical: &str) -> bool {
     let far = canonical == super::vocab::UNK || strsim::damerau_levenshtein(raw, canonical) >= 2;
-    far && !known_words().contains(raw)
+    let inflected = ["ed", "d", "es", "s", "ing", "y"]
+        .iter()
+        .any(|s| raw.strip_suffix(s) == Some(canonical));
+    far && !inflected && !known_words().contains(raw)
 }
 
 /// A removal-shaped construction: "un-glasses him", "unglass", "de-beard", "glasses-free",
 /// "beardless", "hide his glasses". Hyphens split words, so "un-glasses" is "un glasses".
 pub fn removal_shaped(c: ClauseWords) -> bool {
+    removal_shaped_attribute(c).is_some()
+}
+
+/// The attribute a removal-shaped construction removes ("glassesless" the glasses).
+pub fn removal_shaped_attribute(c: ClauseWords) -> Option<Attribute> {
     let a = &words().asking;
+    let n = &words().nouns;
+    let of_noun = |w: &str| -> Option<Attribute> {
+        [
+            (Attribute::Bangs, &n.bangs),
+            (Attribute::Eyeglasses, &n.eyeglasses),
+            (Attribute::Beard, &n.beard),
+            (Attribute::Smiling, &n.smiling),
+        ]
+        .iter()
+        .find(|(_, list)| contains(list, w))
+        .map(|(a, _)| *a)
+        .or_else(|| {
+            wordnet_noun(ClauseWords {
+                raw: std::slice::from_ref(&w.to_string()),
+                canonical: &[],
+            })
+        })
+    };
+    let of_stem = |stem: &str| -> Option<Attribute> {
+        if stem.len() < 4 {
+            return None;
+        }
+        [
+            (Attribute::Bangs, &n.bangs),
+            (Attribute::Eyeglasses, &n.eyeglasses),
+            (Attribute::Beard, &n.beard),
+            (Attribute::Smiling, &n.smiling),
+        ]
+        .iter()
+        .find(|(_, list)| {
+            list.iter()
+                .any(|n| n.starts_with(stem) || stem.starts_with(n.as_str()))
+        })
+        .map(|(a, _)| *a)
+    };
+    let shaped = removal_shaped_at(c, a);
+    shaped.and_then(|(i, kind)| {
+        let w = c.raw[i].as_str();
+        match kind {
+            Shape::NextWord(j) => of_noun(&c.raw[j]),
+            Shape::Prefix(p) => w.strip_prefix(p.as_str()).and_then(of_stem),
+            Shape::Suffix(s) => w
+                .strip_suffix(s.as_str())
+                .and_then(|stem| of_noun(stem).or_else(|| of_stem(stem))),
+        }
+    })
+}
+
+/// Where a removal-shaped construction is and which shape it has.
+enum Shape<'a> {
+    /// "un glasses", "glasses free", "hide the glasses": the noun is word `j`.
+    NextWord(usize),
+    /// "unglass", "debeard".
+    Prefix(&'a String),
+    /// "beardless", "glassesfree".
+    Suffix(&'a String),
+}
+
+fn removal_shaped_at<'a>(c: ClauseWords, a: &'a Asking) -> Option<(usize, Shape<'a>)> {
     // The four attributes that can be removed ("de-age" is a way, not a removal).
     let noun_like = |w: &str| {
         let n = &words().nouns;
@@ -1563,27 +1753,41 @@ pub fn removal_shaped(c: ClauseWords) -> bool {
                 .chain(&words().nouns.smiling)
                 .any(|n| n.starts_with(stem) || stem.starts_with(n.as_str()))
     };
-    (0..c.len()).any(|i| {
+    (0..c.len()).find_map(|i| {
         let w = c.raw[i].as_str();
         let next = c.raw.get(i + 1).map(String::as_str);
-        let prefixed = a.negating_prefixes.iter().any(|p| {
-            (w == p && next.is_some_and(noun_like))
-                || w.strip_prefix(p.as_str()).is_some_and(stem_like)
-        });
-        let suffixed = a.negating_suffixes.iter().any(|s| {
+        for p in &a.negating_prefixes {
+            if w == p && next.is_some_and(noun_like) {
+                return Some((i, Shape::NextWord(i + 1)));
+            }
+            if w.strip_prefix(p.as_str()).is_some_and(stem_like) {
+                return Some((i, Shape::Prefix(p)));
+            }
+        }
+        // "frameless glasses", "rimless specs": a word before a noun describes that noun.
+        let describes = next.is_some_and(noun_like);
+        for s in &a.negating_suffixes {
             // "glasses free" (a hyphen split it); "smile less" is a way, so only "free".
-            (s == "free" && next == Some(s.as_str()) && noun_like(w))
-                || w.strip_suffix(s.as_str())
+            if s == "free" && next == Some(s.as_str()) && noun_like(w) {
+                return Some((i, Shape::NextWord(i)));
+            }
+            if !describes
+                && w.strip_suffix(s.as_str())
                     .is_some_and(|stem| noun_like(stem) || stem_like(stem))
-        });
-        let hidden = contains(&a.hiding_verbs, w) && {
+            {
+                return Some((i, Shape::Suffix(s)));
+            }
+        }
+        if contains(&a.hiding_verbs, w) {
             let mut j = i + 1;
             while j < c.len() && contains(&a.hiding_fillers, &c.raw[j]) {
                 j += 1;
             }
-            j < c.len() && c.raw[j] != "forehead" && noun_like(&c.raw[j])
-        };
-        prefixed || suffixed || hidden
+            if j < c.len() && c.raw[j] != "forehead" && noun_like(&c.raw[j]) {
+                return Some((i, Shape::NextWord(j)));
+            }
+        }
+        None
     })
 }
 
@@ -1620,31 +1824,155 @@ pub fn unreadable_way(c: ClauseWords, label: &ClauseLabel) -> bool {
 }
 
 /// Splits a clause at "with" when both sides name different attributes ("make her a teenager
-/// with a big smile"), not "sunglasses with a thick frame".
+/// with a big smile"), not "sunglasses with a thick frame"; likewise before a word of
+/// `[context] split_before` ("less bangs more smile"), which stays with the second part.
 pub fn split_with(clauses: Vec<Vec<String>>) -> Vec<Vec<String>> {
     let mut out = Vec::with_capacity(clauses.len());
-    for clause in clauses {
-        let at = clause.iter().position(|w| w == "with").filter(|&i| {
-            let named = |part: &[String]| {
-                named_attribute(ClauseWords {
-                    raw: part,
-                    canonical: part,
-                })
+    let mut queue: std::collections::VecDeque<Vec<String>> = clauses.into();
+    while let Some(clause) = queue.pop_front() {
+        let named = |part: &[String]| {
+            let c = ClauseWords {
+                raw: part,
+                canonical: part,
             };
-            match (named(&clause[..i]), named(&clause[i + 1..])) {
-                (Some(a), Some(b)) => a != b,
-                _ => false,
+            // "make him 70 with a long beard", "make her 8 with bangs": a number names the age.
+            named_attribute(c).or_else(|| {
+                (age_number(c).is_some() || says_age_number(c)).then_some(Attribute::Age)
+            })
+        };
+        let differ = |head: &[String], tail: &[String]| match (named(head), named(tail)) {
+            (Some(a), Some(b)) => a != b,
+            _ => false,
+        };
+        let with = clause
+            .iter()
+            .position(|w| w == "with")
+            .filter(|&i| differ(&clause[..i], &clause[i + 1..]));
+        if let Some(i) = with {
+            out.push(clause[..i].to_vec());
+            // "make her 8 with bangs": a noun alone after "with" is having it ("add bangs"),
+            // not the previous clause's kind.
+            let rest = clause[i + 1..].to_vec();
+            if noun_only(&rest, &words().context.joined_fillers).is_some() {
+                out.push(std::iter::once("add".to_string()).chain(rest).collect());
+            } else {
+                out.push(rest);
             }
+            continue;
+        }
+        let before = (1..clause.len()).find(|&i| {
+            contains(&words().context.split_before, &clause[i])
+                && differ(&clause[..i], &clause[i..])
         });
-        match at {
+        match before {
             Some(i) => {
                 out.push(clause[..i].to_vec());
-                out.push(clause[i + 1..].to_vec());
+                // The second part may name two more ("no glasses no beard no bangs").
+                queue.push_front(clause[i..].to_vec());
             }
             None => out.push(clause),
         }
     }
     out
+}
+
+/// Joins a clause made only of one attribute's noun (and `[context] joined_fillers`) to the next
+/// clause when that one is only a level ("bangs: 3", "age: 4", "glasses: none"): the colon does
+/// not cut the level off its noun.
+pub fn join_levels(clauses: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    let cw = &words().context;
+    let mut out: Vec<Vec<String>> = Vec::with_capacity(clauses.len());
+    for clause in clauses {
+        let level_only = !clause.is_empty()
+            && clause.iter().all(|w| contains(&cw.level_words, w))
+            && clause.iter().any(|w| w != "please" && w != "pls");
+        let joins = level_only
+            && out
+                .last()
+                .is_some_and(|prev| noun_only(prev, &cw.joined_fillers).is_some());
+        match out.last_mut() {
+            Some(prev) if joins => prev.extend(clause),
+            _ => out.push(clause),
+        }
+    }
+    out
+}
+
+/// The attribute a clause names when it holds only that attribute's nouns (age: only "age") and
+/// words of `fillers` ("the glasses please").
+pub fn noun_only(clause: &[String], fillers: &[String]) -> Option<Attribute> {
+    let n = &words().nouns;
+    let lists = [
+        (Attribute::Bangs, &n.bangs),
+        (Attribute::Eyeglasses, &n.eyeglasses),
+        (Attribute::Beard, &n.beard),
+        (Attribute::Smiling, &n.smiling),
+        (Attribute::Age, &words().context.age_names),
+    ];
+    let mut named = None;
+    for word in clause {
+        if contains(fillers, word) {
+            continue;
+        }
+        let a = lists
+            .iter()
+            .find(|(_, list)| contains(list, word))
+            .map(|(a, _)| *a)?;
+        if named.is_some_and(|b| b != a) {
+            return None;
+        }
+        named = Some(a);
+    }
+    named
+}
+
+/// A clause made only of one attribute's noun and `[context] joined_fillers` after a clause that
+/// edits ("drop the beard and the glasses please"): it takes that clause's kind.
+pub fn joined_attribute(clause: &[String]) -> Option<Attribute> {
+    let w = words();
+    let degree_noun = |word: &String| {
+        contains(&w.nouns.sunglasses, word)
+            || contains(&w.nouns.laugh, word)
+            || contains(&w.context.joined_not, word)
+    };
+    if clause.iter().any(degree_noun) {
+        return None;
+    }
+    noun_only(clause, &w.context.joined_fillers)
+}
+
+/// A removal that names nothing ("remove everything", "get rid of"): the nouns in the clauses
+/// right after it ("remove everything: glasses and beard") are what it removes.
+pub fn removal_alone(c: ClauseWords) -> bool {
+    removal(c)
+        && named_attribute(c).is_none()
+        && zero_phrase(c).is_none()
+        && !c.any(&words().nouns.pronouns)
+}
+
+/// Whether the clause names `attribute` by one of its nouns (as typed or repaired).
+fn names(c: ClauseWords, attribute: Attribute) -> bool {
+    let n = &words().nouns;
+    let list = match attribute {
+        Attribute::Bangs => &n.bangs,
+        Attribute::Eyeglasses => &n.eyeglasses,
+        Attribute::Beard => &n.beard,
+        Attribute::Smiling => &n.smiling,
+        // An age by number ("make her 8") names the age as well.
+        Attribute::Age => return c.any(&n.age) || says_age_number(c),
+    };
+    c.any(list)
+}
+
+/// Whether a number beyond the levels (6 and up) is in the clause: only an age can be that.
+fn says_age_number(c: ClauseWords) -> bool {
+    let levels = &words().levels.numbers;
+    words()
+        .age_numbers
+        .degrees
+        .iter()
+        .flatten()
+        .any(|n| !contains(levels, n) && c.raw.contains(n))
 }
 
 /// After a suggestion or a check of an attribute, "a big one", "short ones": "one" stands for the
@@ -1935,6 +2263,105 @@ mod tests {
             raw,
             canonical: raw,
         }
+    }
+
+    /// Issue 14, round 8: the word-level rules the round added.
+    #[test]
+    fn round_8_word_rules() {
+        let split = |t: &str| split_clauses(&tokenize(t));
+        // "X: N" keeps its level; a level alone after a sentence does not join it.
+        assert_eq!(join_levels(split("bangs: 3")), vec![clause("bangs three")]);
+        assert_eq!(join_levels(split("age: 4")), vec![clause("age four")]);
+        assert_eq!(
+            join_levels(split("glasses: none")),
+            vec![clause("glasses none")]
+        );
+        assert_eq!(join_levels(split("make it shorter: 2")).len(), 2);
+        // Split before "more" / "less" between two attributes, not inside one.
+        assert_eq!(
+            split_with(split("less bangs more smile")),
+            vec![clause("less bangs"), clause("more smile")]
+        );
+        assert_eq!(
+            split_with(split("no glasses no beard no bangs")).len(),
+            3,
+            "chains"
+        );
+        assert_eq!(split_with(split("more bangs more")).len(), 1);
+        // A noun alone after "with" is having it.
+        assert_eq!(
+            split_with(split("make her 8 with bangs")),
+            vec![clause("make her eight"), clause("add bangs")]
+        );
+        // "not so / such / that ADJ" is the opposite way.
+        for (text, way) in [
+            ("not such a wide grin", Direction::Decrease),
+            ("the glasses shouldnt be that dark", Direction::Decrease),
+            ("dont smile so much", Direction::Decrease),
+            ("not so young", Direction::Increase),
+        ] {
+            assert_eq!(not_as_adjective(cw(&clause(text))), Some(way), "{text}");
+        }
+        assert_eq!(not_as_adjective(cw(&clause("that is a big smile"))), None);
+        // An inflection of the repaired word is known; a word far from its repair is not.
+        assert!(!unknown_as_typed("mouthed", "mouth"));
+        assert!(unknown_as_typed("zorped", "zoned"));
+        // Removal-shaped words name what they remove; a word before a noun describes it.
+        for (text, a) in [
+            ("glassesless", Attribute::Eyeglasses),
+            ("unbeard him", Attribute::Beard),
+            ("hide the bangs", Attribute::Bangs),
+            ("glasses free", Attribute::Eyeglasses),
+        ] {
+            assert_eq!(
+                removal_shaped_attribute(cw(&clause(text))),
+                Some(a),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            removal_shaped_attribute(cw(&clause("frameless glasses"))),
+            None
+        );
+        // "no X" declines a suggestion of X only.
+        let suggest = |a| Some(SystemContext::Suggest(a));
+        let no_glasses = clause("no glasses thanks");
+        assert_eq!(
+            no_to_suggestion(cw(&no_glasses), suggest(Attribute::Eyeglasses)),
+            Some(Attribute::Eyeglasses)
+        );
+        assert_eq!(
+            no_to_suggestion(cw(&no_glasses), suggest(Attribute::Beard)),
+            None
+        );
+        assert_eq!(no_to_suggestion(cw(&no_glasses), None), None);
+        assert_eq!(
+            no_to_suggestion(
+                cw(&clause("no glasses but a beard")),
+                suggest(Attribute::Eyeglasses)
+            ),
+            None
+        );
+        // A word the rules know as typed is not read as its repair.
+        let raw = clause("darker lenses");
+        let repaired = vec!["darker".to_string(), "less".to_string()];
+        let c = ClauseWords {
+            raw: &raw,
+            canonical: &repaired,
+        };
+        assert_eq!(
+            direction_cue(c),
+            Some(DirectionCue::Way(Direction::Increase))
+        );
+        // Nouns joined after an edit; nouns that are a degree of their own are not.
+        assert_eq!(
+            joined_attribute(&clause("the glasses please")),
+            Some(Attribute::Eyeglasses)
+        );
+        assert_eq!(joined_attribute(&clause("sunglasses")), None);
+        assert_eq!(joined_attribute(&clause("stubble")), None);
+        assert!(removal_alone(cw(&clause("remove everything"))));
+        assert!(!removal_alone(cw(&clause("remove it"))));
     }
 
     #[test]

@@ -411,6 +411,23 @@ pub fn natural6_sealed_path() -> PathBuf {
     ))
 }
 
+/// The development half of the seventh natural set (issue 14, round 8).
+pub fn natural8_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural8_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the seventh natural set (issue 14, round 8): scored before the round
+/// (summary only) and once at its end.
+pub fn natural8_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural8_sealed.jsonl"
+    ))
+}
+
 /// Which way an edit moves a face whose attribute is at `current` (-1, 0, +1), or `None` when
 /// the edit leaves the way open (agreement to a suggestion, or a question back).
 fn way_from(edit: &EditRequest, current: u8) -> Option<i8> {
