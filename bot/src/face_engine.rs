@@ -22,7 +22,7 @@ use anyhow::Context;
 use candle_core::Tensor;
 use engine::dialog::{Degrees, EditOutcome, EngineError, FaceEngine, Latent, W_DIM, W_PLUS_LAYERS};
 use engine::field::{
-    guided_edit_chain, FaceJudge, FieldSpace, FieldStepper, GuidedConfig, GuidedOutcome,
+    guided_edit_chain, FaceJudge, FieldSpace, FieldStepper, Guards, GuidedConfig, GuidedOutcome,
     JudgementMemory, LatentStepper, LinearDirection, LinearStepper, MemoJudge, OffsetJudge,
     ProjectedStepper, RenderJudge, SemanticField, DEFAULT_K,
 };
@@ -30,6 +30,7 @@ use engine::generator::Generator;
 use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter};
 use engine::inversion::invert::{PasteBack, TransferMode};
 use engine::inversion::photo_judge::PhotoJudge;
+use engine::inversion::transfer::out_of_reach;
 use engine::inversion::{InversionEncoder, InversionError};
 use engine::perception::{FacePerception, IdentityEncoder, PerceptionError, IDENTITY_MODEL};
 use engine::predictor::reader::degree_of;
@@ -192,6 +193,12 @@ impl ProductFaceEngine {
     pub fn set_refine(&mut self, steps: usize, identity_every: usize) {
         self.set_refine_steps(steps);
         self.invert_config.refine.identity_every = identity_every.max(1);
+    }
+
+    /// The guards of every edit (identity, other attributes, quality), for evaluations that
+    /// measure other limits than the product's.
+    pub fn guards_mut(&mut self) -> &mut Guards {
+        &mut self.edit_config.guards
     }
 
     /// Sets how photo edits find where to stop (the product: [`PhotoAim::Photo`]).
@@ -376,12 +383,14 @@ impl ProductFaceEngine {
             // The photo as shown has no face the reader finds: only the render can be judged.
             return self.edit(latent, attribute, target);
         }
-        // Every other attribute stays watched, even one whose part of the face keeps the
-        // photo's own pixels: leaving those out (session 10, `models/trained/eval/photos/
-        // unwatched/`) reached 11 more of 387 edits but let melted faces through, which the
-        // moving readings had stopped.
+        // The other-attribute guard watches only what the edit can reach in the photo: an
+        // attribute whose part of the face keeps the photo's own pixels cannot change there.
+        // (Without the quality guard this let melted faces through, which the moving readings
+        // had stopped: session 10, `models/trained/eval/photos/unwatched/`.)
+        let mut config = self.edit_config.clone();
+        config.guards.unwatched = out_of_reach(&with_this);
         Ok(self
-            .edit_offset(&judge, latent, attribute, target, 0.0, &self.edit_config)?
+            .edit_offset(&judge, latent, attribute, target, 0.0, &config)?
             .0)
     }
 
@@ -723,6 +732,8 @@ impl ProductFaceEngine {
             identity: guard.then_some(&self.identity),
             // The render of the code an edit keeps is the reply's image.
             keep_image: guard.then_some(1024),
+            // Generated faces: the quality guard is measured on photos only (session 11).
+            mirror: false,
         }
     }
 
@@ -954,9 +965,15 @@ mod tests {
             before.score(smiling),
             after.score(smiling)
         );
-        // The other attributes are guarded on what the user sees: none moved past the guard.
+        // The other attributes the edit reaches are guarded on what the user sees: none moved
+        // past the guard (the fringe, out of the smile's reach, keeps the photo's own pixels).
         let guard = engine.edit_config.guards.max_other_change;
-        for a in Attribute::ALL.into_iter().filter(|a| *a != smiling) {
+        let unwatched = out_of_reach(&[smiling]);
+        assert_eq!(unwatched, vec![Attribute::Bangs]);
+        for a in Attribute::ALL
+            .into_iter()
+            .filter(|a| *a != smiling && !unwatched.contains(a))
+        {
             assert!(
                 (after.score(a) - before.score(a)).abs() <= guard + 1e-4,
                 "{a} moved in the photo: {} -> {}",

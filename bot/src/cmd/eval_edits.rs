@@ -53,6 +53,11 @@ pub struct Args {
     /// Other-attribute guard: largest score change of another attribute.
     #[arg(long, default_value_t = GuidedConfig::default().guards.max_other_change)]
     max_other_change: f32,
+    /// Quality guard: largest rise of the face's mirror disagreement, 0 for none (the
+    /// product's edits of generated faces run without it; its photo edits use
+    /// `field::guided::MIRROR_RISE`).
+    #[arg(long, default_value_t = 0.0)]
+    max_mirror_rise: f32,
     /// Output directory.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -92,6 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut guided = GuidedConfig::default();
     guided.guards.min_identity_cos = args.min_identity_cos;
     guided.guards.max_other_change = args.max_other_change;
+    guided.guards.max_mirror_rise = (args.max_mirror_rise > 0.0).then_some(args.max_mirror_rise);
     let config = EditsEvalConfig {
         faces: args.faces,
         psi: args.psi,

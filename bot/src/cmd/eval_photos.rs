@@ -45,6 +45,13 @@ pub struct Args {
     /// Transfer modes measured, comma-separated (delta is the product's).
     #[arg(long, value_delimiter = ',', default_value = "delta,replace,wholeface")]
     modes: Vec<String>,
+    /// Identity guard of the edits: least cosine with the start (default: the product's).
+    #[arg(long)]
+    min_identity_cos: Option<f32>,
+    /// Quality guard of the edits: largest rise of the face's mirror disagreement, 0 for none
+    /// (default: the product's).
+    #[arg(long)]
+    max_mirror_rise: Option<f32>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -54,6 +61,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         engine.set_refine_steps(steps);
     }
     engine.set_photo_aim(args.aim);
+    if let Some(cos) = args.min_identity_cos {
+        engine.guards_mut().min_identity_cos = cos;
+    }
+    if let Some(rise) = args.max_mirror_rise {
+        engine.guards_mut().max_mirror_rise = (rise > 0.0).then_some(rise);
+    }
     let modes = args
         .modes
         .iter()

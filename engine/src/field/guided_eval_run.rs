@@ -125,6 +125,7 @@ pub fn evaluate_edits(
         perception: Some(models.perception),
         identity: Some(models.identity),
         keep_image: Some(256),
+        mirror: config.guided.guards.max_mirror_rise.is_some(),
     };
     let space = FieldSpace::WPlus { k: DEFAULT_K };
     // One stepper per (attribute, base method), each wrapped in the projection.

@@ -15,6 +15,9 @@
 //! other-attribute guard looks at what the user sees. The identity embedding stays the render's
 //! (as [`crate::field::RenderJudge`]'s): it keeps the code from drifting into another person,
 //! whose change would then be carried into the photo, and its threshold was measured on renders.
+//! The quality guard ([`crate::field::guided::Guards::max_mirror_rise`]) is the photo's too: its
+//! face's landmarks against its mirror image's, one more landmark run per code, so a result
+//! that melts the face the user sees is refused however its degrees read.
 //! (Guarding the identity of the photo as shown instead, at the same 0.5, reached a few more
 //! targets but let melted faces through: README, issue 13.) Each judgement keeps its render (at
 //! the original render's side), so the code an edit keeps is not rendered again for the reply.
@@ -24,6 +27,7 @@ use crate::attributes::Attribute;
 use crate::field::guided::{FaceJudge, Judgement, JUDGE_SIZE};
 use crate::field::FieldError;
 use crate::generator::Generator;
+use crate::perception::human::mirror_disagreement;
 use crate::perception::identity::generated_identity_crop;
 use crate::perception::{FacePerception, IdentityEncoder, PerceptionError};
 use crate::predictor::DegreeReader;
@@ -79,11 +83,12 @@ impl FaceJudge for PhotoJudge<'_> {
             Some(encoder) => Some(encoder.embed(&generated_identity_crop(&render)?)?),
             None => None,
         };
-        let (face_found, reading) = match self.perception.align(&shown, JUDGE_SIZE) {
+        let (face_found, reading, mirror) = match self.perception.align(&shown, JUDGE_SIZE) {
             Ok(aligned) => (
                 true,
                 self.reader
                     .read_with_landmarks(&aligned.crop, &aligned.crop_landmarks().0)?,
+                Some(mirror_disagreement(&aligned, self.perception)?),
             ),
             // No face in the photo: the guards refuse the code; its scores are the render's.
             Err(PerceptionError::NoFace) => {
@@ -92,16 +97,16 @@ impl FaceJudge for PhotoJudge<'_> {
                 (
                     false,
                     self.reader.read(std::slice::from_ref(&small))?.remove(0),
+                    None,
                 )
             }
             Err(e) => return Err(e.into()),
         };
         // The render is kept: the code an edit keeps is the reply's image.
-        Ok(Judgement::from_reading(
-            &reading,
-            face_found,
-            identity,
-            Some(render),
-        ))
+        let judgement = Judgement::from_reading(&reading, face_found, identity, Some(render));
+        Ok(match mirror {
+            Some(m) => judgement.with_mirror_disagreement(m),
+            None => judgement,
+        })
     }
 }

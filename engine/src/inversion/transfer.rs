@@ -82,6 +82,20 @@ pub fn attribute_band(attribute: Attribute) -> (f32, f32) {
     }
 }
 
+/// The attributes whose core ([`Attribute::core_height`]) an edit of `edited` leaves untouched in the
+/// photo (no share of the change is carried there, [`band_weight`] 0): a move in their reading
+/// is the reader's cross-talk (the smile read from the eyes behind new glasses), not something
+/// the user sees.
+pub fn out_of_reach(edited: &[Attribute]) -> Vec<Attribute> {
+    Attribute::ALL
+        .into_iter()
+        .filter(|&a| {
+            a.core_height()
+                .is_some_and(|y| band_weight(edited, y) == 0.0)
+        })
+        .collect()
+}
+
 /// The share (0..=1) of the change at crop height `y` (fraction) carried for an edit of
 /// `attributes`: the largest of their bands' (soft-edged) weights; every height when none is
 /// named.
@@ -505,6 +519,25 @@ mod tests {
         // share of the spot's brightness: far brighter than the photo there.
         let after = out.get_pixel(x, y);
         assert!(after.0.iter().all(|&c| c > 200), "{after:?}");
+    }
+
+    #[test]
+    fn attributes_out_of_an_edits_reach_are_those_whose_core_it_leaves_alone() {
+        use Attribute::*;
+        // Glasses reach the eyes only: the fringe, the smile and the beard are out of reach.
+        assert_eq!(out_of_reach(&[Eyeglasses]), vec![Bangs, Beard, Smiling]);
+        // Bangs reach down to the eyes (a fringe can cover the brows and the frames' top).
+        assert_eq!(out_of_reach(&[Bangs]), vec![Beard, Smiling]);
+        assert_eq!(out_of_reach(&[Smiling]), vec![Bangs]);
+        // A beard's band starts at the cheekbones: its soft edge touches the eyes' line.
+        assert_eq!(out_of_reach(&[Beard]), vec![Bangs]);
+        // Age acts on the whole face, and an edit of several attributes reaches their union.
+        assert!(out_of_reach(&[Age]).is_empty());
+        assert_eq!(out_of_reach(&[Eyeglasses, Bangs]), vec![Beard, Smiling]);
+        assert!(
+            out_of_reach(&[]).is_empty(),
+            "no band named: the whole face"
+        );
     }
 
     #[test]

@@ -429,6 +429,46 @@ fn box_in_crop(aligned: &AlignedFace) -> FaceBox {
     }
 }
 
+/// How much the landmarks of an aligned face disagree with those found in its mirror image
+/// (brought back, [`landmark_disagreement`]): small on a face, large where the landmark network
+/// cannot make one out, so the two runs guess differently. The gate's `landmark_flip`, and the
+/// edits' quality guard ([`crate::field::guided::Guards::max_mirror_rise`]): a face melted by
+/// an edit reads more asymmetric to the network than it did before. One landmark run (about
+/// 30 ms).
+pub fn mirror_disagreement(
+    aligned: &AlignedFace,
+    perception: &FacePerception,
+) -> Result<f32, PerceptionError> {
+    mirror_disagreement_in(
+        &aligned.crop,
+        &box_in_crop(aligned),
+        &aligned.crop_landmarks(),
+        perception,
+    )
+}
+
+/// [`mirror_disagreement`] of the face in `image` the detector found at `face` with
+/// `landmarks` (all in `image`'s pixels): for a render, already in the aligned frame.
+pub fn mirror_disagreement_in(
+    image: &RgbImage,
+    face: &FaceBox,
+    landmarks: &Landmarks,
+    perception: &FacePerception,
+) -> Result<f32, PerceptionError> {
+    let w = image.width();
+    let mirrored = image::imageops::flip_horizontal(image);
+    let mirrored_face = FaceBox {
+        x1: w as f32 - face.x2,
+        x2: w as f32 - face.x1,
+        ..*face
+    };
+    let flipped = unmirror(
+        &perception.landmarks.landmarks(&mirrored, &mirrored_face)?,
+        w,
+    );
+    Ok(landmark_disagreement(landmarks, &flipped))
+}
+
 /// Looks at an aligned face with the perception networks ([`Observation`]); about 100 ms (two
 /// landmark runs and one identity embedding).
 pub fn observe(
@@ -441,16 +481,6 @@ pub fn observe(
     let crop_lm = aligned.crop_landmarks();
     let face = box_in_crop(aligned);
     let rerun = perception.landmarks.landmarks(crop, &face)?;
-    let mirrored = image::imageops::flip_horizontal(crop);
-    let mirrored_face = FaceBox {
-        x1: w as f32 - face.x2,
-        x2: w as f32 - face.x1,
-        ..face
-    };
-    let flipped = unmirror(
-        &perception.landmarks.landmarks(&mirrored, &mirrored_face)?,
-        w,
-    );
     let (embedding, embedding_norm) =
         identity.embed_with_norm(&identity_crop(crop, &crop_lm.five_points())?)?;
     let (skin_fraction, chroma, flat_fraction) = inner_face_colour(crop, &crop_lm);
@@ -464,7 +494,7 @@ pub fn observe(
         embedding: embedding.0,
         embedding_norm,
         landmark_rerun: landmark_disagreement(&crop_lm, &rerun),
-        landmark_flip: landmark_disagreement(&crop_lm, &flipped),
+        landmark_flip: mirror_disagreement(aligned, perception)?,
         skin_fraction,
         chroma,
         flat_fraction,
