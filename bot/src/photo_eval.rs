@@ -32,6 +32,8 @@ pub struct PhotoEvalOutput {
     pub sheet_photos: usize,
     /// The transfer modes measured (the product's, [`TransferMode::Delta`], first).
     pub modes: Vec<TransferMode>,
+    /// The attributes edited (all five unless an evaluation asks for fewer).
+    pub attributes: Vec<Attribute>,
 }
 
 /// Evaluates `photos`, appending one JSON record per photo to `DIR/records.jsonl` as it goes
@@ -59,13 +61,7 @@ pub fn evaluate_photos(
         let photo = engine::perception::load_photo(path)
             .with_context(|| format!("reading {}", path.display()))?;
         let want_sheet = sheet_rows.len() < out.sheet_photos;
-        let (record, row) = evaluate_photo(
-            engine,
-            &name,
-            &photo,
-            (out.images.as_deref(), &out.modes),
-            want_sheet,
-        )?;
+        let (record, row) = evaluate_photo(engine, &name, &photo, out, want_sheet)?;
         tracing::info!(
             photo = %name,
             identity_cos = ?record.identity_cos,
@@ -93,9 +89,10 @@ fn evaluate_photo(
     engine: &ProductFaceEngine,
     name: &str,
     photo: &RgbImage,
-    (images, modes): (Option<&Path>, &[TransferMode]),
+    out: &PhotoEvalOutput,
     want_sheet: bool,
 ) -> anyhow::Result<(PhotoRecord, Option<Vec<RgbImage>>)> {
+    let (images, modes) = (out.images.as_deref(), out.modes.as_slice());
     let mut record = PhotoRecord {
         photo: name.to_string(),
         error: None,
@@ -147,7 +144,7 @@ fn evaluate_photo(
     let inverted = start.paste.paste_into(photo, &start_render)?;
     write_pair(&format!("wholeface_none_{name}_p_0"), &inverted)?;
     let mut row = want_sheet.then(|| vec![photo.clone(), inverted]);
-    for attribute in Attribute::ALL {
+    for &attribute in &out.attributes {
         let mut sheet_cell = None;
         for change in [1i8, -1] {
             let from = degrees[&attribute];

@@ -11,6 +11,7 @@ use anyhow::Context;
 use engine::inversion::eval::quantile;
 use engine::inversion::invert::TransferMode;
 use engine::inversion::photo_eval::{summarise, summary_table, SHOWS_IN_PHOTO};
+use engine::Attribute;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -52,6 +53,13 @@ pub struct Args {
     /// (default: the product's).
     #[arg(long)]
     max_mirror_rise: Option<f32>,
+    /// Smile guard of the edits: largest rise of the change carried into the photo's lower
+    /// face, 0 for none (default: the product's).
+    #[arg(long)]
+    max_smile_change: Option<f32>,
+    /// Edit only these attributes (default: all five).
+    #[arg(long = "attribute", value_name = "A")]
+    attributes: Vec<Attribute>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -66,6 +74,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(rise) = args.max_mirror_rise {
         engine.guards_mut().max_mirror_rise = (rise > 0.0).then_some(rise);
+    }
+    if let Some(change) = args.max_smile_change {
+        engine.guards_mut().max_smile_change = (change > 0.0).then_some(change);
     }
     let modes = args
         .modes
@@ -84,6 +95,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         images: args.images.clone(),
         sheet_photos: args.sheet,
         modes,
+        attributes: if args.attributes.is_empty() {
+            Attribute::ALL.to_vec()
+        } else {
+            args.attributes.clone()
+        },
     };
     let records = evaluate_photos(&engine, &photos, &output)?;
     let ok: Vec<_> = records.iter().filter(|r| r.error.is_none()).collect();

@@ -17,7 +17,9 @@
 //! whose change would then be carried into the photo, and its threshold was measured on renders.
 //! The quality guard ([`crate::field::guided::Guards::max_mirror_rise`]) is the photo's too: its
 //! face's landmarks against its mirror image's, one more landmark run per code, so a result
-//! that melts the face the user sees is refused however its degrees read.
+//! that melts the face the user sees is refused however its degrees read. So is the smile guard
+//! ([`crate::field::guided::Guards::max_smile_change`]): how much the change carried into the
+//! photo alters its lower face, where large changes were mostly ghosted second mouths.
 //! (Guarding the identity of the photo as shown instead, at the same 0.5, reached a few more
 //! targets but let melted faces through: README, issue 13.) Each judgement keeps its render (at
 //! the original render's side), so the code an edit keeps is not rendered again for the reply.
@@ -103,7 +105,12 @@ impl FaceJudge for PhotoJudge<'_> {
             Err(e) => return Err(e.into()),
         };
         // The render is kept: the code an edit keeps is the reply's image.
-        let judgement = Judgement::from_reading(&reading, face_found, identity, Some(render));
+        let lower_face_change = self
+            .paste
+            .lower_face_change(self.original_render, &render, self.attributes)
+            .map_err(|e| FieldError::BadInput(format!("measuring the edit's change: {e}")))?;
+        let judgement = Judgement::from_reading(&reading, face_found, identity, Some(render))
+            .with_lower_face_change(lower_face_change);
         Ok(match mirror {
             Some(m) => judgement.with_mirror_disagreement(m),
             None => judgement,

@@ -133,6 +133,22 @@ pub struct PasteBack {
     pub mask: Vec<f32>,
 }
 
+/// The lower face in the aligned (FFHQ) frame, (rows, columns) as fractions of the side: from
+/// just under the eyes to below the chin. It matches the box the by-eye labels of broken smiles
+/// were measured in on CelebA's aligned photos (rows 40-85%, columns 15-85% of a 178x218 photo,
+/// mapped by the eyes' positions and distance).
+pub const LOWER_FACE: ((f32, f32), (f32, f32)) = ((0.32, 0.94), (0.10, 0.90));
+
+/// [`PasteBack::carried`]'s parts.
+struct Carried {
+    side: u32,
+    /// The edited render at the face's size.
+    edited: RgbImage,
+    colours: ColourMap,
+    delta: Vec<[f32; 3]>,
+    weights: Vec<f32>,
+}
+
 impl PasteBack {
     /// The whole edited render (any square size) pasted over the face, recoloured to the photo's
     /// skin tone and lighting ([`TransferMode::WholeFace`]).
@@ -201,20 +217,13 @@ impl PasteBack {
         if mode == TransferMode::WholeFace {
             return self.paste_into(photo, edited);
         }
-        // Work at the face's size in the photo (so the maps are neither aliased nor blurred).
-        let side = (self.quad.side().ceil() as u32).clamp(64, 1024);
-        let resize =
-            |img: &RgbImage| image::imageops::resize(img, side, side, FilterType::Triangle);
-        let (s, e) = (resize(start), resize(edited));
-        let small_start =
-            image::imageops::resize(start, ALIGNED_SIDE, ALIGNED_SIDE, FilterType::Triangle);
-        let colours = ColourMap::fit(&small_start, &self.crop, &self.mask);
-        let delta: Vec<[f32; 3]> = s
-            .pixels()
-            .zip(e.pixels())
-            .map(|(a, b)| std::array::from_fn(|k| colours.gain[k] * (b[k] as f32 - a[k] as f32)))
-            .collect();
-        let weights = self.change_weights(&delta, side, attributes);
+        let Carried {
+            side,
+            edited: e,
+            colours,
+            delta,
+            weights,
+        } = self.carried(start, edited, attributes);
         let sf = side as f64;
         let n = side as usize;
         let at = |u: f64, v: f64| -> (usize, usize, f32, f32) {
@@ -261,6 +270,65 @@ impl PasteBack {
                 }
             })
         })?)
+    }
+
+    /// The change of an edit from the `start` render to the `edited` one as it is carried into
+    /// the photo, at the face's size in the photo (so the maps are neither aliased nor
+    /// blurred): the renders' colour change scaled to the photo's colours, and where it is
+    /// carried ([`Self::change_weights`]).
+    fn carried(&self, start: &RgbImage, edited: &RgbImage, attributes: &[Attribute]) -> Carried {
+        let side = (self.quad.side().ceil() as u32).clamp(64, 1024);
+        let resize =
+            |img: &RgbImage| image::imageops::resize(img, side, side, FilterType::Triangle);
+        let (s, e) = (resize(start), resize(edited));
+        let small_start =
+            image::imageops::resize(start, ALIGNED_SIDE, ALIGNED_SIDE, FilterType::Triangle);
+        let colours = ColourMap::fit(&small_start, &self.crop, &self.mask);
+        let delta: Vec<[f32; 3]> = s
+            .pixels()
+            .zip(e.pixels())
+            .map(|(a, b)| std::array::from_fn(|k| colours.gain[k] * (b[k] as f32 - a[k] as f32)))
+            .collect();
+        let weights = self.change_weights(&delta, side, attributes);
+        Carried {
+            side,
+            edited: e,
+            colours,
+            delta,
+            weights,
+        }
+    }
+
+    /// How much a [`TransferMode::Delta`] edit changes the photo's lower face: the mean
+    /// absolute colour change (0..=255 units, over the channels) it carries into the box
+    /// [`LOWER_FACE`] of the aligned frame, the unchanged pixels counted. Broken smiles (a
+    /// ghosted second mouth where the photo's mouth and the render's do not coincide) carry
+    /// much more than good ones (README, issue 13, session 11).
+    pub fn lower_face_change(
+        &self,
+        start: &RgbImage,
+        edited: &RgbImage,
+        attributes: &[Attribute],
+    ) -> Result<f32, InversionError> {
+        self.check()?;
+        let Carried {
+            side,
+            delta,
+            weights,
+            ..
+        } = self.carried(start, edited, attributes);
+        let n = side as usize;
+        let at = |f: f32| ((f * side as f32) as usize).min(n);
+        let (rows, cols) = LOWER_FACE;
+        let (mut sum, mut count) = (0f64, 0usize);
+        for y in at(rows.0)..at(rows.1) {
+            for x in at(cols.0)..at(cols.1) {
+                let (d, w) = (delta[y * n + x], weights[y * n + x]);
+                sum += d.iter().map(|c| (c * w).abs() as f64).sum::<f64>() / 3.0;
+                count += 1;
+            }
+        }
+        Ok((sum / count.max(1) as f64) as f32)
     }
 
     /// Where an edit is carried over, in 0..=1 over a `side`² crop: the blurred size of the
