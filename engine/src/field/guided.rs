@@ -1220,9 +1220,10 @@ mod tests {
         assert!(other.result().scores[Attribute::Bangs.index()] <= 0.8);
     }
 
-    #[test]
-    fn unwatched_attributes_may_move_and_the_watched_may_not() {
-        let judged = |scores: [f32; 5]| Judgement {
+    /// A judgement of a face with these scores, every attribute applicable, and nothing else
+    /// measured.
+    fn read_as(scores: [f32; 5]) -> Judgement {
+        Judgement {
             scores,
             applicable: [true; 5],
             face_found: true,
@@ -1231,7 +1232,12 @@ mod tests {
             face: None,
             mirror_disagreement: None,
             lower_face_change: None,
-        };
+        }
+    }
+
+    #[test]
+    fn unwatched_attributes_may_move_and_the_watched_may_not() {
+        let judged = read_as;
         let start = judged([0.0, 0.0, 0.0, 2.0, 3.0]);
         // A glasses edit read the smile 1.5 lower (the reader's cross-talk).
         let moved = judged([0.0, 1.0, 0.0, 0.5, 3.0]);
@@ -1253,14 +1259,8 @@ mod tests {
     #[test]
     fn a_smile_that_changes_the_lower_face_too_much_is_refused() {
         let judged = |change: Option<f32>| Judgement {
-            scores: [0.0, 0.0, 0.0, 2.0, 2.0],
-            applicable: [true; 5],
-            face_found: true,
-            identity: None,
-            image: None,
-            face: None,
-            mirror_disagreement: None,
             lower_face_change: change,
+            ..read_as([0.0, 0.0, 0.0, 2.0, 2.0])
         };
         let guards = Guards::default();
         let start = judged(Some(1.0));
@@ -1283,14 +1283,8 @@ mod tests {
     #[test]
     fn a_face_that_turns_asymmetric_to_the_landmarks_is_refused() {
         let judged = |mirror: Option<f32>| Judgement {
-            scores: [0.0, 0.0, 0.0, 2.0, 2.0],
-            applicable: [true; 5],
-            face_found: true,
-            identity: None,
-            image: None,
-            face: None,
             mirror_disagreement: mirror,
-            lower_face_change: None,
+            ..read_as([0.0, 0.0, 0.0, 2.0, 2.0])
         };
         let guards = Guards::default();
         let start = judged(Some(0.03));
@@ -1349,14 +1343,8 @@ mod tests {
         );
         assert_eq!(region_change(&face, &new_mouth, Attribute::Age), None);
         let judged = |smile: f32, face: &RgbImage| Judgement {
-            scores: [0.0, 0.0, 0.0, smile, 2.0],
-            applicable: [true; 5],
-            face_found: true,
-            identity: None,
-            image: None,
             face: Some(face.clone()),
-            mirror_disagreement: None,
-            lower_face_change: None,
+            ..read_as([0.0, 0.0, 0.0, smile, 2.0])
         };
         let guards = Guards::default();
         let start = judged(2.0, &face);
