@@ -61,7 +61,7 @@ pub struct Judgement {
     /// [`Guards::max_mirror_rise`] compares.
     pub mirror_disagreement: Option<f32>,
     /// How much the code's change, as carried into the photo, changes its lower face
-    /// ([`crate::inversion::transfer::PasteBack::lower_face_change`]), when the judge measures
+    /// ([`crate::inversion::transfer::DeltaEdit::lower_face_change`]), when the judge measures
     /// it: what [`Guards::max_smile_change`] limits.
     pub lower_face_change: Option<f32>,
 }
@@ -89,18 +89,6 @@ impl Judgement {
             mirror_disagreement: None,
             lower_face_change: None,
         }
-    }
-
-    /// The same judgement, with the face's mirror disagreement measured.
-    pub fn with_mirror_disagreement(mut self, disagreement: f32) -> Self {
-        self.mirror_disagreement = Some(disagreement);
-        self
-    }
-
-    /// The same judgement, with the change it carries into the photo's lower face measured.
-    pub fn with_lower_face_change(mut self, change: f32) -> Self {
-        self.lower_face_change = Some(change);
-        self
     }
 
     /// The same judgement, keeping the face the reader saw.
@@ -317,11 +305,9 @@ impl FaceJudge for RenderJudge<'_> {
                 )))
             }
         };
-        let judgement =
-            Judgement::from_reading(&reading, face_found, identity, image).with_face(small);
-        Ok(match mirror {
-            Some(m) => judgement.with_mirror_disagreement(m),
-            None => judgement,
+        Ok(Judgement {
+            mirror_disagreement: mirror,
+            ..Judgement::from_reading(&reading, face_found, identity, image).with_face(small)
         })
     }
 }
@@ -546,7 +532,8 @@ impl Default for Guards {
 pub enum GuardFailure {
     NoFace,
     Identity,
-    /// The face looks broken: [`Guards::max_mirror_rise`].
+    /// The face looks broken: [`Guards::max_mirror_rise`] or, for a smile,
+    /// [`Guards::max_smile_change`].
     Quality,
     OtherAttribute(Attribute),
 }
@@ -567,24 +554,25 @@ impl Guards {
                 return Some(GuardFailure::Identity);
             }
         }
-        if let (Some(max), Some(a), Some(b)) = (
+        // A measure that rose past its limit since the start (where both are measured).
+        let rose_past = |max: Option<f32>, before: Option<f32>, after: Option<f32>| match (
+            max, before, after,
+        ) {
+            (Some(max), Some(a), Some(b)) => b - a > max,
+            _ => false,
+        };
+        if rose_past(
             self.max_mirror_rise,
             start.mirror_disagreement,
             j.mirror_disagreement,
-        ) {
-            if b - a > max {
-                return Some(GuardFailure::Quality);
-            }
-        }
-        if let (Attribute::Smiling, Some(max), Some(a), Some(b)) = (
-            attribute,
-            self.max_smile_change,
-            start.lower_face_change,
-            j.lower_face_change,
-        ) {
-            if b - a > max {
-                return Some(GuardFailure::Quality);
-            }
+        ) || (attribute == Attribute::Smiling
+            && rose_past(
+                self.max_smile_change,
+                start.lower_face_change,
+                j.lower_face_change,
+            ))
+        {
+            return Some(GuardFailure::Quality);
         }
         Attribute::ALL
             .iter()

@@ -24,7 +24,7 @@
 //! targets but let melted faces through: README, issue 13.) Each judgement keeps its render (at
 //! the original render's side), so the code an edit keeps is not rendered again for the reply.
 
-use super::transfer::{PasteBack, TransferMode};
+use super::transfer::{DeltaEdit, PasteBack};
 use crate::attributes::Attribute;
 use crate::field::guided::{FaceJudge, Judgement, JUDGE_SIZE};
 use crate::field::FieldError;
@@ -56,16 +56,11 @@ pub struct PhotoJudge<'a> {
 }
 
 impl PhotoJudge<'_> {
-    /// The photo as the user would see it with `render`'s change carried in.
-    pub fn shown(&self, render: &RgbImage) -> Result<RgbImage, FieldError> {
+    /// The photo as the user would see it with `render`'s change carried in, and how much that
+    /// change alters its lower face.
+    pub fn shown(&self, render: &RgbImage) -> Result<DeltaEdit, FieldError> {
         self.paste
-            .transfer_edit(
-                self.photo,
-                self.original_render,
-                render,
-                TransferMode::Delta,
-                self.attributes,
-            )
+            .delta_edit(self.photo, self.original_render, render, self.attributes)
             .map_err(|e| FieldError::BadInput(format!("carrying the edit into the photo: {e}")))
     }
 }
@@ -80,7 +75,10 @@ impl FaceJudge for PhotoJudge<'_> {
         }
         let side = self.original_render.width();
         let render = self.generator.render(styles, side)?;
-        let shown = self.shown(&render)?;
+        let DeltaEdit {
+            shown,
+            lower_face_change,
+        } = self.shown(&render)?;
         let identity = match self.identity {
             Some(encoder) => Some(encoder.embed(&generated_identity_crop(&render)?)?),
             None => None,
@@ -105,15 +103,10 @@ impl FaceJudge for PhotoJudge<'_> {
             Err(e) => return Err(e.into()),
         };
         // The render is kept: the code an edit keeps is the reply's image.
-        let lower_face_change = self
-            .paste
-            .lower_face_change(self.original_render, &render, self.attributes)
-            .map_err(|e| FieldError::BadInput(format!("measuring the edit's change: {e}")))?;
-        let judgement = Judgement::from_reading(&reading, face_found, identity, Some(render))
-            .with_lower_face_change(lower_face_change);
-        Ok(match mirror {
-            Some(m) => judgement.with_mirror_disagreement(m),
-            None => judgement,
+        Ok(Judgement {
+            mirror_disagreement: mirror,
+            lower_face_change: Some(lower_face_change),
+            ..Judgement::from_reading(&reading, face_found, identity, Some(render))
         })
     }
 }

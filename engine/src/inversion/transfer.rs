@@ -139,6 +139,18 @@ pub struct PasteBack {
 /// mapped by the eyes' positions and distance).
 pub const LOWER_FACE: ((f32, f32), (f32, f32)) = ((0.32, 0.94), (0.10, 0.90));
 
+/// A [`TransferMode::Delta`] edit carried into the photo ([`PasteBack::delta_edit`]).
+pub struct DeltaEdit {
+    /// The photo as the user sees it with the edit.
+    pub shown: RgbImage,
+    /// How much the edit changes the photo's lower face: the mean absolute colour change
+    /// (0..=255 units, over the channels) it carries into the box [`LOWER_FACE`] of the aligned
+    /// frame, the unchanged pixels counted. Broken smiles (a ghosted second mouth where the
+    /// photo's mouth and the render's do not coincide) carry much more than good ones (README,
+    /// issue 13, session 11).
+    pub lower_face_change: f32,
+}
+
 /// [`PasteBack::carried`]'s parts.
 struct Carried {
     side: u32,
@@ -147,6 +159,24 @@ struct Carried {
     colours: ColourMap,
     delta: Vec<[f32; 3]>,
     weights: Vec<f32>,
+}
+
+impl Carried {
+    /// [`DeltaEdit::lower_face_change`] of this change.
+    fn lower_face_change(&self) -> f32 {
+        let n = self.side as usize;
+        let at = |f: f32| ((f * self.side as f32) as usize).min(n);
+        let (rows, cols) = LOWER_FACE;
+        let (mut sum, mut count) = (0f64, 0usize);
+        for y in at(rows.0)..at(rows.1) {
+            for x in at(cols.0)..at(cols.1) {
+                let (d, w) = (self.delta[y * n + x], self.weights[y * n + x]);
+                sum += d.iter().map(|c| (c * w).abs() as f64).sum::<f64>() / 3.0;
+                count += 1;
+            }
+        }
+        (sum / count.max(1) as f64) as f32
+    }
 }
 
 impl PasteBack {
@@ -204,6 +234,32 @@ impl PasteBack {
         mode: TransferMode,
         attributes: &[Attribute],
     ) -> Result<RgbImage, InversionError> {
+        self.check_renders(start, edited)?;
+        if mode == TransferMode::WholeFace {
+            return self.paste_into(photo, edited);
+        }
+        self.apply(photo, &self.carried(start, edited, attributes), mode)
+    }
+
+    /// [`Self::transfer_edit`] in the product's mode ([`TransferMode::Delta`]), with how much
+    /// the carried change alters the photo's lower face, from the same maps.
+    pub fn delta_edit(
+        &self,
+        photo: &RgbImage,
+        start: &RgbImage,
+        edited: &RgbImage,
+        attributes: &[Attribute],
+    ) -> Result<DeltaEdit, InversionError> {
+        self.check_renders(start, edited)?;
+        let carried = self.carried(start, edited, attributes);
+        Ok(DeltaEdit {
+            shown: self.apply(photo, &carried, TransferMode::Delta)?,
+            lower_face_change: carried.lower_face_change(),
+        })
+    }
+
+    /// The paste-back itself is usable and both renders are square.
+    fn check_renders(&self, start: &RgbImage, edited: &RgbImage) -> Result<(), InversionError> {
         self.check()?;
         for (what, img) in [("start", start), ("edited", edited)] {
             if img.width() != img.height() || img.width() < 2 {
@@ -214,16 +270,25 @@ impl PasteBack {
                 )));
             }
         }
-        if mode == TransferMode::WholeFace {
-            return self.paste_into(photo, edited);
-        }
+        Ok(())
+    }
+
+    /// `photo` with the `carried` change brought in by `mode` ([`TransferMode::Delta`] or
+    /// [`TransferMode::Replace`]), only where it is carried.
+    fn apply(
+        &self,
+        photo: &RgbImage,
+        carried: &Carried,
+        mode: TransferMode,
+    ) -> Result<RgbImage, InversionError> {
         let Carried {
             side,
             edited: e,
             colours,
             delta,
             weights,
-        } = self.carried(start, edited, attributes);
+        } = carried;
+        let side = *side;
         let sf = side as f64;
         let n = side as usize;
         let at = |u: f64, v: f64| -> (usize, usize, f32, f32) {
@@ -248,7 +313,7 @@ impl PasteBack {
         };
         let weight_map = BlendMask {
             side,
-            values: &weights,
+            values: weights,
         };
         let recoloured: Vec<[f32; 3]> = match mode {
             TransferMode::Replace => e.pixels().map(|p| colours.apply(p.0)).collect(),
@@ -297,38 +362,6 @@ impl PasteBack {
             delta,
             weights,
         }
-    }
-
-    /// How much a [`TransferMode::Delta`] edit changes the photo's lower face: the mean
-    /// absolute colour change (0..=255 units, over the channels) it carries into the box
-    /// [`LOWER_FACE`] of the aligned frame, the unchanged pixels counted. Broken smiles (a
-    /// ghosted second mouth where the photo's mouth and the render's do not coincide) carry
-    /// much more than good ones (README, issue 13, session 11).
-    pub fn lower_face_change(
-        &self,
-        start: &RgbImage,
-        edited: &RgbImage,
-        attributes: &[Attribute],
-    ) -> Result<f32, InversionError> {
-        self.check()?;
-        let Carried {
-            side,
-            delta,
-            weights,
-            ..
-        } = self.carried(start, edited, attributes);
-        let n = side as usize;
-        let at = |f: f32| ((f * side as f32) as usize).min(n);
-        let (rows, cols) = LOWER_FACE;
-        let (mut sum, mut count) = (0f64, 0usize);
-        for y in at(rows.0)..at(rows.1) {
-            for x in at(cols.0)..at(cols.1) {
-                let (d, w) = (delta[y * n + x], weights[y * n + x]);
-                sum += d.iter().map(|c| (c * w).abs() as f64).sum::<f64>() / 3.0;
-                count += 1;
-            }
-        }
-        Ok((sum / count.max(1) as f64) as f32)
     }
 
     /// Where an edit is carried over, in 0..=1 over a `side`² crop: the blurred size of the

@@ -494,7 +494,7 @@ pub fn observe(
         embedding: embedding.0,
         embedding_norm,
         landmark_rerun: landmark_disagreement(&crop_lm, &rerun),
-        landmark_flip: mirror_disagreement(aligned, perception)?,
+        landmark_flip: mirror_disagreement_in(crop, &face, &crop_lm, perception)?,
         skin_fraction,
         chroma,
         flat_fraction,
