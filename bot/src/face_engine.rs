@@ -265,6 +265,9 @@ impl ProductFaceEngine {
                 InversionError::Perception(PerceptionError::BadInput(why)) => {
                     EngineError::BadInput(why)
                 }
+                InversionError::Perception(small @ PerceptionError::FaceTooSmall(_)) => {
+                    EngineError::BadInput(small.to_string())
+                }
                 other => failed(other),
             })?;
         tracing::info!(
@@ -493,7 +496,8 @@ impl ProductFaceEngine {
             .align(shown, engine::field::guided::JUDGE_SIZE)
         {
             Ok(aligned) => aligned,
-            Err(PerceptionError::NoFace) => return Ok(None),
+            // Only a tiny face left: the photo's face was lost.
+            Err(PerceptionError::NoFace | PerceptionError::FaceTooSmall(_)) => return Ok(None),
             Err(e) => return Err(failed(e)),
         };
         self.reader

@@ -105,7 +105,10 @@ impl DegreeReader for GeneratorReader<'_> {
                 Ok(a) => Some(a.crop),
                 // An edit can take a face where the detector no longer finds it: read the
                 // render as it is rather than stop the edit.
-                Err(crate::perception::PerceptionError::NoFace) => None,
+                Err(
+                    crate::perception::PerceptionError::NoFace
+                    | crate::perception::PerceptionError::FaceTooSmall(_),
+                ) => None,
                 Err(e) => return Err(FieldError::BadInput(e.to_string())),
             },
             None => None,

@@ -287,12 +287,9 @@ pub fn qualifies(attribute: Attribute, degree: usize, keep_degree_zero: bool) ->
 fn aligned(perception: &FacePerception, full: &RgbImage) -> Result<RgbImage, EvalError> {
     match perception.align(full, READ_SIZE) {
         Ok(a) => Ok(a.crop),
-        Err(PerceptionError::NoFace) => Ok(image::imageops::resize(
-            full,
-            READ_SIZE,
-            READ_SIZE,
-            FilterType::Triangle,
-        )),
+        Err(PerceptionError::NoFace | PerceptionError::FaceTooSmall(_)) => Ok(
+            image::imageops::resize(full, READ_SIZE, READ_SIZE, FilterType::Triangle),
+        ),
         Err(e) => Err(e.into()),
     }
 }

@@ -90,8 +90,9 @@ impl FaceJudge for PhotoJudge<'_> {
                     .read_with_landmarks(&aligned.crop, &aligned.crop_landmarks().0)?,
                 Some(mirror_disagreement(&aligned, self.perception)?),
             ),
-            // No face in the photo: the guards refuse the code; its scores are the render's.
-            Err(PerceptionError::NoFace) => {
+            // No face in the photo (or only a tiny one: the face was lost): the guards refuse
+            // the code; its scores are the render's.
+            Err(PerceptionError::NoFace | PerceptionError::FaceTooSmall(_)) => {
                 let small =
                     image::imageops::resize(&render, JUDGE_SIZE, JUDGE_SIZE, FilterType::Triangle);
                 (

@@ -169,6 +169,9 @@ pub fn judge_picture(
     let aligned = match perception.align(photo, ALIGNED_SIDE) {
         Ok(a) => a,
         Err(PerceptionError::NoFace) => return Ok(before_gate("no face".into())),
+        Err(e @ PerceptionError::FaceTooSmall(_)) => {
+            return Ok(before_gate(format!("refused before the gate: {e}")))
+        }
         Err(PerceptionError::BadInput(why)) => {
             return Ok(before_gate(format!("refused before the gate: {why}")))
         }

@@ -78,6 +78,10 @@ pub enum PerceptionError {
     BadImage { path: PathBuf, reason: String },
     #[error("bad input: {0}")]
     BadInput(String),
+    /// The largest face found is smaller than [`MIN_FACE_SIDE`] (its side in pixels): too small
+    /// to edit in an upload; in an edited photo, the face was lost.
+    #[error("the face is only {0:.0} pixels across; faces under {MIN_FACE_SIDE:.0} pixels are too small to edit")]
+    FaceTooSmall(f32),
     #[error("inference failed: {0}")]
     Inference(String),
     #[error(transparent)]
@@ -240,9 +244,7 @@ impl FacePerception {
         let (face_box, landmarks, faces_found) = self.find_face(photo)?;
         let side = (face_box.x2 - face_box.x1).min(face_box.y2 - face_box.y1);
         if side < MIN_FACE_SIDE {
-            return Err(PerceptionError::BadInput(format!(
-                "the face is only {side:.0} pixels across; faces under {MIN_FACE_SIDE:.0} pixels are too small to edit"
-            )));
+            return Err(PerceptionError::FaceTooSmall(side));
         }
         let quad = FfhqQuad::from_landmarks(&landmarks)?.calibrated(&self.calibration);
         let (crop, crop_to_photo) = align::crop_quad(photo, &quad, size);
