@@ -34,6 +34,8 @@ pub struct PhotoEvalOutput {
     pub modes: Vec<TransferMode>,
     /// The attributes edited (all five unless an evaluation asks for fewer).
     pub attributes: Vec<Attribute>,
+    /// Carry the edits pixel for pixel, without the landmark warp (to measure what it does).
+    pub no_warp: bool,
 }
 
 /// Evaluates `photos`, appending one JSON record per photo to `DIR/records.jsonl` as it goes
@@ -98,10 +100,11 @@ fn evaluate_photo(
         error: None,
         identity_cos: None,
         invert_seconds: None,
+        warp_shift: None,
         edits: Vec::new(),
     };
     let started = Instant::now();
-    let start = match engine.invert_image(photo, &mut |_| {}) {
+    let mut start = match engine.invert_image(photo, &mut |_| {}) {
         Ok(start) => start,
         Err(e) => {
             record.error = Some(e.to_string());
@@ -110,6 +113,10 @@ fn evaluate_photo(
     };
     record.invert_seconds = Some(started.elapsed().as_secs_f32());
     record.identity_cos = Some(start.identity_cos);
+    if out.no_warp {
+        start.paste.warp = None;
+    }
+    record.warp_shift = start.paste.warp.as_ref().map(|w| w.mean_shift() as f32);
     let photo_reading = engine.read_photo(photo)?;
     let view = PhotoView {
         photo,

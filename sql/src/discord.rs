@@ -26,6 +26,8 @@ pub struct StoredPaste {
     pub crop_png: Vec<u8>,
     /// The soft mask, f32 little-endian.
     pub mask: Vec<u8>,
+    /// The photo's landmarks against the inverted render's as JSON (`None`: none measured).
+    pub warp_json: Option<String>,
 }
 
 /// A queued job.
@@ -107,7 +109,7 @@ impl ConversationStore {
     pub async fn set_discord_photo(&self, thread_id: &str, photo: &[u8]) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE discord_threads SET photo = ?, paste_quad = NULL, paste_crop = NULL, \
-             paste_mask = NULL WHERE thread_id = ?",
+             paste_mask = NULL, paste_warp = NULL WHERE thread_id = ?",
         )
         .bind(photo)
         .bind(thread_id)
@@ -122,7 +124,7 @@ impl ConversationStore {
         thread_id: &str,
     ) -> Result<Option<(Vec<u8>, Option<StoredPaste>)>, StoreError> {
         let row = sqlx::query(
-            "SELECT photo, paste_quad, paste_crop, paste_mask FROM discord_threads \
+            "SELECT photo, paste_quad, paste_crop, paste_mask, paste_warp FROM discord_threads \
              WHERE thread_id = ?",
         )
         .bind(thread_id)
@@ -135,11 +137,13 @@ impl ConversationStore {
         let quad: Option<String> = row.try_get("paste_quad")?;
         let crop: Option<Vec<u8>> = row.try_get("paste_crop")?;
         let mask: Option<Vec<u8>> = row.try_get("paste_mask")?;
+        let warp_json: Option<String> = row.try_get("paste_warp")?;
         let paste = match (quad, crop, mask) {
             (Some(quad_json), Some(crop_png), Some(mask)) => Some(StoredPaste {
                 quad_json,
                 crop_png,
                 mask,
+                warp_json,
             }),
             _ => None,
         };
@@ -254,12 +258,13 @@ impl ConversationStore {
         .await?;
         if let Some((thread_id, paste)) = paste {
             sqlx::query(
-                "UPDATE discord_threads SET paste_quad = ?, paste_crop = ?, paste_mask = ? \
-                 WHERE thread_id = ?",
+                "UPDATE discord_threads SET paste_quad = ?, paste_crop = ?, paste_mask = ?, \
+                 paste_warp = ? WHERE thread_id = ?",
             )
             .bind(&paste.quad_json)
             .bind(&paste.crop_png)
             .bind(&paste.mask)
+            .bind(&paste.warp_json)
             .bind(thread_id)
             .execute(&mut *tx)
             .await?;
@@ -438,6 +443,7 @@ mod tests {
             quad_json: "{}".into(),
             crop_png: vec![1, 2],
             mask: vec![0; 8],
+            warp_json: Some("{\"photo\":[],\"render\":[]}".into()),
         };
         let mut conversation = Conversation::new(0);
         conversation.dialog.turn = 1;

@@ -60,6 +60,9 @@ pub struct Args {
     /// Edit only these attributes (default: all five).
     #[arg(long = "attribute", value_name = "A")]
     attributes: Vec<Attribute>,
+    /// Carry edits into the photo pixel for pixel, without the product's landmark warp.
+    #[arg(long)]
+    no_warp: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -100,6 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         } else {
             args.attributes.clone()
         },
+        no_warp: args.no_warp,
     };
     let records = evaluate_photos(&engine, &photos, &output)?;
     let ok: Vec<_> = records.iter().filter(|r| r.error.is_none()).collect();

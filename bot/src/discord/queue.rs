@@ -469,6 +469,7 @@ pub fn store_paste(paste: &PasteBack) -> anyhow::Result<StoredPaste> {
         quad_json: serde_json::to_string(&paste.quad)?,
         crop_png: crop_png.into_inner(),
         mask: paste.mask.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        warp_json: paste.warp.as_ref().map(serde_json::to_string).transpose()?,
     })
 }
 
@@ -485,6 +486,11 @@ pub fn load_paste(stored: &StoredPaste) -> anyhow::Result<PasteBack> {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect(),
+        warp: stored
+            .warp_json
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?,
     })
 }
 
@@ -857,6 +863,47 @@ async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_paste_comes_back_with_its_warp() {
+        let side = engine::inversion::invert::ALIGNED_SIDE;
+        let points = |dy: f64| -> Vec<[f64; 2]> {
+            (0..68)
+                .map(|i| [0.2 + 0.01 * i as f64, 0.5 + dy + 0.002 * i as f64])
+                .collect()
+        };
+        let mut paste = PasteBack {
+            quad: serde_json::from_str(r#"{"c":[50.0,60.0],"x":[20.0,1.0],"y":[-1.0,20.0]}"#)
+                .unwrap(),
+            crop: image::RgbImage::from_fn(side, side, |x, y| image::Rgb([x as u8, y as u8, 7])),
+            mask: (0..side * side).map(|i| (i % 5) as f32 / 4.0).collect(),
+            warp: engine::inversion::face_warp::FaceWarp::new(points(0.0), points(0.01)),
+        };
+        assert!(paste.warp.is_some());
+        let same = |a: &PasteBack, b: &PasteBack| {
+            assert_eq!(a.quad, b.quad);
+            assert_eq!(a.crop.as_raw(), b.crop.as_raw());
+            assert_eq!(a.mask, b.mask);
+            match (&a.warp, &b.warp) {
+                (Some(x), Some(y)) => {
+                    let close = |p: &[[f64; 2]], q: &[[f64; 2]]| {
+                        p.len() == q.len()
+                            && p.iter().zip(q).all(|(u, v)| {
+                                (u[0] - v[0]).abs() < 1e-12 && (u[1] - v[1]).abs() < 1e-12
+                            })
+                    };
+                    assert!(close(&x.photo, &y.photo) && close(&x.render, &y.render));
+                }
+                (x, y) => assert_eq!(x.is_none(), y.is_none()),
+            }
+        };
+        same(&load_paste(&store_paste(&paste).unwrap()).unwrap(), &paste);
+        // A thread stored before the warp existed: carried pixel for pixel.
+        paste.warp = None;
+        let stored = store_paste(&paste).unwrap();
+        assert_eq!(stored.warp_json, None);
+        same(&load_paste(&stored).unwrap(), &paste);
+    }
 
     #[tokio::test]
     async fn threads_run_in_order_one_job_at_a_time_and_the_queue_is_bounded() {

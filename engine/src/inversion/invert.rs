@@ -4,6 +4,7 @@
 //! Progress goes to the caller (the bot shows it).
 
 use super::encoder::{EncoderInput, InversionEncoder};
+use super::face_warp::FaceWarp;
 use super::refine::{face_mask, refine, RefineConfig, RefineProgress};
 pub use super::transfer::{PasteBack, TransferMode};
 use super::InversionError;
@@ -81,6 +82,8 @@ pub struct Inversion {
     pub refined_kept: bool,
     /// The photo's identity embedding.
     pub photo_identity: Embedding,
+    /// The photo's landmarks against the kept render's ([`FaceWarp`]), for carrying edits back.
+    pub warp: Option<FaceWarp>,
     /// Wall time of the whole inversion.
     pub seconds: f32,
 }
@@ -103,6 +106,7 @@ impl Inversion {
             quad: self.aligned.quad,
             crop: self.aligned.crop.clone(),
             mask: self.mask.clone(),
+            warp: self.warp.clone(),
         }
     }
 }
@@ -170,6 +174,7 @@ impl Inverter<'_> {
         progress(InvertProgress::Checked);
         let (kept_step, styles, render, identity_cos) = best;
         let refined_kept = kept_step > 0;
+        let warp = FaceWarp::measure(&aligned.crop, &render, self.perception)?;
         Ok(Inversion {
             aligned,
             mask,
@@ -180,6 +185,7 @@ impl Inverter<'_> {
             refined_identity_cos,
             refined_kept,
             photo_identity,
+            warp,
             seconds: started.elapsed().as_secs_f32(),
         })
     }

@@ -9,6 +9,8 @@
 //!   resolution, pixel + prior terms), so the render looks like the photo while the code stays
 //!   where the semantic fields were trained.
 //!
+//! - [`face_warp`]: where the photo's features sit against the inverted render's, so the
+//!   transfer lays an edit's change on the photo's own mouth and eyes.
 //! - [`transfer`]: an edit of the inverted face carried back into the user's photo: only what
 //!   the edit changed in the render is added to the photo's own pixels.
 //! - [`photo_judge`]: the editing loop's judge for photos: each code read on the photo it makes.
@@ -16,6 +18,7 @@
 pub mod encoder;
 pub mod encoder_pipeline;
 pub mod eval;
+pub mod face_warp;
 pub mod invert;
 pub mod photo_eval;
 pub mod photo_judge;

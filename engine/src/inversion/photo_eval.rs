@@ -90,6 +90,11 @@ pub struct PhotoRecord {
     pub identity_cos: Option<f32>,
     /// Upload -> inverted code, seconds.
     pub invert_seconds: Option<f32>,
+    /// Mean distance between the photo's landmarks and the inverted render's (fraction of the
+    /// aligned side) when the edits were carried through that warp
+    /// ([`crate::inversion::face_warp::FaceWarp`]); `None`: pixel for pixel.
+    #[serde(default)]
+    pub warp_shift: Option<f32>,
     pub edits: Vec<PhotoEdit>,
 }
 
@@ -277,6 +282,7 @@ mod tests {
             error: None,
             identity_cos: Some(0.6),
             invert_seconds: Some(5.0),
+            warp_shift: None,
             edits: vec![
                 edit(1, 2.0, &[(TransferMode::Delta, true, Some(3.0))]),
                 missed,

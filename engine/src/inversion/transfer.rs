@@ -14,6 +14,7 @@
 //! [`TransferMode::WholeFace`] is the first paste-back: the whole recoloured render inside the
 //! face mask. All three are kept so the evaluation can measure them side by side.
 
+use super::face_warp::FaceWarp;
 use super::invert::ALIGNED_SIDE;
 use super::refine::box_blur;
 use super::InversionError;
@@ -131,6 +132,10 @@ pub struct PasteBack {
     pub crop: RgbImage,
     /// The soft face mask over the crop ([`ALIGNED_SIDE`]² values in 0..=1).
     pub mask: Vec<f32>,
+    /// Where the photo's features sit against the inverted render's ([`FaceWarp`]): the renders
+    /// are read through it, so an edit's change lands on the photo's own mouth and eyes. `None`
+    /// (no landmarks on one of them, or a conversation stored before it existed): pixel for pixel.
+    pub warp: Option<FaceWarp>,
 }
 
 /// The lower face in the aligned (FFHQ) frame, (rows, columns) as fractions of the side: from
@@ -159,6 +164,11 @@ struct Carried {
     colours: ColourMap,
     delta: Vec<[f32; 3]>,
     weights: Vec<f32>,
+    /// Where the edited render's own (recoloured) pixels replace the photo's instead of adding
+    /// the change to them (0..=1, `side`², empty for none): the mouth of a smile edit.
+    replace: Vec<f32>,
+    /// The photo's aligned crop at `side` (only when `replace` is not empty).
+    photo: Option<RgbImage>,
 }
 
 impl Carried {
@@ -170,12 +180,29 @@ impl Carried {
         let (mut sum, mut count) = (0f64, 0usize);
         for y in at(rows.0)..at(rows.1) {
             for x in at(cols.0)..at(cols.1) {
-                let (d, w) = (self.delta[y * n + x], self.weights[y * n + x]);
-                sum += d.iter().map(|c| (c * w).abs() as f64).sum::<f64>() / 3.0;
+                let d = self.change_at(y * n + x);
+                sum += d.iter().map(|c| c.abs() as f64).sum::<f64>() / 3.0;
                 count += 1;
             }
         }
         (sum / count.max(1) as f64) as f32
+    }
+
+    /// The colour change carried at crop pixel `i` (weights applied): the render's change, or
+    /// where the mouth is replaced, the recoloured edited render less the photo.
+    fn change_at(&self, i: usize) -> [f32; 3] {
+        let (d, w) = (self.delta[i], self.weights[i]);
+        let a = self.replace.get(i).copied().unwrap_or(0.0);
+        match (&self.photo, a > 0.0) {
+            (Some(photo), true) => {
+                let n = self.side as usize;
+                let (x, y) = ((i % n) as u32, (i / n) as u32);
+                let p = photo.get_pixel(x, y).0;
+                let c = self.colours.apply(self.edited.get_pixel(x, y).0);
+                std::array::from_fn(|k| w * ((1.0 - a) * d[k] + a * (c[k] - p[k] as f32)))
+            }
+            _ => d.map(|c| c * w),
+        }
     }
 }
 
@@ -287,6 +314,8 @@ impl PasteBack {
             colours,
             delta,
             weights,
+            replace,
+            photo: _,
         } = carried;
         let side = *side;
         let sf = side as f64;
@@ -315,9 +344,10 @@ impl PasteBack {
             side,
             values: weights,
         };
-        let recoloured: Vec<[f32; 3]> = match mode {
-            TransferMode::Replace => e.pixels().map(|p| colours.apply(p.0)).collect(),
-            _ => Vec::new(),
+        let recoloured: Vec<[f32; 3]> = if mode == TransferMode::Replace || !replace.is_empty() {
+            e.pixels().map(|p| colours.apply(p.0)).collect()
+        } else {
+            Vec::new()
         };
         Ok(map_quad_pixels(photo, &self.quad, side, |p, u, v| {
             let w = weight_map.at(u, v, sf);
@@ -328,6 +358,16 @@ impl PasteBack {
                 TransferMode::Replace => {
                     let c = bilinear(&|i| recoloured[i], u, v);
                     std::array::from_fn(|k| p[k] + (c[k] - p[k]) * w)
+                }
+                _ if !replace.is_empty() => {
+                    let d = bilinear(&|i| delta[i], u, v);
+                    let a = bilinear(&|i| [replace[i]; 3], u, v)[0];
+                    if a <= 0.0 {
+                        std::array::from_fn(|k| p[k] + d[k] * w)
+                    } else {
+                        let c = bilinear(&|i| recoloured[i], u, v);
+                        std::array::from_fn(|k| p[k] + w * ((1.0 - a) * d[k] + a * (c[k] - p[k])))
+                    }
                 }
                 _ => {
                     let d = bilinear(&|i| delta[i], u, v);
@@ -345,9 +385,12 @@ impl PasteBack {
         let side = (self.quad.side().ceil() as u32).clamp(64, 1024);
         let resize =
             |img: &RgbImage| image::imageops::resize(img, side, side, FilterType::Triangle);
-        let (s, e) = (resize(start), resize(edited));
+        let (mut s, mut e) = (resize(start), resize(edited));
+        if let Some(warp) = &self.warp {
+            (s, e) = (warp.pull(&s), warp.pull(&e));
+        }
         let small_start =
-            image::imageops::resize(start, ALIGNED_SIDE, ALIGNED_SIDE, FilterType::Triangle);
+            image::imageops::resize(&s, ALIGNED_SIDE, ALIGNED_SIDE, FilterType::Triangle);
         let colours = ColourMap::fit(&small_start, &self.crop, &self.mask);
         let delta: Vec<[f32; 3]> = s
             .pixels()
@@ -355,12 +398,21 @@ impl PasteBack {
             .map(|(a, b)| std::array::from_fn(|k| colours.gain[k] * (b[k] as f32 - a[k] as f32)))
             .collect();
         let weights = self.change_weights(&delta, side, attributes);
+        let replace = match &self.warp {
+            Some(warp) if attributes.contains(&Attribute::Smiling) => {
+                mouth_replacement(warp, &delta, side)
+            }
+            _ => Vec::new(),
+        };
+        let photo = (!replace.is_empty()).then(|| resize(&self.crop));
         Carried {
             side,
             edited: e,
             colours,
             delta,
             weights,
+            replace,
+            photo,
         }
     }
 
@@ -422,6 +474,61 @@ impl PasteBack {
         }
         Ok(())
     }
+}
+
+/// How far the mouth region reaches beyond the photo's lips: the ellipse through the mouth
+/// corners widened by this factor (a smile's corners move outwards), and at least
+/// [`MOUTH_MIN_HEIGHT`] of its width tall.
+pub const MOUTH_SPREAD: f64 = 1.35;
+pub const MOUTH_MIN_HEIGHT: f64 = 0.45;
+/// The colour change (blurred, 0..=255 units) from which a mouth pixel is replaced, and at
+/// which fully: teeth appearing or covered by lips change by far more than the cheeks' shading.
+pub const REPLACE_FROM: f32 = 10.0;
+pub const REPLACE_FULL: f32 = 35.0;
+
+/// Where a smile edit shows the edited render's mouth instead of adding its change to the
+/// photo's (0..=1 over a `side`² crop): around the photo's lips ([`FaceWarp::photo`] points
+/// 48-67), where the change is large. Adding the change of a render's mouth that opens or closes
+/// onto a photo's mouth of another shape ghosts (a second row of teeth, red lips over teeth:
+/// issue 13, session 11's by-eye labels); the render's mouth itself, laid on the photo's by the
+/// warp and recoloured, does not.
+fn mouth_replacement(warp: &FaceWarp, delta: &[[f32; 3]], side: u32) -> Vec<f32> {
+    let n = side as usize;
+    let Some(lips) = warp.photo.get(48..68) else {
+        return Vec::new();
+    };
+    let centre = lips
+        .iter()
+        .fold([0.0, 0.0], |a, p| [a[0] + p[0] / 20.0, a[1] + p[1] / 20.0]);
+    let half_width = 0.5 * (lips[6][0] - lips[0][0]).abs() * MOUTH_SPREAD;
+    let (top, bottom) = lips
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(t, b), p| (t.min(p[1]), b.max(p[1])));
+    let half_height =
+        (0.5 * (bottom - top) * MOUTH_SPREAD * 1.4).max(MOUTH_MIN_HEIGHT * half_width);
+    if !(half_width > 1e-3 && half_height > 1e-3) {
+        return Vec::new();
+    }
+    let mut change: Vec<f32> = delta
+        .iter()
+        .map(|d| (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt())
+        .collect();
+    box_blur(&mut change, n, (n / 128).max(1));
+    let sf = side as f64;
+    let mut replace: Vec<f32> = change
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let (u, v) = (((i % n) as f64 + 0.5) / sf, ((i / n) as f64 + 0.5) / sf);
+            let r = (((u - centre[0]) / half_width).powi(2)
+                + ((v - centre[1]) / half_height).powi(2))
+            .sqrt();
+            let inside = smoothstep(((1.0 - r) / 0.3) as f32);
+            inside * smoothstep((c - REPLACE_FROM) / (REPLACE_FULL - REPLACE_FROM))
+        })
+        .collect();
+    box_blur(&mut replace, n, (n / 128).max(1));
+    replace
 }
 
 fn smoothstep(t: f32) -> f32 {
@@ -532,7 +639,15 @@ mod tests {
             })
             .collect();
         let crop = RgbImage::from_pixel(ALIGNED_SIDE, ALIGNED_SIDE, Rgb([128, 100, 90]));
-        (photo, PasteBack { quad, crop, mask })
+        (
+            photo,
+            PasteBack {
+                quad,
+                crop,
+                mask,
+                warp: None,
+            },
+        )
     }
 
     fn render(side: u32, spot: Option<(f32, f32, [u8; 3])>) -> RgbImage {
@@ -678,6 +793,62 @@ mod tests {
         assert_eq!(band_weight(&[Attribute::Eyeglasses], 0.47), 1.0);
         let edge = band_weight(&[Attribute::Eyeglasses], 0.32);
         assert!(edge > 0.0 && edge < 1.0, "soft edge {edge}");
+    }
+
+    /// 68 landmarks (fractions of the side) with the lips (48-67) on an ellipse around (0.5, 0.72).
+    fn face_landmarks() -> Vec<crate::perception::Point> {
+        (0..68)
+            .map(|i| {
+                let t = i as f64 / 20.0 * std::f64::consts::TAU;
+                if i >= 48 {
+                    [0.5 + 0.08 * t.cos(), 0.72 + 0.03 * t.sin()]
+                } else {
+                    [0.5 + 0.3 * t.cos(), 0.5 + 0.3 * t.sin()]
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_smile_shows_the_renders_mouth_instead_of_adding_its_change() {
+        let (photo, mut paste) = setup();
+        paste.mask.iter_mut().for_each(|m| *m = 1.0);
+        paste.warp = FaceWarp::new(face_landmarks(), face_landmarks());
+        assert!(paste.warp.is_some());
+        let start = render(512, None);
+        // Teeth appear in the render's mouth.
+        let edited = render(512, Some((0.5, 0.72, [250, 250, 250])));
+        // The spread of the photo's noise over the spot's middle as shown.
+        let spread = |paste: &PasteBack, attributes: &[Attribute]| {
+            let out = paste
+                .transfer_edit(&photo, &start, &edited, TransferMode::Delta, attributes)
+                .unwrap();
+            let values: Vec<f32> = [
+                (0.49, 0.71),
+                (0.51, 0.71),
+                (0.49, 0.73),
+                (0.51, 0.73),
+                (0.5, 0.72),
+            ]
+            .iter()
+            .map(|&(u, v)| {
+                let (x, y) = photo_point(paste, u, v);
+                out.get_pixel(x, y).0[1] as f32
+            })
+            .collect();
+            let mean = values.iter().sum::<f32>() / values.len() as f32;
+            values.iter().map(|v| (v - mean).abs()).fold(0.0, f32::max)
+        };
+        // A smile: the render's (flat, recoloured) mouth replaces the photo's noise there.
+        let smile = spread(&paste, &[Attribute::Smiling]);
+        assert!(smile < 8.0, "{smile}");
+        // Age adds the change onto the photo's own pixels: the noise shows through.
+        let age = spread(&paste, &[Attribute::Age]);
+        assert!(age > 20.0, "{age}");
+        // Without a warp there is no photo mouth to replace: added as well.
+        paste.warp = None;
+        let unwarped = spread(&paste, &[Attribute::Smiling]);
+        assert!(unwarped > 20.0, "{unwarped}");
     }
 
     #[test]
