@@ -159,10 +159,50 @@ fn a_photo_is_inverted_and_an_edit_pasted_back_into_it() {
         "{face_changes} of 400 face pixels changed"
     );
 
+    // The photo's landmarks against the render's were measured for carrying edits back: the
+    // inversion places the features near, not exactly on, the photo's.
+    let warp = inversion.warp.as_ref().expect("landmarks on the photo and its render");
+    assert!(
+        warp.mean_shift() > 0.0 && warp.mean_shift() < 0.04,
+        "mean landmark shift {}",
+        warp.mean_shift()
+    );
+    assert!(inversion.paste_back().warp.is_some());
+
     // A picture without a face is refused with NoFace, not a panic or a made-up face.
     let blank = RgbImage::from_pixel(300, 300, image::Rgb([128, 128, 128]));
     match inverter.invert(&blank, &mut |_| {}) {
         Err(InversionError::Perception(PerceptionError::NoFace)) => {}
         other => panic!("expected NoFace, got {:?}", other.map(|i| i.identity_cos)),
+    }
+}
+
+#[test]
+fn the_warp_finds_where_the_renders_features_sit_against_the_photos() {
+    use engine::inversion::face_warp::FaceWarp;
+    let generator = generator();
+    let perception = perception_support::face_perception();
+    // The "photo" is a generated face's crop; the "render" the same face 6 px (of 256) lower.
+    let render = generator
+        .render(&generator.w_from_seed(100031).unwrap(), 256)
+        .unwrap();
+    let shift = 6u32;
+    let lower = RgbImage::from_fn(256, 256, |x, y| *render.get_pixel(x, y.saturating_sub(shift)));
+    let same = FaceWarp::measure(&render, &render, &perception)
+        .unwrap()
+        .expect("landmarks on a generated face");
+    assert!(same.mean_shift() < 1e-9, "{}", same.mean_shift());
+    let warp = FaceWarp::measure(&render, &lower, &perception)
+        .unwrap()
+        .expect("landmarks on both");
+    let want = shift as f64 / 256.0;
+    // Around the mouth (the mouth's centre) and the eyes, the map points 6 px lower.
+    for point in [48usize, 54, 62, 36, 45] {
+        let p = warp.photo[point];
+        let m = warp.map(p);
+        assert!(
+            (m[0] - p[0]).abs() < 0.008 && (m[1] - p[1] - want).abs() < 0.008,
+            "landmark {point}: {p:?} -> {m:?}, want a shift of {want}"
+        );
     }
 }
