@@ -161,7 +161,10 @@ fn a_photo_is_inverted_and_an_edit_pasted_back_into_it() {
 
     // The photo's landmarks against the render's were measured for carrying edits back: the
     // inversion places the features near, not exactly on, the photo's.
-    let warp = inversion.warp.as_ref().expect("landmarks on the photo and its render");
+    let warp = inversion
+        .warp
+        .as_ref()
+        .expect("landmarks on the photo and its render");
     assert!(
         warp.mean_shift() > 0.0 && warp.mean_shift() < 0.04,
         "mean landmark shift {}",
@@ -187,7 +190,9 @@ fn the_warp_finds_where_the_renders_features_sit_against_the_photos() {
         .render(&generator.w_from_seed(100031).unwrap(), 256)
         .unwrap();
     let shift = 6u32;
-    let lower = RgbImage::from_fn(256, 256, |x, y| *render.get_pixel(x, y.saturating_sub(shift)));
+    let lower = RgbImage::from_fn(256, 256, |x, y| {
+        *render.get_pixel(x, y.saturating_sub(shift))
+    });
     let same = FaceWarp::measure(&render, &render, &perception)
         .unwrap()
         .expect("landmarks on a generated face");
