@@ -133,8 +133,9 @@ pub struct PasteBack {
     /// The soft face mask over the crop ([`ALIGNED_SIDE`]² values in 0..=1).
     pub mask: Vec<f32>,
     /// Where the photo's features sit against the inverted render's ([`FaceWarp`]): the renders
-    /// are read through it, so an edit's change lands on the photo's own mouth and eyes. `None`
-    /// (no landmarks on one of them, or a conversation stored before it existed): pixel for pixel.
+    /// of a smile edit ([`warps`]) are read through it, so the change lands on the photo's own
+    /// mouth. `None` (no landmarks on one of them, or a conversation stored before it existed):
+    /// pixel for pixel.
     pub warp: Option<FaceWarp>,
 }
 
@@ -386,7 +387,8 @@ impl PasteBack {
         let resize =
             |img: &RgbImage| image::imageops::resize(img, side, side, FilterType::Triangle);
         let (mut s, mut e) = (resize(start), resize(edited));
-        if let Some(warp) = &self.warp {
+        let warp = self.warp.as_ref().filter(|_| warps(attributes));
+        if let Some(warp) = warp {
             (s, e) = (warp.pull(&s), warp.pull(&e));
         }
         let small_start =
@@ -398,11 +400,9 @@ impl PasteBack {
             .map(|(a, b)| std::array::from_fn(|k| colours.gain[k] * (b[k] as f32 - a[k] as f32)))
             .collect();
         let weights = self.change_weights(&delta, side, attributes);
-        let replace = match &self.warp {
-            Some(warp) if attributes.contains(&Attribute::Smiling) => {
-                mouth_replacement(warp, &delta, side)
-            }
-            _ => Vec::new(),
+        let replace = match warp {
+            Some(warp) => mouth_replacement(warp, &delta, side),
+            None => Vec::new(),
         };
         let photo = (!replace.is_empty()).then(|| resize(&self.crop));
         Carried {
@@ -474,6 +474,16 @@ impl PasteBack {
         }
         Ok(())
     }
+}
+
+/// Whether an edit of `attributes` is carried through the landmark warp ([`PasteBack::warp`]),
+/// with the render's mouth shown ([`mouth_replacement`]): smile edits. Measured on 52 photos
+/// (issue 13, session 12, `models/trained/eval/photos/warp/`): for smiles it turned broken
+/// results fine (by eye 35 -> 54 fine, 22 -> 19 broken among those reached); for the other
+/// attributes it moved reach by a few edits either way and the age edits it newly reached were
+/// mostly broken by eye, so they stay pixel for pixel.
+pub fn warps(attributes: &[Attribute]) -> bool {
+    attributes.contains(&Attribute::Smiling)
 }
 
 /// How far the mouth region reaches beyond the photo's lips: the ellipse through the mouth
@@ -849,6 +859,38 @@ mod tests {
         paste.warp = None;
         let unwarped = spread(&paste, &[Attribute::Smiling]);
         assert!(unwarped > 20.0, "{unwarped}");
+    }
+
+    #[test]
+    fn only_smile_edits_follow_the_photos_landmarks() {
+        let (photo, mut paste) = setup();
+        paste.mask.iter_mut().for_each(|m| *m = 1.0);
+        // The render's features sit 0.035 lower than the photo's.
+        let lower: Vec<_> = face_landmarks()
+            .iter()
+            .map(|p| [p[0], p[1] + 0.035])
+            .collect();
+        paste.warp = FaceWarp::new(face_landmarks(), lower);
+        assert!(paste.warp.is_some());
+        let start = render(512, None);
+        // A change on the render at 0.39-0.51 of the height.
+        let edited = render(512, Some((0.5, 0.45, [40, 30, 30])));
+        let change_at = |attributes: &[Attribute], v: f64| {
+            let out = paste
+                .transfer_edit(&photo, &start, &edited, TransferMode::Delta, attributes)
+                .unwrap();
+            let (x, y) = photo_point(&paste, 0.5, v);
+            let (a, b) = (out.get_pixel(x, y).0, photo.get_pixel(x, y).0);
+            (0..3)
+                .map(|k| (a[k] as i32 - b[k] as i32).abs())
+                .sum::<i32>()
+        };
+        let smile = [Attribute::Age, Attribute::Smiling];
+        // Warped (a smile among the edits): the change sits 0.035 higher in the photo.
+        assert!(change_at(&smile, 0.365) > change_at(&[Attribute::Age], 0.365) + 30);
+        // Pixel for pixel (age alone): where the render has it.
+        assert!(change_at(&[Attribute::Age], 0.5) > change_at(&smile, 0.5) + 30);
+        assert!(warps(&smile) && !warps(&[Attribute::Age, Attribute::Eyeglasses]));
     }
 
     #[test]
