@@ -208,14 +208,17 @@ impl StyledConv {
     }
 
     /// CPU: the modulation is folded into the 1x1 weights (a depthwise conv commutes with a
-    /// per-channel scale), then one fused depthwise + GEMM + epilogue kernel. With `haar_scale`,
-    /// `x` holds wavelet bands that the kernel up-samples (scaled) as it goes.
+    /// per-channel scale), then one fused depthwise + GEMM + epilogue kernel from the flat `x` of
+    /// `dims` into `out`; returns the output dims. With `haar_scale`, `x` holds wavelet bands that
+    /// the kernel up-samples (scaled) as it goes.
     fn forward_cpu(
         &self,
-        x: &Tensor,
+        x: &[f32],
+        dims: [usize; 4],
         haar_scale: Option<&[f32]>,
         style: &Tensor,
-    ) -> Result<Tensor> {
+        out: &mut Vec<f32>,
+    ) -> Result<[usize; 4]> {
         let s = self.modulation.forward(style)?; // [b, C_in]
         let w = self
             .weight_permute
@@ -230,7 +233,7 @@ impl StyledConv {
             bias: &self.cpu.bias,
             slope: self.slope as f32,
         };
-        cpu_kernels::separable_conv(x, haar_scale, weights)
+        cpu_kernels::separable_conv_into(x, dims, haar_scale, weights, out)
     }
 }
 
@@ -273,6 +276,8 @@ pub struct SynthesisNetwork {
     to_img_weight: Tensor,
     to_img_bias: Tensor,
     to_img_bias_flat: Vec<f32>,
+    /// The CPU pass's feature maps, kept between calls.
+    buffers: cpu_kernels::BufferPool,
 }
 
 impl SynthesisNetwork {
@@ -320,6 +325,7 @@ impl SynthesisNetwork {
             to_img_bias_flat: flat(&to_img_bias)?,
             to_img_bias,
             config,
+            buffers: cpu_kernels::BufferPool::default(),
         })
     }
 
@@ -405,14 +411,29 @@ impl SynthesisNetwork {
             return self.forward_differentiable(styles);
         }
         let w_plus = self.to_w_plus(styles)?;
-        let mut x = self.stem(&w_plus)?.contiguous()?;
+        let stem = self.stem(&w_plus)?;
+        let mut dims: [usize; 4] = stem.dims4()?.into();
+        // Ping-pong feature maps: conv1 reads `x` and writes `y`, conv2 reads `y` and writes `x`.
+        let mut buffers = self.buffers.take(2);
+        let (mut y, mut x) = (
+            buffers.pop().unwrap_or_default(),
+            buffers.pop().unwrap_or_default(),
+        );
+        let stem = stem.flatten_all()?.to_vec1::<f32>()?;
+        cpu_kernels::output_buffer(&mut x, stem.len()).copy_from_slice(&stem);
         for (i, block) in self.layers.iter().enumerate() {
             // The up-sampler's inverse Haar transform runs inside conv1's kernel.
             let up = flat(&block.up.forward(&Self::style(&w_plus, 1 + 3 * i)?)?)?;
             let style1 = Self::style(&w_plus, 2 + 3 * i)?;
-            x = block.conv1.forward_cpu(&x, Some(&up), &style1)?;
+            let n = dims.iter().product();
+            dims = block
+                .conv1
+                .forward_cpu(&x[..n], dims, Some(&up), &style1, &mut y)?;
             let style2 = Self::style(&w_plus, 3 + 3 * i)?;
-            x = block.conv2.forward_cpu(&x, None, &style2)?;
+            let n = dims.iter().product();
+            dims = block
+                .conv2
+                .forward_cpu(&y[..n], dims, None, &style2, &mut x)?;
         }
         let s = self
             .to_img_modulation
@@ -421,6 +442,16 @@ impl SynthesisNetwork {
             .to_img_weight
             .unsqueeze(0)?
             .broadcast_mul(&s.unsqueeze(1)?)?;
-        cpu_kernels::wavelets_to_image(&x, &flat(&w)?, &self.to_img_bias_flat)
+        let mut image = Vec::new();
+        let n = dims.iter().product();
+        let image_dims = cpu_kernels::wavelets_to_image_into(
+            &x[..n],
+            dims,
+            &flat(&w)?,
+            &self.to_img_bias_flat,
+            &mut image,
+        )?;
+        self.buffers.give(vec![x, y]);
+        Tensor::from_vec(image, image_dims.to_vec(), styles.device())
     }
 }
