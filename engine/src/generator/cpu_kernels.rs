@@ -380,6 +380,9 @@ impl SeparableConv<'_> {
     }
 }
 
+/// Floats in an AVX-512 vector: the block the depthwise loop is written in.
+const LANES: usize = 16;
+
 /// Rows `y0..y1` of a 3x3 depthwise conv of one plane `x` (`h` x `w`, zero padding; its stored
 /// rows start at row `x_row0`) into `o`, one pass of nine taps per row.
 #[allow(clippy::too_many_arguments)]
@@ -422,20 +425,34 @@ fn depthwise_rows(
             }
             continue;
         }
+        // The interior, outputs 1..w-1, in blocks of 16 (one AVX-512 vector); a ragged end is
+        // done as the last 16 outputs again (they are overwritten, not accumulated).
         let m = w - 2;
-        let (out, a0, a1, a2) = (&mut orow[1..w - 1], &a[..m], &a[1..m + 1], &a[2..m + 2]);
-        let (b0, b1, b2, c0, c1, c2) = (
-            &b[..m],
-            &b[1..m + 1],
-            &b[2..m + 2],
-            &c[..m],
-            &c[1..m + 1],
-            &c[2..m + 2],
-        );
-        for i in 0..m {
-            let top = t0[2].mul_add(a2[i], t0[1].mul_add(a1[i], t0[0] * a0[i]));
-            let mid = t1[2].mul_add(b2[i], t1[1].mul_add(b1[i], t1[0].mul_add(b0[i], top)));
-            out[i] = t2[2].mul_add(c2[i], t2[1].mul_add(c1[i], t2[0].mul_add(c0[i], mid)));
+        // Outputs `at + 1 .. at + 1 + len`.
+        let mut span = |at: usize, len: usize| {
+            let (a, b, c) = (
+                &a[at..at + len + 2],
+                &b[at..at + len + 2],
+                &c[at..at + len + 2],
+            );
+            let o = &mut orow[at + 1..at + 1 + len];
+            for j in 0..len {
+                let top = t0[2].mul_add(a[j + 2], t0[1].mul_add(a[j + 1], t0[0] * a[j]));
+                let mid =
+                    t1[2].mul_add(b[j + 2], t1[1].mul_add(b[j + 1], t1[0].mul_add(b[j], top)));
+                o[j] = t2[2].mul_add(c[j + 2], t2[1].mul_add(c[j + 1], t2[0].mul_add(c[j], mid)));
+            }
+        };
+        if m < LANES {
+            span(0, m);
+        } else {
+            // Blocks of one AVX-512 vector; a ragged end is done as the last LANES outputs again
+            // (they are overwritten, not accumulated).
+            let mut i = 0;
+            while i < m {
+                span(i.min(m - LANES), LANES);
+                i += LANES;
+            }
         }
         orow[0] = t0[1] * a[0]
             + t0[2] * a[1]
