@@ -125,29 +125,55 @@ struct Tile {
 
 type Kernel = unsafe fn(&Tile);
 
-/// The fastest micro-kernel this CPU runs.
-fn kernel() -> Kernel {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            return avx512::tile;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+/// The widest vector instructions the CPU kernels use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Simd {
+    Avx512,
+    Avx2Fma,
+    Portable,
+}
+
+/// What this CPU has, or what `TTE_CPU_KERNELS` (`avx512`, `avx2` or `portable`) asks for, to
+/// compare the kernels on one machine; never more than the CPU has. Read once.
+pub fn simd() -> Simd {
+    static CHOICE: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
+    *CHOICE.get_or_init(|| {
+        // The most the environment allows: 2 AVX-512, 1 AVX2 + FMA, 0 portable.
+        let cap = match std::env::var("TTE_CPU_KERNELS").as_deref() {
+            Ok("portable") => 0,
+            Ok("avx2") => 1,
+            _ => 2,
+        };
+        #[cfg(target_arch = "x86_64")]
         {
-            return tile_avx2;
+            if cap >= 2 && std::arch::is_x86_feature_detected!("avx512f") {
+                return Simd::Avx512;
+            }
+            if cap >= 1
+                && std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                return Simd::Avx2Fma;
+            }
         }
+        let _ = cap;
+        Simd::Portable
+    })
+}
+
+/// The micro-kernel for [`simd`].
+fn kernel() -> Kernel {
+    match simd() {
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => avx512::tile,
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2Fma => avx2::tile,
+        _ => tile_portable,
     }
-    tile_portable
 }
 
-/// The portable micro-kernel (used directly without AVX2, and by the tests).
+/// The portable micro-kernel (used without AVX2 + FMA, and by the tests).
 unsafe fn tile_portable(t: &Tile) {
-    tile_generic(t)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn tile_avx2(t: &Tile) {
     tile_generic(t)
 }
 
@@ -177,6 +203,83 @@ unsafe fn tile_generic(t: &Tile) {
                 Some(s) if y < 0.0 => y * s,
                 _ => y,
             };
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{Tile, MR, NR};
+    use std::arch::x86_64::*;
+
+    /// Rows and 8-lane vectors of a sub-tile: 12 accumulators, 3 `B` vectors and one broadcast
+    /// fill the 16 registers.
+    const SR: usize = 4;
+    const SV: usize = 3;
+
+    /// The AVX2 + FMA micro-kernel: the 8 x 48 tile as four 4 x 24 sub-tiles.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn tile(t: &Tile) {
+        for r0 in (0..MR).step_by(SR) {
+            if r0 >= t.rows {
+                break;
+            }
+            for c0 in (0..NR).step_by(SV * 8) {
+                if c0 >= t.cols {
+                    break;
+                }
+                sub_tile(t, r0, c0);
+            }
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn sub_tile(t: &Tile, r0: usize, c0: usize) {
+        let mut acc = [_mm256_setzero_ps(); SR * SV];
+        let (mut a, mut b) = (t.a.add(r0), t.b.add(c0));
+        for _ in 0..t.k {
+            let bv = [
+                _mm256_loadu_ps(b),
+                _mm256_loadu_ps(b.add(8)),
+                _mm256_loadu_ps(b.add(16)),
+            ];
+            for r in 0..SR {
+                let av = _mm256_broadcast_ss(&*a.add(r));
+                for v in 0..SV {
+                    acc[r * SV + v] = _mm256_fmadd_ps(av, bv[v], acc[r * SV + v]);
+                }
+            }
+            a = a.add(MR);
+            b = b.add(NR);
+        }
+        let cols = (t.cols - c0).min(SV * 8);
+        let mut noise = [0f32; SV * 8];
+        if !t.noise.is_null() {
+            std::ptr::copy_nonoverlapping(t.noise.add(c0), noise.as_mut_ptr(), cols);
+        }
+        let zero = _mm256_setzero_ps();
+        let mut buf = [0f32; SV * 8];
+        for r in 0..SR.min(t.rows - r0) {
+            let bias = _mm256_set1_ps(*t.bias.add(r0 + r));
+            let row = t.dst.add((r0 + r) * t.dst_stride + c0);
+            // Straight to the output when the sub-tile is whole, through `buf` when ragged.
+            let out = if cols == SV * 8 {
+                row
+            } else {
+                buf.as_mut_ptr()
+            };
+            for v in 0..SV {
+                let nz = _mm256_loadu_ps(noise.as_ptr().add(v * 8));
+                let mut y = _mm256_add_ps(_mm256_add_ps(acc[r * SV + v], nz), bias);
+                if let Some(s) = t.slope {
+                    let neg = _mm256_cmp_ps::<_CMP_LT_OQ>(y, zero);
+                    y = _mm256_blendv_ps(y, _mm256_mul_ps(y, _mm256_set1_ps(s)), neg);
+                }
+                _mm256_storeu_ps(out.add(v * 8), y);
+            }
+            if cols < SV * 8 {
+                std::ptr::copy_nonoverlapping(buf.as_ptr(), row, cols);
+            }
         }
     }
 }
@@ -291,7 +394,7 @@ mod tests {
                 if std::arch::is_x86_feature_detected!("avx2")
                     && std::arch::is_x86_feature_detected!("fma")
                 {
-                    kernels.push(tile_avx2);
+                    kernels.push(avx2::tile);
                 }
             }
             for kernel in kernels {

@@ -167,15 +167,11 @@ macro_rules! multiversion {
                 unsafe fn avx2($arg: $ty) {
                     imp($arg)
                 }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU has AVX-512F.
-                    return unsafe { avx512($arg) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
-                    // SAFETY: the CPU has AVX2 and FMA.
-                    return unsafe { avx2($arg) };
+                match cpu_gemm::simd() {
+                    // SAFETY: `simd` checked that the CPU has these.
+                    cpu_gemm::Simd::Avx512 => return unsafe { avx512($arg) },
+                    cpu_gemm::Simd::Avx2Fma => return unsafe { avx2($arg) },
+                    cpu_gemm::Simd::Portable => {}
                 }
             }
             imp($arg)
@@ -513,7 +509,7 @@ impl CustomOp1 for WaveletsToImage<'_> {
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let (b, c, h, w) = dims4(layout, self.name())?;
         let input = contiguous_f32(storage, layout, self.name())?;
-        let mut out = Vec::new();
+        let mut out = vec![0f32; b * self.bias.len() * h * w];
         let dims = self.run(input, [b, c, h, w], &mut out)?;
         Ok((CpuStorage::F32(out), Shape::from(dims.to_vec())))
     }
@@ -521,7 +517,7 @@ impl CustomOp1 for WaveletsToImage<'_> {
 
 impl WaveletsToImage<'_> {
     /// The op on a flat input of `dims`, like [`SeparableConv::run`].
-    fn run(&self, input: &[f32], dims: [usize; 4], out: &mut Vec<f32>) -> Result<[usize; 4]> {
+    fn run(&self, input: &[f32], dims: [usize; 4], out: &mut [f32]) -> Result<[usize; 4]> {
         let [b, c_in, h, w] = dims;
         if input.len() != dims.iter().product::<usize>() {
             bail!("wavelets_to_image: {} values for {dims:?}", input.len());
@@ -535,7 +531,13 @@ impl WaveletsToImage<'_> {
             );
         }
         let (plane, out_plane) = (h * w, 4 * h * w);
-        let out_ptr = SharedOut(output_buffer(out, b * c * out_plane).as_mut_ptr());
+        if out.len() != b * c * out_plane {
+            bail!(
+                "wavelets_to_image: {} outputs for {b}x{c}x{out_plane}",
+                out.len()
+            );
+        }
+        let out_ptr = SharedOut(out.as_mut_ptr());
         let packed_a = pack_weights(self.weight, b, c4, c_in);
         for_each_strip(b, h, strip_rows(c_in, c4, w, h), |bi, y0, y1| {
             let n = (y1 - y0) * w;
@@ -600,13 +602,13 @@ pub fn wavelets_to_image(x: &Tensor, weight: &[f32], bias: &[f32]) -> Result<Ten
         .apply_op1_no_bwd(&WaveletsToImage { weight, bias })
 }
 
-/// [`wavelets_to_image`] on a flat `x` of `dims`, like [`separable_conv_into`].
+/// [`wavelets_to_image`] on a flat `x` of `dims`, into `out` (exactly the output's length).
 pub fn wavelets_to_image_into(
     x: &[f32],
     dims: [usize; 4],
     weight: &[f32],
     bias: &[f32],
-    out: &mut Vec<f32>,
+    out: &mut [f32],
 ) -> Result<[usize; 4]> {
     WaveletsToImage { weight, bias }.run(x, dims, out)
 }

@@ -411,47 +411,66 @@ impl SynthesisNetwork {
             return self.forward_differentiable(styles);
         }
         let w_plus = self.to_w_plus(styles)?;
-        let stem = self.stem(&w_plus)?;
-        let mut dims: [usize; 4] = stem.dims4()?.into();
-        // Ping-pong feature maps: conv1 reads `x` and writes `y`, conv2 reads `y` and writes `x`.
-        let mut buffers = self.buffers.take(2);
-        let (mut y, mut x) = (
-            buffers.pop().unwrap_or_default(),
-            buffers.pop().unwrap_or_default(),
+        let b = w_plus.dim(0)?;
+        let (res, channels) = (
+            self.config.resolution(),
+            self.config.image_wavelet_channels / 4,
         );
+        let face = channels * res * res;
+        let mut image = vec![0f32; b * face];
+        // One face at a time: the feature maps of one face fit the pooled buffers, and a batch
+        // costs no more per face than a single face (the 512 px maps are 64 MiB per face).
+        let mut buffers = self.buffers.take(2);
+        for (i, out) in image.chunks_exact_mut(face).enumerate() {
+            self.forward_cpu_one(&w_plus.narrow(0, i, 1)?, &mut buffers, out)?;
+        }
+        self.buffers.give(buffers);
+        Tensor::from_vec(image, (b, channels, res, res), styles.device())
+    }
+
+    /// The CPU pass of one W+ code `[1, 23, 512]` into `image` (`[3, 1024, 1024]` flat), with
+    /// two ping-pong feature-map buffers: conv1 reads `x` and writes `y`, conv2 reads `y` and
+    /// writes `x`.
+    fn forward_cpu_one(
+        &self,
+        w_plus: &Tensor,
+        buffers: &mut [Vec<f32>],
+        image: &mut [f32],
+    ) -> Result<()> {
+        let [x, y] = buffers else {
+            candle_core::bail!("the CPU pass needs two buffers");
+        };
+        let stem = self.stem(w_plus)?;
+        let mut dims: [usize; 4] = stem.dims4()?.into();
         let stem = stem.flatten_all()?.to_vec1::<f32>()?;
-        cpu_kernels::output_buffer(&mut x, stem.len()).copy_from_slice(&stem);
+        cpu_kernels::output_buffer(x, stem.len()).copy_from_slice(&stem);
         for (i, block) in self.layers.iter().enumerate() {
             // The up-sampler's inverse Haar transform runs inside conv1's kernel.
-            let up = flat(&block.up.forward(&Self::style(&w_plus, 1 + 3 * i)?)?)?;
-            let style1 = Self::style(&w_plus, 2 + 3 * i)?;
+            let up = flat(&block.up.forward(&Self::style(w_plus, 1 + 3 * i)?)?)?;
+            let style1 = Self::style(w_plus, 2 + 3 * i)?;
             let n = dims.iter().product();
             dims = block
                 .conv1
-                .forward_cpu(&x[..n], dims, Some(&up), &style1, &mut y)?;
-            let style2 = Self::style(&w_plus, 3 + 3 * i)?;
+                .forward_cpu(&x[..n], dims, Some(&up), &style1, y)?;
+            let style2 = Self::style(w_plus, 3 + 3 * i)?;
             let n = dims.iter().product();
-            dims = block
-                .conv2
-                .forward_cpu(&y[..n], dims, None, &style2, &mut x)?;
+            dims = block.conv2.forward_cpu(&y[..n], dims, None, &style2, x)?;
         }
         let s = self
             .to_img_modulation
-            .forward(&Self::style(&w_plus, self.config.num_styles() - 1)?)?;
+            .forward(&Self::style(w_plus, self.config.num_styles() - 1)?)?;
         let w = self
             .to_img_weight
             .unsqueeze(0)?
             .broadcast_mul(&s.unsqueeze(1)?)?;
-        let mut image = Vec::new();
         let n = dims.iter().product();
-        let image_dims = cpu_kernels::wavelets_to_image_into(
+        cpu_kernels::wavelets_to_image_into(
             &x[..n],
             dims,
             &flat(&w)?,
             &self.to_img_bias_flat,
-            &mut image,
+            image,
         )?;
-        self.buffers.give(vec![x, y]);
-        Tensor::from_vec(image, image_dims.to_vec(), styles.device())
+        Ok(())
     }
 }
