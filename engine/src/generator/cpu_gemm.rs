@@ -45,9 +45,17 @@ impl PackedB<'_> {
     #[inline(always)]
     pub fn set_row(&mut self, row: usize, values: &[f32]) {
         let k = self.k;
-        for (p, chunk) in values.chunks(NR).enumerate() {
+        let mut chunks = values.chunks_exact(NR);
+        for (p, chunk) in chunks.by_ref().enumerate() {
+            // Whole panels as fixed-size arrays: a few vector moves, not a memcpy call each.
             let at = (p * k + row) * NR;
-            self.data[at..at + chunk.len()].copy_from_slice(chunk);
+            let dst: &mut [f32; NR] = (&mut self.data[at..at + NR]).try_into().unwrap();
+            *dst = chunk.try_into().unwrap();
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let at = ((values.len() / NR) * k + row) * NR;
+            self.data[at..at + rest.len()].copy_from_slice(rest);
         }
     }
 }
