@@ -183,6 +183,22 @@ macro_rules! multiversion {
     };
 }
 
+/// Hints the CPU to bring `data` into the cache (a no-op off x86-64).
+#[inline(always)]
+fn prefetch(data: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in data.chunks(16) {
+        // SAFETY: a prefetch of an address inside a live slice; it never faults.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                line.as_ptr() as *const i8
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
+}
+
 /// One strip's depthwise work: every input channel's rows `y0..y1` (up-sampled first when the
 /// input is wavelet bands), 3x3-convolved into its row of the packed GEMM operand.
 struct DepthwiseStrip<'a> {
@@ -208,6 +224,22 @@ multiversion! {
         let (y0, y1, bi, c_in) = (job.y0, job.y1, job.bi, job.c_in);
         let (r0, r1) = (y0.saturating_sub(1), (y1 + 1).min(h));
         for c in 0..c_in {
+            // The next channel's input rows are a few short streams far apart (feature maps of
+            // 16-64 MiB): ask for them while this channel computes.
+            if c + 1 < c_in {
+                match job.conv.haar_scale {
+                    Some(scale) => {
+                        let next = HaarBands::new(job.input, scale, c_in, plane / 4, w / 2, bi, c + 1);
+                        for band in next.bands {
+                            prefetch(&band[r0 / 2 * (w / 2)..r1.div_ceil(2) * (w / 2)]);
+                        }
+                    }
+                    None => {
+                        let next = (bi * c_in + c + 1) * plane;
+                        prefetch(&job.input[next + r0 * w..next + r1 * w]);
+                    }
+                }
+            }
             let k = &job.conv.weights.weight_dw[c * 9..c * 9 + 9];
             match job.conv.haar_scale {
                 Some(scale) => {
