@@ -307,6 +307,8 @@ struct Scratch {
     rows: Vec<f32>,
     /// Up-sampled input rows of one channel.
     upsampled: Vec<f32>,
+    /// A strip of a separable conv's output, when the image stage follows in the same pass.
+    mapped: Vec<f32>,
 }
 
 thread_local! {
@@ -343,6 +345,11 @@ impl SeparableConv<'_> {
     /// The op on a flat input of `dims`: writes the output into `out[..len]` (replacing `out`
     /// by a new buffer only if it is too short) and returns its dims.
     fn run(&self, input: &[f32], dims: [usize; 4], out: &mut Vec<f32>) -> Result<[usize; 4]> {
+        self.run_into(input, dims, Sink::Map(out))
+    }
+
+    /// [`Self::run`], with the output going to `sink`.
+    fn run_into(&self, input: &[f32], dims: [usize; 4], sink: Sink) -> Result<[usize; 4]> {
         let [b, c_stored, h_stored, w_stored] = dims;
         if input.len() != dims.iter().product::<usize>() {
             bail!("separable_conv: {} values for {dims:?}", input.len());
@@ -365,7 +372,26 @@ impl SeparableConv<'_> {
             bail!("separable_conv: weight sizes do not match input [{b}, {c_in}, {h}, {w}] -> {c_out}");
         }
         let packed_a = pack_weights(self.weights.weight_pw, b, c_out, c_in);
-        let out_ptr = SharedOut(output_buffer(out, b * c_out * plane).as_mut_ptr());
+        let (out_ptr, then, out_dims) = match sink {
+            Sink::Map(out) => (
+                SharedOut(output_buffer(out, b * c_out * plane).as_mut_ptr()),
+                None,
+                [b, c_out, h, w],
+            ),
+            Sink::Image(wavelets, image) => {
+                let c4 = wavelets.bias.len();
+                let c = check_haar_input(c4, b, &[], "wavelets_to_image")?;
+                if wavelets.weight.len() != b * c4 * c_out || image.len() != b * c * 4 * plane {
+                    bail!("separable_conv: the image stage does not fit [{b}, {c_out}, {h}, {w}]");
+                }
+                let packed = pack_weights(wavelets.weight, b, c4, c_out);
+                (
+                    SharedOut(image.as_mut_ptr()),
+                    Some((wavelets, packed)),
+                    [b, c, 2 * h, 2 * w],
+                )
+            }
+        };
         for_each_strip(b, h, strip_rows(c_in, c_out, w, h), |bi, y0, y1| {
             let n = (y1 - y0) * w;
             // Up-sampled input rows y0-1..y1+1 (what the 3x3 taps read), when fused.
@@ -400,15 +426,38 @@ impl SeparableConv<'_> {
                     noise: Some(&self.weights.noise[y0 * w..y1 * w]),
                     slope: Some(self.weights.slope),
                 };
-                // SAFETY: dst is the [c_out, n] block at rows y0..y1 of batch bi, row stride
-                // `plane`; blocks of different tasks are disjoint.
+                let Some((wavelets, packed_image)) = &then else {
+                    // SAFETY: dst is the [c_out, n] block at rows y0..y1 of batch bi, row stride
+                    // `plane`; blocks of different tasks are disjoint.
+                    unsafe {
+                        let dst = o.0.add(bi * c_out * plane + y0 * w);
+                        cpu_gemm::gemm(c_out, &packed_a[bi], &packed, dst, plane, epilogue);
+                    }
+                    return;
+                };
+                // The image stage takes the strip while it is in the cache.
+                scratch.mapped.resize(c_out * n, 0.0);
+                // SAFETY: writes the task's own [c_out, n] buffer.
                 unsafe {
-                    let dst = o.0.add(bi * c_out * plane + y0 * w);
-                    cpu_gemm::gemm(c_out, &packed_a[bi], &packed, dst, plane, epilogue);
+                    let dst = scratch.mapped.as_mut_ptr();
+                    cpu_gemm::gemm(c_out, &packed_a[bi], &packed, dst, n, epilogue);
                 }
+                let strip = ImageStrip {
+                    packed_a: &packed_image[bi],
+                    x: &scratch.mapped,
+                    plane: n,
+                    x_range: 0..n,
+                    h,
+                    w,
+                    bi,
+                    y0,
+                    y1,
+                    out: o,
+                };
+                wavelets.strip(&strip, &mut scratch.packed, &mut scratch.rows);
             });
         });
-        Ok([b, c_out, h, w])
+        Ok(out_dims)
     }
 }
 
@@ -527,6 +576,28 @@ pub fn separable_conv_into(
     .run(x, dims, out)
 }
 
+/// [`separable_conv_into`] followed by [`wavelets_to_image_into`] (`weight` `[b, 4C, C_out]`,
+/// `bias` `[4C]`) in the same pass, strip by strip, so the conv's output never goes to memory;
+/// writes the `[b, C, 2H, 2W]` image into `image` and returns its dims.
+pub fn separable_conv_to_image(
+    x: &[f32],
+    dims: [usize; 4],
+    weights: SeparableWeights,
+    image_weight: &[f32],
+    image_bias: &[f32],
+    image: &mut [f32],
+) -> Result<[usize; 4]> {
+    let wavelets = WaveletsToImage {
+        weight: image_weight,
+        bias: image_bias,
+    };
+    SeparableConv {
+        haar_scale: None,
+        weights,
+    }
+    .run_into(x, dims, Sink::Image(&wavelets, image))
+}
+
 /// The last stage fused per strip of rows: 1x1 convolution to 4C wavelet channels (GEMM, per-batch
 /// weights with the modulation folded in), bias, and the inverse Haar transform straight into the
 /// `[b, C, 2H, 2W]` image.
@@ -576,58 +647,103 @@ impl WaveletsToImage<'_> {
         let out_ptr = SharedOut(out.as_mut_ptr());
         let packed_a = pack_weights(self.weight, b, c4, c_in);
         for_each_strip(b, h, strip_rows(c_in, c4, w, h), |bi, y0, y1| {
-            let n = (y1 - y0) * w;
             let x = &input[bi * c_in * plane..(bi + 1) * c_in * plane];
             SCRATCH.with(|scratch| {
                 let scratch = &mut *scratch.borrow_mut();
-                scratch.packed.resize(cpu_gemm::PackedB::len(c_in, n), 0.0);
-                scratch.rows.resize(c4 * n, 0.0);
-                let mut job = PackStrip {
+                let strip = ImageStrip {
+                    packed_a: &packed_a[bi],
                     x,
                     plane,
-                    range: y0 * w..y1 * w,
-                    packed: cpu_gemm::PackedB {
-                        data: &mut scratch.packed,
-                        k: c_in,
-                        n,
-                    },
-                };
-                pack_strip(&mut job);
-                let packed = job.packed;
-                let bands = &mut scratch.rows;
-                let epilogue = cpu_gemm::Epilogue {
-                    bias: self.bias,
-                    noise: None,
-                    slope: None,
-                };
-                // SAFETY: writes the task's own [c4, n] buffer.
-                unsafe {
-                    cpu_gemm::gemm(c4, &packed_a[bi], &packed, bands.as_mut_ptr(), n, epilogue);
-                }
-                let o = out_ptr;
-                let len = 2 * (y1 - y0) * 2 * w;
-                let outputs = (0..c)
-                    .map(|ci| {
-                        // SAFETY: output rows 2*y0..2*y1 of channel ci of batch bi belong to this
-                        // task.
-                        unsafe {
-                            std::slice::from_raw_parts_mut(
-                                o.0.add((bi * c + ci) * out_plane + 2 * y0 * 2 * w),
-                                len,
-                            )
-                        }
-                    })
-                    .collect();
-                haar_strip(&mut HaarStrip {
-                    bands,
-                    c,
+                    x_range: y0 * w..y1 * w,
+                    h,
                     w,
-                    rows: y1 - y0,
-                    outputs,
-                });
+                    bi,
+                    y0,
+                    y1,
+                    out: out_ptr,
+                };
+                self.strip(&strip, &mut scratch.packed, &mut scratch.rows);
             });
         });
         Ok([b, c, 2 * h, 2 * w])
+    }
+}
+
+/// Where a [`SeparableConv`] writes: its feature map, or (through a [`WaveletsToImage`] stage
+/// run on each strip) the image.
+enum Sink<'s> {
+    Map(&'s mut Vec<f32>),
+    Image(&'s WaveletsToImage<'s>, &'s mut [f32]),
+}
+
+/// One strip of [`WaveletsToImage`]: its input rows and where its output goes.
+struct ImageStrip<'a> {
+    /// This batch item's packed weights.
+    packed_a: &'a [f32],
+    /// `C_in` planes (or strips) at stride `plane`; the strip's pixels are `x_range` of each.
+    x: &'a [f32],
+    plane: usize,
+    x_range: std::ops::Range<usize>,
+    /// Input height and width.
+    h: usize,
+    w: usize,
+    bi: usize,
+    y0: usize,
+    y1: usize,
+    /// The whole `[b, C, 2H, 2W]` image.
+    out: SharedOut,
+}
+
+impl WaveletsToImage<'_> {
+    /// GEMM of the strip's pixels into `[4C, n]` bands (in `bands`, after packing them into
+    /// `packed`), bias, then the inverse Haar transform into the image rows `2 y0..2 y1`.
+    fn strip(&self, s: &ImageStrip, packed: &mut Vec<f32>, bands: &mut Vec<f32>) {
+        let (c4, n, w) = (self.bias.len(), s.x_range.len(), s.w);
+        let (c, c_in) = (c4 / 4, s.x.len() / s.plane);
+        packed.resize(cpu_gemm::PackedB::len(c_in, n), 0.0);
+        bands.resize(c4 * n, 0.0);
+        let mut job = PackStrip {
+            x: s.x,
+            plane: s.plane,
+            range: s.x_range.clone(),
+            packed: cpu_gemm::PackedB {
+                data: packed,
+                k: c_in,
+                n,
+            },
+        };
+        pack_strip(&mut job);
+        let packed = job.packed;
+        let epilogue = cpu_gemm::Epilogue {
+            bias: self.bias,
+            noise: None,
+            slope: None,
+        };
+        // SAFETY: writes the task's own [c4, n] buffer.
+        unsafe {
+            cpu_gemm::gemm(c4, s.packed_a, &packed, bands.as_mut_ptr(), n, epilogue);
+        }
+        let (o, (y0, y1)) = (s.out, (s.y0, s.y1));
+        let len = 2 * (y1 - y0) * 2 * w;
+        let image_plane = 4 * s.h * w;
+        let outputs = (0..c)
+            .map(|ci| {
+                // SAFETY: output rows 2*y0..2*y1 of channel ci of batch bi belong to this task.
+                unsafe {
+                    std::slice::from_raw_parts_mut(
+                        o.0.add((s.bi * c + ci) * image_plane + 2 * y0 * 2 * w),
+                        len,
+                    )
+                }
+            })
+            .collect();
+        haar_strip(&mut HaarStrip {
+            bands,
+            c,
+            w,
+            rows: y1 - y0,
+            outputs,
+        });
     }
 }
 
@@ -755,6 +871,57 @@ mod tests {
             .unwrap();
         let expected = inverse_haar_plain(&y).unwrap();
         assert!(max_abs_diff(&fast, &expected) < 1e-4);
+    }
+
+    #[test]
+    fn separable_conv_to_image_matches_the_two_stages() {
+        // 16 -> 32 channels at 40x64 (several strips), two batch items, then 12 wavelets.
+        let (b, cin, cout, h, w) = (2, 16, 32, 40, 64);
+        let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let x = random(&[b, cin, h, w], 21);
+        let (dw, pw) = (
+            flat(&random(&[cin, 9], 22)),
+            flat(&random(&[b, cout, cin], 23)),
+        );
+        let (noise, bias) = (flat(&random(&[h * w], 24)), flat(&random(&[cout], 25)));
+        let (img_w, img_b) = (flat(&random(&[b, 12, cout], 26)), flat(&random(&[12], 27)));
+        let weights = SeparableWeights {
+            weight_dw: &dw,
+            weight_pw: &pw,
+            c_out: cout,
+            noise: &noise,
+            bias: &bias,
+            slope: 0.2,
+        };
+        let map = separable_conv(&x, None, weights).unwrap();
+        let expected = flat(&wavelets_to_image(&map, &img_w, &img_b).unwrap());
+        let mut image = vec![0f32; b * 3 * 4 * h * w];
+        let dims = separable_conv_to_image(
+            &flat(&x),
+            [b, cin, h, w],
+            weights,
+            &img_w,
+            &img_b,
+            &mut image,
+        )
+        .unwrap();
+        assert_eq!(dims, [b, 3, 2 * h, 2 * w]);
+        let worst = image
+            .iter()
+            .zip(&expected)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-4, "fused and two-stage images differ by {worst}");
+        let mut short = vec![0f32; image.len() - 1];
+        assert!(separable_conv_to_image(
+            &flat(&x),
+            [b, cin, h, w],
+            weights,
+            &img_w,
+            &img_b,
+            &mut short
+        )
+        .is_err());
     }
 
     #[test]

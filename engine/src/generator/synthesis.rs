@@ -219,21 +219,33 @@ impl StyledConv {
         style: &Tensor,
         out: &mut Vec<f32>,
     ) -> Result<[usize; 4]> {
+        let weight_pw = self.modulated_pointwise(style)?;
+        cpu_kernels::separable_conv_into(x, dims, haar_scale, self.cpu_weights(&weight_pw)?, out)
+    }
+
+    /// `[b, C_out, C_in]` 1x1 weights with the modulation of `style` folded in, flat.
+    fn modulated_pointwise(&self, style: &Tensor) -> Result<Vec<f32>> {
         let s = self.modulation.forward(style)?; // [b, C_in]
         let w = self
             .weight_permute
             .unsqueeze(0)?
             .broadcast_mul(&s.unsqueeze(1)?)?;
-        let weight_pw = flat(&w)?;
-        let weights = cpu_kernels::SeparableWeights {
+        flat(&w)
+    }
+
+    /// The CPU kernels' view of this conv with the given modulated 1x1 weights.
+    fn cpu_weights<'a>(
+        &'a self,
+        weight_pw: &'a [f32],
+    ) -> Result<cpu_kernels::SeparableWeights<'a>> {
+        Ok(cpu_kernels::SeparableWeights {
             weight_dw: &self.cpu.weight_dw,
-            weight_pw: &weight_pw,
+            weight_pw,
             c_out: self.weight_permute.dim(0)?,
             noise: &self.cpu.noise,
             bias: &self.cpu.bias,
             slope: self.slope as f32,
-        };
-        cpu_kernels::separable_conv_into(x, dims, haar_scale, weights, out)
+        })
     }
 }
 
@@ -444,6 +456,16 @@ impl SynthesisNetwork {
         let mut dims: [usize; 4] = stem.dims4()?.into();
         let stem = stem.flatten_all()?.to_vec1::<f32>()?;
         cpu_kernels::output_buffer(x, stem.len()).copy_from_slice(&stem);
+        let last = self.layers.len() - 1;
+        let s = self
+            .to_img_modulation
+            .forward(&Self::style(w_plus, self.config.num_styles() - 1)?)?;
+        let to_img = flat(
+            &self
+                .to_img_weight
+                .unsqueeze(0)?
+                .broadcast_mul(&s.unsqueeze(1)?)?,
+        )?;
         for (i, block) in self.layers.iter().enumerate() {
             // The up-sampler's inverse Haar transform runs inside conv1's kernel.
             let up = flat(&block.up.forward(&Self::style(w_plus, 1 + 3 * i)?)?)?;
@@ -454,23 +476,22 @@ impl SynthesisNetwork {
                 .forward_cpu(&x[..n], dims, Some(&up), &style1, y)?;
             let style2 = Self::style(w_plus, 3 + 3 * i)?;
             let n = dims.iter().product();
-            dims = block.conv2.forward_cpu(&y[..n], dims, None, &style2, x)?;
+            if i < last {
+                dims = block.conv2.forward_cpu(&y[..n], dims, None, &style2, x)?;
+                continue;
+            }
+            // The last conv2 and the image stage (1x1 to wavelets, bias, inverse Haar) run in
+            // one pass: the 512 px map never goes to memory.
+            let weight_pw = block.conv2.modulated_pointwise(&style2)?;
+            cpu_kernels::separable_conv_to_image(
+                &y[..n],
+                dims,
+                block.conv2.cpu_weights(&weight_pw)?,
+                &to_img,
+                &self.to_img_bias_flat,
+                image,
+            )?;
         }
-        let s = self
-            .to_img_modulation
-            .forward(&Self::style(w_plus, self.config.num_styles() - 1)?)?;
-        let w = self
-            .to_img_weight
-            .unsqueeze(0)?
-            .broadcast_mul(&s.unsqueeze(1)?)?;
-        let n = dims.iter().product();
-        cpu_kernels::wavelets_to_image_into(
-            &x[..n],
-            dims,
-            &flat(&w)?,
-            &self.to_img_bias_flat,
-            image,
-        )?;
         Ok(())
     }
 }
