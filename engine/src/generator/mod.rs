@@ -3,12 +3,14 @@
 //! - [`mapping`]: z `[b, 512]` -> w `[b, 512]`.
 //! - [`synthesis`]: w `[b, 512]` (broadcast) or W+ `[b, 23, 512]` -> RGB `[b, 3, 1024, 1024]`.
 //! - [`cpu_kernels`]: the fused CPU kernels the fast synthesis pass uses.
+//! - [`cpu_gemm`]: their GEMM for the 1x1 convolutions, with a fused epilogue.
 //! - [`numpy_rng`]: numpy's `RandomState(seed).randn`, so seeds match the reference.
 //!
 //! [`Generator`] ties them together with the average w (for truncation) and conversion to images.
 //! Weights come from `talk-to-edit models fetch`, which converts the OpenVINO IR shipped in PyPI
 //! `random-face==2021.7.21.1` into one safetensors file (`mapping.*`, `synthesis.*`).
 
+pub mod cpu_gemm;
 pub mod cpu_kernels;
 pub mod mapping;
 pub mod numpy_rng;

@@ -208,29 +208,44 @@ impl StyledConv {
     }
 
     /// CPU: the modulation is folded into the 1x1 weights (a depthwise conv commutes with a
-    /// per-channel scale), then one fused depthwise + GEMM + epilogue kernel. With `haar_scale`,
-    /// `x` holds wavelet bands that the kernel up-samples (scaled) as it goes.
+    /// per-channel scale), then one fused depthwise + GEMM + epilogue kernel from the flat `x` of
+    /// `dims` into `out`; returns the output dims. With `haar_scale`, `x` holds wavelet bands that
+    /// the kernel up-samples (scaled) as it goes.
     fn forward_cpu(
         &self,
-        x: &Tensor,
+        x: &[f32],
+        dims: [usize; 4],
         haar_scale: Option<&[f32]>,
         style: &Tensor,
-    ) -> Result<Tensor> {
+        out: &mut Vec<f32>,
+    ) -> Result<[usize; 4]> {
+        let weight_pw = self.modulated_pointwise(style)?;
+        cpu_kernels::separable_conv_into(x, dims, haar_scale, self.cpu_weights(&weight_pw)?, out)
+    }
+
+    /// `[b, C_out, C_in]` 1x1 weights with the modulation of `style` folded in, flat.
+    fn modulated_pointwise(&self, style: &Tensor) -> Result<Vec<f32>> {
         let s = self.modulation.forward(style)?; // [b, C_in]
         let w = self
             .weight_permute
             .unsqueeze(0)?
             .broadcast_mul(&s.unsqueeze(1)?)?;
-        let weight_pw = flat(&w)?;
-        let weights = cpu_kernels::SeparableWeights {
+        flat(&w)
+    }
+
+    /// The CPU kernels' view of this conv with the given modulated 1x1 weights.
+    fn cpu_weights<'a>(
+        &'a self,
+        weight_pw: &'a [f32],
+    ) -> Result<cpu_kernels::SeparableWeights<'a>> {
+        Ok(cpu_kernels::SeparableWeights {
             weight_dw: &self.cpu.weight_dw,
-            weight_pw: &weight_pw,
+            weight_pw,
             c_out: self.weight_permute.dim(0)?,
             noise: &self.cpu.noise,
             bias: &self.cpu.bias,
             slope: self.slope as f32,
-        };
-        cpu_kernels::separable_conv(x, haar_scale, weights)
+        })
     }
 }
 
@@ -273,6 +288,8 @@ pub struct SynthesisNetwork {
     to_img_weight: Tensor,
     to_img_bias: Tensor,
     to_img_bias_flat: Vec<f32>,
+    /// The CPU pass's feature maps, kept between calls.
+    buffers: cpu_kernels::BufferPool,
 }
 
 impl SynthesisNetwork {
@@ -320,6 +337,7 @@ impl SynthesisNetwork {
             to_img_bias_flat: flat(&to_img_bias)?,
             to_img_bias,
             config,
+            buffers: cpu_kernels::BufferPool::default(),
         })
     }
 
@@ -405,22 +423,75 @@ impl SynthesisNetwork {
             return self.forward_differentiable(styles);
         }
         let w_plus = self.to_w_plus(styles)?;
-        let mut x = self.stem(&w_plus)?.contiguous()?;
-        for (i, block) in self.layers.iter().enumerate() {
-            // The up-sampler's inverse Haar transform runs inside conv1's kernel.
-            let up = flat(&block.up.forward(&Self::style(&w_plus, 1 + 3 * i)?)?)?;
-            let style1 = Self::style(&w_plus, 2 + 3 * i)?;
-            x = block.conv1.forward_cpu(&x, Some(&up), &style1)?;
-            let style2 = Self::style(&w_plus, 3 + 3 * i)?;
-            x = block.conv2.forward_cpu(&x, None, &style2)?;
+        let b = w_plus.dim(0)?;
+        let (res, channels) = (
+            self.config.resolution(),
+            self.config.image_wavelet_channels / 4,
+        );
+        let face = channels * res * res;
+        let mut image = vec![0f32; b * face];
+        // One face at a time: the feature maps of one face fit the pooled buffers, and a batch
+        // costs no more per face than a single face (the 512 px maps are 64 MiB per face).
+        let mut buffers = self.buffers.take(2);
+        for (i, out) in image.chunks_exact_mut(face).enumerate() {
+            self.forward_cpu_one(&w_plus.narrow(0, i, 1)?, &mut buffers, out)?;
         }
+        self.buffers.give(buffers);
+        Tensor::from_vec(image, (b, channels, res, res), styles.device())
+    }
+
+    /// The CPU pass of one W+ code `[1, 23, 512]` into `image` (`[3, 1024, 1024]` flat), with
+    /// two ping-pong feature-map buffers: conv1 reads `x` and writes `y`, conv2 reads `y` and
+    /// writes `x`.
+    fn forward_cpu_one(
+        &self,
+        w_plus: &Tensor,
+        buffers: &mut [Vec<f32>],
+        image: &mut [f32],
+    ) -> Result<()> {
+        let [x, y] = buffers else {
+            candle_core::bail!("the CPU pass needs two buffers");
+        };
+        let stem = self.stem(w_plus)?;
+        let mut dims: [usize; 4] = stem.dims4()?.into();
+        let stem = stem.flatten_all()?.to_vec1::<f32>()?;
+        cpu_kernels::output_buffer(x, stem.len()).copy_from_slice(&stem);
+        let last = self.layers.len() - 1;
         let s = self
             .to_img_modulation
-            .forward(&Self::style(&w_plus, self.config.num_styles() - 1)?)?;
-        let w = self
-            .to_img_weight
-            .unsqueeze(0)?
-            .broadcast_mul(&s.unsqueeze(1)?)?;
-        cpu_kernels::wavelets_to_image(&x, &flat(&w)?, &self.to_img_bias_flat)
+            .forward(&Self::style(w_plus, self.config.num_styles() - 1)?)?;
+        let to_img = flat(
+            &self
+                .to_img_weight
+                .unsqueeze(0)?
+                .broadcast_mul(&s.unsqueeze(1)?)?,
+        )?;
+        for (i, block) in self.layers.iter().enumerate() {
+            // The up-sampler's inverse Haar transform runs inside conv1's kernel.
+            let up = flat(&block.up.forward(&Self::style(w_plus, 1 + 3 * i)?)?)?;
+            let style1 = Self::style(w_plus, 2 + 3 * i)?;
+            let n = dims.iter().product();
+            dims = block
+                .conv1
+                .forward_cpu(&x[..n], dims, Some(&up), &style1, y)?;
+            let style2 = Self::style(w_plus, 3 + 3 * i)?;
+            let n = dims.iter().product();
+            if i < last {
+                dims = block.conv2.forward_cpu(&y[..n], dims, None, &style2, x)?;
+                continue;
+            }
+            // The last conv2 and the image stage (1x1 to wavelets, bias, inverse Haar) run in
+            // one pass: the 512 px map never goes to memory.
+            let weight_pw = block.conv2.modulated_pointwise(&style2)?;
+            cpu_kernels::separable_conv_to_image(
+                &y[..n],
+                dims,
+                block.conv2.cpu_weights(&weight_pw)?,
+                &to_img,
+                &self.to_img_bias_flat,
+                image,
+            )?;
+        }
+        Ok(())
     }
 }
