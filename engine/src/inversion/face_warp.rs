@@ -18,7 +18,7 @@
 
 use super::invert::ALIGNED_SIDE;
 use super::InversionError;
-use crate::perception::geometry::Point;
+use crate::perception::geometry::{sample_bilinear, Point};
 use crate::perception::FacePerception;
 use image::imageops::FilterType;
 use image::RgbImage;
@@ -161,7 +161,8 @@ impl FaceWarp {
             let top = mix(node(i0, j0), node(i0 + 1, j0), fu);
             let bottom = mix(node(i0, j0 + 1), node(i0 + 1, j0 + 1), fu);
             let [mu, mv] = mix(top, bottom, fv);
-            px.0 = bilinear(image, mu * s - 0.5, mv * s - 0.5);
+            px.0 = sample_bilinear(image, mu * s - 0.5, mv * s - 0.5)
+                .map(|c| c.round().clamp(0.0, 255.0) as u8);
         }
         out
     }
@@ -191,29 +192,6 @@ fn cap_shift(from: Point, to: Point) -> Point {
         from[0] + (to[0] - from[0]) * t,
         from[1] + (to[1] - from[1]) * t,
     ]
-}
-
-/// `image`'s colour at pixel-index position (x, y), bilinear, clamped to the edges.
-fn bilinear(image: &RgbImage, x: f64, y: f64) -> [u8; 3] {
-    let (w, h) = (image.width() as f64, image.height() as f64);
-    let (x, y) = (x.clamp(0.0, w - 1.0), y.clamp(0.0, h - 1.0));
-    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-    let (x1, y1) = (
-        (x0 + 1).min(image.width() - 1),
-        (y0 + 1).min(image.height() - 1),
-    );
-    let (fx, fy) = (x - x0 as f64, y - y0 as f64);
-    let (a, b, c, d) = (
-        image.get_pixel(x0, y0).0,
-        image.get_pixel(x1, y0).0,
-        image.get_pixel(x0, y1).0,
-        image.get_pixel(x1, y1).0,
-    );
-    std::array::from_fn(|k| {
-        let top = a[k] as f64 + (b[k] as f64 - a[k] as f64) * fx;
-        let bottom = c[k] as f64 + (d[k] as f64 - c[k] as f64) * fx;
-        (top + (bottom - top) * fy).round().clamp(0.0, 255.0) as u8
-    })
 }
 
 #[cfg(test)]

@@ -399,9 +399,10 @@ impl PasteBack {
             .zip(e.pixels())
             .map(|(a, b)| std::array::from_fn(|k| colours.gain[k] * (b[k] as f32 - a[k] as f32)))
             .collect();
-        let weights = self.change_weights(&delta, side, attributes);
+        let change = change_size(&delta, side);
+        let weights = self.change_weights(&change, side, attributes);
         let replace = match warp {
-            Some(warp) => mouth_replacement(warp, &delta, side),
+            Some(warp) => mouth_replacement(warp, &change, side),
             None => Vec::new(),
         };
         let photo = (!replace.is_empty()).then(|| resize(&self.crop));
@@ -417,21 +418,11 @@ impl PasteBack {
     }
 
     /// Where an edit is carried over, in 0..=1 over a `side`² crop: the blurred size of the
-    /// colour change `delta` between [`CHANGE_FLOOR`] and [`CHANGE_FULL`], spread a little so
-    /// the edges are soft, times the face region and the bands of the `attributes` edited.
-    pub fn change_weights(
-        &self,
-        delta: &[[f32; 3]],
-        side: u32,
-        attributes: &[Attribute],
-    ) -> Vec<f32> {
+    /// colour change ([`change_size`]) between [`CHANGE_FLOOR`] and [`CHANGE_FULL`], spread a
+    /// little so the edges are soft, times the face region and the bands of the `attributes`
+    /// edited.
+    pub fn change_weights(&self, change: &[f32], side: u32, attributes: &[Attribute]) -> Vec<f32> {
         let n = side as usize;
-        let mut change: Vec<f32> = delta
-            .iter()
-            .map(|d| (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt())
-            .collect();
-        let r = (n / 128).max(1);
-        box_blur(&mut change, n, r);
         let mut weights: Vec<f32> = change
             .iter()
             .map(|&c| smoothstep((c - CHANGE_FLOOR) / (CHANGE_FULL - CHANGE_FLOOR)))
@@ -496,13 +487,25 @@ pub const MOUTH_MIN_HEIGHT: f64 = 0.45;
 pub const REPLACE_FROM: f32 = 10.0;
 pub const REPLACE_FULL: f32 = 35.0;
 
+/// The size of the colour change `delta` (Euclidean over the channels) over a `side`² crop,
+/// blurred a little: what [`PasteBack::change_weights`] and [`mouth_replacement`] both threshold.
+fn change_size(delta: &[[f32; 3]], side: u32) -> Vec<f32> {
+    let n = side as usize;
+    let mut change: Vec<f32> = delta
+        .iter()
+        .map(|d| (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt())
+        .collect();
+    box_blur(&mut change, n, (n / 128).max(1));
+    change
+}
+
 /// Where a smile edit shows the edited render's mouth instead of adding its change to the
 /// photo's (0..=1 over a `side`² crop): around the photo's lips ([`FaceWarp::photo`] points
-/// 48-67), where the change is large. Adding the change of a render's mouth that opens or closes
-/// onto a photo's mouth of another shape ghosts (a second row of teeth, red lips over teeth:
-/// issue 13, session 11's by-eye labels); the render's mouth itself, laid on the photo's by the
-/// warp and recoloured, does not.
-fn mouth_replacement(warp: &FaceWarp, delta: &[[f32; 3]], side: u32) -> Vec<f32> {
+/// 48-67), where the blurred change size `change` ([`change_size`]) is large. Adding the change
+/// of a render's mouth that opens or closes onto a photo's mouth of another shape ghosts (a
+/// second row of teeth, red lips over teeth: issue 13, session 11's by-eye labels); the render's
+/// mouth itself, laid on the photo's by the warp and recoloured, does not.
+fn mouth_replacement(warp: &FaceWarp, change: &[f32], side: u32) -> Vec<f32> {
     let n = side as usize;
     let Some(lips) = warp.photo.get(48..68) else {
         return Vec::new();
@@ -519,11 +522,6 @@ fn mouth_replacement(warp: &FaceWarp, delta: &[[f32; 3]], side: u32) -> Vec<f32>
     if !(half_width > 1e-3 && half_height > 1e-3) {
         return Vec::new();
     }
-    let mut change: Vec<f32> = delta
-        .iter()
-        .map(|d| (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt())
-        .collect();
-    box_blur(&mut change, n, (n / 128).max(1));
     let sf = side as f64;
     let mut replace: Vec<f32> = change
         .iter()
