@@ -7,6 +7,7 @@ mod face_engine;
 mod figures;
 mod loading;
 mod photo_eval;
+mod photo_session;
 
 use clap::{Parser, Subcommand};
 

@@ -14,6 +14,7 @@
 //! under the database write lock.
 
 mod discord;
+mod photos;
 
 pub use discord::{DiscordThread, Forgotten, JobRecord, StoredPaste};
 

@@ -3,16 +3,20 @@
 //! in the conversation database in one transaction, so running the command again with the same
 //! `--db` and `--thread` continues exactly where it stopped (also after a crash or kill).
 //!
+//! A conversation started from a photo is edited and shown in that photo, as in Discord.
+//!
 //! Besides text, a line may be `/seed N` (start from a generated face), `/photo PATH` (start
 //! from a photo) or `/quit`.
 
 use crate::face_engine::ProductFaceEngine;
+use crate::photo_session::{load_paste, shown_image, store_paste, PhotoSession};
 use anyhow::Context;
-use engine::dialog::{Conversation, Event, FaceEngine, Reply};
+use engine::dialog::{Conversation, Event, FaceSource, Reply};
 use engine::language::{LanguageEncoder, RequestParser};
 use sql::ConversationStore;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -75,25 +79,79 @@ pub(crate) fn event_from_line(line: &str) -> anyhow::Result<Option<Event>> {
     Ok(Some(Event::Text(line.to_string())))
 }
 
-/// Runs one stored turn and returns the reply and the turn number.
+/// Runs one stored turn and returns the reply and the turn number. As in Discord, a face that
+/// came from a photo is edited and shown in the photo ([`PhotoSession`], [`shown_image`]): the
+/// reply's image is the user's photo with the edit carried in; the photo and its paste-back data
+/// are kept in the store beside the conversation, so a restarted chat continues in the photo.
 pub(crate) async fn stored_turn(
     store: &ConversationStore,
     thread: &str,
     talk_seed: u64,
     event: &Event,
-    engine: &dyn FaceEngine,
+    engine: &ProductFaceEngine,
     parser: &dyn RequestParser,
 ) -> anyhow::Result<(Reply, u64)> {
-    let (reply, conversation) = store
+    let uploaded = match event {
+        Event::PhotoUploaded(bytes) => Some(bytes.clone()),
+        _ => None,
+    };
+    let (photo, paste) = match &uploaded {
+        Some(bytes) => (Some(bytes.clone()), None),
+        None => match store.conversation_photo(thread).await? {
+            Some((bytes, stored)) => (Some(bytes), Some(load_paste(&stored)?)),
+            None => (None, None),
+        },
+    };
+    // A photo that cannot be decoded is the conversation's to refuse, with a clear reply.
+    let decoded = photo
+        .as_deref()
+        .and_then(|bytes| engine::perception::load_photo_bytes(bytes, "the photo").ok());
+    let new_paste = Mutex::new(None);
+    let (mut reply, conversation) = store
         .run_turn(
             thread,
             "terminal",
             &event.describe(),
             || Conversation::new(talk_seed),
-            |c| c.handle_with_parser(event.clone(), engine, parser),
+            |c| {
+                let session = PhotoSession::new(
+                    engine,
+                    c,
+                    decoded.clone(),
+                    paste.clone(),
+                    uploaded.is_some(),
+                    |_| {},
+                );
+                let reply = c.handle_with_parser(event.clone(), &session, parser);
+                *new_paste.lock().unwrap_or_else(|p| p.into_inner()) = session.into_new_paste();
+                reply
+            },
         )
         .await
         .with_context(|| format!("saving turn of conversation {thread:?}"))?;
+    let new_paste = new_paste.into_inner().unwrap_or_else(|p| p.into_inner());
+    if let (Some(bytes), Some(pasted)) = (&uploaded, &new_paste) {
+        store
+            .set_conversation_photo(thread, bytes, &store_paste(pasted)?)
+            .await?;
+    }
+    let from_photo = conversation
+        .face
+        .as_ref()
+        .is_some_and(|f| matches!(f.source, FaceSource::Photo { .. }));
+    if !from_photo {
+        store.remove_conversation_photo(thread).await?;
+    }
+    if reply.image.is_some() {
+        let paste = new_paste.or(paste);
+        reply.image = shown_image(
+            engine,
+            &conversation,
+            &reply,
+            decoded.as_ref(),
+            paste.as_ref(),
+        )?;
+    }
     Ok((reply, conversation.dialog.turn))
 }
 

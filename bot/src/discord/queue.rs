@@ -8,16 +8,13 @@
 
 use super::replies::{self, Button};
 use super::{conversation_key, owner_key, Data};
-use crate::face_engine::{PhotoView, ProductFaceEngine};
-use engine::dialog::{
-    Conversation, Degrees, EditOutcome, EngineError, Event, FaceEngine, Latent, Reply,
-};
-use engine::inversion::invert::{PasteBack, TransferMode};
+use crate::face_engine::ProductFaceEngine;
+use crate::photo_session::{load_paste, shown_image, store_paste, PhotoSession};
+use engine::dialog::{Conversation, Event, Reply};
+use engine::inversion::invert::PasteBack;
 use engine::language::ParsedRequest;
-use engine::Attribute;
 use serde::{Deserialize, Serialize};
 use serenity::all::{ChannelId, CreateAttachment, CreateMessage, EditMessage, Http, MessageId};
-use sql::StoredPaste;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -387,113 +384,6 @@ impl RateLimiter {
     }
 }
 
-/// The product engine, catching what a photo's inversion leaves for pasting back and
-/// reporting its progress.
-struct Capturing<'a> {
-    engine: &'a ProductFaceEngine,
-    progress: tokio::sync::watch::Sender<f32>,
-    paste: Mutex<Option<PasteBack>>,
-    /// The thread's photo, decoded, when it has one: edits are checked in it.
-    photo: Option<image::RgbImage>,
-    /// What carrying edits into the photo needs: the paste-back data and the photo's inverted
-    /// code (the conversation's original face).
-    in_photo: Mutex<Option<(PasteBack, Latent)>>,
-    /// The attributes the conversation had edited before this job.
-    edited: Vec<Attribute>,
-}
-
-impl Capturing<'_> {
-    /// Runs `f` with the thread's photo as the user sees it, when the conversation's face
-    /// came from a photo (and the photo could be decoded).
-    fn with_photo_view<R>(&self, f: impl FnOnce(Option<PhotoView>) -> R) -> R {
-        let in_photo = self.in_photo.lock().unwrap_or_else(|p| p.into_inner());
-        match (&self.photo, in_photo.as_ref()) {
-            (Some(photo), Some((paste, original))) => f(Some(PhotoView {
-                photo,
-                paste,
-                original,
-                edited: &self.edited,
-            })),
-            _ => f(None),
-        }
-    }
-}
-
-impl FaceEngine for Capturing<'_> {
-    fn start_from_seed(&self, seed: u64) -> Result<Latent, EngineError> {
-        self.engine.start_from_seed(seed)
-    }
-    fn start_from_photo(&self, photo: &[u8]) -> Result<Latent, EngineError> {
-        let start = self.engine.invert_photo(photo, &mut |f| {
-            self.progress.send_replace(f);
-        })?;
-        *self.in_photo.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((start.paste.clone(), start.latent.clone()));
-        *self.paste.lock().unwrap_or_else(|p| p.into_inner()) = Some(start.paste);
-        Ok(start.latent)
-    }
-    /// A photo's degrees are read in the photo as the user sees it.
-    fn degrees(&self, latent: &Latent) -> Result<Degrees, EngineError> {
-        self.with_photo_view(|view| match view {
-            Some(view) => self.engine.photo_degrees(view, latent),
-            None => self.engine.degrees(latent),
-        })
-    }
-    fn can_edit(&self, attribute: Attribute) -> Result<(), EngineError> {
-        self.engine.can_edit(attribute)
-    }
-    /// A photo's edits are aimed at, and checked in, the photo as the user sees it.
-    fn edit(
-        &self,
-        latent: &Latent,
-        attribute: Attribute,
-        target: u8,
-    ) -> Result<EditOutcome, EngineError> {
-        self.with_photo_view(|view| match view {
-            Some(view) => self.engine.edit_in_photo(view, latent, attribute, target),
-            None => self.engine.edit(latent, attribute, target),
-        })
-    }
-    fn render(&self, latent: &Latent) -> Result<image::RgbImage, EngineError> {
-        self.engine.render(latent)
-    }
-}
-
-/// [`PasteBack`] to and from its stored form.
-pub fn store_paste(paste: &PasteBack) -> anyhow::Result<StoredPaste> {
-    let mut crop_png = std::io::Cursor::new(Vec::new());
-    paste
-        .crop
-        .write_to(&mut crop_png, image::ImageFormat::Png)?;
-    Ok(StoredPaste {
-        quad_json: serde_json::to_string(&paste.quad)?,
-        crop_png: crop_png.into_inner(),
-        mask: paste.mask.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        warp_json: paste.warp.as_ref().map(serde_json::to_string).transpose()?,
-    })
-}
-
-pub fn load_paste(stored: &StoredPaste) -> anyhow::Result<PasteBack> {
-    if !stored.mask.len().is_multiple_of(4) {
-        anyhow::bail!("stored paste mask has {} bytes", stored.mask.len());
-    }
-    Ok(PasteBack {
-        quad: serde_json::from_str(&stored.quad_json)?,
-        crop: image::load_from_memory_with_format(&stored.crop_png, image::ImageFormat::Png)?
-            .to_rgb8(),
-        mask: stored
-            .mask
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect(),
-        warp: stored
-            .warp_json
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()?,
-    })
-}
-
 /// The status message of one job, edited in place.
 pub struct Status<'a> {
     http: &'a Http,
@@ -617,21 +507,7 @@ struct Computed {
     png: Option<Vec<u8>>,
 }
 
-/// The attributes a conversation's face has been edited in (its undo history's turns).
-fn edited_attributes(conversation: &Conversation) -> Vec<Attribute> {
-    let mut edited = Vec::new();
-    for entry in conversation.face.iter().flat_map(|f| &f.history) {
-        for &a in &entry.attributes {
-            if !edited.contains(&a) {
-                edited.push(a);
-            }
-        }
-    }
-    edited
-}
-
-/// The result image: the current face's edit carried into the user's photo (or the render of a
-/// generated face), fitted and marked.
+/// The result image as a fitted, marked PNG ([`shown_image`]).
 fn result_image(
     engine: &ProductFaceEngine,
     conversation: &Conversation,
@@ -640,28 +516,13 @@ fn result_image(
     paste: Option<&PasteBack>,
     max_side: u32,
 ) -> anyhow::Result<Option<Vec<u8>>> {
-    let Some(face) = &conversation.face else {
-        return Ok(None);
-    };
-    let image = match (photo, paste) {
-        (Some(photo), Some(paste)) => {
-            let photo = engine::perception::load_photo_bytes(photo, "the stored photo")?;
-            engine.show_in_photo(
-                &photo,
-                paste,
-                &face.original,
-                &face.current,
-                reply.image.as_ref(),
-                TransferMode::Delta,
-                &edited_attributes(conversation),
-            )?
-        }
-        _ => match &reply.image {
-            Some(image) => image.clone(),
-            None => engine.render(&face.current)?,
-        },
-    };
-    Ok(Some(replies::result_png(&replies::fit(image, max_side))?))
+    let photo = photo
+        .map(|bytes| engine::perception::load_photo_bytes(bytes, "the stored photo"))
+        .transpose()?;
+    match shown_image(engine, conversation, reply, photo.as_ref(), paste)? {
+        Some(image) => Ok(Some(replies::result_png(&replies::fit(image, max_side))?)),
+        None => Ok(None),
+    }
 }
 
 async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
@@ -777,30 +638,21 @@ async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
         let decoded = photo
             .as_deref()
             .and_then(|bytes| engine::perception::load_photo_bytes(bytes, "the stored photo").ok());
-        let original = conversation.face.as_ref().map(|f| f.original.clone());
-        let capture = Capturing {
-            engine: &shared.engine,
-            progress: progress_tx,
-            paste: Mutex::new(None),
-            photo: decoded,
-            in_photo: Mutex::new(match (&paste, original) {
-                (Some(paste), Some(original)) if !is_photo => Some((paste.clone(), original)),
-                _ => None,
-            }),
-            edited: if is_photo {
-                Vec::new()
-            } else {
-                edited_attributes(&conversation)
+        let session = PhotoSession::new(
+            &shared.engine,
+            &conversation,
+            decoded,
+            paste.clone(),
+            is_photo,
+            move |f| {
+                progress_tx.send_replace(f);
             },
-        };
+        );
         let reply = match input {
-            Input::Event(event) => conversation.handle_with_parser(event, &capture, &shared.parser),
-            Input::Parsed(text, parsed) => conversation.handle_parsed(&text, &parsed, &capture),
+            Input::Event(event) => conversation.handle_with_parser(event, &session, &shared.parser),
+            Input::Parsed(text, parsed) => conversation.handle_parsed(&text, &parsed, &session),
         };
-        let new_paste = capture
-            .paste
-            .into_inner()
-            .unwrap_or_else(|p| p.into_inner());
+        let new_paste = session.into_new_paste();
         let paste_now = if is_photo { new_paste.clone() } else { paste };
         let png = result_image(
             &shared.engine,
@@ -863,47 +715,6 @@ async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_stored_paste_comes_back_with_its_warp() {
-        let side = engine::inversion::invert::ALIGNED_SIDE;
-        let points = |dy: f64| -> Vec<[f64; 2]> {
-            (0..68)
-                .map(|i| [0.2 + 0.01 * i as f64, 0.5 + dy + 0.002 * i as f64])
-                .collect()
-        };
-        let mut paste = PasteBack {
-            quad: serde_json::from_str(r#"{"c":[50.0,60.0],"x":[20.0,1.0],"y":[-1.0,20.0]}"#)
-                .unwrap(),
-            crop: image::RgbImage::from_fn(side, side, |x, y| image::Rgb([x as u8, y as u8, 7])),
-            mask: (0..side * side).map(|i| (i % 5) as f32 / 4.0).collect(),
-            warp: engine::inversion::face_warp::FaceWarp::new(points(0.0), points(0.01)),
-        };
-        assert!(paste.warp.is_some());
-        let same = |a: &PasteBack, b: &PasteBack| {
-            assert_eq!(a.quad, b.quad);
-            assert_eq!(a.crop.as_raw(), b.crop.as_raw());
-            assert_eq!(a.mask, b.mask);
-            match (&a.warp, &b.warp) {
-                (Some(x), Some(y)) => {
-                    let close = |p: &[[f64; 2]], q: &[[f64; 2]]| {
-                        p.len() == q.len()
-                            && p.iter().zip(q).all(|(u, v)| {
-                                (u[0] - v[0]).abs() < 1e-12 && (u[1] - v[1]).abs() < 1e-12
-                            })
-                    };
-                    assert!(close(&x.photo, &y.photo) && close(&x.render, &y.render));
-                }
-                (x, y) => assert_eq!(x.is_none(), y.is_none()),
-            }
-        };
-        same(&load_paste(&store_paste(&paste).unwrap()).unwrap(), &paste);
-        // A thread stored before the warp existed: carried pixel for pixel.
-        paste.warp = None;
-        let stored = store_paste(&paste).unwrap();
-        assert_eq!(stored.warp_json, None);
-        same(&load_paste(&stored).unwrap(), &paste);
-    }
 
     #[tokio::test]
     async fn threads_run_in_order_one_job_at_a_time_and_the_queue_is_bounded() {
