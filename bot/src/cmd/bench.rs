@@ -146,7 +146,7 @@ fn bench_upload(args: UploadArgs) -> anyhow::Result<()> {
             let photo = engine::perception::load_photo_bytes(&bytes, "the photo")?;
             let start = engine.invert_image(&photo, &mut |_| {})?;
             // The degrees of the first reply: the first engine read the render; the product
-            // reads a photo's degrees in the photo (the bot's `Capturing::degrees`).
+            // reads a photo's degrees in the photo (the bot's `PhotoSession::degrees`).
             let _degrees = match mode {
                 TransferMode::WholeFace => engine.degrees(&start.latent)?,
                 _ => engine.photo_degrees(
