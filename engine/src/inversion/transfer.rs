@@ -400,7 +400,10 @@ impl PasteBack {
             .map(|(a, b)| std::array::from_fn(|k| colours.gain[k] * (b[k] as f32 - a[k] as f32)))
             .collect();
         let change = change_size(&delta, side);
-        let weights = self.change_weights(&change, side, attributes);
+        let mut weights = self.change_weights(&change, side, attributes);
+        if let Some(kept) = self.warp.as_ref().filter(|_| keeps_photo_mouth(attributes)) {
+            keep_photo_mouth(&mut weights, kept, side);
+        }
         let replace = match warp {
             Some(warp) => mouth_replacement(warp, &change, side),
             None => Vec::new(),
@@ -507,36 +510,84 @@ fn change_size(delta: &[[f32; 3]], side: u32) -> Vec<f32> {
 /// mouth itself, laid on the photo's by the warp and recoloured, does not.
 fn mouth_replacement(warp: &FaceWarp, change: &[f32], side: u32) -> Vec<f32> {
     let n = side as usize;
-    let Some(lips) = warp.photo.get(48..68) else {
+    let Some(mouth) = LipsEllipse::around(&warp.photo, MOUTH_SPREAD) else {
         return Vec::new();
     };
-    let centre = lips
-        .iter()
-        .fold([0.0, 0.0], |a, p| [a[0] + p[0] / 20.0, a[1] + p[1] / 20.0]);
-    let half_width = 0.5 * (lips[6][0] - lips[0][0]).abs() * MOUTH_SPREAD;
-    let (top, bottom) = lips
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(t, b), p| (t.min(p[1]), b.max(p[1])));
-    let half_height =
-        (0.5 * (bottom - top) * MOUTH_SPREAD * 1.4).max(MOUTH_MIN_HEIGHT * half_width);
-    if !(half_width > 1e-3 && half_height > 1e-3) {
-        return Vec::new();
-    }
     let sf = side as f64;
     let mut replace: Vec<f32> = change
         .iter()
         .enumerate()
         .map(|(i, &c)| {
             let (u, v) = (((i % n) as f64 + 0.5) / sf, ((i / n) as f64 + 0.5) / sf);
-            let r = (((u - centre[0]) / half_width).powi(2)
-                + ((v - centre[1]) / half_height).powi(2))
-            .sqrt();
-            let inside = smoothstep(((1.0 - r) / 0.3) as f32);
-            inside * smoothstep((c - REPLACE_FROM) / (REPLACE_FULL - REPLACE_FROM))
+            mouth.inside(u, v) * smoothstep((c - REPLACE_FROM) / (REPLACE_FULL - REPLACE_FROM))
         })
         .collect();
     box_blur(&mut replace, n, (n / 128).max(1));
     replace
+}
+
+/// How far the kept mouth of an age edit ([`keeps_photo_mouth`]) reaches beyond the lips.
+pub const KEPT_MOUTH_SPREAD: f64 = 1.2;
+
+/// Whether an edit of `attributes` keeps the photo's own mouth: age edits (not with a smile or a
+/// beard, which are about the mouth). The age fields also change the render's mouth (teeth
+/// shown or hidden, lips of another shape); added onto the photo's mouth that change ghosts
+/// (smeared teeth and double lips: issue 13, session 13's by-eye labels of age edits).
+pub fn keeps_photo_mouth(attributes: &[Attribute]) -> bool {
+    attributes.contains(&Attribute::Age)
+        && !attributes.contains(&Attribute::Smiling)
+        && !attributes.contains(&Attribute::Beard)
+}
+
+/// Damps `weights` (a `side`² crop) to nothing inside the lips of both the photo and the
+/// render ([`FaceWarp::photo`] and [`FaceWarp::render`] points 48-67), so the photo keeps its
+/// own mouth wherever either mouth lies.
+fn keep_photo_mouth(weights: &mut [f32], warp: &FaceWarp, side: u32) {
+    let mouths: Vec<LipsEllipse> = [&warp.photo, &warp.render]
+        .into_iter()
+        .filter_map(|points| LipsEllipse::around(points, KEPT_MOUTH_SPREAD))
+        .collect();
+    let (n, sf) = (side as usize, side as f64);
+    for (i, w) in weights.iter_mut().enumerate() {
+        let (u, v) = (((i % n) as f64 + 0.5) / sf, ((i / n) as f64 + 0.5) / sf);
+        let inside = mouths.iter().map(|m| m.inside(u, v)).fold(0.0, f32::max);
+        *w *= 1.0 - inside;
+    }
+}
+
+/// An ellipse around the lips (68-point landmarks 48-67, in 0..1 of the aligned frame): through
+/// the mouth corners widened by `spread`, and at least [`MOUTH_MIN_HEIGHT`] of its width tall.
+struct LipsEllipse {
+    centre: [f64; 2],
+    half_width: f64,
+    half_height: f64,
+}
+
+impl LipsEllipse {
+    fn around(points: &[[f64; 2]], spread: f64) -> Option<Self> {
+        let lips = points.get(48..68)?;
+        let centre = lips
+            .iter()
+            .fold([0.0, 0.0], |a, p| [a[0] + p[0] / 20.0, a[1] + p[1] / 20.0]);
+        let half_width = 0.5 * (lips[6][0] - lips[0][0]).abs() * spread;
+        let (top, bottom) = lips
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(t, b), p| (t.min(p[1]), b.max(p[1])));
+        let half_height = (0.5 * (bottom - top) * spread * 1.4).max(MOUTH_MIN_HEIGHT * half_width);
+        (half_width > 1e-3 && half_height > 1e-3).then_some(Self {
+            centre,
+            half_width,
+            half_height,
+        })
+    }
+
+    /// 1 well inside, falling smoothly to 0 at the edge (over the outer 30% of the radius).
+    fn inside(&self, u: f64, v: f64) -> f32 {
+        let r = (((u - self.centre[0]) / self.half_width).powi(2)
+            + ((v - self.centre[1]) / self.half_height).powi(2))
+        .sqrt();
+        smoothstep(((1.0 - r) / 0.3) as f32)
+    }
 }
 
 fn smoothstep(t: f32) -> f32 {
@@ -857,6 +908,41 @@ mod tests {
         paste.warp = None;
         let unwarped = spread(&paste, &[Attribute::Smiling]);
         assert!(unwarped > 20.0, "{unwarped}");
+    }
+
+    #[test]
+    fn an_age_edit_keeps_the_photos_own_mouth() {
+        let (photo, mut paste) = setup();
+        paste.mask.iter_mut().for_each(|m| *m = 1.0);
+        paste.warp = FaceWarp::new(face_landmarks(), face_landmarks());
+        let start = render(512, None);
+        // The render's mouth (0.72) and forehead (0.45) both darken.
+        let mut edited = render(512, Some((0.5, 0.72, [40, 30, 30])));
+        let forehead = render(512, Some((0.5, 0.45, [40, 30, 30])));
+        for (e, f) in edited.pixels_mut().zip(forehead.pixels()) {
+            *e = image::Rgb(std::array::from_fn(|k| e[k].min(f[k])));
+        }
+        let change_at = |paste: &PasteBack, attributes: &[Attribute], v: f64| {
+            let out = paste
+                .transfer_edit(&photo, &start, &edited, TransferMode::Delta, attributes)
+                .unwrap();
+            let (x, y) = photo_point(paste, 0.5, v);
+            let (a, b) = (out.get_pixel(x, y).0, photo.get_pixel(x, y).0);
+            (0..3)
+                .map(|k| (a[k] as i32 - b[k] as i32).abs())
+                .sum::<i32>()
+        };
+        // Age: the forehead's change is carried, the mouth stays the photo's.
+        assert!(change_at(&paste, &[Attribute::Age], 0.45) > 60);
+        assert_eq!(change_at(&paste, &[Attribute::Age], 0.72), 0);
+        // An edit about the mouth (a beard, a smile) carries it.
+        for about_the_mouth in [Attribute::Beard, Attribute::Smiling] {
+            let edited = [Attribute::Age, about_the_mouth];
+            assert!(change_at(&paste, &edited, 0.72) > 60, "{about_the_mouth}");
+        }
+        // Without landmarks (a thread stored before the warp), carried as before.
+        paste.warp = None;
+        assert!(change_at(&paste, &[Attribute::Age], 0.72) > 60);
     }
 
     #[test]
