@@ -133,6 +133,14 @@ impl Inverter<'_> {
         if !verdict.is_human() {
             return Err(InversionError::NotHuman(verdict.failed.join("; ")));
         }
+        let stage = |name: &str| {
+            tracing::debug!(
+                stage = name,
+                seconds = started.elapsed().as_secs_f32(),
+                "inversion"
+            )
+        };
+        stage("aligned and gated");
         progress(InvertProgress::Aligned {
             faces: aligned.faces_found,
         });
@@ -143,6 +151,7 @@ impl Inverter<'_> {
             .generator
             .synthesis
             .to_w_plus(&self.encoder.encode(&input)?)?;
+        stage("encoded");
         progress(InvertProgress::Encoded);
         let mask = face_mask(&crop_landmarks, ALIGNED_SIDE, self.config.mask_feather)?;
         let refined = refine(
@@ -154,6 +163,7 @@ impl Inverter<'_> {
             Some(self.identity),
             &mut |p| progress(InvertProgress::Refining(p)),
         )?;
+        stage("refined");
         let likeness = |render: &RgbImage| -> Result<f32, InversionError> {
             let embedding = self.identity.embed(&generated_identity_crop(render)?)?;
             Ok(cosine(&photo_identity, &embedding))
@@ -171,10 +181,12 @@ impl Inverter<'_> {
                 best = (step, styles, render, cos);
             }
         }
+        stage("checkpoints judged");
         progress(InvertProgress::Checked);
         let (kept_step, styles, render, identity_cos) = best;
         let refined_kept = kept_step > 0;
         let warp = FaceWarp::measure(&aligned.crop, &render, self.perception)?;
+        stage("warp measured");
         Ok(Inversion {
             aligned,
             mask,
