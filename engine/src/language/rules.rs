@@ -2368,6 +2368,52 @@ mod tests {
         }
     }
 
+    /// Issue 14, round 9: the word-level rules the round added.
+    #[test]
+    fn round_9_word_rules() {
+        // A swap is read from the kind wanted, only when both sides name the same attribute.
+        assert_eq!(
+            swap_to(&clause("swap the sunglasses for normal glasses")),
+            Some(clause("normal glasses"))
+        );
+        assert_eq!(
+            swap_to(&clause("turn the glasses into sunglasses")),
+            Some(clause("sunglasses"))
+        );
+        assert_eq!(swap_to(&clause("change the glasses to level 3")), None);
+        assert_eq!(swap_to(&clause("make her smile with glasses")), None);
+        // Removal-shaped words with a singular or plural of the noun.
+        for (text, a) in [
+            ("un sunglass her", Attribute::Eyeglasses),
+            ("de whisker him", Attribute::Beard),
+        ] {
+            assert_eq!(
+                removal_shaped_attribute(cw(&clause(text))),
+                Some(a),
+                "{text}"
+            );
+        }
+        // "not as ADJ" with an intensity adjective.
+        assert_eq!(
+            not_as_adjective(cw(&clause("not as chunky glasses"))),
+            Some(Direction::Decrease)
+        );
+        // A way word against a degree, not against an amount compared with "than".
+        let sunglasses = ClauseLabel::target(AttributeSlot::Named(Attribute::Eyeglasses), 5);
+        assert_eq!(
+            way_against_degree(cw(&clause("less dark sunglasses")), &sunglasses),
+            Some(Direction::Decrease)
+        );
+        let bangs = ClauseLabel::target(AttributeSlot::Named(Attribute::Bangs), 3);
+        assert_eq!(
+            way_against_degree(
+                cw(&clause("bangs covering more than half the forehead")),
+                &bangs
+            ),
+            None
+        );
+    }
+
     /// Issue 14, round 8: the word-level rules the round added.
     #[test]
     fn round_8_word_rules() {
