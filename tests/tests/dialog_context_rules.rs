@@ -302,6 +302,39 @@ fn eighth_round_replies_in_context() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// Replies of the ninth round's families (issue 14, round 9) in the states of the context table:
+/// a level after a pronoun ("make it 1"), a clause whose words say a way after a removal, a way
+/// word beside a degree phrase, removal-shaped words with a singular noun, negation through
+/// "supposed to have", and a question about the edits. None of them is asked about.
+#[test]
+fn ninth_round_replies_in_context() {
+    use Before::*;
+    use Then::*;
+    let enc = encoder();
+    let engine = engine();
+    let table: Vec<(Before, &str, Then)> = vec![
+        (EditCheck, "make it 1", Degrees(1, 2)),
+        (EditCheck, "set it to 1", Degrees(1, 2)),
+        (EditCheck, "not as bushy", Degrees(2, 2)),
+        (EditCheck, "a bit less bushy beard", Degrees(2, 2)),
+        (
+            EditCheck,
+            "lose the beard and make her smile",
+            Degrees(0, 3),
+        ),
+        (EditCheck, "de-whisker him", Degrees(0, 2)),
+        (EditCheck, "he isnt supposed to have a beard", Degrees(0, 2)),
+        (Suggest, "make it 1", Degrees(2, 1)),
+        (
+            EditCheck,
+            "how many edits have you made",
+            Asks(&[Note::Answered], Feedback::Check(Beard)),
+        ),
+    ];
+    let failures = play(&table, &enc, &engine);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
 #[test]
 fn agreeing_to_a_suggestion_then_checks_it_and_a_declined_one_is_not_suggested_again() {
     let enc = encoder();

@@ -1054,19 +1054,49 @@ fn development_half_of_the_eighth_round_set() {
     );
 }
 
-/// The sealed half of the seventh natural set (issue 14, round 8), scored before the round
-/// (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and >= 97%
-/// exact. Its misses are not printed.
+/// The former sealed half of the seventh natural set (issue 14, round 8), scored before the round
+/// (summary only) and once at its end (never tuned on then); opened as development data in round
+/// 9.
 #[test]
 fn sealed_half_of_the_eighth_round_set() {
-    // Before the round 90.7% / 4 (3 asked); after it 95.7% (154 of 161) / 2 (1 asked). The goals
-    // are NOT met; these bounds only stop it getting worse.
+    // Before round 8 90.7% / 4 (3 asked); after it 95.7% (154 of 161) / 2 (1 asked). Opened in
+    // round 9: 97.5% / 0 (1 asked).
     score_natural_set(
         "sealed8",
         &engine::language::train::natural8_sealed_path(),
+        true,
+        0,
+        0.97,
+    );
+}
+
+/// The development half of the eighth natural set (issue 14, round 9): 87.4% exact and 3
+/// polarity errors (11 asked) before the round, 94.0% / 0 (6 asked) after it (one line relabelled,
+/// see models/trained/LANGUAGE.md).
+#[test]
+fn development_half_of_the_ninth_round_set() {
+    score_natural_set(
+        "dev9",
+        &engine::language::train::natural9_dev_path(),
+        true,
+        0,
+        0.93,
+    );
+}
+
+/// The sealed half of the eighth natural set (issue 14, round 9), scored before the round
+/// (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and >= 97%
+/// exact. Its misses are not printed.
+#[test]
+fn sealed_half_of_the_ninth_round_set() {
+    // Before the round 92.3% / 4 (4 asked); after it 92.8% (180 of 194) / 4 (3 asked). The goals
+    // are NOT met; these bounds only stop it getting worse.
+    score_natural_set(
+        "sealed9",
+        &engine::language::train::natural9_sealed_path(),
         false,
-        2,
-        0.95,
+        4,
+        0.92,
     );
 }
 
@@ -1153,12 +1183,13 @@ fn sealed_half_of_the_third_natural_set() {
     );
 }
 
-/// Every natural set, development and former sealed halves, and the sixth set's sealed half (a
-/// re-score of an already opened half, never tuned on): name and path.
+/// Every natural set that may be looked at, development and former sealed halves: name and path.
 fn every_natural_set() -> Vec<(&'static str, std::path::PathBuf)> {
     use engine::language::train as t;
     vec![
+        ("dev9", t::natural9_dev_path()),
         ("dev8", t::natural8_dev_path()),
+        ("sealed8", t::natural8_sealed_path()),
         ("dev6", t::natural6_dev_path()),
         ("sealed6", t::natural6_sealed_path()),
         ("dev5", t::natural5_dev_path()),
@@ -1501,4 +1532,131 @@ fn issue_14_round_8_families() {
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Issue 14, round 9: the families of the round's development half (natural9_dev) and of the
+/// opened halves, each probed with messages that are in no natural set (written after the rules,
+/// before this test was first run; all 23 were right at the first run).
+#[test]
+fn issue_14_round_9_families() {
+    use engine::language::Question;
+    let enc = encoder();
+    let k = |a| Some(SystemContext::Check(a));
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        // A way word beside a degree read from a phrase or the sunglasses rule is that way.
+        (
+            "less dark shades",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        (
+            "a bit less dark sunglasses",
+            None,
+            edits(vec![relative(Eyeglasses, Decrease, 1)]),
+        ),
+        (
+            "more heavy sunglasses",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        // ...but not an amount compared with "than", nor a degree phrase's own comparative.
+        (
+            "bangs covering more than half the forehead",
+            None,
+            edits(vec![target(Bangs, 3)]),
+        ),
+        (
+            "thicker metal glasses",
+            None,
+            edits(vec![target(Eyeglasses, 2)]),
+        ),
+        // Swaps are read from the kind wanted.
+        (
+            "turn his glasses into shades",
+            None,
+            edits(vec![target(Eyeglasses, 4)]),
+        ),
+        (
+            "replace the beard with stubble",
+            None,
+            edits(vec![target(Beard, 1)]),
+        ),
+        (
+            "change her sunglasses to regular glasses",
+            None,
+            edits(vec![target(Eyeglasses, 2)]),
+        ),
+        // A clause whose words say a way does not take a removal before it.
+        (
+            "remove the glasses and make him smile",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Smiling, Some(Increase)),
+            ]),
+        ),
+        (
+            "drop the beard and make her grin",
+            None,
+            edits(vec![target(Beard, 0), direction(Smiling, Some(Increase))]),
+        ),
+        // Removal-shaped words with a singular or plural of the noun.
+        ("un-whisker him", None, edits(vec![target(Beard, 0)])),
+        ("de-sunglass her", None, edits(vec![target(Eyeglasses, 0)])),
+        ("un-goggle him", None, edits(vec![target(Eyeglasses, 0)])),
+        // "not as / so ADJ" with an intensity adjective.
+        (
+            "not as bushy a beard",
+            None,
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "not so wild bangs",
+            None,
+            edits(vec![direction(Bangs, Some(Decrease))]),
+        ),
+        // Negation through "supposed / meant / allowed to have".
+        (
+            "she isnt meant to have bangs",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        (
+            "he isnt allowed to wear glasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        // "one" after a pronoun or a preposition is the number.
+        ("put it at 1", k(Beard), edits(vec![target(Beard, 1)])),
+        (
+            "make them 1",
+            k(Eyeglasses),
+            edits(vec![target(Eyeglasses, 1)]),
+        ),
+        // A way with an amount.
+        (
+            "grow the bangs a bit",
+            None,
+            edits(vec![relative(Bangs, Increase, 1)]),
+        ),
+        // Questions about the edits.
+        (
+            "how many changes did you make",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        (
+            "list all the edits please",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        (
+            "make the smile a little bigger",
+            None,
+            edits(vec![relative(Smiling, Increase, 1)]),
+        ),
+    ];
+    for (text, context, want) in cases {
+        check(&enc, text, context, want);
+    }
 }

@@ -267,6 +267,7 @@ impl LanguageEncoder {
         ))
         .into_iter()
         .map(|c| rules::name_the_one(&c, context).unwrap_or(c))
+        .map(|c| rules::swap_to(&c).unwrap_or(c))
         .collect();
         let canonical: Vec<Vec<String>> = clauses
             .iter()

@@ -179,6 +179,7 @@ struct Directions {
 struct Questions {
     starts: Vec<String>,
     history: Vec<String>,
+    history_nouns: Vec<String>,
     explain: Vec<String>,
     meaning: Vec<String>,
     scale: Vec<String>,
@@ -232,6 +233,8 @@ struct ContextWords {
     joined_not: Vec<String>,
     level_words: Vec<String>,
     split_before: Vec<String>,
+    swap_verbs: Vec<String>,
+    swap_to: Vec<String>,
 }
 
 /// Every list of `rules.toml`.
@@ -584,7 +587,10 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
             .then_some(context_attribute)
             .flatten()
     });
-    if c.has_phrase(&q.history) {
+    // "how many edits have you made", "show me the list of edits": a question about the edits
+    // that names no attribute (issue 14, round 9).
+    let about_edits = attribute.is_none() && c.any(&q.history_nouns);
+    if c.has_phrase(&q.history) || about_edits {
         // "what edits are possible?" asks what can be done.
         if c.has_phrase(&q.help_words) {
             return None;
@@ -748,7 +754,8 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
             }
         }
         // "4/5" (read as "four five") and "4 out of 5", "smile 4", "set eyeglasses = 4",
-        // "make it a 4" (a number 0-5 right after a noun or "a", ending the clause).
+        // "make it a 4", "make it 1" (a number 0-5 right after a noun, "a", "it" or "them",
+        // ending the clause).
         if let Some(n) = number(i) {
             let five = |j: usize| c.raw.get(j).is_some_and(|w| w == "five");
             let ends_at = |j: usize| {
@@ -761,7 +768,7 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
                 && !c.is(i, &l.none)
                 && (any_noun(&c.raw[i - 1])
                     || any_noun(&c.canonical[i - 1])
-                    || c.raw[i - 1] == "a");
+                    || matches!(c.raw[i - 1].as_str(), "a" | "it" | "them"));
             if after_noun && ends_at(i + 1) {
                 return Some(n);
             }
@@ -962,7 +969,9 @@ fn degree_phrase(c: ClauseWords, attribute: Attribute) -> Option<u8> {
 /// "short", "small" decrease.
 fn adjective_way(c: ClauseWords, i: usize) -> Option<Direction> {
     let d = &words().direction;
-    if c.is(i, &d.big) {
+    // The intensity adjectives ("chunky", "bushy", "wild") are big ones too: "not as chunky
+    // glasses" is a way down (issue 14, round 9).
+    if c.is(i, &d.big) || c.is(i, &words().intensity.up) {
         Some(Direction::Increase)
     } else if c.is(i, &d.small) {
         Some(Direction::Decrease)
@@ -1159,6 +1168,48 @@ pub enum Reading {
 /// Checks (and where the words settle it, corrects) the network's label of one clause.
 /// `confident` says whether the network's own probabilities cleared the threshold.
 pub fn adjust(
+    c: ClauseWords,
+    label: ClauseLabel,
+    confident: bool,
+    context: Option<SystemContext>,
+) -> (ClauseLabel, Reading) {
+    let (label, reading) = adjust_words(c, label, confident, context);
+    match way_against_degree(c, &label) {
+        Some(d) => (change_label(c, label.attribute, d), Reading::Rule),
+        None => (label, reading),
+    }
+}
+
+/// A way against a degree (issue 14, round 9): a degree above 0 read by any rule or by the
+/// network ("less dark sunglasses" 5, "less sunglassy" 4) in a clause where "less", "more",
+/// "fewer" or a comparative says a way, with no number or level, is a change that way: the
+/// degree may lie on the other side of the face's current one.
+fn way_against_degree(c: ClauseWords, label: &ClauseLabel) -> Option<Direction> {
+    if label.intent != Intent::Edit || label.kind != KindSlot::Target || label.target? == 0 {
+        return None;
+    }
+    if c.any(&words().direction.numbers) || level(c, None).is_some() {
+        return None;
+    }
+    // A degree phrase holding its own comparative ("thicker metal glasses" 2) keeps its degree.
+    if let AttributeSlot::Named(a) = label.attribute {
+        if degree_phrase(c, a).is_some() {
+            return None;
+        }
+    }
+    let Some(DirectionCue::Way(d)) = direction_cue(c) else {
+        return None;
+    };
+    // "more than half the forehead" compares an amount, not the face with itself.
+    let compares = (0..c.len()).any(|i| {
+        (c.is(i, &words().direction.comparatives)
+            || matches!(c.raw[i].as_str(), "less" | "more" | "fewer"))
+            && c.raw.get(i + 1).is_none_or(|w| w != "than")
+    });
+    compares.then_some(d)
+}
+
+fn adjust_words(
     c: ClauseWords,
     label: ClauseLabel,
     confident: bool,
@@ -1372,6 +1423,13 @@ pub fn adjust(
             return (ClauseLabel::target(label.attribute, wanted), Reading::Rule);
         }
     }
+    // "lose the shades and make her smile": a clause the network read as taking the previous
+    // clause's kind, whose own words say a way, is that way (it had taken the removal).
+    if label.kind == KindSlot::Inherit && !negated {
+        if let Some(DirectionCue::Way(d)) = cue {
+            return (change_label(c, label.attribute, d), Reading::Rule);
+        }
+    }
     match label.kind {
         KindSlot::Target => {
             let t = label.target.unwrap_or(0);
@@ -1470,6 +1528,12 @@ pub fn adjust(
                 return (label, Reading::Network);
             };
             match cue {
+                // "let his beard grow a little": the amount the words give (issue 14, round 9).
+                Some(DirectionCue::Way(w))
+                    if w == d && label.kind == KindSlot::Direction && !negated =>
+                {
+                    (change_label(c, label.attribute, d), Reading::Network)
+                }
                 Some(DirectionCue::Way(w)) if w == d => (label, Reading::Network),
                 // A phrase that says the way by itself ("de-age him a lot") overrules.
                 Some(DirectionCue::Way(w)) if phrase_way(c) == Some(Some(w)) => (
@@ -1679,7 +1743,7 @@ pub fn removal_shaped_attribute(c: ClauseWords) -> Option<Attribute> {
             (Attribute::Smiling, &n.smiling),
         ]
         .iter()
-        .find(|(_, list)| contains(list, w))
+        .find(|(_, list)| noun_forms(w).any(|f| contains(list, &f)))
         .map(|(a, _)| *a)
         .or_else(|| {
             wordnet_noun(ClauseWords {
@@ -1718,6 +1782,19 @@ pub fn removal_shaped_attribute(c: ClauseWords) -> Option<Attribute> {
     })
 }
 
+/// A word and its plural or singular forms ("sunglass" for "sunglasses", "whisker" for
+/// "whiskers"), so that "un-sunglass her" and "de-whisker him" name their attribute.
+fn noun_forms(w: &str) -> impl Iterator<Item = String> + '_ {
+    [
+        Some(w.to_string()),
+        Some(format!("{w}s")),
+        Some(format!("{w}es")),
+        w.strip_suffix('s').map(str::to_string),
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// Where a removal-shaped construction is and which shape it has.
 enum Shape<'a> {
     /// "un glasses", "glasses free", "hide the glasses": the noun is word `j`.
@@ -1734,7 +1811,7 @@ fn removal_shaped_at<'a>(c: ClauseWords, a: &'a Asking) -> Option<(usize, Shape<
         let n = &words().nouns;
         [&n.bangs, &n.eyeglasses, &n.beard, &n.smiling]
             .iter()
-            .any(|list| contains(list, w))
+            .any(|list| noun_forms(w).any(|f| contains(list, &f)))
             || wordnet_noun(ClauseWords {
                 raw: std::slice::from_ref(&w.to_string()),
                 canonical: &[],
@@ -2009,7 +2086,10 @@ pub fn name_the_one(clause: &[String], context: Option<SystemContext>) -> Option
         "a", "an", "the", "that", "this", "which", "other", "another", "just", "only", "no", "by",
         "every", "each", "any", "some",
     ];
+    // Nor a pronoun or a preposition: "make it 1", "set it to 1" are the number.
     if not_adjective.contains(&before.as_str())
+        || contains(&words().nouns.pronouns, before)
+        || contains(&words().levels.prepositions, before)
         || contains(&words().levels.markers, before)
         || contains(&words().direction.numbers, before)
         || contains(&words().context.answer_fillers, before) && before != "one"
@@ -2019,6 +2099,29 @@ pub fn name_the_one(clause: &[String], context: Option<SystemContext>) -> Option
     let mut named = clause.to_vec();
     named[i] = noun.to_string();
     Some(named)
+}
+
+/// A swap of one kind of an attribute for another ("swap the sunglasses for normal glasses",
+/// "make his glasses into sunglasses", "replace the beard with stubble"): the words after the
+/// preposition, which say the kind wanted, when both sides name the same attribute. The words
+/// before it name what the face has now (before, "sunglasses" there gave degree 4).
+pub fn swap_to(clause: &[String]) -> Option<Vec<String>> {
+    let cw = &words().context;
+    let verb = clause.iter().position(|w| contains(&cw.swap_verbs, w))?;
+    let to = verb
+        + 1
+        + clause[verb + 1..]
+            .iter()
+            .position(|w| contains(&cw.swap_to, w))?;
+    let side = |words: &[String]| {
+        named_attribute(ClauseWords {
+            raw: words,
+            canonical: words,
+        })
+    };
+    let before = side(&clause[verb + 1..to])?;
+    let after = &clause[to + 1..];
+    (side(after) == Some(before)).then(|| after.to_vec())
 }
 
 /// Whether a negator is in the clause ("if you dont mind" is politeness, not a negation).
@@ -2263,6 +2366,52 @@ mod tests {
             raw,
             canonical: raw,
         }
+    }
+
+    /// Issue 14, round 9: the word-level rules the round added.
+    #[test]
+    fn round_9_word_rules() {
+        // A swap is read from the kind wanted, only when both sides name the same attribute.
+        assert_eq!(
+            swap_to(&clause("swap the sunglasses for normal glasses")),
+            Some(clause("normal glasses"))
+        );
+        assert_eq!(
+            swap_to(&clause("turn the glasses into sunglasses")),
+            Some(clause("sunglasses"))
+        );
+        assert_eq!(swap_to(&clause("change the glasses to level 3")), None);
+        assert_eq!(swap_to(&clause("make her smile with glasses")), None);
+        // Removal-shaped words with a singular or plural of the noun.
+        for (text, a) in [
+            ("un sunglass her", Attribute::Eyeglasses),
+            ("de whisker him", Attribute::Beard),
+        ] {
+            assert_eq!(
+                removal_shaped_attribute(cw(&clause(text))),
+                Some(a),
+                "{text}"
+            );
+        }
+        // "not as ADJ" with an intensity adjective.
+        assert_eq!(
+            not_as_adjective(cw(&clause("not as chunky glasses"))),
+            Some(Direction::Decrease)
+        );
+        // A way word against a degree, not against an amount compared with "than".
+        let sunglasses = ClauseLabel::target(AttributeSlot::Named(Attribute::Eyeglasses), 5);
+        assert_eq!(
+            way_against_degree(cw(&clause("less dark sunglasses")), &sunglasses),
+            Some(Direction::Decrease)
+        );
+        let bangs = ClauseLabel::target(AttributeSlot::Named(Attribute::Bangs), 3);
+        assert_eq!(
+            way_against_degree(
+                cw(&clause("bangs covering more than half the forehead")),
+                &bangs
+            ),
+            None
+        );
     }
 
     /// Issue 14, round 8: the word-level rules the round added.

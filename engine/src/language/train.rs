@@ -419,12 +419,29 @@ pub fn natural8_dev_path() -> PathBuf {
     ))
 }
 
-/// The sealed half of the seventh natural set (issue 14, round 8): scored before the round
-/// (summary only) and once at its end.
+/// The former sealed half of the seventh natural set (issue 14, round 8): scored before the
+/// round (summary only) and once at its end; opened as development data in round 9.
 pub fn natural8_sealed_path() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/language/natural8_sealed.jsonl"
+    ))
+}
+
+/// The development half of the eighth natural set (issue 14, round 9).
+pub fn natural9_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural9_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the eighth natural set (issue 14, round 9): scored before the round
+/// (summary only) and once at its end.
+pub fn natural9_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural9_sealed.jsonl"
     ))
 }
 
