@@ -1090,13 +1090,14 @@ fn development_half_of_the_ninth_round_set() {
 #[test]
 fn sealed_half_of_the_ninth_round_set() {
     // Before the round 92.3% / 4 (4 asked); after it 92.8% (180 of 194) / 4 (3 asked). The goals
-    // are NOT met; these bounds only stop it getting worse.
+    // are NOT met; these bounds only stop it getting worse. Opened after the round: one fix from
+    // its misses ("no, he looks fine" declines a suggestion) made it 93.3% / 4.
     score_natural_set(
         "sealed9",
         &engine::language::train::natural9_sealed_path(),
         false,
         4,
-        0.92,
+        0.93,
     );
 }
 
@@ -1659,4 +1660,40 @@ fn issue_14_round_9_families() {
     for (text, context, want) in cases {
         check(&enc, text, context, want);
     }
+}
+
+/// After a suggestion, praise of the face as it is declines it ("no, he looks fine" was read as
+/// agreeing: the dialog would have edited the beard the user just declined; found among the
+/// ninth round's sealed misses, fixed after its scoring); agreement words still agree.
+#[test]
+fn praise_of_the_face_declines_a_suggestion() {
+    let enc = encoder();
+    let s = |a| Some(SystemContext::Suggest(a));
+    for (text, context) in [
+        ("no, he looks fine", s(Beard)),
+        ("he looks fine", s(Beard)),
+        ("nah she looks great", s(Eyeglasses)),
+        ("no she looks perfect", s(Bangs)),
+    ] {
+        check(&enc, text, context, intent(Intent::No));
+    }
+    check(
+        &enc,
+        "sounds good",
+        s(Beard),
+        edits(vec![direction(Beard, None)]),
+    );
+    check(
+        &enc,
+        "looks good, go for it",
+        s(Beard),
+        edits(vec![direction(Beard, None)]),
+    );
+    // After a check of an edit, the same words are satisfied.
+    check(
+        &enc,
+        "he looks fine",
+        Some(SystemContext::Check(Beard)),
+        intent(Intent::Yes),
+    );
 }

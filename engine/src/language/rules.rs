@@ -210,6 +210,8 @@ struct Replies {
     no_core: Vec<String>,
     yes: Vec<String>,
     yes_core: Vec<String>,
+    looks: Vec<String>,
+    person: Vec<String>,
     agree: Vec<String>,
     keep: Vec<String>,
     keep_fillers: Vec<String>,
@@ -506,6 +508,21 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
         return None;
     }
     if c.all_in(&[&r.no]) && any_in(&r.no_core) {
+        return Some(Intent::No);
+    }
+    // "(no,) he looks fine" after a suggestion: the face is fine as it is, a decline (the
+    // network read the praise as agreeing to the suggested edit; "sounds good" still agrees).
+    // ("they look good" may praise the suggestion: left to the network.)
+    let (opens_no, rest) = match c.raw.first() {
+        Some(w) if contains(&r.no_core, w) => (true, &c.raw[1..]),
+        _ => (false, c.raw),
+    };
+    if matches!(context, Some(SystemContext::Suggest(_)))
+        && (opens_no || rest.iter().any(|w| contains(&r.person, w)))
+        && rest.iter().any(|w| contains(&r.looks, w))
+        && rest.iter().all(|w| contains(&r.yes, w))
+        && any_in(&r.yes_core)
+    {
         return Some(Intent::No);
     }
     if c.all_in(&[&r.yes]) && any_in(&r.yes_core) {
@@ -2710,6 +2727,10 @@ mod tests {
         assert_eq!(r("nah not quite", None), Some(Intent::No));
         assert_eq!(r("no more", check), None);
         assert_eq!(r("they look good", check), Some(Intent::Yes));
+        let beard = Some(SystemContext::Suggest(Attribute::Beard));
+        assert_eq!(r("he looks fine", beard), Some(Intent::No));
+        assert_eq!(r("no she looks great", beard), Some(Intent::No));
+        assert_eq!(r("he looks fine", check), Some(Intent::Yes));
         assert_eq!(
             r(
                 "they look good",
