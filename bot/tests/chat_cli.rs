@@ -44,17 +44,6 @@ fn turn_image(out: &Path, turn: u32) -> image::RgbImage {
         .to_rgb8()
 }
 
-/// Mean absolute difference of two equally sized images.
-fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
-    assert_eq!(a.dimensions(), b.dimensions());
-    a.as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| (*x as f64 - *y as f64).abs())
-        .sum::<f64>()
-        / a.as_raw().len() as f64
-}
-
 #[test]
 fn a_photo_chat_shows_its_edits_in_the_photo_also_after_a_restart() {
     support::ensure_models();
@@ -73,17 +62,9 @@ fn a_photo_chat_shows_its_edits_in_the_photo_also_after_a_restart() {
     assert_eq!(turn_image(&out, 1), photo, "{first}");
     // The edit: the whole photo at its size, the background the photo's own, the face changed.
     let edited = turn_image(&out, 2);
-    assert_eq!(edited.dimensions(), photo.dimensions(), "{first}");
-    let (w, h) = photo.dimensions();
-    for (x, y) in [(0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)] {
-        assert_eq!(
-            edited.get_pixel(x, y),
-            photo.get_pixel(x, y),
-            "corner {x},{y}"
-        );
-    }
+    support::assert_corners_are_the_photos(&edited, &photo, 0);
     assert!(
-        mean_difference(&edited, &photo) > 0.05,
+        support::mean_abs_diff(&edited, &photo) > 0.05,
         "the smile changed the photo: {first}"
     );
 

@@ -88,16 +88,6 @@ fn png_of(m: &Msg) -> image::RgbImage {
     image::load_from_memory(bytes).unwrap().to_rgb8()
 }
 
-fn mean_abs_diff(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
-    assert_eq!(a.dimensions(), b.dimensions());
-    a.as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| (*x as f64 - *y as f64).abs())
-        .sum::<f64>()
-        / a.as_raw().len() as f64
-}
-
 fn png_bytes(image: &image::RgbImage) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     image.write_to(&mut out, image::ImageFormat::Png).unwrap();
@@ -236,7 +226,7 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
     // Edits reach the photo as changes: before any edit the user sees their own photo, not the
     // generator's rendering of their face.
     let original = image::open(&photo_path).unwrap().to_rgb8();
-    let diff_to_photo = mean_abs_diff(&first_image, &original);
+    let diff_to_photo = support::mean_abs_diff(&first_image, &original);
     assert!(
         diff_to_photo < 0.01,
         "the first reply is the user's own photo ({diff_to_photo})"
@@ -352,17 +342,10 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
         );
     }
     let edited_image = png_of(&edited);
-    let moved = mean_abs_diff(&first_image, &edited_image);
+    let moved = support::mean_abs_diff(&first_image, &edited_image);
     assert!(moved > 0.05, "the edited image differs ({moved})");
     // Only the face changed: the photo's corners (background) are its own pixels.
-    let (w, h) = original.dimensions();
-    for (x, y) in [(2, 2), (w - 3, 2), (2, h - 3), (w - 3, h - 3)] {
-        assert_eq!(
-            edited_image.get_pixel(x, y),
-            original.get_pixel(x, y),
-            "the background at ({x}, {y}) is the photo's"
-        );
-    }
+    support::assert_corners_are_the_photos(&edited_image, &original, 2);
     assert!(
         edited.content.len() > 10 && !is_status(&edited),
         "{}",

@@ -516,9 +516,15 @@ fn result_image(
     paste: Option<&PasteBack>,
     max_side: u32,
 ) -> anyhow::Result<Option<Vec<u8>>> {
-    let photo = photo
-        .map(|bytes| engine::perception::load_photo_bytes(bytes, "the stored photo"))
-        .transpose()?;
+    // Decoded only where there is something to carry into it: a photo that could not be
+    // decoded was refused by the conversation (with a clear reply) and has no paste-back data.
+    let photo = match (photo, paste) {
+        (Some(bytes), Some(_)) => Some(engine::perception::load_photo_bytes(
+            bytes,
+            "the stored photo",
+        )?),
+        _ => None,
+    };
     match shown_image(engine, conversation, reply, photo.as_ref(), paste)? {
         Some(image) => Ok(Some(replies::result_png(&replies::fit(image, max_side))?)),
         None => Ok(None),

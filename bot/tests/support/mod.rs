@@ -70,3 +70,33 @@ pub fn teacher_record(embedding: Vec<f32>, measures: &[(&str, f64)]) -> serde_js
     }
     record
 }
+
+/// Mean absolute difference of two equally sized images (0..=255 units).
+pub fn mean_abs_diff(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    a.as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| (*x as f64 - *y as f64).abs())
+        .sum::<f64>()
+        / a.as_raw().len() as f64
+}
+
+/// An edit carried into `photo` left its background alone: the pixels `inset` in from each
+/// corner of `edited` are the photo's own.
+pub fn assert_corners_are_the_photos(
+    edited: &image::RgbImage,
+    photo: &image::RgbImage,
+    inset: u32,
+) {
+    assert_eq!(edited.dimensions(), photo.dimensions(), "the photo's size");
+    let (w, h) = photo.dimensions();
+    let (a, b) = (inset, inset + 1);
+    for (x, y) in [(a, a), (w - b, a), (a, h - b), (w - b, h - b)] {
+        assert_eq!(
+            edited.get_pixel(x, y),
+            photo.get_pixel(x, y),
+            "the background at ({x}, {y}) is the photo's"
+        );
+    }
+}
