@@ -434,6 +434,33 @@ fn limit_reply_reads_like_the_paper() {
     assert_eq!(conv.face.as_ref().unwrap().degrees[&Eyeglasses], 3);
 }
 
+/// Glasses, a beard, bangs or a smile that appear or go are said so ("add glasses" was answered
+/// "I made the glasses thicker"); other edits and every age edit say which way they went.
+#[test]
+fn added_and_removed_attributes_are_named_as_such() {
+    let engine = DoubleEngine::default(); // bangs, glasses, beard start at 0
+    for seed in 0..6 {
+        let mut conv = Conversation::new(seed);
+        conv.handle(Event::SeedFace(1), &engine, &phrase_parser);
+        let added = conv.handle_parsed("", &more(Eyeglasses), &engine).text;
+        assert!(
+            added.contains("added glasses") || added.contains("gave the face glasses"),
+            "{added}"
+        );
+        let thicker = conv.handle_parsed("", &more(Eyeglasses), &engine).text;
+        assert!(thicker.contains("thicker"), "{thicker}");
+        let removed = conv.handle_parsed("", &target(Eyeglasses, 0), &engine).text;
+        assert!(
+            removed.contains("removed the glasses") || removed.contains("the glasses are gone"),
+            "{removed}"
+        );
+        let beard = conv.handle_parsed("", &more(Beard), &engine).text;
+        assert!(beard.contains("a beard"), "{beard}");
+        let older = conv.handle_parsed("", &more(Age), &engine).text;
+        assert!(older.contains("older"), "{older}");
+    }
+}
+
 #[test]
 fn undo_and_restart_restore_exact_faces() {
     let engine = DoubleEngine::default();

@@ -159,3 +159,16 @@ fn the_papers_examples() {
     );
     assert_eq!(s, "Do you want to try manipulating the age?");
 }
+
+#[test]
+fn added_and_removed_sentences_name_the_attribute() {
+    for attribute in Attribute::ALL.into_iter().filter(|a| *a != Attribute::Age) {
+        let name = words(attribute).name;
+        for pool in [talk::ADDED, talk::REMOVED] {
+            for sentence in all_fills(pool, attribute, Some(Direction::Increase)) {
+                assert_clean(&sentence);
+                assert!(sentence.contains(name), "{attribute}: {sentence}");
+            }
+        }
+    }
+}

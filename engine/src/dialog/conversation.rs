@@ -914,7 +914,15 @@ impl Conversation {
             face.current = outcome.latent;
             face.degrees.insert(attribute, outcome.reached);
             turn.face_changed = true;
-            let s = talk::say(talk::EDITED, Some(attribute), Some(direction), rng);
+            // Glasses, a beard, bangs or a smile that appear or go are said so ("I made the
+            // glasses thicker" answered "add glasses").
+            let pool = match (attribute, current, outcome.reached) {
+                (Attribute::Age, _, _) => talk::EDITED,
+                (_, 0, _) => talk::ADDED,
+                (_, _, 0) => talk::REMOVED,
+                _ => talk::EDITED,
+            };
+            let s = talk::say(pool, Some(attribute), Some(direction), rng);
             turn.say(
                 format!(
                     "{s} (degree {} of {MAX_DEGREE}: {}.)",

@@ -28,6 +28,9 @@ pub struct AttributeWords {
     pub object: &'static str,
     /// Subject and verb for the result of an edit ("the bangs are", "the face looks").
     pub subject: &'static str,
+    /// What an edit from degree 0 gives, with its article ("a beard", "glasses"); empty for
+    /// age, which has no "none".
+    pub new: &'static str,
     /// Start of a question about the wanted change ("should they be", "should the face look").
     pub should: &'static str,
     /// Start of the sentence saying a limit is reached ("The glasses can't get").
@@ -51,6 +54,7 @@ pub fn words(attribute: Attribute) -> AttributeWords {
             should: "should they be",
             limit: "the bangs can't get",
             request_more: "longer bangs",
+            new: "some bangs",
         },
         Attribute::Eyeglasses => AttributeWords {
             name: "glasses",
@@ -64,6 +68,7 @@ pub fn words(attribute: Attribute) -> AttributeWords {
             should: "should they be",
             limit: "the glasses can't get",
             request_more: "thicker glasses",
+            new: "glasses",
         },
         Attribute::Beard => AttributeWords {
             name: "beard",
@@ -77,6 +82,7 @@ pub fn words(attribute: Attribute) -> AttributeWords {
             should: "should it be",
             limit: "the beard can't get",
             request_more: "more beard",
+            new: "a beard",
         },
         Attribute::Smiling => AttributeWords {
             name: "smile",
@@ -90,6 +96,7 @@ pub fn words(attribute: Attribute) -> AttributeWords {
             should: "should it be",
             limit: "the smile can't get",
             request_more: "bigger smile",
+            new: "a smile",
         },
         Attribute::Age => AttributeWords {
             name: "age",
@@ -103,6 +110,7 @@ pub fn words(attribute: Attribute) -> AttributeWords {
             should: "should the face look",
             limit: "the face can't look",
             request_more: "make the face older",
+            new: "",
         },
     }
 }
@@ -176,6 +184,12 @@ pub const EDITED: &[&str] = &[
     "{Ok}, I made {object} {adj}.",
     "{Done}, {subject} a little {adj}.",
 ];
+
+/// An edit from degree 0 gave the face the attribute (not age).
+pub const ADDED: &[&str] = &["{Done}: I added {new}.", "{Ok}, I gave the face {new}."];
+
+/// An edit took the attribute away (degree 0; not age).
+pub const REMOVED: &[&str] = &["{Done}: I removed {object}.", "{Ok}, {object} {be} gone."];
 
 /// The engine reached the limit of the attribute in the requested direction.
 pub const CANNOT_GO_FURTHER: &[&str] = &[
@@ -354,6 +368,7 @@ fn attribute_slot(
         "should" => w.should,
         "object" => w.object,
         "subject" => w.subject,
+        "new" => w.new,
         "limit" => w.limit,
         "adj" => match direction? {
             Direction::Increase => w.more,
