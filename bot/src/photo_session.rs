@@ -24,7 +24,7 @@ pub struct PhotoSession<'a> {
     /// The paste-back data of a photo inverted in this turn.
     paste: Mutex<Option<PasteBack>>,
     /// The conversation's photo (or the one uploaded in this turn), decoded.
-    photo: Option<image::RgbImage>,
+    photo: Option<&'a image::RgbImage>,
     /// What carrying edits into the photo needs: the paste-back data and the photo's inverted
     /// code (the conversation's original face).
     in_photo: Mutex<Option<(PasteBack, Latent)>>,
@@ -39,7 +39,7 @@ impl<'a> PhotoSession<'a> {
     pub fn new(
         engine: &'a ProductFaceEngine,
         conversation: &Conversation,
-        photo: Option<image::RgbImage>,
+        photo: Option<&'a image::RgbImage>,
         paste: Option<PasteBack>,
         uploading: bool,
         progress: impl Fn(f32) + Send + Sync + 'a,
@@ -75,7 +75,7 @@ impl<'a> PhotoSession<'a> {
     /// photo (and the photo could be decoded).
     fn with_photo_view<R>(&self, f: impl FnOnce(Option<PhotoView>) -> R) -> R {
         let in_photo = self.in_photo.lock().unwrap_or_else(|p| p.into_inner());
-        match (&self.photo, in_photo.as_ref()) {
+        match (self.photo, in_photo.as_ref()) {
             (Some(photo), Some((paste, original))) => f(Some(PhotoView {
                 photo,
                 paste,

@@ -92,19 +92,18 @@ pub(crate) async fn stored_turn(
     parser: &dyn RequestParser,
 ) -> anyhow::Result<(Reply, u64)> {
     let uploaded = match event {
-        Event::PhotoUploaded(bytes) => Some(bytes.clone()),
+        Event::PhotoUploaded(bytes) => Some(bytes),
         _ => None,
     };
-    let (photo, paste) = match &uploaded {
-        Some(bytes) => (Some(bytes.clone()), None),
-        None => match store.conversation_photo(thread).await? {
-            Some((bytes, stored)) => (Some(bytes), Some(load_paste(&stored)?)),
-            None => (None, None),
-        },
+    let stored = match uploaded {
+        Some(_) => None,
+        None => store.conversation_photo(thread).await?,
     };
+    let paste = stored.as_ref().map(|(_, p)| load_paste(p)).transpose()?;
     // A photo that cannot be decoded is the conversation's to refuse, with a clear reply.
-    let decoded = photo
-        .as_deref()
+    let decoded = uploaded
+        .map(Vec::as_slice)
+        .or(stored.as_ref().map(|(bytes, _)| bytes.as_slice()))
         .and_then(|bytes| engine::perception::load_photo_bytes(bytes, "the photo").ok());
     let new_paste = Mutex::new(None);
     let (mut reply, conversation) = store
@@ -117,7 +116,7 @@ pub(crate) async fn stored_turn(
                 let session = PhotoSession::new(
                     engine,
                     c,
-                    decoded.clone(),
+                    decoded.as_ref(),
                     paste.clone(),
                     uploaded.is_some(),
                     |_| {},
@@ -130,7 +129,7 @@ pub(crate) async fn stored_turn(
         .await
         .with_context(|| format!("saving turn of conversation {thread:?}"))?;
     let new_paste = new_paste.into_inner().unwrap_or_else(|p| p.into_inner());
-    if let (Some(bytes), Some(pasted)) = (&uploaded, &new_paste) {
+    if let (Some(bytes), Some(pasted)) = (uploaded, &new_paste) {
         store
             .set_conversation_photo(thread, bytes, &store_paste(pasted)?)
             .await?;

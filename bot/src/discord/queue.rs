@@ -507,25 +507,17 @@ struct Computed {
     png: Option<Vec<u8>>,
 }
 
-/// The result image as a fitted, marked PNG ([`shown_image`]).
+/// The result image as a fitted, marked PNG ([`shown_image`]); `photo` is the thread's photo,
+/// decoded.
 fn result_image(
     engine: &ProductFaceEngine,
     conversation: &Conversation,
     reply: &Reply,
-    photo: Option<&[u8]>,
+    photo: Option<&image::RgbImage>,
     paste: Option<&PasteBack>,
     max_side: u32,
 ) -> anyhow::Result<Option<Vec<u8>>> {
-    // Decoded only where there is something to carry into it: a photo that could not be
-    // decoded was refused by the conversation (with a clear reply) and has no paste-back data.
-    let photo = match (photo, paste) {
-        (Some(bytes), Some(_)) => Some(engine::perception::load_photo_bytes(
-            bytes,
-            "the stored photo",
-        )?),
-        _ => None,
-    };
-    match shown_image(engine, conversation, reply, photo.as_ref(), paste)? {
+    match shown_image(engine, conversation, reply, photo, paste)? {
         Some(image) => Ok(Some(replies::result_png(&replies::fit(image, max_side))?)),
         None => Ok(None),
     }
@@ -566,11 +558,21 @@ async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
         let reply = last.reply.clone();
         let max_side = data.config.limits.max_result_side;
         let png = tokio::task::spawn_blocking(move || {
+            // Decoded only where there is something to carry into it: a photo that could not be
+            // decoded was refused by the conversation (with a clear reply) and has no paste-back
+            // data.
+            let photo = match (&photo, &paste) {
+                (Some(bytes), Some(_)) => Some(engine::perception::load_photo_bytes(
+                    bytes,
+                    "the stored photo",
+                )?),
+                _ => None,
+            };
             result_image(
                 &engine.engine,
                 &conversation,
                 &reply,
-                photo.as_deref(),
+                photo.as_ref(),
                 paste.as_ref(),
                 max_side,
             )
@@ -647,7 +649,7 @@ async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
         let session = PhotoSession::new(
             &shared.engine,
             &conversation,
-            decoded,
+            decoded.as_ref(),
             paste.clone(),
             is_photo,
             move |f| {
@@ -660,11 +662,12 @@ async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
         };
         let new_paste = session.into_new_paste();
         let paste_now = if is_photo { new_paste.clone() } else { paste };
+        // The photo decoded once for the turn and its image.
         let png = result_image(
             &shared.engine,
             &conversation,
             &reply,
-            photo.as_deref(),
+            decoded.as_ref(),
             paste_now.as_ref(),
             max_side,
         )?;
