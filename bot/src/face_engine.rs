@@ -21,6 +21,7 @@
 use anyhow::Context;
 use candle_core::Tensor;
 use engine::dialog::{Degrees, EditOutcome, EngineError, FaceEngine, Latent, W_DIM, W_PLUS_LAYERS};
+use engine::field::image_direction::ImageDirections;
 use engine::field::{
     guided_edit_chain, FaceJudge, FieldSpace, FieldStepper, Guards, GuidedConfig, GuidedOutcome,
     JudgementMemory, LatentStepper, LinearDirection, LinearStepper, MemoJudge, OffsetJudge,
@@ -61,6 +62,9 @@ pub struct ProductFaceEngine {
     reader: DegreeReader,
     /// The linear directions (the fallback stepper and the directions removed from steps).
     directions: Vec<LinearDirection>,
+    /// Directions trained on the image (`fields/image/`), tried after the field and the
+    /// linear direction when neither reaches.
+    image_directions: ImageDirections,
     edit_config: GuidedConfig,
     perception: FacePerception,
     identity: IdentityEncoder,
@@ -153,6 +157,9 @@ impl ProductFaceEngine {
                 directions_path.display()
             )
         })?;
+        let image_dir = fields_dir.join("image");
+        let image_directions = ImageDirections::load_dir(&image_dir, generator.device())
+            .with_context(|| format!("loading the image directions {}", image_dir.display()))?;
         let store = models::ModelStore::open_default().context("opening the model cache")?;
         let perception = crate::loading::face_perception(&store)?;
         let identity = IdentityEncoder::load(&store.file("faceplugin", IDENTITY_MODEL)?)?;
@@ -170,6 +177,7 @@ impl ProductFaceEngine {
             generator,
             reader,
             directions,
+            image_directions,
             edit_config: GuidedConfig::default(),
             perception,
             identity,
@@ -649,10 +657,12 @@ impl ProductFaceEngine {
                     .map_err(failed)?,
             );
         }
+        let image_stepper = self.image_directions.stepper(attribute);
         let mut projected = Vec::new();
         for inner in [
             field_stepper.as_ref().map(|s| s as &dyn LatentStepper),
             linear_stepper.as_ref().map(|s| s as &dyn LatentStepper),
+            image_stepper.as_ref().map(|s| s as &dyn LatentStepper),
         ]
         .into_iter()
         .flatten()

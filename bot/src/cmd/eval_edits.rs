@@ -5,6 +5,7 @@
 
 use anyhow::Context;
 use engine::field::guided_eval_run::{evaluate_edits, EditsEvalConfig, EditsEvalModels};
+use engine::field::image_direction::ImageDirections;
 use engine::field::{GuidedConfig, LinearDirection, SemanticField};
 use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
 use engine::predictor::DegreeReader;
@@ -64,6 +65,9 @@ pub struct Args {
     /// Also write every start and result image here.
     #[arg(long, value_name = "DIR")]
     images: Option<PathBuf>,
+    /// Directions trained on the image (method `image`; default models/trained/fields/image).
+    #[arg(long, value_name = "DIR")]
+    image_directions: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -94,6 +98,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let directions =
         LinearDirection::load_all(&trained.join("fields/linear_directions.safetensors"))?;
+    let image_dir = args
+        .image_directions
+        .clone()
+        .unwrap_or_else(|| trained.join("fields").join("image"));
+    let image_directions = ImageDirections::load_dir(&image_dir, &device)
+        .with_context(|| format!("loading {}", image_dir.display()))?;
     let mut guided = GuidedConfig::default();
     guided.guards.min_identity_cos = args.min_identity_cos;
     guided.guards.max_other_change = args.max_other_change;
@@ -121,6 +131,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         identity: &identity,
         fields: &fields,
         directions: &directions,
+        image_directions: &image_directions,
     };
     let output = evaluate_edits(&models, &config, &mut |r| {
         tracing::info!(

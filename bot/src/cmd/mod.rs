@@ -21,5 +21,6 @@ pub mod serve;
 pub mod train;
 pub mod train_encoder;
 pub mod train_fields;
+pub mod train_image_directions;
 pub mod train_predictor;
 pub mod train_reader;

@@ -29,6 +29,9 @@ enum Model {
     /// Train the five semantic fields against latent surrogates of P and the identity encoder,
     /// fit the linear baseline directions, and check both on rendered faces with the real P.
     Fields(super::train_fields::FieldsArgs),
+    /// Train one W+ direction per attribute and way through the generator, the degree reader
+    /// and the identity network (what the guarded editing loop tries first).
+    ImageDirections(super::train_image_directions::ImageDirectionsArgs),
     /// Train the inversion encoder (aligned face -> W+) on generated faces and measure it on
     /// held-out generated faces and real photos.
     Encoder(super::train_encoder::EncoderArgs),
@@ -75,6 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Model::Predictor(a) => super::train_predictor::run(a),
         Model::Reader(a) => super::train_reader::run(a),
         Model::Fields(a) => super::train_fields::run(a),
+        Model::ImageDirections(a) => super::train_image_directions::run(a),
         Model::Encoder(a) => super::train_encoder::run(a),
         Model::EncoderPairs(a) => super::train_encoder::pairs(a),
     }

@@ -405,34 +405,10 @@ impl<'a> ProjectedStepper<'a> {
         space: FieldSpace,
         directions: &[Tensor],
     ) -> Result<Self, FieldError> {
-        let mut basis: Vec<Vec<f32>> = Vec::new();
-        for d in directions {
-            let mut v = d.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
-            for b in &basis {
-                let dot: f32 = v.iter().zip(b).map(|(x, y)| x * y).sum();
-                v.iter_mut().zip(b).for_each(|(x, y)| *x -= dot * y);
-            }
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            if !norm.is_finite() {
-                return Err(FieldError::BadInput(
-                    "a removed direction is not finite".into(),
-                ));
-            }
-            if norm > 1e-6 {
-                basis.push(v.iter().map(|x| x / norm).collect());
-            }
-        }
-        if basis.is_empty() {
-            return Err(FieldError::BadInput(
-                "the removed directions need at least one non-zero vector".into(),
-            ));
-        }
-        let (n, d) = (basis.len(), basis[0].len());
-        let device = directions[0].device();
         Ok(Self {
             inner,
             space,
-            removed: Tensor::from_vec(basis.concat(), (n, d), device)?,
+            removed: orthonormal_basis(directions)?,
             layers: None,
         })
     }
@@ -442,6 +418,39 @@ impl<'a> ProjectedStepper<'a> {
         self.layers = Some(layers);
         self
     }
+}
+
+/// Orthonormal rows `[n, d]` spanning `directions` (each `[1, d]` or `[d]`, any length, not all
+/// zero; Gram-Schmidt in the given order, near-dependent ones dropped).
+pub fn orthonormal_basis(directions: &[Tensor]) -> Result<Tensor, FieldError> {
+    let mut basis: Vec<Vec<f32>> = Vec::new();
+    for d in directions {
+        let mut v = d.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+        for b in &basis {
+            let dot: f32 = v.iter().zip(b).map(|(x, y)| x * y).sum();
+            v.iter_mut().zip(b).for_each(|(x, y)| *x -= dot * y);
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if !norm.is_finite() {
+            return Err(FieldError::BadInput(
+                "a removed direction is not finite".into(),
+            ));
+        }
+        if norm > 1e-6 {
+            basis.push(v.iter().map(|x| x / norm).collect());
+        }
+    }
+    if basis.is_empty() {
+        return Err(FieldError::BadInput(
+            "the removed directions need at least one non-zero vector".into(),
+        ));
+    }
+    let (n, d) = (basis.len(), basis[0].len());
+    Ok(Tensor::from_vec(
+        basis.concat(),
+        (n, d),
+        directions[0].device(),
+    )?)
 }
 
 /// `delta` (`[.., d]`) without its components along the orthonormal rows of `basis` `[n, d]`.

@@ -13,6 +13,7 @@
 
 use super::guided::{GuidedConfig, ProjectedStepper, RenderJudge};
 use super::guided_eval::{evaluate_face, summarise, summary_table, CaseRecord, EvalFace, Method};
+use super::image_direction::ImageDirections;
 use super::{
     FieldError, FieldSpace, FieldStepper, LatentStepper, LinearDirection, LinearStepper,
     SemanticField, DEFAULT_K,
@@ -36,7 +37,7 @@ const SHEET_PAIRS: usize = 24;
 pub enum EditsEvalError {
     #[error(transparent)]
     File(#[from] FileError),
-    #[error("unknown method {0} (field or linear)")]
+    #[error("unknown method {0} (field, linear or image; image needs a trained direction)")]
     UnknownMethod(String),
     #[error("no linear direction for {0}")]
     NoDirection(Attribute),
@@ -57,7 +58,8 @@ pub struct EditsEvalConfig {
     pub faces: u64,
     /// Truncations psi of the faces.
     pub psi: Vec<f64>,
-    /// Methods: `field`, `linear` or a fallback chain such as `field>linear`.
+    /// Methods: `field`, `linear`, `image` (trained on the image) or a fallback chain such as
+    /// `image>field>linear`.
     pub methods: Vec<String>,
     /// Attributes, in the order edited.
     pub attributes: Vec<Attribute>,
@@ -93,6 +95,8 @@ pub struct EditsEvalModels<'a> {
     pub fields: &'a [(Attribute, SemanticField)],
     /// The fitted linear directions.
     pub directions: &'a [LinearDirection],
+    /// Directions trained on the image (method `image`), where trained.
+    pub image_directions: &'a ImageDirections,
 }
 
 /// The records of a run and their summary table (as printed).
@@ -157,6 +161,9 @@ pub fn evaluate_edits(
             a,
             Box::new(LinearStepper::new(d, space, config.linear_step, &device)?),
         ));
+        if let Some(stepper) = models.image_directions.stepper(a) {
+            raw.push(("image", a, Box::new(stepper)));
+        }
     }
     let w_avg = generator.w_avg()?;
     let wrapped: Vec<Box<dyn LatentStepper + '_>> = raw

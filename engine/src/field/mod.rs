@@ -15,6 +15,8 @@
 //!   (`talk-to-edit eval`).
 //! - [`guided_eval`] and [`guided_eval_run`]: the guarded loop measured on generated faces (the
 //!   cases and table; the whole of `talk-to-edit eval-edits` and the files it writes).
+//! - [`image_direction`]: directions trained on what the image shows (through the generator's
+//!   first blocks, the degree reader and the identity network), one per attribute and way.
 //! - [`linear`]: the linear baseline (one logistic-regression normal per attribute in W).
 //! - [`layers`]: the measurement that picks [`DEFAULT_K`], the number of W+ layers an edit moves.
 //! - [`surrogate`]: latent surrogates S (attribute degrees) and I (identity) on w, which stand in
@@ -63,6 +65,8 @@ pub mod eval;
 pub mod guided;
 pub mod guided_eval;
 pub mod guided_eval_run;
+pub mod image_direction;
+pub mod image_direction_run;
 pub mod layers;
 pub mod linear;
 pub mod methods;
@@ -107,6 +111,8 @@ pub enum FieldError {
     Predictor(#[from] crate::predictor::PredictorError),
     #[error(transparent)]
     Perception(#[from] crate::perception::PerceptionError),
+    #[error(transparent)]
+    Inversion(#[from] crate::inversion::InversionError),
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
 }

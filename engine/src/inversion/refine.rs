@@ -313,13 +313,13 @@ pub fn match_colours(
 /// crop (the [`GENERATOR_FIVE_POINTS_1024`] -> ArcFace similarity; generated faces are upright,
 /// so its 0.3 degree rotation is dropped and the map is separable: `R_y · image · R_xᵀ`). The
 /// output is scaled as the identity network expects.
-struct IdentityResample {
+pub(crate) struct IdentityResample {
     rows: Tensor,
     cols: Tensor,
 }
 
 impl IdentityResample {
-    fn new(side: usize, device: &Device) -> Result<Self, InversionError> {
+    pub(crate) fn new(side: usize, device: &Device) -> Result<Self, InversionError> {
         let t = identity_transform(&GENERATOR_FIVE_POINTS_1024)?;
         let n = IDENTITY_CROP as usize;
         let matrix = |scale: f64, offset: f64| {
@@ -341,12 +341,42 @@ impl IdentityResample {
     }
 
     /// `[1, 3, side, side]` in [-1, 1] -> `[1, 3, 112, 112]` as `(pixel - 127) / 128`.
-    fn apply(&self, image: &Tensor) -> Result<Tensor, InversionError> {
+    pub(crate) fn apply(&self, image: &Tensor) -> Result<Tensor, InversionError> {
         let crop = self
             .rows
             .broadcast_matmul(image)?
             .broadcast_matmul(&self.cols.t()?)?;
         Ok((((crop + 1.0)? * (127.5 / 128.0))? - (127.0 / 128.0))?)
+    }
+}
+
+/// A bilinear resize of square images `[b, c, side, side]` to `n` x `n` as two fixed matrices
+/// (`R · image · Rᵀ`), differentiable (pixel centres aligned, edges clamped).
+#[derive(Debug, Clone)]
+pub struct SquareResize {
+    matrix: Tensor,
+}
+
+impl SquareResize {
+    pub fn new(side: usize, n: usize, device: &Device) -> Result<Self, InversionError> {
+        let mut m = vec![0f32; n * side];
+        for u in 0..n {
+            let x = ((u as f64 + 0.5) * side as f64 / n as f64 - 0.5).clamp(0.0, side as f64 - 1.0);
+            let x0 = x.floor() as usize;
+            let f = (x - x0 as f64) as f32;
+            m[u * side + x0] += 1.0 - f;
+            m[u * side + (x0 + 1).min(side - 1)] += f;
+        }
+        Ok(Self {
+            matrix: Tensor::from_vec(m, (n, side), device)?,
+        })
+    }
+
+    pub fn apply(&self, image: &Tensor) -> Result<Tensor, InversionError> {
+        Ok(self
+            .matrix
+            .broadcast_matmul(image)?
+            .broadcast_matmul(&self.matrix.t()?)?)
     }
 }
 
