@@ -4,7 +4,8 @@
 //! the trained semantic field of the attribute (`models/trained/fields/`, W+ on the first 13
 //! style layers), without the mean-of-W drift and the other attributes' linear directions,
 //! with the step length found by bisection on the reader's score; when the field cannot reach
-//! the target, the attribute's linear direction is tried. Every accepted image still holds a
+//! the target, the attribute's linear direction is tried, then its directions trained on the
+//! image (`models/trained/fields/image/`, `engine::field::image_direction`) where they exist. Every accepted image still holds a
 //! face, the same person (identity cosine) and the other attributes' degrees; otherwise the
 //! last good image comes back with "can't go further". Uploaded photos are inverted into W+
 //! (`engine::inversion`: the committed encoder `models/trained/encoder.safetensors`, then a

@@ -64,12 +64,12 @@ pub fn run(args: ImageDirectionsArgs) -> anyhow::Result<()> {
         attributes: if args.attributes.is_empty() {
             Attribute::ALL.to_vec()
         } else {
-            args.attributes
+            unique(args.attributes)
         },
         ways: if args.ways.is_empty() {
             Way::BOTH.to_vec()
         } else {
-            args.ways
+            unique(args.ways)
         },
         faces: args.faces,
         min_usable: args.min_usable,
@@ -160,4 +160,15 @@ pub fn run(args: ImageDirectionsArgs) -> anyhow::Result<()> {
     }
     })?;
     Ok(())
+}
+
+/// The values in their first order, each once.
+fn unique<T: PartialEq>(values: Vec<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
 }
