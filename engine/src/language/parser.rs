@@ -84,8 +84,8 @@ pub struct ParseOptions {
     pub threshold: f32,
     /// Ask about every clause the network alone decided with a confidence below this (0: never).
     pub ask_below: f32,
-    /// Ask about a clause holding both a removal or negation cue and an addition or intensity
-    /// cue that no rule settled ([`rules::polarity_conflict`]).
+    /// Ask about a clause the network alone decided that holds both a removal or negation cue
+    /// and an addition or intensity cue ([`rules::polarity_conflict`]).
     pub ask_conflicts: bool,
 }
 
@@ -433,7 +433,7 @@ impl LanguageEncoder {
             // Wider asking, measured in round 10 (off in the committed settings).
             let unsure = unsure
                 || (options.ask_conflicts
-                    && reading != Reading::Unclear
+                    && reading == Reading::Network
                     && rules::polarity_conflict(words, &label))
                 || (reading == Reading::Network
                     && label.intent == Intent::Edit

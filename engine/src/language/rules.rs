@@ -2536,6 +2536,58 @@ mod tests {
         );
     }
 
+    /// Issue 14, round 10: the word-level rules the round added.
+    #[test]
+    fn round_10_word_rules() {
+        // A verb whose particle says the way; a negator before it clouds it.
+        assert_eq!(
+            particle_way(cw(&clause("tone down the sunglasses"))),
+            Some(Some(Direction::Decrease))
+        );
+        assert_eq!(
+            particle_way(cw(&clause("crank the age up"))),
+            Some(Some(Direction::Increase))
+        );
+        assert_eq!(particle_way(cw(&clause("dont turn it down"))), Some(None));
+        assert_eq!(particle_way(cw(&clause("turn him into a kid"))), None);
+        // ... and beside a degree it is a change that way.
+        let shades = ClauseLabel::target(AttributeSlot::Named(Attribute::Eyeglasses), 4);
+        assert_eq!(
+            way_against_degree(cw(&clause("dial back the shades")), &shades),
+            Some(Direction::Decrease)
+        );
+        // Adjectives of showing with "forehead"; "head off" removes nothing.
+        assert_eq!(
+            zero_phrase(cw(&clause("her forehead should be visible"))),
+            Some(Attribute::Bangs)
+        );
+        assert!(!removal(cw(&clause("laughing his head off"))));
+        assert!(removal(cw(&clause("i hate his glasses"))));
+        assert!(!removal(cw(&clause("i hate how long the beard is"))));
+        assert!(removal(cw(&clause("bye glasses"))));
+        // A limit said alone; "not too much" is an amount, read elsewhere.
+        assert!(limit_only(cw(&clause("but not too thick"))));
+        assert!(limit_only(cw(&clause("not too old please"))));
+        assert!(!limit_only(cw(&clause("not too much"))));
+        assert!(!limit_only(cw(&clause("the glasses not too thick"))));
+        // A level number ends a request: "beard 5 age 5" is two.
+        let split = |t: &str| split_clauses(&tokenize(t));
+        assert_eq!(
+            split_with(split("beard 5 age 5")),
+            vec![clause("beard five"), clause("age five")]
+        );
+        // The polarity-conflict detector (measured, not committed): both kinds of cue.
+        let older = ClauseLabel::direction(
+            AttributeSlot::Named(Attribute::Age),
+            Some(Direction::Increase),
+        );
+        assert!(polarity_conflict(
+            cw(&clause("dont make him older")),
+            &older
+        ));
+        assert!(!polarity_conflict(cw(&clause("make him older")), &older));
+    }
+
     /// Issue 14, round 8: the word-level rules the round added.
     #[test]
     fn round_8_word_rules() {
