@@ -694,11 +694,13 @@ fn removal(c: ClauseWords) -> bool {
     {
         return true;
     }
-    // "i hate the bangs": dislike of a named attribute, with no word of the way (round 10).
+    // "i hate the bangs": dislike of a named attribute, with no word of the way or of size
+    // ("i hate how long the beard is" is left to the network) (round 10).
     if c.any(&r.dislike)
         && named_attribute(c).is_some()
         && direction_cue(c).is_none()
         && too_or_enough(c).is_none()
+        && !(0..c.len()).any(|i| adjective_way(c, i).is_some())
     {
         return true;
     }
@@ -1070,10 +1072,22 @@ fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
     let mut up = false;
     let mut down = false;
     let mut negated = false;
+    // "dont make her smile more", "please dont make the beard any longer": a clause opening with
+    // "dont" / "never" negates every way word in it, however far (round 10: "more" five words
+    // on was read as more).
+    let opening = c
+        .raw
+        .iter()
+        .position(|w| !matches!(w.as_str(), "please" | "pls" | "just" | "but" | "and" | "ok"));
+    let negated_clause = opening.is_some_and(|i| matches!(c.raw[i].as_str(), "dont" | "never"));
     for i in 0..c.len() {
         let mut is_up = c.is(i, &d.increase);
         let mut is_down = c.is(i, &d.decrease);
         if !(is_up || is_down) {
+            continue;
+        }
+        if negated_clause && i > opening.unwrap_or(0) + 3 {
+            negated = true;
             continue;
         }
         // "more youthful", "a bit more subtle", "less young": the adjective says the way.
@@ -1385,6 +1399,22 @@ fn adjust_words(
                 );
             }
         }
+    }
+    // "dont make her smile", "please dont make him grin": a negated phrase of smiling with no
+    // word of the way is no smile (round 10; before, the dialog asked which way).
+    if slot_attribute == Some(Attribute::Smiling)
+        && phrase_way(c) == Some(None)
+        && !c.any(&words().direction.increase)
+        && !c.any(&words().direction.decrease)
+        && too_or_enough(c).is_none()
+        && !c.raw.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "so" | "as" | "that" | "such" | "too" | "much" | "big" | "wide"
+            )
+        })
+    {
+        return (ClauseLabel::target(slot, 0), Reading::Rule);
     }
     // "unglass him", "de-beard", "glasses-free", "bangless", "hide his glasses": the word's
     // own shape says removal (issue 14, round 8; before, the dialog asked).
