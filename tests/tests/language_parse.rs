@@ -1115,15 +1115,16 @@ fn development_half_of_the_tenth_round_set() {
 }
 
 // The tenth sealed half's bounds: its score at the end of round 10 (set once, after that scoring).
-const SEALED10_POLARITY: usize = 6;
-const SEALED10_EXACT: f64 = 0.89;
+const SEALED10_POLARITY: usize = 3;
+const SEALED10_EXACT: f64 = 0.91;
 
 /// The sealed half of the tenth-round natural set (issue 14, round 10), scored before the round
 /// (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and >= 97%
 /// exact. Its misses are not printed.
 #[test]
 fn sealed_half_of_the_tenth_round_set() {
-    // Before the round 89.2% / 6 (6 asked); after it SEALED10_AFTER.
+    // Before the round 89.2% / 6 (6 asked); after it 91.8% (145 of 158) / 3 (6 asked). The goals
+    // are NOT met; these bounds only stop it getting worse.
     score_natural_set(
         "sealed10",
         &engine::language::train::natural10_sealed_path(),
