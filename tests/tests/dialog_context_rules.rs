@@ -335,6 +335,30 @@ fn ninth_round_replies_in_context() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// Replies of the tenth round's families (issue 14, round 10) in the states of the context
+/// table: verbs whose particle says the way ("tone down", "dial it back", "turn it up"), dislike
+/// as removal, a limit said alone after a request ("but not too big"), and "head off" as a big
+/// laugh. None of them is asked about (the round added no question: wider asking was measured and
+/// not kept).
+#[test]
+fn tenth_round_replies_in_context() {
+    use Before::*;
+    use Then::*;
+    let enc = encoder();
+    let engine = engine();
+    let table: Vec<(Before, &str, Then)> = vec![
+        (EditCheck, "tone down the beard", Degrees(2, 2)),
+        (EditCheck, "dial it back", Degrees(2, 2)),
+        (EditCheck, "turn it up a notch", Degrees(4, 2)),
+        (EditCheck, "i hate the beard", Degrees(0, 2)),
+        (Suggest, "a smile but not too big", Degrees(2, 3)),
+        (EditCheck, "bigger smile, but not too big", Degrees(3, 3)),
+        (EditSuggest, "make her laugh her head off", Degrees(3, 5)),
+    ];
+    let failures = play(&table, &enc, &engine);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
 #[test]
 fn agreeing_to_a_suggestion_then_checks_it_and_a_declined_one_is_not_suggested_again() {
     let enc = encoder();

@@ -1090,14 +1090,47 @@ fn development_half_of_the_ninth_round_set() {
 #[test]
 fn sealed_half_of_the_ninth_round_set() {
     // Before the round 92.3% / 4 (4 asked); after it 92.8% (180 of 194) / 4 (3 asked). The goals
-    // are NOT met; these bounds only stop it getting worse. Opened after the round: one fix from
-    // its misses ("no, he looks fine" declines a suggestion) made it 93.3% / 4.
+    // were NOT met. Opened after the round: one fix from its misses ("no, he looks fine" declines
+    // a suggestion) made it 93.3% / 4; round 10's general rules 95.4% / 0 (3 asked).
     score_natural_set(
         "sealed9",
         &engine::language::train::natural9_sealed_path(),
+        true,
+        0,
+        0.95,
+    );
+}
+
+/// The development half of the tenth-round natural set (issue 14, round 10): 90.0% / 6 polarity
+/// errors (6 asked) before the round, 98.2% / 0 (2 asked) after it.
+#[test]
+fn development_half_of_the_tenth_round_set() {
+    score_natural_set(
+        "dev10",
+        &engine::language::train::natural10_dev_path(),
+        true,
+        0,
+        0.97,
+    );
+}
+
+// The tenth sealed half's bounds: its score at the end of round 10 (set once, after that scoring).
+const SEALED10_POLARITY: usize = 3;
+const SEALED10_EXACT: f64 = 0.91;
+
+/// The sealed half of the tenth-round natural set (issue 14, round 10), scored before the round
+/// (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and >= 97%
+/// exact. Its misses are not printed.
+#[test]
+fn sealed_half_of_the_tenth_round_set() {
+    // Before the round 89.2% / 6 (6 asked); after it 91.8% (145 of 158) / 3 (6 asked). The goals
+    // are NOT met; these bounds only stop it getting worse.
+    score_natural_set(
+        "sealed10",
+        &engine::language::train::natural10_sealed_path(),
         false,
-        4,
-        0.93,
+        SEALED10_POLARITY,
+        SEALED10_EXACT,
     );
 }
 
@@ -1696,4 +1729,224 @@ fn praise_of_the_face_declines_a_suggestion() {
         Some(SystemContext::Check(Beard)),
         intent(Intent::Yes),
     );
+}
+
+/// A parser that reads with other asking settings (round 10's sweep).
+struct WithOptions<'a>(&'a LanguageEncoder, engine::language::ParseOptions);
+
+impl engine::language::RequestParser for WithOptions<'_> {
+    fn parse(&self, text: &str, context: Option<engine::language::SystemContext>) -> ParsedRequest {
+        self.0.parse_scored_with(text, context, self.1).request
+    }
+}
+
+/// Issue 14, round 10: wider asking measured on every development set and the generated held-out
+/// split (exact / polarity errors / questions back, summed), for the polarity-conflict detector
+/// and for asking below a network confidence. Reads the weights `TALK_TO_EDIT_LANGUAGE` names (the
+/// committed ones by default), so a retrained encoder is measured the same way. Printed; run with
+/// `--ignored --nocapture`.
+#[test]
+#[ignore = "measurement (about a minute): run with --ignored --nocapture"]
+fn round_10_asking_sweep() {
+    use engine::language::train::{development_sets, heldout_cases};
+    use engine::language::ParseOptions;
+    let enc = LanguageEncoder::load(engine::language::default_weights_path()).unwrap();
+    let mut sets: Vec<(String, Vec<_>)> = development_sets()
+        .into_iter()
+        .map(|(name, path)| (name.to_string(), load_cases(&path).unwrap()))
+        .collect();
+    sets.push(("generated".to_string(), heldout_cases(&enc).unwrap()));
+    let mut settings = vec![("committed".to_string(), ParseOptions::COMMITTED)];
+    settings.push((
+        "conflicts".to_string(),
+        ParseOptions {
+            ask_conflicts: true,
+            ..ParseOptions::COMMITTED
+        },
+    ));
+    for t in [0.5f32, 0.7, 0.8, 0.9] {
+        settings.push((
+            format!("below {t:.1}"),
+            ParseOptions {
+                ask_below: t,
+                ..ParseOptions::COMMITTED
+            },
+        ));
+    }
+    for (name, options) in &settings {
+        let (mut exact, mut n, mut polarity, mut asked) = (0.0, 0usize, 0usize, 0usize);
+        let mut line = String::new();
+        for (set, cases) in &sets {
+            let r = evaluate(&WithOptions(&enc, *options), cases);
+            exact += r.exact * r.cases as f64;
+            n += r.cases;
+            polarity += r.polarity_errors;
+            asked += r.asked;
+            line += &format!(
+                " | {set} {:.1}%/{}/{}",
+                100.0 * r.exact,
+                r.polarity_errors,
+                r.asked
+            );
+            if name != "committed" {
+                let base = evaluate(&WithOptions(&enc, ParseOptions::COMMITTED), cases);
+                let was: std::collections::HashSet<&str> =
+                    base.failures.iter().map(|(c, _)| c.text.as_str()).collect();
+                for (case, got) in &r.failures {
+                    if !was.contains(case.text.as_str()) {
+                        println!(
+                            "{name} {set} newly missed: {:?} [{:?}] -> {}",
+                            case.text,
+                            case.context,
+                            serde_json::to_string(got).unwrap()
+                        );
+                    }
+                }
+            }
+        }
+        println!(
+            "{name}: all {:.2}% exact of {n}, {polarity} polarity errors, {asked} asked{line}",
+            100.0 * exact / n as f64
+        );
+    }
+}
+
+/// Issue 14, round 10: the families of the ninth sealed half's polarity errors and of the tenth
+/// set's development half, each probed with sentences in no natural set.
+#[test]
+fn issue_14_round_10_families() {
+    let enc = encoder();
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        // A verb whose particle says the way, beside a degree noun too.
+        (
+            "dial down the sunglasses",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        (
+            "turn her bangs down a notch",
+            None,
+            edits(vec![relative(Bangs, Decrease, 1)]),
+        ),
+        (
+            "crank his beard up",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "bump the smile up a bit",
+            None,
+            edits(vec![relative(Smiling, Increase, 1)]),
+        ),
+        (
+            "kick the age up",
+            None,
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        (
+            "ease the grin back",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        // Adjectives of showing with "forehead".
+        (
+            "his whole forehead should be visible",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        (
+            "i want her forehead uncovered",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        // "head off" is a big laugh, not a removal.
+        (
+            "make him laugh his head off",
+            None,
+            edits(vec![target(Smiling, 5)]),
+        ),
+        // A noun with "a" / "some" after an age way wishes for it; "the X too" keeps the change.
+        (
+            "older and a mustache",
+            None,
+            edits(vec![
+                direction(Age, Some(Increase)),
+                direction(Beard, Some(Increase)),
+            ]),
+        ),
+        (
+            "two steps younger and the bangs too",
+            None,
+            edits(vec![
+                relative(Age, Decrease, 2),
+                relative(Bangs, Decrease, 2),
+            ]),
+        ),
+        // A limit said alone asks nothing; after a way it is one degree.
+        (
+            "a fringe but not too heavy",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "bigger smile, but not too big",
+            None,
+            edits(vec![relative(Smiling, Increase, 1)]),
+        ),
+        // Dislike and "bye" remove.
+        ("she hates her fringe", None, edits(vec![target(Bangs, 0)])),
+        ("bye beard", None, edits(vec![target(Beard, 0)])),
+        // Bangs in the eyes; two levels in one clause; shaved and frowning faces.
+        (
+            "bangs right in her eyes",
+            None,
+            edits(vec![target(Bangs, 5)]),
+        ),
+        (
+            "glasses 1 bangs 5",
+            None,
+            edits(vec![target(Eyeglasses, 1), target(Bangs, 5)]),
+        ),
+        (
+            "he should look freshly shaved",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "make her frown a bit",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        // A negated phrase of smiling with no way word is no smile; adjectives naming the age or
+        // the smile without a noun.
+        ("dont make him grin", None, edits(vec![target(Smiling, 0)])),
+        (
+            "make her look as youthful as possible",
+            None,
+            edits(vec![target(Age, 0)]),
+        ),
+        (
+            "the happiest expression you can",
+            None,
+            edits(vec![target(Smiling, 5)]),
+        ),
+    ];
+    for (text, context, want) in cases {
+        check(&enc, text, context, want);
+    }
+    // A negated verb of the way is asked about, and so is every way word of a clause opening with
+    // "dont" ("dont make her smile more" was read as more).
+    for text in [
+        "dont turn the smile down",
+        "dont make her smile more",
+        "please dont make her smile so much",
+        "dont make the beard any longer",
+    ] {
+        let got = enc.parse(text, None);
+        assert!(
+            got.edits.len() == 1 && got.edits[0].kind == EditKind::Unclear,
+            "{text:?} -> {}",
+            serde_json::to_string(&got).unwrap()
+        );
+    }
 }

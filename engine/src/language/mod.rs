@@ -16,8 +16,8 @@ pub mod train;
 pub mod vocab;
 
 pub use parser::{
-    committed_weights_path, default_weights_path, LanguageEncoder, LanguageError, RequestParser,
-    ScoredRequest, CONFIDENCE_THRESHOLD, TRAIN_COMMAND, WEIGHTS_ENV,
+    committed_weights_path, default_weights_path, LanguageEncoder, LanguageError, ParseOptions,
+    RequestParser, ScoredRequest, CONFIDENCE_THRESHOLD, TRAIN_COMMAND, WEIGHTS_ENV,
 };
 
 use crate::attributes::Attribute;

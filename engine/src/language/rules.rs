@@ -88,6 +88,7 @@ struct Removal {
     decades: Vec<String>,
     anywhere: Vec<String>,
     after_noun: Vec<String>,
+    dislike: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,6 +174,9 @@ struct Directions {
     negators: Vec<String>,
     increase_phrases: Vec<String>,
     decrease_phrases: Vec<String>,
+    particle_verbs: Vec<String>,
+    up_particles: Vec<String>,
+    down_particles: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,6 +241,7 @@ struct ContextWords {
     split_before: Vec<String>,
     swap_verbs: Vec<String>,
     swap_to: Vec<String>,
+    limit_fillers: Vec<String>,
 }
 
 /// Every list of `rules.toml`.
@@ -689,6 +694,16 @@ fn removal(c: ClauseWords) -> bool {
     {
         return true;
     }
+    // "i hate the bangs": dislike of a named attribute, with no word of the way or of size
+    // ("i hate how long the beard is" is left to the network) (round 10).
+    if c.any(&r.dislike)
+        && named_attribute(c).is_some()
+        && direction_cue(c).is_none()
+        && too_or_enough(c).is_none()
+        && !(0..c.len()).any(|i| adjective_way(c, i).is_some())
+    {
+        return true;
+    }
     let n = &words().nouns;
     let names = |i: usize| {
         c.is(i, &n.bangs) || c.is(i, &n.eyeglasses) || c.is(i, &n.beard) || c.is(i, &n.smiling)
@@ -1057,10 +1072,22 @@ fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
     let mut up = false;
     let mut down = false;
     let mut negated = false;
+    // "dont make her smile more", "please dont make the beard any longer": a clause opening with
+    // "dont" / "never" negates every way word in it, however far (round 10: "more" five words
+    // on was read as more).
+    let opening = c
+        .raw
+        .iter()
+        .position(|w| !matches!(w.as_str(), "please" | "pls" | "just" | "but" | "and" | "ok"));
+    let negated_clause = opening.is_some_and(|i| matches!(c.raw[i].as_str(), "dont" | "never"));
     for i in 0..c.len() {
         let mut is_up = c.is(i, &d.increase);
         let mut is_down = c.is(i, &d.decrease);
         if !(is_up || is_down) {
+            continue;
+        }
+        if negated_clause && i > opening.unwrap_or(0) + 3 {
+            negated = true;
             continue;
         }
         // "more youthful", "a bit more subtle", "less young": the adjective says the way.
@@ -1102,7 +1129,7 @@ fn direction_cue(c: ClauseWords) -> Option<DirectionCue> {
     }
     // A phrase says the way only where no word does ("make her smile less" is down).
     if !(up || down) {
-        match phrase_way(c) {
+        match phrase_way(c).or_else(|| particle_way(c)) {
             Some(Some(Direction::Increase)) => up = true,
             Some(Some(Direction::Decrease)) => down = true,
             Some(None) => negated = true,
@@ -1132,6 +1159,29 @@ fn phrase_way(c: ClauseWords) -> Option<Option<Direction>> {
         })?;
     let negated = (start.saturating_sub(3)..start).any(|j| c.is(j, &d.negators));
     Some((!negated).then_some(way))
+}
+
+/// A verb whose particle says the way ("tone down the shades", "turn the smile down", "crank
+/// the age up", issue 14, round 10): `Some(None)` when a negator stands up to three words before
+/// the verb, `None` when there is no such verb.
+fn particle_way(c: ClauseWords) -> Option<Option<Direction>> {
+    let d = &words().direction;
+    (0..c.len()).find_map(|i| {
+        if !contains(&d.particle_verbs, &c.raw[i]) {
+            return None;
+        }
+        let way = (i + 1..(i + 4).min(c.len())).find_map(|j| {
+            if contains(&d.up_particles, &c.raw[j]) {
+                Some(Direction::Increase)
+            } else if contains(&d.down_particles, &c.raw[j]) {
+                Some(Direction::Decrease)
+            } else {
+                None
+            }
+        })?;
+        let negated = (i.saturating_sub(3)..i).any(|j| c.is(j, &d.negators));
+        Some((!negated).then_some(way))
+    })
 }
 
 /// "not so much beard": a way down, not a change of two degrees.
@@ -1223,7 +1273,7 @@ fn way_against_degree(c: ClauseWords, label: &ClauseLabel) -> Option<Direction> 
             || matches!(c.raw[i].as_str(), "less" | "more" | "fewer"))
             && c.raw.get(i + 1).is_none_or(|w| w != "than")
     });
-    compares.then_some(d)
+    (compares || particle_way(c) == Some(Some(d))).then_some(d)
 }
 
 fn adjust_words(
@@ -1350,6 +1400,22 @@ fn adjust_words(
             }
         }
     }
+    // "dont make her smile", "please dont make him grin": a negated phrase of smiling with no
+    // word of the way is no smile (round 10; before, the dialog asked which way).
+    if slot_attribute == Some(Attribute::Smiling)
+        && phrase_way(c) == Some(None)
+        && !c.any(&words().direction.increase)
+        && !c.any(&words().direction.decrease)
+        && too_or_enough(c).is_none()
+        && !c.raw.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "so" | "as" | "that" | "such" | "too" | "much" | "big" | "wide"
+            )
+        })
+    {
+        return (ClauseLabel::target(slot, 0), Reading::Rule);
+    }
     // "unglass him", "de-beard", "glasses-free", "bangless", "hide his glasses": the word's
     // own shape says removal (issue 14, round 8; before, the dialog asked).
     if let Some(a) = removal_shaped_attribute(c) {
@@ -1399,6 +1465,17 @@ fn adjust_words(
     if no_edit {
         if let (Some(a), Some(DirectionCue::Way(d))) = (named, direction_cue(c)) {
             return (change_label(c, AttributeSlot::Named(a), d), Reading::Rule);
+        }
+        // "grinning from ear to ear" read as no edit: a named attribute's degree phrase is that
+        // degree (round 10).
+        if let Some((a, wanted)) = named
+            .and_then(|a| degree_phrase(c, a).map(|w| (a, w)))
+            .filter(|_| !c.any(&words().direction.negators))
+        {
+            return (
+                ClauseLabel::target(AttributeSlot::Named(a), wanted),
+                Reading::Rule,
+            );
         }
     }
     if label.intent != Intent::Edit {
@@ -1712,6 +1789,54 @@ pub fn opens_negated(c: ClauseWords) -> bool {
     c.raw.first().is_some_and(|w| w == "not")
 }
 
+/// A limit said by itself after a request ("glasses but not too thick", "older, but not too
+/// old", issue 14, round 10): "not too" / "not overly" and one size adjective, with only
+/// `[context] limit_fillers` around. It asks for nothing of its own (it was read as a way down);
+/// after a way it makes that way one degree, as "not too much" does.
+pub fn limit_only(c: ClauseWords) -> bool {
+    let w = words();
+    let core: Vec<&String> = c
+        .raw
+        .iter()
+        .filter(|x| !contains(&w.context.limit_fillers, x))
+        .collect();
+    let [not, too, adjective] = core[..] else {
+        return false;
+    };
+    not == "not"
+        && (too == "too" || too == "overly")
+        && !contains(&w.modifiers.amount_words, adjective)
+        && (contains(&w.direction.big, adjective)
+            || contains(&w.direction.small, adjective)
+            || contains(&w.intensity.up, adjective))
+}
+
+/// A polarity conflict (issue 14, round 10, approach (b)): an edit read (by a rule or the
+/// network) in a clause holding both a cue of removal or negation and a cue of adding or
+/// intensity ("dont make him older", "no more big smile"), so the words could point either way.
+pub fn polarity_conflict(c: ClauseWords, label: &ClauseLabel) -> bool {
+    if label.intent != Intent::Edit
+        || !matches!(
+            label.kind,
+            KindSlot::Target | KindSlot::Relative | KindSlot::Direction
+        )
+    {
+        return false;
+    }
+    let d = &words().direction;
+    let down = removal(c) || c.any(&d.negators);
+    let up = c.any(&d.increase)
+        || c.any(&words().confirm.up)
+        || c.any(&words().intensity.up)
+        || phrase_way(c).is_some_and(|w| w == Some(Direction::Increase));
+    down && up
+}
+
+/// Whether the words of a clause say a way by themselves (a comparative, a verb of the way).
+pub fn says_way(c: ClauseWords) -> bool {
+    matches!(direction_cue(c), Some(DirectionCue::Way(_)))
+}
+
 /// An amount said by itself ("just a bit", "a lot", "only slightly"): a clause of adjustment and
 /// agreement words with a modifier and no way. After a clause that says the way ("shorter
 /// fringe, just a bit") it is that clause's amount.
@@ -1954,8 +2079,11 @@ pub fn split_with(clauses: Vec<Vec<String>>) -> Vec<Vec<String>> {
             }
             continue;
         }
+        // "beard 5 age 5": a level number ends one request and the next noun starts another
+        // (issue 14, round 10).
         let before = (1..clause.len()).find(|&i| {
-            contains(&words().context.split_before, &clause[i])
+            (contains(&words().context.split_before, &clause[i])
+                || contains(&words().levels.numbers, &clause[i - 1]))
                 && differ(&clause[..i], &clause[i..])
         });
         match before {
@@ -2033,6 +2161,13 @@ pub fn joined_attribute(clause: &[String]) -> Option<Attribute> {
         return None;
     }
     noun_only(clause, &w.context.joined_fillers)
+}
+
+/// Whether a clause holds an indefinite article ("a fringe", "some stubble").
+pub fn indefinite(clause: &[String]) -> bool {
+    clause
+        .iter()
+        .any(|w| matches!(w.as_str(), "a" | "an" | "some"))
 }
 
 /// A removal that names nothing ("remove everything", "get rid of"): the nouns in the clauses
@@ -2429,6 +2564,58 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// Issue 14, round 10: the word-level rules the round added.
+    #[test]
+    fn round_10_word_rules() {
+        // A verb whose particle says the way; a negator before it clouds it.
+        assert_eq!(
+            particle_way(cw(&clause("tone down the sunglasses"))),
+            Some(Some(Direction::Decrease))
+        );
+        assert_eq!(
+            particle_way(cw(&clause("crank the age up"))),
+            Some(Some(Direction::Increase))
+        );
+        assert_eq!(particle_way(cw(&clause("dont turn it down"))), Some(None));
+        assert_eq!(particle_way(cw(&clause("turn him into a kid"))), None);
+        // ... and beside a degree it is a change that way.
+        let shades = ClauseLabel::target(AttributeSlot::Named(Attribute::Eyeglasses), 4);
+        assert_eq!(
+            way_against_degree(cw(&clause("dial back the shades")), &shades),
+            Some(Direction::Decrease)
+        );
+        // Adjectives of showing with "forehead"; "head off" removes nothing.
+        assert_eq!(
+            zero_phrase(cw(&clause("her forehead should be visible"))),
+            Some(Attribute::Bangs)
+        );
+        assert!(!removal(cw(&clause("laughing his head off"))));
+        assert!(removal(cw(&clause("i hate his glasses"))));
+        assert!(!removal(cw(&clause("i hate how long the beard is"))));
+        assert!(removal(cw(&clause("bye glasses"))));
+        // A limit said alone; "not too much" is an amount, read elsewhere.
+        assert!(limit_only(cw(&clause("but not too thick"))));
+        assert!(limit_only(cw(&clause("not too old please"))));
+        assert!(!limit_only(cw(&clause("not too much"))));
+        assert!(!limit_only(cw(&clause("the glasses not too thick"))));
+        // A level number ends a request: "beard 5 age 5" is two.
+        let split = |t: &str| split_clauses(&tokenize(t));
+        assert_eq!(
+            split_with(split("beard 5 age 5")),
+            vec![clause("beard five"), clause("age five")]
+        );
+        // The polarity-conflict detector (measured, not committed): both kinds of cue.
+        let older = ClauseLabel::direction(
+            AttributeSlot::Named(Attribute::Age),
+            Some(Direction::Increase),
+        );
+        assert!(polarity_conflict(
+            cw(&clause("dont make him older")),
+            &older
+        ));
+        assert!(!polarity_conflict(cw(&clause("make him older")), &older));
     }
 
     /// Issue 14, round 8: the word-level rules the round added.

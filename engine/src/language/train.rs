@@ -445,6 +445,46 @@ pub fn natural9_sealed_path() -> PathBuf {
     ))
 }
 
+/// The development half of the tenth-round natural set (issue 14, round 10).
+pub fn natural10_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural10_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the tenth-round natural set (issue 14, round 10): scored before the round
+/// (summary only) and once at its end.
+pub fn natural10_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural10_sealed.jsonl"
+    ))
+}
+
+/// Every natural set that may be looked at after round 10 (development halves and opened sealed
+/// halves), by name.
+pub fn development_sets() -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("dev10", natural10_dev_path()),
+        ("sealed9 (opened)", natural9_sealed_path()),
+        ("dev9", natural9_dev_path()),
+        ("sealed8 (opened)", natural8_sealed_path()),
+        ("dev8", natural8_dev_path()),
+        ("sealed6 (opened)", natural6_sealed_path()),
+        ("dev6", natural6_dev_path()),
+        ("sealed5 (opened)", natural5_sealed_path()),
+        ("dev5", natural5_dev_path()),
+        ("sealed4 (opened)", natural4_sealed_path()),
+        ("dev4", natural4_dev_path()),
+        ("sealed3 (opened)", natural3_sealed_path()),
+        ("dev3", natural3_dev_path()),
+        ("sealed2 (opened)", natural_sealed_path()),
+        ("dev2", natural_dev_path()),
+        ("first", natural_test_path()),
+    ]
+}
+
 /// Which way an edit moves a face whose attribute is at `current` (-1, 0, +1), or `None` when
 /// the edit leaves the way open (agreement to a suggestion, or a question back).
 fn way_from(edit: &EditRequest, current: u8) -> Option<i8> {
