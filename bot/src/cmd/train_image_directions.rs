@@ -41,6 +41,9 @@ pub struct ImageDirectionsArgs {
     identity_weight: Option<f64>,
     #[arg(long)]
     others_weight: Option<f64>,
+    /// Weight of the colour change outside the attribute's band of the face.
+    #[arg(long)]
+    locality_weight: Option<f64>,
     /// Directory to write (default: models/trained/fields/image).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -60,6 +63,7 @@ pub fn run(args: ImageDirectionsArgs) -> anyhow::Result<()> {
     config.learning_rate = args.lr.unwrap_or(config.learning_rate);
     config.identity_weight = args.identity_weight.unwrap_or(config.identity_weight);
     config.others_weight = args.others_weight.unwrap_or(config.others_weight);
+    config.locality_weight = args.locality_weight.unwrap_or(config.locality_weight);
     let run = ImageDirectionRun {
         attributes: if args.attributes.is_empty() {
             Attribute::ALL.to_vec()

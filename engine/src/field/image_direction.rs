@@ -101,6 +101,11 @@ pub struct ImageDirectionConfig {
     /// loss judges); the pipeline calibrates it per attribute and way
     /// ([`super::image_direction_run`]).
     pub length: f32,
+    /// Weight of the mean squared colour change (in [-1, 1] units) of the image outside a band
+    /// of [`LOCAL_BAND`] around the attribute's core row ([`Attribute::core_height`]; none for
+    /// age): an edit of the glasses should not change the hair or the chin. 0: off.
+    #[serde(default)]
+    pub locality_weight: f64,
     /// Synthesis blocks run (4: 64 px, the blocks the [`DEFAULT_K`] edited styles feed).
     pub feature_blocks: usize,
     /// Seed of the order in which faces are drawn.
@@ -117,10 +122,38 @@ impl Default for ImageDirectionConfig {
             identity_weight: 3.0,
             others_weight: 0.5,
             length: 4.0,
+            locality_weight: 0.0,
             feature_blocks: 4,
             seed: 12,
         }
     }
+}
+
+/// Half height (share of the image) of the band around an attribute's core row that the
+/// locality term leaves free to change.
+pub const LOCAL_BAND: f32 = 0.15;
+
+/// `[1, 1, side, 1]` weights: 1 outside the band around the core row of `attribute`, 0 inside
+/// it; `None` for an attribute without one place (age).
+fn outside_band(
+    attribute: Attribute,
+    side: usize,
+    device: &Device,
+) -> Result<Option<Tensor>, FieldError> {
+    let Some(core) = attribute.core_height() else {
+        return Ok(None);
+    };
+    let rows: Vec<f32> = (0..side)
+        .map(|y| {
+            let f = (y as f32 + 0.5) / side as f32;
+            if (f - core).abs() <= LOCAL_BAND {
+                0.0
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    Ok(Some(Tensor::from_vec(rows, (1, 1, side, 1), device)?))
 }
 
 /// One training face: its code, the colour head fitted to its render, and what the reader and
@@ -315,13 +348,37 @@ pub fn train_direction(
         },
     )?;
     let mut order = FaceOrder::new(pool.len(), config.seed);
+    let outside = match config.locality_weight > 0.0 {
+        true => outside_band(attribute, path.side, path.generator.device())?,
+        false => None,
+    };
+    // The unmoved images, for the locality term.
+    let start_images: Vec<Option<Tensor>> = match &outside {
+        Some(_) => pool
+            .iter()
+            .map(|f| {
+                Ok(Some(
+                    f.head
+                        .forward(
+                            &path
+                                .generator
+                                .synthesis
+                                .features_differentiable(&f.styles, path.blocks)?,
+                        )?
+                        .detach(),
+                ))
+            })
+            .collect::<Result<_, FieldError>>()?,
+        None => pool.iter().map(|_| None).collect(),
+    };
     for step in 0..config.steps {
         let direction = at_length(&remove_span(var.as_tensor(), removed)?, config.length)?;
         let mut total: Option<Tensor> = None;
         let (mut change, mut others, mut cos_sum) = (0f32, 0f32, 0f32);
         let batch = config.batch.max(1);
         for _ in 0..batch {
-            let face = pool[order.next()];
+            let index = order.next();
+            let face = pool[index];
             let image = path.image(face, &direction)?;
             let scores = path.scores(&image)?; // [1, 5]
             let start = Tensor::from_vec(face.scores.to_vec(), (1, 5), scores.device())?;
@@ -333,8 +390,12 @@ pub fn train_direction(
             let other = (moved.sqr()? * &mask)?.sum_all()?;
             let embedding = path.embedding(&image)?;
             let cos = (embedding * &face.identity)?.sum_all()?;
-            let loss = ((own + (other * config.others_weight)?)?
+            let mut loss = ((own + (other * config.others_weight)?)?
                 + ((1.0 - &cos)? * config.identity_weight)?)?;
+            if let (Some(band), Some(start)) = (&outside, &start_images[index]) {
+                let change = (&image - start)?.sqr()?.broadcast_mul(band)?.mean_all()?;
+                loss = (loss + (change * config.locality_weight)?)?;
+            }
             total = Some(match total {
                 Some(t) => (t + loss)?,
                 None => loss,
