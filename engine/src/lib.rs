@@ -14,6 +14,7 @@
 //! - [`field`]: semantic fields (W / W+ steps), the fine-grained editing loop and the linear
 //!   (InterFaceGAN-style) baseline.
 //! - [`inversion`]: real photos into W+ (learned encoder + refinement through the generator).
+//! - [`optim`]: the Adam optimiser without weight decay that the latent-space trainings share.
 //! - [`files`]: errors naming the file they happened to.
 //! - [`jsonl`]: the JSON-lines (and sharded JSON-lines) files the labelling commands write.
 
@@ -26,6 +27,7 @@ pub mod inversion;
 pub mod jsonl;
 pub mod language;
 pub mod npy;
+pub mod optim;
 pub mod perception;
 pub mod predictor;
 mod tagged_file;

@@ -35,7 +35,7 @@ use crate::inversion::refine::{image_to_tensor, ColourHead, IdentityResample, Sq
 use crate::perception::IdentityEncoder;
 use crate::predictor::DegreeReader;
 use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use candle_nn::Optimizer;
 use image::imageops::FilterType;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -339,14 +339,7 @@ pub fn train_direction(
     }
     let a = attribute.index();
     let var = Var::from_tensor(&init.to_dtype(DType::F32)?)?;
-    let mut adam = AdamW::new(
-        vec![var.clone()],
-        ParamsAdamW {
-            lr: config.learning_rate,
-            weight_decay: 0.0,
-            ..Default::default()
-        },
-    )?;
+    let mut adam = crate::optim::adam(vec![var.clone()], config.learning_rate)?;
     let mut order = FaceOrder::new(pool.len(), config.seed);
     let outside = match config.locality_weight > 0.0 {
         true => outside_band(attribute, path.side, path.generator.device())?,

@@ -182,14 +182,7 @@ pub fn train_field(
         VarBuilder::from_varmap(&varmap, DType::F32, &device),
         field_config,
     )?;
-    let mut opt = candle_nn::AdamW::new(
-        varmap.all_vars(),
-        candle_nn::ParamsAdamW {
-            lr: config.learning_rate,
-            weight_decay: 0.0,
-            ..Default::default()
-        },
-    )?;
+    let mut opt = crate::optim::adam(varmap.all_vars(), config.learning_rate)?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(config.seed ^ 0x5eed);
     let r2 = (radius as f64) * (radius as f64);
     for step in 1..=config.steps {

@@ -21,7 +21,7 @@ use crate::generator::Generator;
 use crate::perception::identity::{identity_transform, GENERATOR_FIVE_POINTS_1024, IDENTITY_CROP};
 use crate::perception::{IdentityEncoder, Landmarks};
 use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use candle_nn::Optimizer;
 use image::imageops::FilterType;
 use image::RgbImage;
 
@@ -466,14 +466,7 @@ pub fn refine(
     let fixed = init.narrow(1, k, n_styles - k)?;
     let start_part = init.narrow(1, 0, k)?;
     let var = Var::from_tensor(&start_part)?;
-    let mut adam = AdamW::new(
-        vec![var.clone()],
-        ParamsAdamW {
-            lr: config.learning_rate,
-            weight_decay: 0.0,
-            ..Default::default()
-        },
-    )?;
+    let mut adam = crate::optim::adam(vec![var.clone()], config.learning_rate)?;
     // The identity term: both images through the same fixed resampling to the identity crop.
     let identity_term = match identity {
         Some(encoder) if config.identity_weight > 0.0 => {
