@@ -5,9 +5,9 @@
 //! style layers), without the mean-of-W drift and the other attributes' linear directions,
 //! with the step length found by bisection on the reader's score; when the field cannot reach
 //! the target, the attribute's linear direction is tried, then its directions trained on the
-//! image (`models/trained/fields/image/`, `engine::field::image_direction`) where they exist. Every accepted image still holds a
-//! face, the same person (identity cosine) and the other attributes' degrees; otherwise the
-//! last good image comes back with "can't go further". Uploaded photos are inverted into W+
+//! image (`models/trained/fields/image/`, `engine::field::image_direction`) where they exist.
+//! Every accepted image still holds a face, the same person (identity cosine) and the other
+//! attributes' degrees; otherwise the last good image comes back with "can't go further". Uploaded photos are inverted into W+
 //! (`engine::inversion`: the committed encoder `models/trained/encoder.safetensors`, then a
 //! short refinement through the generator); the conversation edits that code, and
 //! [`ProductFaceEngine::show_in_photo`] carries each edit into the user's photo as the change
@@ -63,8 +63,8 @@ pub struct ProductFaceEngine {
     reader: DegreeReader,
     /// The linear directions (the fallback stepper and the directions removed from steps).
     directions: Vec<LinearDirection>,
-    /// Directions trained on the image (`fields/image/`), tried after the field and the
-    /// linear direction when neither reaches.
+    /// Directions trained on the image (`fields/image/`; none committed there), tried after the
+    /// field and the linear direction when neither reaches.
     image_directions: ImageDirections,
     edit_config: GuidedConfig,
     perception: FacePerception,

@@ -99,8 +99,7 @@ pub fn run(args: ImageDirectionsArgs) -> anyhow::Result<()> {
     let path = ImagePath::new(&generator, &reader, &identity, run.config.feature_blocks)?;
     let started = std::time::Instant::now();
     let every = args.every.max(1);
-    train_image_directions(&generator, &path, &linear, &run, &mut |event| {
-        match event {
+    train_image_directions(&generator, &path, &linear, &run, &mut |event| match event {
         ImageDirectionEvent::Face { seed, psi, scores } => {
             tracing::debug!(seed, psi, ?scores, "training face");
         }
@@ -152,8 +151,8 @@ pub fn run(args: ImageDirectionsArgs) -> anyhow::Result<()> {
             path,
             summary,
         } => println!(
-            "{attribute} {}: saved {} (last tenth: change {:+.2}, others {:.2}, identity cos {:.3}, \
-             length {:.2})",
+            "{attribute} {}: saved {} (last tenth: change {:+.2}, others {:.2}, \
+             identity cos {:.3}, length {:.2})",
             way.name(),
             path.display(),
             summary.change,
@@ -161,7 +160,6 @@ pub fn run(args: ImageDirectionsArgs) -> anyhow::Result<()> {
             summary.identity_cos,
             summary.length
         ),
-    }
     })?;
     Ok(())
 }

@@ -166,6 +166,8 @@ pub struct TrainingFace {
     pub scores: [f32; 5],
     /// Unit identity embedding of the start `[1, 512]`.
     identity: Tensor,
+    /// The head's image of the start `[1, 3, side, side]` (what the locality term compares).
+    image: Tensor,
 }
 
 /// The differentiable image path: generator blocks, colour head, reader and identity network.
@@ -230,6 +232,7 @@ impl<'a> ImagePath<'a> {
             head,
             scores: [scores[0], scores[1], scores[2], scores[3], scores[4]],
             identity,
+            image,
         })
     }
 
@@ -341,52 +344,37 @@ pub fn train_direction(
     let var = Var::from_tensor(&init.to_dtype(DType::F32)?)?;
     let mut adam = crate::optim::adam(vec![var.clone()], config.learning_rate)?;
     let mut order = FaceOrder::new(pool.len(), config.seed);
-    let outside = match config.locality_weight > 0.0 {
-        true => outside_band(attribute, path.side, path.generator.device())?,
-        false => None,
+    let outside = if config.locality_weight > 0.0 {
+        outside_band(attribute, path.side, path.generator.device())?
+    } else {
+        None
     };
-    // The unmoved images, for the locality term.
-    let start_images: Vec<Option<Tensor>> = match &outside {
-        Some(_) => pool
-            .iter()
-            .map(|f| {
-                Ok(Some(
-                    f.head
-                        .forward(
-                            &path
-                                .generator
-                                .synthesis
-                                .features_differentiable(&f.styles, path.blocks)?,
-                        )?
-                        .detach(),
-                ))
-            })
-            .collect::<Result<_, FieldError>>()?,
-        None => pool.iter().map(|_| None).collect(),
-    };
+    // 1 for the four attributes not edited.
+    let others_mask: Vec<f32> = (0..5).map(|i| if i == a { 0.0 } else { 1.0 }).collect();
+    let others_mask = Tensor::from_vec(others_mask, (1, 5), path.generator.device())?;
     for step in 0..config.steps {
         let direction = at_length(&remove_span(var.as_tensor(), removed)?, config.length)?;
         let mut total: Option<Tensor> = None;
         let (mut change, mut others, mut cos_sum) = (0f32, 0f32, 0f32);
         let batch = config.batch.max(1);
         for _ in 0..batch {
-            let index = order.next();
-            let face = pool[index];
+            let face = pool[order.next()];
             let image = path.image(face, &direction)?;
             let scores = path.scores(&image)?; // [1, 5]
             let start = Tensor::from_vec(face.scores.to_vec(), (1, 5), scores.device())?;
             let target = (face.scores[a] + way.sign() * config.change).clamp(0.0, 5.0);
             let moved = (&scores - &start)?;
             let own = ((scores.narrow(1, a, 1)? - target as f64)?.sqr()?).sum_all()?;
-            let mask: Vec<f32> = (0..5).map(|i| if i == a { 0.0 } else { 1.0 }).collect();
-            let mask = Tensor::from_vec(mask, (1, 5), scores.device())?;
-            let other = (moved.sqr()? * &mask)?.sum_all()?;
+            let other = (moved.sqr()? * &others_mask)?.sum_all()?;
             let embedding = path.embedding(&image)?;
             let cos = (embedding * &face.identity)?.sum_all()?;
             let mut loss = ((own + (other * config.others_weight)?)?
                 + ((1.0 - &cos)? * config.identity_weight)?)?;
-            if let (Some(band), Some(start)) = (&outside, &start_images[index]) {
-                let change = (&image - start)?.sqr()?.broadcast_mul(band)?.mean_all()?;
+            if let Some(band) = &outside {
+                let change = (&image - &face.image)?
+                    .sqr()?
+                    .broadcast_mul(band)?
+                    .mean_all()?;
                 loss = (loss + (change * config.locality_weight)?)?;
             }
             total = Some(match total {
@@ -548,10 +536,6 @@ impl ImageDirections {
 
     pub fn get(&self, attribute: Attribute, way: Way) -> Option<&Tensor> {
         self.directions.get(&(attribute, way))
-    }
-
-    pub fn insert(&mut self, attribute: Attribute, way: Way, direction: Tensor) {
-        self.directions.insert((attribute, way), direction);
     }
 
     pub fn is_empty(&self) -> bool {

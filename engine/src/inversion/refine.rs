@@ -323,16 +323,9 @@ impl IdentityResample {
         let t = identity_transform(&GENERATOR_FIVE_POINTS_1024)?;
         let n = IDENTITY_CROP as usize;
         let matrix = |scale: f64, offset: f64| {
-            let mut m = vec![0f32; n * side];
-            for u in 0..n {
-                let x1024 = scale * u as f64 + offset;
-                let x = ((x1024 + 0.5) * side as f64 / 1024.0 - 0.5).clamp(0.0, side as f64 - 1.0);
-                let x0 = x.floor() as usize;
-                let f = (x - x0 as f64) as f32;
-                m[u * side + x0] += 1.0 - f;
-                m[u * side + (x0 + 1).min(side - 1)] += f;
-            }
-            Tensor::from_vec(m, (n, side), device)
+            interpolation_matrix(n, side, device, |u| {
+                (scale * u as f64 + offset + 0.5) * side as f64 / 1024.0 - 0.5
+            })
         };
         Ok(Self {
             rows: matrix(t.m[1][1], t.m[1][2])?,
@@ -350,6 +343,25 @@ impl IdentityResample {
     }
 }
 
+/// `[n, side]` linear interpolation weights: output pixel `u` reads the source at `source(u)`
+/// (pixel-centre coordinates, clamped to the edges).
+fn interpolation_matrix(
+    n: usize,
+    side: usize,
+    device: &Device,
+    source: impl Fn(usize) -> f64,
+) -> candle_core::Result<Tensor> {
+    let mut m = vec![0f32; n * side];
+    for u in 0..n {
+        let x = source(u).clamp(0.0, side as f64 - 1.0);
+        let x0 = x.floor() as usize;
+        let f = (x - x0 as f64) as f32;
+        m[u * side + x0] += 1.0 - f;
+        m[u * side + (x0 + 1).min(side - 1)] += f;
+    }
+    Tensor::from_vec(m, (n, side), device)
+}
+
 /// A bilinear resize of square images `[b, c, side, side]` to `n` x `n` as two fixed matrices
 /// (`R · image · Rᵀ`), differentiable (pixel centres aligned, edges clamped).
 #[derive(Debug, Clone)]
@@ -359,16 +371,10 @@ pub struct SquareResize {
 
 impl SquareResize {
     pub fn new(side: usize, n: usize, device: &Device) -> Result<Self, InversionError> {
-        let mut m = vec![0f32; n * side];
-        for u in 0..n {
-            let x = ((u as f64 + 0.5) * side as f64 / n as f64 - 0.5).clamp(0.0, side as f64 - 1.0);
-            let x0 = x.floor() as usize;
-            let f = (x - x0 as f64) as f32;
-            m[u * side + x0] += 1.0 - f;
-            m[u * side + (x0 + 1).min(side - 1)] += f;
-        }
         Ok(Self {
-            matrix: Tensor::from_vec(m, (n, side), device)?,
+            matrix: interpolation_matrix(n, side, device, |u| {
+                (u as f64 + 0.5) * side as f64 / n as f64 - 0.5
+            })?,
         })
     }
 
