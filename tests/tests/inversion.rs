@@ -185,19 +185,24 @@ fn the_warp_finds_where_the_renders_features_sit_against_the_photos() {
     use engine::inversion::face_warp::FaceWarp;
     let generator = generator();
     let perception = perception_support::face_perception();
-    // The "photo" is a generated face's crop; the "render" the same face 6 px (of 256) lower.
-    let render = generator
-        .render(&generator.w_from_seed(100031).unwrap(), 256)
+    // The "photo" is a generated face's aligned crop; the "render" the same crop 6 px (of 256)
+    // lower. The landmarks are found in the photo's face box on both, as the inversion does.
+    let face = generator
+        .render(&generator.w_from_seed(100031).unwrap(), 1024)
         .unwrap();
+    let aligned = perception.align(&face, 256).unwrap();
     let shift = 6u32;
     let lower = RgbImage::from_fn(256, 256, |x, y| {
-        *render.get_pixel(x, y.saturating_sub(shift))
+        *aligned.crop.get_pixel(x, y.saturating_sub(shift))
     });
-    let same = FaceWarp::measure(&render, &render, &perception)
+    let same = FaceWarp::measure(&aligned, &aligned.crop, &perception)
         .unwrap()
         .expect("landmarks on a generated face");
     assert!(same.mean_shift() < 1e-9, "{}", same.mean_shift());
-    let warp = FaceWarp::measure(&render, &lower, &perception)
+    // A render of any size is read in the crop's frame.
+    let lower_large =
+        image::imageops::resize(&lower, 1024, 1024, image::imageops::FilterType::Triangle);
+    let warp = FaceWarp::measure(&aligned, &lower_large, &perception)
         .unwrap()
         .expect("landmarks on both");
     let want = shift as f64 / 256.0;

@@ -16,8 +16,8 @@
 //! mouth's points decide around the mouth and the map is smooth between them. The transfer then
 //! reads both renders through the map, so their change is laid on the photo's geometry.
 
-use super::invert::ALIGNED_SIDE;
 use super::InversionError;
+use crate::perception::align::AlignedFace;
 use crate::perception::geometry::{sample_bilinear, Point};
 use crate::perception::FacePerception;
 use image::imageops::FilterType;
@@ -43,29 +43,31 @@ pub struct FaceWarp {
 }
 
 impl FaceWarp {
-    /// The landmarks of the photo's aligned `crop` and of `render` (the inverted code's render,
-    /// any square size), found by the same detector and landmark network; `None` when either
-    /// shows no face or the two disagree by more than [`MAX_MEAN_SHIFT`] on average.
+    /// The landmarks of the photo's aligned crop and of `render` (the inverted code's render,
+    /// any square size, in the crop's frame), both found by the landmark network in the
+    /// detector's box of the photo's face ([`AlignedFace::face_box_in_crop`]): the render was
+    /// fitted to the crop, so its face lies in that box, and the detector need not run again
+    /// (it took most of this step's 0.16-0.25 s on the first reply's path). `None` when the two
+    /// disagree by more than [`MAX_MEAN_SHIFT`] on average (the render is not the photo's face
+    /// to the landmark network).
     pub fn measure(
-        crop: &RgbImage,
+        aligned: &AlignedFace,
         render: &RgbImage,
         perception: &FacePerception,
     ) -> Result<Option<Self>, InversionError> {
-        let side = ALIGNED_SIDE;
+        let side = aligned.crop.width();
         let small = image::imageops::resize(render, side, side, FilterType::Triangle);
-        let found = |img: &RgbImage| -> Option<Vec<Point>> {
-            let (_, lm, _) = perception.find_face(img).ok()?;
+        let face = aligned.face_box_in_crop();
+        let found = |img: &RgbImage| -> Result<Vec<Point>, InversionError> {
+            let lm = perception.landmarks.landmarks(img, &face)?;
             let s = img.width() as f64;
-            Some(
-                lm.0.iter()
-                    .map(|p| [(p[0] + 0.5) / s, (p[1] + 0.5) / s])
-                    .collect(),
-            )
+            Ok(lm
+                .0
+                .iter()
+                .map(|p| [(p[0] + 0.5) / s, (p[1] + 0.5) / s])
+                .collect())
         };
-        let (Some(photo), Some(render)) = (found(crop), found(&small)) else {
-            return Ok(None);
-        };
-        Ok(Self::new(photo, render))
+        Ok(Self::new(found(&aligned.crop)?, found(&small)?))
     }
 
     /// A warp from landmark pairs (fractions of the side); `None` when they are unusable (not the

@@ -185,7 +185,7 @@ impl Inverter<'_> {
         progress(InvertProgress::Checked);
         let (kept_step, styles, render, identity_cos) = best;
         let refined_kept = kept_step > 0;
-        let warp = FaceWarp::measure(&aligned.crop, &render, self.perception)?;
+        let warp = FaceWarp::measure(&aligned, &render, self.perception)?;
         stage("warp measured");
         Ok(Inversion {
             aligned,

@@ -393,7 +393,9 @@ pub struct Refined {
     pub styles: Tensor,
     /// `(step, code)` every [`RefineConfig::checkpoint_every`] steps, the last step included.
     pub checkpoints: Vec<(usize, Tensor)>,
-    /// Masked pixel loss before the first and after the last step.
+    /// Masked pixel loss of the starting code and of the code the last step started from (the
+    /// last update's own loss is not measured: that would cost one more pass through the
+    /// blocks, about a tenth of a second on the first reply's path, for a diagnostic).
     pub first_loss: f32,
     pub last_loss: f32,
     /// R² of the colour head on the starting render.
@@ -493,7 +495,6 @@ pub fn refine(
         let diff = (image - &goal)?;
         Ok((diff.sqr()?.broadcast_mul(&weights)?.sum_all()? / weight_total)?)
     };
-    let pixel_loss = |part: &Tensor| pixel_loss_of(&image_of(part)?);
     let mut first_loss = f32::NAN;
     let mut last_loss = f32::NAN;
     let mut checkpoints = Vec::new();
@@ -533,9 +534,6 @@ pub fn refine(
             pixel_loss: value,
         });
         last_loss = value;
-    }
-    if config.steps > 0 {
-        last_loss = pixel_loss(&var.as_tensor().detach())?.to_scalar::<f32>()?;
     }
     let styles = code(var.as_tensor())?;
     debug_assert_eq!(styles.dims(), &[1, n_styles, dim]);

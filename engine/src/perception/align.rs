@@ -177,6 +177,26 @@ impl AlignedFace {
     pub fn crop_landmarks(&self) -> Landmarks {
         self.landmarks.transformed(&self.photo_to_crop)
     }
+
+    /// The detector's box in crop pixels (the bounds of its corners through `photo_to_crop`):
+    /// where the landmark network looks for the face in the crop, or in anything rendered in
+    /// the crop's frame, without running the detector again.
+    pub fn face_box_in_crop(&self) -> FaceBox {
+        let b = self.face_box;
+        let corners = [[b.x1, b.y1], [b.x2, b.y1], [b.x1, b.y2], [b.x2, b.y2]]
+            .map(|[x, y]| self.photo_to_crop.apply([x as f64, y as f64]));
+        let xs = corners.map(|p| p[0]);
+        let ys = corners.map(|p| p[1]);
+        let min = |v: [f64; 4]| v.iter().copied().fold(f64::INFINITY, f64::min) as f32;
+        let max = |v: [f64; 4]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max) as f32;
+        FaceBox {
+            x1: min(xs),
+            y1: min(ys),
+            x2: max(xs),
+            y2: max(ys),
+            score: b.score,
+        }
+    }
 }
 
 /// Crops the quad out of `photo` at `size` x `size`.

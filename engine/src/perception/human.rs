@@ -411,24 +411,6 @@ pub fn photo_like(render: &RgbImage, seed: u64) -> RgbImage {
     out
 }
 
-/// The detector's box in crop pixels (the bounds of its corners through `photo_to_crop`).
-fn box_in_crop(aligned: &AlignedFace) -> FaceBox {
-    let b = aligned.face_box;
-    let corners = [[b.x1, b.y1], [b.x2, b.y1], [b.x1, b.y2], [b.x2, b.y2]]
-        .map(|[x, y]| aligned.photo_to_crop.apply([x as f64, y as f64]));
-    let xs = corners.map(|p| p[0]);
-    let ys = corners.map(|p| p[1]);
-    let min = |v: [f64; 4]| v.iter().copied().fold(f64::INFINITY, f64::min) as f32;
-    let max = |v: [f64; 4]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max) as f32;
-    FaceBox {
-        x1: min(xs),
-        y1: min(ys),
-        x2: max(xs),
-        y2: max(ys),
-        score: b.score,
-    }
-}
-
 /// How much the landmarks of an aligned face disagree with those found in its mirror image
 /// (brought back, [`landmark_disagreement`]): small on a face, large where the landmark network
 /// cannot make one out, so the two runs guess differently. The gate's `landmark_flip`, and the
@@ -441,7 +423,7 @@ pub fn mirror_disagreement(
 ) -> Result<f32, PerceptionError> {
     mirror_disagreement_in(
         &aligned.crop,
-        &box_in_crop(aligned),
+        &aligned.face_box_in_crop(),
         &aligned.crop_landmarks(),
         perception,
     )
@@ -479,7 +461,7 @@ pub fn observe(
     let crop = &aligned.crop;
     let (w, h) = crop.dimensions();
     let crop_lm = aligned.crop_landmarks();
-    let face = box_in_crop(aligned);
+    let face = aligned.face_box_in_crop();
     let rerun = perception.landmarks.landmarks(crop, &face)?;
     let (embedding, embedding_norm) =
         identity.embed_with_norm(&identity_crop(crop, &crop_lm.five_points())?)?;
