@@ -56,6 +56,7 @@ struct Asking {
     negating_suffixes: Vec<String>,
     hiding_verbs: Vec<String>,
     hiding_fillers: Vec<String>,
+    grown_out_asked: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,6 +90,9 @@ struct Removal {
     anywhere: Vec<String>,
     after_noun: Vec<String>,
     dislike: Vec<String>,
+    grow_verbs: Vec<String>,
+    laugh_off_possessives: Vec<String>,
+    needed: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +130,7 @@ struct AgeNumbers {
     oldest: Vec<String>,
     young: Vec<String>,
     youngest: Vec<String>,
+    young_adults: Vec<String>,
     approximately: Vec<String>,
     change_units: Vec<String>,
 }
@@ -193,6 +198,7 @@ struct Questions {
     help_words: Vec<String>,
     degree_only: Vec<String>,
     yes_no_starts: Vec<String>,
+    degree_endings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,6 +221,8 @@ struct Replies {
     yes: Vec<String>,
     yes_core: Vec<String>,
     looks: Vec<String>,
+    copulas: Vec<String>,
+    praise_fillers: Vec<String>,
     person: Vec<String>,
     agree: Vec<String>,
     keep: Vec<String>,
@@ -224,6 +232,8 @@ struct Replies {
 #[derive(Debug, Deserialize)]
 struct Unsupported {
     words: Vec<String>,
+    body: Vec<String>,
+    persons: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -493,6 +503,19 @@ pub fn small_talk(c: ClauseWords) -> Option<Intent> {
     None
 }
 
+/// The nouns that name a suggested attribute in a reply ("the age is fine"): its nouns, for the
+/// age only its names ("older is fine" agrees to a way).
+fn suggested_nouns(a: Attribute) -> &'static [String] {
+    let w = words();
+    match a {
+        Attribute::Bangs => &w.nouns.bangs,
+        Attribute::Eyeglasses => &w.nouns.eyeglasses,
+        Attribute::Beard => &w.nouns.beard,
+        Attribute::Smiling => &w.nouns.smiling,
+        Attribute::Age => &w.context.age_names,
+    }
+}
+
 /// A word with its runs of one letter squeezed to one ("heyyy" -> "hey", "hello" -> "helo").
 fn squeeze(w: &str) -> String {
     let mut out = String::with_capacity(w.len());
@@ -529,6 +552,24 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
         && any_in(&r.yes_core)
     {
         return Some(Intent::No);
+    }
+    // "(no,) the age is fine", "her glasses look good as is" after a suggestion of that attribute:
+    // it is fine as it is, a decline (round 11).
+    if let Some(SystemContext::Suggest(s)) = context {
+        let nouns = suggested_nouns(s);
+        let names_it = rest.iter().any(|w| contains(nouns, w));
+        if names_it
+            && rest.iter().any(|w| contains(&r.copulas, w))
+            && rest.iter().all(|w| {
+                contains(&r.yes, w)
+                    || contains(&r.copulas, w)
+                    || contains(&r.praise_fillers, w)
+                    || contains(nouns, w)
+            })
+            && any_in(&r.yes_core)
+        {
+            return Some(Intent::No);
+        }
     }
     if c.all_in(&[&r.yes]) && any_in(&r.yes_core) {
         match context {
@@ -635,11 +676,18 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
     {
         return Some(Question::Meaning(named_attribute(c)));
     }
+    // "whats the fringe at (now)": a named attribute and a question ending in "at" (round 11).
+    let ends_at = attribute.is_some()
+        && c.raw
+            .iter()
+            .rposition(|w| !contains(&q.degree_words, w))
+            .is_some_and(|k| c.is(k, &q.degree_endings));
     let asks_degree = (matches!(first.as_str(), "how" | "hows")
         && c.raw
             .get(1)
             .is_some_and(|w| contains(&q.degree_adjectives, w)))
-        || c.any(&q.degree_words);
+        || c.any(&q.degree_words)
+        || ends_at;
     let is_request = c.raw[1..].iter().any(|w| contains(&q.request_words, w))
         || matches!(first.as_str(), "can" | "could");
     if asks_degree && !is_request {
@@ -681,16 +729,19 @@ fn removal(c: ClauseWords) -> bool {
                 .all(|w| contains(&r.phrase_endings, w))
         })
     });
-    // "bangs out": the particle right after the noun, ending the clause.
+    // "bangs out": the particle right after the noun, ending the clause; not after a verb of
+    // growing ("grow his beard out" is a fuller beard; round 11).
     let after_noun = c.len() >= 2
         && contains(&r.after_noun, &c.raw[c.len() - 1])
-        && any_noun(&c.raw[c.len() - 2]);
+        && any_noun(&c.raw[c.len() - 2])
+        && !c.any(&r.grow_verbs);
     if (c.any(&r.words)
         || c.any(&wordnet().remove_verbs)
         || phrase_at_end
         || after_noun
         || c.has_phrase(&r.anywhere))
         && !c.has_phrase(&r.not_removal)
+        && !laughs_off(c)
     {
         return true;
     }
@@ -708,6 +759,13 @@ fn removal(c: ClauseWords) -> bool {
     let names = |i: usize| {
         c.is(i, &n.bangs) || c.is(i, &n.eyeglasses) || c.is(i, &n.beard) || c.is(i, &n.smiling)
     };
+    // "glasses are not needed", "the beard isnt wanted": a negated word of needing after the
+    // attribute's noun (round 11).
+    let not_needed =
+        (1..c.len()).any(|i| c.is(i - 1, &r.negators) && c.is(i, &r.needed) && (0..i).any(names));
+    if not_needed {
+        return true;
+    }
     (0..c.len()).any(|i| {
         // "a smile not a laugh": a negator after the attribute's name contrasts, not removes.
         if !c.is(i, &r.negators) || (0..i).any(names) {
@@ -717,8 +775,49 @@ fn removal(c: ClauseWords) -> bool {
         while j < c.len() && c.is(j, &r.fillers) {
             j += 1;
         }
-        j < c.len() && names(j)
+        // "he isnt smiling enough": not enough of it, a way up (round 11).
+        let enough_after = (j..c.len()).any(|k| c.is(k, &words().direction.enough));
+        j < c.len() && names(j) && !enough_after
     })
+}
+
+/// "make him laugh his butt off", "laughing her head off": a laugh noun, a possessive and one
+/// word before "off" is an idiom of a big laugh, not a removal (issue 14, round 11).
+fn laughs_off(c: ClauseWords) -> bool {
+    let r = &words().removal;
+    (0..c.len()).any(|i| {
+        c.is(i, &words().nouns.laugh)
+            && c.is(i + 1, &r.laugh_off_possessives)
+            && c.raw.get(i + 3).is_some_and(|w| w == "off")
+    })
+}
+
+/// "grow her bangs out", "let the fringe grow out": a verb of growing, the particle "out" after
+/// it, a noun of `[asking] grown_out_asked` and no other word of the way. Hairdressers mean
+/// growing the fringe until it is gone, others a longer fringe: the dialog asks (round 11).
+pub fn grown_out_asked(c: ClauseWords) -> bool {
+    let r = &words().removal;
+    let d = &words().direction;
+    let Some(g) = c.find(&r.grow_verbs) else {
+        return false;
+    };
+    let out_after = (g + 1..c.len()).any(|k| contains(&r.after_noun, &c.raw[k]));
+    let other_way = c.raw.iter().any(|w| {
+        (contains(&d.increase, w) || contains(&d.decrease, w)) && !contains(&r.grow_verbs, w)
+    }) || level(c, None).is_some()
+        || (0..c.len()).any(|i| adjective_way(c, i).is_some());
+    out_after && c.any(&words().asking.grown_out_asked) && !other_way
+}
+
+/// After a check or a suggestion, a clause of only a number 0-5 ("4", "2 please") is that level
+/// of the attribute under discussion (round 11).
+fn number_only(c: ClauseWords) -> Option<u8> {
+    let l = &words().levels;
+    let n = l.numbers.iter().position(|n| c.raw.first() == Some(n))?;
+    c.raw[1..]
+        .iter()
+        .all(|w| contains(&l.number_endings, w))
+        .then_some(n as u8)
 }
 
 /// "dont want glasses" after glasses were suggested: declining the suggestion (a negator and a
@@ -804,7 +903,11 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
             if after_noun && ends_at(i + 1) {
                 return Some(n);
             }
+            // "5 of 5", "1 of 5" (round 11).
+            let of_five =
+                c.raw.get(i + 1).is_some_and(|w| w == "of") && five(i + 2) && ends_at(i + 3);
             if (five(i + 1) && ends_at(i + 2))
+                || of_five
                 || (c.raw.get(i + 1).is_some_and(|w| w == "out")
                     && c.raw.get(i + 2).is_some_and(|w| w == "of")
                     && five(i + 3))
@@ -918,6 +1021,9 @@ fn age_number(c: ClauseWords) -> Option<u8> {
     }
     if c.any(&a.youngest) {
         return Some(0);
+    }
+    if c.any(&a.young_adults) {
+        return Some(1);
     }
     (0..c.len()).find_map(|i| {
         let degree = a.degrees.iter().position(|list| c.is(i, list))?;
@@ -1208,7 +1314,9 @@ fn intensity_target(c: ClauseWords, attribute: Attribute, network_target: u8) ->
                 Some(network_target.clamp(4, 5))
             }
         }
-        Attribute::Smiling if c.any(&n.laugh) && c.any(&i.laugh_five) => Some(5),
+        Attribute::Smiling if c.any(&n.laugh) && (c.any(&i.laugh_five) || laughs_off(c)) => {
+            Some(5)
+        }
         // A laugh without a word that makes it bigger is degree 4 ("she should laugh").
         Attribute::Smiling
             if c.any(&n.laugh)
@@ -1300,7 +1408,10 @@ fn adjust_words(
         _ => label,
     };
     // "i want her eyes to be green", "add a hat": nothing this system edits.
-    if named.is_none() && zero_phrase(c).is_none() && c.any(&words().unsupported.words) {
+    // "make her skinnier": a body word with a person as its object (round 11).
+    let u = &words().unsupported;
+    let body = c.any(&u.body) && c.any(&u.persons);
+    if named.is_none() && zero_phrase(c).is_none() && (c.any(&u.words) || body) {
         return (ClauseLabel::intent(Intent::Unknown), Reading::Rule);
     }
     if declines(c, named, context) {
@@ -1319,8 +1430,9 @@ fn adjust_words(
     // discussion it is dropped so the dialog asks which part. Superlatives that belong to the
     // age ("the oldest possible") keep the network's reading.
     let ages = &words().age_numbers;
+    let spoken_level = level(c, None).or_else(|| context.and(number_only(c)));
     let bare_level = named.is_none()
-        && level(c, None).is_some()
+        && spoken_level.is_some()
         && !c.any(&ages.oldest)
         && !c.any(&ages.youngest)
         && !c.raw.iter().any(|w| w == "oldest" || w == "youngest");
@@ -1430,7 +1542,16 @@ fn adjust_words(
     {
         return (ClauseLabel::target(slot, 0), Reading::Rule);
     }
-    if let Some(n) = level(c, slot_attribute) {
+    // "grow her bangs out": either way; the dialog asks (round 11).
+    if slot_attribute == Some(Attribute::Bangs) && grown_out_asked(c) {
+        return (unclear(slot), Reading::Unclear);
+    }
+    let level_here = level(c, slot_attribute).or_else(|| {
+        (context.is_some() && named.is_none())
+            .then(|| number_only(c))
+            .flatten()
+    });
+    if let Some(n) = level_here {
         return (ClauseLabel::target(slot, n), Reading::Rule);
     }
     if let Some(way) = too_or_enough(c) {
@@ -2014,7 +2135,8 @@ fn removal_shaped_at<'a>(c: ClauseWords, a: &'a Asking) -> Option<(usize, Shape<
 /// (`network`) while the clause holds a word the parser does not know and no listed word says the
 /// way; or a removal-shaped construction is there and the reading is not a removal.
 pub fn unsure_reading(c: ClauseWords, label: &ClauseLabel, network: bool) -> bool {
-    if label.intent != Intent::Edit {
+    // "laugh his butt off": the idiom, not its unknown word, says what is meant (round 11).
+    if label.intent != Intent::Edit || laughs_off(c) {
         return false;
     }
     let decided = matches!(
@@ -2039,7 +2161,11 @@ pub fn unreadable_way(c: ClauseWords, label: &ClauseLabel) -> bool {
         KindSlot::Relative | KindSlot::Direction => label.direction.is_some(),
         _ => false,
     };
-    unknown && label.intent == Intent::Edit && decided && direction_cue(c).is_none()
+    unknown
+        && label.intent == Intent::Edit
+        && decided
+        && direction_cue(c).is_none()
+        && !laughs_off(c)
 }
 
 /// Splits a clause at "with" when both sides name different attributes ("make her a teenager
@@ -2161,6 +2287,12 @@ pub fn joined_attribute(clause: &[String]) -> Option<Attribute> {
         return None;
     }
     noun_only(clause, &w.context.joined_fillers)
+}
+
+/// A clause made only of one attribute's noun and `[context] joined_fillers`, degree nouns
+/// included: after a removal it is removed too ("get rid of the shades and stubble"; round 11).
+pub fn joined_noun(clause: &[String]) -> Option<Attribute> {
+    noun_only(clause, &words().context.joined_fillers)
 }
 
 /// Whether a clause holds an indefinite article ("a fringe", "some stubble").
