@@ -809,6 +809,54 @@ pub fn grown_out_asked(c: ClauseWords) -> bool {
     out_after && c.any(&words().asking.grown_out_asked) && !other_way
 }
 
+/// A reading no word of the clause gives, after a check or a suggestion ("kinda odd" after a
+/// check of the beard read as removing the bangs, or the beard): no noun, no
+/// pronoun, no word of a way, a level, a removal, a size or an age, and a word the network did
+/// not see as typed. After a check it is
+/// "not quite" (`No`), after a suggestion nothing understood (round 11).
+fn unworded_guess(
+    c: ClauseWords,
+    label: &ClauseLabel,
+    context: Option<SystemContext>,
+) -> Option<Intent> {
+    let (AttributeSlot::Named(b), Some(SystemContext::Check(a) | SystemContext::Suggest(a))) =
+        (label.attribute, context)
+    else {
+        return None;
+    };
+    if label.intent != Intent::Edit || c.len() == 0 {
+        return None;
+    }
+    // Only where the network did not see a word as typed (unknown or repaired): the corpus's own
+    // phrasings ("make the person unshaven", "in their fifties") are what it learnt.
+    let unknown = (0..c.len()).any(|i| c.raw[i] != c.canonical[i]);
+    let worded = !unknown
+        || named_attribute(c).is_some()
+        || c.any(&words().nouns.pronouns)
+        || removal(c)
+        || removal_shaped(c)
+        || level(c, None).is_some()
+        || direction_cue(c).is_some()
+        || too_or_enough(c).is_some()
+        || zero_phrase(c).is_some()
+        || age_number(c).is_some()
+        || says_age_number(c)
+        || c.any(&words().intensity.up)
+        || c.any(&words().confirm.up)
+        || c.any(&words().confirm.down)
+        || c.any(&words().modifiers.amount_words)
+        || modifier_change(c).is_some()
+        || (a == b && c.any(&words().context.adjustment))
+        || (0..c.len()).any(|i| adjective_way(c, i).is_some());
+    if worded {
+        return None;
+    }
+    Some(match context {
+        Some(SystemContext::Check(_)) => Intent::No,
+        _ => Intent::Unknown,
+    })
+}
+
 /// After a check or a suggestion, a clause of only a number 0-5 ("4", "2 please") is that level
 /// of the attribute under discussion (round 11).
 fn number_only(c: ClauseWords) -> Option<u8> {
@@ -1019,11 +1067,12 @@ fn age_number(c: ClauseWords) -> Option<u8> {
     if c.any(&a.oldest) {
         return Some(5);
     }
-    if c.any(&a.youngest) {
-        return Some(0);
-    }
+    // "a college kid" is a student, not a child.
     if c.any(&a.young_adults) {
         return Some(1);
+    }
+    if c.any(&a.youngest) {
+        return Some(0);
     }
     (0..c.len()).find_map(|i| {
         let degree = a.degrees.iter().position(|list| c.is(i, list))?;
@@ -1454,6 +1503,13 @@ fn adjust_words(
     let Some(slot) = slot else {
         return (label, Reading::Network);
     };
+    // "kinda odd", "looks kinda off" after a check of the beard: no word of the clause names an
+    // attribute, a way, an amount, a level or a removal, and a word the network did not see: a
+    // comment, not an edit (round 11; it was read as removing the bangs). After a check it is
+    // "not quite" (the dialog asks which way).
+    if let Some(intent) = unworded_guess(c, &label, context) {
+        return (ClauseLabel::intent(intent), Reading::Rule);
+    }
     // "sure, but not too much" after a suggestion: a little of it (not "too much", a decrease).
     if bare
         && matches!(context, Some(SystemContext::Suggest(_)))
