@@ -1363,9 +1363,7 @@ fn intensity_target(c: ClauseWords, attribute: Attribute, network_target: u8) ->
                 Some(network_target.clamp(4, 5))
             }
         }
-        Attribute::Smiling if c.any(&n.laugh) && (c.any(&i.laugh_five) || laughs_off(c)) => {
-            Some(5)
-        }
+        Attribute::Smiling if c.any(&n.laugh) && (c.any(&i.laugh_five) || laughs_off(c)) => Some(5),
         // A laugh without a word that makes it bigger is degree 4 ("she should laugh").
         Attribute::Smiling
             if c.any(&n.laugh)
@@ -2752,6 +2750,94 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// Issue 14, round 11: the word-level rules the round added.
+    #[test]
+    fn round_11_word_rules() {
+        // A verb of growing makes "out" a way up; "bangs out" alone still removes.
+        assert!(!removal(cw(&clause("grow his beard out"))));
+        assert!(removal(cw(&clause("bangs out"))));
+        assert!(grown_out_asked(cw(&clause("grow her bangs out"))));
+        assert!(grown_out_asked(cw(&clause("let the fringe grow out"))));
+        assert!(!grown_out_asked(cw(&clause("grow her bangs out longer"))));
+        assert!(!grown_out_asked(cw(&clause("grow her bangs"))));
+        // Negation through "in" / "be", "shouldnt"; "not X enough" and the laugh idiom are no
+        // removal; "X not needed" is one.
+        assert!(removal(cw(&clause("i dont want her in glasses anymore"))));
+        assert!(removal(cw(&clause("she shouldnt be smiling"))));
+        assert!(!removal(cw(&clause("he isnt smiling enough"))));
+        assert!(laughs_off(cw(&clause("make him laugh his butt off"))));
+        assert!(!removal(cw(&clause("make him laugh his butt off"))));
+        assert!(removal(cw(&clause("wipe the laugh off his face"))));
+        assert!(removal(cw(&clause("glasses are not needed"))));
+        assert!(!removal(cw(&clause("the glasses look off"))));
+        // Levels: a bare number, "N of 5".
+        assert_eq!(number_only(cw(&clause("2 please"))), Some(2));
+        assert_eq!(number_only(cw(&clause("2 beards"))), None);
+        assert_eq!(level(cw(&clause("glasses 5 of 5")), None), Some(5));
+        // Ages and degree phrases.
+        assert_eq!(
+            age_number(cw(&clause("make her look like a uni student"))),
+            Some(1)
+        );
+        assert_eq!(age_number(cw(&clause("a college kid"))), Some(1));
+        assert_eq!(
+            degree_phrase(cw(&clause("wire rim glasses")), Attribute::Eyeglasses),
+            Some(1)
+        );
+        assert_eq!(
+            degree_phrase(cw(&clause("3 day stubble")), Attribute::Beard),
+            Some(2)
+        );
+        // "w/o", "w/" and "laff" are words.
+        assert_eq!(clause("w/o glasses"), vec!["without", "glasses"]);
+        assert_eq!(clause("w/ bangs"), vec!["with", "bangs"]);
+        assert_eq!(clause("make her laff"), vec!["make", "her", "laugh"]);
+        // Small talk, replies and questions.
+        assert_eq!(small_talk(cw(&clause("ok im out"))), Some(Intent::End));
+        let suggest_age = Some(SystemContext::Suggest(Attribute::Age));
+        assert_eq!(
+            reply(cw(&clause("the age is fine")), suggest_age),
+            Some(Intent::No)
+        );
+        assert_eq!(reply(cw(&clause("older is fine")), suggest_age), None);
+        assert_eq!(
+            reply(
+                cw(&clause("looks sick")),
+                Some(SystemContext::Check(Attribute::Beard))
+            ),
+            Some(Intent::Yes)
+        );
+        assert_eq!(
+            question(cw(&clause("whats the fringe at")), None),
+            Some(Question::Degree(Some(Attribute::Bangs)))
+        );
+        // A reading no word gives, after a check: a comment ("kinda odd" read as the bangs 0).
+        let bangs_zero = ClauseLabel::target(AttributeSlot::Named(Attribute::Bangs), 0);
+        let unseen = clause("kinda odd");
+        let canonical = vec!["<unk>".to_string(), "odd".to_string()];
+        let kinda_odd = ClauseWords {
+            raw: &unseen,
+            canonical: &canonical,
+        };
+        let check_beard = Some(SystemContext::Check(Attribute::Beard));
+        assert_eq!(
+            unworded_guess(kinda_odd, &bangs_zero, check_beard),
+            Some(Intent::No)
+        );
+        // ... not when every word was seen, or a word says a way.
+        assert_eq!(
+            unworded_guess(cw(&clause("kinda odd")), &bangs_zero, check_beard),
+            None
+        );
+        let shorter = clause("kinda shorter");
+        let canonical = vec!["<unk>".to_string(), "shorter".to_string()];
+        let worded = ClauseWords {
+            raw: &shorter,
+            canonical: &canonical,
+        };
+        assert_eq!(unworded_guess(worded, &bangs_zero, check_beard), None);
     }
 
     /// Issue 14, round 10: the word-level rules the round added.
