@@ -2090,6 +2090,13 @@ fn issue_14_round_11_families() {
         // A comment no word of which names anything, after a check: "not quite".
         ("kinda odd", check_of(Beard), intent(Intent::No)),
         ("looks kinda off", check_of(Bangs), intent(Intent::No)),
+        // With no noun and a word the network did not see, a way after a check is about the
+        // checked attribute, not the network's guess of another (written after the 50 probes).
+        (
+            "kinda too dark tbh",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
         // "w/o", "w/".
         ("w/o glasses pls", None, edits(vec![target(Eyeglasses, 0)])),
         ("w/ a big grin", None, edits(vec![target(Smiling, 3)])),

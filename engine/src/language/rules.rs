@@ -1483,9 +1483,24 @@ fn adjust_words(
         && !c.any(&ages.oldest)
         && !c.any(&ages.youngest)
         && !c.raw.iter().any(|w| w == "oldest" || w == "youngest");
+    // "kinda too dark tbh" after a check of the glasses, read as the smile: with no word naming
+    // an attribute and a word the network did not see as typed, a way is about the attribute
+    // under discussion, not the network's guess of another (round 11).
+    let guessed_other = named.is_none()
+        && matches!(
+            (label.attribute, context),
+            (AttributeSlot::Named(b), Some(SystemContext::Check(a) | SystemContext::Suggest(a)))
+                if a != b
+        )
+        && (0..c.len()).any(|i| c.raw[i] != c.canonical[i])
+        && age_number(c).is_none()
+        && !says_age_number(c)
+        && zero_phrase(c).is_none();
     let network_slot = match label.attribute {
         AttributeSlot::None => None,
-        AttributeSlot::Named(_) if bare || bare_level => Some(AttributeSlot::Inherit),
+        AttributeSlot::Named(_) if bare || bare_level || guessed_other => {
+            Some(AttributeSlot::Inherit)
+        }
         slot => Some(slot),
     };
     let slot = named
