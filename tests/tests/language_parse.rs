@@ -2118,6 +2118,13 @@ fn issue_14_round_11_families() {
             check_of(Eyeglasses),
             edits(vec![direction(Eyeglasses, Some(Decrease))]),
         ),
+        // A comparative after the noun is the way asked about, not a removal (branch
+        // lang11-guard, after the sealed scoring: "shouldnt" had made this beard 0).
+        (
+            "shouldnt the beard be longer",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
         // "w/o", "w/".
         ("w/o glasses pls", None, edits(vec![target(Eyeglasses, 0)])),
         ("w/ a big grin", None, edits(vec![target(Smiling, 3)])),

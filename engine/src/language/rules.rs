@@ -775,9 +775,15 @@ fn removal(c: ClauseWords) -> bool {
         while j < c.len() && c.is(j, &r.fillers) {
             j += 1;
         }
-        // "he isnt smiling enough": not enough of it, a way up (round 11).
+        // "he isnt smiling enough": not enough of it, a way up (round 11). "shouldnt the beard
+        // be longer": a comparative after the noun is the way asked about, not a removal ("any
+        // longer" is "anymore").
         let enough_after = (j..c.len()).any(|k| c.is(k, &words().direction.enough));
-        j < c.len() && names(j) && !enough_after
+        let compared_after = (j + 1..c.len()).any(|k| {
+            c.is(k, &words().direction.comparatives)
+                && !matches!(c.raw[k - 1].as_str(), "any" | "no")
+        });
+        j < c.len() && names(j) && !enough_after && !compared_after
     })
 }
 
@@ -2782,6 +2788,8 @@ mod tests {
         assert!(removal(cw(&clause("i dont want her in glasses anymore"))));
         assert!(removal(cw(&clause("she shouldnt be smiling"))));
         assert!(!removal(cw(&clause("he isnt smiling enough"))));
+        assert!(!removal(cw(&clause("shouldnt the beard be longer"))));
+        assert!(removal(cw(&clause("i dont want the beard any longer"))));
         assert!(laughs_off(cw(&clause("make him laugh his butt off"))));
         assert!(!removal(cw(&clause("make him laugh his butt off"))));
         assert!(removal(cw(&clause("wipe the laugh off his face"))));
