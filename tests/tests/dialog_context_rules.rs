@@ -359,6 +359,62 @@ fn tenth_round_replies_in_context() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// Issue 14, round 11: replies of the eleventh set's families in the states of the context table
+/// (beard 3 after the edit, smile 2): a comment no word of which names anything after a check is
+/// "not quite" (the bot asks which way; "kinda odd" had removed the bangs); a bare number after a
+/// check or a suggestion is a level of that attribute; "X is fine" declines a suggestion of X; a
+/// verb of growing with "out" is a way up; "not X enough" is a way up; the laugh idiom is smile 5;
+/// a comment beside a worded way says nothing; a degree noun after a removal is removed.
+#[test]
+fn eleventh_round_replies_in_context() {
+    use Before::*;
+    use Then::*;
+    let enc = encoder();
+    let engine = engine();
+    let which_way = Feedback::ClarifyDirection(Beard);
+    let table: Vec<(Before, &str, Then)> = vec![
+        (EditCheck, "kinda odd", Asks(&[], which_way)),
+        (EditCheck, "looks kinda off", Asks(&[], which_way)),
+        (EditCheck, "4", Degrees(4, 2)),
+        (EditCheck, "1 please", Degrees(1, 2)),
+        (Suggest, "4", Degrees(2, 4)),
+        (EditSuggest, "0", Degrees(3, 0)),
+        (Suggest, "her smile is fine", Noted(Note::Declined(Smiling))),
+        (
+            EditSuggest,
+            "the smile looks good as is",
+            Noted(Note::Declined(Smiling)),
+        ),
+        (EditCheck, "grow his beard out", Degrees(4, 2)),
+        (EditCheck, "he isnt smiling enough", Degrees(3, 3)),
+        (EditSuggest, "make him laugh his butt off", Degrees(3, 5)),
+        (EditCheck, "hmm looks weird, shorter", Degrees(2, 2)),
+        (
+            EditCheck,
+            "get rid of the glasses and stubble",
+            Degrees(0, 2),
+        ),
+        (
+            EditCheck,
+            "i dont want him in a beard anymore",
+            Degrees(0, 2),
+        ),
+    ];
+    let failures = play(&table, &enc, &engine);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// "grow her bangs out" (issue 14, round 11): hairdressers mean letting the fringe grow until it
+/// is gone, others a longer fringe; the bot asks, and every answer leads to its edit.
+#[test]
+fn bangs_grown_out_are_asked_and_the_answer_is_carried_out() {
+    asked_and_answered(&[
+        ("grow her bangs out", Bangs),
+        ("let the fringe grow out", Bangs),
+        ("grow out her fringe", Bangs),
+    ]);
+}
+
 #[test]
 fn agreeing_to_a_suggestion_then_checks_it_and_a_declined_one_is_not_suggested_again() {
     let enc = encoder();

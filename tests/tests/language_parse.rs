@@ -782,8 +782,10 @@ fn issue_14_round_4_families() {
         ),
         ("goodbye beard", None, edits(vec![target(Beard, 0)])),
         ("fringe out", None, edits(vec![target(Bangs, 0)])),
+        // ("let the bangs grow out" was a way up here; since round 11 bangs grown out are asked
+        // about: `issue_14_round_11_families`.)
         (
-            "let the bangs grow out",
+            "let the bangs grow longer",
             None,
             edits(vec![direction(Bangs, Some(Increase))]),
         ),
@@ -1114,23 +1116,53 @@ fn development_half_of_the_tenth_round_set() {
     );
 }
 
-// The tenth sealed half's bounds: its score at the end of round 10 (set once, after that scoring).
-const SEALED10_POLARITY: usize = 3;
-const SEALED10_EXACT: f64 = 0.91;
-
-/// The sealed half of the tenth-round natural set (issue 14, round 10), scored before the round
-/// (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and >= 97%
-/// exact. Its misses are not printed.
+/// The former sealed half of the tenth-round natural set (issue 14, round 10): scored before
+/// round 10 (summary only) and once at its end (89.2% / 6 -> 91.8% / 3); opened in round 11 as
+/// development data (its three polarity errors, "grow his beard out", "grow her bangs out", "i
+/// dont want her in glasses anymore", are families of round 11's rules).
 #[test]
 fn sealed_half_of_the_tenth_round_set() {
-    // Before the round 89.2% / 6 (6 asked); after it 91.8% (145 of 158) / 3 (6 asked). The goals
-    // are NOT met; these bounds only stop it getting worse.
+    // Round 11: 94.9% (150 of 158) / 0 ("grow her bangs out" is asked).
     score_natural_set(
         "sealed10",
         &engine::language::train::natural10_sealed_path(),
+        true,
+        0,
+        0.94,
+    );
+}
+
+// The eleventh sealed half's bounds: its score at the end of round 11 (set once, after that
+// scoring).
+const SEALED11_POLARITY: usize = 1;
+const SEALED11_EXACT: f64 = 0.93;
+
+/// The sealed half of the eleventh-round natural set (issue 14, round 11), scored before the
+/// round (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and
+/// >= 97% exact. Its misses are not printed.
+#[test]
+fn sealed_half_of_the_eleventh_round_set() {
+    // Before the round 91.6% / 3 (7 asked); after it 93.1% (189 of 203) / 1 (6 asked). The goals
+    // are NOT met; these bounds only stop it getting worse.
+    score_natural_set(
+        "sealed11",
+        &engine::language::train::natural11_sealed_path(),
         false,
-        SEALED10_POLARITY,
-        SEALED10_EXACT,
+        SEALED11_POLARITY,
+        SEALED11_EXACT,
+    );
+}
+
+/// The development half of the eleventh-round natural set (issue 14, round 11).
+#[test]
+fn development_half_of_the_eleventh_round_set() {
+    // Before the round 89.0% / 2 (15 asked); after it 99.5% / 0 (1 asked).
+    score_natural_set(
+        "dev11",
+        &engine::language::train::natural11_dev_path(),
+        true,
+        0,
+        0.97,
     );
 }
 
@@ -1221,6 +1253,10 @@ fn sealed_half_of_the_third_natural_set() {
 fn every_natural_set() -> Vec<(&'static str, std::path::PathBuf)> {
     use engine::language::train as t;
     vec![
+        ("dev11", t::natural11_dev_path()),
+        ("sealed10", t::natural10_sealed_path()),
+        ("dev10", t::natural10_dev_path()),
+        ("sealed9", t::natural9_sealed_path()),
         ("dev9", t::natural9_dev_path()),
         ("dev8", t::natural8_dev_path()),
         ("sealed8", t::natural8_sealed_path()),
@@ -1945,6 +1981,208 @@ fn issue_14_round_10_families() {
         let got = enc.parse(text, None);
         assert!(
             got.edits.len() == 1 && got.edits[0].kind == EditKind::Unclear,
+            "{text:?} -> {}",
+            serde_json::to_string(&got).unwrap()
+        );
+    }
+}
+
+/// Issue 14, round 11: the families of the eleventh set's development half and of the tenth
+/// sealed half's polarity errors, each probed with sentences in no natural set (written after the
+/// rules; 47 of 50 right at the first run).
+#[test]
+fn issue_14_round_11_families() {
+    use engine::language::Question;
+    let enc = encoder();
+    let suggest = |a| Some(SystemContext::Suggest(a));
+    let check_of = |a| Some(SystemContext::Check(a));
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        // A verb of growing with "out" is a way up, not a removal ("grow his beard out" was 0).
+        (
+            "grow out the goatee",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "let his mustache grow out",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "grow his stubble out a bit",
+            None,
+            edits(vec![relative(Beard, Increase, 1)]),
+        ),
+        // ... and a fringe grown out with a way word is that way.
+        (
+            "grow out her fringe longer",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        // "in" and "be" between a negator and the noun; "shouldnt" / "mustnt" negate.
+        (
+            "i dont want him in sunglasses anymore",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "dont put her in specs",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "she shouldnt be in glasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "he mustnt wear sunglasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "she shouldnt smile so much",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        // "not X enough" after a negator is a way up, not a removal.
+        (
+            "she isnt grinning enough",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "he doesnt smile enough",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        // A laugh "POSS WORD off" is a big laugh; "wipe the laugh off" still removes.
+        (
+            "have her laughing her socks off",
+            None,
+            edits(vec![target(Smiling, 5)]),
+        ),
+        (
+            "wipe the laugh off his face",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        // After a suggestion, "X is fine" declines it; "sounds good" still agrees.
+        ("his beard is fine", suggest(Beard), intent(Intent::No)),
+        (
+            "nah the glasses look fine as is",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        (
+            "her smile is perfect already",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        (
+            "bangs sound good",
+            suggest(Bangs),
+            edits(vec![direction(Bangs, None)]),
+        ),
+        // A bare number after a check or a suggestion is a level of that attribute.
+        ("3 pls", check_of(Smiling), edits(vec![target(Smiling, 3)])),
+        ("5", suggest(Beard), edits(vec![target(Beard, 5)])),
+        ("2 thanks", check_of(Age), edits(vec![target(Age, 2)])),
+        // "N of 5".
+        ("smile 3 of 5", None, edits(vec![target(Smiling, 3)])),
+        ("age 4 of 5", None, edits(vec![target(Age, 4)])),
+        // A degree noun after a removal is removed too.
+        (
+            "lose the beard and sunglasses",
+            None,
+            edits(vec![target(Beard, 0), target(Eyeglasses, 0)]),
+        ),
+        (
+            "remove the glasses and stubble please",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Beard, 0)]),
+        ),
+        // A comment asked about beside a worded edit of the same attribute says nothing.
+        (
+            "hmm looks weird, shorter",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        // A comment no word of which names anything, after a check: "not quite".
+        ("kinda odd", check_of(Beard), intent(Intent::No)),
+        ("looks kinda off", check_of(Bangs), intent(Intent::No)),
+        // With no noun and a word the network did not see, a way after a check is about the
+        // checked attribute, not the network's guess of another (written after the 50 probes).
+        (
+            "kinda too dark tbh",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        // A comparative after the noun is the way asked about, not a removal (branch
+        // lang11-guard, after the sealed scoring: "shouldnt" had made this beard 0).
+        (
+            "shouldnt the beard be longer",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        // "w/o", "w/".
+        ("w/o glasses pls", None, edits(vec![target(Eyeglasses, 0)])),
+        ("w/ a big grin", None, edits(vec![target(Smiling, 3)])),
+        // Body words with a person are unsupported; about glasses after a check they are a way.
+        ("make him chubbier", None, intent(Intent::Unknown)),
+        ("can she be skinnier", None, intent(Intent::Unknown)),
+        (
+            "make them thinner",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        // Young adults are age 1 ("a college kid" too).
+        (
+            "make him look like a college kid",
+            None,
+            edits(vec![target(Age, 1)]),
+        ),
+        ("turn him into a student", None, edits(vec![target(Age, 1)])),
+        // N-day stubble / growth is beard 2.
+        ("two day stubble", None, edits(vec![target(Beard, 2)])),
+        (
+            "a couple days of growth",
+            None,
+            edits(vec![target(Beard, 2)]),
+        ),
+        // "whats X at", "where is X at".
+        (
+            "whats the beard at now",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Beard)))),
+        ),
+        (
+            "where is the smile at",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        // Ends, slang praise, "not needed".
+        ("peace out", None, intent(Intent::End)),
+        ("logging off", None, intent(Intent::End)),
+        ("dope", check_of(Beard), intent(Intent::Yes)),
+        ("thats sick", check_of(Smiling), intent(Intent::Yes)),
+        ("the beard isnt needed", None, edits(vec![target(Beard, 0)])),
+        ("bangs not wanted", None, edits(vec![target(Bangs, 0)])),
+    ];
+    for (text, context, want) in cases {
+        check(&enc, text, context, want);
+    }
+    // "grow her bangs out": hairdressers mean no fringe, others a longer one: asked.
+    for text in [
+        "grow her bangs out",
+        "let the fringe grow out",
+        "grow out her fringe",
+    ] {
+        let got = enc.parse(text, None);
+        assert!(
+            got.edits.len() == 1
+                && got.edits[0].attribute == Bangs
+                && got.edits[0].kind == EditKind::Unclear,
             "{text:?} -> {}",
             serde_json::to_string(&got).unwrap()
         );

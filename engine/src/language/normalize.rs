@@ -60,6 +60,7 @@ fn shorthand(word: &str) -> Option<&'static str> {
         "nvm" => "never mind",
         "ok." => "ok",
         "moar" | "mor" => "more",
+        "laff" | "laffing" => "laugh",
         // Three-letter typos the vocabulary repair does not reach, and contractions.
         "giv" => "give",
         "ad" => "add",
@@ -206,6 +207,18 @@ pub fn tokenize(text: &str) -> Vec<String> {
                 raw.push("percent".to_string());
                 i += 1;
             }
+            continue;
+        }
+        // "w/o the glasses", "w/ bangs": one word, not "w" and "o" (round 11).
+        if c == 'w'
+            && current.is_empty()
+            && chars.get(i + 1) == Some(&'/')
+            && (i == 0 || !chars[i - 1].is_alphanumeric())
+        {
+            let o = chars.get(i + 2) == Some(&'o')
+                && chars.get(i + 3).is_none_or(|n| !n.is_alphanumeric());
+            raw.push(if o { "without" } else { "with" }.to_string());
+            i += if o { 3 } else { 2 };
             continue;
         }
         if c.is_alphabetic() {

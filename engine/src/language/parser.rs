@@ -374,6 +374,20 @@ impl LanguageEncoder {
                         _ => false,
                     }
             });
+            // "get rid of the shades and stubble": after a removal a degree noun is removed too
+            // (round 11; "sunglasses and stubble" after a way or a wish stays a degree).
+            let removal_decided = decided.is_some_and(|l: &ClauseLabel| {
+                l.intent == Intent::Edit
+                    && l.kind == KindSlot::Target
+                    && l.target == Some(0)
+                    && l.attribute != AttributeSlot::Named(Attribute::Age)
+            });
+            if let Some(a) = rules::joined_noun(raw).filter(|_| removal_decided) {
+                by_network.push(false);
+                labels.push(ClauseLabel::target(AttributeSlot::Named(a), 0));
+                removal_before = false;
+                continue;
+            }
             if let Some(a) = rules::joined_attribute(raw).filter(|_| after_edit) {
                 by_network.push(false);
                 // "younger and a fringe": the age's own way ("younger", "older") is no way of
@@ -533,6 +547,42 @@ impl LanguageEncoder {
                 && !(prev.kind == KindSlot::Target && prev.target == Some(0));
             if negated[i] && asks_for_it && this.kind == KindSlot::Target && this.target == Some(0)
             {
+                labels[i] = ClauseLabel::intent(Intent::Unknown);
+            }
+        }
+        // "she looks creepy, less" after a check of the smile: a comment that names no attribute
+        // and says no way, asked about, beside a clause that edits the same attribute by its
+        // words, says nothing of its own (round 11; before, the whole message was asked).
+        let context_attribute = context.map(|c| match c {
+            SystemContext::Suggest(a) | SystemContext::Check(a) => a,
+        });
+        let edited = |l: &ClauseLabel| match l.attribute {
+            AttributeSlot::Named(a) => Some(a),
+            AttributeSlot::Inherit => context_attribute,
+            AttributeSlot::None => None,
+        };
+        by_network.resize(labels.len(), false);
+        for i in 0..labels.len() {
+            let c = ClauseWords {
+                raw: &clauses[i],
+                canonical: &canonical[i],
+            };
+            let comment = labels[i].kind == KindSlot::Unclear
+                && rules::named_attribute(c).is_none()
+                && !rules::says_way(c)
+                && edited(&labels[i]).is_some();
+            let worded_edit = (0..labels.len()).any(|j| {
+                j != i
+                    && labels[j].intent == Intent::Edit
+                    && !matches!(labels[j].kind, KindSlot::Unclear | KindSlot::None)
+                    && (!by_network[j]
+                        || rules::says_way(ClauseWords {
+                            raw: &clauses[j],
+                            canonical: &canonical[j],
+                        }))
+                    && edited(&labels[j]) == edited(&labels[i])
+            });
+            if comment && worded_edit {
                 labels[i] = ClauseLabel::intent(Intent::Unknown);
             }
         }

@@ -56,6 +56,7 @@ struct Asking {
     negating_suffixes: Vec<String>,
     hiding_verbs: Vec<String>,
     hiding_fillers: Vec<String>,
+    grown_out_asked: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,6 +90,9 @@ struct Removal {
     anywhere: Vec<String>,
     after_noun: Vec<String>,
     dislike: Vec<String>,
+    grow_verbs: Vec<String>,
+    laugh_off_possessives: Vec<String>,
+    needed: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +130,7 @@ struct AgeNumbers {
     oldest: Vec<String>,
     young: Vec<String>,
     youngest: Vec<String>,
+    young_adults: Vec<String>,
     approximately: Vec<String>,
     change_units: Vec<String>,
 }
@@ -193,6 +198,7 @@ struct Questions {
     help_words: Vec<String>,
     degree_only: Vec<String>,
     yes_no_starts: Vec<String>,
+    degree_endings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,6 +221,8 @@ struct Replies {
     yes: Vec<String>,
     yes_core: Vec<String>,
     looks: Vec<String>,
+    copulas: Vec<String>,
+    praise_fillers: Vec<String>,
     person: Vec<String>,
     agree: Vec<String>,
     keep: Vec<String>,
@@ -224,6 +232,8 @@ struct Replies {
 #[derive(Debug, Deserialize)]
 struct Unsupported {
     words: Vec<String>,
+    body: Vec<String>,
+    persons: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -493,6 +503,19 @@ pub fn small_talk(c: ClauseWords) -> Option<Intent> {
     None
 }
 
+/// The nouns that name a suggested attribute in a reply ("the age is fine"): its nouns, for the
+/// age only its names ("older is fine" agrees to a way).
+fn suggested_nouns(a: Attribute) -> &'static [String] {
+    let w = words();
+    match a {
+        Attribute::Bangs => &w.nouns.bangs,
+        Attribute::Eyeglasses => &w.nouns.eyeglasses,
+        Attribute::Beard => &w.nouns.beard,
+        Attribute::Smiling => &w.nouns.smiling,
+        Attribute::Age => &w.context.age_names,
+    }
+}
+
 /// A word with its runs of one letter squeezed to one ("heyyy" -> "hey", "hello" -> "helo").
 fn squeeze(w: &str) -> String {
     let mut out = String::with_capacity(w.len());
@@ -529,6 +552,24 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
         && any_in(&r.yes_core)
     {
         return Some(Intent::No);
+    }
+    // "(no,) the age is fine", "her glasses look good as is" after a suggestion of that attribute:
+    // it is fine as it is, a decline (round 11).
+    if let Some(SystemContext::Suggest(s)) = context {
+        let nouns = suggested_nouns(s);
+        let names_it = rest.iter().any(|w| contains(nouns, w));
+        if names_it
+            && rest.iter().any(|w| contains(&r.copulas, w))
+            && rest.iter().all(|w| {
+                contains(&r.yes, w)
+                    || contains(&r.copulas, w)
+                    || contains(&r.praise_fillers, w)
+                    || contains(nouns, w)
+            })
+            && any_in(&r.yes_core)
+        {
+            return Some(Intent::No);
+        }
     }
     if c.all_in(&[&r.yes]) && any_in(&r.yes_core) {
         match context {
@@ -635,11 +676,18 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
     {
         return Some(Question::Meaning(named_attribute(c)));
     }
+    // "whats the fringe at (now)": a named attribute and a question ending in "at" (round 11).
+    let ends_at = attribute.is_some()
+        && c.raw
+            .iter()
+            .rposition(|w| !contains(&q.degree_words, w))
+            .is_some_and(|k| c.is(k, &q.degree_endings));
     let asks_degree = (matches!(first.as_str(), "how" | "hows")
         && c.raw
             .get(1)
             .is_some_and(|w| contains(&q.degree_adjectives, w)))
-        || c.any(&q.degree_words);
+        || c.any(&q.degree_words)
+        || ends_at;
     let is_request = c.raw[1..].iter().any(|w| contains(&q.request_words, w))
         || matches!(first.as_str(), "can" | "could");
     if asks_degree && !is_request {
@@ -681,16 +729,19 @@ fn removal(c: ClauseWords) -> bool {
                 .all(|w| contains(&r.phrase_endings, w))
         })
     });
-    // "bangs out": the particle right after the noun, ending the clause.
+    // "bangs out": the particle right after the noun, ending the clause; not after a verb of
+    // growing ("grow his beard out" is a fuller beard; round 11).
     let after_noun = c.len() >= 2
         && contains(&r.after_noun, &c.raw[c.len() - 1])
-        && any_noun(&c.raw[c.len() - 2]);
+        && any_noun(&c.raw[c.len() - 2])
+        && !c.any(&r.grow_verbs);
     if (c.any(&r.words)
         || c.any(&wordnet().remove_verbs)
         || phrase_at_end
         || after_noun
         || c.has_phrase(&r.anywhere))
         && !c.has_phrase(&r.not_removal)
+        && !laughs_off(c)
     {
         return true;
     }
@@ -708,6 +759,13 @@ fn removal(c: ClauseWords) -> bool {
     let names = |i: usize| {
         c.is(i, &n.bangs) || c.is(i, &n.eyeglasses) || c.is(i, &n.beard) || c.is(i, &n.smiling)
     };
+    // "glasses are not needed", "the beard isnt wanted": a negated word of needing after the
+    // attribute's noun (round 11).
+    let not_needed =
+        (1..c.len()).any(|i| c.is(i - 1, &r.negators) && c.is(i, &r.needed) && (0..i).any(names));
+    if not_needed {
+        return true;
+    }
     (0..c.len()).any(|i| {
         // "a smile not a laugh": a negator after the attribute's name contrasts, not removes.
         if !c.is(i, &r.negators) || (0..i).any(names) {
@@ -717,8 +775,103 @@ fn removal(c: ClauseWords) -> bool {
         while j < c.len() && c.is(j, &r.fillers) {
             j += 1;
         }
-        j < c.len() && names(j)
+        // "he isnt smiling enough": not enough of it, a way up (round 11). "shouldnt the beard
+        // be longer": a comparative after the noun is the way asked about, not a removal ("any
+        // longer" is "anymore").
+        let enough_after = (j..c.len()).any(|k| c.is(k, &words().direction.enough));
+        let compared_after = (j + 1..c.len()).any(|k| {
+            c.is(k, &words().direction.comparatives)
+                && !matches!(c.raw[k - 1].as_str(), "any" | "no")
+        });
+        j < c.len() && names(j) && !enough_after && !compared_after
     })
+}
+
+/// "make him laugh his butt off", "laughing her head off": a laugh noun, a possessive and one
+/// word before "off" is an idiom of a big laugh, not a removal (issue 14, round 11).
+fn laughs_off(c: ClauseWords) -> bool {
+    let r = &words().removal;
+    (0..c.len()).any(|i| {
+        c.is(i, &words().nouns.laugh)
+            && c.is(i + 1, &r.laugh_off_possessives)
+            && c.raw.get(i + 3).is_some_and(|w| w == "off")
+    })
+}
+
+/// "grow her bangs out", "let the fringe grow out": a verb of growing, the particle "out" after
+/// it, a noun of `[asking] grown_out_asked` and no other word of the way. Hairdressers mean
+/// growing the fringe until it is gone, others a longer fringe: the dialog asks (round 11).
+pub fn grown_out_asked(c: ClauseWords) -> bool {
+    let r = &words().removal;
+    let d = &words().direction;
+    let Some(g) = c.find(&r.grow_verbs) else {
+        return false;
+    };
+    let out_after = (g + 1..c.len()).any(|k| contains(&r.after_noun, &c.raw[k]));
+    let other_way = c.raw.iter().any(|w| {
+        (contains(&d.increase, w) || contains(&d.decrease, w)) && !contains(&r.grow_verbs, w)
+    }) || level(c, None).is_some()
+        || (0..c.len()).any(|i| adjective_way(c, i).is_some());
+    out_after && c.any(&words().asking.grown_out_asked) && !other_way
+}
+
+/// A reading no word of the clause gives, after a check or a suggestion ("kinda odd" after a
+/// check of the beard read as removing the bangs, or the beard): no noun, no
+/// pronoun, no word of a way, a level, a removal, a size or an age, and a word the network did
+/// not see as typed. After a check it is
+/// "not quite" (`No`), after a suggestion nothing understood (round 11).
+fn unworded_guess(
+    c: ClauseWords,
+    label: &ClauseLabel,
+    context: Option<SystemContext>,
+) -> Option<Intent> {
+    let (AttributeSlot::Named(b), Some(SystemContext::Check(a) | SystemContext::Suggest(a))) =
+        (label.attribute, context)
+    else {
+        return None;
+    };
+    if label.intent != Intent::Edit || c.len() == 0 {
+        return None;
+    }
+    // Only where the network did not see a word as typed (unknown or repaired): the corpus's own
+    // phrasings ("make the person unshaven", "in their fifties") are what it learnt.
+    let unknown = (0..c.len()).any(|i| c.raw[i] != c.canonical[i]);
+    let worded = !unknown
+        || named_attribute(c).is_some()
+        || c.any(&words().nouns.pronouns)
+        || removal(c)
+        || removal_shaped(c)
+        || level(c, None).is_some()
+        || direction_cue(c).is_some()
+        || too_or_enough(c).is_some()
+        || zero_phrase(c).is_some()
+        || age_number(c).is_some()
+        || says_age_number(c)
+        || c.any(&words().intensity.up)
+        || c.any(&words().confirm.up)
+        || c.any(&words().confirm.down)
+        || c.any(&words().modifiers.amount_words)
+        || modifier_change(c).is_some()
+        || (a == b && c.any(&words().context.adjustment))
+        || (0..c.len()).any(|i| adjective_way(c, i).is_some());
+    if worded {
+        return None;
+    }
+    Some(match context {
+        Some(SystemContext::Check(_)) => Intent::No,
+        _ => Intent::Unknown,
+    })
+}
+
+/// After a check or a suggestion, a clause of only a number 0-5 ("4", "2 please") is that level
+/// of the attribute under discussion (round 11).
+fn number_only(c: ClauseWords) -> Option<u8> {
+    let l = &words().levels;
+    let n = l.numbers.iter().position(|n| c.raw.first() == Some(n))?;
+    c.raw[1..]
+        .iter()
+        .all(|w| contains(&l.number_endings, w))
+        .then_some(n as u8)
 }
 
 /// "dont want glasses" after glasses were suggested: declining the suggestion (a negator and a
@@ -804,7 +957,11 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
             if after_noun && ends_at(i + 1) {
                 return Some(n);
             }
+            // "5 of 5", "1 of 5" (round 11).
+            let of_five =
+                c.raw.get(i + 1).is_some_and(|w| w == "of") && five(i + 2) && ends_at(i + 3);
             if (five(i + 1) && ends_at(i + 2))
+                || of_five
                 || (c.raw.get(i + 1).is_some_and(|w| w == "out")
                     && c.raw.get(i + 2).is_some_and(|w| w == "of")
                     && five(i + 3))
@@ -915,6 +1072,10 @@ fn age_number(c: ClauseWords) -> Option<u8> {
     }
     if c.any(&a.oldest) {
         return Some(5);
+    }
+    // "a college kid" is a student, not a child.
+    if c.any(&a.young_adults) {
+        return Some(1);
     }
     if c.any(&a.youngest) {
         return Some(0);
@@ -1208,7 +1369,7 @@ fn intensity_target(c: ClauseWords, attribute: Attribute, network_target: u8) ->
                 Some(network_target.clamp(4, 5))
             }
         }
-        Attribute::Smiling if c.any(&n.laugh) && c.any(&i.laugh_five) => Some(5),
+        Attribute::Smiling if c.any(&n.laugh) && (c.any(&i.laugh_five) || laughs_off(c)) => Some(5),
         // A laugh without a word that makes it bigger is degree 4 ("she should laugh").
         Attribute::Smiling
             if c.any(&n.laugh)
@@ -1300,7 +1461,10 @@ fn adjust_words(
         _ => label,
     };
     // "i want her eyes to be green", "add a hat": nothing this system edits.
-    if named.is_none() && zero_phrase(c).is_none() && c.any(&words().unsupported.words) {
+    // "make her skinnier": a body word with a person as its object (round 11).
+    let u = &words().unsupported;
+    let body = c.any(&u.body) && c.any(&u.persons);
+    if named.is_none() && zero_phrase(c).is_none() && (c.any(&u.words) || body) {
         return (ClauseLabel::intent(Intent::Unknown), Reading::Rule);
     }
     if declines(c, named, context) {
@@ -1319,14 +1483,30 @@ fn adjust_words(
     // discussion it is dropped so the dialog asks which part. Superlatives that belong to the
     // age ("the oldest possible") keep the network's reading.
     let ages = &words().age_numbers;
+    let spoken_level = level(c, None).or_else(|| context.and(number_only(c)));
     let bare_level = named.is_none()
-        && level(c, None).is_some()
+        && spoken_level.is_some()
         && !c.any(&ages.oldest)
         && !c.any(&ages.youngest)
         && !c.raw.iter().any(|w| w == "oldest" || w == "youngest");
+    // "kinda too dark tbh" after a check of the glasses, read as the smile: with no word naming
+    // an attribute and a word the network did not see as typed, a way is about the attribute
+    // under discussion, not the network's guess of another (round 11).
+    let guessed_other = named.is_none()
+        && matches!(
+            (label.attribute, context),
+            (AttributeSlot::Named(b), Some(SystemContext::Check(a) | SystemContext::Suggest(a)))
+                if a != b
+        )
+        && (0..c.len()).any(|i| c.raw[i] != c.canonical[i])
+        && age_number(c).is_none()
+        && !says_age_number(c)
+        && zero_phrase(c).is_none();
     let network_slot = match label.attribute {
         AttributeSlot::None => None,
-        AttributeSlot::Named(_) if bare || bare_level => Some(AttributeSlot::Inherit),
+        AttributeSlot::Named(_) if bare || bare_level || guessed_other => {
+            Some(AttributeSlot::Inherit)
+        }
         slot => Some(slot),
     };
     let slot = named
@@ -1342,6 +1522,13 @@ fn adjust_words(
     let Some(slot) = slot else {
         return (label, Reading::Network);
     };
+    // "kinda odd", "looks kinda off" after a check of the beard: no word of the clause names an
+    // attribute, a way, an amount, a level or a removal, and a word the network did not see: a
+    // comment, not an edit (round 11; it was read as removing the bangs). After a check it is
+    // "not quite" (the dialog asks which way).
+    if let Some(intent) = unworded_guess(c, &label, context) {
+        return (ClauseLabel::intent(intent), Reading::Rule);
+    }
     // "sure, but not too much" after a suggestion: a little of it (not "too much", a decrease).
     if bare
         && matches!(context, Some(SystemContext::Suggest(_)))
@@ -1430,7 +1617,16 @@ fn adjust_words(
     {
         return (ClauseLabel::target(slot, 0), Reading::Rule);
     }
-    if let Some(n) = level(c, slot_attribute) {
+    // "grow her bangs out": either way; the dialog asks (round 11).
+    if slot_attribute == Some(Attribute::Bangs) && grown_out_asked(c) {
+        return (unclear(slot), Reading::Unclear);
+    }
+    let level_here = level(c, slot_attribute).or_else(|| {
+        (context.is_some() && named.is_none())
+            .then(|| number_only(c))
+            .flatten()
+    });
+    if let Some(n) = level_here {
         return (ClauseLabel::target(slot, n), Reading::Rule);
     }
     if let Some(way) = too_or_enough(c) {
@@ -2014,7 +2210,8 @@ fn removal_shaped_at<'a>(c: ClauseWords, a: &'a Asking) -> Option<(usize, Shape<
 /// (`network`) while the clause holds a word the parser does not know and no listed word says the
 /// way; or a removal-shaped construction is there and the reading is not a removal.
 pub fn unsure_reading(c: ClauseWords, label: &ClauseLabel, network: bool) -> bool {
-    if label.intent != Intent::Edit {
+    // "laugh his butt off": the idiom, not its unknown word, says what is meant (round 11).
+    if label.intent != Intent::Edit || laughs_off(c) {
         return false;
     }
     let decided = matches!(
@@ -2039,7 +2236,11 @@ pub fn unreadable_way(c: ClauseWords, label: &ClauseLabel) -> bool {
         KindSlot::Relative | KindSlot::Direction => label.direction.is_some(),
         _ => false,
     };
-    unknown && label.intent == Intent::Edit && decided && direction_cue(c).is_none()
+    unknown
+        && label.intent == Intent::Edit
+        && decided
+        && direction_cue(c).is_none()
+        && !laughs_off(c)
 }
 
 /// Splits a clause at "with" when both sides name different attributes ("make her a teenager
@@ -2161,6 +2362,12 @@ pub fn joined_attribute(clause: &[String]) -> Option<Attribute> {
         return None;
     }
     noun_only(clause, &w.context.joined_fillers)
+}
+
+/// A clause made only of one attribute's noun and `[context] joined_fillers`, degree nouns
+/// included: after a removal it is removed too ("get rid of the shades and stubble"; round 11).
+pub fn joined_noun(clause: &[String]) -> Option<Attribute> {
+    noun_only(clause, &words().context.joined_fillers)
 }
 
 /// Whether a clause holds an indefinite article ("a fringe", "some stubble").
@@ -2564,6 +2771,96 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// Issue 14, round 11: the word-level rules the round added.
+    #[test]
+    fn round_11_word_rules() {
+        // A verb of growing makes "out" a way up; "bangs out" alone still removes.
+        assert!(!removal(cw(&clause("grow his beard out"))));
+        assert!(removal(cw(&clause("bangs out"))));
+        assert!(grown_out_asked(cw(&clause("grow her bangs out"))));
+        assert!(grown_out_asked(cw(&clause("let the fringe grow out"))));
+        assert!(!grown_out_asked(cw(&clause("grow her bangs out longer"))));
+        assert!(!grown_out_asked(cw(&clause("grow her bangs"))));
+        // Negation through "in" / "be", "shouldnt"; "not X enough" and the laugh idiom are no
+        // removal; "X not needed" is one.
+        assert!(removal(cw(&clause("i dont want her in glasses anymore"))));
+        assert!(removal(cw(&clause("she shouldnt be smiling"))));
+        assert!(!removal(cw(&clause("he isnt smiling enough"))));
+        assert!(!removal(cw(&clause("shouldnt the beard be longer"))));
+        assert!(removal(cw(&clause("i dont want the beard any longer"))));
+        assert!(laughs_off(cw(&clause("make him laugh his butt off"))));
+        assert!(!removal(cw(&clause("make him laugh his butt off"))));
+        assert!(removal(cw(&clause("wipe the laugh off his face"))));
+        assert!(removal(cw(&clause("glasses are not needed"))));
+        assert!(!removal(cw(&clause("the glasses look off"))));
+        // Levels: a bare number, "N of 5".
+        assert_eq!(number_only(cw(&clause("2 please"))), Some(2));
+        assert_eq!(number_only(cw(&clause("2 beards"))), None);
+        assert_eq!(level(cw(&clause("glasses 5 of 5")), None), Some(5));
+        // Ages and degree phrases.
+        assert_eq!(
+            age_number(cw(&clause("make her look like a uni student"))),
+            Some(1)
+        );
+        assert_eq!(age_number(cw(&clause("a college kid"))), Some(1));
+        assert_eq!(
+            degree_phrase(cw(&clause("wire rim glasses")), Attribute::Eyeglasses),
+            Some(1)
+        );
+        assert_eq!(
+            degree_phrase(cw(&clause("3 day stubble")), Attribute::Beard),
+            Some(2)
+        );
+        // "w/o", "w/" and "laff" are words.
+        assert_eq!(clause("w/o glasses"), vec!["without", "glasses"]);
+        assert_eq!(clause("w/ bangs"), vec!["with", "bangs"]);
+        assert_eq!(clause("make her laff"), vec!["make", "her", "laugh"]);
+        // Small talk, replies and questions.
+        assert_eq!(small_talk(cw(&clause("ok im out"))), Some(Intent::End));
+        let suggest_age = Some(SystemContext::Suggest(Attribute::Age));
+        assert_eq!(
+            reply(cw(&clause("the age is fine")), suggest_age),
+            Some(Intent::No)
+        );
+        assert_eq!(reply(cw(&clause("older is fine")), suggest_age), None);
+        assert_eq!(
+            reply(
+                cw(&clause("looks sick")),
+                Some(SystemContext::Check(Attribute::Beard))
+            ),
+            Some(Intent::Yes)
+        );
+        assert_eq!(
+            question(cw(&clause("whats the fringe at")), None),
+            Some(Question::Degree(Some(Attribute::Bangs)))
+        );
+        // A reading no word gives, after a check: a comment ("kinda odd" read as the bangs 0).
+        let bangs_zero = ClauseLabel::target(AttributeSlot::Named(Attribute::Bangs), 0);
+        let unseen = clause("kinda odd");
+        let canonical = vec!["<unk>".to_string(), "odd".to_string()];
+        let kinda_odd = ClauseWords {
+            raw: &unseen,
+            canonical: &canonical,
+        };
+        let check_beard = Some(SystemContext::Check(Attribute::Beard));
+        assert_eq!(
+            unworded_guess(kinda_odd, &bangs_zero, check_beard),
+            Some(Intent::No)
+        );
+        // ... not when every word was seen, or a word says a way.
+        assert_eq!(
+            unworded_guess(cw(&clause("kinda odd")), &bangs_zero, check_beard),
+            None
+        );
+        let shorter = clause("kinda shorter");
+        let canonical = vec!["<unk>".to_string(), "shorter".to_string()];
+        let worded = ClauseWords {
+            raw: &shorter,
+            canonical: &canonical,
+        };
+        assert_eq!(unworded_guess(worded, &bangs_zero, check_beard), None);
     }
 
     /// Issue 14, round 10: the word-level rules the round added.

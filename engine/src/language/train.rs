@@ -462,10 +462,29 @@ pub fn natural10_sealed_path() -> PathBuf {
     ))
 }
 
-/// Every natural set that may be looked at after round 10 (development halves and opened sealed
+/// The development half of the eleventh-round natural set (issue 14, round 11).
+pub fn natural11_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural11_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the eleventh-round natural set (issue 14, round 11): scored before the
+/// round (summary only) and once at its end.
+pub fn natural11_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural11_sealed.jsonl"
+    ))
+}
+
+/// Every natural set that may be looked at after round 11 (development halves and opened sealed
 /// halves), by name.
 pub fn development_sets() -> Vec<(&'static str, PathBuf)> {
     vec![
+        ("dev11", natural11_dev_path()),
+        ("sealed10 (opened)", natural10_sealed_path()),
         ("dev10", natural10_dev_path()),
         ("sealed9 (opened)", natural9_sealed_path()),
         ("dev9", natural9_dev_path()),
