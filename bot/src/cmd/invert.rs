@@ -24,6 +24,9 @@ pub struct Args {
     /// Refinement steps (0: the encoder's code alone).
     #[arg(long, default_value_t = InvertConfig::default().refine.steps)]
     steps: usize,
+    /// Run the refinement's identity term every this many steps (the product: every 4th of 8).
+    #[arg(long, default_value_t = InvertConfig::default().refine.identity_every)]
+    identity_every: usize,
     /// Converted generator weights (default: the model cache's).
     #[arg(long)]
     weights: Option<PathBuf>,
@@ -117,8 +120,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let photo = load_photo(&args.photo)?;
     let models = FaceModels::load(args.weights.clone(), true)?;
-    let inversion = models
-        .inverter(args.steps)?
+    let mut inverter = models.inverter(args.steps)?;
+    inverter.config.refine.identity_every = args.identity_every.max(1);
+    let inversion = inverter
         .invert(&photo, &mut print_progress)
         .with_context(|| format!("inverting {}", args.photo.display()))?;
     write_w_plus(&args.out_latent, &inversion.styles)?;
