@@ -2079,6 +2079,58 @@ fn issue_14_round_11_families() {
             suggest(Smiling),
             intent(Intent::No),
         ),
+        // The forehead is what the bangs leave bare: its way is the bangs' opposite (session 15).
+        (
+            "less forehead please",
+            None,
+            edits(vec![direction(Bangs, Some(Direction::Increase))]),
+        ),
+        (
+            "make her forehead smaller",
+            None,
+            edits(vec![direction(Bangs, Some(Direction::Increase))]),
+        ),
+        (
+            "her forehead is too big",
+            None,
+            edits(vec![direction(Bangs, Some(Direction::Increase))]),
+        ),
+        (
+            "i want to see less of her forehead",
+            None,
+            edits(vec![direction(Bangs, Some(Direction::Increase))]),
+        ),
+        (
+            "more forehead",
+            None,
+            edits(vec![direction(Bangs, Some(Direction::Decrease))]),
+        ),
+        (
+            "her forehead is too small",
+            None,
+            edits(vec![direction(Bangs, Some(Direction::Decrease))]),
+        ),
+        (
+            "cover her forehead more",
+            None,
+            edits(vec![direction(Bangs, Some(Direction::Increase))]),
+        ),
+        (
+            "show her whole forehead",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        // What the bangs would cover is fine: a decline too (session 15).
+        (
+            "nope, her forehead is fine",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        (
+            "his forehead looks good",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
         (
             "bangs sound good",
             suggest(Bangs),

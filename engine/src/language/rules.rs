@@ -120,6 +120,7 @@ struct ZeroPhrases {
     forehead_verbs: Vec<String>,
     forehead: Vec<String>,
     forehead_cover: Vec<String>,
+    forehead_size: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -554,17 +555,23 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
         return Some(Intent::No);
     }
     // "(no,) the age is fine", "her glasses look good as is" after a suggestion of that attribute:
-    // it is fine as it is, a decline (round 11).
+    // it is fine as it is, a decline (round 11). For the bangs, "her forehead is fine" says the
+    // same of what the bangs would cover (session 15).
     if let Some(SystemContext::Suggest(s)) = context {
         let nouns = suggested_nouns(s);
-        let names_it = rest.iter().any(|w| contains(nouns, w));
+        let covered: &[String] = match s {
+            Attribute::Bangs => &words().zero_phrases.forehead,
+            _ => &[],
+        };
+        let is_noun = |w: &String| contains(nouns, w) || contains(covered, w);
+        let names_it = rest.iter().any(is_noun);
         if names_it
             && rest.iter().any(|w| contains(&r.copulas, w))
             && rest.iter().all(|w| {
                 contains(&r.yes, w)
                     || contains(&r.copulas, w)
                     || contains(&r.praise_fillers, w)
-                    || contains(nouns, w)
+                    || is_noun(w)
             })
             && any_in(&r.yes_core)
         {
@@ -1402,10 +1409,33 @@ pub fn adjust(
     context: Option<SystemContext>,
 ) -> (ClauseLabel, Reading) {
     let (label, reading) = adjust_words(c, label, confident, context);
+    if let Some(d) = forehead_way(c) {
+        if label.intent == Intent::Edit {
+            return (
+                change_label(c, AttributeSlot::Named(Attribute::Bangs), d),
+                Reading::Rule,
+            );
+        }
+    }
     match way_against_degree(c, &label) {
         Some(d) => (change_label(c, label.attribute, d), Reading::Rule),
         None => (label, reading),
     }
+}
+
+/// The bangs' way in a clause that says a way of the forehead alone (no bangs noun, no word of
+/// covering): the opposite of the forehead's ("less forehead", "make her forehead smaller", "her
+/// forehead is too big": more bangs; "more forehead", "her forehead is too small": fewer).
+fn forehead_way(c: ClauseWords) -> Option<Direction> {
+    let z = &words().zero_phrases;
+    if !c.any(&z.forehead_size) || c.any(&z.forehead_cover) || c.any(&words().nouns.bangs) {
+        return None;
+    }
+    let forehead = too_or_enough(c).or(match direction_cue(c) {
+        Some(DirectionCue::Way(d)) => Some(d),
+        _ => None,
+    })?;
+    Some(opposite(forehead))
 }
 
 /// A way against a degree (issue 14, round 9): a degree above 0 read by any rule or by the
