@@ -2120,6 +2120,20 @@ fn issue_14_round_11_families() {
             None,
             edits(vec![target(Bangs, 0)]),
         ),
+        // Words of address after a reply are dropped, not read as an edit (session 15).
+        ("sure thing mate", None, intent(Intent::Yes)),
+        ("thanks dude", None, intent(Intent::Thanks)),
+        ("sure thing m8", None, intent(Intent::Yes)),
+        (
+            "sure thing mate",
+            suggest(Smiling),
+            edits(vec![direction(Smiling, None)]),
+        ),
+        (
+            "add glasses mate",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Direction::Increase))]),
+        ),
         // What the bangs would cover is fine: a decline too (session 15).
         (
             "nope, her forehead is fine",

@@ -61,6 +61,12 @@ fn shorthand(word: &str) -> Option<&'static str> {
         "ok." => "ok",
         "moar" | "mor" => "more",
         "laff" | "laffing" => "laugh",
+        // Chat words spelt with a digit (read whole by `normalize`, not as a number).
+        "m8" => "mate",
+        "gr8" => "great",
+        "b4" => "before",
+        "l8r" | "l8er" => "later",
+        "w8" => "wait",
         // Three-letter typos the vocabulary repair does not reach, and contractions.
         "giv" => "give",
         "ad" => "add",
@@ -182,6 +188,22 @@ pub fn tokenize(text: &str) -> Vec<String> {
             raw.push("by".to_string());
             i += 1;
             continue;
+        }
+        // "m8", "gr8", "b4": chat words with a digit after their first letters are words, not a
+        // number ("sure thing m8" was read as an age; session 15).
+        if c.is_ascii_digit() && !current.is_empty() {
+            let mut token = current.clone();
+            let mut j = i;
+            while j < chars.len() && chars[j].is_ascii_alphanumeric() {
+                token.push(chars[j]);
+                j += 1;
+            }
+            if let Some(expanded) = shorthand(&token) {
+                current.clear();
+                raw.extend(expanded.split(' ').map(str::to_string));
+                i = j;
+                continue;
+            }
         }
         if c.is_ascii_digit() {
             // A whole number, possibly with a decimal part and a percent sign.
@@ -436,6 +458,10 @@ mod tests {
             ["dont", "smile", "please", BOUNDARY]
         );
         assert_eq!(toks("thx u"), ["thanks", "you"]);
+        // Chat words with a digit stay words; other letter-digit runs are still numbers.
+        assert_eq!(toks("sure thing m8"), ["sure", "thing", "mate"]);
+        assert_eq!(toks("gr8 job"), ["great", "job"]);
+        assert_eq!(toks("age40"), ["age", "forty"]);
     }
 
     #[test]

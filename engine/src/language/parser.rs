@@ -306,6 +306,7 @@ impl LanguageEncoder {
             rules::join_dangling_adjectives(split_clauses(&tokenize(text))),
         ))
         .into_iter()
+        .map(|c| rules::without_vocative(&c).unwrap_or(c))
         .map(|c| rules::name_the_one(&c, context).unwrap_or(c))
         .map(|c| rules::swap_to(&c).unwrap_or(c))
         .collect();

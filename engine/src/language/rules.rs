@@ -468,6 +468,15 @@ fn wordnet_noun(c: ClauseWords) -> Option<Attribute> {
     })
 }
 
+/// A clause that ends in words of address (`small_talk.vocative`: "mate", "dude", "bot") after
+/// other words, without them: "sure thing mate" is "sure thing" (the network read "mate" as
+/// sunglasses, degree 4; session 15). `None` when there are none to drop, or nothing else.
+pub fn without_vocative(clause: &[String]) -> Option<Vec<String>> {
+    let vocative = &words().small_talk.vocative;
+    let keep = clause.iter().rposition(|w| !contains(vocative, w))? + 1;
+    (keep < clause.len()).then(|| clause[..keep].to_vec())
+}
+
 /// A greeting or thanks clause ("hey", "good morning", "thank you so much").
 pub fn small_talk(c: ClauseWords) -> Option<Intent> {
     let s = &words().small_talk;
