@@ -7,9 +7,10 @@
 //! the target, the attribute's linear direction is tried, then its directions trained on the
 //! image (`models/trained/fields/image/`, `engine::field::image_direction`) where they exist.
 //! Every accepted image still holds a face, the same person (identity cosine) and the other
-//! attributes' degrees; otherwise the last good image comes back with "can't go further". Uploaded photos are inverted into W+
-//! (`engine::inversion`: the committed encoder `models/trained/encoder.safetensors`, then a
-//! short refinement through the generator); the conversation edits that code, and
+//! attributes' degrees; otherwise the last good image comes back with "can't go further".
+//! Uploaded photos are inverted into W+ (`engine::inversion`: the committed encoder
+//! `models/trained/encoder.safetensors`, then a short refinement through the generator); the
+//! conversation edits that code, and
 //! [`ProductFaceEngine::show_in_photo`] carries each edit into the user's photo as the change
 //! between two renders, in the edited attributes' bands of the face
 //! (`engine::inversion::transfer`), so the person stays the photo's own. A photo
