@@ -563,11 +563,12 @@ impl LanguageEncoder {
             AttributeSlot::None => None,
         };
         by_network.resize(labels.len(), false);
+        let words_of = |i: usize| ClauseWords {
+            raw: &clauses[i],
+            canonical: &canonical[i],
+        };
         for i in 0..labels.len() {
-            let c = ClauseWords {
-                raw: &clauses[i],
-                canonical: &canonical[i],
-            };
+            let c = words_of(i);
             let comment = labels[i].kind == KindSlot::Unclear
                 && rules::named_attribute(c).is_none()
                 && !rules::says_way(c)
@@ -576,11 +577,7 @@ impl LanguageEncoder {
                 j != i
                     && labels[j].intent == Intent::Edit
                     && !matches!(labels[j].kind, KindSlot::Unclear | KindSlot::None)
-                    && (!by_network[j]
-                        || rules::says_way(ClauseWords {
-                            raw: &clauses[j],
-                            canonical: &canonical[j],
-                        }))
+                    && (!by_network[j] || rules::says_way(words_of(j)))
                     && edited(&labels[j]) == edited(&labels[i])
             });
             if comment && worded_edit {

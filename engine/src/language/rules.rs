@@ -373,6 +373,11 @@ impl<'a> ClauseWords<'a> {
     fn find(&self, list: &[String]) -> Option<usize> {
         (0..self.len()).find(|&i| self.is(i, list))
     }
+    /// Whether the network saw some word other than as typed (unknown, or repaired to another
+    /// vocabulary word).
+    fn has_unseen_word(&self) -> bool {
+        self.raw.iter().zip(self.canonical).any(|(r, c)| r != c)
+    }
     /// The clause as one string with a space on each side, for phrase matching.
     fn padded(&self) -> String {
         format!(" {} ", self.raw.join(" "))
@@ -851,7 +856,7 @@ fn unworded_guess(
     }
     // Only where the network did not see a word as typed (unknown or repaired): the corpus's own
     // phrasings ("make the person unshaven", "in their fifties") are what it learnt.
-    let unknown = (0..c.len()).any(|i| c.raw[i] != c.canonical[i]);
+    let unknown = c.has_unseen_word();
     let worded = !unknown
         || named_attribute(c).is_some()
         || c.any(&words().nouns.pronouns)
@@ -1537,7 +1542,7 @@ fn adjust_words(
             (AttributeSlot::Named(b), Some(SystemContext::Check(a) | SystemContext::Suggest(a)))
                 if a != b
         )
-        && (0..c.len()).any(|i| c.raw[i] != c.canonical[i])
+        && c.has_unseen_word()
         && age_number(c).is_none()
         && !says_age_number(c)
         && zero_phrase(c).is_none();
