@@ -2,12 +2,13 @@
 //! photos or generated faces. Each image is found and aligned the way the training crops were
 //! (FFHQ frame at 256 px, then the predictor's input size), and one JSON object per image is
 //! printed: `{"path", "degrees": {attr: d}, "expected": {attr: E[d]}}`, or `{"path", "error"}`
-//! (no face, unreadable file, ...), so one bad image never stops a batch.
+//! (no face, unreadable file, ...), so one bad image never stops a batch. With `--reader FILE`
+//! the degree reader's scores, degrees and glasses presence are added under `"reader"`.
 
 use anyhow::Context;
 use engine::perception::measures::MEASURE_CROP;
 use engine::perception::{load_photo, FacePerception, PerceptionError};
-use engine::predictor::AttributePredictor;
+use engine::predictor::{AttributePredictor, DegreeReader, Measure};
 use engine::Attribute;
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, Write};
@@ -24,6 +25,9 @@ pub struct Args {
     /// Predictor weights (default: the committed P, models/trained/predictor.safetensors).
     #[arg(long, value_name = "FILE")]
     weights: Option<PathBuf>,
+    /// Also read each face with this degree reader (e.g. models/trained/reader.safetensors).
+    #[arg(long, value_name = "FILE")]
+    reader: Option<PathBuf>,
     /// Model cache directory (default: $TALK_TO_EDIT_MODELS, else <user cache>/talk-to-edit/models).
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
@@ -33,6 +37,7 @@ pub struct Args {
 fn predict_one(
     perception: &FacePerception,
     predictor: &AttributePredictor,
+    reader: Option<&DegreeReader>,
     path: &Path,
 ) -> Result<Value, PerceptionError> {
     let photo = load_photo(path)?;
@@ -48,7 +53,27 @@ fn predict_one(
         let e = (f64::from(prediction.expected[i]) * 1000.0).round() / 1000.0;
         expected.insert(attribute.name().to_string(), json!(e));
     }
+    let round = |v: f32| (f64::from(v) * 1000.0).round() / 1000.0;
     let mut out = json!({"path": path, "degrees": degrees, "expected": expected});
+    if let Some(reader) = reader {
+        let reading = reader
+            .read(std::slice::from_ref(&aligned.crop))
+            .map_err(|e| PerceptionError::Inference(e.to_string()))?
+            .remove(0);
+        let mut scores = Map::new();
+        let mut reader_degrees = Map::new();
+        for attribute in Attribute::ALL {
+            let name = attribute.name().to_string();
+            scores.insert(name.clone(), json!(round(reading.score(attribute))));
+            reader_degrees.insert(name, json!(reading.degree(attribute)));
+        }
+        let presence = reading.measures[Measure::GlassesPresence.index()];
+        out["reader"] = json!({
+            "scores": scores,
+            "degrees": reader_degrees,
+            "glasses_presence": presence.is_finite().then(|| round(presence)),
+        });
+    }
     if aligned.faces_found > 1 {
         out["note"] = json!(format!(
             "{} faces found; used the largest",
@@ -68,6 +93,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let weights = args.weights.unwrap_or_else(crate::loading::predictor_path);
     let predictor = AttributePredictor::load_file(&weights, &candle_core::Device::Cpu)
         .with_context(|| format!("loading the predictor from {}", weights.display()))?;
+    let reader = match &args.reader {
+        Some(path) => Some(
+            DegreeReader::load_file(path, &candle_core::Device::Cpu)
+                .with_context(|| format!("loading the degree reader from {}", path.display()))?,
+        ),
+        None => None,
+    };
 
     let mut paths = args.images;
     if args.batch {
@@ -85,7 +117,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     for path in &paths {
         let started = Instant::now();
-        let out = predict_one(&perception, &predictor, path).unwrap_or_else(|e| {
+        let out = predict_one(&perception, &predictor, reader.as_ref(), path).unwrap_or_else(|e| {
             let error = match e {
                 PerceptionError::NoFace => "no face found".to_string(),
                 e => e.to_string(),

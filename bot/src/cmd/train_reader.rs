@@ -28,6 +28,9 @@ pub struct ReaderArgs {
     celeba_labels: PathBuf,
     #[arg(long, default_value_t = 12)]
     epochs: usize,
+    /// Training seed (sampling, augmentation, dropout; default: the trainer's).
+    #[arg(long)]
+    seed: Option<u64>,
     /// Only evaluate the saved reader.
     #[arg(long)]
     eval_only: bool,
@@ -57,8 +60,10 @@ pub fn run(args: ReaderArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| crate::loading::trained_dir().join("reader.eval.md")),
         celeba_labels: args.celeba_labels,
         labels_csv: crate::loading::predictor_labels_dir().join("labels.csv"),
+        glasses_labels: crate::loading::trained_dir().join("eyeglasses_band_labels.csv"),
         bangs_probe: bangs_probe(),
         epochs: args.epochs,
+        seed: args.seed,
         eval_only: args.eval_only,
         default_rules: args.default_rules,
     };

@@ -25,7 +25,7 @@ pub use network::{
 };
 pub use reader::{
     AttributeScore, DegreeReader, FaceReading, Measure, NotApplicable, ScoreRules, MEASURES,
-    NUM_MEASURES,
+    MEASURES_BEFORE_PRESENCE, NUM_MEASURES,
 };
 pub use train::{
     augment, evaluate, masked_cross_entropy, train, AttributeEval, AugmentConfig, BalancedSampler,

@@ -5,7 +5,7 @@
 //! in-between degrees, jumps between them (bangs read only 0, 3 or 5 along edit paths). The
 //! reader instead regresses the teachers' continuous measures ([`Measure`]: forehead coverage,
 //! frame strength and lens darkness, mouth opening and width, age in years, head yaw, and the
-//! by-eye beard and sunglasses labels) with the same patchify network, and turns them into
+//! by-eye beard, sunglasses and glasses-presence labels) with the same patchify network, and turns them into
 //! scores with fixed, monotone, piecewise-linear rules ([`ScoreRules`]) whose knots sit on the
 //! paper's degree definitions (supplement tables A2-A6): degree `d` is read where the score is
 //! in `[d - 0.5, d + 0.5)`. Scores are in degree units and keep a small slope past 0 and 5,
@@ -67,10 +67,14 @@ pub enum Measure {
     ForeheadOccluded,
     /// 1 for sunglasses (by-eye labels 4-5), 0 for clear or no glasses.
     Sunglasses,
+    /// 1 when the face wears glasses of any kind (by-eye labels; P's belief that the
+    /// eyeglasses degree is not 0 elsewhere), 0 when it wears none. The frame measure grades
+    /// frames but cannot tell thin frames from none (READER.md), so presence decides that.
+    GlassesPresence,
 }
 
 /// All measures in output order.
-pub const MEASURES: [Measure; 12] = [
+pub const MEASURES: [Measure; 13] = [
     Measure::BangsCover,
     Measure::Frame,
     Measure::EyeDark,
@@ -83,9 +87,15 @@ pub const MEASURES: [Measure; 12] = [
     Measure::BeardDegree,
     Measure::ForeheadOccluded,
     Measure::Sunglasses,
+    Measure::GlassesPresence,
 ];
 /// Number of regressed measures.
 pub const NUM_MEASURES: usize = MEASURES.len();
+
+/// Measures of a reader file written before [`Measure::GlassesPresence`] existed (the first
+/// twelve of [`MEASURES`]). Such a reader still loads; its glasses are graded by the frame
+/// alone, as they were when it was trained.
+pub const MEASURES_BEFORE_PRESENCE: usize = 12;
 
 impl Measure {
     /// Position in [`MEASURES`].
@@ -228,6 +238,14 @@ pub struct ScoreRules {
     pub sunglasses_frame: Knots,
     /// Sunglasses belief -> weight of the sunglasses score (0-1).
     pub sunglasses_gate: Knots,
+    /// Glasses presence -> the least clear-glasses score: glasses that are there read at
+    /// least degree 1 however faint their frame measure.
+    #[serde(default = "default_presence_floor")]
+    pub glasses_presence_floor: Knots,
+    /// Glasses presence -> the most clear-glasses score: without glasses a strong frame
+    /// measure (dark brows, eye sockets) stays degree 0.
+    #[serde(default = "default_presence_cap")]
+    pub glasses_presence_cap: Knots,
     /// Beard: regressed beard degree -> score.
     pub beard_degree: Knots,
     /// Smiling, closed mouth: mouth width / IOD -> score 0-1.5.
@@ -240,6 +258,16 @@ pub struct ScoreRules {
     pub profile_yaw: f32,
     /// Regressed forehead occlusion above which bangs are not applicable.
     pub occluded: f32,
+}
+
+/// Presence 0.5 -> score 0 (the frame decides), 0.8 -> score 1 (degree 1, thin frames).
+fn default_presence_floor() -> Knots {
+    Knots(vec![[0.5, 0.0], [0.8, 1.0]])
+}
+
+/// Presence 0.2 -> at most score 0.45 (degree 0), 0.5 -> no cap below thick frames.
+fn default_presence_cap() -> Knots {
+    Knots(vec![[0.2, 0.45], [0.5, 3.49]])
 }
 
 impl Default for ScoreRules {
@@ -268,6 +296,8 @@ impl Default for ScoreRules {
             ]),
             sunglasses_frame: k(&[[0.8, 0.0], [1.3, 0.34], [1.6, 0.66], [2.2, 1.0]]),
             sunglasses_gate: k(&[[0.3, 0.0], [0.6, 1.0]]),
+            glasses_presence_floor: default_presence_floor(),
+            glasses_presence_cap: default_presence_cap(),
             beard_degree: k(&[[0.0, 0.0], [5.0, 5.0]]),
             smile_width: k(&[[0.80, 0.0], [0.88, 0.5], [0.97, 1.5]]),
             smile_open: k(&[
@@ -365,6 +395,8 @@ impl ScoreRules {
             ("glasses_frame", &self.glasses_frame),
             ("sunglasses_frame", &self.sunglasses_frame),
             ("sunglasses_gate", &self.sunglasses_gate),
+            ("glasses_presence_floor", &self.glasses_presence_floor),
+            ("glasses_presence_cap", &self.glasses_presence_cap),
             ("beard_degree", &self.beard_degree),
             ("smile_width", &self.smile_width),
             ("smile_open", &self.smile_open),
@@ -379,7 +411,13 @@ impl ScoreRules {
     pub fn scores(&self, m: &Measures) -> [f32; 5] {
         let g = |x: Measure| m[x.index()];
         let bangs = self.bangs_cover.at(g(Measure::BangsCover));
-        let clear = self.glasses_frame.at(g(Measure::Frame));
+        // f32::min / max ignore a NaN presence (unknown): the frame alone decides.
+        let presence = g(Measure::GlassesPresence);
+        let clear = self
+            .glasses_frame
+            .at(g(Measure::Frame))
+            .min(self.glasses_presence_cap.at(presence))
+            .max(self.glasses_presence_floor.at(presence));
         let gate = self
             .sunglasses_gate
             .at(g(Measure::Sunglasses))
@@ -396,12 +434,20 @@ impl ScoreRules {
         [bangs, glasses, beard, smile, age]
     }
 
-    /// [`ScoreRules::scores`] on a `[b, NUM_MEASURES]` tensor -> `[b, 5]`, differentiable.
+    /// [`ScoreRules::scores`] on a `[b, m]` measures tensor -> `[b, 5]`, differentiable (`m`:
+    /// [`NUM_MEASURES`], or [`MEASURES_BEFORE_PRESENCE`] for a reader without presence).
     pub fn scores_tensor(&self, m: &Tensor) -> Result<Tensor, PredictorError> {
         let col = |x: Measure| m.narrow(1, x.index(), 1);
         let bangs = self.bangs_cover.on_tensor(&col(Measure::BangsCover)?)?;
         let frame = col(Measure::Frame)?;
-        let clear = self.glasses_frame.on_tensor(&frame)?;
+        let mut clear = self.glasses_frame.on_tensor(&frame)?;
+        // A reader without the presence measure grades glasses by the frame alone.
+        if m.dim(1)? > Measure::GlassesPresence.index() {
+            let presence = col(Measure::GlassesPresence)?;
+            clear = clear
+                .minimum(&self.glasses_presence_cap.on_tensor(&presence)?)?
+                .maximum(&self.glasses_presence_floor.on_tensor(&presence)?)?;
+        }
         let gate = self
             .sunglasses_gate
             .on_tensor(&col(Measure::Sunglasses)?)?
@@ -467,16 +513,19 @@ pub struct DegreeReader {
 }
 
 impl DegreeReader {
-    /// Wraps a trained network (its `outputs` must be [`NUM_MEASURES`]).
+    /// Wraps a trained network (its `outputs` must be [`NUM_MEASURES`], or
+    /// [`MEASURES_BEFORE_PRESENCE`] for a reader without glasses presence).
     pub fn new(
         net: AttributePredictor,
         normalisation: Vec<[f32; 2]>,
         rules: ScoreRules,
     ) -> Result<Self, PredictorError> {
-        if net.config().outputs != NUM_MEASURES || normalisation.len() != NUM_MEASURES {
+        let outputs = net.config().outputs;
+        if ![NUM_MEASURES, MEASURES_BEFORE_PRESENCE].contains(&outputs)
+            || normalisation.len() != outputs
+        {
             return Err(PredictorError::BadConfig(format!(
-                "a reader regresses {NUM_MEASURES} measures; network has {} outputs, normalisation {}",
-                net.config().outputs,
+                "a reader regresses {NUM_MEASURES} measures ({MEASURES_BEFORE_PRESENCE} without glasses presence); network has {outputs} outputs, normalisation {}",
                 normalisation.len()
             )));
         }
@@ -512,17 +561,24 @@ impl DegreeReader {
         self.net.config().input_size
     }
 
-    /// `[b, 3, s, s]` images in `[-1, 1]` -> `[b, NUM_MEASURES]` measures (denormalised).
-    /// Differentiable.
+    /// The measures this reader regresses (all of [`MEASURES`], or the first
+    /// [`MEASURES_BEFORE_PRESENCE`]).
+    pub fn measures(&self) -> &'static [Measure] {
+        &MEASURES[..self.normalisation.len()]
+    }
+
+    /// `[b, 3, s, s]` images in `[-1, 1]` -> `[b, m]` measures (denormalised; `m` =
+    /// `self.measures().len()`). Differentiable.
     pub fn measures_tensor(&self, images: &Tensor) -> Result<Tensor, PredictorError> {
         let z = self
             .net
             .forward_outputs::<rand::rngs::StdRng>(images, None)?;
         let device = z.device();
+        let n = self.normalisation.len();
         let mean: Vec<f32> = self.normalisation.iter().map(|p| p[0]).collect();
         let std: Vec<f32> = self.normalisation.iter().map(|p| p[1]).collect();
-        let mean = Tensor::from_vec(mean, (1, NUM_MEASURES), device)?;
-        let std = Tensor::from_vec(std, (1, NUM_MEASURES), device)?;
+        let mean = Tensor::from_vec(mean, (1, n), device)?;
+        let std = Tensor::from_vec(std, (1, n), device)?;
         Ok(z.broadcast_mul(&std)?.broadcast_add(&mean)?)
     }
 
@@ -540,8 +596,9 @@ impl DegreeReader {
             let xs = image_tensor(chunk, self.input_size(), self.net.device())?;
             let m = self.measures_tensor(&xs)?.to_vec2::<f32>()?;
             for row in m {
-                let mut a = [0f32; NUM_MEASURES];
-                a.copy_from_slice(&row);
+                // Measures this reader lacks stay unknown (NaN).
+                let mut a = [f32::NAN; NUM_MEASURES];
+                a[..row.len()].copy_from_slice(&row);
                 out.push(self.rules.reading(a, None));
             }
         }
@@ -569,7 +626,7 @@ impl DegreeReader {
             ("config".to_string(), json(self.net.config())?),
             ("normalisation".to_string(), json(&self.normalisation)?),
             ("rules".to_string(), json(&self.rules)?),
-            ("measures".to_string(), json(&MEASURES.to_vec())?),
+            ("measures".to_string(), json(&self.measures().to_vec())?),
         ]);
         write_file_as(path, &self.net.named_tensors(), metadata, half)
     }
@@ -584,7 +641,7 @@ impl DegreeReader {
         let rules: ScoreRules = metadata_json::<_, PredictorError>(path, &metadata, "rules")?;
         let measures: Vec<Measure> =
             metadata_json::<_, PredictorError>(path, &metadata, "measures")?;
-        if measures != MEASURES {
+        if measures != MEASURES && measures != MEASURES[..MEASURES_BEFORE_PRESENCE] {
             return Err(PredictorError::file(
                 path,
                 format!("measures {measures:?} differ from this build's {MEASURES:?}"),
@@ -688,6 +745,7 @@ mod tests {
                 m[Measure::BangsCover.index()] = t;
                 m[Measure::Frame.index()] = 2.5 * t;
                 m[Measure::Sunglasses.index()] = t;
+                m[Measure::GlassesPresence.index()] = t;
                 m[Measure::BeardDegree.index()] = 5.0 * t;
                 m[Measure::MouthWidth.index()] = 0.8 + 0.3 * t;
                 m[Measure::MouthOpen.index()] = 0.3 * t;
@@ -711,6 +769,91 @@ mod tests {
                 "attribute {a}: {st:?}"
             );
         }
+    }
+
+    #[test]
+    fn presence_decides_glasses_or_none_and_the_frame_grades_them() {
+        let rules = ScoreRules::default();
+        let degree = |frame: f32, presence: f32| {
+            let mut m = [0f32; NUM_MEASURES];
+            m[Measure::Frame.index()] = frame;
+            m[Measure::GlassesPresence.index()] = presence;
+            rules.reading(m, Some(0.0)).degree(Attribute::Eyeglasses)
+        };
+        // Thin frames the frame measure puts among faces without glasses (READER.md: 0.47-0.9).
+        assert_eq!(degree(0.6, 0.95), Some(1));
+        assert_eq!(degree(0.6, 0.05), Some(0));
+        // Dark brows or eye sockets with a strong frame measure and no glasses.
+        assert_eq!(degree(1.3, 0.05), Some(0));
+        // Glasses that are there: the frame grades them.
+        assert_eq!(degree(1.3, 0.95), Some(2));
+        assert_eq!(degree(2.0, 0.95), Some(3));
+        // Unknown presence: the frame alone, as before.
+        assert_eq!(degree(1.3, f32::NAN), Some(2));
+        assert_eq!(degree(0.6, f32::NAN), Some(0));
+    }
+
+    #[test]
+    fn a_reader_without_presence_loads_and_grades_glasses_by_the_frame() {
+        let device = Device::Cpu;
+        let varmap = candle_nn::VarMap::new();
+        let config = PredictorConfig {
+            outputs: MEASURES_BEFORE_PRESENCE,
+            widths: vec![8, 8, 8, 8],
+            hidden: 8,
+            ..PredictorConfig::default()
+        };
+        let net = AttributePredictor::load(
+            VarBuilder::from_varmap(&varmap, DType::F32, &device),
+            &config,
+        )
+        .unwrap();
+        let normalisation = vec![[0.5f32, 0.2]; MEASURES_BEFORE_PRESENCE];
+        let reader = DegreeReader::new(net, normalisation, ScoreRules::default()).unwrap();
+        assert_eq!(reader.measures(), &MEASURES[..MEASURES_BEFORE_PRESENCE]);
+        let dir = std::env::temp_dir().join(format!("tte-reader-legacy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("reader.safetensors");
+        reader.save_file(&path, false).unwrap();
+        let loaded = DegreeReader::load_file(&path, &device).unwrap();
+        let image = RgbImage::from_fn(128, 128, |x, y| {
+            image::Rgb([(x * 2) as u8, (y * 2) as u8, 90])
+        });
+        let reading = loaded.read(std::slice::from_ref(&image)).unwrap().remove(0);
+        assert!(reading.measures[Measure::GlassesPresence.index()].is_nan());
+        // The scalar rules with unknown presence and the tensor rules on twelve columns agree,
+        // and both equal the frame-only rule.
+        let xs = image_tensor(std::slice::from_ref(&image), 128, &device).unwrap();
+        let tensor_scores = loaded.scores_tensor(&xs).unwrap().to_vec2::<f32>().unwrap();
+        let rules = ScoreRules::default();
+        for (i, a) in Attribute::ALL.iter().enumerate() {
+            assert!(
+                (reading.score(*a) - tensor_scores[0][i]).abs() < 1e-4,
+                "{a:?}"
+            );
+        }
+        let frame = reading.measures[Measure::Frame.index()];
+        let sun = reading.measures[Measure::Sunglasses.index()];
+        let frame_only = rules.glasses_frame.at(frame).max(
+            rules.sunglasses_gate.at(sun).clamp(0.0, 1.0)
+                * (3.5 + 1.5 * rules.sunglasses_frame.at(frame).clamp(0.0, 1.0)),
+        );
+        assert!((reading.score(Attribute::Eyeglasses) - frame_only).abs() < 1e-5);
+        // A file whose measures are neither list is refused.
+        let wrong = DegreeReader::new(
+            AttributePredictor::load(
+                VarBuilder::from_varmap(&candle_nn::VarMap::new(), DType::F32, &device),
+                &PredictorConfig {
+                    outputs: 5,
+                    ..config
+                },
+            )
+            .unwrap(),
+            vec![[0.0, 1.0]; 5],
+            ScoreRules::default(),
+        );
+        assert!(wrong.is_err());
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -66,9 +66,14 @@ pub struct ReaderRunConfig {
     pub celeba_labels: PathBuf,
     /// The by-eye labels of the predictor's training faces (`labels.csv`).
     pub labels_csv: PathBuf,
+    /// By-eye glasses presence of single renders of the path data (`crop,...,glasses_by_eye`
+    /// with 1 / 0 / anything else = unsure; `eyeglasses_band_labels.csv`); unreadable: none.
+    pub glasses_labels: PathBuf,
     /// The Bangs probe of the committed label rules, if any.
     pub bangs_probe: Option<LinearProbe>,
     pub epochs: usize,
+    /// Training seed (sampling, augmentation, dropout); `None`: the default's.
+    pub seed: Option<u64>,
     /// Only evaluate the saved reader.
     pub eval_only: bool,
     /// With `eval_only`: first replace the saved reader's score rules by the current defaults
@@ -124,6 +129,8 @@ struct PathStep {
 
 /// One labelled render.
 struct Render {
+    /// File name under `crops/` (`SEED_ATTRIBUTE_STEP.png`).
+    crop: String,
     seed: u64,
     attribute: Attribute,
     t: f64,
@@ -173,6 +180,7 @@ fn read_paths(
                     })?
                     .to_rgb8();
                 out.push(Render {
+                    crop,
                     seed: p.seed,
                     attribute: p.attribute,
                     t: s.t,
@@ -210,12 +218,43 @@ fn labels_csv(path: &Path) -> Result<HashMap<u64, [u8; 5]>, ReaderPipelineError>
     })
 }
 
+/// How sure P must be (probability of no glasses, or of any) for its answer to become a
+/// presence target on a render without a by-eye label.
+const PRESENCE_P_SURE: f32 = 0.95;
+
+/// By-eye glasses presence by crop name from a `crop,...,glasses_by_eye` table (1 = glasses,
+/// 0 = none; other values, unsure, are left out).
+pub fn parse_glasses_labels(text: &str) -> HashMap<String, bool> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+    let (Some(crop), Some(label)) = (
+        header.iter().position(|h| *h == "crop"),
+        header.iter().position(|h| *h == "glasses_by_eye"),
+    ) else {
+        return HashMap::new();
+    };
+    lines
+        .filter_map(|line| {
+            let c: Vec<&str> = line.split(',').collect();
+            let present = match *c.get(label)? {
+                "1" => true,
+                "0" => false,
+                _ => return None,
+            };
+            Some((c.get(crop)?.to_string(), present))
+        })
+        .collect()
+}
+
 /// Fills the by-eye targets: `labels.csv` on unmoved renders (t = 0), else P's reading
 /// (its beard expected degree and its sunglasses probability, both learnt from by-eye labels).
+/// Glasses presence: `glasses` (by-eye, by crop), else `labels.csv` at t = 0, else P where it
+/// is sure and the frame measure agrees, else unknown.
 fn fill_by_eye_targets(
     renders: &mut [Render],
     p: &AttributePredictor,
     labels: &HashMap<u64, [u8; 5]>,
+    glasses: &HashMap<String, bool>,
 ) -> Result<(), ReaderPipelineError> {
     let images: Vec<image::RgbImage> = renders.iter().map(|r| r.image.clone()).collect();
     let preds = p.predict(&images)?;
@@ -224,6 +263,20 @@ fn fill_by_eye_targets(
         let g = Attribute::Eyeglasses.index();
         r.teacher[Measure::BeardDegree.index()] = pr.expected[b];
         r.teacher[Measure::Sunglasses.index()] = pr.probabilities[g][4] + pr.probabilities[g][5];
+        // Presence from P only where P and the frame measure agree clearly; P's belief alone
+        // taught the reader P's mistakes (dark eye sockets on turned faces read as glasses).
+        let none = pr.probabilities[g][0];
+        let frame = r.teacher[Measure::Frame.index()];
+        r.teacher[Measure::GlassesPresence.index()] = if none >= PRESENCE_P_SURE && frame < 0.95 {
+            0.0
+        } else if 1.0 - none >= PRESENCE_P_SURE && frame >= 1.1 {
+            1.0
+        } else {
+            f32::NAN
+        };
+        if let Some(&present) = glasses.get(&r.crop) {
+            r.teacher[Measure::GlassesPresence.index()] = if present { 1.0 } else { 0.0 };
+        }
         if r.t == 0.0 {
             if let Some(l) = labels.get(&r.seed) {
                 if l[b] < 6 {
@@ -231,6 +284,7 @@ fn fill_by_eye_targets(
                 }
                 if l[g] < 6 {
                     r.teacher[Measure::Sunglasses.index()] = if l[g] >= 4 { 1.0 } else { 0.0 };
+                    r.teacher[Measure::GlassesPresence.index()] = if l[g] >= 1 { 1.0 } else { 0.0 };
                 }
             }
         }
@@ -249,7 +303,10 @@ pub fn train_reader_run(
     let out = &config.out;
     let device = candle_core::Device::Cpu;
     let mut renders = read_paths(&config.data, config.bangs_probe.as_ref())?;
-    fill_by_eye_targets(&mut renders, p, &labels_csv(&config.labels_csv)?)?;
+    let glasses = std::fs::read_to_string(&config.glasses_labels)
+        .map(|text| parse_glasses_labels(&text))
+        .unwrap_or_default();
+    fill_by_eye_targets(&mut renders, p, &labels_csv(&config.labels_csv)?, &glasses)?;
     let (train, test): (Vec<&Render>, Vec<&Render>) =
         renders.iter().partition(|r| !held_out(r.seed));
     on_event(ReaderEvent::Renders {
@@ -277,6 +334,7 @@ pub fn train_reader_run(
             .collect();
         let train_config = ReaderTrainConfig {
             epochs: config.epochs,
+            seed: config.seed.unwrap_or(ReaderTrainConfig::default().seed),
             ..ReaderTrainConfig::default()
         };
         let reader = train_reader(
@@ -292,6 +350,7 @@ pub fn train_reader_run(
     };
     let mut report = String::new();
     path_report(&reader, p, &test, &mut report)?;
+    glasses_presence_report(&reader, p, &test, &glasses, &mut report)?;
     celeba_report(&reader, p, &config.celeba_labels, celeba, &mut report)?;
     std::fs::write(&config.report, &report).map_err(io_at(&config.report))?;
     Ok(report)
@@ -414,6 +473,69 @@ fn path_report(
     Ok(())
 }
 
+/// Glasses or none on the held-out renders that have a by-eye presence label: AUC of the
+/// reader's presence measure, its eyeglasses score, the teachers' frame measure and P's
+/// expected degree, and how often the reader's degree says glasses (degree >= 1) on each side.
+fn glasses_presence_report(
+    reader: &DegreeReader,
+    p: &AttributePredictor,
+    test: &[&Render],
+    glasses: &HashMap<String, bool>,
+    report: &mut String,
+) -> Result<(), ReaderPipelineError> {
+    let labelled: Vec<(&Render, bool)> = test
+        .iter()
+        .filter_map(|r| glasses.get(&r.crop).map(|&g| (*r, g)))
+        .collect();
+    writeln!(
+        report,
+        "## Glasses or none, by eye (held-out renders)
+"
+    )?;
+    if labelled.is_empty() {
+        writeln!(
+            report,
+            "No held-out render has a by-eye presence label.
+"
+        )?;
+        return Ok(());
+    }
+    let images: Vec<image::RgbImage> = labelled.iter().map(|(r, _)| r.image.clone()).collect();
+    let readings = reader.read(&images)?;
+    let preds = p.predict(&images)?;
+    let truth: Vec<bool> = labelled.iter().map(|(_, g)| *g).collect();
+    let g = Attribute::Eyeglasses;
+    let column = |f: &dyn Fn(usize) -> f32| (0..labelled.len()).map(f).collect::<Vec<f32>>();
+    let presence = column(&|i| readings[i].measures[Measure::GlassesPresence.index()]);
+    let presence_auc = if presence.iter().all(|v| v.is_finite()) {
+        format!("{:.3}", auc(&presence, &truth))
+    } else {
+        "- (this reader has no presence measure)".to_string()
+    };
+    let score = column(&|i| readings[i].score(g));
+    let frame = column(&|i| labelled[i].0.teacher[Measure::Frame.index()]);
+    let p_expected = column(&|i| preds[i].expected[g.index()]);
+    let with = truth.iter().filter(|&&t| t).count();
+    let said = |want: bool| {
+        (0..labelled.len())
+            .filter(|&i| truth[i] == want && readings[i].get(g).degree >= 1)
+            .count()
+    };
+    writeln!(
+        report,
+        "{} renders ({with} with glasses, {} without). AUC of glasses vs none: reader presence {presence_auc}, reader score {:.3}, frame measure {:.3}, P's expected degree {:.3}. The reader's degree is 1 or more on {} of the {with} with glasses and on {} of the {} without.\n",
+        labelled.len(),
+        labelled.len() - with,
+        auc(&score, &truth),
+        auc(&frame, &truth),
+        auc(&p_expected, &truth),
+        said(true),
+        said(false),
+        labelled.len() - with,
+    )?;
+    Ok(())
+}
+
 /// The CelebA label that stands for "degree above 0" of each attribute (in
 /// [`Attribute::ALL`]'s order), and whether it is negated.
 pub const CELEBA_LABELS: [(&str, bool); 5] = [
@@ -491,6 +613,20 @@ fn celeba_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn glasses_labels_read_by_crop_and_leave_out_the_unsure() {
+        let text = "crop,frame_strength,glasses_by_eye\n\
+                    1_eyeglasses_2.png,0.5,1\n\
+                    1_eyeglasses_3.png,0.6,0\n\
+                    2_eyeglasses_4.png,0.7,unsure\n";
+        let g = parse_glasses_labels(text);
+        assert_eq!(g.len(), 2);
+        assert_eq!(g.get("1_eyeglasses_2.png"), Some(&true));
+        assert_eq!(g.get("1_eyeglasses_3.png"), Some(&false));
+        assert!(!g.contains_key("2_eyeglasses_4.png"));
+        assert!(parse_glasses_labels("seed,glasses\n1,1\n").is_empty());
+    }
 
     #[test]
     fn labels_csv_reads_degrees_by_seed_with_unknowns() {
