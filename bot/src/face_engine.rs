@@ -202,7 +202,12 @@ impl ProductFaceEngine {
     /// Sets the refinement steps of photo inversion and how often its identity term runs.
     pub fn set_refine(&mut self, steps: usize, identity_every: usize) {
         self.set_refine_steps(steps);
-        self.invert_config.refine.identity_every = identity_every.max(1);
+        self.set_identity_every(identity_every);
+    }
+
+    /// Sets how often the photo inversion's refinement runs its identity term (every n-th step).
+    pub fn set_identity_every(&mut self, every: usize) {
+        self.invert_config.refine.identity_every = every.max(1);
     }
 
     /// The guards of every edit (identity, other attributes, quality), for evaluations that

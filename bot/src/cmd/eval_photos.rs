@@ -29,6 +29,9 @@ pub struct Args {
     /// Refinement steps of the inversion (default: the product's).
     #[arg(long)]
     refine_steps: Option<usize>,
+    /// Run the refinement's identity term every n-th step (default: the product's).
+    #[arg(long)]
+    identity_every: Option<usize>,
     /// How photo edits find where to stop (photo: the product's judge on the photo itself).
     #[arg(long, value_enum, default_value_t = PhotoAim::Photo)]
     aim: PhotoAim,
@@ -70,6 +73,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut engine = ProductFaceEngine::load(None, args.size)?;
     if let Some(steps) = args.refine_steps {
         engine.set_refine_steps(steps);
+    }
+    if let Some(every) = args.identity_every {
+        engine.set_identity_every(every);
     }
     engine.set_photo_aim(args.aim);
     if let Some(cos) = args.min_identity_cos {
@@ -135,7 +141,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             String::new()
         },
         args.refine_steps
-            .map_or(String::new(), |s| format!(" --refine-steps {s}")),
+            .map_or(String::new(), |s| format!(" --refine-steps {s}"))
+            + &args
+                .identity_every
+                .map_or(String::new(), |n| format!(" --identity-every {n}")),
         match args.aim {
             PhotoAim::Photo => "photo",
             PhotoAim::RenderOffset => "render-offset",
