@@ -57,6 +57,10 @@ fn shorthand(word: &str) -> Option<&'static str> {
         "&" | "n" => "and",
         "+" => "plus",
         "idk" => "i dont know",
+        // "rn" (right now) is "now"; "fr" (for real), "ngl" (not gonna lie) say nothing to act on
+        // and are dropped ("give her bangs fr" was asked; round 12).
+        "rn" => "now",
+        "fr" | "frfr" | "ngl" => "",
         "nvm" => "never mind",
         "ok." => "ok",
         "moar" | "mor" => "more",
@@ -68,7 +72,7 @@ fn shorthand(word: &str) -> Option<&'static str> {
         "l8r" | "l8er" => "later",
         "w8" => "wait",
         // Three-letter typos the vocabulary repair does not reach, and contractions.
-        "giv" => "give",
+        "giv" | "gve" => "give",
         "ad" => "add",
         "hed" => "he would",
         "youd" => "you would",
@@ -271,7 +275,12 @@ pub fn tokenize(text: &str) -> Vec<String> {
         }
         let word = collapse_repeats(&word);
         if let Some(expanded) = shorthand(&word) {
-            out.extend(expanded.split(' ').map(str::to_string));
+            out.extend(
+                expanded
+                    .split(' ')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string),
+            );
         } else if let Some(folded) = fold_number_word(&word) {
             out.push(folded.to_string());
         } else {
@@ -398,6 +407,16 @@ impl TypoRepair {
         };
         if self.is_known(&single) {
             return Some(single);
+        }
+        // A comparative typed without its "e" ("bigr", "darkr", "thinnr", "shortr"): the
+        // comparative, not the nearest word ("bigr" was "big", a degree; round 12).
+        if let Some(stem) = word.strip_suffix('r').filter(|s| s.chars().count() >= 2) {
+            let doubled = stem.chars().last().map(|l| format!("{stem}{l}er"));
+            for candidate in [Some(format!("{stem}er")), doubled].into_iter().flatten() {
+                if self.is_known(&candidate) {
+                    return Some(candidate);
+                }
+            }
         }
         let len = word.chars().count();
         let limit = Self::max_distance(len);
