@@ -211,6 +211,7 @@ struct Questions {
 struct SmallTalk {
     greet: Vec<String>,
     greet_core: Vec<String>,
+    greet_phrases: Vec<String>,
     thanks: Vec<String>,
     thanks_core: Vec<String>,
     end: Vec<String>,
@@ -524,7 +525,7 @@ pub fn small_talk(c: ClauseWords) -> Option<Intent> {
     if all_in(&s.vocative) {
         return Some(Intent::Unknown);
     }
-    if all_in(&s.greet) && any_in(&s.greet_core) {
+    if all_in(&s.greet) && (any_in(&s.greet_core) || c.has_phrase(&s.greet_phrases)) {
         return Some(Intent::Greet);
     }
     if all_in(&s.thanks) && any_in(&s.thanks_core) {
@@ -619,7 +620,11 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
         }
         // "nope keep the poker face", "keep him clean shaven": keeping the suggested attribute's
         // degree 0 declines it (round 12).
-        if c.any(&r.keep) && zero_phrase(c) == Some(s) && direction_cue(c).is_none() {
+        // ("keep her serious", "keep him young": an adjective of the low end, round 12.)
+        let low_end = zero_phrase(c) == Some(s)
+            || (c.any(&words().direction.down_adjectives)
+                && named_attribute(c).is_none_or(|a| a == s));
+        if c.any(&r.keep) && low_end && direction_cue(c).is_none() {
             return Some(Intent::No);
         }
     }
@@ -677,13 +682,12 @@ fn declines_by_statement(c: ClauseWords, suggested: Attribute) -> bool {
     {
         return false;
     }
-    let enough = too_or_enough(rest);
-    if enough == Some(Direction::Increase) {
+    // "not X enough" wants more; "X enough (already)" wants no more.
+    let enough = rest.find(&d.enough);
+    if enough.is_some_and(|e| (0..e).any(|i| rest.is(i, &d.negators))) {
         return false;
     }
-    let negative = rest.any(&d.negators)
-        || rest.any(&words().removal.dislike)
-        || (enough == Some(Direction::Decrease) && rest.any(&d.enough));
+    let negative = rest.any(&d.negators) || rest.any(&words().removal.dislike) || enough.is_some();
     let prefers = rest.any(&r.preference)
         && (removal(rest) || zero_phrase(rest).is_some() || rest.any(&r.as_is));
     negative || prefers
@@ -1661,6 +1665,8 @@ fn adjust_words(
             &words().replies.agree,
             &cw.than_fillers,
             &words().direction.comparatives,
+            &words().direction.big,
+            &words().direction.small,
         ]);
     // The attribute the rules would edit: a named one, else the network's, else (for short
     // replies in context or clauses with a pronoun) the one under discussion.
@@ -1708,14 +1714,15 @@ fn adjust_words(
     let Some(slot) = slot else {
         return (label, Reading::Network);
     };
-    // The comparison's way is kept; only its attribute is the one under discussion.
-    let label = if compared && guessed_other {
-        ClauseLabel {
+    // The comparison's way is kept, its amount is the words' ("smaller than this one" is no
+    // change of 1), and its attribute is the one under discussion.
+    let label = match (label.kind, label.direction) {
+        (KindSlot::Relative | KindSlot::Direction, Some(d)) if compared => change_label(c, slot, d),
+        _ if compared && guessed_other => ClauseLabel {
             attribute: slot,
             ..label
-        }
-    } else {
-        label
+        },
+        _ => label,
     };
     // "kinda odd", "looks kinda off" after a check of the beard: no word of the clause names an
     // attribute, a way, an amount, a level or a removal, and a word the network did not see: a
@@ -2013,6 +2020,11 @@ fn adjust_words(
         }
         KindSlot::Relative | KindSlot::Direction => {
             let Some(d) = label.direction else {
+                // "no, make her smile instead" after a suggestion of the glasses: a way the words
+                // say (round 12; it was read as agreeing with no way).
+                if let Some(DirectionCue::Way(w)) = cue {
+                    return (change_label(c, label.attribute, w), Reading::Rule);
+                }
                 // "yes" to a suggestion: the dialog chooses the way.
                 return (label, Reading::Network);
             };
