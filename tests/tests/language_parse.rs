@@ -1166,6 +1166,19 @@ fn development_half_of_the_eleventh_round_set() {
     );
 }
 
+/// The development half of the twelfth-round natural set (issue 14, round 12).
+#[test]
+fn development_half_of_the_twelfth_round_set() {
+    // Before the round 86.0% / 2 (7 asked); after it 100.0% / 0 (0 asked).
+    score_natural_set(
+        "dev12",
+        &engine::language::train::natural12_dev_path(),
+        true,
+        0,
+        0.99,
+    );
+}
+
 /// Confirm before acting (issue 14, round 6): a way the network read with no word of the clause
 /// saying it, or a degree read in a negated clause, is asked about; a way a word says, an
 /// attribute's noun alone, and an explicit age level are carried out. Probes in no natural set.
@@ -1253,6 +1266,8 @@ fn sealed_half_of_the_third_natural_set() {
 fn every_natural_set() -> Vec<(&'static str, std::path::PathBuf)> {
     use engine::language::train as t;
     vec![
+        ("dev12", t::natural12_dev_path()),
+        ("sealed11", t::natural11_sealed_path()),
         ("dev11", t::natural11_dev_path()),
         ("sealed10", t::natural10_sealed_path()),
         ("dev10", t::natural10_dev_path()),
@@ -2253,4 +2268,648 @@ fn issue_14_round_11_families() {
             serde_json::to_string(&got).unwrap()
         );
     }
+}
+
+/// Issue 14, round 12: the families of the twelfth development half's errors, probed with
+/// sentences in no natural set (83 + 63 probes written after the first rules; 74 and 56 right at
+/// their first runs, the misses led to "keep her serious", "ADJ enough", "happy face", "whats up",
+/// "behind", the words' amount in a comparison and a way said after a suggestion; 6 left out,
+/// listed in models/trained/LANGUAGE.md).
+#[test]
+fn issue_14_round_12_families() {
+    use engine::language::Question;
+    let enc = encoder();
+    let suggest = |a| Some(SystemContext::Suggest(a));
+    let check_of = |a| Some(SystemContext::Check(a));
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        (
+            "nah she hates specs",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        (
+            "no, he prefers a clean shave",
+            suggest(Beard),
+            intent(Intent::No),
+        ),
+        (
+            "she never wears glasses",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        ("he doesnt suit a beard", suggest(Beard), intent(Intent::No)),
+        (
+            "nope, bangs arent her style",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        (
+            "no, she looks better without a fringe",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        (
+            "nah hes smiley enough",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        (
+            "no she is young enough already",
+            suggest(Age),
+            intent(Intent::No),
+        ),
+        ("nah shes old enough", suggest(Age), intent(Intent::No)),
+        (
+            "leave her fringe as it is",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        ("keep her serious", suggest(Smiling), intent(Intent::No)),
+        ("keep him clean shaven", suggest(Beard), intent(Intent::No)),
+        (
+            "nah keep the straight face",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        (
+            "no, keep her forehead bare",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        (
+            "no, his eyes are fine bare",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        (
+            "no, she should smile more",
+            suggest(Smiling),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "no, remove his beard",
+            suggest(Beard),
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "no, give him a beard instead",
+            suggest(Eyeglasses),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "crack a grin",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "get him to crack a smile",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "say cheese!",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "turn her frown upside down",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "wipe that smirk off her face",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        ("slick his fringe back", None, edits(vec![target(Bangs, 0)])),
+        ("clip her bangs up", None, edits(vec![target(Bangs, 0)])),
+        ("pull the fringe aside", None, edits(vec![target(Bangs, 0)])),
+        (
+            "tuck her bangs behind her ears",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        (
+            "dial back the bangs",
+            None,
+            edits(vec![direction(Bangs, Some(Decrease))]),
+        ),
+        (
+            "not a fan of the shades",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "im not keen on his moustache",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "sick of the fringe, get rid",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        (
+            "cant stand that grin",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "rewind her age a lot",
+            None,
+            edits(vec![relative(Age, Decrease, 2)]),
+        ),
+        (
+            "roll back the years on him",
+            None,
+            edits(vec![direction(Age, Some(Decrease))]),
+        ),
+        (
+            "reverse his age",
+            None,
+            edits(vec![direction(Age, Some(Decrease))]),
+        ),
+        (
+            "longer than that",
+            check_of(Bangs),
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "way less than this",
+            check_of(Smiling),
+            edits(vec![relative(Smiling, Decrease, 2)]),
+        ),
+        (
+            "darker than that",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "thinner than before",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "way too scruffy",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "too geeky",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        (
+            "not smiley enough",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "glasses off beard on",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Beard, Some(Increase)),
+            ]),
+        ),
+        (
+            "smile on bangs off",
+            None,
+            edits(vec![direction(Smiling, Some(Increase)), target(Bangs, 0)]),
+        ),
+        (
+            "beard gone glasses on",
+            None,
+            edits(vec![
+                target(Beard, 0),
+                direction(Eyeglasses, Some(Increase)),
+            ]),
+        ),
+        (
+            "did you change anything",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        (
+            "have you edited anything yet",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        (
+            "did we change anything so far",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        ("wassup", None, intent(Intent::Greet)),
+        ("whats up bot", None, intent(Intent::Greet)),
+        (
+            "hella younger",
+            None,
+            edits(vec![relative(Age, Decrease, 2)]),
+        ),
+        (
+            "make the smile hella bigger",
+            None,
+            edits(vec![relative(Smiling, Increase, 2)]),
+        ),
+        (
+            "crank the age all the way up",
+            None,
+            edits(vec![target(Age, 5)]),
+        ),
+        (
+            "turn her age all the way down",
+            None,
+            edits(vec![target(Age, 0)]),
+        ),
+        (
+            "darkr glasses",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "shortr beard",
+            None,
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "thickr frames",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "longr bangs",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "how big is the smile rn",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "make him older fr",
+            None,
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        (
+            "gve her glasses",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "no glasses but more beard",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Beard, Some(Increase)),
+            ]),
+        ),
+        (
+            "lose the beard and add a smile",
+            None,
+            edits(vec![target(Beard, 0), direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "remove the specs, give her bangs and make her smile",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Bangs, Some(Increase)),
+                direction(Smiling, Some(Increase)),
+            ]),
+        ),
+        (
+            "make the beard shorter than it is",
+            None,
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "a smaller smile than now",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "ditch the stubble but keep the smile",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "take away the grin and add some years",
+            None,
+            edits(vec![target(Smiling, 0), direction(Age, Some(Increase))]),
+        ),
+        (
+            "shave the beard and grow the bangs",
+            None,
+            edits(vec![target(Beard, 0), direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "no grin, thicker glasses",
+            None,
+            edits(vec![
+                target(Smiling, 0),
+                direction(Eyeglasses, Some(Increase)),
+            ]),
+        ),
+        (
+            "she should lose the fringe and smile more",
+            None,
+            edits(vec![target(Bangs, 0), direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "wipe the grin off and give him shades",
+            None,
+            edits(vec![target(Smiling, 0), target(Eyeglasses, 4)]),
+        ),
+        (
+            "get rid of the specs and make him look older",
+            None,
+            edits(vec![target(Eyeglasses, 0), direction(Age, Some(Increase))]),
+        ),
+        (
+            "younger and no glasses",
+            None,
+            edits(vec![direction(Age, Some(Decrease)), target(Eyeglasses, 0)]),
+        ),
+        (
+            "give him a grin like the joker",
+            None,
+            edits(vec![target(Smiling, 3)]),
+        ),
+        (
+            "make him smile like he means it",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "smirk a little less",
+            None,
+            edits(vec![relative(Smiling, Decrease, 1)]),
+        ),
+        (
+            "stop grinning like an idiot",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "put on a happy face",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "make her beam with joy",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "peel the sunglasses off her",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "take those frames off him",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "no more eyewear pls",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "he looks better without his sunnies",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("bin his moustache", None, edits(vec![target(Beard, 0)])),
+        ("lose the whiskers", None, edits(vec![target(Beard, 0)])),
+        ("shave off that goatee", None, edits(vec![target(Beard, 0)])),
+        (
+            "no more stubble on him",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        ("get rid of his scruff", None, edits(vec![target(Beard, 0)])),
+        ("clean shave him", None, edits(vec![target(Beard, 0)])),
+        (
+            "cut her fringe off completely",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        ("no more bangs pls", None, edits(vec![target(Bangs, 0)])),
+        ("lose the fringe", None, edits(vec![target(Bangs, 0)])),
+        ("remove the grin", None, edits(vec![target(Smiling, 0)])),
+        ("no smirking", None, edits(vec![target(Smiling, 0)])),
+        ("drop the smile", None, edits(vec![target(Smiling, 0)])),
+        (
+            "take the smile off her face",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "make her stop grinning",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "knock a few years off him",
+            None,
+            edits(vec![direction(Age, Some(Decrease))]),
+        ),
+        (
+            "take 20 years off her",
+            None,
+            edits(vec![relative(Age, Decrease, 2)]),
+        ),
+        (
+            "make him a decade older",
+            None,
+            edits(vec![relative(Age, Increase, 1)]),
+        ),
+        ("wipe the smirk off", None, edits(vec![target(Smiling, 0)])),
+        ("a cheeky smirk", None, edits(vec![target(Smiling, 1)])),
+        (
+            "give her a big cheesy grin",
+            None,
+            edits(vec![target(Smiling, 3)]),
+        ),
+        (
+            "make him grin from ear to ear",
+            None,
+            edits(vec![target(Smiling, 3)]),
+        ),
+        (
+            "slightly less smiley",
+            None,
+            edits(vec![relative(Smiling, Decrease, 1)]),
+        ),
+        ("she should laugh", None, edits(vec![target(Smiling, 4)])),
+        (
+            "make him burst out laughing",
+            None,
+            edits(vec![target(Smiling, 5)]),
+        ),
+        (
+            "make her smile less and remove the bangs",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease)), target(Bangs, 0)]),
+        ),
+        (
+            "add glasses and lose the smile",
+            None,
+            edits(vec![
+                direction(Eyeglasses, Some(Increase)),
+                target(Smiling, 0),
+            ]),
+        ),
+        (
+            "take off the specs, thicker beard",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Beard, Some(Increase)),
+            ]),
+        ),
+        (
+            "shades off, fringe longer",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Bangs, Some(Increase)),
+            ]),
+        ),
+        (
+            "no beard and older",
+            None,
+            edits(vec![target(Beard, 0), direction(Age, Some(Increase))]),
+        ),
+        (
+            "even bushier than that",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "not that long",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "less than that pls",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "not that dark",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        (
+            "less dark than that",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        (
+            "smaller than this one",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "older than this",
+            check_of(Age),
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        (
+            "not that old",
+            check_of(Age),
+            edits(vec![direction(Age, Some(Decrease))]),
+        ),
+        (
+            "shorter than this",
+            check_of(Bangs),
+            edits(vec![direction(Bangs, Some(Decrease))]),
+        ),
+        (
+            "too scraggly",
+            check_of(Bangs),
+            edits(vec![direction(Bangs, Some(Decrease))]),
+        ),
+        (
+            "too toothy",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "too serious still",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "nah, he doesnt do beards",
+            suggest(Beard),
+            intent(Intent::No),
+        ),
+        (
+            "no, he never smiles in photos",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        ("she never has a fringe", suggest(Bangs), intent(Intent::No)),
+        ("no, she is old enough", suggest(Age), intent(Intent::No)),
+        ("nah leave the fringe", suggest(Bangs), intent(Intent::No)),
+        ("no glasses thx", suggest(Eyeglasses), intent(Intent::No)),
+        ("nah no beard for him", suggest(Beard), intent(Intent::No)),
+        ("no keep it neutral", suggest(Smiling), intent(Intent::No)),
+        (
+            "nope, he hates wearing glasses",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        (
+            "his face is better clean",
+            suggest(Beard),
+            intent(Intent::No),
+        ),
+        (
+            "no, but trim the beard",
+            suggest(Beard),
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "no, make her smile instead",
+            suggest(Eyeglasses),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "nah, older please",
+            suggest(Smiling),
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        (
+            "she would look better younger",
+            suggest(Age),
+            edits(vec![direction(Age, Some(Decrease))]),
+        ),
+        (
+            "no, she looks better with glasses",
+            suggest(Bangs),
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+    ];
+    for (text, context, want) in cases {
+        check(&enc, text, context, want);
+    }
+    // A wish for the suggested attribute is no decline; a negated idiom of smiling wishes for no
+    // more smile.
+    let got = enc.parse("he should have a beard", suggest(Beard));
+    assert_eq!(got.intent, Intent::Edit, "{got:?}");
+    let got = enc.parse("she would look better with glasses", suggest(Eyeglasses));
+    assert_ne!(got.intent, Intent::No, "{got:?}");
+    let got = enc.parse("dont crack a smile", None);
+    assert!(
+        got.edits
+            .iter()
+            .all(|e| e.direction != Some(Increase) && e.target.is_none_or(|t| t == 0)),
+        "{got:?}"
+    );
 }

@@ -534,4 +534,21 @@ mod tests {
         assert_eq!(repair.repair("hat"), None);
         assert_eq!(repair.repair("background"), None);
     }
+
+    /// Issue 14, round 12: a comparative typed without its "e" is the comparative, not the
+    /// nearest word ("bigr" had been "big", a degree); "rn", "fr", "gve".
+    #[test]
+    fn round_12_comparatives_and_chat_words() {
+        let repair =
+            TypoRepair::new(["big", "bigger", "dark", "darker", "thinner"].map(String::from));
+        assert_eq!(repair.repair("bigr").as_deref(), Some("bigger"));
+        assert_eq!(repair.repair("darkr").as_deref(), Some("darker"));
+        assert_eq!(repair.repair("thinnr").as_deref(), Some("thinner"));
+        assert_eq!(
+            toks("whats the smile at rn"),
+            vec!["whats", "the", "smile", "at", "now"]
+        );
+        assert_eq!(toks("give her bangs fr"), vec!["give", "her", "bangs"]);
+        assert_eq!(toks("gve him a beard"), vec!["give", "him", "a", "beard"]);
+    }
 }

@@ -2940,6 +2940,60 @@ mod tests {
         }
     }
 
+    /// Issue 14, round 12: the word-level rules the round added.
+    #[test]
+    fn round_12_word_rules() {
+        // Dislike phrases and bangs pinned back are removals; "dial back" is a way down.
+        assert!(removal(cw(&clause("not a fan of the goatee"))));
+        assert!(removal(cw(&clause("im not keen on his moustache"))));
+        assert!(removal(cw(&clause("pin her bangs back"))));
+        assert!(removal(cw(&clause("tuck her fringe behind her ears"))));
+        assert!(!removal(cw(&clause("dial back the bangs"))));
+        assert!(!pins_bangs_back(cw(&clause("pull his glasses back"))));
+        // Declines by a statement about the person, after a suggestion.
+        let no = |text: &str, a| declines_by_statement(cw(&clause(text)), a);
+        assert!(no("no she hates glasses", Attribute::Eyeglasses));
+        assert!(no("nah he looks better clean shaven", Attribute::Beard));
+        assert!(no("glasses arent her thing", Attribute::Eyeglasses));
+        assert!(no("nah he is old enough already", Attribute::Age));
+        assert!(no("she never smiles", Attribute::Smiling));
+        assert!(!no("he isnt smiling enough", Attribute::Smiling));
+        assert!(!no("she would look better with bangs", Attribute::Bangs));
+        assert!(!no("no she should smile more", Attribute::Smiling));
+        assert!(!no("no remove his beard", Attribute::Beard));
+        assert!(!no("she hates glasses", Attribute::Beard));
+        // Smiling idioms; a negated one is none.
+        assert!(smile_up_idiom(cw(&clause("make her crack a smile"))));
+        assert!(smile_up_idiom(cw(&clause("say cheese"))));
+        assert!(!smile_up_idiom(cw(&clause("dont crack a smile"))));
+        // An adjective of one attribute after "too".
+        assert_eq!(
+            too_adjective_attribute(cw(&clause("too scruffy"))),
+            Some(Attribute::Beard)
+        );
+        assert_eq!(
+            too_adjective_attribute(cw(&clause("too nerdy"))),
+            Some(Attribute::Eyeglasses)
+        );
+        assert_eq!(too_adjective_attribute(cw(&clause("scruffy"))), None);
+        // A particle splits two attributes; history questions opening with "did" / "have".
+        assert_eq!(
+            split_with(vec![clause("beard off glasses on")]),
+            vec![clause("beard off"), clause("glasses on")]
+        );
+        assert_eq!(
+            question(cw(&clause("did you change anything yet")), None),
+            Some(Question::History)
+        );
+        assert_eq!(small_talk(cw(&clause("yo whats up"))), Some(Intent::Greet));
+        // "the age all the way up" is a level; "hella" a large amount.
+        assert_eq!(
+            level(cw(&clause("turn the age all the way up")), None),
+            Some(5)
+        );
+        assert_eq!(modifier_change(cw(&clause("hella older"))), Some(2));
+    }
+
     /// Issue 14, round 9: the word-level rules the round added.
     #[test]
     fn round_9_word_rules() {
