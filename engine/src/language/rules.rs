@@ -1998,6 +1998,23 @@ fn adjust_words(
                     None => (unclear(label.attribute), Reading::Unclear),
                 };
             }
+            // "yeah but subtle" after a suggestion of the smile, read as 5: a word of the low end,
+            // no noun and a high degree disagree; asked (round 12).
+            let d = &words().direction;
+            let low_word = c
+                .raw
+                .iter()
+                .any(|w| contains(&d.small, w) && !contains(&d.comparatives, w) && w != "less");
+            if t >= 3
+                && named.is_none()
+                && context.is_some()
+                && low_word
+                && !intensity_up
+                && !c.any(&d.negators)
+                && !c.any(&d.numbers)
+            {
+                return (unclear(label.attribute), Reading::Unclear);
+            }
             // A comparative beside a degree phrase without a number ("a bigger smile"): a change
             // that way, not a fixed degree that may lie on the other side.
             if let Some(DirectionCue::Way(d)) = cue {
