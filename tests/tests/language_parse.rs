@@ -2270,11 +2270,12 @@ fn issue_14_round_11_families() {
     }
 }
 
-/// Issue 14, round 12: the families of the twelfth development half's errors, probed with
-/// sentences in no natural set (83 + 63 probes written after the first rules; 74 and 56 right at
-/// their first runs, the misses led to "keep her serious", "ADJ enough", "happy face", "whats up",
-/// "behind", the words' amount in a comparison and a way said after a suggestion; 6 left out,
-/// listed in models/trained/LANGUAGE.md).
+/// Issue 14, round 12: the families of the twelfth development half's errors and the brief's weak
+/// themes, probed with sentences in no natural set (260 probes in four batches written after the
+/// first rules; 74/83, 56/63, 64/69 and 40/45 right at their first runs; the misses led to "keep
+/// her serious", "ADJ enough", "happy face", "whats up", "behind", the words' amount in a
+/// comparison, a way said after a suggestion, a low word against a high degree asked, "tash",
+/// "how smiley", "outta", "gm", "tysm"; 9 left out, listed in models/trained/LANGUAGE.md).
 #[test]
 fn issue_14_round_12_families() {
     use engine::language::Question;
@@ -2895,6 +2896,352 @@ fn issue_14_round_12_families() {
             suggest(Bangs),
             edits(vec![direction(Eyeglasses, Some(Increase))]),
         ),
+        ("remove the tash", None, edits(vec![target(Beard, 0)])),
+        (
+            "get that fuzz off his chin",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        ("no more facial hair", None, edits(vec![target(Beard, 0)])),
+        ("shave his face clean", None, edits(vec![target(Beard, 0)])),
+        ("goatee off pls", None, edits(vec![target(Beard, 0)])),
+        ("whiskers gone", None, edits(vec![target(Beard, 0)])),
+        ("stubble be gone", None, edits(vec![target(Beard, 0)])),
+        (
+            "yank off her spectacles",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("no aviators", None, edits(vec![target(Eyeglasses, 0)])),
+        ("eyewear off", None, edits(vec![target(Eyeglasses, 0)])),
+        (
+            "he doesnt need his sunglasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("shades gone", None, edits(vec![target(Eyeglasses, 0)])),
+        ("bangs be gone", None, edits(vec![target(Bangs, 0)])),
+        ("no fringe for her", None, edits(vec![target(Bangs, 0)])),
+        (
+            "get the fringe out of her face",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        ("cut the fringe off", None, edits(vec![target(Bangs, 0)])),
+        (
+            "she shouldnt be smiling",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        ("no grinning pls", None, edits(vec![target(Smiling, 0)])),
+        ("lose that smirk", None, edits(vec![target(Smiling, 0)])),
+        ("no more laughing", None, edits(vec![target(Smiling, 0)])),
+        (
+            "level zero glasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("deg 3 smile", None, edits(vec![target(Smiling, 3)])),
+        ("lvl 5 beard", None, edits(vec![target(Beard, 5)])),
+        ("smile=0", None, edits(vec![target(Smiling, 0)])),
+        ("bangs at max", None, edits(vec![target(Bangs, 5)])),
+        ("beard none", None, edits(vec![target(Beard, 0)])),
+        ("age 0/5", None, edits(vec![target(Age, 0)])),
+        ("make her 19 years old", None, edits(vec![target(Age, 1)])),
+        (
+            "make him look like hes in his 30s",
+            None,
+            edits(vec![target(Age, 2)]),
+        ),
+        ("like 25 yrs old", None, edits(vec![target(Age, 1)])),
+        ("make him 80", None, edits(vec![target(Age, 5)])),
+        (
+            "is he wearing glasses",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Eyeglasses)))),
+        ),
+        (
+            "does she have bangs rn",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Bangs)))),
+        ),
+        (
+            "what does glasses 5 mean",
+            None,
+            intent(Intent::Ask(Question::Meaning(Some(Eyeglasses)))),
+        ),
+        (
+            "how smiley is she",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "what have we done so far",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        ("hiya bot", None, intent(Intent::Greet)),
+        ("cheers bot", None, intent(Intent::Thanks)),
+        ("thank youu", None, intent(Intent::Thanks)),
+        ("ok thats it, bye", None, intent(Intent::End)),
+        ("go back one", None, intent(Intent::Undo)),
+        ("start over pls", None, intent(Intent::Restart)),
+        ("make her eyes blue", None, intent(Intent::Unknown)),
+        ("remove her hat", None, intent(Intent::Unknown)),
+        ("take off his earrings", None, intent(Intent::Unknown)),
+        ("give him a bigger nose", None, intent(Intent::Unknown)),
+        (
+            "much bigger smile",
+            None,
+            edits(vec![relative(Smiling, Increase, 2)]),
+        ),
+        (
+            "slightly thinner frames",
+            None,
+            edits(vec![relative(Eyeglasses, Decrease, 1)]),
+        ),
+        (
+            "a lot less beard",
+            None,
+            edits(vec![relative(Beard, Decrease, 2)]),
+        ),
+        (
+            "bangs way shorter",
+            None,
+            edits(vec![relative(Bangs, Decrease, 2)]),
+        ),
+        (
+            "a tiny bit older",
+            None,
+            edits(vec![relative(Age, Increase, 1)]),
+        ),
+        (
+            "not so thick glasses",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        (
+            "not such a big grin",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "the beard is not bushy enough",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "her bangs are too short",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "his glasses are too thin",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "she is smiling too much",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "he looks way too young",
+            None,
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        (
+            "too little",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "still too big",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "not thick enough",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "a lot older",
+            check_of(Age),
+            edits(vec![relative(Age, Increase, 2)]),
+        ),
+        (
+            "way too long now",
+            check_of(Bangs),
+            edits(vec![direction(Bangs, Some(Decrease))]),
+        ),
+        (
+            "sure, a goatee",
+            suggest(Beard),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "yes, aviators",
+            suggest(Eyeglasses),
+            edits(vec![target(Eyeglasses, 4)]),
+        ),
+        (
+            "ok, a short fringe",
+            suggest(Bangs),
+            edits(vec![target(Bangs, 2)]),
+        ),
+        ("yes make her 60", suggest(Age), edits(vec![target(Age, 5)])),
+        (
+            "glasses level five",
+            None,
+            edits(vec![target(Eyeglasses, 5)]),
+        ),
+        ("smile 5 outta 5", None, edits(vec![target(Smiling, 5)])),
+        ("beard at zero", None, edits(vec![target(Beard, 0)])),
+        ("set her age to max", None, edits(vec![target(Age, 5)])),
+        ("bangs to none", None, edits(vec![target(Bangs, 0)])),
+        ("put the smile on 1", None, edits(vec![target(Smiling, 1)])),
+        (
+            "degree 3 for the glasses",
+            None,
+            edits(vec![target(Eyeglasses, 3)]),
+        ),
+        (
+            "the beard should be a 2",
+            None,
+            edits(vec![target(Beard, 2)]),
+        ),
+        ("age level 1 please", None, edits(vec![target(Age, 1)])),
+        (
+            "can you set the fringe to 2",
+            None,
+            edits(vec![target(Bangs, 2)]),
+        ),
+        (
+            "yes, level 3",
+            suggest(Beard),
+            edits(vec![target(Beard, 3)]),
+        ),
+        ("sure, 2", suggest(Smiling), edits(vec![target(Smiling, 2)])),
+        (
+            "yes max",
+            suggest(Eyeglasses),
+            edits(vec![target(Eyeglasses, 5)]),
+        ),
+        (
+            "make it a 1",
+            check_of(Beard),
+            edits(vec![target(Beard, 1)]),
+        ),
+        (
+            "level 0",
+            check_of(Smiling),
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "what did u change",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        (
+            "what edits so far",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        (
+            "show me the history",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        ("gm", None, intent(Intent::Greet)),
+        ("evening all", None, intent(Intent::Greet)),
+        ("tysm", None, intent(Intent::Thanks)),
+        ("thank u bot", None, intent(Intent::Thanks)),
+        ("cya later", None, intent(Intent::End)),
+        ("thats all for today", None, intent(Intent::End)),
+        ("undo pls", None, intent(Intent::Undo)),
+        ("revert the last thing", None, intent(Intent::Undo)),
+        ("begin again", None, intent(Intent::Restart)),
+        ("fresh start", None, intent(Intent::Restart)),
+        (
+            "take the glasses off and make her laugh hard",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Smiling, 5)]),
+        ),
+        (
+            "shave the goatee, add shades",
+            None,
+            edits(vec![target(Beard, 0), target(Eyeglasses, 4)]),
+        ),
+        (
+            "no smile, no fringe",
+            None,
+            edits(vec![target(Smiling, 0), target(Bangs, 0)]),
+        ),
+        (
+            "get rid of the smile but add a beard",
+            None,
+            edits(vec![target(Smiling, 0), direction(Beard, Some(Increase))]),
+        ),
+        (
+            "less fringe and no specs",
+            None,
+            edits(vec![
+                direction(Bangs, Some(Decrease)),
+                target(Eyeglasses, 0),
+            ]),
+        ),
+        (
+            "remove the glasses, keep the beard",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "older but without the beard",
+            None,
+            edits(vec![direction(Age, Some(Increase)), target(Beard, 0)]),
+        ),
+        (
+            "remove stubble, bigger grin",
+            None,
+            edits(vec![target(Beard, 0), direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "take his glasses away and give him stubble",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Beard, 1)]),
+        ),
+        (
+            "ditch the sunnies and the smirk",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Smiling, 0)]),
+        ),
+        (
+            "nah she looks better not smiling",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        (
+            "no, she looks better without",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        (
+            "nah, leave him clean shaven",
+            suggest(Beard),
+            intent(Intent::No),
+        ),
+        (
+            "no, leave her forehead alone",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        (
+            "she hates smiling in pics",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        ("no, he cant grow one", suggest(Beard), intent(Intent::No)),
     ];
     for (text, context, want) in cases {
         check(&enc, text, context, want);

@@ -60,6 +60,10 @@ fn shorthand(word: &str) -> Option<&'static str> {
         // "rn" (right now) is "now"; "fr" (for real), "ngl" (not gonna lie) say nothing to act on
         // and are dropped ("give her bangs fr" was asked; round 12).
         "rn" => "now",
+        "outta" => "out of",
+        "gm" => "good morning",
+        "gn" => "good night",
+        "tysm" | "tyvm" => "thank you so much",
         "fr" | "frfr" | "ngl" => "",
         "nvm" => "never mind",
         "ok." => "ok",
