@@ -2271,8 +2271,8 @@ fn issue_14_round_11_families() {
 }
 
 /// Issue 14, round 12: the families of the twelfth development half's errors and the brief's weak
-/// themes, probed with sentences in no natural set (260 probes in four batches written after the
-/// first rules; 74/83, 56/63, 64/69 and 40/45 right at their first runs; the misses led to "keep
+/// themes, probed with sentences in no natural set (269 probes in five batches written after the
+/// first rules; 74/83, 56/63, 64/69, 40/45 and 9/9 right at their first runs; the misses led to "keep
 /// her serious", "ADJ enough", "happy face", "whats up", "behind", the words' amount in a
 /// comparison, a way said after a suggestion, a low word against a high degree asked, "tash",
 /// "how smiley", "outta", "gm", "tysm"; 9 left out, listed in models/trained/LANGUAGE.md).
@@ -3242,6 +3242,23 @@ fn issue_14_round_12_families() {
             intent(Intent::No),
         ),
         ("no, he cant grow one", suggest(Beard), intent(Intent::No)),
+        ("make him chuckle", None, edits(vec![target(Smiling, 4)])),
+        ("have her giggling", None, edits(vec![target(Smiling, 4)])),
+        (
+            "give him a medium length beard",
+            None,
+            edits(vec![target(Beard, 3)]),
+        ),
+        ("a few days of scruff", None, edits(vec![target(Beard, 2)])),
+        (
+            "the glasses should be 3",
+            None,
+            edits(vec![target(Eyeglasses, 3)]),
+        ),
+        ("smile should be 1", None, edits(vec![target(Smiling, 1)])),
+        ("nah not for me", suggest(Eyeglasses), intent(Intent::No)),
+        ("not feeling that", suggest(Beard), intent(Intent::No)),
+        ("no not my thing", suggest(Smiling), intent(Intent::No)),
     ];
     for (text, context, want) in cases {
         check(&enc, text, context, want);

@@ -225,6 +225,7 @@ struct SmallTalk {
 struct Replies {
     no: Vec<String>,
     no_core: Vec<String>,
+    no_phrases: Vec<String>,
     yes: Vec<String>,
     yes_core: Vec<String>,
     looks: Vec<String>,
@@ -573,6 +574,18 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
         return None;
     }
     if c.all_in(&[&r.no]) && any_in(&r.no_core) {
+        return Some(Intent::No);
+    }
+    // "not really feeling it", "nah not for me" (round 12).
+    let no_phrase_words: Vec<String> = r
+        .no_phrases
+        .iter()
+        .flat_map(|p| p.split(' ').map(str::to_string))
+        .collect();
+    if c.has_phrase(&r.no_phrases)
+        && c.any(&words().direction.negators)
+        && c.all_in(&[&r.no, &no_phrase_words])
+    {
         return Some(Intent::No);
     }
     // "(no,) he looks fine" after a suggestion: the face is fine as it is, a decline (the
@@ -1096,7 +1109,7 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
                 && !c.is(i, &l.none)
                 && (any_noun(&c.raw[i - 1])
                     || any_noun(&c.canonical[i - 1])
-                    || matches!(c.raw[i - 1].as_str(), "a" | "it" | "them"));
+                    || matches!(c.raw[i - 1].as_str(), "a" | "it" | "them" | "be"));
             if after_noun && ends_at(i + 1) {
                 return Some(n);
             }
