@@ -404,6 +404,57 @@ fn eleventh_round_replies_in_context() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// Issue 14, round 12: declines said as a statement about the person, keeping the low end of the
+/// suggested attribute, comparisons with what is there and adjectives of the checked attribute,
+/// smiling idioms, a way said after a suggestion, and two attributes split at a particle.
+#[test]
+fn twelfth_round_replies_in_context() {
+    use Before::*;
+    use Then::*;
+    let enc = encoder();
+    let engine = engine();
+    let table: Vec<(Before, &str, Then)> = vec![
+        (
+            Suggest,
+            "no she hates smiling",
+            Noted(Note::Declined(Smiling)),
+        ),
+        (
+            Suggest,
+            "nah he never smiles",
+            Noted(Note::Declined(Smiling)),
+        ),
+        (
+            EditSuggest,
+            "nope keep the poker face",
+            Noted(Note::Declined(Smiling)),
+        ),
+        (
+            Suggest,
+            "no he looks better serious",
+            Noted(Note::Declined(Smiling)),
+        ),
+        (
+            EditSuggest,
+            "no, he is smiley enough already",
+            Noted(Note::Declined(Smiling)),
+        ),
+        (EditCheck, "shorter than that", Degrees(2, 2)),
+        (EditCheck, "a bit more than that", Degrees(4, 2)),
+        (EditCheck, "too scruffy", Degrees(2, 2)),
+        (Suggest, "make him crack a smile", Degrees(2, 3)),
+        (Suggest, "say cheese", Degrees(2, 3)),
+        (
+            Suggest,
+            "no, give him a fuller beard instead",
+            Degrees(3, 2),
+        ),
+        (EditCheck, "beard off smile on", Degrees(0, 3)),
+    ];
+    let failures = play(&table, &enc, &engine);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
 /// "grow her bangs out" (issue 14, round 11): hairdressers mean letting the fringe grow until it
 /// is gone, others a longer fringe; the bot asks, and every answer leads to its edit.
 #[test]

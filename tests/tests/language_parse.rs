@@ -1132,24 +1132,39 @@ fn sealed_half_of_the_tenth_round_set() {
     );
 }
 
-// The eleventh sealed half's bounds: its score at the end of round 11 (set once, after that
-// scoring).
-const SEALED11_POLARITY: usize = 1;
-const SEALED11_EXACT: f64 = 0.93;
-
-/// The sealed half of the eleventh-round natural set (issue 14, round 11), scored before the
-/// round (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and
-/// >= 97% exact. Its misses are not printed.
+/// The former sealed half of the eleventh-round natural set (issue 14, round 11): scored before
+/// round 11 (summary only) and once at its end (91.6% / 3 -> 93.1% / 1); opened in round 12 as
+/// development data.
 #[test]
 fn sealed_half_of_the_eleventh_round_set() {
-    // Before the round 91.6% / 3 (7 asked); after it 93.1% (189 of 203) / 1 (6 asked). The goals
-    // are NOT met; these bounds only stop it getting worse.
+    // Round 12: 97.5% (198 of 203) / 1 ("give him a cheeky grin", labelled a wish, read as 3).
     score_natural_set(
         "sealed11",
         &engine::language::train::natural11_sealed_path(),
+        true,
+        1,
+        0.97,
+    );
+}
+
+// The twelfth sealed half's bounds: its score at the end of round 12 (set once, after that
+// scoring).
+const SEALED12_POLARITY: usize = 4;
+const SEALED12_EXACT: f64 = 0.89;
+
+/// The sealed half of the twelfth-round natural set (issue 14, round 12), scored before the round
+/// (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and >= 97%
+/// exact. Its misses are not printed.
+#[test]
+fn sealed_half_of_the_twelfth_round_set() {
+    // Before the round 81.2% / 6 (11 asked); after it 89.2% (157 of 176) / 4 (9 asked). The goals
+    // are NOT met; these bounds only stop it getting worse.
+    score_natural_set(
+        "sealed12",
+        &engine::language::train::natural12_sealed_path(),
         false,
-        SEALED11_POLARITY,
-        SEALED11_EXACT,
+        SEALED12_POLARITY,
+        SEALED12_EXACT,
     );
 }
 
@@ -1163,6 +1178,19 @@ fn development_half_of_the_eleventh_round_set() {
         true,
         0,
         0.97,
+    );
+}
+
+/// The development half of the twelfth-round natural set (issue 14, round 12).
+#[test]
+fn development_half_of_the_twelfth_round_set() {
+    // Before the round 86.0% / 2 (7 asked); after it 100.0% / 0 (0 asked).
+    score_natural_set(
+        "dev12",
+        &engine::language::train::natural12_dev_path(),
+        true,
+        0,
+        0.99,
     );
 }
 
@@ -1253,6 +1281,8 @@ fn sealed_half_of_the_third_natural_set() {
 fn every_natural_set() -> Vec<(&'static str, std::path::PathBuf)> {
     use engine::language::train as t;
     vec![
+        ("dev12", t::natural12_dev_path()),
+        ("sealed11", t::natural11_sealed_path()),
         ("dev11", t::natural11_dev_path()),
         ("sealed10", t::natural10_sealed_path()),
         ("dev10", t::natural10_dev_path()),
@@ -2253,4 +2283,1012 @@ fn issue_14_round_11_families() {
             serde_json::to_string(&got).unwrap()
         );
     }
+}
+
+/// Issue 14, round 12: the families of the twelfth development half's errors and the brief's weak
+/// themes, probed with sentences in no natural set (269 probes in five batches written after the
+/// first rules; 74/83, 56/63, 64/69, 40/45 and 9/9 right at their first runs; the misses led to "keep
+/// her serious", "ADJ enough", "happy face", "whats up", "behind", the words' amount in a
+/// comparison, a way said after a suggestion, a low word against a high degree asked, "tash",
+/// "how smiley", "outta", "gm", "tysm"; 9 left out, listed in models/trained/LANGUAGE.md).
+#[test]
+fn issue_14_round_12_families() {
+    use engine::language::Question;
+    let enc = encoder();
+    let suggest = |a| Some(SystemContext::Suggest(a));
+    let check_of = |a| Some(SystemContext::Check(a));
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        (
+            "nah she hates specs",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        (
+            "no, he prefers a clean shave",
+            suggest(Beard),
+            intent(Intent::No),
+        ),
+        (
+            "she never wears glasses",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        ("he doesnt suit a beard", suggest(Beard), intent(Intent::No)),
+        (
+            "nope, bangs arent her style",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        (
+            "no, she looks better without a fringe",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        (
+            "nah hes smiley enough",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        (
+            "no she is young enough already",
+            suggest(Age),
+            intent(Intent::No),
+        ),
+        ("nah shes old enough", suggest(Age), intent(Intent::No)),
+        (
+            "leave her fringe as it is",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        ("keep her serious", suggest(Smiling), intent(Intent::No)),
+        ("keep him clean shaven", suggest(Beard), intent(Intent::No)),
+        (
+            "nah keep the straight face",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        (
+            "no, keep her forehead bare",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        (
+            "no, his eyes are fine bare",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        (
+            "no, she should smile more",
+            suggest(Smiling),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "no, remove his beard",
+            suggest(Beard),
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "no, give him a beard instead",
+            suggest(Eyeglasses),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "crack a grin",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "get him to crack a smile",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "say cheese!",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "turn her frown upside down",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "wipe that smirk off her face",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        ("slick his fringe back", None, edits(vec![target(Bangs, 0)])),
+        ("clip her bangs up", None, edits(vec![target(Bangs, 0)])),
+        ("pull the fringe aside", None, edits(vec![target(Bangs, 0)])),
+        (
+            "tuck her bangs behind her ears",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        (
+            "dial back the bangs",
+            None,
+            edits(vec![direction(Bangs, Some(Decrease))]),
+        ),
+        (
+            "not a fan of the shades",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "im not keen on his moustache",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "sick of the fringe, get rid",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        (
+            "cant stand that grin",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "rewind her age a lot",
+            None,
+            edits(vec![relative(Age, Decrease, 2)]),
+        ),
+        (
+            "roll back the years on him",
+            None,
+            edits(vec![direction(Age, Some(Decrease))]),
+        ),
+        (
+            "reverse his age",
+            None,
+            edits(vec![direction(Age, Some(Decrease))]),
+        ),
+        (
+            "longer than that",
+            check_of(Bangs),
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "way less than this",
+            check_of(Smiling),
+            edits(vec![relative(Smiling, Decrease, 2)]),
+        ),
+        (
+            "darker than that",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "thinner than before",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "way too scruffy",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "too geeky",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        (
+            "not smiley enough",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "glasses off beard on",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Beard, Some(Increase)),
+            ]),
+        ),
+        (
+            "smile on bangs off",
+            None,
+            edits(vec![direction(Smiling, Some(Increase)), target(Bangs, 0)]),
+        ),
+        (
+            "beard gone glasses on",
+            None,
+            edits(vec![
+                target(Beard, 0),
+                direction(Eyeglasses, Some(Increase)),
+            ]),
+        ),
+        (
+            "did you change anything",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        (
+            "have you edited anything yet",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        (
+            "did we change anything so far",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        ("wassup", None, intent(Intent::Greet)),
+        ("whats up bot", None, intent(Intent::Greet)),
+        (
+            "hella younger",
+            None,
+            edits(vec![relative(Age, Decrease, 2)]),
+        ),
+        (
+            "make the smile hella bigger",
+            None,
+            edits(vec![relative(Smiling, Increase, 2)]),
+        ),
+        (
+            "crank the age all the way up",
+            None,
+            edits(vec![target(Age, 5)]),
+        ),
+        (
+            "turn her age all the way down",
+            None,
+            edits(vec![target(Age, 0)]),
+        ),
+        (
+            "darkr glasses",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "shortr beard",
+            None,
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "thickr frames",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "longr bangs",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "how big is the smile rn",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "make him older fr",
+            None,
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        (
+            "gve her glasses",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "no glasses but more beard",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Beard, Some(Increase)),
+            ]),
+        ),
+        (
+            "lose the beard and add a smile",
+            None,
+            edits(vec![target(Beard, 0), direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "remove the specs, give her bangs and make her smile",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Bangs, Some(Increase)),
+                direction(Smiling, Some(Increase)),
+            ]),
+        ),
+        (
+            "make the beard shorter than it is",
+            None,
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "a smaller smile than now",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "ditch the stubble but keep the smile",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "take away the grin and add some years",
+            None,
+            edits(vec![target(Smiling, 0), direction(Age, Some(Increase))]),
+        ),
+        (
+            "shave the beard and grow the bangs",
+            None,
+            edits(vec![target(Beard, 0), direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "no grin, thicker glasses",
+            None,
+            edits(vec![
+                target(Smiling, 0),
+                direction(Eyeglasses, Some(Increase)),
+            ]),
+        ),
+        (
+            "she should lose the fringe and smile more",
+            None,
+            edits(vec![target(Bangs, 0), direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "wipe the grin off and give him shades",
+            None,
+            edits(vec![target(Smiling, 0), target(Eyeglasses, 4)]),
+        ),
+        (
+            "get rid of the specs and make him look older",
+            None,
+            edits(vec![target(Eyeglasses, 0), direction(Age, Some(Increase))]),
+        ),
+        (
+            "younger and no glasses",
+            None,
+            edits(vec![direction(Age, Some(Decrease)), target(Eyeglasses, 0)]),
+        ),
+        (
+            "give him a grin like the joker",
+            None,
+            edits(vec![target(Smiling, 3)]),
+        ),
+        (
+            "make him smile like he means it",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "smirk a little less",
+            None,
+            edits(vec![relative(Smiling, Decrease, 1)]),
+        ),
+        (
+            "stop grinning like an idiot",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "put on a happy face",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "make her beam with joy",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "peel the sunglasses off her",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "take those frames off him",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "no more eyewear pls",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "he looks better without his sunnies",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("bin his moustache", None, edits(vec![target(Beard, 0)])),
+        ("lose the whiskers", None, edits(vec![target(Beard, 0)])),
+        ("shave off that goatee", None, edits(vec![target(Beard, 0)])),
+        (
+            "no more stubble on him",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        ("get rid of his scruff", None, edits(vec![target(Beard, 0)])),
+        ("clean shave him", None, edits(vec![target(Beard, 0)])),
+        (
+            "cut her fringe off completely",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        ("no more bangs pls", None, edits(vec![target(Bangs, 0)])),
+        ("lose the fringe", None, edits(vec![target(Bangs, 0)])),
+        ("remove the grin", None, edits(vec![target(Smiling, 0)])),
+        ("no smirking", None, edits(vec![target(Smiling, 0)])),
+        ("drop the smile", None, edits(vec![target(Smiling, 0)])),
+        (
+            "take the smile off her face",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "make her stop grinning",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "knock a few years off him",
+            None,
+            edits(vec![direction(Age, Some(Decrease))]),
+        ),
+        (
+            "take 20 years off her",
+            None,
+            edits(vec![relative(Age, Decrease, 2)]),
+        ),
+        (
+            "make him a decade older",
+            None,
+            edits(vec![relative(Age, Increase, 1)]),
+        ),
+        ("wipe the smirk off", None, edits(vec![target(Smiling, 0)])),
+        ("a cheeky smirk", None, edits(vec![target(Smiling, 1)])),
+        (
+            "give her a big cheesy grin",
+            None,
+            edits(vec![target(Smiling, 3)]),
+        ),
+        (
+            "make him grin from ear to ear",
+            None,
+            edits(vec![target(Smiling, 3)]),
+        ),
+        (
+            "slightly less smiley",
+            None,
+            edits(vec![relative(Smiling, Decrease, 1)]),
+        ),
+        ("she should laugh", None, edits(vec![target(Smiling, 4)])),
+        (
+            "make him burst out laughing",
+            None,
+            edits(vec![target(Smiling, 5)]),
+        ),
+        (
+            "make her smile less and remove the bangs",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease)), target(Bangs, 0)]),
+        ),
+        (
+            "add glasses and lose the smile",
+            None,
+            edits(vec![
+                direction(Eyeglasses, Some(Increase)),
+                target(Smiling, 0),
+            ]),
+        ),
+        (
+            "take off the specs, thicker beard",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Beard, Some(Increase)),
+            ]),
+        ),
+        (
+            "shades off, fringe longer",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Bangs, Some(Increase)),
+            ]),
+        ),
+        (
+            "no beard and older",
+            None,
+            edits(vec![target(Beard, 0), direction(Age, Some(Increase))]),
+        ),
+        (
+            "even bushier than that",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "not that long",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "less than that pls",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "not that dark",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        (
+            "less dark than that",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        (
+            "smaller than this one",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "older than this",
+            check_of(Age),
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        (
+            "not that old",
+            check_of(Age),
+            edits(vec![direction(Age, Some(Decrease))]),
+        ),
+        (
+            "shorter than this",
+            check_of(Bangs),
+            edits(vec![direction(Bangs, Some(Decrease))]),
+        ),
+        (
+            "too scraggly",
+            check_of(Bangs),
+            edits(vec![direction(Bangs, Some(Decrease))]),
+        ),
+        (
+            "too toothy",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "too serious still",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "nah, he doesnt do beards",
+            suggest(Beard),
+            intent(Intent::No),
+        ),
+        (
+            "no, he never smiles in photos",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        ("she never has a fringe", suggest(Bangs), intent(Intent::No)),
+        ("no, she is old enough", suggest(Age), intent(Intent::No)),
+        ("nah leave the fringe", suggest(Bangs), intent(Intent::No)),
+        ("no glasses thx", suggest(Eyeglasses), intent(Intent::No)),
+        ("nah no beard for him", suggest(Beard), intent(Intent::No)),
+        ("no keep it neutral", suggest(Smiling), intent(Intent::No)),
+        (
+            "nope, he hates wearing glasses",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        (
+            "his face is better clean",
+            suggest(Beard),
+            intent(Intent::No),
+        ),
+        (
+            "no, but trim the beard",
+            suggest(Beard),
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "no, make her smile instead",
+            suggest(Eyeglasses),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "nah, older please",
+            suggest(Smiling),
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        (
+            "she would look better younger",
+            suggest(Age),
+            edits(vec![direction(Age, Some(Decrease))]),
+        ),
+        (
+            "no, she looks better with glasses",
+            suggest(Bangs),
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        ("remove the tash", None, edits(vec![target(Beard, 0)])),
+        (
+            "get that fuzz off his chin",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        ("no more facial hair", None, edits(vec![target(Beard, 0)])),
+        ("shave his face clean", None, edits(vec![target(Beard, 0)])),
+        ("goatee off pls", None, edits(vec![target(Beard, 0)])),
+        ("whiskers gone", None, edits(vec![target(Beard, 0)])),
+        ("stubble be gone", None, edits(vec![target(Beard, 0)])),
+        (
+            "yank off her spectacles",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("no aviators", None, edits(vec![target(Eyeglasses, 0)])),
+        ("eyewear off", None, edits(vec![target(Eyeglasses, 0)])),
+        (
+            "he doesnt need his sunglasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("shades gone", None, edits(vec![target(Eyeglasses, 0)])),
+        ("bangs be gone", None, edits(vec![target(Bangs, 0)])),
+        ("no fringe for her", None, edits(vec![target(Bangs, 0)])),
+        (
+            "get the fringe out of her face",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        ("cut the fringe off", None, edits(vec![target(Bangs, 0)])),
+        (
+            "she shouldnt be smiling",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        ("no grinning pls", None, edits(vec![target(Smiling, 0)])),
+        ("lose that smirk", None, edits(vec![target(Smiling, 0)])),
+        ("no more laughing", None, edits(vec![target(Smiling, 0)])),
+        (
+            "level zero glasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("deg 3 smile", None, edits(vec![target(Smiling, 3)])),
+        ("lvl 5 beard", None, edits(vec![target(Beard, 5)])),
+        ("smile=0", None, edits(vec![target(Smiling, 0)])),
+        ("bangs at max", None, edits(vec![target(Bangs, 5)])),
+        ("beard none", None, edits(vec![target(Beard, 0)])),
+        ("age 0/5", None, edits(vec![target(Age, 0)])),
+        ("make her 19 years old", None, edits(vec![target(Age, 1)])),
+        (
+            "make him look like hes in his 30s",
+            None,
+            edits(vec![target(Age, 2)]),
+        ),
+        ("like 25 yrs old", None, edits(vec![target(Age, 1)])),
+        ("make him 80", None, edits(vec![target(Age, 5)])),
+        (
+            "is he wearing glasses",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Eyeglasses)))),
+        ),
+        (
+            "does she have bangs rn",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Bangs)))),
+        ),
+        (
+            "what does glasses 5 mean",
+            None,
+            intent(Intent::Ask(Question::Meaning(Some(Eyeglasses)))),
+        ),
+        (
+            "how smiley is she",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "what have we done so far",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        ("hiya bot", None, intent(Intent::Greet)),
+        ("cheers bot", None, intent(Intent::Thanks)),
+        ("thank youu", None, intent(Intent::Thanks)),
+        ("ok thats it, bye", None, intent(Intent::End)),
+        ("go back one", None, intent(Intent::Undo)),
+        ("start over pls", None, intent(Intent::Restart)),
+        ("make her eyes blue", None, intent(Intent::Unknown)),
+        ("remove her hat", None, intent(Intent::Unknown)),
+        ("take off his earrings", None, intent(Intent::Unknown)),
+        ("give him a bigger nose", None, intent(Intent::Unknown)),
+        (
+            "much bigger smile",
+            None,
+            edits(vec![relative(Smiling, Increase, 2)]),
+        ),
+        (
+            "slightly thinner frames",
+            None,
+            edits(vec![relative(Eyeglasses, Decrease, 1)]),
+        ),
+        (
+            "a lot less beard",
+            None,
+            edits(vec![relative(Beard, Decrease, 2)]),
+        ),
+        (
+            "bangs way shorter",
+            None,
+            edits(vec![relative(Bangs, Decrease, 2)]),
+        ),
+        (
+            "a tiny bit older",
+            None,
+            edits(vec![relative(Age, Increase, 1)]),
+        ),
+        (
+            "not so thick glasses",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        (
+            "not such a big grin",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "the beard is not bushy enough",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "her bangs are too short",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "his glasses are too thin",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "she is smiling too much",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "he looks way too young",
+            None,
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        (
+            "too little",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "still too big",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "not thick enough",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "a lot older",
+            check_of(Age),
+            edits(vec![relative(Age, Increase, 2)]),
+        ),
+        (
+            "way too long now",
+            check_of(Bangs),
+            edits(vec![direction(Bangs, Some(Decrease))]),
+        ),
+        (
+            "sure, a goatee",
+            suggest(Beard),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "yes, aviators",
+            suggest(Eyeglasses),
+            edits(vec![target(Eyeglasses, 4)]),
+        ),
+        (
+            "ok, a short fringe",
+            suggest(Bangs),
+            edits(vec![target(Bangs, 2)]),
+        ),
+        ("yes make her 60", suggest(Age), edits(vec![target(Age, 5)])),
+        (
+            "glasses level five",
+            None,
+            edits(vec![target(Eyeglasses, 5)]),
+        ),
+        ("smile 5 outta 5", None, edits(vec![target(Smiling, 5)])),
+        ("beard at zero", None, edits(vec![target(Beard, 0)])),
+        ("set her age to max", None, edits(vec![target(Age, 5)])),
+        ("bangs to none", None, edits(vec![target(Bangs, 0)])),
+        ("put the smile on 1", None, edits(vec![target(Smiling, 1)])),
+        (
+            "degree 3 for the glasses",
+            None,
+            edits(vec![target(Eyeglasses, 3)]),
+        ),
+        (
+            "the beard should be a 2",
+            None,
+            edits(vec![target(Beard, 2)]),
+        ),
+        ("age level 1 please", None, edits(vec![target(Age, 1)])),
+        (
+            "can you set the fringe to 2",
+            None,
+            edits(vec![target(Bangs, 2)]),
+        ),
+        (
+            "yes, level 3",
+            suggest(Beard),
+            edits(vec![target(Beard, 3)]),
+        ),
+        ("sure, 2", suggest(Smiling), edits(vec![target(Smiling, 2)])),
+        (
+            "yes max",
+            suggest(Eyeglasses),
+            edits(vec![target(Eyeglasses, 5)]),
+        ),
+        (
+            "make it a 1",
+            check_of(Beard),
+            edits(vec![target(Beard, 1)]),
+        ),
+        (
+            "level 0",
+            check_of(Smiling),
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "what did u change",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        (
+            "what edits so far",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        (
+            "show me the history",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        ("gm", None, intent(Intent::Greet)),
+        ("evening all", None, intent(Intent::Greet)),
+        ("tysm", None, intent(Intent::Thanks)),
+        ("thank u bot", None, intent(Intent::Thanks)),
+        ("cya later", None, intent(Intent::End)),
+        ("thats all for today", None, intent(Intent::End)),
+        ("undo pls", None, intent(Intent::Undo)),
+        ("revert the last thing", None, intent(Intent::Undo)),
+        ("begin again", None, intent(Intent::Restart)),
+        ("fresh start", None, intent(Intent::Restart)),
+        (
+            "take the glasses off and make her laugh hard",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Smiling, 5)]),
+        ),
+        (
+            "shave the goatee, add shades",
+            None,
+            edits(vec![target(Beard, 0), target(Eyeglasses, 4)]),
+        ),
+        (
+            "no smile, no fringe",
+            None,
+            edits(vec![target(Smiling, 0), target(Bangs, 0)]),
+        ),
+        (
+            "get rid of the smile but add a beard",
+            None,
+            edits(vec![target(Smiling, 0), direction(Beard, Some(Increase))]),
+        ),
+        (
+            "less fringe and no specs",
+            None,
+            edits(vec![
+                direction(Bangs, Some(Decrease)),
+                target(Eyeglasses, 0),
+            ]),
+        ),
+        (
+            "remove the glasses, keep the beard",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "older but without the beard",
+            None,
+            edits(vec![direction(Age, Some(Increase)), target(Beard, 0)]),
+        ),
+        (
+            "remove stubble, bigger grin",
+            None,
+            edits(vec![target(Beard, 0), direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "take his glasses away and give him stubble",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Beard, 1)]),
+        ),
+        (
+            "ditch the sunnies and the smirk",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Smiling, 0)]),
+        ),
+        (
+            "nah she looks better not smiling",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        (
+            "no, she looks better without",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        (
+            "nah, leave him clean shaven",
+            suggest(Beard),
+            intent(Intent::No),
+        ),
+        (
+            "no, leave her forehead alone",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        (
+            "she hates smiling in pics",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        ("no, he cant grow one", suggest(Beard), intent(Intent::No)),
+        ("make him chuckle", None, edits(vec![target(Smiling, 4)])),
+        ("have her giggling", None, edits(vec![target(Smiling, 4)])),
+        (
+            "give him a medium length beard",
+            None,
+            edits(vec![target(Beard, 3)]),
+        ),
+        ("a few days of scruff", None, edits(vec![target(Beard, 2)])),
+        (
+            "the glasses should be 3",
+            None,
+            edits(vec![target(Eyeglasses, 3)]),
+        ),
+        ("smile should be 1", None, edits(vec![target(Smiling, 1)])),
+        ("nah not for me", suggest(Eyeglasses), intent(Intent::No)),
+        ("not feeling that", suggest(Beard), intent(Intent::No)),
+        ("no not my thing", suggest(Smiling), intent(Intent::No)),
+    ];
+    for (text, context, want) in cases {
+        check(&enc, text, context, want);
+    }
+    // A wish for the suggested attribute is no decline; a negated idiom of smiling wishes for no
+    // more smile.
+    let got = enc.parse("he should have a beard", suggest(Beard));
+    assert_eq!(got.intent, Intent::Edit, "{got:?}");
+    let got = enc.parse("she would look better with glasses", suggest(Eyeglasses));
+    assert_ne!(got.intent, Intent::No, "{got:?}");
+    let got = enc.parse("dont crack a smile", None);
+    assert!(
+        got.edits
+            .iter()
+            .all(|e| e.direction != Some(Increase) && e.target.is_none_or(|t| t == 0)),
+        "{got:?}"
+    );
 }

@@ -57,6 +57,14 @@ fn shorthand(word: &str) -> Option<&'static str> {
         "&" | "n" => "and",
         "+" => "plus",
         "idk" => "i dont know",
+        // "rn" (right now) is "now"; "fr" (for real), "ngl" (not gonna lie) say nothing to act on
+        // and are dropped ("give her bangs fr" was asked; round 12).
+        "rn" => "now",
+        "outta" => "out of",
+        "gm" => "good morning",
+        "gn" => "good night",
+        "tysm" | "tyvm" => "thank you so much",
+        "fr" | "frfr" | "ngl" => "",
         "nvm" => "never mind",
         "ok." => "ok",
         "moar" | "mor" => "more",
@@ -68,7 +76,7 @@ fn shorthand(word: &str) -> Option<&'static str> {
         "l8r" | "l8er" => "later",
         "w8" => "wait",
         // Three-letter typos the vocabulary repair does not reach, and contractions.
-        "giv" => "give",
+        "giv" | "gve" => "give",
         "ad" => "add",
         "hed" => "he would",
         "youd" => "you would",
@@ -271,7 +279,12 @@ pub fn tokenize(text: &str) -> Vec<String> {
         }
         let word = collapse_repeats(&word);
         if let Some(expanded) = shorthand(&word) {
-            out.extend(expanded.split(' ').map(str::to_string));
+            out.extend(
+                expanded
+                    .split(' ')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string),
+            );
         } else if let Some(folded) = fold_number_word(&word) {
             out.push(folded.to_string());
         } else {
@@ -399,6 +412,16 @@ impl TypoRepair {
         if self.is_known(&single) {
             return Some(single);
         }
+        // A comparative typed without its "e" ("bigr", "darkr", "thinnr", "shortr"): the
+        // comparative, not the nearest word ("bigr" was "big", a degree; round 12).
+        if let Some(stem) = word.strip_suffix('r').filter(|s| s.chars().count() >= 2) {
+            let doubled = stem.chars().last().map(|l| format!("{stem}{l}er"));
+            for candidate in [Some(format!("{stem}er")), doubled].into_iter().flatten() {
+                if self.is_known(&candidate) {
+                    return Some(candidate);
+                }
+            }
+        }
         let len = word.chars().count();
         let limit = Self::max_distance(len);
         if limit == 0 {
@@ -514,5 +537,22 @@ mod tests {
         // Short unknown words are not guessed; far words are not forced.
         assert_eq!(repair.repair("hat"), None);
         assert_eq!(repair.repair("background"), None);
+    }
+
+    /// Issue 14, round 12: a comparative typed without its "e" is the comparative, not the
+    /// nearest word ("bigr" had been "big", a degree); "rn", "fr", "gve".
+    #[test]
+    fn round_12_comparatives_and_chat_words() {
+        let repair =
+            TypoRepair::new(["big", "bigger", "dark", "darker", "thinner"].map(String::from));
+        assert_eq!(repair.repair("bigr").as_deref(), Some("bigger"));
+        assert_eq!(repair.repair("darkr").as_deref(), Some("darker"));
+        assert_eq!(repair.repair("thinnr").as_deref(), Some("thinner"));
+        assert_eq!(
+            toks("whats the smile at rn"),
+            vec!["whats", "the", "smile", "at", "now"]
+        );
+        assert_eq!(toks("give her bangs fr"), vec!["give", "her", "bangs"]);
+        assert_eq!(toks("gve him a beard"), vec!["give", "him", "a", "beard"]);
     }
 }

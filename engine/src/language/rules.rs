@@ -93,6 +93,9 @@ struct Removal {
     grow_verbs: Vec<String>,
     laugh_off_possessives: Vec<String>,
     needed: Vec<String>,
+    dislike_phrases: Vec<String>,
+    back_verbs: Vec<String>,
+    back_particles: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,6 +186,7 @@ struct Directions {
     particle_verbs: Vec<String>,
     up_particles: Vec<String>,
     down_particles: Vec<String>,
+    smile_up_idioms: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -200,12 +204,14 @@ struct Questions {
     degree_only: Vec<String>,
     yes_no_starts: Vec<String>,
     degree_endings: Vec<String>,
+    history_starts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 struct SmallTalk {
     greet: Vec<String>,
     greet_core: Vec<String>,
+    greet_phrases: Vec<String>,
     thanks: Vec<String>,
     thanks_core: Vec<String>,
     end: Vec<String>,
@@ -219,6 +225,7 @@ struct SmallTalk {
 struct Replies {
     no: Vec<String>,
     no_core: Vec<String>,
+    no_phrases: Vec<String>,
     yes: Vec<String>,
     yes_core: Vec<String>,
     looks: Vec<String>,
@@ -228,6 +235,9 @@ struct Replies {
     agree: Vec<String>,
     keep: Vec<String>,
     keep_fillers: Vec<String>,
+    statement_subjects: Vec<String>,
+    preference: Vec<String>,
+    as_is: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,6 +263,18 @@ struct ContextWords {
     swap_verbs: Vec<String>,
     swap_to: Vec<String>,
     limit_fillers: Vec<String>,
+    split_after: Vec<String>,
+    than_fillers: Vec<String>,
+}
+
+/// Adjectives that belong to one attribute ([`too_adjective_attribute`]).
+#[derive(Debug, Deserialize)]
+struct Adjectives {
+    bangs: Vec<String>,
+    eyeglasses: Vec<String>,
+    beard: Vec<String>,
+    smiling: Vec<String>,
+    age: Vec<String>,
 }
 
 /// Every list of `rules.toml`.
@@ -272,6 +294,7 @@ struct RuleWords {
     replies: Replies,
     unsupported: Unsupported,
     context: ContextWords,
+    adjectives: Adjectives,
     asking: Asking,
     confirm: Confirm,
     current: Current,
@@ -503,7 +526,7 @@ pub fn small_talk(c: ClauseWords) -> Option<Intent> {
     if all_in(&s.vocative) {
         return Some(Intent::Unknown);
     }
-    if all_in(&s.greet) && any_in(&s.greet_core) {
+    if all_in(&s.greet) && (any_in(&s.greet_core) || c.has_phrase(&s.greet_phrases)) {
         return Some(Intent::Greet);
     }
     if all_in(&s.thanks) && any_in(&s.thanks_core) {
@@ -553,6 +576,18 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
     if c.all_in(&[&r.no]) && any_in(&r.no_core) {
         return Some(Intent::No);
     }
+    // "not really feeling it", "nah not for me" (round 12).
+    let no_phrase_words: Vec<String> = r
+        .no_phrases
+        .iter()
+        .flat_map(|p| p.split(' ').map(str::to_string))
+        .collect();
+    if c.has_phrase(&r.no_phrases)
+        && c.any(&words().direction.negators)
+        && c.all_in(&[&r.no, &no_phrase_words])
+    {
+        return Some(Intent::No);
+    }
     // "(no,) he looks fine" after a suggestion: the face is fine as it is, a decline (the
     // network read the praise as agreeing to the suggested edit; "sounds good" still agrees).
     // ("they look good" may praise the suggestion: left to the network.)
@@ -591,6 +626,20 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
         {
             return Some(Intent::No);
         }
+        // "no she hates glasses", "nah he looks better clean shaven", "glasses arent her thing":
+        // a statement about the person declines the suggestion (round 12).
+        if declines_by_statement(c, s) {
+            return Some(Intent::No);
+        }
+        // "nope keep the poker face", "keep him clean shaven": keeping the suggested attribute's
+        // degree 0 declines it (round 12).
+        // ("keep her serious", "keep him young": an adjective of the low end, round 12.)
+        let low_end = zero_phrase(c) == Some(s)
+            || (c.any(&words().direction.down_adjectives)
+                && named_attribute(c).is_none_or(|a| a == s));
+        if c.any(&r.keep) && low_end && direction_cue(c).is_none() {
+            return Some(Intent::No);
+        }
     }
     if c.all_in(&[&r.yes]) && any_in(&r.yes_core) {
         match context {
@@ -616,6 +665,45 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
         });
     }
     None
+}
+
+/// After a suggestion of `suggested`, a statement about the person or the attribute that declines
+/// it ("no she hates glasses", "no he prefers being clean shaven", "glasses arent her thing", "hes
+/// old enough already"): after any "no" words it opens with one of `[replies]
+/// statement_subjects` or the attribute's noun, names no other attribute, says no way, no "with"
+/// and not "not ... enough", and holds a negation, a dislike, "ADJ enough", or a word of
+/// `preference` with a removal, a degree-0 phrase or a word of `as_is` (round 12).
+fn declines_by_statement(c: ClauseWords, suggested: Attribute) -> bool {
+    let r = &words().replies;
+    let d = &words().direction;
+    let Some(start) = c.raw.iter().position(|w| !contains(&r.no_core, w)) else {
+        return false;
+    };
+    let rest = ClauseWords {
+        raw: &c.raw[start..],
+        canonical: &c.canonical[start..],
+    };
+    let nouns = suggested_nouns(suggested);
+    let first = &rest.raw[0];
+    let opens = (contains(&r.statement_subjects, first) && first != "the")
+        || contains(nouns, first)
+        || (first == "the" && rest.raw.get(1).is_some_and(|w| contains(nouns, w)));
+    if !opens
+        || named_attribute(rest).is_some_and(|a| a != suggested)
+        || rest.raw.iter().any(|w| w == "with")
+        || matches!(direction_cue(rest), Some(DirectionCue::Way(_)))
+    {
+        return false;
+    }
+    // "not X enough" wants more; "X enough (already)" wants no more.
+    let enough = rest.find(&d.enough);
+    if enough.is_some_and(|e| (0..e).any(|i| rest.is(i, &d.negators))) {
+        return false;
+    }
+    let negative = rest.any(&d.negators) || rest.any(&words().removal.dislike) || enough.is_some();
+    let prefers = rest.any(&r.preference)
+        && (removal(rest) || zero_phrase(rest).is_some() || rest.any(&r.as_is));
+    negative || prefers
 }
 
 /// A clause that only says "the other way" ("no, the other way", "other way round"): it edits
@@ -650,6 +738,10 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
         {
             return Some(Question::Degree(Some(named)));
         }
+    }
+    // "did you change anything yet", "have you edited anything" (round 12).
+    if contains(&q.history_starts, first) && c.has_phrase(&q.history) {
+        return Some(Question::History);
     }
     // "is she smiling?", "does he have a beard": its degree.
     if contains(&q.yes_no_starts, first) {
@@ -766,9 +858,13 @@ fn removal(c: ClauseWords) -> bool {
     {
         return true;
     }
+    // "pin her bangs back", "sweep the fringe aside": the fringe off the forehead (round 12).
+    if pins_bangs_back(c) {
+        return true;
+    }
     // "i hate the bangs": dislike of a named attribute, with no word of the way or of size
     // ("i hate how long the beard is" is left to the network) (round 10).
-    if c.any(&r.dislike)
+    if (c.any(&r.dislike) || c.has_phrase(&r.dislike_phrases))
         && named_attribute(c).is_some()
         && direction_cue(c).is_none()
         && too_or_enough(c).is_none()
@@ -806,6 +902,45 @@ fn removal(c: ClauseWords) -> bool {
         });
         j < c.len() && names(j) && !enough_after && !compared_after
     })
+}
+
+/// The attribute an adjective of `[adjectives]` names in a clause that says "too ADJ" or "ADJ
+/// enough" ("too scruffy": the beard; round 12).
+fn too_adjective_attribute(c: ClauseWords) -> Option<Attribute> {
+    too_or_enough(c)?;
+    let a = &words().adjectives;
+    [
+        (Attribute::Bangs, &a.bangs),
+        (Attribute::Eyeglasses, &a.eyeglasses),
+        (Attribute::Beard, &a.beard),
+        (Attribute::Smiling, &a.smiling),
+        (Attribute::Age, &a.age),
+    ]
+    .into_iter()
+    .find_map(|(attribute, list)| c.any(list).then_some(attribute))
+}
+
+/// "make her crack a smile", "say cheese": an idiom of `[direction] smile_up_idioms`, not negated,
+/// with no level and no other attribute named (round 12).
+fn smile_up_idiom(c: ClauseWords) -> bool {
+    let d = &words().direction;
+    let Some(start) = c.phrase_start(&d.smile_up_idioms) else {
+        return false;
+    };
+    !(0..start).any(|j| c.is(j, &d.negators))
+        && level(c, Some(Attribute::Smiling)).is_none()
+        && named_attribute(c).is_none_or(|a| a == Attribute::Smiling)
+}
+
+/// "pin her bangs back", "sweep the fringe aside", "tie her bangs up": a bangs noun, a verb of
+/// `[removal] back_verbs` and one of `back_particles` up to four words after it (round 12).
+fn pins_bangs_back(c: ClauseWords) -> bool {
+    let r = &words().removal;
+    c.any(&words().nouns.bangs)
+        && (0..c.len()).any(|i| {
+            c.is(i, &r.back_verbs)
+                && (i + 1..(i + 5).min(c.len())).any(|j| c.is(j, &r.back_particles))
+        })
 }
 
 /// "make him laugh his butt off", "laughing her head off": a laugh noun, a possessive and one
@@ -974,7 +1109,7 @@ fn level(c: ClauseWords, attribute: Option<Attribute>) -> Option<u8> {
                 && !c.is(i, &l.none)
                 && (any_noun(&c.raw[i - 1])
                     || any_noun(&c.canonical[i - 1])
-                    || matches!(c.raw[i - 1].as_str(), "a" | "it" | "them"));
+                    || matches!(c.raw[i - 1].as_str(), "a" | "it" | "them" | "be"));
             if after_noun && ends_at(i + 1) {
                 return Some(n);
             }
@@ -1487,7 +1622,8 @@ fn adjust_words(
     confident: bool,
     context: Option<SystemContext>,
 ) -> (ClauseLabel, Reading) {
-    let named = named_attribute(c);
+    // (In a reply only: "still too serious" with nothing under discussion is left unread.)
+    let named = named_attribute(c).or_else(|| context.and_then(|_| too_adjective_attribute(c)));
     // "less grinning" read as the beard: an attribute the clause names by its noun wins over one
     // the network reads that no word of the clause names.
     // Likewise over "the attribute under discussion" or none ("darker lenses").
@@ -1514,12 +1650,37 @@ fn adjust_words(
     if declines(c, named, context) {
         return (ClauseLabel::intent(Intent::No), Reading::Rule);
     }
+    // "make her crack a smile", "say cheese", "turn that frown upside down": idioms that wish for
+    // more smile, whatever degree the network reads (round 12: 2, 5 and no smile).
+    if smile_up_idiom(c) {
+        return (
+            change_label(
+                c,
+                AttributeSlot::Named(Attribute::Smiling),
+                Direction::Increase,
+            ),
+            Reading::Rule,
+        );
+    }
     let has_pronoun = c.any(&words().nouns.pronouns);
     // A clause of adjustment and agreement words only ("only a little", "a bit more") names no
     // attribute, whatever the network guesses: it is about the one under discussion.
     let bare = named.is_none()
         && c.len() > 0
         && c.all_in(&[&words().context.adjustment, &words().replies.agree]);
+    // "shorter than that", "a bit less than this" after a check: a comparison with what is
+    // there is about the attribute under discussion (round 12).
+    let cw = &words().context;
+    let compared = named.is_none()
+        && c.raw.iter().any(|w| w == "than")
+        && c.all_in(&[
+            &cw.adjustment,
+            &words().replies.agree,
+            &cw.than_fillers,
+            &words().direction.comparatives,
+            &words().direction.big,
+            &words().direction.small,
+        ]);
     // The attribute the rules would edit: a named one, else the network's, else (for short
     // replies in context or clauses with a pronoun) the one under discussion.
     // "level 5", "make it a 2", "the maximum": a level that names no attribute is about the one
@@ -1542,7 +1703,7 @@ fn adjust_words(
             (AttributeSlot::Named(b), Some(SystemContext::Check(a) | SystemContext::Suggest(a)))
                 if a != b
         )
-        && c.has_unseen_word()
+        && (c.has_unseen_word() || compared)
         && age_number(c).is_none()
         && !says_age_number(c)
         && zero_phrase(c).is_none();
@@ -1565,6 +1726,16 @@ fn adjust_words(
     };
     let Some(slot) = slot else {
         return (label, Reading::Network);
+    };
+    // The comparison's way is kept, its amount is the words' ("smaller than this one" is no
+    // change of 1), and its attribute is the one under discussion.
+    let label = match (label.kind, label.direction) {
+        (KindSlot::Relative | KindSlot::Direction, Some(d)) if compared => change_label(c, slot, d),
+        _ if compared && guessed_other => ClauseLabel {
+            attribute: slot,
+            ..label
+        },
+        _ => label,
     };
     // "kinda odd", "looks kinda off" after a check of the beard: no word of the clause names an
     // attribute, a way, an amount, a level or a removal, and a word the network did not see: a
@@ -1619,9 +1790,11 @@ fn adjust_words(
             return (ClauseLabel::target(slot, n), Reading::Rule);
         }
         // "age this guy a little": a change up by that much, not a degree.
+        // ("turn the age all the way up" is the oldest: a level, round 12.)
         if label.kind == KindSlot::Target
             && c.raw.iter().any(|w| w == "age")
             && direction_cue(c).is_none()
+            && level(c, Some(Attribute::Age)).is_none()
         {
             if let Some(n) = modifier_change(c) {
                 return (
@@ -1674,7 +1847,9 @@ fn adjust_words(
         return (ClauseLabel::target(slot, n), Reading::Rule);
     }
     if let Some(way) = too_or_enough(c) {
-        if label.intent == Intent::Edit || named.is_some() || has_pronoun {
+        // ("too nerdy" after a check of the glasses, read as "no": round 12.)
+        let checked = matches!(context, Some(SystemContext::Check(_))) && named.is_none();
+        if label.intent == Intent::Edit || named.is_some() || has_pronoun || checked {
             // "a little too long" is one degree; "way too long", "too much" only say the way.
             let fixed = if c.has_phrase(&words().modifiers.too_small) {
                 ClauseLabel::relative(slot, way, 1)
@@ -1836,6 +2011,23 @@ fn adjust_words(
                     None => (unclear(label.attribute), Reading::Unclear),
                 };
             }
+            // "yeah but subtle" after a suggestion of the smile, read as 5: a word of the low end,
+            // no noun and a high degree disagree; asked (round 12).
+            let d = &words().direction;
+            let low_word = c
+                .raw
+                .iter()
+                .any(|w| contains(&d.small, w) && !contains(&d.comparatives, w) && w != "less");
+            if t >= 3
+                && named.is_none()
+                && context.is_some()
+                && low_word
+                && !intensity_up
+                && !c.any(&d.negators)
+                && !c.any(&d.numbers)
+            {
+                return (unclear(label.attribute), Reading::Unclear);
+            }
             // A comparative beside a degree phrase without a number ("a bigger smile"): a change
             // that way, not a fixed degree that may lie on the other side.
             if let Some(DirectionCue::Way(d)) = cue {
@@ -1858,6 +2050,11 @@ fn adjust_words(
         }
         KindSlot::Relative | KindSlot::Direction => {
             let Some(d) = label.direction else {
+                // "no, make her smile instead" after a suggestion of the glasses: a way the words
+                // say (round 12; it was read as agreeing with no way).
+                if let Some(DirectionCue::Way(w)) = cue {
+                    return (change_label(c, label.attribute, w), Reading::Rule);
+                }
                 // "yes" to a suggestion: the dialog chooses the way.
                 return (label, Reading::Network);
             };
@@ -2326,9 +2523,11 @@ pub fn split_with(clauses: Vec<Vec<String>>) -> Vec<Vec<String>> {
         }
         // "beard 5 age 5": a level number ends one request and the next noun starts another
         // (issue 14, round 10).
+        // "beard off glasses on": likewise after a particle (round 12).
         let before = (1..clause.len()).find(|&i| {
             (contains(&words().context.split_before, &clause[i])
-                || contains(&words().levels.numbers, &clause[i - 1]))
+                || contains(&words().levels.numbers, &clause[i - 1])
+                || contains(&words().context.split_after, &clause[i - 1]))
                 && differ(&clause[..i], &clause[i..])
         });
         match before {
@@ -2769,6 +2968,60 @@ mod tests {
             raw,
             canonical: raw,
         }
+    }
+
+    /// Issue 14, round 12: the word-level rules the round added.
+    #[test]
+    fn round_12_word_rules() {
+        // Dislike phrases and bangs pinned back are removals; "dial back" is a way down.
+        assert!(removal(cw(&clause("not a fan of the goatee"))));
+        assert!(removal(cw(&clause("im not keen on his moustache"))));
+        assert!(removal(cw(&clause("pin her bangs back"))));
+        assert!(removal(cw(&clause("tuck her fringe behind her ears"))));
+        assert!(!removal(cw(&clause("dial back the bangs"))));
+        assert!(!pins_bangs_back(cw(&clause("pull his glasses back"))));
+        // Declines by a statement about the person, after a suggestion.
+        let no = |text: &str, a| declines_by_statement(cw(&clause(text)), a);
+        assert!(no("no she hates glasses", Attribute::Eyeglasses));
+        assert!(no("nah he looks better clean shaven", Attribute::Beard));
+        assert!(no("glasses arent her thing", Attribute::Eyeglasses));
+        assert!(no("nah he is old enough already", Attribute::Age));
+        assert!(no("she never smiles", Attribute::Smiling));
+        assert!(!no("he isnt smiling enough", Attribute::Smiling));
+        assert!(!no("she would look better with bangs", Attribute::Bangs));
+        assert!(!no("no she should smile more", Attribute::Smiling));
+        assert!(!no("no remove his beard", Attribute::Beard));
+        assert!(!no("she hates glasses", Attribute::Beard));
+        // Smiling idioms; a negated one is none.
+        assert!(smile_up_idiom(cw(&clause("make her crack a smile"))));
+        assert!(smile_up_idiom(cw(&clause("say cheese"))));
+        assert!(!smile_up_idiom(cw(&clause("dont crack a smile"))));
+        // An adjective of one attribute after "too".
+        assert_eq!(
+            too_adjective_attribute(cw(&clause("too scruffy"))),
+            Some(Attribute::Beard)
+        );
+        assert_eq!(
+            too_adjective_attribute(cw(&clause("too nerdy"))),
+            Some(Attribute::Eyeglasses)
+        );
+        assert_eq!(too_adjective_attribute(cw(&clause("scruffy"))), None);
+        // A particle splits two attributes; history questions opening with "did" / "have".
+        assert_eq!(
+            split_with(vec![clause("beard off glasses on")]),
+            vec![clause("beard off"), clause("glasses on")]
+        );
+        assert_eq!(
+            question(cw(&clause("did you change anything yet")), None),
+            Some(Question::History)
+        );
+        assert_eq!(small_talk(cw(&clause("yo whats up"))), Some(Intent::Greet));
+        // "the age all the way up" is a level; "hella" a large amount.
+        assert_eq!(
+            level(cw(&clause("turn the age all the way up")), None),
+            Some(5)
+        );
+        assert_eq!(modifier_change(cw(&clause("hella older"))), Some(2));
     }
 
     /// Issue 14, round 9: the word-level rules the round added.

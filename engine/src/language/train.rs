@@ -479,10 +479,29 @@ pub fn natural11_sealed_path() -> PathBuf {
     ))
 }
 
-/// Every natural set that may be looked at after round 11 (development halves and opened sealed
+/// The development half of the twelfth-round natural set (issue 14, round 12).
+pub fn natural12_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural12_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the twelfth-round natural set (issue 14, round 12): scored before the round
+/// (summary only) and once at its end.
+pub fn natural12_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural12_sealed.jsonl"
+    ))
+}
+
+/// Every natural set that may be looked at after round 12 (development halves and opened sealed
 /// halves), by name.
 pub fn development_sets() -> Vec<(&'static str, PathBuf)> {
     vec![
+        ("dev12", natural12_dev_path()),
+        ("sealed11 (opened)", natural11_sealed_path()),
         ("dev11", natural11_dev_path()),
         ("sealed10 (opened)", natural10_sealed_path()),
         ("dev10", natural10_dev_path()),
