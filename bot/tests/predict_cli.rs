@@ -81,3 +81,50 @@ fn predict_prints_one_json_object_per_image() {
     assert_eq!(batch[0]["degrees"], lines[0]["degrees"]);
     assert_eq!(batch[1]["error"], "no face found");
 }
+
+#[test]
+fn predict_with_the_reader_adds_its_scores_and_degrees() {
+    let photo = support::celeba_photo();
+    let exe = env!("CARGO_BIN_EXE_talk-to-edit");
+    let reader = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../models/trained/reader.safetensors"
+    );
+    let run = |extra: &[&str]| {
+        Command::new(exe)
+            .arg("predict")
+            .args(extra)
+            .arg(&photo)
+            .output()
+            .unwrap()
+    };
+    let plain = run(&[]);
+    let with_reader = run(&["--reader", reader]);
+    assert!(
+        with_reader.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with_reader.stderr)
+    );
+    let plain: Value = serde_json::from_slice(&plain.stdout).unwrap();
+    let v: Value = serde_json::from_slice(&with_reader.stdout).unwrap();
+    check_prediction(&v, &photo);
+    assert_eq!(v["degrees"], plain["degrees"], "P's answer is unchanged");
+    assert!(plain.get("reader").is_none(), "{plain}");
+    for a in engine::Attribute::ALL {
+        let score = v["reader"]["scores"][a.name()].as_f64().unwrap();
+        assert!((-1.0..=6.0).contains(&score), "{v}");
+        // A frontal CelebA face: every attribute applicable, the degree the rounded score.
+        let degree = v["reader"]["degrees"][a.name()].as_u64().unwrap();
+        assert_eq!(degree, score.round().clamp(0.0, 5.0) as u64, "{v}");
+    }
+    // The committed reader has no glasses-presence measure.
+    assert!(v["reader"]["glasses_presence"].is_null(), "{v}");
+
+    let missing = run(&["--reader", "no-such-reader.safetensors"]);
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no-such-reader.safetensors"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+}

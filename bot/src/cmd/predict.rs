@@ -33,6 +33,19 @@ pub struct Args {
     models: Option<PathBuf>,
 }
 
+/// One JSON value per attribute, keyed by its name.
+fn per_attribute(value: impl Fn(Attribute) -> Value) -> Map<String, Value> {
+    Attribute::ALL
+        .iter()
+        .map(|a| (a.name().to_string(), value(*a)))
+        .collect()
+}
+
+/// `v` rounded to three decimals.
+fn thousandths(v: f32) -> f64 {
+    (f64::from(v) * 1000.0).round() / 1000.0
+}
+
 /// Finds, aligns and predicts one image.
 fn predict_one(
     perception: &FacePerception,
@@ -46,32 +59,23 @@ fn predict_one(
         .predict(std::slice::from_ref(&aligned.crop))
         .map_err(|e| PerceptionError::Inference(e.to_string()))?
         .remove(0);
-    let mut degrees = Map::new();
-    let mut expected = Map::new();
-    for (i, attribute) in Attribute::ALL.iter().enumerate() {
-        degrees.insert(attribute.name().to_string(), json!(prediction.degrees[i]));
-        let e = (f64::from(prediction.expected[i]) * 1000.0).round() / 1000.0;
-        expected.insert(attribute.name().to_string(), json!(e));
-    }
-    let round = |v: f32| (f64::from(v) * 1000.0).round() / 1000.0;
-    let mut out = json!({"path": path, "degrees": degrees, "expected": expected});
+    let mut out = json!({
+        "path": path,
+        "degrees": per_attribute(|a| json!(prediction.degrees[a.index()])),
+        "expected": per_attribute(|a| json!(thousandths(prediction.expected[a.index()]))),
+    });
     if let Some(reader) = reader {
         let reading = reader
             .read(std::slice::from_ref(&aligned.crop))
             .map_err(|e| PerceptionError::Inference(e.to_string()))?
             .remove(0);
-        let mut scores = Map::new();
-        let mut reader_degrees = Map::new();
-        for attribute in Attribute::ALL {
-            let name = attribute.name().to_string();
-            scores.insert(name.clone(), json!(round(reading.score(attribute))));
-            reader_degrees.insert(name, json!(reading.degree(attribute)));
-        }
+        let scores = per_attribute(|a| json!(thousandths(reading.score(a))));
+        let reader_degrees = per_attribute(|a| json!(reading.degree(a)));
         let presence = reading.measures[Measure::GlassesPresence.index()];
         out["reader"] = json!({
             "scores": scores,
             "degrees": reader_degrees,
-            "glasses_presence": presence.is_finite().then(|| round(presence)),
+            "glasses_presence": presence.is_finite().then(|| thousandths(presence)),
         });
     }
     if aligned.faces_found > 1 {
