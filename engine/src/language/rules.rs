@@ -3764,4 +3764,96 @@ mod tests {
         assert!(contains(&wordnet().remove_verbs, "discard"));
         assert!(known_words().contains("discard") && known_words().contains("glasses"));
     }
+
+    /// Issue 14, round 13: the word-level rules the round added.
+    #[test]
+    fn round_13_word_rules() {
+        let mood = |text: &str| mood_label(cw(&clause(text)));
+        let smile = AttributeSlot::Named(Attribute::Smiling);
+        // Moods of the low end: the base word is no smile, "less" / "too" a bigger smile, "more"
+        // or a comparative a smaller one; the high end the other way round.
+        assert_eq!(
+            mood("make him look grumpy"),
+            Some(ClauseLabel::target(smile, 0))
+        );
+        assert_eq!(
+            mood("make him less grumpy"),
+            Some(ClauseLabel::direction(smile, Some(Direction::Increase)))
+        );
+        assert_eq!(
+            mood("he looks too gloomy"),
+            Some(ClauseLabel::direction(smile, Some(Direction::Increase)))
+        );
+        assert_eq!(
+            mood("a bit angrier"),
+            Some(ClauseLabel::relative(smile, Direction::Decrease, 1))
+        );
+        assert_eq!(
+            mood("more sulky"),
+            Some(ClauseLabel::direction(smile, Some(Direction::Decrease)))
+        );
+        assert_eq!(
+            mood("make her look cheerful"),
+            Some(ClauseLabel::direction(smile, Some(Direction::Increase)))
+        );
+        assert_eq!(
+            mood("a little less cheerful"),
+            Some(ClauseLabel::relative(smile, Direction::Decrease, 1))
+        );
+        // A statement of the face with the base word, a negated mood, a level: left alone.
+        assert_eq!(mood("she looks so sad"), None);
+        assert_eq!(mood("dont make him look angry"), None);
+        assert_eq!(mood("make him look old"), None);
+        // Wishes said with a phrase or a particle; not for a noun that is a degree of its own.
+        let wish = |text: &str, a| wished(cw(&clause(text)), a);
+        assert!(wish("a smile would be nice", Attribute::Smiling));
+        assert!(wish("a fringe would suit her", Attribute::Bangs));
+        assert!(wish("beard in", Attribute::Beard));
+        assert!(!wish("a laugh would be nice", Attribute::Smiling));
+        assert!(!wish("stubble would be cool", Attribute::Beard));
+        assert!(!wish("a bigger smile would be nice", Attribute::Smiling));
+        assert!(!wish("a smile", Attribute::Smiling));
+        // "beard of": "off" typed with one f ends a clause after the noun.
+        assert!(removal(cw(&clause("beard of"))));
+        assert!(!removal(cw(&clause("the length of the beard"))));
+        // A word of address opening a clause is dropped; not from a clause of two words.
+        assert_eq!(
+            without_vocative(&clause("bro give him shades")),
+            Some(clause("give him shades"))
+        );
+        assert_eq!(without_vocative(&clause("bro pls")), None);
+        // Declines: "shes fine", "hes fine without one", "he should look serious".
+        let no = |text: &str, a| declines_by_statement(cw(&clause(text)), a);
+        assert!(no("nah hes fine without one", Attribute::Beard));
+        assert!(no("he should look serious", Attribute::Smiling));
+        assert!(no("no she looks better moody", Attribute::Smiling));
+        assert!(!no("he should have a beard", Attribute::Beard));
+        assert_eq!(
+            reply(
+                cw(&clause("shes fine")),
+                Some(SystemContext::Suggest(Attribute::Age))
+            ),
+            Some(Intent::No)
+        );
+        assert_eq!(
+            reply(
+                cw(&clause("perfect age")),
+                Some(SystemContext::Check(Attribute::Age))
+            ),
+            Some(Intent::Yes)
+        );
+        // Questions.
+        assert_eq!(
+            question(cw(&clause("how dark are the shades")), None),
+            Some(Question::Degree(Some(Attribute::Eyeglasses)))
+        );
+        assert_eq!(
+            question(cw(&clause("what age does she look")), None),
+            Some(Question::Degree(Some(Attribute::Age)))
+        );
+        assert_eq!(
+            question(cw(&clause("what does a five look like")), None),
+            Some(Question::Meaning(None))
+        );
+    }
 }
