@@ -3325,7 +3325,7 @@ fn issue_14_round_12_families() {
 
 /// Issue 14, round 13: the families of the thirteenth development half's errors, probed with
 /// sentences in no natural set (50 probes written after the first rules, 46 right at the first
-/// run; the 4 left out are listed in models/trained/LANGUAGE.md): moods of the smile's ends,
+/// run, the 4 left out listed in models/trained/LANGUAGE.md; 20 more after the question rules): moods of the smile's ends,
 /// wishes said as "X would be nice" or "X in", years taken off with no noun, "X of", declines
 /// said as "shes fine" or with a mood, praise of the checked attribute, questions.
 #[test]
@@ -3516,6 +3516,87 @@ fn issue_14_round_13_families() {
             intent(Intent::Ask(Question::Meaning(None))),
         ),
         ("what can you do", None, intent(Intent::Help)),
+        // Second batch (20 probes written after the question rules; 18/20 at the first run,
+        // the 2 misses led to adjectives of one attribute in "how ADJ" questions).
+        (
+            "how happy is she right now",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "how serious does he look",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "how nerdy are the glasses",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Eyeglasses)))),
+        ),
+        (
+            "whats the difference between smile 1 and smile 2",
+            None,
+            intent(Intent::Ask(Question::Meaning(Some(Smiling)))),
+        ),
+        (
+            "what is the difference between level 3 and level 4",
+            None,
+            intent(Intent::Ask(Question::Meaning(None))),
+        ),
+        (
+            "shades off and smile on",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Smiling, Some(Increase)),
+            ]),
+        ),
+        (
+            "fringe on, beard off",
+            None,
+            edits(vec![direction(Bangs, Some(Increase)), target(Beard, 0)]),
+        ),
+        (
+            "a beard would look good on him",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "glasses would suit her",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "make her look unhappy",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "less grouchy",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "make him look a lot less angry",
+            None,
+            edits(vec![relative(Smiling, Increase, 2)]),
+        ),
+        (
+            "make her look merry",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        ("no, keep her moody", suggest(Smiling), intent(Intent::No)),
+        ("nah hes fine", suggest(Beard), intent(Intent::No)),
+        ("no shes good", suggest(Eyeglasses), intent(Intent::No)),
+        ("great age", check_of(Age), intent(Intent::Yes)),
+        ("nice fringe", check_of(Bangs), intent(Intent::Yes)),
+        (
+            "take thirty years off",
+            None,
+            edits(vec![relative(Age, Decrease, 3)]),
+        ),
+        ("stache of", None, edits(vec![target(Beard, 0)])),
     ];
     for (text, context, want) in cases {
         check(&enc, text, context, want);

@@ -207,6 +207,7 @@ struct Questions {
     degree_endings: Vec<String>,
     history_starts: Vec<String>,
     what_degree_nouns: Vec<String>,
+    between: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -851,19 +852,41 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
         && c.raw
             .get(1)
             .is_some_and(|w| contains(&q.what_degree_nouns, w));
+    // ("how nerdy are the glasses", "how serious does he look": an adjective of one attribute,
+    // `[adjectives]`, asks as a degree adjective does; round 13.)
+    let a = &words().adjectives;
+    let own_adjective = |w: &String| {
+        [&a.bangs, &a.eyeglasses, &a.beard, &a.smiling, &a.age]
+            .iter()
+            .any(|list| contains(list, w))
+    };
     let asks_degree = (matches!(first.as_str(), "how" | "hows")
         && c.raw
             .get(1)
-            .is_some_and(|w| contains(&q.degree_adjectives, w)))
+            .is_some_and(|w| contains(&q.degree_adjectives, w) || own_adjective(w)))
         || c.any(&q.degree_words)
         || ends_at
         || what_noun;
     let is_request = c.raw[1..].iter().any(|w| contains(&q.request_words, w))
         || matches!(first.as_str(), "can" | "could");
     if asks_degree && !is_request {
-        // "how old does he look" is about the age even without a noun.
+        // "how old does he look" is about the age even without a noun; "how happy is she" about
+        // the smile (an adjective of one attribute, `[adjectives]`; round 13).
         let attribute = attribute.or_else(|| {
             (c.raw.get(1).is_some_and(|w| w == "old" || w == "young")).then_some(Attribute::Age)
+        });
+        let attribute = attribute.or_else(|| {
+            let a = &words().adjectives;
+            let second = c.raw.get(1)?;
+            [
+                (Attribute::Bangs, &a.bangs),
+                (Attribute::Eyeglasses, &a.eyeglasses),
+                (Attribute::Beard, &a.beard),
+                (Attribute::Smiling, &a.smiling),
+                (Attribute::Age, &a.age),
+            ]
+            .into_iter()
+            .find_map(|(attribute, list)| contains(list, second).then_some(attribute))
         });
         return Some(Question::Degree(attribute));
     }
@@ -2731,10 +2754,21 @@ pub fn join_levels(clauses: Vec<Vec<String>>) -> Vec<Vec<String>> {
         let level_only = !clause.is_empty()
             && clause.iter().all(|w| contains(&cw.level_words, w))
             && clause.iter().any(|w| w != "please" && w != "pls");
-        let joins = level_only
-            && out
-                .last()
-                .is_some_and(|prev| noun_only(prev, &cw.joined_fillers).is_some());
+        // "whats the difference between beard 2 and beard 3": "and" does not cut the question
+        // (round 13).
+        let between = out.last().is_some_and(|prev| {
+            let padded = format!(" {} ", prev.join(" "));
+            words()
+                .questions
+                .between
+                .iter()
+                .any(|b| padded.contains(&format!(" {b} ")))
+        });
+        let joins = between
+            || level_only
+                && out
+                    .last()
+                    .is_some_and(|prev| noun_only(prev, &cw.joined_fillers).is_some());
         match out.last_mut() {
             Some(prev) if joins => prev.extend(clause),
             _ => out.push(clause),
@@ -3842,7 +3876,19 @@ mod tests {
             ),
             Some(Intent::Yes)
         );
+        // "and" does not cut a question about the difference between two levels.
+        assert_eq!(
+            join_levels(vec![
+                clause("whats the difference between beard two"),
+                clause("beard three")
+            ]),
+            vec![clause("whats the difference between beard two beard three")]
+        );
         // Questions.
+        assert_eq!(
+            question(cw(&clause("how serious does he look")), None),
+            Some(Question::Degree(Some(Attribute::Smiling)))
+        );
         assert_eq!(
             question(cw(&clause("how dark are the shades")), None),
             Some(Question::Degree(Some(Attribute::Eyeglasses)))
