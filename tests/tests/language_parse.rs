@@ -1165,15 +1165,16 @@ fn sealed_half_of_the_twelfth_round_set() {
 
 // The thirteenth sealed half's bounds: its score at the end of round 13 (set once, after that
 // scoring).
-const SEALED13_POLARITY: usize = 4;
-const SEALED13_EXACT: f64 = 0.81;
+const SEALED13_POLARITY: usize = 1;
+const SEALED13_EXACT: f64 = 0.87;
 
 /// The sealed half of the thirteenth-round natural set (issue 14, round 13), scored before the
 /// round (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and
 /// >= 97% exact. Its misses are not printed.
 #[test]
 fn sealed_half_of_the_thirteenth_round_set() {
-    // Before the round 81.3% / 4 (12 asked).
+    // Before the round 81.3% / 4 (12 asked); after it 87.4% (187 of 214) / 1 (6 asked). The goals
+    // are NOT met; these bounds only stop it getting worse.
     score_natural_set(
         "sealed13",
         &engine::language::train::natural13_sealed_path(),
