@@ -455,6 +455,41 @@ fn twelfth_round_replies_in_context() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// Replies of the thirteenth round's families (issue 14, round 13) in the states of the context
+/// table: moods of the smile's ends, declines said as "hes fine" or with a mood, praise of the
+/// checked attribute by its noun.
+#[test]
+fn thirteenth_round_replies_in_context() {
+    use Before::*;
+    use Then::*;
+    let enc = encoder();
+    let engine = engine();
+    let table: Vec<(Before, &str, Then)> = vec![
+        (
+            Suggest,
+            "no, i want him grumpy",
+            Noted(Note::Declined(Smiling)),
+        ),
+        (
+            EditSuggest,
+            "nah keep him grumpy",
+            Noted(Note::Declined(Smiling)),
+        ),
+        (Suggest, "nah hes fine", Noted(Note::Declined(Smiling))),
+        (
+            Suggest,
+            "no, he should look serious",
+            Noted(Note::Declined(Smiling)),
+        ),
+        (EditCheck, "perfect beard", Noted(Note::Satisfied(Beard))),
+        (Suggest, "make him look less grumpy", Degrees(2, 3)),
+        (EditCheck, "make him look grumpy", Degrees(3, 0)),
+        (EditSuggest, "a smile would be nice", Degrees(3, 3)),
+    ];
+    let failures = play(&table, &enc, &engine);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
 /// "grow her bangs out" (issue 14, round 11): hairdressers mean letting the fringe grow until it
 /// is gone, others a longer fringe; the bot asks, and every answer leads to its edit.
 #[test]

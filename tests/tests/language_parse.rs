@@ -1147,24 +1147,53 @@ fn sealed_half_of_the_eleventh_round_set() {
     );
 }
 
-// The twelfth sealed half's bounds: its score at the end of round 12 (set once, after that
-// scoring).
-const SEALED12_POLARITY: usize = 4;
-const SEALED12_EXACT: f64 = 0.89;
-
-/// The sealed half of the twelfth-round natural set (issue 14, round 12), scored before the round
-/// (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and >= 97%
-/// exact. Its misses are not printed.
+/// The former sealed half of the twelfth-round natural set (issue 14, round 12): scored before
+/// round 12 (summary only) and once at its end (81.2% / 6 -> 89.2% / 4); opened in round 13 as
+/// development data (not tuned on: its changes in round 13 come from the thirteenth development
+/// half's families).
 #[test]
 fn sealed_half_of_the_twelfth_round_set() {
-    // Before the round 81.2% / 6 (11 asked); after it 89.2% (157 of 176) / 4 (9 asked). The goals
-    // are NOT met; these bounds only stop it getting worse.
+    // Round 13: 92.0% (162 of 176) / 1.
     score_natural_set(
         "sealed12",
         &engine::language::train::natural12_sealed_path(),
+        true,
+        1,
+        0.92,
+    );
+}
+
+// The thirteenth sealed half's bounds: its score at the end of round 13 (set once, after that
+// scoring).
+const SEALED13_POLARITY: usize = 1;
+const SEALED13_EXACT: f64 = 0.87;
+
+/// The sealed half of the thirteenth-round natural set (issue 14, round 13), scored before the
+/// round (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and
+/// >= 97% exact. Its misses are not printed.
+#[test]
+fn sealed_half_of_the_thirteenth_round_set() {
+    // Before the round 81.3% / 4 (12 asked); after it 87.4% (187 of 214) / 1 (6 asked). The goals
+    // are NOT met; these bounds only stop it getting worse.
+    score_natural_set(
+        "sealed13",
+        &engine::language::train::natural13_sealed_path(),
         false,
-        SEALED12_POLARITY,
-        SEALED12_EXACT,
+        SEALED13_POLARITY,
+        SEALED13_EXACT,
+    );
+}
+
+/// The development half of the thirteenth-round natural set (issue 14, round 13).
+#[test]
+fn development_half_of_the_thirteenth_round_set() {
+    // Before the round 80.5% / 6 (14 asked); after it 96.8% / 2 (1 asked).
+    score_natural_set(
+        "dev13",
+        &engine::language::train::natural13_dev_path(),
+        true,
+        2,
+        0.96,
     );
 }
 
@@ -1281,6 +1310,8 @@ fn sealed_half_of_the_third_natural_set() {
 fn every_natural_set() -> Vec<(&'static str, std::path::PathBuf)> {
     use engine::language::train as t;
     vec![
+        ("dev13", t::natural13_dev_path()),
+        ("sealed12", t::natural12_sealed_path()),
         ("dev12", t::natural12_dev_path()),
         ("sealed11", t::natural11_sealed_path()),
         ("dev11", t::natural11_dev_path()),
@@ -3289,6 +3320,292 @@ fn issue_14_round_12_families() {
         got.edits
             .iter()
             .all(|e| e.direction != Some(Increase) && e.target.is_none_or(|t| t == 0)),
+        "{got:?}"
+    );
+}
+
+/// Issue 14, round 13: the families of the thirteenth development half's errors, probed with
+/// sentences in no natural set (50 probes written after the first rules, 46 right at the first
+/// run, the 4 left out listed in models/trained/LANGUAGE.md; 20 more after the question rules): moods of the smile's ends,
+/// wishes said as "X would be nice" or "X in", years taken off with no noun, "X of", declines
+/// said as "shes fine" or with a mood, praise of the checked attribute, questions.
+#[test]
+fn issue_14_round_13_families() {
+    use engine::language::Question;
+    let enc = encoder();
+    let suggest = |a| Some(SystemContext::Suggest(a));
+    let check_of = |a| Some(SystemContext::Check(a));
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        (
+            "make him look a bit grumpy",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "make her look furious",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "make him look less miserable",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "a little less gloomy please",
+            None,
+            edits(vec![relative(Smiling, Increase, 1)]),
+        ),
+        (
+            "make her way less grumpy",
+            None,
+            edits(vec![relative(Smiling, Increase, 2)]),
+        ),
+        (
+            "she looks too moody",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "make him grumpier",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "a bit angrier",
+            None,
+            edits(vec![relative(Smiling, Decrease, 1)]),
+        ),
+        (
+            "even sadder",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "make her look jolly",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "make him less cheerful",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "she looks too cheery",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "make him look more upbeat",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        ("make her look sleepy", None, intent(Intent::Unknown)),
+        ("make him look bored", None, intent(Intent::Unknown)),
+        (
+            "too grumpy now",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        ("nah leave him grumpy", suggest(Smiling), intent(Intent::No)),
+        (
+            "no, she should stay moody",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        (
+            "some specs would be cool",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "a goatee would suit him",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "bangs in, glasses out",
+            None,
+            edits(vec![
+                direction(Bangs, Some(Increase)),
+                target(Eyeglasses, 0),
+            ]),
+        ),
+        (
+            "a laugh would be nice",
+            None,
+            edits(vec![target(Smiling, 4)]),
+        ),
+        ("stubble would be cool", None, edits(vec![target(Beard, 1)])),
+        (
+            "glasses off and stubble on",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Beard, 1)]),
+        ),
+        (
+            "take 10 years off",
+            None,
+            edits(vec![relative(Age, Decrease, 1)]),
+        ),
+        (
+            "knock twenty yrs off",
+            None,
+            edits(vec![relative(Age, Decrease, 2)]),
+        ),
+        ("mustache of", None, edits(vec![target(Beard, 0)])),
+        (
+            "dude make her older",
+            None,
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        (
+            "bruh remove the glasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("nah shes fine", suggest(Bangs), intent(Intent::No)),
+        ("no, hes good", suggest(Beard), intent(Intent::No)),
+        ("not sunglasses", suggest(Eyeglasses), intent(Intent::No)),
+        (
+            "no he looks fine without one",
+            suggest(Beard),
+            intent(Intent::No),
+        ),
+        (
+            "no, she should look neutral",
+            suggest(Smiling),
+            intent(Intent::No),
+        ),
+        ("perfect bangs", check_of(Bangs), intent(Intent::Yes)),
+        ("nice smile", check_of(Smiling), intent(Intent::Yes)),
+        ("great beard", check_of(Beard), intent(Intent::Yes)),
+        ("good one, thanks", None, intent(Intent::Thanks)),
+        (
+            "how dark is his sunglasses",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Eyeglasses)))),
+        ),
+        (
+            "how light are the glasses now",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Eyeglasses)))),
+        ),
+        (
+            "how dark is that",
+            check_of(Eyeglasses),
+            intent(Intent::Ask(Question::Degree(Some(Eyeglasses)))),
+        ),
+        (
+            "what number is the smile at",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "what age is she",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Age)))),
+        ),
+        (
+            "what does a 2 look like",
+            None,
+            intent(Intent::Ask(Question::Meaning(None))),
+        ),
+        (
+            "how does the scale work",
+            None,
+            intent(Intent::Ask(Question::Meaning(None))),
+        ),
+        ("what can you do", None, intent(Intent::Help)),
+        // Second batch (20 probes written after the question rules; 18/20 at the first run,
+        // the 2 misses led to adjectives of one attribute in "how ADJ" questions).
+        (
+            "how happy is she right now",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "how serious does he look",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "how nerdy are the glasses",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Eyeglasses)))),
+        ),
+        (
+            "whats the difference between smile 1 and smile 2",
+            None,
+            intent(Intent::Ask(Question::Meaning(Some(Smiling)))),
+        ),
+        (
+            "what is the difference between level 3 and level 4",
+            None,
+            intent(Intent::Ask(Question::Meaning(None))),
+        ),
+        (
+            "shades off and smile on",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Smiling, Some(Increase)),
+            ]),
+        ),
+        (
+            "fringe on, beard off",
+            None,
+            edits(vec![direction(Bangs, Some(Increase)), target(Beard, 0)]),
+        ),
+        (
+            "a beard would look good on him",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "glasses would suit her",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "make her look unhappy",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "less grouchy",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "make him look a lot less angry",
+            None,
+            edits(vec![relative(Smiling, Increase, 2)]),
+        ),
+        (
+            "make her look merry",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        ("no, keep her moody", suggest(Smiling), intent(Intent::No)),
+        ("nah hes fine", suggest(Beard), intent(Intent::No)),
+        ("no shes good", suggest(Eyeglasses), intent(Intent::No)),
+        ("great age", check_of(Age), intent(Intent::Yes)),
+        ("nice fringe", check_of(Bangs), intent(Intent::Yes)),
+        (
+            "take thirty years off",
+            None,
+            edits(vec![relative(Age, Decrease, 3)]),
+        ),
+        ("stache of", None, edits(vec![target(Beard, 0)])),
+    ];
+    for (text, context, want) in cases {
+        check(&enc, text, context, want);
+    }
+    // A negated mood is no smile edit carried out as read: it is asked about.
+    let got = enc.parse("dont make him look angry", None);
+    assert!(
+        got.edits.iter().all(|e| e.kind == EditKind::Unclear),
         "{got:?}"
     );
 }

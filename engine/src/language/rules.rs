@@ -69,6 +69,7 @@ struct Nouns {
     sunglasses: Vec<String>,
     full_beard: Vec<String>,
     laugh: Vec<String>,
+    degree_nouns: Vec<String>,
     pronouns: Vec<String>,
 }
 
@@ -205,6 +206,8 @@ struct Questions {
     yes_no_starts: Vec<String>,
     degree_endings: Vec<String>,
     history_starts: Vec<String>,
+    what_degree_nouns: Vec<String>,
+    between: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,6 +221,7 @@ struct SmallTalk {
     end_core: Vec<String>,
     unknown: Vec<String>,
     vocative: Vec<String>,
+    leading_vocative: Vec<String>,
     help: Vec<String>,
 }
 
@@ -238,6 +242,7 @@ struct Replies {
     statement_subjects: Vec<String>,
     preference: Vec<String>,
     as_is: Vec<String>,
+    person_is: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,6 +303,19 @@ struct RuleWords {
     asking: Asking,
     confirm: Confirm,
     current: Current,
+    mood: Mood,
+}
+
+/// Words of mood that are the smile's ends ([`mood_label`]; round 13).
+#[derive(Debug, Deserialize)]
+struct Mood {
+    low: Vec<String>,
+    low_comparatives: Vec<String>,
+    high: Vec<String>,
+    high_comparatives: Vec<String>,
+    flip: Vec<String>,
+    keep: Vec<String>,
+    statement_subjects: Vec<String>,
 }
 
 /// Words for the dialog's check of a read degree against the current one ([`worded_way`]).
@@ -314,6 +332,8 @@ struct Confirm {
     up_weak: Vec<String>,
     down_weak: Vec<String>,
     wish_fillers: Vec<String>,
+    wish_particles: Vec<String>,
+    wish_phrases: Vec<String>,
 }
 
 /// Parses [`RULES_TOML`] and [`WORDNET_TOML`]; an error means a data file is malformed.
@@ -500,9 +520,16 @@ fn wordnet_noun(c: ClauseWords) -> Option<Attribute> {
 /// other words, without them: "sure thing mate" is "sure thing" (the network read "mate" as
 /// sunglasses, degree 4; session 15). `None` when there are none to drop, or nothing else.
 pub fn without_vocative(clause: &[String]) -> Option<Vec<String>> {
-    let vocative = &words().small_talk.vocative;
-    let keep = clause.iter().rposition(|w| !contains(vocative, w))? + 1;
-    (keep < clause.len()).then(|| clause[..keep].to_vec())
+    let s = &words().small_talk;
+    let keep = clause.iter().rposition(|w| !contains(&s.vocative, w))? + 1;
+    // "bro give him shades": a word of address opening a clause of three words or more (round
+    // 13; "yo" and "hey" are greetings, read as such).
+    let start = clause[..keep]
+        .iter()
+        .position(|w| !contains(&s.leading_vocative, w))
+        .filter(|&k| keep - k >= 2)
+        .unwrap_or(0);
+    (start > 0 || keep < clause.len()).then(|| clause[start..keep].to_vec())
 }
 
 /// A greeting or thanks clause ("hey", "good morning", "thank you so much").
@@ -603,6 +630,14 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
     {
         return Some(Intent::No);
     }
+    // "no thx, shes fine", "hes good" after a suggestion: the person is fine as is (round 13).
+    if matches!(context, Some(SystemContext::Suggest(_)))
+        && rest.first().is_some_and(|w| contains(&r.person_is, w))
+        && rest[1..].iter().all(|w| contains(&r.yes, w))
+        && any_in(&r.yes_core)
+    {
+        return Some(Intent::No);
+    }
     // "(no,) the age is fine", "her glasses look good as is" after a suggestion of that attribute:
     // it is fine as it is, a decline (round 11). For the bangs, "her forehead is fine" says the
     // same of what the bangs would cover (session 15).
@@ -634,14 +669,25 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
         // "nope keep the poker face", "keep him clean shaven": keeping the suggested attribute's
         // degree 0 declines it (round 12).
         // ("keep her serious", "keep him young": an adjective of the low end, round 12.)
+        // ("nah keep him grumpy": a mood of the smile's low end, round 13.)
         let low_end = zero_phrase(c) == Some(s)
             || (c.any(&words().direction.down_adjectives)
-                && named_attribute(c).is_none_or(|a| a == s));
+                && named_attribute(c).is_none_or(|a| a == s))
+            || (s == Attribute::Smiling && c.any(&words().mood.low));
         if c.any(&r.keep) && low_end && direction_cue(c).is_none() {
             return Some(Intent::No);
         }
     }
-    if c.all_in(&[&r.yes]) && any_in(&r.yes_core) {
+    // "perfect age", "nice smile" after a check of that attribute: praise of it (round 13).
+    let checked_noun = |w: &String| match context {
+        Some(SystemContext::Check(a)) => {
+            contains(suggested_nouns(a), w)
+                && !contains(&words().direction.increase, w)
+                && !contains(&words().direction.decrease, w)
+        }
+        _ => false,
+    };
+    if c.raw.iter().all(|w| contains(&r.yes, w) || checked_noun(w)) && any_in(&r.yes_core) {
         match context {
             Some(SystemContext::Check(_)) => return Some(Intent::Yes),
             // "nice, thanks", "awesome job" with nothing to agree to: praise, answered as thanks.
@@ -701,8 +747,11 @@ fn declines_by_statement(c: ClauseWords, suggested: Attribute) -> bool {
         return false;
     }
     let negative = rest.any(&d.negators) || rest.any(&words().removal.dislike) || enough.is_some();
+    // ("no she looks better moody", "he should look serious": a mood of the smile's low end as
+    // what is preferred, round 13.)
+    let low_mood = suggested == Attribute::Smiling && rest.any(&words().mood.low);
     let prefers = rest.any(&r.preference)
-        && (removal(rest) || zero_phrase(rest).is_some() || rest.any(&r.as_is));
+        && (removal(rest) || zero_phrase(rest).is_some() || rest.any(&r.as_is) || low_mood);
     negative || prefers
 }
 
@@ -781,9 +830,12 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
     let noun_number = (0..c.len()).any(|i| any_noun(&c.raw[i]) && c.is(i + 1, numbers))
         && !c.raw[1..].iter().any(|w| contains(&q.request_words, w));
     let what = matches!(first.as_str(), "what" | "whats");
+    // "what does a 5 look like for the smile": a level said alone, with "look like" (round 13).
+    let a_number =
+        what && c.any(numbers) && !c.raw[1..].iter().any(|w| contains(&q.request_words, w));
     if c.any(&q.meaning)
         || c.has_phrase(&q.meaning)
-        || ((scale || noun_number) && c.has_phrase(&["look like".to_string()]))
+        || ((scale || noun_number || a_number) && c.has_phrase(&["look like".to_string()]))
         || ((scale_number || noun_number) && what)
         || (contains(&q.explain, first) && (scale || scale_number || noun_number))
     {
@@ -795,18 +847,46 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
             .iter()
             .rposition(|w| !contains(&q.degree_words, w))
             .is_some_and(|k| c.is(k, &q.degree_endings));
+    // "what age does she look": "what" and a noun of `what_degree_nouns` (round 13).
+    let what_noun = what
+        && c.raw
+            .get(1)
+            .is_some_and(|w| contains(&q.what_degree_nouns, w));
+    // ("how nerdy are the glasses", "how serious does he look": an adjective of one attribute,
+    // `[adjectives]`, asks as a degree adjective does; round 13.)
+    let a = &words().adjectives;
+    let own_adjective = |w: &String| {
+        [&a.bangs, &a.eyeglasses, &a.beard, &a.smiling, &a.age]
+            .iter()
+            .any(|list| contains(list, w))
+    };
     let asks_degree = (matches!(first.as_str(), "how" | "hows")
         && c.raw
             .get(1)
-            .is_some_and(|w| contains(&q.degree_adjectives, w)))
+            .is_some_and(|w| contains(&q.degree_adjectives, w) || own_adjective(w)))
         || c.any(&q.degree_words)
-        || ends_at;
+        || ends_at
+        || what_noun;
     let is_request = c.raw[1..].iter().any(|w| contains(&q.request_words, w))
         || matches!(first.as_str(), "can" | "could");
     if asks_degree && !is_request {
-        // "how old does he look" is about the age even without a noun.
+        // "how old does he look" is about the age even without a noun; "how happy is she" about
+        // the smile (an adjective of one attribute, `[adjectives]`; round 13).
         let attribute = attribute.or_else(|| {
             (c.raw.get(1).is_some_and(|w| w == "old" || w == "young")).then_some(Attribute::Age)
+        });
+        let attribute = attribute.or_else(|| {
+            let a = &words().adjectives;
+            let second = c.raw.get(1)?;
+            [
+                (Attribute::Bangs, &a.bangs),
+                (Attribute::Eyeglasses, &a.eyeglasses),
+                (Attribute::Beard, &a.beard),
+                (Attribute::Smiling, &a.smiling),
+                (Attribute::Age, &a.age),
+            ]
+            .into_iter()
+            .find_map(|(attribute, list)| contains(list, second).then_some(attribute))
         });
         return Some(Question::Degree(attribute));
     }
@@ -918,6 +998,88 @@ fn too_adjective_attribute(c: ClauseWords) -> Option<Attribute> {
     ]
     .into_iter()
     .find_map(|(attribute, list)| c.any(list).then_some(attribute))
+}
+
+/// "a smile would be nice", "a fringe would suit her", "beard in": a clause of the attribute's
+/// nouns (none of `[nouns] degree_nouns`), `[confirm] wish_fillers` and `wish_particles`, with a
+/// phrase of `wish_phrases` or a particle (round 13). Not the age.
+fn wished(c: ClauseWords, attribute: Attribute) -> bool {
+    let f = &words().confirm;
+    let n = &words().nouns;
+    let nouns = match attribute {
+        Attribute::Bangs => &n.bangs,
+        Attribute::Eyeglasses => &n.eyeglasses,
+        Attribute::Beard => &n.beard,
+        Attribute::Smiling => &n.smiling,
+        Attribute::Age => return false,
+    };
+    let phrase = c.phrase_start(&f.wish_phrases).map(|start| {
+        let len = f
+            .wish_phrases
+            .iter()
+            .map(|p| p.split(' ').collect::<Vec<_>>())
+            .find(|p| {
+                p.len() <= c.len() - start
+                    && p.iter().enumerate().all(|(k, w)| c.raw[start + k] == *w)
+            })
+            .map_or(0, |p| p.len());
+        start..start + len
+    });
+    let in_phrase = |i: usize| phrase.as_ref().is_some_and(|r| r.contains(&i));
+    let particle = c.any(&f.wish_particles);
+    (phrase.is_some() || particle)
+        && c.any(nouns)
+        && !c.any(&n.degree_nouns)
+        && (0..c.len()).all(|i| {
+            in_phrase(i) || c.is(i, nouns) || c.is(i, &f.wish_fillers) || c.is(i, &f.wish_particles)
+        })
+}
+
+/// A mood word of `[mood]` read as the smile (round 13): the low end's base word is no smile,
+/// with a word of `flip` up to two words before it a bigger smile, with one of `keep` or as a
+/// comparative a smaller one; the high end the other way round. Negated clauses, and a statement
+/// of the face with a base word and no `flip` word ("she looks so sad"), are left alone.
+fn mood_label(c: ClauseWords) -> Option<ClauseLabel> {
+    let m = &words().mood;
+    let i = (0..c.len()).find(|&i| {
+        c.is(i, &m.low)
+            || c.is(i, &m.low_comparatives)
+            || c.is(i, &m.high)
+            || c.is(i, &m.high_comparatives)
+    })?;
+    if c.any(&words().direction.negators) || level(c, Some(Attribute::Smiling)).is_some() {
+        return None;
+    }
+    let low = c.is(i, &m.low) || c.is(i, &m.low_comparatives);
+    let comparative = c.is(i, &m.low_comparatives) || c.is(i, &m.high_comparatives);
+    let before = |list: &[String]| (i.saturating_sub(2)..i).any(|j| c.is(j, list));
+    let flipped = before(&m.flip);
+    let kept = comparative || before(&m.keep);
+    let smile = AttributeSlot::Named(Attribute::Smiling);
+    let way = |down: bool| {
+        if down {
+            Direction::Decrease
+        } else {
+            Direction::Increase
+        }
+    };
+    if flipped {
+        return Some(change_label(c, smile, way(!low)));
+    }
+    if kept {
+        return Some(change_label(c, smile, way(low)));
+    }
+    if c.raw
+        .first()
+        .is_some_and(|w| contains(&m.statement_subjects, w))
+    {
+        return None;
+    }
+    Some(if low {
+        ClauseLabel::target(smile, 0)
+    } else {
+        ClauseLabel::direction(smile, Some(Direction::Increase))
+    })
 }
 
 /// "make her crack a smile", "say cheese": an idiom of `[direction] smile_up_idioms`, not negated,
@@ -1662,6 +1824,35 @@ fn adjust_words(
             Reading::Rule,
         );
     }
+    // "make him look grumpy", "make her less gloomy", "angrier": moods of the smile's ends
+    // (round 13: read as the age, the beard, or the opposite way).
+    // After a suggestion of the smile, "no, i want him grumpy" declines it. A way the network
+    // read for the smile itself keeps its amount ("a couple of levels more cheerful").
+    if named.is_none() && zero_phrase(c).is_none() {
+        if let Some(mood) = mood_label(c) {
+            if context == Some(SystemContext::Suggest(Attribute::Smiling))
+                && mood.kind == KindSlot::Target
+            {
+                return (ClauseLabel::intent(Intent::No), Reading::Rule);
+            }
+            let same_way = label.attribute == AttributeSlot::Named(Attribute::Smiling)
+                && label.kind == KindSlot::Relative
+                && label.direction == mood.direction;
+            if !same_way {
+                return (mood, Reading::Rule);
+            }
+        }
+    }
+    // "a smile would be nice", "a fringe would suit her", "beard in": a wish for the attribute
+    // whatever the network reads (round 13: a degree, or asked).
+    if let Some(a) = named {
+        if wished(c, a) && level(c, Some(a)).is_none() {
+            return (
+                ClauseLabel::direction(AttributeSlot::Named(a), Some(Direction::Increase)),
+                Reading::Rule,
+            );
+        }
+    }
     let has_pronoun = c.any(&words().nouns.pronouns);
     // A clause of adjustment and agreement words only ("only a little", "a bit more") names no
     // attribute, whatever the network guesses: it is about the one under discussion.
@@ -1774,7 +1965,18 @@ fn adjust_words(
             Reading::Rule,
         );
     }
-    // Removal: never for age; with years it means younger ("lose ten years").
+    // Removal: never for age; with years it means younger ("lose ten years"). A number of
+    // years taken off with no attribute named is the age too ("take 20 yrs off" was read as
+    // the bangs; round 13).
+    let (slot, slot_attribute) = if named.is_none()
+        && slot_attribute != Some(Attribute::Age)
+        && removal(c)
+        && years_removed(c).is_some()
+    {
+        (AttributeSlot::Named(Attribute::Age), Some(Attribute::Age))
+    } else {
+        (slot, slot_attribute)
+    };
     if slot_attribute == Some(Attribute::Age) && removal(c) && c.any(&words().removal.years) {
         let fixed = match (years_removed(c), label.change) {
             (Some(n), _) => ClauseLabel::relative(slot, Direction::Decrease, n),
@@ -2552,10 +2754,21 @@ pub fn join_levels(clauses: Vec<Vec<String>>) -> Vec<Vec<String>> {
         let level_only = !clause.is_empty()
             && clause.iter().all(|w| contains(&cw.level_words, w))
             && clause.iter().any(|w| w != "please" && w != "pls");
-        let joins = level_only
-            && out
-                .last()
-                .is_some_and(|prev| noun_only(prev, &cw.joined_fillers).is_some());
+        // "whats the difference between beard 2 and beard 3": "and" does not cut the question
+        // (round 13).
+        let between = out.last().is_some_and(|prev| {
+            let padded = format!(" {} ", prev.join(" "));
+            words()
+                .questions
+                .between
+                .iter()
+                .any(|b| padded.contains(&format!(" {b} ")))
+        });
+        let joins = between
+            || level_only
+                && out
+                    .last()
+                    .is_some_and(|prev| noun_only(prev, &cw.joined_fillers).is_some());
         match out.last_mut() {
             Some(prev) if joins => prev.extend(clause),
             _ => out.push(clause),
@@ -3584,5 +3797,109 @@ mod tests {
         check_rule_words().unwrap();
         assert!(contains(&wordnet().remove_verbs, "discard"));
         assert!(known_words().contains("discard") && known_words().contains("glasses"));
+    }
+
+    /// Issue 14, round 13: the word-level rules the round added.
+    #[test]
+    fn round_13_word_rules() {
+        let mood = |text: &str| mood_label(cw(&clause(text)));
+        let smile = AttributeSlot::Named(Attribute::Smiling);
+        // Moods of the low end: the base word is no smile, "less" / "too" a bigger smile, "more"
+        // or a comparative a smaller one; the high end the other way round.
+        assert_eq!(
+            mood("make him look grumpy"),
+            Some(ClauseLabel::target(smile, 0))
+        );
+        assert_eq!(
+            mood("make him less grumpy"),
+            Some(ClauseLabel::direction(smile, Some(Direction::Increase)))
+        );
+        assert_eq!(
+            mood("he looks too gloomy"),
+            Some(ClauseLabel::direction(smile, Some(Direction::Increase)))
+        );
+        assert_eq!(
+            mood("a bit angrier"),
+            Some(ClauseLabel::relative(smile, Direction::Decrease, 1))
+        );
+        assert_eq!(
+            mood("more sulky"),
+            Some(ClauseLabel::direction(smile, Some(Direction::Decrease)))
+        );
+        assert_eq!(
+            mood("make her look cheerful"),
+            Some(ClauseLabel::direction(smile, Some(Direction::Increase)))
+        );
+        assert_eq!(
+            mood("a little less cheerful"),
+            Some(ClauseLabel::relative(smile, Direction::Decrease, 1))
+        );
+        // A statement of the face with the base word, a negated mood, a level: left alone.
+        assert_eq!(mood("she looks so sad"), None);
+        assert_eq!(mood("dont make him look angry"), None);
+        assert_eq!(mood("make him look old"), None);
+        // Wishes said with a phrase or a particle; not for a noun that is a degree of its own.
+        let wish = |text: &str, a| wished(cw(&clause(text)), a);
+        assert!(wish("a smile would be nice", Attribute::Smiling));
+        assert!(wish("a fringe would suit her", Attribute::Bangs));
+        assert!(wish("beard in", Attribute::Beard));
+        assert!(!wish("a laugh would be nice", Attribute::Smiling));
+        assert!(!wish("stubble would be cool", Attribute::Beard));
+        assert!(!wish("a bigger smile would be nice", Attribute::Smiling));
+        assert!(!wish("a smile", Attribute::Smiling));
+        // "beard of": "off" typed with one f ends a clause after the noun.
+        assert!(removal(cw(&clause("beard of"))));
+        assert!(!removal(cw(&clause("the length of the beard"))));
+        // A word of address opening a clause is dropped; not from a clause of two words.
+        assert_eq!(
+            without_vocative(&clause("bro give him shades")),
+            Some(clause("give him shades"))
+        );
+        assert_eq!(without_vocative(&clause("bro pls")), None);
+        // Declines: "shes fine", "hes fine without one", "he should look serious".
+        let no = |text: &str, a| declines_by_statement(cw(&clause(text)), a);
+        assert!(no("nah hes fine without one", Attribute::Beard));
+        assert!(no("he should look serious", Attribute::Smiling));
+        assert!(no("no she looks better moody", Attribute::Smiling));
+        assert!(!no("he should have a beard", Attribute::Beard));
+        assert_eq!(
+            reply(
+                cw(&clause("shes fine")),
+                Some(SystemContext::Suggest(Attribute::Age))
+            ),
+            Some(Intent::No)
+        );
+        assert_eq!(
+            reply(
+                cw(&clause("perfect age")),
+                Some(SystemContext::Check(Attribute::Age))
+            ),
+            Some(Intent::Yes)
+        );
+        // "and" does not cut a question about the difference between two levels.
+        assert_eq!(
+            join_levels(vec![
+                clause("whats the difference between beard two"),
+                clause("beard three")
+            ]),
+            vec![clause("whats the difference between beard two beard three")]
+        );
+        // Questions.
+        assert_eq!(
+            question(cw(&clause("how serious does he look")), None),
+            Some(Question::Degree(Some(Attribute::Smiling)))
+        );
+        assert_eq!(
+            question(cw(&clause("how dark are the shades")), None),
+            Some(Question::Degree(Some(Attribute::Eyeglasses)))
+        );
+        assert_eq!(
+            question(cw(&clause("what age does she look")), None),
+            Some(Question::Degree(Some(Attribute::Age)))
+        );
+        assert_eq!(
+            question(cw(&clause("what does a five look like")), None),
+            Some(Question::Meaning(None))
+        );
     }
 }

@@ -496,10 +496,29 @@ pub fn natural12_sealed_path() -> PathBuf {
     ))
 }
 
-/// Every natural set that may be looked at after round 12 (development halves and opened sealed
+/// The development half of the thirteenth-round natural set (issue 14, round 13).
+pub fn natural13_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural13_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the thirteenth-round natural set (issue 14, round 13): scored before the
+/// round (summary only) and once at its end.
+pub fn natural13_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural13_sealed.jsonl"
+    ))
+}
+
+/// Every natural set that may be looked at after round 13 (development halves and opened sealed
 /// halves), by name.
 pub fn development_sets() -> Vec<(&'static str, PathBuf)> {
     vec![
+        ("dev13", natural13_dev_path()),
+        ("sealed12 (opened)", natural12_sealed_path()),
         ("dev12", natural12_dev_path()),
         ("sealed11 (opened)", natural11_sealed_path()),
         ("dev11", natural11_dev_path()),
