@@ -3806,34 +3806,25 @@ mod tests {
         let smile = AttributeSlot::Named(Attribute::Smiling);
         // Moods of the low end: the base word is no smile, "less" / "too" a bigger smile, "more"
         // or a comparative a smaller one; the high end the other way round.
-        assert_eq!(
-            mood("make him look grumpy"),
-            Some(ClauseLabel::target(smile, 0))
-        );
-        assert_eq!(
-            mood("make him less grumpy"),
-            Some(ClauseLabel::direction(smile, Some(Direction::Increase)))
-        );
-        assert_eq!(
-            mood("he looks too gloomy"),
-            Some(ClauseLabel::direction(smile, Some(Direction::Increase)))
-        );
-        assert_eq!(
-            mood("a bit angrier"),
-            Some(ClauseLabel::relative(smile, Direction::Decrease, 1))
-        );
-        assert_eq!(
-            mood("more sulky"),
-            Some(ClauseLabel::direction(smile, Some(Direction::Decrease)))
-        );
-        assert_eq!(
-            mood("make her look cheerful"),
-            Some(ClauseLabel::direction(smile, Some(Direction::Increase)))
-        );
-        assert_eq!(
-            mood("a little less cheerful"),
-            Some(ClauseLabel::relative(smile, Direction::Decrease, 1))
-        );
+        let more = ClauseLabel::direction(smile, Some(Direction::Increase));
+        let less = ClauseLabel::direction(smile, Some(Direction::Decrease));
+        for (text, want) in [
+            ("make him look grumpy", ClauseLabel::target(smile, 0)),
+            ("make him less grumpy", more),
+            ("he looks too gloomy", more),
+            (
+                "a bit angrier",
+                ClauseLabel::relative(smile, Direction::Decrease, 1),
+            ),
+            ("more sulky", less),
+            ("make her look cheerful", more),
+            (
+                "a little less cheerful",
+                ClauseLabel::relative(smile, Direction::Decrease, 1),
+            ),
+        ] {
+            assert_eq!(mood(text), Some(want), "{text}");
+        }
         // A statement of the face with the base word, a negated mood, a level: left alone.
         assert_eq!(mood("she looks so sad"), None);
         assert_eq!(mood("dont make him look angry"), None);
