@@ -5,11 +5,11 @@
 //! in-between degrees, jumps between them (bangs read only 0, 3 or 5 along edit paths). The
 //! reader instead regresses the teachers' continuous measures ([`Measure`]: forehead coverage,
 //! frame strength and lens darkness, mouth opening and width, age in years, head yaw, and the
-//! by-eye beard, sunglasses and glasses-presence labels) with the same patchify network, and turns them into
-//! scores with fixed, monotone, piecewise-linear rules ([`ScoreRules`]) whose knots sit on the
-//! paper's degree definitions (supplement tables A2-A6): degree `d` is read where the score is
-//! in `[d - 0.5, d + 0.5)`. Scores are in degree units and keep a small slope past 0 and 5,
-//! so they stay strictly monotone for a search over step lengths.
+//! by-eye beard, sunglasses and glasses-presence labels) with the same patchify network, and
+//! turns them into scores with fixed, monotone, piecewise-linear rules ([`ScoreRules`]) whose
+//! knots sit on the paper's degree definitions (supplement tables A2-A6): degree `d` is read
+//! where the score is in `[d - 0.5, d + 0.5)`. Scores are in degree units and keep a small
+//! slope past 0 and 5, so they stay strictly monotone for a search over step lengths.
 //!
 //! Not applicable: a face turned away (|yaw| over [`ScoreRules::profile_yaw`]: bangs, glasses,
 //! beard and smile) and a forehead covered by something that is not bangs (a hat; the
@@ -67,8 +67,8 @@ pub enum Measure {
     ForeheadOccluded,
     /// 1 for sunglasses (by-eye labels 4-5), 0 for clear or no glasses.
     Sunglasses,
-    /// 1 when the face wears glasses of any kind (by-eye labels; P's belief that the
-    /// eyeglasses degree is not 0 elsewhere), 0 when it wears none. The frame measure grades
+    /// 1 when the face wears glasses of any kind, 0 when it wears none (by-eye labels; P where
+    /// it is sure and the frame measure agrees; elsewhere unknown). The frame measure grades
     /// frames but cannot tell thin frames from none (READER.md), so presence decides that.
     GlassesPresence,
 }

@@ -7,9 +7,9 @@
 //! [`ReaderRunConfig`], loads the models and prints the [`ReaderEvent`]s; the pipeline, the
 //! dataset layout it reads and the report it writes are here so that they are library code.
 
-use super::reader::{degree_of, teacher_measures, Measures};
+use super::reader::{degree_of, teacher_measures, FaceReading, Measures};
 use super::reader_train::{spearman, train_reader, ReaderSample, ReaderTrainConfig};
-use super::{AttributePredictor, DegreeReader, Measure, PredictorError, ScoreRules};
+use super::{AttributePredictor, DegreeReader, Measure, Prediction, PredictorError, ScoreRules};
 use crate::attributes::Attribute;
 use crate::perception::labeller::{read_celeba_attributes, TeacherRecord};
 use crate::perception::measures::MEASURE_CROP;
@@ -221,6 +221,11 @@ fn labels_csv(path: &Path) -> Result<HashMap<u64, [u8; 5]>, ReaderPipelineError>
 /// How sure P must be (probability of no glasses, or of any) for its answer to become a
 /// presence target on a render without a by-eye label.
 const PRESENCE_P_SURE: f32 = 0.95;
+/// P's "no glasses" counts only below this frame strength (the degree-0/1 knot of
+/// `ScoreRules::glasses_frame`)...
+const PRESENCE_NONE_FRAME_BELOW: f32 = 0.95;
+/// ...and its "glasses" only from this one (where glasses start on generated faces, READER.md).
+const PRESENCE_GLASSES_FRAME_FROM: f32 = 1.1;
 
 /// By-eye glasses presence by crop name from a `crop,...,glasses_by_eye` table (1 = glasses,
 /// 0 = none; other values, unsure, are left out).
@@ -248,7 +253,7 @@ pub fn parse_glasses_labels(text: &str) -> HashMap<String, bool> {
 
 /// Fills the by-eye targets: `labels.csv` on unmoved renders (t = 0), else P's reading
 /// (its beard expected degree and its sunglasses probability, both learnt from by-eye labels).
-/// Glasses presence: `glasses` (by-eye, by crop), else `labels.csv` at t = 0, else P where it
+/// Glasses presence: `labels.csv` at t = 0, else `glasses` (by-eye, by crop), else P where it
 /// is sure and the frame measure agrees, else unknown.
 fn fill_by_eye_targets(
     renders: &mut [Render],
@@ -267,13 +272,14 @@ fn fill_by_eye_targets(
         // taught the reader P's mistakes (dark eye sockets on turned faces read as glasses).
         let none = pr.probabilities[g][0];
         let frame = r.teacher[Measure::Frame.index()];
-        r.teacher[Measure::GlassesPresence.index()] = if none >= PRESENCE_P_SURE && frame < 0.95 {
-            0.0
-        } else if 1.0 - none >= PRESENCE_P_SURE && frame >= 1.1 {
-            1.0
-        } else {
-            f32::NAN
-        };
+        r.teacher[Measure::GlassesPresence.index()] =
+            if none >= PRESENCE_P_SURE && frame < PRESENCE_NONE_FRAME_BELOW {
+                0.0
+            } else if 1.0 - none >= PRESENCE_P_SURE && frame >= PRESENCE_GLASSES_FRAME_FROM {
+                1.0
+            } else {
+                f32::NAN
+            };
         if let Some(&present) = glasses.get(&r.crop) {
             r.teacher[Measure::GlassesPresence.index()] = if present { 1.0 } else { 0.0 };
         }
@@ -348,26 +354,51 @@ pub fn train_reader_run(
         on_event(ReaderEvent::Saved(out.clone()));
         reader
     };
+    let read = HeldOutReadings::of(&reader, p, &test)?;
     let mut report = String::new();
-    path_report(&reader, p, &test, &mut report)?;
-    glasses_presence_report(&reader, p, &test, &glasses, &mut report)?;
+    path_report(&reader, &read, &test, &mut report)?;
+    glasses_presence_report(&read, &test, &glasses, &mut report)?;
     celeba_report(&reader, p, &config.celeba_labels, celeba, &mut report)?;
     std::fs::write(&config.report, &report).map_err(io_at(&config.report))?;
     Ok(report)
 }
 
+/// The reader's and P's readings of the held-out renders, read once for every report.
+struct HeldOutReadings {
+    /// The reader's, in the renders' order.
+    readings: Vec<FaceReading>,
+    /// P's, in the renders' order.
+    preds: Vec<Prediction>,
+    /// The reader's time per face.
+    per_face_ms: f64,
+}
+
+impl HeldOutReadings {
+    fn of(
+        reader: &DegreeReader,
+        p: &AttributePredictor,
+        test: &[&Render],
+    ) -> Result<Self, ReaderPipelineError> {
+        let images: Vec<image::RgbImage> = test.iter().map(|r| r.image.clone()).collect();
+        let started = std::time::Instant::now();
+        let readings = reader.read(&images)?;
+        let per_face_ms = started.elapsed().as_secs_f64() * 1000.0 / images.len().max(1) as f64;
+        Ok(Self {
+            readings,
+            preds: p.predict(&images)?,
+            per_face_ms,
+        })
+    }
+}
+
 /// Monotonicity along held-out paths, degree counts and confusion matrices.
 fn path_report(
     reader: &DegreeReader,
-    p: &AttributePredictor,
+    read: &HeldOutReadings,
     test: &[&Render],
     report: &mut String,
 ) -> Result<(), ReaderPipelineError> {
-    let images: Vec<image::RgbImage> = test.iter().map(|r| r.image.clone()).collect();
-    let started = std::time::Instant::now();
-    let readings = reader.read(&images)?;
-    let per_face_ms = started.elapsed().as_secs_f64() * 1000.0 / images.len().max(1) as f64;
-    let preds = p.predict(&images)?;
+    let (readings, preds, per_face_ms) = (&read.readings, &read.preds, read.per_face_ms);
     let rules = reader.rules();
     writeln!(report, "## Held-out paths (seeds ending in 0 or 5)\n")?;
     writeln!(
@@ -477,33 +508,28 @@ fn path_report(
 /// reader's presence measure, its eyeglasses score, the teachers' frame measure and P's
 /// expected degree, and how often the reader's degree says glasses (degree >= 1) on each side.
 fn glasses_presence_report(
-    reader: &DegreeReader,
-    p: &AttributePredictor,
+    read: &HeldOutReadings,
     test: &[&Render],
     glasses: &HashMap<String, bool>,
     report: &mut String,
 ) -> Result<(), ReaderPipelineError> {
-    let labelled: Vec<(&Render, bool)> = test
+    // (position among the held-out renders, the render, glasses by eye)
+    let labelled: Vec<(usize, &Render, bool)> = test
         .iter()
-        .filter_map(|r| glasses.get(&r.crop).map(|&g| (*r, g)))
+        .enumerate()
+        .filter_map(|(i, r)| glasses.get(&r.crop).map(|&g| (i, *r, g)))
         .collect();
-    writeln!(
-        report,
-        "## Glasses or none, by eye (held-out renders)
-"
-    )?;
+    writeln!(report, "## Glasses or none, by eye (held-out renders)\n")?;
     if labelled.is_empty() {
-        writeln!(
-            report,
-            "No held-out render has a by-eye presence label.
-"
-        )?;
+        writeln!(report, "No held-out render has a by-eye presence label.\n")?;
         return Ok(());
     }
-    let images: Vec<image::RgbImage> = labelled.iter().map(|(r, _)| r.image.clone()).collect();
-    let readings = reader.read(&images)?;
-    let preds = p.predict(&images)?;
-    let truth: Vec<bool> = labelled.iter().map(|(_, g)| *g).collect();
+    let readings: Vec<&FaceReading> = labelled
+        .iter()
+        .map(|(i, _, _)| &read.readings[*i])
+        .collect();
+    let preds: Vec<&Prediction> = labelled.iter().map(|(i, _, _)| &read.preds[*i]).collect();
+    let truth: Vec<bool> = labelled.iter().map(|(_, _, g)| *g).collect();
     let g = Attribute::Eyeglasses;
     let column = |f: &dyn Fn(usize) -> f32| (0..labelled.len()).map(f).collect::<Vec<f32>>();
     let presence = column(&|i| readings[i].measures[Measure::GlassesPresence.index()]);
@@ -513,7 +539,7 @@ fn glasses_presence_report(
         "- (this reader has no presence measure)".to_string()
     };
     let score = column(&|i| readings[i].score(g));
-    let frame = column(&|i| labelled[i].0.teacher[Measure::Frame.index()]);
+    let frame = column(&|i| labelled[i].1.teacher[Measure::Frame.index()]);
     let p_expected = column(&|i| preds[i].expected[g.index()]);
     let with = truth.iter().filter(|&&t| t).count();
     let said = |want: bool| {
