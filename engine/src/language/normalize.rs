@@ -65,6 +65,10 @@ fn shorthand(word: &str) -> Option<&'static str> {
         "gn" => "good night",
         "tysm" | "tyvm" => "thank you so much",
         "fr" | "frfr" | "ngl" => "",
+        // "hell yeah", "hell no": the intensifier says nothing to act on (round 14).
+        "hell" => "",
+        // "a shade darker": a shade is a bit (the network read "shade" as the beard; round 14).
+        "shade" => "bit",
         "nvm" => "never mind",
         "ok." => "ok",
         "moar" | "mor" => "more",

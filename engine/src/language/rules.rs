@@ -71,6 +71,7 @@ struct Nouns {
     laugh: Vec<String>,
     degree_nouns: Vec<String>,
     pronouns: Vec<String>,
+    object_pronouns: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +157,7 @@ struct DegreePhrases {
     eyeglasses: Vec<(String, u8)>,
     beard: Vec<(String, u8)>,
     smiling: Vec<(String, u8)>,
+    closed_smile: Vec<String>,
     bangs_percent: Vec<Vec<String>>,
     percent: Vec<String>,
 }
@@ -208,6 +210,8 @@ struct Questions {
     history_starts: Vec<String>,
     what_degree_nouns: Vec<String>,
     between: Vec<String>,
+    polite_lead: Vec<String>,
+    polite_starts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -243,6 +247,7 @@ struct Replies {
     preference: Vec<String>,
     as_is: Vec<String>,
     person_is: Vec<String>,
+    unchanged: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -389,6 +394,19 @@ fn contains(list: &[String], word: &str) -> bool {
     list.iter().any(|w| w == word)
 }
 
+/// The words of the first of `phrases` found in the clause (as typed), by index.
+fn phrase_span(c: ClauseWords, phrases: &[String]) -> Option<std::ops::Range<usize>> {
+    phrases.iter().find_map(|p| {
+        let words: Vec<&str> = p.split(' ').collect();
+        (0..c.len())
+            .find(|&i| {
+                words.len() <= c.len() - i
+                    && words.iter().enumerate().all(|(k, w)| c.raw[i + k] == *w)
+            })
+            .map(|i| i..i + words.len())
+    })
+}
+
 /// One clause as typed (after tokenisation) and as repaired to the encoder's vocabulary.
 #[derive(Debug, Clone, Copy)]
 pub struct ClauseWords<'a> {
@@ -524,10 +542,13 @@ pub fn without_vocative(clause: &[String]) -> Option<Vec<String>> {
     let keep = clause.iter().rposition(|w| !contains(&s.vocative, w))? + 1;
     // "bro give him shades": a word of address opening a clause of three words or more (round
     // 13; "yo" and "hey" are greetings, read as such).
+    // ("yo whats good" greets as a whole: nothing is dropped from a clause of greeting words;
+    // round 14.)
+    let greets = clause[..keep].iter().all(|w| contains(&s.greet, w));
     let start = clause[..keep]
         .iter()
         .position(|w| !contains(&s.leading_vocative, w))
-        .filter(|&k| keep - k >= 2)
+        .filter(|&k| keep - k >= 2 && !greets)
         .unwrap_or(0);
     (start > 0 || keep < clause.len()).then(|| clause[start..keep].to_vec())
 }
@@ -661,6 +682,19 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
         {
             return Some(Intent::No);
         }
+        // "no change to the age pls", "dont change his age", "dont touch her bangs": leaving the
+        // suggested attribute as it is (round 14).
+        if let Some(span) = phrase_span(c, &r.unchanged) {
+            let rest_ok = (0..c.len()).all(|i| {
+                span.contains(&i)
+                    || contains(&r.keep_fillers, &c.raw[i])
+                    || contains(&r.no, &c.raw[i])
+                    || is_noun(&c.raw[i])
+            });
+            if rest_ok && named_attribute(c).is_none_or(|a| a == s) {
+                return Some(Intent::No);
+            }
+        }
         // "no she hates glasses", "nah he looks better clean shaven", "glasses arent her thing":
         // a statement about the person declines the suggestion (round 12).
         if declines_by_statement(c, s) {
@@ -778,6 +812,20 @@ pub fn is_incomplete(c: ClauseWords) -> bool {
 pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Question> {
     let q = &words().questions;
     let first = c.raw.first()?;
+    // "can you tell me the glasses level": the question after the polite words (round 14).
+    if contains(&q.polite_lead, first) && !c.any(&words().levels.numbers) {
+        if let Some(k) = c.raw.iter().position(|w| !contains(&q.polite_lead, w)) {
+            if contains(&q.polite_starts, &c.raw[k]) {
+                let rest = ClauseWords {
+                    raw: &c.raw[k..],
+                    canonical: &c.canonical[k..],
+                };
+                if let Some(asked) = question(rest, context) {
+                    return Some(asked);
+                }
+            }
+        }
+    }
     // "glasses level right now?": a noun, a scale word and nothing that asks for a change.
     if let Some(named) = named_attribute(c) {
         if c.any(&q.scale)
@@ -1853,6 +1901,47 @@ fn adjust_words(
             );
         }
     }
+    // "yeah a grin", "sure, a goatee" after a suggestion of that attribute: agreeing to it with its
+    // noun is a wish for it, whatever degree the network reads ("a grin" was 3; round 14). Not for
+    // nouns that are a degree of their own ("yeah stubble" is 1).
+    if let (Some(a), Some(SystemContext::Suggest(s))) = (named, context) {
+        let f = &words().confirm;
+        let nouns = suggested_nouns(a);
+        let agreed = a == s
+            && a != Attribute::Age
+            && !c.any(&words().nouns.degree_nouns)
+            && c.raw.iter().all(|w| {
+                contains(nouns, w)
+                    || contains(&f.wish_fillers, w)
+                    || contains(&words().replies.agree, w)
+            });
+        if agreed {
+            return (
+                ClauseLabel::direction(AttributeSlot::Named(a), Some(Direction::Increase)),
+                Reading::Rule,
+            );
+        }
+    }
+    // "a smile with no teeth", "smile without teeth": a closed-mouth smile, degree 1, when no
+    // other word negates or removes (round 14; it was asked, or removed by "without").
+    if named == Some(Attribute::Smiling) {
+        if let Some(span) = phrase_span(c, &words().degree_phrases.closed_smile) {
+            let rest: Vec<String> = (0..c.len())
+                .filter(|i| !span.contains(i))
+                .map(|i| c.raw[i].clone())
+                .collect();
+            let rest = ClauseWords {
+                raw: &rest,
+                canonical: &rest,
+            };
+            if !rest.any(&words().direction.negators) && !removal(rest) {
+                return (
+                    ClauseLabel::target(AttributeSlot::Named(Attribute::Smiling), 1),
+                    Reading::Rule,
+                );
+            }
+        }
+    }
     let has_pronoun = c.any(&words().nouns.pronouns);
     // A clause of adjustment and agreement words only ("only a little", "a bit more") names no
     // attribute, whatever the network guesses: it is about the one under discussion.
@@ -1898,9 +1987,27 @@ fn adjust_words(
         && age_number(c).is_none()
         && !says_age_number(c)
         && zero_phrase(c).is_none();
+    // "they look silly, take them off" after a check of the glasses, read as the age: a clause
+    // with a pronoun of `[nouns] object_pronouns` ("this guy" is the person), no word of the age
+    // and no word of a way ("make them more mature") is about the attribute under discussion
+    // (round 14).
+    let pronoun_not_age = named.is_none()
+        && c.any(&words().nouns.object_pronouns)
+        && direction_cue(c).is_none()
+        && !c.any(&words().confirm.up)
+        && !c.any(&words().confirm.down)
+        && label.attribute == AttributeSlot::Named(Attribute::Age)
+        && matches!(
+            context,
+            Some(SystemContext::Check(a) | SystemContext::Suggest(a)) if a != Attribute::Age
+        )
+        && has_pronoun
+        && !c.any(&words().removal.years)
+        && age_number(c).is_none()
+        && !says_age_number(c);
     let network_slot = match label.attribute {
         AttributeSlot::None => None,
-        AttributeSlot::Named(_) if bare || bare_level || guessed_other => {
+        AttributeSlot::Named(_) if bare || bare_level || guessed_other || pronoun_not_age => {
             Some(AttributeSlot::Inherit)
         }
         slot => Some(slot),
@@ -1922,7 +2029,7 @@ fn adjust_words(
     // change of 1), and its attribute is the one under discussion.
     let label = match (label.kind, label.direction) {
         (KindSlot::Relative | KindSlot::Direction, Some(d)) if compared => change_label(c, slot, d),
-        _ if compared && guessed_other => ClauseLabel {
+        _ if (compared && guessed_other) || pronoun_not_age => ClauseLabel {
             attribute: slot,
             ..label
         },
@@ -2262,8 +2369,12 @@ fn adjust_words(
             };
             match cue {
                 // "let his beard grow a little": the amount the words give (issue 14, round 9).
+                // ("age her up loads": a change of another amount than the words' too; round 14.)
                 Some(DirectionCue::Way(w))
-                    if w == d && label.kind == KindSlot::Direction && !negated =>
+                    if w == d
+                        && !negated
+                        && (label.kind == KindSlot::Direction
+                            || modifier_change(c).is_some_and(|n| Some(n) != label.change)) =>
                 {
                     (change_label(c, label.attribute, d), Reading::Network)
                 }
