@@ -812,17 +812,30 @@ pub fn is_incomplete(c: ClauseWords) -> bool {
 pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Question> {
     let q = &words().questions;
     let first = c.raw.first()?;
-    // "can you tell me the glasses level": the question after the polite words (round 14).
-    if contains(&q.polite_lead, first) && !c.any(&words().levels.numbers) {
-        if let Some(k) = c.raw.iter().position(|w| !contains(&q.polite_lead, w)) {
-            if contains(&q.polite_starts, &c.raw[k]) {
-                let rest = ClauseWords {
-                    raw: &c.raw[k..],
-                    canonical: &c.canonical[k..],
-                };
-                if let Some(asked) = question(rest, context) {
-                    return Some(asked);
-                }
+    // "can you tell me the glasses level", "tell me how old he is": the question after the
+    // polite words, or after "tell me" before another start (round 14).
+    if !c.any(&words().levels.numbers) {
+        let k = c
+            .raw
+            .iter()
+            .position(|w| !contains(&q.polite_lead, w))
+            .unwrap_or(0);
+        let told = contains(&q.polite_starts, &c.raw[k]);
+        let embedded = told
+            && c.raw.get(k + 1).is_some_and(|w| w == "me" || w == "us")
+            && c.raw.get(k + 2).is_some_and(|w| contains(&q.starts, w));
+        let from = if embedded {
+            Some(k + 2)
+        } else {
+            (told && k > 0).then_some(k)
+        };
+        if let Some(from) = from {
+            let rest = ClauseWords {
+                raw: &c.raw[from..],
+                canonical: &c.canonical[from..],
+            };
+            if let Some(asked) = question(rest, context) {
+                return Some(asked);
             }
         }
     }
