@@ -67,6 +67,8 @@ fn shorthand(word: &str) -> Option<&'static str> {
         "fr" | "frfr" | "ngl" => "",
         // "hell yeah", "hell no": the intensifier says nothing to act on (round 14).
         "hell" => "",
+        // "old af": the intensifier is dropped ("make him old" is the old end; round 14).
+        "af" => "",
         // "a shade darker": a shade is a bit (the network read "shade" as the beard; round 14).
         "shade" => "bit",
         "nvm" => "never mind",

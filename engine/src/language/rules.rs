@@ -84,6 +84,7 @@ struct Removal {
     relative: Vec<String>,
     phrases: Vec<String>,
     phrase_endings: Vec<String>,
+    go_openers: Vec<String>,
     decline_verbs: Vec<String>,
     decline_starts: Vec<String>,
     decline_fillers: Vec<String>,
@@ -975,14 +976,21 @@ fn removal(c: ClauseWords) -> bool {
     if c.any(&r.relative) {
         return false;
     }
-    let phrase_at_end = r.phrases.iter().any(|p| {
-        let n = p.split(' ').count();
-        c.phrase_start(std::slice::from_ref(p)).is_some_and(|i| {
-            c.raw[i + n..]
-                .iter()
-                .all(|w| contains(&r.phrase_endings, w))
-        })
-    });
+    // "can the shades go" (round 14).
+    let asked_to_go = c.raw.first().is_some_and(|w| contains(&r.go_openers, w))
+        && c.raw
+            .iter()
+            .rposition(|w| !contains(&r.phrase_endings, w))
+            .is_some_and(|k| k >= 2 && c.raw[k] == "go" && any_noun(&c.raw[k - 1]));
+    let phrase_at_end = asked_to_go
+        || r.phrases.iter().any(|p| {
+            let n = p.split(' ').count();
+            c.phrase_start(std::slice::from_ref(p)).is_some_and(|i| {
+                c.raw[i + n..]
+                    .iter()
+                    .all(|w| contains(&r.phrase_endings, w))
+            })
+        });
     // "bangs out": the particle right after the noun, ending the clause; not after a verb of
     // growing ("grow his beard out" is a fuller beard; round 11).
     let after_noun = c.len() >= 2
