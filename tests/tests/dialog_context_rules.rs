@@ -490,6 +490,37 @@ fn thirteenth_round_replies_in_context() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// Replies of the fourteenth round's families (issue 14, round 14) in the states of the context
+/// table: agreement with the suggested noun, another attribute "instead", "no change to" the
+/// suggested attribute, "hell yeah", "a shade" more, and a pronoun clause after a check read as the
+/// attribute under discussion.
+#[test]
+fn fourteenth_round_replies_in_context() {
+    use Before::*;
+    use Then::*;
+    let enc = encoder();
+    let engine = engine();
+    let table: Vec<(Before, &str, Then)> = vec![
+        (Suggest, "yeah a grin", Degrees(2, 3)),
+        (Suggest, "hell yeah", Degrees(2, 3)),
+        (Suggest, "no, a beard instead", Degrees(3, 2)),
+        (
+            Suggest,
+            "no change to the smile pls",
+            Noted(Note::Declined(Smiling)),
+        ),
+        (
+            EditSuggest,
+            "no change to his smile",
+            Noted(Note::Declined(Smiling)),
+        ),
+        (EditCheck, "a shade longer", Degrees(4, 2)),
+        (EditCheck, "it looks silly, take it off", Degrees(0, 2)),
+    ];
+    let failures = play(&table, &enc, &engine);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
 /// "grow her bangs out" (issue 14, round 11): hairdressers mean letting the fringe grow until it
 /// is gone, others a longer fringe; the bot asks, and every answer leads to its edit.
 #[test]

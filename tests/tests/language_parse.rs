@@ -1153,34 +1153,65 @@ fn sealed_half_of_the_eleventh_round_set() {
 /// half's families).
 #[test]
 fn sealed_half_of_the_twelfth_round_set() {
-    // Round 13: 92.0% (162 of 176) / 1.
+    // Round 13: 92.0% (162 of 176) / 1. Round 14: 93.2% (164 of 176) / 0.
     score_natural_set(
         "sealed12",
         &engine::language::train::natural12_sealed_path(),
         true,
-        1,
-        0.92,
+        0,
+        0.93,
     );
 }
 
-// The thirteenth sealed half's bounds: its score at the end of round 13 (set once, after that
-// scoring).
-const SEALED13_POLARITY: usize = 1;
-const SEALED13_EXACT: f64 = 0.87;
-
-/// The sealed half of the thirteenth-round natural set (issue 14, round 13), scored before the
-/// round (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and
-/// >= 97% exact. Its misses are not printed.
+/// The former sealed half of the thirteenth-round natural set (issue 14, round 13): scored before
+/// round 13 (summary only) and once at its end (81.3% / 4 -> 87.4% / 1); opened in round 14 as
+/// development data (not tuned on: its changes in round 14 come from the fourteenth development
+/// half's families and the round's probes).
 #[test]
 fn sealed_half_of_the_thirteenth_round_set() {
-    // Before the round 81.3% / 4 (12 asked); after it 87.4% (187 of 214) / 1 (6 asked). The goals
-    // are NOT met; these bounds only stop it getting worse.
+    // Round 14: 88.3% (189 of 214) / 1.
     score_natural_set(
         "sealed13",
         &engine::language::train::natural13_sealed_path(),
+        true,
+        1,
+        0.88,
+    );
+}
+
+// The fourteenth sealed half's bounds: its score before round 14 until the round's final scoring
+// (set once, after that scoring).
+const SEALED14_POLARITY: usize = 1;
+const SEALED14_EXACT: f64 = 0.86;
+
+/// The sealed half of the fourteenth-round natural set (issue 14, round 14), scored before the
+/// round (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and
+/// >= 97% exact. Its misses are not printed.
+#[test]
+fn sealed_half_of_the_fourteenth_round_set() {
+    // Before the round 86.7% (157 of 181) / 1 (16 asked).
+    score_natural_set(
+        "sealed14",
+        &engine::language::train::natural14_sealed_path(),
         false,
-        SEALED13_POLARITY,
-        SEALED13_EXACT,
+        SEALED14_POLARITY,
+        SEALED14_EXACT,
+    );
+}
+
+/// The development half of the fourteenth-round natural set (issue 14, round 14).
+#[test]
+fn development_half_of_the_fourteenth_round_set() {
+    // Before the round 87.2% / 2 (12 asked); after it 98.8% / 0 (0 asked): the two misses are
+    // labels against the older sets' conventions ("shave a few years off him" labelled one degree
+    // where the sets label "shave a few years off her" a way; "her forehead should be covered"
+    // labelled a way where "cover her forehead with bangs" is 5), left as written.
+    score_natural_set(
+        "dev14",
+        &engine::language::train::natural14_dev_path(),
+        true,
+        0,
+        0.98,
     );
 }
 
@@ -1310,6 +1341,8 @@ fn sealed_half_of_the_third_natural_set() {
 fn every_natural_set() -> Vec<(&'static str, std::path::PathBuf)> {
     use engine::language::train as t;
     vec![
+        ("dev14", t::natural14_dev_path()),
+        ("sealed13", t::natural13_sealed_path()),
         ("dev13", t::natural13_dev_path()),
         ("sealed12", t::natural12_sealed_path()),
         ("dev12", t::natural12_dev_path()),
@@ -3608,4 +3641,603 @@ fn issue_14_round_13_families() {
         got.edits.iter().all(|e| e.kind == EditKind::Unclear),
         "{got:?}"
     );
+}
+
+/// Issue 14, round 14: the families of the fourteenth round's rules (moods of more words, amounts
+/// said as "loads" / "tons", "cheesier" / "patchy" / "fill", superlatives, greetings before a
+/// request, polite and embedded questions, "a shade", agreement with the suggested noun, "X
+/// instead", "no change to", statements of liking, a smile without teeth, pronouns read as the
+/// age after a check of another attribute, "can the X go", "love them", "not a beard guy", "af"),
+/// and other phrasings of the round's themes, on sentences in no natural set (written after the
+/// first rules: 65 of 72 and 101 of 111 right at their first runs; the misses led to the later
+/// rules; the left-out ones are listed in LANGUAGE.md).
+#[test]
+fn issue_14_round_14_families() {
+    use engine::language::Question;
+    let enc = encoder();
+    let suggest = |a| Some(SystemContext::Suggest(a));
+    let check_of = |a| Some(SystemContext::Check(a));
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        ("make her look dour", None, edits(vec![target(Smiling, 0)])),
+        ("make him look pouty", None, edits(vec![target(Smiling, 0)])),
+        (
+            "make him less crabby",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "make her look a bit less sour",
+            None,
+            edits(vec![relative(Smiling, Increase, 1)]),
+        ),
+        (
+            "make him look thrilled",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "make her look ecstatic",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "make him look less pleased",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "a bit less delighted",
+            None,
+            edits(vec![relative(Smiling, Decrease, 1)]),
+        ),
+        (
+            "make him look morose",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "make her look bummed",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "make the beard longer, loads longer",
+            None,
+            edits(vec![relative(Beard, Increase, 2)]),
+        ),
+        (
+            "age him up a ton",
+            None,
+            edits(vec![relative(Age, Increase, 2)]),
+        ),
+        (
+            "a cheesier grin",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "toothier smile pls",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "make the smile less cheesy",
+            None,
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "give him the densest beard possible",
+            None,
+            edits(vec![target(Beard, 5)]),
+        ),
+        (
+            "the chunkiest glasses possible",
+            None,
+            edits(vec![target(Eyeglasses, 5)]),
+        ),
+        (
+            "the toothiest grin you can",
+            None,
+            edits(vec![target(Smiling, 5)]),
+        ),
+        (
+            "hey make him older",
+            None,
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        (
+            "yo make her smile",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "oi remove the glasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("yo whats good", None, intent(Intent::Greet)),
+        ("heyo bot", None, intent(Intent::Greet)),
+        (
+            "can you tell me the smile level",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "could you tell me how old he is",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Age)))),
+        ),
+        (
+            "can u show me the beard level",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Beard)))),
+        ),
+        (
+            "please tell me what you changed",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        (
+            "can you explain the levels",
+            None,
+            intent(Intent::Ask(Question::Meaning(None))),
+        ),
+        (
+            "can you show me the glasses at level 2",
+            None,
+            edits(vec![target(Eyeglasses, 2)]),
+        ),
+        (
+            "a shade lighter",
+            check_of(Eyeglasses),
+            edits(vec![relative(Eyeglasses, Decrease, 1)]),
+        ),
+        (
+            "a shade bigger",
+            check_of(Smiling),
+            edits(vec![relative(Smiling, Increase, 1)]),
+        ),
+        (
+            "a shade longer",
+            check_of(Beard),
+            edits(vec![relative(Beard, Increase, 1)]),
+        ),
+        (
+            "hell yes",
+            suggest(Beard),
+            edits(vec![direction(Beard, None)]),
+        ),
+        ("hell no", suggest(Smiling), intent(Intent::No)),
+        (
+            "yeah a beard",
+            suggest(Beard),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "sure, glasses",
+            suggest(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "yes a fringe",
+            suggest(Bangs),
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "ok a smile",
+            suggest(Smiling),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        ("yes stubble", suggest(Beard), edits(vec![target(Beard, 1)])),
+        (
+            "yeah shades",
+            suggest(Eyeglasses),
+            edits(vec![target(Eyeglasses, 4)]),
+        ),
+        (
+            "no, glasses instead",
+            suggest(Bangs),
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "no, a beard instead",
+            suggest(Smiling),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "nah, a fringe instead",
+            suggest(Age),
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "glasses then",
+            suggest(Bangs),
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        ("no change to her age", suggest(Age), intent(Intent::No)),
+        (
+            "no changes to his face pls",
+            suggest(Beard),
+            intent(Intent::No),
+        ),
+        (
+            "no need to change the bangs",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        (
+            "no change to the glasses thanks",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        (
+            "no she likes her forehead bare",
+            suggest(Bangs),
+            intent(Intent::No),
+        ),
+        (
+            "nah he loves his bare face",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        (
+            "no he likes being clean shaven",
+            suggest(Beard),
+            intent(Intent::No),
+        ),
+        (
+            "a smile without teeth",
+            None,
+            edits(vec![target(Smiling, 1)]),
+        ),
+        (
+            "give her a smile with no teeth",
+            None,
+            edits(vec![target(Smiling, 1)]),
+        ),
+        (
+            "they look weird, remove them",
+            check_of(Eyeglasses),
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "it looks patchy, take it off",
+            check_of(Beard),
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "they look odd, get rid of them",
+            check_of(Bangs),
+            edits(vec![target(Bangs, 0)]),
+        ),
+        (
+            "it looks fake, lose it",
+            check_of(Smiling),
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "take them off pls",
+            check_of(Eyeglasses),
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "make them older",
+            check_of(Age),
+            edits(vec![direction(Age, Some(Increase))]),
+        ),
+        (
+            "make them darker",
+            check_of(Eyeglasses),
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        (
+            "too patchy",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "the beard is too patchy",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "fill in his beard",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "beard back on pls",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "yank the glasses off",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "i dont want specs on her",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "can the shades go",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "he looks better without shades, remove them",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "get the goggles off him",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("shave off the stubble", None, edits(vec![target(Beard, 0)])),
+        ("lose the sideburns", None, edits(vec![target(Beard, 0)])),
+        ("shave his face clean", None, edits(vec![target(Beard, 0)])),
+        ("take off his mustache", None, edits(vec![target(Beard, 0)])),
+        (
+            "push her bangs out of her eyes",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        ("bangs off pls", None, edits(vec![target(Bangs, 0)])),
+        ("no more fringe on her", None, edits(vec![target(Bangs, 0)])),
+        ("take her fringe away", None, edits(vec![target(Bangs, 0)])),
+        ("make him look glum", None, edits(vec![target(Smiling, 0)])),
+        ("make her look cross", None, edits(vec![target(Smiling, 0)])),
+        (
+            "make him look furious",
+            None,
+            edits(vec![target(Smiling, 0)]),
+        ),
+        (
+            "make her look overjoyed",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "a tiny bit happier",
+            None,
+            edits(vec![relative(Smiling, Increase, 1)]),
+        ),
+        (
+            "make him way less grumpy",
+            None,
+            edits(vec![relative(Smiling, Increase, 2)]),
+        ),
+        (
+            "smile a tad more",
+            None,
+            edits(vec![relative(Smiling, Increase, 1)]),
+        ),
+        (
+            "give her a huge laugh",
+            None,
+            edits(vec![target(Smiling, 5)]),
+        ),
+        ("make him chuckle", None, edits(vec![target(Smiling, 4)])),
+        (
+            "longer beard pls",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "make the stubble a bit longer",
+            None,
+            edits(vec![relative(Beard, Increase, 1)]),
+        ),
+        (
+            "beard much bushier",
+            None,
+            edits(vec![relative(Beard, Increase, 2)]),
+        ),
+        (
+            "trim his beard a lot",
+            None,
+            edits(vec![relative(Beard, Decrease, 2)]),
+        ),
+        (
+            "give him a goatee",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "make the specs a bit thicker",
+            None,
+            edits(vec![relative(Eyeglasses, Increase, 1)]),
+        ),
+        ("wire glasses pls", None, edits(vec![target(Eyeglasses, 1)])),
+        (
+            "bangs a lot longer",
+            None,
+            edits(vec![relative(Bangs, Increase, 2)]),
+        ),
+        ("bangs over her eyes", None, edits(vec![target(Bangs, 5)])),
+        (
+            "age him a lot",
+            None,
+            edits(vec![relative(Age, Increase, 2)]),
+        ),
+        (
+            "make her a bit younger",
+            None,
+            edits(vec![relative(Age, Decrease, 1)]),
+        ),
+        ("make him look 80", None, edits(vec![target(Age, 5)])),
+        (
+            "she should look like a little girl",
+            None,
+            edits(vec![target(Age, 0)]),
+        ),
+        ("make him old af", None, edits(vec![target(Age, 5)])),
+        (
+            "glasses to level three",
+            None,
+            edits(vec![target(Eyeglasses, 3)]),
+        ),
+        ("set the fringe at 2", None, edits(vec![target(Bangs, 2)])),
+        ("beard: 5", None, edits(vec![target(Beard, 5)])),
+        (
+            "smile at level 1 pls",
+            None,
+            edits(vec![target(Smiling, 1)]),
+        ),
+        ("age 4", None, edits(vec![target(Age, 4)])),
+        (
+            "beard 2 and glasses 4",
+            None,
+            edits(vec![target(Beard, 2), target(Eyeglasses, 4)]),
+        ),
+        (
+            "smile up one",
+            None,
+            edits(vec![relative(Smiling, Increase, 1)]),
+        ),
+        (
+            "glasses down 2",
+            None,
+            edits(vec![relative(Eyeglasses, Decrease, 2)]),
+        ),
+        ("age +1", None, edits(vec![relative(Age, Increase, 1)])),
+        ("bangs lvl 0", None, edits(vec![target(Bangs, 0)])),
+        (
+            "no beard, more smile",
+            None,
+            edits(vec![target(Beard, 0), direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "shave him, add glasses",
+            None,
+            edits(vec![
+                target(Beard, 0),
+                direction(Eyeglasses, Some(Increase)),
+            ]),
+        ),
+        (
+            "bit longer",
+            check_of(Beard),
+            edits(vec![relative(Beard, Increase, 1)]),
+        ),
+        (
+            "lots more",
+            check_of(Beard),
+            edits(vec![relative(Beard, Increase, 2)]),
+        ),
+        (
+            "a touch shorter",
+            check_of(Beard),
+            edits(vec![relative(Beard, Decrease, 1)]),
+        ),
+        (
+            "way too scruffy",
+            check_of(Beard),
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "nah take it off",
+            check_of(Beard),
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "bit darker",
+            check_of(Eyeglasses),
+            edits(vec![relative(Eyeglasses, Increase, 1)]),
+        ),
+        ("love them", check_of(Eyeglasses), intent(Intent::Yes)),
+        (
+            "lose them",
+            check_of(Eyeglasses),
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "too toothy",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "he looks like a maniac, less",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "bigger pls",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "way longer",
+            check_of(Bangs),
+            edits(vec![relative(Bangs, Increase, 2)]),
+        ),
+        (
+            "cut them",
+            check_of(Bangs),
+            edits(vec![direction(Bangs, Some(Decrease))]),
+        ),
+        (
+            "too old, go younger",
+            check_of(Age),
+            edits(vec![direction(Age, Some(Decrease))]),
+        ),
+        ("not a beard guy", suggest(Beard), intent(Intent::No)),
+        (
+            "sure, some sunnies",
+            suggest(Eyeglasses),
+            edits(vec![target(Eyeglasses, 4)]),
+        ),
+        (
+            "ok bangs",
+            suggest(Bangs),
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "sure a little one",
+            suggest(Smiling),
+            edits(vec![target(Smiling, 1)]),
+        ),
+        (
+            "ok make her laugh",
+            suggest(Smiling),
+            edits(vec![target(Smiling, 4)]),
+        ),
+        (
+            "make her younger instead",
+            suggest(Age),
+            edits(vec![direction(Age, Some(Decrease))]),
+        ),
+        ("nah hes fine as he is", suggest(Age), intent(Intent::No)),
+        (
+            "what level is the beard at rn",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Beard)))),
+        ),
+        (
+            "how big is his smile",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "is he wearing glasses rn",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Eyeglasses)))),
+        ),
+        ("thanks so much", None, intent(Intent::Thanks)),
+        ("bye bye", None, intent(Intent::End)),
+        ("start over pls", None, intent(Intent::Restart)),
+    ];
+    for (text, context, want) in cases {
+        check(&enc, text, context, want);
+    }
+    // Amounts and ways the rules cannot settle are asked, not carried out as read.
+    for text in ["make her older by tons", "fill out the beard a bit"] {
+        let got = enc.parse(text, None);
+        assert!(
+            !got.edits.is_empty() && got.edits.iter().all(|e| e.kind == EditKind::Unclear),
+            "{text:?} -> {got:?}"
+        );
+    }
 }

@@ -4025,4 +4025,90 @@ mod tests {
             Some(Question::Meaning(None))
         );
     }
+
+    /// Issue 14, round 14: the word-level rules the round added.
+    #[test]
+    fn round_14_word_rules() {
+        let mood = |text: &str| mood_label(cw(&clause(text)));
+        let smile = AttributeSlot::Named(Attribute::Smiling);
+        assert_eq!(
+            mood("make him look crabby"),
+            Some(ClauseLabel::target(smile, 0))
+        );
+        assert_eq!(
+            mood("make her less pouty"),
+            Some(ClauseLabel::direction(smile, Some(Direction::Increase)))
+        );
+        assert_eq!(
+            mood("make him look pleased"),
+            Some(ClauseLabel::direction(smile, Some(Direction::Increase)))
+        );
+        // Greeting words are dropped before a request, not from a clause that only greets.
+        assert_eq!(
+            without_vocative(&clause("yo slap some shades on him")),
+            Some(clause("slap some shades on him"))
+        );
+        assert_eq!(without_vocative(&clause("yo whats good")), None);
+        assert_eq!(without_vocative(&clause("hey there")), None);
+        // Polite and embedded questions; not with a level (a request).
+        assert_eq!(
+            question(cw(&clause("can you tell me the glasses level")), None),
+            Some(Question::Degree(Some(Attribute::Eyeglasses)))
+        );
+        assert_eq!(
+            question(cw(&clause("tell me how old he is")), None),
+            Some(Question::Degree(Some(Attribute::Age)))
+        );
+        assert_eq!(
+            question(
+                cw(&clause("can you show me the glasses at level two")),
+                None
+            ),
+            None
+        );
+        // "can the shades go" removes; "can the shades go darker" does not.
+        assert!(removal(cw(&clause("can the shades go"))));
+        assert!(removal(cw(&clause("could the beard go please"))));
+        assert!(!removal(cw(&clause("can the shades go darker"))));
+        // Bangs pushed out of her eyes are off the forehead.
+        assert!(removal(cw(&clause("push her bangs out of her eyes"))));
+        // Declines: "no change to the age", "she likes her hair off her face", "not a beard guy".
+        let suggest = |a| Some(SystemContext::Suggest(a));
+        assert_eq!(
+            reply(
+                cw(&clause("no change to the age please")),
+                suggest(Attribute::Age)
+            ),
+            Some(Intent::No)
+        );
+        assert_eq!(
+            reply(
+                cw(&clause("no change to the age please")),
+                suggest(Attribute::Beard)
+            ),
+            None
+        );
+        assert_eq!(
+            reply(
+                cw(&clause("nah she likes her hair off her face")),
+                suggest(Attribute::Bangs)
+            ),
+            Some(Intent::No)
+        );
+        assert_eq!(
+            no_to_suggestion(cw(&clause("not a beard guy")), suggest(Attribute::Beard)),
+            Some(Attribute::Beard)
+        );
+        // "love them" after a check is satisfied.
+        assert_eq!(
+            reply(
+                cw(&clause("love them")),
+                Some(SystemContext::Check(Attribute::Eyeglasses))
+            ),
+            Some(Intent::Yes)
+        );
+        // Wishes with "instead" ("a fringe instead").
+        assert!(wished(cw(&clause("a fringe instead")), Attribute::Bangs));
+        assert!(!wished(cw(&clause("no fringe instead")), Attribute::Bangs));
+    }
 }

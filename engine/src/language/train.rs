@@ -513,10 +513,29 @@ pub fn natural13_sealed_path() -> PathBuf {
     ))
 }
 
-/// Every natural set that may be looked at after round 13 (development halves and opened sealed
+/// The development half of the fourteenth-round natural set (issue 14, round 14).
+pub fn natural14_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural14_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the fourteenth-round natural set (issue 14, round 14): scored before the
+/// round (summary only) and once at its end.
+pub fn natural14_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural14_sealed.jsonl"
+    ))
+}
+
+/// Every natural set that may be looked at after round 14 (development halves and opened sealed
 /// halves), by name.
 pub fn development_sets() -> Vec<(&'static str, PathBuf)> {
     vec![
+        ("dev14", natural14_dev_path()),
+        ("sealed13 (opened)", natural13_sealed_path()),
         ("dev13", natural13_dev_path()),
         ("sealed12 (opened)", natural12_sealed_path()),
         ("dev12", natural12_dev_path()),
