@@ -69,6 +69,9 @@ fn shorthand(word: &str) -> Option<&'static str> {
         "hell" => "",
         // "old af": the intensifier is dropped ("make him old" is the old end; round 14).
         "af" => "",
+        // "make him lowkey older", "lowkey make him smile a bit": a hedge (round 14; round 13's
+        // sealed "lowkey make him smile a bit" was read as a way down).
+        "lowkey" | "highkey" => "",
         // "a shade darker": a shade is a bit (the network read "shade" as the beard; round 14).
         "shade" => "bit",
         "nvm" => "never mind",

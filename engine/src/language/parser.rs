@@ -338,7 +338,10 @@ impl LanguageEncoder {
         let mut declined: Vec<(usize, Attribute)> = Vec::new();
         for ((raw, canonical), (label, p)) in clauses.iter().zip(&canonical).zip(scored) {
             let words = ClauseWords { raw, canonical };
-            incomplete.push(rules::is_incomplete(words));
+            incomplete.push(
+                rules::is_incomplete(words)
+                    || rules::noun_before_particle(raw, clauses.get(incomplete.len() + 1)),
+            );
             amounts.push(rules::amount_only(words));
             negated.push(rules::opens_negated(words));
             by_network.resize(labels.len(), false);

@@ -211,6 +211,7 @@ struct Questions {
     history_starts: Vec<String>,
     what_degree_nouns: Vec<String>,
     between: Vec<String>,
+    how_looks: Vec<String>,
     polite_lead: Vec<String>,
     polite_starts: Vec<String>,
 }
@@ -276,6 +277,7 @@ struct ContextWords {
     limit_fillers: Vec<String>,
     split_after: Vec<String>,
     than_fillers: Vec<String>,
+    joined_particles: Vec<String>,
 }
 
 /// Adjectives that belong to one attribute ([`too_adjective_attribute`]).
@@ -785,9 +787,12 @@ fn declines_by_statement(c: ClauseWords, suggested: Attribute) -> bool {
     // ("no she looks better moody", "he should look serious": a mood of the smile's low end as
     // what is preferred, round 13.)
     let low_mood = suggested == Attribute::Smiling && rest.any(&words().mood.low);
+    // "nah, hes a clean shaven kinda guy": the suggested attribute's degree-0 phrase said of the
+    // person (round 14).
+    let is_zero = zero_phrase(rest) == Some(suggested);
     let prefers = rest.any(&r.preference)
         && (removal(rest) || zero_phrase(rest).is_some() || rest.any(&r.as_is) || low_mood);
-    negative || prefers
+    negative || prefers || is_zero
 }
 
 /// A clause that only says "the other way" ("no, the other way", "other way round"): it edits
@@ -928,7 +933,8 @@ pub fn question(c: ClauseWords, context: Option<SystemContext>) -> Option<Questi
             .is_some_and(|w| contains(&q.degree_adjectives, w) || own_adjective(w)))
         || c.any(&q.degree_words)
         || ends_at
-        || what_noun;
+        || what_noun
+        || (matches!(first.as_str(), "how" | "hows") && attribute.is_some() && c.any(&q.how_looks));
     let is_request = c.raw[1..].iter().any(|w| contains(&q.request_words, w))
         || matches!(first.as_str(), "can" | "could");
     if asks_degree && !is_request {
@@ -1855,6 +1861,13 @@ fn adjust_words(
 ) -> (ClauseLabel, Reading) {
     // (In a reply only: "still too serious" with nothing under discussion is left unread.)
     let named = named_attribute(c).or_else(|| context.and_then(|_| too_adjective_attribute(c)));
+    // "cover her eyebrows" after a check of the bangs, read as the age: a word of covering with a
+    // degree phrase of the bangs names them (round 14).
+    let named = named.or_else(|| {
+        (c.any(&words().zero_phrases.forehead_cover)
+            && degree_phrase(c, Attribute::Bangs).is_some())
+        .then_some(Attribute::Bangs)
+    });
     // "less grinning" read as the beard: an attribute the clause names by its noun wins over one
     // the network reads that no word of the clause names.
     // Likewise over "the attribute under discussion" or none ("darker lenses").
@@ -2935,6 +2948,19 @@ pub fn noun_only(clause: &[String], fillers: &[String]) -> Option<Attribute> {
         named = Some(a);
     }
     named
+}
+
+/// A clause made only of one attribute's noun and `[context] joined_fillers` before a clause that
+/// ends with an attribute's noun and one of `[context] joined_particles` ("glasses & beard off"):
+/// it takes that clause's change (round 14).
+pub fn noun_before_particle(clause: &[String], next: Option<&Vec<String>>) -> bool {
+    let w = &words().context;
+    joined_attribute(clause).is_some()
+        && next.is_some_and(|n| {
+            n.len() >= 2
+                && contains(&w.joined_particles, &n[n.len() - 1])
+                && any_noun(&n[n.len() - 2])
+        })
 }
 
 /// A clause made only of one attribute's noun and `[context] joined_fillers` after a clause that
@@ -4106,6 +4132,24 @@ mod tests {
                 Some(SystemContext::Check(Attribute::Eyeglasses))
             ),
             Some(Intent::Yes)
+        );
+        // "nah, hes a clean shaven kinda guy": the degree-0 phrase said of the person declines.
+        assert!(declines_by_statement(
+            cw(&clause("nah he is a clean shaven kinda guy")),
+            Attribute::Beard
+        ));
+        // "glasses & beard off": a noun alone before a noun and a particle of removal.
+        assert!(noun_before_particle(
+            &clause("glasses"),
+            Some(&clause("beard off"))
+        ));
+        assert!(!noun_before_particle(
+            &clause("glasses"),
+            Some(&clause("beard on"))
+        ));
+        assert_eq!(
+            question(cw(&clause("hows his beard looking")), None),
+            Some(Question::Degree(Some(Attribute::Beard)))
         );
         // Wishes with "instead" ("a fringe instead").
         assert!(wished(cw(&clause("a fringe instead")), Attribute::Bangs));
