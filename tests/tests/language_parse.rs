@@ -4515,6 +4515,193 @@ fn issue_14_round_14_families() {
             None,
             edits(vec![relative(Smiling, Decrease, 2)]),
         ),
+        // Fourth batch (50 of 56 right at the first run; "shades and beard gone" had kept the
+        // shades at 4).
+        (
+            "peel the glasses off her",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("ditch his stache", None, edits(vec![target(Beard, 0)])),
+        (
+            "get rid of her fringe please",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        ("erase the smirk", None, edits(vec![target(Smiling, 0)])),
+        (
+            "make the sunglasses vanish",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        ("scrap the goatee", None, edits(vec![target(Beard, 0)])),
+        ("can the beard go", None, edits(vec![target(Beard, 0)])),
+        (
+            "could the fringe go please",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        ("spectacles off", None, edits(vec![target(Eyeglasses, 0)])),
+        ("whiskers off", None, edits(vec![target(Beard, 0)])),
+        (
+            "fringe out of her face",
+            None,
+            edits(vec![target(Bangs, 0)]),
+        ),
+        ("clip her bangs back", None, edits(vec![target(Bangs, 0)])),
+        ("no tache", None, edits(vec![target(Beard, 0)])),
+        (
+            "beard a bit scruffier",
+            None,
+            edits(vec![relative(Beard, Increase, 1)]),
+        ),
+        (
+            "lighter stubble",
+            None,
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "the darkest sunglasses",
+            None,
+            edits(vec![target(Eyeglasses, 5)]),
+        ),
+        (
+            "subtler glasses",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Decrease))]),
+        ),
+        (
+            "smile much wider",
+            None,
+            edits(vec![relative(Smiling, Increase, 2)]),
+        ),
+        (
+            "a longer fringe",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "fuller bangs",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "wispier bangs",
+            None,
+            edits(vec![direction(Bangs, Some(Decrease))]),
+        ),
+        (
+            "make her a lot older",
+            None,
+            edits(vec![relative(Age, Increase, 2)]),
+        ),
+        (
+            "make him look older, like 60",
+            None,
+            edits(vec![target(Age, 5)]),
+        ),
+        (
+            "make her look like a kid",
+            None,
+            edits(vec![target(Age, 0)]),
+        ),
+        (
+            "dude make him smile",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "yo yo add glasses",
+            None,
+            edits(vec![direction(Eyeglasses, Some(Increase))]),
+        ),
+        ("hey, remove the beard", None, edits(vec![target(Beard, 0)])),
+        (
+            "glasses and stubble off",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Beard, 0)]),
+        ),
+        (
+            "shades and beard gone",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Beard, 0)]),
+        ),
+        (
+            "specs & smile off",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Smiling, 0)]),
+        ),
+        (
+            "fringe and glasses out",
+            None,
+            edits(vec![target(Bangs, 0), target(Eyeglasses, 0)]),
+        ),
+        (
+            "a shade shorter",
+            check_of(Beard),
+            edits(vec![relative(Beard, Decrease, 1)]),
+        ),
+        (
+            "take em off",
+            check_of(Eyeglasses),
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "a shade thinner",
+            check_of(Eyeglasses),
+            edits(vec![relative(Eyeglasses, Decrease, 1)]),
+        ),
+        (
+            "it looks weird, tone it down",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Decrease))]),
+        ),
+        (
+            "no, a smile instead",
+            suggest(Eyeglasses),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "shades instead",
+            suggest(Beard),
+            edits(vec![target(Eyeglasses, 4)]),
+        ),
+        (
+            "yeah a fringe",
+            suggest(Bangs),
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "sure a smile",
+            suggest(Smiling),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "ok a mustache",
+            suggest(Beard),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        ("no changes to the age", suggest(Age), intent(Intent::No)),
+        (
+            "no need to change the glasses",
+            suggest(Eyeglasses),
+            intent(Intent::No),
+        ),
+        (
+            "tell me how big the smile is",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
+        (
+            "could you tell me the beard level",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Beard)))),
+        ),
+        (
+            "how does the smile look",
+            None,
+            intent(Intent::Ask(Question::Degree(Some(Smiling)))),
+        ),
     ];
     for (text, context, want) in cases {
         check(&enc, text, context, want);

@@ -2955,7 +2955,8 @@ pub fn noun_only(clause: &[String], fillers: &[String]) -> Option<Attribute> {
 /// it takes that clause's change (round 14).
 pub fn noun_before_particle(clause: &[String], next: Option<&Vec<String>>) -> bool {
     let w = &words().context;
-    joined_attribute(clause).is_some()
+    // (Degree nouns too: "shades and beard gone" removes the shades.)
+    joined_noun(clause).is_some()
         && next.is_some_and(|n| {
             n.len() >= 2
                 && contains(&w.joined_particles, &n[n.len() - 1])
