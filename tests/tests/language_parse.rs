@@ -1179,17 +1179,18 @@ fn sealed_half_of_the_thirteenth_round_set() {
     );
 }
 
-// The fourteenth sealed half's bounds: its score before round 14 until the round's final scoring
-// (set once, after that scoring).
+// The fourteenth sealed half's bounds: its score at the end of round 14 (set once, after that
+// scoring).
 const SEALED14_POLARITY: usize = 1;
-const SEALED14_EXACT: f64 = 0.86;
+const SEALED14_EXACT: f64 = 0.87;
 
 /// The sealed half of the fourteenth-round natural set (issue 14, round 14), scored before the
 /// round (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and
 /// >= 97% exact. Its misses are not printed.
 #[test]
 fn sealed_half_of_the_fourteenth_round_set() {
-    // Before the round 86.7% (157 of 181) / 1 (16 asked).
+    // Before the round 86.7% (157 of 181) / 1 (16 asked); after it 87.3% (158 of 181) / 1 (15
+    // asked). The goals are NOT met; these bounds only stop it getting worse.
     score_natural_set(
         "sealed14",
         &engine::language::train::natural14_sealed_path(),
