@@ -25,9 +25,9 @@ use candle_core::Tensor;
 use engine::dialog::{Degrees, EditOutcome, EngineError, FaceEngine, Latent, W_DIM, W_PLUS_LAYERS};
 use engine::field::image_direction::ImageDirections;
 use engine::field::{
-    guided_edit_chain, FaceJudge, FieldSpace, FieldStepper, Guards, GuidedConfig, GuidedOutcome,
-    JudgementMemory, LatentStepper, LinearDirection, LinearStepper, MemoJudge, OffsetJudge,
-    ProjectedStepper, RenderJudge, SemanticField, DEFAULT_K,
+    guided_edit_chain, Corrector, FaceJudge, FieldSpace, FieldStepper, Guards, GuidedConfig,
+    GuidedOutcome, JudgementMemory, LatentStepper, LinearDirection, LinearStepper, MemoJudge,
+    OffsetJudge, ProjectedStepper, RenderJudge, SemanticField, DEFAULT_K,
 };
 use engine::generator::Generator;
 use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter};
@@ -678,6 +678,16 @@ impl ProductFaceEngine {
         }
         let steppers: Vec<&dyn LatentStepper> =
             projected.iter().map(|s| s as &dyn LatentStepper).collect();
+        // A step refused only because another attribute moved is pulled back along that
+        // attribute's direction and judged again (`engine::field::correction`).
+        let all_directions = self
+            .directions
+            .iter()
+            .map(|d| Ok((d.attribute, d.direction_tensor(self.generator.device())?)))
+            .collect::<Result<Vec<_>, engine::field::FieldError>>()
+            .map_err(failed)?;
+        let corrector =
+            Corrector::new(attribute, &all_directions, &removed[0], space).map_err(failed)?;
         let judge = OffsetJudge {
             inner: render_judge,
             attribute,
@@ -690,6 +700,7 @@ impl ProductFaceEngine {
             attribute,
             target,
             config,
+            Some(&corrector),
         )
         .map_err(failed)?;
         tracing::info!(

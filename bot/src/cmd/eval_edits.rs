@@ -45,6 +45,9 @@ pub struct Args {
     /// Also remove the other attributes' linear directions from every step (conditional edit).
     #[arg(long)]
     conditional: bool,
+    /// Pull back other attributes a step moved, along their own linear directions.
+    #[arg(long)]
+    pull_back: bool,
     /// Move only these W+ style layers, e.g. 3..10 (default: the first 13).
     #[arg(long, value_parser = parse_range)]
     layers: Option<std::ops::Range<usize>>,
@@ -117,6 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         linear_step: args.linear_step,
         keep_drift: args.keep_drift,
         conditional: args.conditional,
+        pull_back: args.pull_back,
         layers: args.layers,
         guided,
         out: args.out,

@@ -20,13 +20,17 @@
 //!    current code and the step) on the score, keeping the good half-steps, for
 //!    [`GuidedConfig::bisect_iters`] rounds;
 //! 3. give up when the score has not moved [`GuidedConfig::min_progress`] towards `t` over
-//!    [`GuidedConfig::patience`] steps, or after [`GuidedConfig::max_steps`].
+//!    [`GuidedConfig::patience`] steps, or after [`GuidedConfig::max_steps`];
+//! 4. with a [`Corrector`] ([`guided_edit_chain`]), an edit that no stepper could finish
+//!    because a guard stopped it is tried once more, now pulling back the other attributes a
+//!    whole step moved ([`super::correction`]); that try is kept only when it reaches.
 //!
 //! The result is the good code whose score is closest to `t` (the start when none moved): it
 //! reaches the target when its degree (`round(score)`) is `t`. When it does not, the outcome says
 //! why (a guard that stopped it, no progress, overshooting), so the dialog can answer honestly
 //! with the last good image and never with a broken one.
 
+use super::correction::Corrector;
 use super::step::{FieldSpace, LatentStepper};
 use super::FieldError;
 use crate::attributes::{Attribute, NUM_DEGREES};
@@ -597,7 +601,12 @@ impl Guards {
 
     /// Whether the part of the face where `attribute` lies stayed as it was at the start (by
     /// [`Self::min_region_change`]); false when that cannot be told.
-    fn region_unchanged(&self, start: &Judgement, j: &Judgement, attribute: Attribute) -> bool {
+    pub(crate) fn region_unchanged(
+        &self,
+        start: &Judgement,
+        j: &Judgement,
+        attribute: Attribute,
+    ) -> bool {
         match (self.min_region_change, &start.face, &j.face) {
             (Some(min), Some(a), Some(b)) => {
                 region_change(a, b, attribute).is_some_and(|c| c < min)
@@ -741,13 +750,22 @@ pub fn guided_edit(
     config: &GuidedConfig,
 ) -> Result<GuidedTrace, FieldError> {
     let start = judge.judge(styles)?;
-    edit_from(judge, stepper, (styles, &start), attribute, target, config)
+    edit_from(
+        judge,
+        stepper,
+        None,
+        (styles, &start),
+        attribute,
+        target,
+        config,
+    )
 }
 
 /// [`guided_edit`] from a start already judged.
 fn edit_from(
     judge: &dyn FaceJudge,
     stepper: &dyn LatentStepper,
+    corrector: Option<&Corrector>,
     (styles, start): (&Tensor, &Judgement),
     attribute: Attribute,
     target: u8,
@@ -805,7 +823,7 @@ fn edit_from(
                  best: &mut usize,
                  position: f32,
                  code: &Tensor|
-     -> Result<(f32, Option<GuardFailure>, Place), FieldError> {
+     -> Result<(f32, Option<GuardFailure>, Place, Judgement), FieldError> {
         let j = judge.judge(code)?;
         let failed = config.guards.check(start, &j, attribute);
         steps.push(record(position, code.clone(), &j, start, failed));
@@ -827,7 +845,7 @@ fn edit_from(
         if failed.is_none() && here != Place::Past && closer(steps, steps.len() - 1, *best) {
             *best = steps.len() - 1;
         }
-        Ok((j.scores[a], failed, here))
+        Ok((j.scores[a], failed, here, j))
     };
     let mut current = styles.clone();
     let mut current_score = start_score;
@@ -841,7 +859,46 @@ fn edit_from(
             (2, 3) => FieldSpace::WPlus { k: 1 }.prepare(&current)?,
             _ => current.clone(),
         };
-        let (score, failed, here) = visit(&mut steps, &mut best, position + scale as f32, &next)?;
+        let (mut score, mut failed, mut here, judged) =
+            visit(&mut steps, &mut best, position + scale as f32, &next)?;
+        let mut next = next;
+        // A step only the other-attribute guard refused: pull the drifted attributes back
+        // along their own directions and judge again (`super::correction`).
+        if let (Some(c), Some(GuardFailure::OtherAttribute(_))) = (corrector, failed) {
+            let mut slopes = [c.prior_slope; 5];
+            let (mut latest, mut latest_j) = (next.clone(), judged);
+            for _ in 0..c.rounds {
+                let drifts: Vec<(Attribute, f32)> = Attribute::ALL
+                    .iter()
+                    .filter(|b| {
+                        **b != attribute
+                            && start.applicable[b.index()]
+                            && !config.guards.unwatched.contains(b)
+                            && !config.guards.region_unchanged(start, &latest_j, **b)
+                    })
+                    .map(|b| (*b, latest_j.score(*b) - start.score(*b)))
+                    .collect();
+                let pulls = c.pulls_for(&drifts, &slopes);
+                if pulls.is_empty() {
+                    break;
+                }
+                let pulled = c.pull(&latest, &pulls)?;
+                let (s, f, h, j) = visit(&mut steps, &mut best, position + scale as f32, &pulled)?;
+                for (b, length) in &pulls {
+                    let moved = j.score(*b) - latest_j.score(*b);
+                    slopes[b.index()] = c.updated_slope(slopes[b.index()], *length, moved);
+                }
+                tracing::debug!(%attribute, ?pulls, ?f, "pulled back");
+                if f.is_none() {
+                    (next, score, failed, here) = (pulled, s, f, h);
+                    break;
+                }
+                if !matches!(f, Some(GuardFailure::OtherAttribute(_))) {
+                    break;
+                }
+                (latest, latest_j) = (pulled, j);
+            }
+        }
         if failed.is_none() && here == Place::Inside {
             outcome = GuidedOutcome::Reached;
             break;
@@ -891,7 +948,7 @@ fn edit_from(
                 _ => 0.5 * (lo + hi),
             };
             let code = (&current_full + (&step_delta * mid as f64)?)?;
-            let (score, failed, here) =
+            let (score, failed, here, _) =
                 visit(&mut steps, &mut best, position + mid * scale as f32, &code)?;
             match (failed, here) {
                 (None, Place::Inside) => {
@@ -948,7 +1005,10 @@ fn edit_from(
 
 /// Tries `steppers` in order until one reaches the target (a field that cannot make a degree,
 /// then a linear direction, say); returns the index of the stepper whose trace is kept and the
-/// trace: the first that reached, else the one whose result is closest to the target.
+/// trace: the first that reached, else the one whose result is closest to the target. With a
+/// `corrector`, when no stepper reached, those a guard stopped (identity or another attribute)
+/// are tried once more in order with pulls ([`Corrector`]), and the first such try that reached
+/// is kept: every edit that reaches without pulls is the same as without a corrector.
 pub fn guided_edit_chain(
     judge: &dyn FaceJudge,
     steppers: &[&dyn LatentStepper],
@@ -956,19 +1016,55 @@ pub fn guided_edit_chain(
     attribute: Attribute,
     target: u8,
     config: &GuidedConfig,
+    corrector: Option<&Corrector>,
 ) -> Result<(usize, GuidedTrace), FieldError> {
     // The start is judged once for every stepper.
     let start = judge.judge(styles)?;
     let mut best: Option<(usize, GuidedTrace)> = None;
+    // Steppers a guard stopped: tried again with pulls when no stepper reached without.
+    let mut guarded = Vec::new();
     for (i, stepper) in steppers.iter().enumerate() {
-        let trace = edit_from(judge, *stepper, (styles, &start), attribute, target, config)?;
+        let trace = edit_from(
+            judge,
+            *stepper,
+            None,
+            (styles, &start),
+            attribute,
+            target,
+            config,
+        )?;
         let done = trace.reached() || trace.outcome == GuidedOutcome::NotApplicable;
+        if matches!(
+            trace.outcome,
+            GuidedOutcome::Guarded(GuardFailure::OtherAttribute(_) | GuardFailure::Identity)
+        ) {
+            guarded.push(i);
+        }
         let gap = |t: &GuidedTrace| (t.result().scores[attribute.index()] - target as f32).abs();
         if best.as_ref().is_none_or(|(_, b)| gap(&trace) < gap(b)) || done {
             best = Some((i, trace));
         }
         if done {
-            break;
+            return Ok(best.expect("just set"));
+        }
+    }
+    // Pulling other attributes back costs the person a little, so it is the last resort, and
+    // a try with pulls is kept only when it reached.
+    if let Some(c) = corrector {
+        for i in guarded {
+            let pulled = edit_from(
+                judge,
+                steppers[i],
+                Some(c),
+                (styles, &start),
+                attribute,
+                target,
+                config,
+            )?;
+            tracing::debug!(%attribute, target, outcome = ?pulled.outcome, "tried again with pulls");
+            if pulled.reached() {
+                return Ok((i, pulled));
+            }
         }
     }
     best.ok_or_else(|| FieldError::BadInput("no stepper to edit with".into()))
@@ -1217,6 +1313,118 @@ mod tests {
         assert!(other.result().scores[Attribute::Bangs.index()] <= 0.8);
     }
 
+    #[test]
+    fn a_step_refused_for_a_drifting_attribute_is_pulled_back_along_its_direction() {
+        // Codes in W (512 values; the judge reads the first five as before): each step raises
+        // the smile by 1 and leaks 0.5 into the bangs, so the guard stops it past 1.6 steps.
+        let w = |v: &[f32]| {
+            let mut full = vec![0f32; 512];
+            full[..v.len()].copy_from_slice(v);
+            Tensor::from_vec(full, (1, 512), &Device::Cpu).unwrap()
+        };
+        let stepper = Shift(w(&[1.0, 0.5]).flatten_all().unwrap().to_vec1().unwrap());
+        let run = |corrector: Option<&Corrector>| {
+            guided_edit_chain(
+                &CoordinateJudge,
+                &[&stepper],
+                &w(&[0.0]),
+                Attribute::Smiling,
+                3,
+                &GuidedConfig::default(),
+                corrector,
+            )
+            .unwrap()
+            .1
+        };
+        let alone = run(None);
+        assert_eq!(
+            alone.outcome,
+            GuidedOutcome::Guarded(GuardFailure::OtherAttribute(Attribute::Bangs))
+        );
+        // The bangs' own direction is coordinate 1 (one degree a unit; a prior of 0.3 makes
+        // the first pull overshoot, and the second is sized by what the first did).
+        let directions = [
+            (Attribute::Smiling, w(&[1.0])),
+            (Attribute::Bangs, w(&[0.0, 1.0])),
+        ];
+        let mut corrector = Corrector::new(
+            Attribute::Smiling,
+            &directions,
+            &w(&[0.0, 0.0, 0.0, 0.0, 0.0, 1.0]),
+            FieldSpace::W,
+        )
+        .unwrap();
+        corrector.prior_slope = 0.3;
+        let pulled = run(Some(&corrector));
+        assert_eq!(pulled.outcome, GuidedOutcome::Reached);
+        let r = pulled.result();
+        assert_eq!(degree_of(r.scores[Attribute::Smiling.index()]), 3);
+        assert!(
+            r.scores[Attribute::Bangs.index()].abs() <= 0.8,
+            "{:?}",
+            r.scores
+        );
+        assert!(r.failed.is_none());
+        // A pull that would cost identity is refused like any other code: identity falls with
+        // coordinate 3, which the bangs' direction now also moves.
+        let costly = [
+            (Attribute::Smiling, w(&[1.0])),
+            (Attribute::Bangs, w(&[0.0, 1.0, 0.0, 3.0])),
+        ];
+        let corrector = Corrector::new(
+            Attribute::Smiling,
+            &costly,
+            &w(&[0.0, 0.0, 0.0, 0.0, 0.0, 1.0]),
+            FieldSpace::W,
+        )
+        .unwrap();
+        let refused = run(Some(&corrector));
+        assert!(!refused.reached());
+        // A try with pulls that does not reach is not kept: the edit is the one without.
+        assert_eq!(refused.judged(), alone.judged());
+        assert_eq!(refused.result().scores, alone.result().scores);
+        assert!(refused.result().identity_cos.unwrap() >= 0.5);
+        assert!(refused.result().scores[Attribute::Bangs.index()].abs() <= 0.8);
+    }
+
+    #[test]
+    fn an_edit_that_reaches_without_pulls_is_the_same_with_a_corrector() {
+        let w = |v: &[f32]| {
+            let mut full = vec![0f32; 512];
+            full[..v.len()].copy_from_slice(v);
+            Tensor::from_vec(full, (1, 512), &Device::Cpu).unwrap()
+        };
+        let stepper = Shift(w(&[1.0, 0.2]).flatten_all().unwrap().to_vec1().unwrap());
+        let directions = [
+            (Attribute::Smiling, w(&[1.0])),
+            (Attribute::Bangs, w(&[0.0, 1.0])),
+        ];
+        let corrector = Corrector::new(
+            Attribute::Smiling,
+            &directions,
+            &w(&[0.0, 0.0, 0.0, 0.0, 0.0, 1.0]),
+            FieldSpace::W,
+        )
+        .unwrap();
+        let run = |corrector: Option<&Corrector>| {
+            guided_edit_chain(
+                &CoordinateJudge,
+                &[&stepper],
+                &w(&[0.0]),
+                Attribute::Smiling,
+                2,
+                &GuidedConfig::default(),
+                corrector,
+            )
+            .unwrap()
+            .1
+        };
+        let (without, with) = (run(None), run(Some(&corrector)));
+        assert!(without.reached());
+        assert_eq!(with.judged(), without.judged());
+        assert_eq!(with.result().scores, without.result().scores);
+    }
+
     /// A judgement of a face with these scores, every attribute applicable, and nothing else
     /// measured.
     fn read_as(scores: [f32; 5]) -> Judgement {
@@ -1382,6 +1590,7 @@ mod tests {
             Attribute::Smiling,
             2,
             &GuidedConfig::default(),
+            None,
         )
         .unwrap()
     }

@@ -6,6 +6,7 @@
 //! The bot's `eval-edits` command loads the models, picks the faces and writes the files; the
 //! cases, their records and the summary table are here so that they are tested.
 
+use super::correction::Corrector;
 use super::guided::{guided_edit_chain, FaceJudge, GuardFailure, GuidedConfig, GuidedOutcome};
 use super::step::LatentStepper;
 use super::FieldError;
@@ -86,6 +87,8 @@ pub struct Method<'a> {
     pub name: String,
     pub attribute: Attribute,
     pub steppers: Vec<&'a dyn LatentStepper>,
+    /// Pulls back other attributes a step moved ([`super::correction`]), when set.
+    pub corrector: Option<&'a Corrector>,
 }
 
 /// Runs every `(attribute, change)` the face's start allows with each method.
@@ -102,8 +105,15 @@ pub fn evaluate_face(
         let attribute = m.attribute;
         for (change, target) in targets(start.score(attribute), changes) {
             let clock = Instant::now();
-            let (_, trace) =
-                guided_edit_chain(judge, &m.steppers, &face.styles, attribute, target, config)?;
+            let (_, trace) = guided_edit_chain(
+                judge,
+                &m.steppers,
+                &face.styles,
+                attribute,
+                target,
+                config,
+                m.corrector,
+            )?;
             let seconds = clock.elapsed().as_secs_f64();
             let result = trace.result();
             let a = attribute.index();

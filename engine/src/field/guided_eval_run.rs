@@ -11,6 +11,7 @@
 //! the first 24) and, with `images`, every start and result at 256 px (for the independent
 //! identity check, `scripts/identity_dlib.py`). The binary loads the models and prints.
 
+use super::correction::Corrector;
 use super::guided::{GuidedConfig, ProjectedStepper, RenderJudge};
 use super::guided_eval::{evaluate_face, summarise, summary_table, CaseRecord, EvalFace, Method};
 use super::image_direction::ImageDirections;
@@ -73,6 +74,9 @@ pub struct EditsEvalConfig {
     pub conditional: bool,
     /// Move only these W+ style layers (with the projection).
     pub layers: Option<std::ops::Range<usize>>,
+    /// Pull back other attributes a step moved, along their linear directions
+    /// ([`super::correction`]).
+    pub pull_back: bool,
     /// The loop's settings (guards).
     pub guided: GuidedConfig,
     /// Output directory.
@@ -198,6 +202,17 @@ pub fn evaluate_edits(
             .map(|(_, s)| s.as_ref())
             .ok_or_else(|| EditsEvalError::UnknownMethod(name.to_string()))
     };
+    let mut correctors: Vec<(Attribute, Corrector)> = Vec::new();
+    if config.pull_back {
+        let all: Vec<(Attribute, Tensor)> = models
+            .directions
+            .iter()
+            .map(|d| Ok((d.attribute, d.direction_tensor(&device)?)))
+            .collect::<Result<_, FieldError>>()?;
+        for &a in &config.attributes {
+            correctors.push((a, Corrector::new(a, &all, &w_avg, space)?));
+        }
+    }
     let mut methods: Vec<Method<'_>> = Vec::new();
     for &a in &config.attributes {
         for name in &config.methods {
@@ -208,6 +223,7 @@ pub fn evaluate_edits(
                     .split('>')
                     .map(|n| find(n, a))
                     .collect::<Result<_, _>>()?,
+                corrector: correctors.iter().find(|(c, _)| *c == a).map(|(_, c)| c),
             });
         }
     }

@@ -60,6 +60,7 @@
 //! Fields are trained by [`train::train_field`] and, with the baseline, by
 //! [`train_fields::train_fields`] (`talk-to-edit train fields`; see `models/trained/FIELDS.md`).
 
+pub mod correction;
 pub mod edit;
 pub mod eval;
 pub mod guided;
@@ -77,6 +78,7 @@ pub mod surrogate;
 pub mod train;
 pub mod train_fields;
 
+pub use correction::Corrector;
 pub use edit::{
     edit_until, DegreeReader, EditConfig, EditOutcome, EditStep, EditTrace, GeneratorReader,
     Reading,
