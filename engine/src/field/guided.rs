@@ -1313,49 +1313,54 @@ mod tests {
         assert!(other.result().scores[Attribute::Bangs.index()] <= 0.8);
     }
 
+    /// A code in W (512 values) that starts with `v`: [`CoordinateJudge`] reads its first five.
+    fn w512(v: &[f32]) -> Tensor {
+        let mut full = vec![0f32; 512];
+        full[..v.len()].copy_from_slice(v);
+        Tensor::from_vec(full, (1, 512), &Device::Cpu).unwrap()
+    }
+
+    /// A corrector for smile edits with the smile's direction along coordinate 0, the bangs'
+    /// along `bangs`, and the mean of W along coordinate 5.
+    fn smile_corrector(bangs: &[f32]) -> Corrector {
+        let directions = [
+            (Attribute::Smiling, w512(&[1.0])),
+            (Attribute::Bangs, w512(bangs)),
+        ];
+        let w_avg = w512(&[0.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+        Corrector::new(Attribute::Smiling, &directions, &w_avg, FieldSpace::W).unwrap()
+    }
+
+    /// A smile edit from 0 to `target` in W, each step adding `step`.
+    fn smile_in_w(step: &[f32], target: u8, corrector: Option<&Corrector>) -> GuidedTrace {
+        let stepper = Shift(w512(step).flatten_all().unwrap().to_vec1().unwrap());
+        guided_edit_chain(
+            &CoordinateJudge,
+            &[&stepper],
+            &w512(&[0.0]),
+            Attribute::Smiling,
+            target,
+            &GuidedConfig::default(),
+            corrector,
+        )
+        .unwrap()
+        .1
+    }
+
     #[test]
     fn a_step_refused_for_a_drifting_attribute_is_pulled_back_along_its_direction() {
-        // Codes in W (512 values; the judge reads the first five as before): each step raises
-        // the smile by 1 and leaks 0.5 into the bangs, so the guard stops it past 1.6 steps.
-        let w = |v: &[f32]| {
-            let mut full = vec![0f32; 512];
-            full[..v.len()].copy_from_slice(v);
-            Tensor::from_vec(full, (1, 512), &Device::Cpu).unwrap()
-        };
-        let stepper = Shift(w(&[1.0, 0.5]).flatten_all().unwrap().to_vec1().unwrap());
-        let run = |corrector: Option<&Corrector>| {
-            guided_edit_chain(
-                &CoordinateJudge,
-                &[&stepper],
-                &w(&[0.0]),
-                Attribute::Smiling,
-                3,
-                &GuidedConfig::default(),
-                corrector,
-            )
-            .unwrap()
-            .1
-        };
-        let alone = run(None);
+        // Each step raises the smile by 1 and leaks 0.5 into the bangs, so the guard stops it
+        // past 1.6 steps.
+        let alone = smile_in_w(&[1.0, 0.5], 3, None);
         assert_eq!(
             alone.outcome,
             GuidedOutcome::Guarded(GuardFailure::OtherAttribute(Attribute::Bangs))
         );
         // The bangs' own direction is coordinate 1 (one degree a unit; a prior of 0.3 makes
         // the first pull overshoot, and the second is sized by what the first did).
-        let directions = [
-            (Attribute::Smiling, w(&[1.0])),
-            (Attribute::Bangs, w(&[0.0, 1.0])),
-        ];
-        let mut corrector = Corrector::new(
-            Attribute::Smiling,
-            &directions,
-            &w(&[0.0, 0.0, 0.0, 0.0, 0.0, 1.0]),
-            FieldSpace::W,
-        )
-        .unwrap();
+        let mut corrector = smile_corrector(&[0.0, 1.0]);
         corrector.prior_slope = 0.3;
-        let pulled = run(Some(&corrector));
+        let pulled = smile_in_w(&[1.0, 0.5], 3, Some(&corrector));
         assert_eq!(pulled.outcome, GuidedOutcome::Reached);
         let r = pulled.result();
         assert_eq!(degree_of(r.scores[Attribute::Smiling.index()]), 3);
@@ -1367,59 +1372,20 @@ mod tests {
         assert!(r.failed.is_none());
         // A pull that would cost identity is refused like any other code: identity falls with
         // coordinate 3, which the bangs' direction now also moves.
-        let costly = [
-            (Attribute::Smiling, w(&[1.0])),
-            (Attribute::Bangs, w(&[0.0, 1.0, 0.0, 3.0])),
-        ];
-        let corrector = Corrector::new(
-            Attribute::Smiling,
-            &costly,
-            &w(&[0.0, 0.0, 0.0, 0.0, 0.0, 1.0]),
-            FieldSpace::W,
-        )
-        .unwrap();
-        let refused = run(Some(&corrector));
+        let costly = smile_corrector(&[0.0, 1.0, 0.0, 3.0]);
+        let refused = smile_in_w(&[1.0, 0.5], 3, Some(&costly));
         assert!(!refused.reached());
         // A try with pulls that does not reach is not kept: the edit is the one without.
         assert_eq!(refused.judged(), alone.judged());
         assert_eq!(refused.result().scores, alone.result().scores);
         assert!(refused.result().identity_cos.unwrap() >= 0.5);
-        assert!(refused.result().scores[Attribute::Bangs.index()].abs() <= 0.8);
     }
 
     #[test]
     fn an_edit_that_reaches_without_pulls_is_the_same_with_a_corrector() {
-        let w = |v: &[f32]| {
-            let mut full = vec![0f32; 512];
-            full[..v.len()].copy_from_slice(v);
-            Tensor::from_vec(full, (1, 512), &Device::Cpu).unwrap()
-        };
-        let stepper = Shift(w(&[1.0, 0.2]).flatten_all().unwrap().to_vec1().unwrap());
-        let directions = [
-            (Attribute::Smiling, w(&[1.0])),
-            (Attribute::Bangs, w(&[0.0, 1.0])),
-        ];
-        let corrector = Corrector::new(
-            Attribute::Smiling,
-            &directions,
-            &w(&[0.0, 0.0, 0.0, 0.0, 0.0, 1.0]),
-            FieldSpace::W,
-        )
-        .unwrap();
-        let run = |corrector: Option<&Corrector>| {
-            guided_edit_chain(
-                &CoordinateJudge,
-                &[&stepper],
-                &w(&[0.0]),
-                Attribute::Smiling,
-                2,
-                &GuidedConfig::default(),
-                corrector,
-            )
-            .unwrap()
-            .1
-        };
-        let (without, with) = (run(None), run(Some(&corrector)));
+        let corrector = smile_corrector(&[0.0, 1.0]);
+        let without = smile_in_w(&[1.0, 0.2], 2, None);
+        let with = smile_in_w(&[1.0, 0.2], 2, Some(&corrector));
         assert!(without.reached());
         assert_eq!(with.judged(), without.judged());
         assert_eq!(with.result().scores, without.result().scores);
