@@ -1034,10 +1034,18 @@ pub fn guided_edit_chain(
             config,
         )?;
         let done = trace.reached() || trace.outcome == GuidedOutcome::NotApplicable;
-        if matches!(
-            trace.outcome,
-            GuidedOutcome::Guarded(GuardFailure::OtherAttribute(_) | GuardFailure::Identity)
-        ) {
+        // Pulls start only where a code failed for another attribute: without one, the try
+        // with pulls would judge the same codes again.
+        let drifted = trace
+            .steps
+            .iter()
+            .any(|s| matches!(s.failed, Some(GuardFailure::OtherAttribute(_))));
+        if drifted
+            && matches!(
+                trace.outcome,
+                GuidedOutcome::Guarded(GuardFailure::OtherAttribute(_) | GuardFailure::Identity)
+            )
+        {
             guarded.push(i);
         }
         let gap = |t: &GuidedTrace| (t.result().scores[attribute.index()] - target as f32).abs();
@@ -1379,6 +1387,38 @@ mod tests {
         assert_eq!(refused.judged(), alone.judged());
         assert_eq!(refused.result().scores, alone.result().scores);
         assert!(refused.result().identity_cos.unwrap() >= 0.5);
+    }
+
+    #[test]
+    fn an_edit_no_other_attribute_stopped_is_not_tried_again() {
+        // Identity rotates 1 rad a step and nothing else moves: pulls could not change a code.
+        let corrector = smile_corrector(&[0.0, 1.0]);
+        let stepper = Shift(
+            w512(&[1.0, 0.0, 0.0, 1.0])
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap(),
+        );
+        let judged = |corrector: Option<&Corrector>| {
+            let judge = CountingJudge(Default::default());
+            let (_, trace) = guided_edit_chain(
+                &judge,
+                &[&stepper],
+                &w512(&[0.0]),
+                Attribute::Smiling,
+                3,
+                &GuidedConfig::default(),
+                corrector,
+            )
+            .unwrap();
+            assert_eq!(
+                trace.outcome,
+                GuidedOutcome::Guarded(GuardFailure::Identity)
+            );
+            judge.0.load(std::sync::atomic::Ordering::SeqCst)
+        };
+        assert_eq!(judged(Some(&corrector)), judged(None));
     }
 
     #[test]
