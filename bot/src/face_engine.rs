@@ -656,14 +656,21 @@ impl ProductFaceEngine {
             ),
             None => None,
         };
+        let directions = self
+            .directions
+            .iter()
+            .map(|d| Ok((d.attribute, d.direction_tensor(self.generator.device())?)))
+            .collect::<Result<Vec<_>, engine::field::FieldError>>()
+            .map_err(failed)?;
         // Steps keep no component along the mean of W or the other attributes' directions.
-        let mut removed = vec![self.generator.w_avg().map_err(failed)?];
-        for d in self.directions.iter().filter(|d| d.attribute != attribute) {
-            removed.push(
-                d.direction_tensor(self.generator.device())
-                    .map_err(failed)?,
-            );
-        }
+        let w_avg = self.generator.w_avg().map_err(failed)?;
+        let mut removed = vec![w_avg.clone()];
+        removed.extend(
+            directions
+                .iter()
+                .filter(|(a, _)| *a != attribute)
+                .map(|(_, d)| d.clone()),
+        );
         let image_stepper = self.image_directions.stepper(attribute);
         let mut projected = Vec::new();
         for inner in [
@@ -678,16 +685,9 @@ impl ProductFaceEngine {
         }
         let steppers: Vec<&dyn LatentStepper> =
             projected.iter().map(|s| s as &dyn LatentStepper).collect();
-        // A step refused only because another attribute moved is pulled back along that
-        // attribute's direction and judged again (`engine::field::correction`).
-        let all_directions = self
-            .directions
-            .iter()
-            .map(|d| Ok((d.attribute, d.direction_tensor(self.generator.device())?)))
-            .collect::<Result<Vec<_>, engine::field::FieldError>>()
-            .map_err(failed)?;
-        let corrector =
-            Corrector::new(attribute, &all_directions, &removed[0], space).map_err(failed)?;
+        // When a guard stopped every stepper, a step refused because other attributes moved is
+        // pulled back along their directions and judged again (`engine::field::correction`).
+        let corrector = Corrector::new(attribute, &directions, &w_avg, space).map_err(failed)?;
         let judge = OffsetJudge {
             inner: render_judge,
             attribute,

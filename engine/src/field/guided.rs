@@ -587,26 +587,43 @@ impl Guards {
         {
             return Some(GuardFailure::Quality);
         }
-        Attribute::ALL
-            .iter()
-            .filter(|a| {
-                **a != attribute && start.applicable[a.index()] && !self.unwatched.contains(a)
-            })
+        self.watched(start, attribute)
             .find(|a| {
-                (j.score(**a) - start.score(**a)).abs() > self.max_other_change
-                    && !self.region_unchanged(start, j, **a)
+                (j.score(*a) - start.score(*a)).abs() > self.max_other_change
+                    && !self.region_unchanged(start, j, *a)
             })
-            .map(|a| GuardFailure::OtherAttribute(*a))
+            .map(GuardFailure::OtherAttribute)
     }
 
-    /// Whether the part of the face where `attribute` lies stayed as it was at the start (by
-    /// [`Self::min_region_change`]); false when that cannot be told.
-    pub(crate) fn region_unchanged(
+    /// The other attributes the guard watches in an edit of `attribute`: applicable at the
+    /// start and not [`Self::unwatched`].
+    fn watched<'s>(
+        &'s self,
+        start: &'s Judgement,
+        attribute: Attribute,
+    ) -> impl Iterator<Item = Attribute> + 's {
+        Attribute::ALL.into_iter().filter(move |a| {
+            *a != attribute && start.applicable[a.index()] && !self.unwatched.contains(a)
+        })
+    }
+
+    /// How far each watched attribute's score moved from the start to `j` (`j` minus start),
+    /// for those whose part of the face changed too: what the guard would count, at any size.
+    pub fn drifts(
         &self,
         start: &Judgement,
         j: &Judgement,
         attribute: Attribute,
-    ) -> bool {
+    ) -> Vec<(Attribute, f32)> {
+        self.watched(start, attribute)
+            .filter(|a| !self.region_unchanged(start, j, *a))
+            .map(|a| (a, j.score(a) - start.score(a)))
+            .collect()
+    }
+
+    /// Whether the part of the face where `attribute` lies stayed as it was at the start (by
+    /// [`Self::min_region_change`]); false when that cannot be told.
+    fn region_unchanged(&self, start: &Judgement, j: &Judgement, attribute: Attribute) -> bool {
         match (self.min_region_change, &start.face, &j.face) {
             (Some(min), Some(a), Some(b)) => {
                 region_change(a, b, attribute).is_some_and(|c| c < min)
@@ -868,16 +885,7 @@ fn edit_from(
             let mut slopes = [c.prior_slope; 5];
             let (mut latest, mut latest_j) = (next.clone(), judged);
             for _ in 0..c.rounds {
-                let drifts: Vec<(Attribute, f32)> = Attribute::ALL
-                    .iter()
-                    .filter(|b| {
-                        **b != attribute
-                            && start.applicable[b.index()]
-                            && !config.guards.unwatched.contains(b)
-                            && !config.guards.region_unchanged(start, &latest_j, **b)
-                    })
-                    .map(|b| (*b, latest_j.score(*b) - start.score(*b)))
-                    .collect();
+                let drifts = config.guards.drifts(start, &latest_j, attribute);
                 let pulls = c.pulls_for(&drifts, &slopes);
                 if pulls.is_empty() {
                     break;

@@ -170,6 +170,11 @@ pub fn evaluate_edits(
         }
     }
     let w_avg = generator.w_avg()?;
+    let directions: Vec<(Attribute, Tensor)> = models
+        .directions
+        .iter()
+        .map(|d| Ok((d.attribute, d.direction_tensor(&device)?)))
+        .collect::<Result<_, FieldError>>()?;
     let wrapped: Vec<Box<dyn LatentStepper + '_>> = raw
         .iter()
         .map(
@@ -179,8 +184,8 @@ pub fn evaluate_edits(
                     removed.push(w_avg.clone());
                 }
                 if config.conditional {
-                    for d in models.directions.iter().filter(|d| d.attribute != *a) {
-                        removed.push(d.direction_tensor(&device)?);
+                    for (_, d) in directions.iter().filter(|(b, _)| b != a) {
+                        removed.push(d.clone());
                     }
                 }
                 if removed.is_empty() {
@@ -204,13 +209,8 @@ pub fn evaluate_edits(
     };
     let mut correctors: Vec<(Attribute, Corrector)> = Vec::new();
     if config.pull_back {
-        let all: Vec<(Attribute, Tensor)> = models
-            .directions
-            .iter()
-            .map(|d| Ok((d.attribute, d.direction_tensor(&device)?)))
-            .collect::<Result<_, FieldError>>()?;
         for &a in &config.attributes {
-            correctors.push((a, Corrector::new(a, &all, &w_avg, space)?));
+            correctors.push((a, Corrector::new(a, &directions, &w_avg, space)?));
         }
     }
     let mut methods: Vec<Method<'_>> = Vec::new();
