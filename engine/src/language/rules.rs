@@ -4078,21 +4078,18 @@ mod tests {
         assert_eq!(without_vocative(&clause("yo whats good")), None);
         assert_eq!(without_vocative(&clause("hey there")), None);
         // Polite and embedded questions; not with a level (a request).
-        assert_eq!(
-            question(cw(&clause("can you tell me the glasses level")), None),
-            Some(Question::Degree(Some(Attribute::Eyeglasses)))
-        );
-        assert_eq!(
-            question(cw(&clause("tell me how old he is")), None),
-            Some(Question::Degree(Some(Attribute::Age)))
-        );
-        assert_eq!(
-            question(
-                cw(&clause("can you show me the glasses at level two")),
-                None
+        let degree = |a| Some(Question::Degree(Some(a)));
+        for (text, want) in [
+            (
+                "can you tell me the glasses level",
+                degree(Attribute::Eyeglasses),
             ),
-            None
-        );
+            ("tell me how old he is", degree(Attribute::Age)),
+            ("can you show me the glasses at level two", None),
+            ("hows his beard looking", degree(Attribute::Beard)),
+        ] {
+            assert_eq!(question(cw(&clause(text)), None), want, "{text}");
+        }
         // "can the shades go" removes; "can the shades go darker" does not.
         assert!(removal(cw(&clause("can the shades go"))));
         assert!(removal(cw(&clause("could the beard go please"))));
@@ -4100,39 +4097,35 @@ mod tests {
         // Bangs pushed out of her eyes are off the forehead.
         assert!(removal(cw(&clause("push her bangs out of her eyes"))));
         // Declines: "no change to the age", "she likes her hair off her face", "not a beard guy".
+        // "love them" after a check is satisfied.
         let suggest = |a| Some(SystemContext::Suggest(a));
-        assert_eq!(
-            reply(
-                cw(&clause("no change to the age please")),
-                suggest(Attribute::Age)
+        for (text, context, want) in [
+            (
+                "no change to the age please",
+                suggest(Attribute::Age),
+                Some(Intent::No),
             ),
-            Some(Intent::No)
-        );
-        assert_eq!(
-            reply(
-                cw(&clause("no change to the age please")),
-                suggest(Attribute::Beard)
+            (
+                "no change to the age please",
+                suggest(Attribute::Beard),
+                None,
             ),
-            None
-        );
-        assert_eq!(
-            reply(
-                cw(&clause("nah she likes her hair off her face")),
-                suggest(Attribute::Bangs)
+            (
+                "nah she likes her hair off her face",
+                suggest(Attribute::Bangs),
+                Some(Intent::No),
             ),
-            Some(Intent::No)
-        );
+            (
+                "love them",
+                Some(SystemContext::Check(Attribute::Eyeglasses)),
+                Some(Intent::Yes),
+            ),
+        ] {
+            assert_eq!(reply(cw(&clause(text)), context), want, "{text}");
+        }
         assert_eq!(
             no_to_suggestion(cw(&clause("not a beard guy")), suggest(Attribute::Beard)),
             Some(Attribute::Beard)
-        );
-        // "love them" after a check is satisfied.
-        assert_eq!(
-            reply(
-                cw(&clause("love them")),
-                Some(SystemContext::Check(Attribute::Eyeglasses))
-            ),
-            Some(Intent::Yes)
         );
         // "nah, hes a clean shaven kinda guy": the degree-0 phrase said of the person declines.
         assert!(declines_by_statement(
@@ -4148,10 +4141,6 @@ mod tests {
             &clause("glasses"),
             Some(&clause("beard on"))
         ));
-        assert_eq!(
-            question(cw(&clause("hows his beard looking")), None),
-            Some(Question::Degree(Some(Attribute::Beard)))
-        );
         // Wishes with "instead" ("a fringe instead").
         assert!(wished(cw(&clause("a fringe instead")), Attribute::Bangs));
         assert!(!wished(cw(&clause("no fringe instead")), Attribute::Bangs));
