@@ -67,6 +67,9 @@ pub struct ProductFaceEngine {
     /// Directions trained on the image (`fields/image/`; none committed there), tried after the
     /// field and the linear direction when neither reaches.
     image_directions: ImageDirections,
+    /// The direction from clear glasses to sunglasses (`engine::field::sunglasses`), the
+    /// eyeglasses edits' last stepper.
+    sunglasses: Option<LinearDirection>,
     edit_config: GuidedConfig,
     perception: FacePerception,
     identity: IdentityEncoder,
@@ -148,9 +151,8 @@ impl ProductFaceEngine {
             anyhow::bail!("image size must be 256, 512 or 1024, got {render_size}");
         }
         let generator = crate::loading::generator(weights)?;
-        let reader_path = crate::loading::trained_dir().join("reader.safetensors");
-        let reader = DegreeReader::load_file(&reader_path, generator.device())
-            .with_context(|| format!("loading the degree reader {}", reader_path.display()))?;
+        // Reads sunglasses with P (`DegreeReader::with_sunglasses_teacher`).
+        let reader = crate::loading::degree_reader(generator.device())?;
         let fields_dir = crate::loading::trained_dir().join("fields");
         let directions_path = fields_dir.join("linear_directions.safetensors");
         let directions = LinearDirection::load_all(&directions_path).with_context(|| {
@@ -162,6 +164,11 @@ impl ProductFaceEngine {
         let image_dir = fields_dir.join("image");
         let image_directions = ImageDirections::load_dir(&image_dir, generator.device())
             .with_context(|| format!("loading the image directions {}", image_dir.display()))?;
+        let sunglasses_path = crate::loading::sunglasses_path();
+        let sunglasses = LinearDirection::load_all(&sunglasses_path)
+            .with_context(|| format!("loading {}", sunglasses_path.display()))?
+            .into_iter()
+            .find(|d| d.attribute == Attribute::Eyeglasses);
         let store = models::ModelStore::open_default().context("opening the model cache")?;
         let perception = crate::loading::face_perception(&store)?;
         let identity = IdentityEncoder::load(&store.file("faceplugin", IDENTITY_MODEL)?)?;
@@ -180,6 +187,7 @@ impl ProductFaceEngine {
             reader,
             directions,
             image_directions,
+            sunglasses,
             edit_config: GuidedConfig::default(),
             perception,
             identity,
@@ -649,13 +657,12 @@ impl ProductFaceEngine {
             space,
             alpha: 1.0,
         });
-        let linear_stepper = match self.direction(attribute) {
-            Some(d) => Some(
-                LinearStepper::new(d, space, LINEAR_STEP, self.generator.device())
-                    .map_err(failed)?,
-            ),
-            None => None,
+        let linear_on = |d: Option<&LinearDirection>| {
+            d.map(|d| LinearStepper::new(d, space, LINEAR_STEP, self.generator.device()))
+                .transpose()
+                .map_err(failed)
         };
+        let linear_stepper = linear_on(self.direction(attribute))?;
         let directions = self
             .directions
             .iter()
@@ -672,11 +679,18 @@ impl ProductFaceEngine {
                 .map(|(_, d)| d.clone()),
         );
         let image_stepper = self.image_directions.stepper(attribute);
+        // Eyeglasses: clear glasses to sunglasses and back, after the other steppers.
+        let sunglasses_stepper = linear_on(
+            self.sunglasses
+                .as_ref()
+                .filter(|d| d.attribute == attribute),
+        )?;
         let mut projected = Vec::new();
         for inner in [
             field_stepper.as_ref().map(|s| s as &dyn LatentStepper),
             linear_stepper.as_ref().map(|s| s as &dyn LatentStepper),
             image_stepper.as_ref().map(|s| s as &dyn LatentStepper),
+            sunglasses_stepper.as_ref().map(|s| s as &dyn LatentStepper),
         ]
         .into_iter()
         .flatten()

@@ -69,6 +69,25 @@ pub fn encoder_path() -> PathBuf {
     trained_dir().join("encoder.safetensors")
 }
 
+/// The committed direction from clear glasses to sunglasses (`train sunglasses`).
+pub fn sunglasses_path() -> PathBuf {
+    trained_dir()
+        .join("fields")
+        .join("sunglasses_direction.safetensors")
+}
+
+/// The committed degree reader with P as its sunglasses teacher
+/// (`DegreeReader::with_sunglasses_teacher`), as the editing loop reads faces.
+pub fn degree_reader(device: &Device) -> anyhow::Result<engine::predictor::DegreeReader> {
+    let path = trained_dir().join("reader.safetensors");
+    let reader = engine::predictor::DegreeReader::load_file(&path, device)
+        .with_context(|| format!("loading the degree reader {}", path.display()))?;
+    let p_path = predictor_path();
+    let p = engine::predictor::AttributePredictor::load_file(&p_path, device)
+        .with_context(|| format!("loading the predictor {}", p_path.display()))?;
+    Ok(reader.with_sunglasses_teacher(p))
+}
+
 /// The committed second predictor P' (attribute-preservation scores only).
 pub fn predictor_prime_path() -> PathBuf {
     trained_dir().join("predictor_prime.safetensors")

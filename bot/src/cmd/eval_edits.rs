@@ -8,7 +8,6 @@ use engine::field::guided_eval_run::{evaluate_edits, EditsEvalConfig, EditsEvalM
 use engine::field::image_direction::ImageDirections;
 use engine::field::{GuidedConfig, LinearDirection, SemanticField};
 use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
-use engine::predictor::DegreeReader;
 use engine::Attribute;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -78,8 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let generator = crate::loading::generator(None)?;
     let device = generator.device().clone();
     let trained = crate::loading::trained_dir();
-    let reader = DegreeReader::load_file(&trained.join("reader.safetensors"), &device)
-        .context("loading the degree reader")?;
+    let reader = crate::loading::degree_reader(&device)?;
     let store = models::ModelStore::open_default().context("opening the model cache")?;
     let perception = crate::loading::face_perception(&store)?;
     let identity = IdentityEncoder::load(&store.file("faceplugin", IDENTITY_MODEL)?)?;
@@ -101,6 +99,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let directions =
         LinearDirection::load_all(&trained.join("fields/linear_directions.safetensors"))?;
+    let sunglasses_path = crate::loading::sunglasses_path();
+    let sunglasses = LinearDirection::load_all(&sunglasses_path)
+        .with_context(|| format!("loading {}", sunglasses_path.display()))?;
     let image_dir = args
         .image_directions
         .clone()
@@ -136,6 +137,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         fields: &fields,
         directions: &directions,
         image_directions: &image_directions,
+        sunglasses: sunglasses.first(),
     };
     let output = evaluate_edits(&models, &config, &mut |r| {
         tracing::info!(

@@ -32,6 +32,9 @@ enum Model {
     /// Train one W+ direction per attribute and way through the generator, the degree reader
     /// and the identity network (what the guarded editing loop tries first).
     ImageDirections(super::train_image_directions::ImageDirectionsArgs),
+    /// Fit the direction from clear glasses to sunglasses (eyeglasses degrees 4-5) on the
+    /// labelled dataset's training faces.
+    Sunglasses(super::train_sunglasses::SunglassesArgs),
     /// Train the inversion encoder (aligned face -> W+) on generated faces and measure it on
     /// held-out generated faces and real photos.
     Encoder(super::train_encoder::EncoderArgs),
@@ -79,6 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Model::Reader(a) => super::train_reader::run(a),
         Model::Fields(a) => super::train_fields::run(a),
         Model::ImageDirections(a) => super::train_image_directions::run(a),
+        Model::Sunglasses(a) => super::train_sunglasses::run(a),
         Model::Encoder(a) => super::train_encoder::run(a),
         Model::EncoderPairs(a) => super::train_encoder::pairs(a),
     }

@@ -101,6 +101,9 @@ pub struct EditsEvalModels<'a> {
     pub directions: &'a [LinearDirection],
     /// Directions trained on the image (method `image`), where trained.
     pub image_directions: &'a ImageDirections,
+    /// The direction from clear glasses to sunglasses (method `sunglasses`, eyeglasses only;
+    /// [`super::sunglasses`]).
+    pub sunglasses: Option<&'a LinearDirection>,
 }
 
 /// The records of a run and their summary table (as printed).
@@ -168,6 +171,13 @@ pub fn evaluate_edits(
         if let Some(stepper) = models.image_directions.stepper(a) {
             raw.push(("image", a, Box::new(stepper)));
         }
+        if let Some(d) = models.sunglasses.filter(|d| d.attribute == a) {
+            raw.push((
+                "sunglasses",
+                a,
+                Box::new(LinearStepper::new(d, space, config.linear_step, &device)?),
+            ));
+        }
     }
     let w_avg = generator.w_avg()?;
     let directions: Vec<(Attribute, Tensor)> = models
@@ -200,12 +210,22 @@ pub fn evaluate_edits(
             },
         )
         .collect::<Result<_, _>>()?;
-    let find = |name: &str, a: Attribute| -> Result<&dyn LatentStepper, EditsEvalError> {
+    // A method name no attribute has is an error; one that only some attributes have (the
+    // `image` directions where trained, `sunglasses` for eyeglasses) is left out of the others'
+    // chains.
+    if let Some(unknown) = config
+        .methods
+        .iter()
+        .flat_map(|m| m.split('>'))
+        .find(|n| !raw.iter().any(|(m, _, _)| m == n))
+    {
+        return Err(EditsEvalError::UnknownMethod(unknown.to_string()));
+    }
+    let find = |name: &str, a: Attribute| -> Option<&dyn LatentStepper> {
         raw.iter()
             .zip(&wrapped)
             .find(|((m, ra, _), _)| *m == name && *ra == a)
             .map(|(_, s)| s.as_ref())
-            .ok_or_else(|| EditsEvalError::UnknownMethod(name.to_string()))
     };
     let mut correctors: Vec<(Attribute, Corrector)> = Vec::new();
     if config.pull_back {
@@ -216,13 +236,15 @@ pub fn evaluate_edits(
     let mut methods: Vec<Method<'_>> = Vec::new();
     for &a in &config.attributes {
         for name in &config.methods {
+            let steppers: Vec<&dyn LatentStepper> =
+                name.split('>').filter_map(|n| find(n, a)).collect();
+            if steppers.is_empty() {
+                continue; // e.g. `sunglasses` alone, for another attribute
+            }
             methods.push(Method {
                 name: name.clone(),
                 attribute: a,
-                steppers: name
-                    .split('>')
-                    .map(|n| find(n, a))
-                    .collect::<Result<_, _>>()?,
+                steppers,
                 corrector: correctors.iter().find(|(c, _)| *c == a).map(|(_, c)| c),
             });
         }

@@ -18,6 +18,8 @@
 //! - [`image_direction`]: directions trained on what the image shows (through the generator's
 //!   first blocks, the degree reader and the identity network), one per attribute and way.
 //! - [`linear`]: the linear baseline (one logistic-regression normal per attribute in W).
+//! - [`sunglasses`]: the direction from clear glasses to sunglasses (eyeglasses degrees 4-5),
+//!   which neither the field nor the linear eyeglasses direction makes.
 //! - [`layers`]: the measurement that picks [`DEFAULT_K`], the number of W+ layers an edit moves.
 //! - [`surrogate`]: latent surrogates S (attribute degrees) and I (identity) on w, which stand in
 //!   for the predictor and the identity encoder while fields are trained on the CPU.
@@ -74,6 +76,7 @@ pub mod methods;
 pub mod metrics;
 pub mod network;
 pub mod step;
+pub mod sunglasses;
 pub mod surrogate;
 pub mod train;
 pub mod train_fields;

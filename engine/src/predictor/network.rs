@@ -512,6 +512,12 @@ pub struct Prediction {
 }
 
 impl Prediction {
+    /// The probability of eyeglasses degree 4 or 5: sunglasses (supplement table A3).
+    pub fn sunglasses(&self) -> f32 {
+        let g = crate::attributes::Attribute::Eyeglasses.index();
+        self.probabilities[g][4] + self.probabilities[g][5]
+    }
+
     /// Reads predictions from `[b, 5, 6]` logits.
     pub fn from_logits(logits: &Tensor) -> Result<Vec<Self>, PredictorError> {
         let dims = logits.dims();

@@ -17,6 +17,12 @@
 //!
 //! The whole path from image to scores is candle ops ([`DegreeReader::scores_tensor`]), so
 //! it can also supervise training through the generator.
+//!
+//! Sunglasses: the network regresses P's sunglasses belief poorly (its training paths held
+//! almost no sunglasses, READER.md), so a reader may carry P itself as the sunglasses teacher
+//! ([`DegreeReader::with_sunglasses_teacher`]): [`DegreeReader::read`] then takes that measure
+//! from P's probability of degree 4 or 5, the very target the network was trained on. The
+//! differentiable path ([`DegreeReader::scores_tensor`]) keeps the network's own measure.
 
 use super::network::{image_tensor, AttributePredictor, PredictorConfig};
 use super::PredictorError;
@@ -510,6 +516,8 @@ pub struct DegreeReader {
     /// Per measure `(mean, std)`: the network predicts `(measure - mean) / std`.
     normalisation: Vec<[f32; 2]>,
     rules: ScoreRules,
+    /// P, when it reads the sunglasses measure in [`Self::read`].
+    sunglasses_teacher: Option<AttributePredictor>,
 }
 
 impl DegreeReader {
@@ -534,7 +542,20 @@ impl DegreeReader {
             net,
             normalisation,
             rules,
+            sunglasses_teacher: None,
         })
+    }
+
+    /// The same reader, reading the sunglasses measure with `p` (P: the probability of
+    /// eyeglasses degree 4 or 5) instead of its network.
+    pub fn with_sunglasses_teacher(mut self, p: AttributePredictor) -> Self {
+        self.sunglasses_teacher = Some(p);
+        self
+    }
+
+    /// Whether [`Self::read`] takes the sunglasses measure from P.
+    pub fn has_sunglasses_teacher(&self) -> bool {
+        self.sunglasses_teacher.is_some()
     }
 
     pub fn network(&self) -> &AttributePredictor {
@@ -595,10 +616,17 @@ impl DegreeReader {
         for chunk in images.chunks(READ_BATCH) {
             let xs = image_tensor(chunk, self.input_size(), self.net.device())?;
             let m = self.measures_tensor(&xs)?.to_vec2::<f32>()?;
-            for row in m {
+            let sunglasses = match &self.sunglasses_teacher {
+                Some(p) => Some(sunglasses_belief(p, chunk)?),
+                None => None,
+            };
+            for (i, row) in m.into_iter().enumerate() {
                 // Measures this reader lacks stay unknown (NaN).
                 let mut a = [f32::NAN; NUM_MEASURES];
                 a[..row.len()].copy_from_slice(&row);
+                if let Some(belief) = &sunglasses {
+                    a[Measure::Sunglasses.index()] = belief[i];
+                }
                 out.push(self.rules.reading(a, None));
             }
         }
@@ -656,6 +684,15 @@ impl DegreeReader {
         })?;
         Self::new(net, normalisation, rules)
     }
+}
+
+/// P's probability of eyeglasses degree 4 or 5 (sunglasses) for each aligned face: the target
+/// the reader's sunglasses measure was trained on, read by P itself.
+pub fn sunglasses_belief(
+    p: &AttributePredictor,
+    faces: &[RgbImage],
+) -> Result<Vec<f32>, PredictorError> {
+    Ok(p.predict(faces)?.iter().map(|pr| pr.sunglasses()).collect())
 }
 
 /// Serialising a few different types to JSON strings through one closure.

@@ -267,7 +267,7 @@ fn fill_by_eye_targets(
         let b = Attribute::Beard.index();
         let g = Attribute::Eyeglasses.index();
         r.teacher[Measure::BeardDegree.index()] = pr.expected[b];
-        r.teacher[Measure::Sunglasses.index()] = pr.probabilities[g][4] + pr.probabilities[g][5];
+        r.teacher[Measure::Sunglasses.index()] = pr.sunglasses();
         // Presence from P only where P and the frame measure agree clearly; P's belief alone
         // taught the reader P's mistakes (dark eye sockets on turned faces read as glasses).
         let none = pr.probabilities[g][0];
