@@ -70,6 +70,13 @@ struct LanguageArgs {
     embed: Option<usize>,
     #[arg(long)]
     lr: Option<f64>,
+    /// Hand-written natural set whose messages are added to the training clauses (repeatable;
+    /// each message's clauses are labelled to resolve to its expected parse).
+    #[arg(long, value_name = "FILE")]
+    natural_train: Vec<PathBuf>,
+    /// How many times each hand-written clause is added per epoch.
+    #[arg(long)]
+    natural_repeat: Option<usize>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -152,6 +159,8 @@ fn language(args: LanguageArgs) -> anyhow::Result<()> {
         hidden_dim: args.hidden.unwrap_or(defaults.hidden_dim),
         embed_dim: args.embed.unwrap_or(defaults.embed_dim),
         learning_rate: args.lr.unwrap_or(defaults.learning_rate),
+        natural_train: args.natural_train.clone(),
+        natural_repeat: args.natural_repeat.unwrap_or(defaults.natural_repeat),
         ..defaults
     };
     tracing::info!(?config, "training the language encoder");

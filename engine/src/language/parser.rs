@@ -57,6 +57,19 @@ pub struct EncoderMetadata {
 /// Current [`EncoderMetadata::format`].
 pub const METADATA_FORMAT: u32 = 1;
 
+/// The clauses the network reads for `text` in `context`: split, joined and rewritten by the
+/// rules as `parse` does, before typo repair (training on hand-written requests uses the same).
+pub fn network_clauses(text: &str, context: Option<SystemContext>) -> Vec<Vec<String>> {
+    rules::split_with(rules::join_levels(rules::join_dangling_adjectives(
+        split_clauses(&tokenize(text)),
+    )))
+    .into_iter()
+    .map(|c| rules::without_vocative(&c).unwrap_or(c))
+    .map(|c| rules::name_the_one(&c, context).unwrap_or(c))
+    .map(|c| rules::swap_to(&c).unwrap_or(c))
+    .collect()
+}
+
 /// Errors loading the encoder.
 #[derive(Debug, thiserror::Error)]
 pub enum LanguageError {
@@ -302,14 +315,7 @@ impl LanguageEncoder {
         options: ParseOptions,
     ) -> ScoredRequest {
         let threshold = options.threshold;
-        let clauses: Vec<Vec<String>> = rules::split_with(rules::join_levels(
-            rules::join_dangling_adjectives(split_clauses(&tokenize(text))),
-        ))
-        .into_iter()
-        .map(|c| rules::without_vocative(&c).unwrap_or(c))
-        .map(|c| rules::name_the_one(&c, context).unwrap_or(c))
-        .map(|c| rules::swap_to(&c).unwrap_or(c))
-        .collect();
+        let clauses = network_clauses(text, context);
         let canonical: Vec<Vec<String>> = clauses
             .iter()
             .map(|c| c.iter().map(|w| self.vocab.canonical(w)).collect())
