@@ -4716,3 +4716,48 @@ fn issue_14_round_14_families() {
         );
     }
 }
+
+/// Issue 14, round 15: after a removal, "a" / "an" before a noun wishes for it (sealed14's
+/// polarity error "specs gone and a smile pls"); after "the" / "some" the noun is removed too.
+#[test]
+fn issue_14_round_15_families() {
+    let enc = encoder();
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        (
+            "specs gone and a smile pls",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Smiling, Some(Increase)),
+            ]),
+        ),
+        (
+            "shades off and a fringe",
+            None,
+            edits(vec![target(Eyeglasses, 0), direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "lose the beard and a laugh",
+            None,
+            edits(vec![target(Beard, 0), target(Smiling, 4)]),
+        ),
+        (
+            "get rid of the shades and stubble",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Beard, 0)]),
+        ),
+        (
+            "ditch the glasses and some stubble",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Beard, 0)]),
+        ),
+        (
+            "beard gone and the smile",
+            None,
+            edits(vec![target(Beard, 0), target(Smiling, 0)]),
+        ),
+    ];
+    for (text, context, want) in cases {
+        check(&enc, text, context, want);
+    }
+}

@@ -392,13 +392,16 @@ impl LanguageEncoder {
                     && l.target == Some(0)
                     && l.attribute != AttributeSlot::Named(Attribute::Age)
             });
-            if let Some(a) = rules::joined_noun(raw).filter(|_| removal_decided) {
+            // "specs gone and a smile pls": "a" before the noun wishes for it, so it is read
+            // on its own, as the network and the rules read "a smile" (round 15).
+            let wished = removal_decided && rules::wished_noun(raw).is_some();
+            if let Some(a) = rules::joined_noun(raw).filter(|_| removal_decided && !wished) {
                 by_network.push(false);
                 labels.push(ClauseLabel::target(AttributeSlot::Named(a), 0));
                 removal_before = false;
                 continue;
             }
-            if let Some(a) = rules::joined_attribute(raw).filter(|_| after_edit) {
+            if let Some(a) = rules::joined_attribute(raw).filter(|_| after_edit && !wished) {
                 by_network.push(false);
                 // "younger and a fringe": the age's own way ("younger", "older") is no way of
                 // another attribute; "a" / "some" and the noun wish for it (issue 14, round 10;
@@ -436,6 +439,14 @@ impl LanguageEncoder {
                 continue;
             }
             let (mut label, mut reading) = rules::adjust(words, label, p >= threshold, context);
+            // "shades off and a fringe": a wished noun is no bare attribute taking the removal.
+            if wished && matches!(label.kind, KindSlot::Inherit | KindSlot::None) {
+                if let Some(a) = rules::wished_noun(raw) {
+                    label =
+                        ClauseLabel::direction(AttributeSlot::Named(a), Some(Direction::Increase));
+                    reading = Reading::Rule;
+                }
+            }
             let unsure =
                 rules::unreadable_way(words, &label) || rules::unsure_reading(words, &label, true);
             let unsure = match reading {
