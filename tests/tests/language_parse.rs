@@ -4718,7 +4718,8 @@ fn issue_14_round_14_families() {
 }
 
 /// Issue 14, round 15: after a removal, "a" / "an" before a noun wishes for it (sealed14's
-/// polarity error "specs gone and a smile pls"); after "the" / "some" the noun is removed too.
+/// polarity error "specs gone and a smile pls"); after "the" / "some" the noun is removed too. A
+/// negator right before a removal verb is asked.
 #[test]
 fn issue_14_round_15_families() {
     let enc = encoder();
@@ -4759,5 +4760,20 @@ fn issue_14_round_15_families() {
     ];
     for (text, context, want) in cases {
         check(&enc, text, context, want);
+    }
+    // A negated removal is asked, never carried out as a removal (dev15's polarity error "dont
+    // remove the glasses, make them darker").
+    for text in [
+        "dont remove the glasses",
+        "don't take off his glasses",
+        "dont shave the beard",
+        "do not get rid of the smile",
+        "dont remove the glasses, make them darker",
+    ] {
+        let got = enc.parse(text, None);
+        assert!(
+            !got.edits.is_empty() && got.edits.iter().all(|e| e.kind == EditKind::Unclear),
+            "{text:?} -> {got:?}"
+        );
     }
 }

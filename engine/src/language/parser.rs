@@ -447,6 +447,16 @@ impl LanguageEncoder {
                     reading = Reading::Rule;
                 }
             }
+            // "dont remove the glasses": a negated removal is asked (round 15).
+            if rules::negated_removal(words)
+                && label.intent == Intent::Edit
+                && label.kind == KindSlot::Target
+                && label.target == Some(0)
+            {
+                label.kind = KindSlot::Unclear;
+                label.target = None;
+                reading = Reading::Unclear;
+            }
             let unsure =
                 rules::unreadable_way(words, &label) || rules::unsure_reading(words, &label, true);
             let unsure = match reading {

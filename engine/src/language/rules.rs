@@ -77,6 +77,7 @@ struct Nouns {
 #[derive(Debug, Deserialize)]
 struct Removal {
     words: Vec<String>,
+    negating_removal: Vec<String>,
     negators: Vec<String>,
     fillers: Vec<String>,
     years: Vec<String>,
@@ -978,6 +979,18 @@ fn opposite(d: Direction) -> Direction {
 }
 
 /// "remove", "lose", "without", "gone", "no glasses", "i dont want a beard", "stop smiling".
+/// A removal verb right after one of `[removal] negating_removal` ("dont remove the glasses",
+/// "never shave the beard"; round 15): asked rather than read as a removal.
+pub fn negated_removal(c: ClauseWords) -> bool {
+    let r = &words().removal;
+    (1..c.len()).any(|i| {
+        contains(&r.negating_removal, &c.raw[i - 1])
+            && (contains(&r.words, &c.raw[i])
+                || contains(&wordnet().remove_verbs, &c.raw[i])
+                || matches!(c.raw[i].as_str(), "take" | "get"))
+    })
+}
+
 fn removal(c: ClauseWords) -> bool {
     let r = &words().removal;
     if c.any(&r.relative) {
@@ -4167,5 +4180,16 @@ mod tests {
         assert_eq!(joined_noun(&clause("some stubble")), Some(Attribute::Beard));
         // Not a noun-only clause: left to the other readings.
         assert_eq!(wished_noun(&clause("a bit of the beard")), None);
+        // A negator right before a removal verb negates it.
+        for text in [
+            "dont remove the glasses",
+            "do not take off her specs",
+            "never shave the beard",
+        ] {
+            assert!(negated_removal(cw(&clause(text))), "{text}");
+        }
+        for text in ["remove the glasses", "no glasses", "dont want the beard"] {
+            assert!(!negated_removal(cw(&clause(text))), "{text}");
+        }
     }
 }

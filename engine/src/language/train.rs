@@ -8,7 +8,7 @@ use super::encoder::{ClauseBatch, EncoderConfig, EncoderNet};
 use super::clause::{self as clause_labels, AttributeSlot, ClauseLabel, HEAD_SIZES};
 use super::parser::{
     committed_weights_path, metadata_path, network_clauses, EncoderMetadata, LanguageEncoder,
-    LanguageError, RequestParser, METADATA_FORMAT,
+    LanguageError, ParseOptions, RequestParser, METADATA_FORMAT,
 };
 use super::rules;
 use super::vocab::{context_head, Vocab, UNK};
@@ -939,6 +939,16 @@ fn same_parse(a: &ParsedRequest, b: &ParsedRequest) -> bool {
         return false;
     }
     a.edits.iter().all(|e| b.edits.contains(e))
+}
+
+/// An encoder parsing with other asking settings (for measuring them, e.g. another confidence
+/// threshold for retrained weights).
+pub struct WithOptions<'a>(pub &'a LanguageEncoder, pub ParseOptions);
+
+impl RequestParser for WithOptions<'_> {
+    fn parse(&self, text: &str, context: Option<SystemContext>) -> ParsedRequest {
+        self.0.parse_scored_with(text, context, self.1).request
+    }
 }
 
 /// Runs `parser` over `cases`.
