@@ -4761,6 +4761,29 @@ fn issue_14_round_15_families() {
     for (text, context, want) in cases {
         check(&enc, text, context, want);
     }
+    // "what is a N": what a level means; "cute" after a check; a cartoon is no edit.
+    let check_of = |a| Some(SystemContext::Check(a));
+    let words: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        (
+            "whats a 4 for the glasses",
+            None,
+            intent(Intent::Ask(engine::language::Question::Meaning(Some(
+                Eyeglasses,
+            )))),
+        ),
+        (
+            "what is a 2 on the smile scale",
+            None,
+            intent(Intent::Ask(engine::language::Question::Meaning(Some(
+                Smiling,
+            )))),
+        ),
+        ("so cute", check_of(Bangs), intent(Intent::Yes)),
+        ("turn her into a cartoon", None, intent(Intent::Unknown)),
+    ];
+    for (text, context, want) in words {
+        check(&enc, text, context, want);
+    }
     // A negated removal is asked, never carried out as a removal (dev15's polarity error "dont
     // remove the glasses, make them darker").
     for text in [
