@@ -4171,7 +4171,10 @@ mod tests {
     /// Issue 14, round 15: "a" / "an" before a noun after a removal wishes for it.
     #[test]
     fn round_15_word_rules() {
-        assert_eq!(wished_noun(&clause("a smile pls")), Some(Attribute::Smiling));
+        assert_eq!(
+            wished_noun(&clause("a smile pls")),
+            Some(Attribute::Smiling)
+        );
         assert_eq!(wished_noun(&clause("an older look")), None);
         assert_eq!(wished_noun(&clause("a fringe")), Some(Attribute::Bangs));
         // "the" / "some" do not wish: after a removal those nouns are removed too.

@@ -3,9 +3,9 @@
 //! (json), and measures exact-match and per-field accuracy on the held-out generated split and on
 //! the hand-written natural test set.
 
+use super::clause::{self as clause_labels, AttributeSlot, ClauseLabel, HEAD_SIZES};
 use super::corpus::{self, GeneratedMessage};
 use super::encoder::{ClauseBatch, EncoderConfig, EncoderNet};
-use super::clause::{self as clause_labels, AttributeSlot, ClauseLabel, HEAD_SIZES};
 use super::parser::{
     committed_weights_path, metadata_path, network_clauses, EncoderMetadata, LanguageEncoder,
     LanguageError, ParseOptions, RequestParser, METADATA_FORMAT,
@@ -852,11 +852,7 @@ fn label_clauses(
     let mut best: Option<(usize, Vec<ClauseLabel>)> = None;
     let mut pick = vec![0usize; candidates.len()];
     for _ in 0..total {
-        let labels: Vec<ClauseLabel> = pick
-            .iter()
-            .zip(&candidates)
-            .map(|(&i, c)| c[i])
-            .collect();
+        let labels: Vec<ClauseLabel> = pick.iter().zip(&candidates).map(|(&i, c)| c[i]).collect();
         if same_parse(&clause_labels::resolve(&labels, context), expected) {
             let score: usize = labels.iter().zip(hints).map(|(l, h)| agreement(l, h)).sum();
             if best.as_ref().map_or(true, |(b, _)| score > *b) {
