@@ -855,7 +855,7 @@ fn label_clauses(
         let labels: Vec<ClauseLabel> = pick.iter().zip(&candidates).map(|(&i, c)| c[i]).collect();
         if same_parse(&clause_labels::resolve(&labels, context), expected) {
             let score: usize = labels.iter().zip(hints).map(|(l, h)| agreement(l, h)).sum();
-            if best.as_ref().map_or(true, |(b, _)| score > *b) {
+            if best.as_ref().is_none_or(|(b, _)| score > *b) {
                 best = Some((score, labels));
             }
         }
