@@ -5,7 +5,9 @@
 
 use anyhow::Context;
 use engine::language::train::{self, EvalCase, EvalReport, TrainConfig, TrainProgress};
-use engine::language::{committed_weights_path, LanguageEncoder};
+use engine::language::{
+    committed_weights_path, LanguageEncoder, ParseOptions, CONFIDENCE_THRESHOLD,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 
@@ -73,6 +75,16 @@ struct LanguageArgs {
     embed: Option<usize>,
     #[arg(long)]
     lr: Option<f64>,
+    /// Hand-written natural set whose messages are added to the training clauses (repeatable;
+    /// each message's clauses are labelled to resolve to its expected parse).
+    #[arg(long, value_name = "FILE")]
+    natural_train: Vec<PathBuf>,
+    /// With --eval-only: parse with this confidence threshold instead of the committed one.
+    #[arg(long)]
+    threshold: Option<f32>,
+    /// How many times each hand-written clause is added per epoch.
+    #[arg(long)]
+    natural_repeat: Option<usize>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -123,11 +135,17 @@ fn evaluate_both(
     encoder: &LanguageEncoder,
     heldout: &[EvalCase],
     natural_path: &Path,
+    threshold: Option<f32>,
 ) -> anyhow::Result<(EvalReport, EvalReport)> {
     let natural = train::load_cases(natural_path)
         .with_context(|| format!("reading the natural test set {}", natural_path.display()))?;
-    let heldout_report = train::evaluate(encoder, heldout);
-    let natural_report = train::evaluate(encoder, &natural);
+    let options = ParseOptions {
+        threshold: threshold.unwrap_or(CONFIDENCE_THRESHOLD),
+        ..ParseOptions::COMMITTED
+    };
+    let parser = train::WithOptions(encoder, options);
+    let heldout_report = train::evaluate(&parser, heldout);
+    let natural_report = train::evaluate(&parser, &natural);
     Ok((heldout_report, natural_report))
 }
 
@@ -140,7 +158,7 @@ fn language(args: LanguageArgs) -> anyhow::Result<()> {
     if args.eval_only {
         let encoder = LanguageEncoder::load(&out)?;
         let heldout = train::heldout_cases(&encoder).context("regenerating the held-out split")?;
-        let (h, n) = evaluate_both(&encoder, &heldout, &natural_path)?;
+        let (h, n) = evaluate_both(&encoder, &heldout, &natural_path, args.threshold)?;
         print_report("held-out generated", &h);
         print_report("natural (hand-written)", &n);
         print_failures(&n, args.show_failures);
@@ -156,6 +174,8 @@ fn language(args: LanguageArgs) -> anyhow::Result<()> {
         hidden_dim: args.hidden.unwrap_or(defaults.hidden_dim),
         embed_dim: args.embed.unwrap_or(defaults.embed_dim),
         learning_rate: args.lr.unwrap_or(defaults.learning_rate),
+        natural_train: args.natural_train.clone(),
+        natural_repeat: args.natural_repeat.unwrap_or(defaults.natural_repeat),
         ..defaults
     };
     tracing::info!(?config, "training the language encoder");
@@ -181,7 +201,7 @@ fn language(args: LanguageArgs) -> anyhow::Result<()> {
     bar.finish();
     let seconds = started.elapsed().as_secs_f64();
     let heldout: Vec<EvalCase> = trained.corpus.test.iter().map(EvalCase::from).collect();
-    let (h, n) = evaluate_both(&trained.encoder, &heldout, &natural_path)?;
+    let (h, n) = evaluate_both(&trained.encoder, &heldout, &natural_path, None)?;
     print_report("held-out generated", &h);
     print_report("natural (hand-written)", &n);
     print_failures(&n, args.show_failures);

@@ -57,6 +57,19 @@ pub struct EncoderMetadata {
 /// Current [`EncoderMetadata::format`].
 pub const METADATA_FORMAT: u32 = 1;
 
+/// The clauses the network reads for `text` in `context`: split, joined and rewritten by the
+/// rules as `parse` does, before typo repair (training on hand-written requests uses the same).
+pub fn network_clauses(text: &str, context: Option<SystemContext>) -> Vec<Vec<String>> {
+    rules::split_with(rules::join_levels(rules::join_dangling_adjectives(
+        split_clauses(&tokenize(text)),
+    )))
+    .into_iter()
+    .map(|c| rules::without_vocative(&c).unwrap_or(c))
+    .map(|c| rules::name_the_one(&c, context).unwrap_or(c))
+    .map(|c| rules::swap_to(&c).unwrap_or(c))
+    .collect()
+}
+
 /// Errors loading the encoder.
 #[derive(Debug, thiserror::Error)]
 pub enum LanguageError {
@@ -302,14 +315,7 @@ impl LanguageEncoder {
         options: ParseOptions,
     ) -> ScoredRequest {
         let threshold = options.threshold;
-        let clauses: Vec<Vec<String>> = rules::split_with(rules::join_levels(
-            rules::join_dangling_adjectives(split_clauses(&tokenize(text))),
-        ))
-        .into_iter()
-        .map(|c| rules::without_vocative(&c).unwrap_or(c))
-        .map(|c| rules::name_the_one(&c, context).unwrap_or(c))
-        .map(|c| rules::swap_to(&c).unwrap_or(c))
-        .collect();
+        let clauses = network_clauses(text, context);
         let canonical: Vec<Vec<String>> = clauses
             .iter()
             .map(|c| c.iter().map(|w| self.vocab.canonical(w)).collect())
@@ -386,13 +392,16 @@ impl LanguageEncoder {
                     && l.target == Some(0)
                     && l.attribute != AttributeSlot::Named(Attribute::Age)
             });
-            if let Some(a) = rules::joined_noun(raw).filter(|_| removal_decided) {
+            // "specs gone and a smile pls": "a" before the noun wishes for it, so it is read
+            // on its own, as the network and the rules read "a smile" (round 15).
+            let wished = removal_decided && rules::wished_noun(raw).is_some();
+            if let Some(a) = rules::joined_noun(raw).filter(|_| removal_decided && !wished) {
                 by_network.push(false);
                 labels.push(ClauseLabel::target(AttributeSlot::Named(a), 0));
                 removal_before = false;
                 continue;
             }
-            if let Some(a) = rules::joined_attribute(raw).filter(|_| after_edit) {
+            if let Some(a) = rules::joined_attribute(raw).filter(|_| after_edit && !wished) {
                 by_network.push(false);
                 // "younger and a fringe": the age's own way ("younger", "older") is no way of
                 // another attribute; "a" / "some" and the noun wish for it (issue 14, round 10;
@@ -430,6 +439,24 @@ impl LanguageEncoder {
                 continue;
             }
             let (mut label, mut reading) = rules::adjust(words, label, p >= threshold, context);
+            // "shades off and a fringe": a wished noun is no bare attribute taking the removal.
+            if wished && matches!(label.kind, KindSlot::Inherit | KindSlot::None) {
+                if let Some(a) = rules::wished_noun(raw) {
+                    label =
+                        ClauseLabel::direction(AttributeSlot::Named(a), Some(Direction::Increase));
+                    reading = Reading::Rule;
+                }
+            }
+            // "dont remove the glasses": a negated removal is asked (round 15).
+            if rules::negated_removal(words)
+                && label.intent == Intent::Edit
+                && label.kind == KindSlot::Target
+                && label.target == Some(0)
+            {
+                label.kind = KindSlot::Unclear;
+                label.target = None;
+                reading = Reading::Unclear;
+            }
             let unsure =
                 rules::unreadable_way(words, &label) || rules::unsure_reading(words, &label, true);
             let unsure = match reading {

@@ -77,6 +77,7 @@ struct Nouns {
 #[derive(Debug, Deserialize)]
 struct Removal {
     words: Vec<String>,
+    negating_removal: Vec<String>,
     negators: Vec<String>,
     fillers: Vec<String>,
     years: Vec<String>,
@@ -278,6 +279,7 @@ struct ContextWords {
     split_after: Vec<String>,
     than_fillers: Vec<String>,
     joined_particles: Vec<String>,
+    wish_articles: Vec<String>,
 }
 
 /// Adjectives that belong to one attribute ([`too_adjective_attribute`]).
@@ -977,6 +979,18 @@ fn opposite(d: Direction) -> Direction {
 }
 
 /// "remove", "lose", "without", "gone", "no glasses", "i dont want a beard", "stop smiling".
+/// A removal verb right after one of `[removal] negating_removal` ("dont remove the glasses",
+/// "never shave the beard"; round 15): asked rather than read as a removal.
+pub fn negated_removal(c: ClauseWords) -> bool {
+    let r = &words().removal;
+    (1..c.len()).any(|i| {
+        contains(&r.negating_removal, &c.raw[i - 1])
+            && (contains(&r.words, &c.raw[i])
+                || contains(&wordnet().remove_verbs, &c.raw[i])
+                || matches!(c.raw[i].as_str(), "take" | "get"))
+    })
+}
+
 fn removal(c: ClauseWords) -> bool {
     let r = &words().removal;
     if c.any(&r.relative) {
@@ -2985,6 +2999,14 @@ pub fn joined_noun(clause: &[String]) -> Option<Attribute> {
     noun_only(clause, &words().context.joined_fillers)
 }
 
+/// A clause made only of one attribute's noun, `[context] joined_fillers` and one of `[context]
+/// wish_articles` ("a smile pls"): after a removal it wishes for the noun, not removes it
+/// (round 15).
+pub fn wished_noun(clause: &[String]) -> Option<Attribute> {
+    let w = &words().context;
+    joined_noun(clause).filter(|_| clause.iter().any(|word| contains(&w.wish_articles, word)))
+}
+
 /// Whether a clause holds an indefinite article ("a fringe", "some stubble").
 pub fn indefinite(clause: &[String]) -> bool {
     clause
@@ -4144,5 +4166,33 @@ mod tests {
         // Wishes with "instead" ("a fringe instead").
         assert!(wished(cw(&clause("a fringe instead")), Attribute::Bangs));
         assert!(!wished(cw(&clause("no fringe instead")), Attribute::Bangs));
+    }
+
+    /// Issue 14, round 15: "a" / "an" before a noun after a removal wishes for it.
+    #[test]
+    fn round_15_word_rules() {
+        assert_eq!(
+            wished_noun(&clause("a smile pls")),
+            Some(Attribute::Smiling)
+        );
+        assert_eq!(wished_noun(&clause("an older look")), None);
+        assert_eq!(wished_noun(&clause("a fringe")), Some(Attribute::Bangs));
+        // "the" / "some" do not wish: after a removal those nouns are removed too.
+        assert_eq!(wished_noun(&clause("the smile")), None);
+        assert_eq!(wished_noun(&clause("some stubble")), None);
+        assert_eq!(joined_noun(&clause("some stubble")), Some(Attribute::Beard));
+        // Not a noun-only clause: left to the other readings.
+        assert_eq!(wished_noun(&clause("a bit of the beard")), None);
+        // A negator right before a removal verb negates it.
+        for text in [
+            "dont remove the glasses",
+            "do not take off her specs",
+            "never shave the beard",
+        ] {
+            assert!(negated_removal(cw(&clause(text))), "{text}");
+        }
+        for text in ["remove the glasses", "no glasses", "dont want the beard"] {
+            assert!(!negated_removal(cw(&clause(text))), "{text}");
+        }
     }
 }
