@@ -24,6 +24,7 @@ use anyhow::Context;
 use candle_core::Tensor;
 use engine::dialog::{Degrees, EditOutcome, EngineError, FaceEngine, Latent, W_DIM, W_PLUS_LAYERS};
 use engine::field::image_direction::ImageDirections;
+use engine::field::sunglasses;
 use engine::field::{
     guided_edit_chain, Corrector, FaceJudge, FieldSpace, FieldStepper, Guards, GuidedConfig,
     GuidedOutcome, JudgementMemory, LatentStepper, LinearDirection, LinearStepper, MemoJudge,
@@ -679,12 +680,25 @@ impl ProductFaceEngine {
                 .map(|(_, d)| d.clone()),
         );
         let image_stepper = self.image_directions.stepper(attribute);
-        // Eyeglasses: clear glasses to sunglasses and back, after the other steppers.
-        let sunglasses_stepper = linear_on(
-            self.sunglasses
-                .as_ref()
-                .filter(|d| d.attribute == attribute),
-        )?;
+        // Eyeglasses: clear glasses to sunglasses and back, after the other steppers, where
+        // sunglasses are in play (the start or the target; the start's judgement is remembered).
+        let sunglasses = match self
+            .sunglasses
+            .as_ref()
+            .filter(|d| d.attribute == attribute)
+        {
+            Some(d) => {
+                let judge = OffsetJudge {
+                    inner: render_judge,
+                    attribute,
+                    offset,
+                };
+                let start = judge.judge(&self.styles(latent)?).map_err(failed)?;
+                sunglasses::in_play(start.degree(attribute), target).then_some(d)
+            }
+            None => None,
+        };
+        let sunglasses_stepper = linear_on(sunglasses)?;
         let mut projected = Vec::new();
         for inner in [
             field_stepper.as_ref().map(|s| s as &dyn LatentStepper),

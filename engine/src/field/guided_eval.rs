@@ -87,6 +87,9 @@ pub struct Method<'a> {
     pub name: String,
     pub attribute: Attribute,
     pub steppers: Vec<&'a dyn LatentStepper>,
+    /// The sunglasses direction, appended to `steppers` for an edit where sunglasses are in
+    /// play ([`super::sunglasses::in_play`]), as the product does.
+    pub sunglasses: Option<&'a dyn LatentStepper>,
     /// Pulls back other attributes a step moved ([`super::correction`]), when set.
     pub corrector: Option<&'a Corrector>,
 }
@@ -105,9 +108,15 @@ pub fn evaluate_face(
         let attribute = m.attribute;
         for (change, target) in targets(start.score(attribute), changes) {
             let clock = Instant::now();
+            let mut steppers = m.steppers.clone();
+            if let Some(s) = m.sunglasses {
+                if super::sunglasses::in_play(start.degree(attribute), target) {
+                    steppers.push(s);
+                }
+            }
             let (_, trace) = guided_edit_chain(
                 judge,
-                &m.steppers,
+                &steppers,
                 &face.styles,
                 attribute,
                 target,

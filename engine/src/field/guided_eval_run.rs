@@ -236,15 +236,25 @@ pub fn evaluate_edits(
     let mut methods: Vec<Method<'_>> = Vec::new();
     for &a in &config.attributes {
         for name in &config.methods {
-            let steppers: Vec<&dyn LatentStepper> =
-                name.split('>').filter_map(|n| find(n, a)).collect();
+            // `sunglasses` joins the chain only where sunglasses are in play (per edit).
+            let steppers: Vec<&dyn LatentStepper> = name
+                .split('>')
+                .filter(|n| *n != "sunglasses")
+                .filter_map(|n| find(n, a))
+                .collect();
             if steppers.is_empty() {
-                continue; // e.g. `sunglasses` alone, for another attribute
+                continue; // e.g. `sunglasses` alone
             }
+            let sunglasses = name
+                .split('>')
+                .any(|n| n == "sunglasses")
+                .then(|| find("sunglasses", a))
+                .flatten();
             methods.push(Method {
                 name: name.clone(),
                 attribute: a,
                 steppers,
+                sunglasses,
                 corrector: correctors.iter().find(|(c, _)| *c == a).map(|(_, c)| c),
             });
         }

@@ -4,7 +4,9 @@
 //! the normal of a linear classifier ([`LinearDirection::fit`]) between faces that wear clear
 //! glasses (degrees 1-3) and faces that wear sunglasses (4-5) among the labelled dataset's
 //! training faces: stepping along it darkens the lenses of a face that wears glasses; stepping
-//! back along it clears them. The editing loop uses it after the other eyeglasses steppers.
+//! back along it clears them. The editing loop uses it after the other eyeglasses steppers, and
+//! only where sunglasses are in play ([`in_play`]): from a bare face it draws dark eye sockets or
+//! small dark lenses that the reader takes for thin glasses, not the clear glasses asked for.
 
 use super::linear::{LinearDirection, LinearFitConfig};
 use super::methods::{is_held_out, seed_latents};
@@ -16,6 +18,12 @@ use std::collections::HashMap;
 
 /// Degrees from this one up are sunglasses.
 pub const SUNGLASSES_FROM: usize = 4;
+
+/// Whether an eyeglasses edit from `start_degree` to `target` involves sunglasses (either end
+/// at [`SUNGLASSES_FROM`] or above): only then does the sunglasses direction join its steppers.
+pub fn in_play(start_degree: u8, target: u8) -> bool {
+    start_degree as usize >= SUNGLASSES_FROM || target as usize >= SUNGLASSES_FROM
+}
 
 /// The classifier's L2 penalty: stronger than the attribute directions' default (1e-3), as the
 /// sunglasses class holds only about 50 faces in 512 dimensions.
@@ -57,6 +65,12 @@ pub fn fit_sunglasses(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sunglasses_are_in_play_when_either_end_of_the_edit_is_a_sunglasses_degree() {
+        assert!(in_play(3, 4) && in_play(2, 5) && in_play(5, 3) && in_play(4, 4));
+        assert!(!in_play(0, 1) && !in_play(2, 3) && !in_play(3, 1));
+    }
 
     #[test]
     fn the_fit_uses_training_faces_with_glasses_at_their_dataset_truncation() {
