@@ -434,6 +434,35 @@ fn limit_reply_reads_like_the_paper() {
     assert_eq!(conv.face.as_ref().unwrap().degrees[&Eyeglasses], 3);
 }
 
+/// Glasses that could not be added at all are not said to be unable to get "thicker" (session 18:
+/// "add glasses" on a face where every try failed a guard was answered "Sorry, the glasses can't
+/// get any thicker on this face").
+#[test]
+fn an_attribute_that_could_not_be_added_is_not_called_too_thick() {
+    let engine = DoubleEngine {
+        max_degree: [5, 0, 5, 5, 5], // no glasses can be added
+        ..DoubleEngine::default()
+    };
+    let mut conv = Conversation::new(0);
+    conv.handle(Event::SeedFace(1), &engine, &phrase_parser);
+    let reply = conv.handle_parsed("", &target(Eyeglasses, 2), &engine);
+    assert_eq!(reply.notes, vec![Note::CannotGoFurther(Eyeglasses)]);
+    assert!(
+        reply.text.contains("couldn't add glasses") || reply.text.contains("glasses didn't work"),
+        "{}",
+        reply.text
+    );
+    assert!(!reply.text.contains("thicker"), "{}", reply.text);
+    assert_eq!(conv.face.as_ref().unwrap().degrees[&Eyeglasses], 0);
+    // Where the glasses are there, the limit is still said as a limit.
+    let engine = DoubleEngine::default();
+    let mut conv = Conversation::new(0);
+    conv.handle(Event::SeedFace(1), &engine, &phrase_parser);
+    conv.handle_parsed("", &target(Eyeglasses, 3), &engine);
+    let reply = conv.handle_parsed("", &more(Eyeglasses), &engine);
+    assert!(reply.text.contains("thicker"), "{}", reply.text);
+}
+
 /// Glasses, a beard, bangs or a smile that appear or go are said so ("add glasses" was answered
 /// "I made the glasses thicker"); other edits and every age edit say which way they went.
 #[test]

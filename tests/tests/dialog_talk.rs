@@ -172,3 +172,18 @@ fn added_and_removed_sentences_name_the_attribute() {
         }
     }
 }
+
+#[test]
+fn could_not_add_sentences_name_what_was_asked_for() {
+    for attribute in Attribute::ALL {
+        if attribute == Attribute::Age {
+            continue;
+        }
+        let w = words(attribute);
+        for sentence in all_fills(talk::COULD_NOT_ADD, attribute, Some(Direction::Increase)) {
+            assert_clean(&sentence);
+            assert!(sentence.contains(w.name), "{attribute}: {sentence}");
+            assert!(!sentence.contains(w.more), "{attribute}: {sentence}");
+        }
+    }
+}

@@ -4791,6 +4791,23 @@ fn issue_14_round_15_families() {
             None,
             edits(vec![target(Beard, 0), target(Smiling, 0)]),
         ),
+        // Session 18 (the demo's "give him a light beard" after a glasses check became "a long
+        // but thin beard", 4): a light beard is 2, a little one 1, in any context.
+        (
+            "give him a light beard",
+            Some(SystemContext::Check(Eyeglasses)),
+            edits(vec![target(Beard, 2)]),
+        ),
+        (
+            "give him a light beard",
+            Some(SystemContext::Suggest(Age)),
+            edits(vec![target(Beard, 2)]),
+        ),
+        (
+            "a little beard",
+            Some(SystemContext::Check(Eyeglasses)),
+            edits(vec![target(Beard, 1)]),
+        ),
     ];
     for (text, context, want) in cases {
         check(&enc, text, context, want);

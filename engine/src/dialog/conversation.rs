@@ -269,19 +269,21 @@ impl Turn {
         self.notes.push(note);
     }
 
-    /// "The glasses can't get any thicker on this face."
+    /// "The glasses can't get any thicker on this face."; with `nothing_added` (the face had
+    /// none of the attribute and still has none), "I couldn't add glasses to this face ...".
     fn say_cannot_go_further(
         &mut self,
         attribute: Attribute,
         direction: Direction,
+        nothing_added: bool,
         rng: &mut DialogRng,
     ) {
-        let s = talk::say(
-            talk::CANNOT_GO_FURTHER,
-            Some(attribute),
-            Some(direction),
-            rng,
-        );
+        let pool = if nothing_added {
+            talk::COULD_NOT_ADD
+        } else {
+            talk::CANNOT_GO_FURTHER
+        };
+        let s = talk::say(pool, Some(attribute), Some(direction), rng);
         self.say(s, Note::CannotGoFurther(attribute));
     }
 }
@@ -880,7 +882,7 @@ impl Conversation {
             // at the end of the scale.
             let at_limit = !(edit.kind == EditKind::Target && edit.target.is_some());
             if at_limit {
-                turn.say_cannot_go_further(attribute, direction, rng);
+                turn.say_cannot_go_further(attribute, direction, false, rng);
             } else {
                 let s = talk::say(talk::ALREADY_THERE, Some(attribute), None, rng);
                 turn.say(s, Note::AlreadyThere(attribute));
@@ -939,7 +941,11 @@ impl Conversation {
             });
         }
         if outcome.cannot_go_further || !moved {
-            turn.say_cannot_go_further(attribute, direction, rng);
+            let nothing_added = !moved
+                && current == 0
+                && direction == Direction::Increase
+                && attribute != Attribute::Age;
+            turn.say_cannot_go_further(attribute, direction, nothing_added, rng);
         }
     }
 

@@ -197,6 +197,13 @@ pub const CANNOT_GO_FURTHER: &[&str] = &[
     "{Sorry}, {limit} any {adj} on this face.",
 ];
 
+/// An edit asked to give the face the attribute (from degree 0; not age) and nothing the engine
+/// could do passed its checks: "can't get any thicker" would speak of glasses that are not there.
+pub const COULD_NOT_ADD: &[&str] = &[
+    "{Sorry}, I couldn't add {new} to this face without changing it too much.",
+    "{Sorry}, {new} didn't work on this face: every try changed the face too much, so I left it as it was.",
+];
+
 /// The attribute already has the requested degree.
 pub const ALREADY_THERE: &[&str] = &[
     "{The} {be} already like that.",

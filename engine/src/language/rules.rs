@@ -3821,6 +3821,11 @@ mod tests {
             phrase("thicker metal glasses", Attribute::Eyeglasses),
             Some(2)
         );
+        // Session 18: a light, little or small beard is a short one (the check and suggestion
+        // heads read "a light beard" as 4, "a long but thin beard").
+        assert_eq!(phrase("give him a light beard", Attribute::Beard), Some(2));
+        assert_eq!(phrase("a little beard", Attribute::Beard), Some(1));
+        assert_eq!(phrase("a small beard please", Attribute::Beard), Some(1));
         assert_eq!(phrase("longer bangs", Attribute::Bangs), None);
         let way = |t: &str| phrase_way(cw(&clause(t)));
         assert_eq!(way("make her smile"), Some(Some(Direction::Increase)));
