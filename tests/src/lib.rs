@@ -61,3 +61,10 @@ pub fn celeba_training_photos() -> Vec<PathBuf> {
     }
     store.celeba_faces(models::Split::Train).unwrap()
 }
+
+/// A committed file of `models/trained/` (weights, directions, labels).
+pub fn trained(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../models/trained")
+        .join(file)
+}

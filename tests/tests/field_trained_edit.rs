@@ -10,11 +10,7 @@ use engine::field::{
 };
 use engine::generator::Generator;
 use engine::predictor::AttributePredictor;
-use std::path::PathBuf;
-
-fn trained() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/trained")
-}
+use tte_tests::trained;
 
 fn expected_degree(p: &[f32; 6]) -> f32 {
     p.iter().enumerate().map(|(d, v)| d as f32 * v).sum()
@@ -30,7 +26,7 @@ fn committed_field_step_raises_the_expected_degree_on_a_held_out_face() {
     let device = Device::Cpu;
     let generator = Generator::load(&tte_tests::generator_weights(), &device).unwrap();
     let predictor =
-        AttributePredictor::load_file(&trained().join("predictor.safetensors"), &device).unwrap();
+        AttributePredictor::load_file(&trained("predictor.safetensors"), &device).unwrap();
     let reader = GeneratorReader {
         generator: &generator,
         predictor: &predictor,
@@ -39,9 +35,7 @@ fn committed_field_step_raises_the_expected_degree_on_a_held_out_face() {
         keep_image: None,
     };
     for (attribute, seed, psi) in CASES {
-        let path = trained()
-            .join("fields")
-            .join(format!("{}.safetensors", attribute.name()));
+        let path = trained("fields").join(format!("{}.safetensors", attribute.name()));
         let (field, file_attribute) = SemanticField::load_file(&path, &device).unwrap();
         assert_eq!(file_attribute, attribute);
         let w = generator

@@ -12,17 +12,13 @@ use engine::field::{LinearDirection, DEFAULT_K};
 use engine::generator::Generator;
 use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
 use engine::predictor::DegreeReader;
-use std::path::PathBuf;
-
-fn trained() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/trained")
-}
+use tte_tests::trained;
 
 #[test]
 fn a_short_training_moves_the_smile_up_at_the_asked_length() {
     let device = Device::Cpu;
     let generator = Generator::load(&tte_tests::generator_weights(), &device).unwrap();
-    let reader = DegreeReader::load_file(&trained().join("reader.safetensors"), &device).unwrap();
+    let reader = DegreeReader::load_file(&trained("reader.safetensors"), &device).unwrap();
     let identity =
         IdentityEncoder::load(&tte_tests::package_file("faceplugin", IDENTITY_MODEL)).unwrap();
     let path = ImagePath::new(&generator, &reader, &identity, 4).unwrap();
@@ -45,7 +41,7 @@ fn a_short_training_moves_the_smile_up_at_the_asked_length() {
         assert!(cos > 0.999, "identity cos {cos} with itself");
     }
     let linear =
-        LinearDirection::load_all(&trained().join("fields/linear_directions.safetensors")).unwrap();
+        LinearDirection::load_all(&trained("fields/linear_directions.safetensors")).unwrap();
     let smile = linear
         .iter()
         .find(|d| d.attribute == Attribute::Smiling)

@@ -11,13 +11,7 @@ use engine::perception::measures::MEASURE_CROP;
 use engine::predictor::AttributePredictor;
 use engine::Attribute;
 use perception_support::face_perception;
-use std::path::PathBuf;
-
-fn trained(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../models/trained")
-        .join(file)
-}
+use tte_tests::trained;
 
 /// (seed, psi, degrees with None = unknown) from the committed labels.
 fn committed_labels() -> Vec<(u64, f64, [Option<u8>; 5])> {

@@ -15,13 +15,7 @@ use engine::predictor::reader_train::spearman;
 use engine::predictor::DegreeReader;
 use engine::Attribute;
 use perception_support::face_perception;
-use std::path::PathBuf;
-
-fn trained(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../models/trained")
-        .join(file)
-}
+use tte_tests::trained;
 
 #[test]
 fn reader_scores_rise_along_held_out_edit_paths_and_profiles_are_not_applicable() {

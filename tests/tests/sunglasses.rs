@@ -16,13 +16,7 @@ use engine::perception::measures::MEASURE_CROP;
 use engine::predictor::{AttributePredictor, DegreeReader};
 use engine::Attribute;
 use perception_support::face_perception;
-use std::path::PathBuf;
-
-fn trained(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../models/trained")
-        .join(file)
-}
+use tte_tests::trained;
 
 #[test]
 fn the_sunglasses_direction_darkens_clear_glasses_and_the_taught_reader_reads_sunglasses() {

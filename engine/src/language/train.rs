@@ -807,18 +807,11 @@ fn label_clauses(
     expected: &ParsedRequest,
     context: Option<SystemContext>,
 ) -> Option<Vec<ClauseLabel>> {
-    let mut shared: Vec<ClauseLabel> = [
-        Intent::Yes,
-        Intent::No,
-        Intent::Undo,
-        Intent::Restart,
-        Intent::End,
-        Intent::Help,
-        Intent::Unknown,
-    ]
-    .into_iter()
-    .map(ClauseLabel::intent)
-    .collect();
+    let mut shared: Vec<ClauseLabel> = clause_labels::INTENTS
+        .into_iter()
+        .filter(|i| *i != Intent::Edit)
+        .map(ClauseLabel::intent)
+        .collect();
     for edit in &expected.edits {
         for slot in [AttributeSlot::Named(edit.attribute), AttributeSlot::Inherit] {
             let label = match edit.kind {
