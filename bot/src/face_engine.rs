@@ -165,11 +165,7 @@ impl ProductFaceEngine {
         let image_dir = fields_dir.join("image");
         let image_directions = ImageDirections::load_dir(&image_dir, generator.device())
             .with_context(|| format!("loading the image directions {}", image_dir.display()))?;
-        let sunglasses_path = crate::loading::sunglasses_path();
-        let sunglasses = LinearDirection::load_all(&sunglasses_path)
-            .with_context(|| format!("loading {}", sunglasses_path.display()))?
-            .into_iter()
-            .find(|d| d.attribute == Attribute::Eyeglasses);
+        let sunglasses = crate::loading::sunglasses_direction()?;
         let store = models::ModelStore::open_default().context("opening the model cache")?;
         let perception = crate::loading::face_perception(&store)?;
         let identity = IdentityEncoder::load(&store.file("faceplugin", IDENTITY_MODEL)?)?;
@@ -682,18 +678,19 @@ impl ProductFaceEngine {
         let image_stepper = self.image_directions.stepper(attribute);
         // Eyeglasses: clear glasses to sunglasses and back, after the other steppers, where
         // sunglasses are in play (the start or the target; the start's judgement is remembered).
+        let judge = OffsetJudge {
+            inner: render_judge,
+            attribute,
+            offset,
+        };
+        let styles = self.styles(latent)?;
         let sunglasses = match self
             .sunglasses
             .as_ref()
             .filter(|d| d.attribute == attribute)
         {
             Some(d) => {
-                let judge = OffsetJudge {
-                    inner: render_judge,
-                    attribute,
-                    offset,
-                };
-                let start = judge.judge(&self.styles(latent)?).map_err(failed)?;
+                let start = judge.judge(&styles).map_err(failed)?;
                 sunglasses::in_play(start.degree(attribute), target).then_some(d)
             }
             None => None,
@@ -716,15 +713,10 @@ impl ProductFaceEngine {
         // When a guard stopped every stepper, a step refused because other attributes moved is
         // pulled back along their directions and judged again (`engine::field::correction`).
         let corrector = Corrector::new(attribute, &directions, &w_avg, space).map_err(failed)?;
-        let judge = OffsetJudge {
-            inner: render_judge,
-            attribute,
-            offset,
-        };
         let (_, trace) = guided_edit_chain(
             &judge,
             &steppers,
-            &self.styles(latent)?,
+            &styles,
             attribute,
             target,
             config,

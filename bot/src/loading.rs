@@ -76,6 +76,16 @@ pub fn sunglasses_path() -> PathBuf {
         .join("sunglasses_direction.safetensors")
 }
 
+/// The committed sunglasses direction (the eyeglasses entry of [`sunglasses_path`]; `None`
+/// when the file holds none).
+pub fn sunglasses_direction() -> anyhow::Result<Option<engine::field::LinearDirection>> {
+    let path = sunglasses_path();
+    Ok(engine::field::LinearDirection::load_all(&path)
+        .with_context(|| format!("loading {}", path.display()))?
+        .into_iter()
+        .find(|d| d.attribute == engine::Attribute::Eyeglasses))
+}
+
 /// The committed degree reader with P as its sunglasses teacher
 /// (`DegreeReader::with_sunglasses_teacher`), as the editing loop reads faces.
 pub fn degree_reader(device: &Device) -> anyhow::Result<engine::predictor::DegreeReader> {

@@ -99,9 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let directions =
         LinearDirection::load_all(&trained.join("fields/linear_directions.safetensors"))?;
-    let sunglasses_path = crate::loading::sunglasses_path();
-    let sunglasses = LinearDirection::load_all(&sunglasses_path)
-        .with_context(|| format!("loading {}", sunglasses_path.display()))?;
+    let sunglasses = crate::loading::sunglasses_direction()?;
     let image_dir = args
         .image_directions
         .clone()
@@ -137,7 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         fields: &fields,
         directions: &directions,
         image_directions: &image_directions,
-        sunglasses: sunglasses.first(),
+        sunglasses: sunglasses.as_ref(),
     };
     let output = evaluate_edits(&models, &config, &mut |r| {
         tracing::info!(

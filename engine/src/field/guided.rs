@@ -1395,6 +1395,7 @@ mod tests {
         assert_eq!(refused.judged(), alone.judged());
         assert_eq!(refused.result().scores, alone.result().scores);
         assert!(refused.result().identity_cos.unwrap() >= 0.5);
+        assert!(refused.result().scores[Attribute::Bangs.index()].abs() <= 0.8);
     }
 
     #[test]
