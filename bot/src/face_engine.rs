@@ -31,9 +31,11 @@ use engine::field::{
     OffsetJudge, ProjectedStepper, RenderJudge, SemanticField, DEFAULT_K,
 };
 use engine::generator::Generator;
-use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter};
+use engine::inversion::face_warp::FaceWarp;
+use engine::inversion::invert::{InvertConfig, InvertProgress, Inverter, ALIGNED_SIDE};
 use engine::inversion::invert::{PasteBack, TransferMode};
 use engine::inversion::photo_judge::PhotoJudge;
+use engine::inversion::pivotal::{pivotal_tune, PivotalConfig, PivotalTuning};
 use engine::inversion::transfer::out_of_reach;
 use engine::inversion::{InversionEncoder, InversionError};
 use engine::perception::{FacePerception, IdentityEncoder, PerceptionError, IDENTITY_MODEL};
@@ -231,6 +233,44 @@ impl ProductFaceEngine {
         let refine = &mut self.invert_config.refine;
         refine.steps = steps;
         refine.checkpoint_every = refine.checkpoint_every.min(steps.max(1));
+    }
+
+    /// A generator tuned to `start`'s photo (`engine::inversion::pivotal`): its first blocks'
+    /// weights fitted so that the photo's code renders the photo's aligned face more closely.
+    /// `start`'s landmark warp is measured again against the tuned render.
+    pub fn tune_for_photo(
+        &self,
+        photo: &image::RgbImage,
+        start: &mut PhotoStart,
+        config: &PivotalConfig,
+    ) -> Result<(Generator, PivotalTuning), EngineError> {
+        let styles = self.styles(&start.latent)?;
+        let tuning = pivotal_tune(
+            &self.generator,
+            &start.paste.crop,
+            &start.paste.mask,
+            &styles,
+            config,
+            &mut |step, loss| tracing::debug!(step, loss, "pivotal tuning"),
+        )
+        .map_err(failed)?;
+        let tuned = self
+            .generator
+            .with_replaced(&tuning.weights)
+            .map_err(failed)?;
+        let aligned = self.perception.align(photo, ALIGNED_SIDE).map_err(failed)?;
+        let render = tuned.render(&styles, 1024).map_err(failed)?;
+        start.paste.warp =
+            FaceWarp::measure(&aligned, &render, &self.perception).map_err(failed)?;
+        Ok((tuned, tuning))
+    }
+
+    /// Swaps the generator (a per-photo tuned one, [`Self::tune_for_photo`], and back), returning
+    /// the one it replaces. The renders and judgements kept of the old one are forgotten.
+    pub fn swap_generator(&mut self, generator: Generator) -> Generator {
+        self.renders.lock().expect("render cache").clear();
+        self.judged = JudgementMemory::new(JUDGEMENT_MEMORY);
+        std::mem::replace(&mut self.generator, generator)
     }
 
     /// Inverts an uploaded photo (encoded bytes), reporting the share of work done to

@@ -5,12 +5,13 @@
 //! `engine::inversion::photo_eval`; this module runs the models and writes the images the
 //! independent identity check (`scripts/identity_dlib.py`) and the contact sheet need.
 
-use crate::face_engine::{PhotoView, ProductFaceEngine};
+use crate::face_engine::{PhotoStart, PhotoView, ProductFaceEngine};
 use anyhow::Context;
 use engine::attributes::NUM_DEGREES;
 use engine::dialog::{EngineError, FaceEngine};
 use engine::inversion::invert::TransferMode;
-use engine::inversion::photo_eval::{PastedReading, PhotoEdit, PhotoRecord};
+use engine::inversion::photo_eval::{PastedReading, PhotoEdit, PhotoRecord, PivotalRecord};
+use engine::inversion::pivotal::PivotalConfig;
 use engine::Attribute;
 use image::imageops::FilterType;
 use image::RgbImage;
@@ -36,12 +37,14 @@ pub struct PhotoEvalOutput {
     pub attributes: Vec<Attribute>,
     /// Carry the edits pixel for pixel, without the landmark warp (to measure what it does).
     pub no_warp: bool,
+    /// Tune the generator to each photo before editing it (`engine::inversion::pivotal`).
+    pub pivotal: Option<PivotalConfig>,
 }
 
 /// Evaluates `photos`, appending one JSON record per photo to `DIR/records.jsonl` as it goes
 /// (an interrupted run keeps what it did) and writing `DIR/sheet.jpg`.
 pub fn evaluate_photos(
-    engine: &ProductFaceEngine,
+    engine: &mut ProductFaceEngine,
     photos: &[PathBuf],
     out: &PhotoEvalOutput,
 ) -> anyhow::Result<Vec<PhotoRecord>> {
@@ -88,19 +91,19 @@ pub fn evaluate_photos(
 /// One photo: the record, and its contact-sheet row (photo, whole inverted face pasted, then
 /// one edit per attribute carried over by the product's transfer) when asked for.
 fn evaluate_photo(
-    engine: &ProductFaceEngine,
+    engine: &mut ProductFaceEngine,
     name: &str,
     photo: &RgbImage,
     out: &PhotoEvalOutput,
     want_sheet: bool,
 ) -> anyhow::Result<(PhotoRecord, Option<Vec<RgbImage>>)> {
-    let (images, modes) = (out.images.as_deref(), out.modes.as_slice());
     let mut record = PhotoRecord {
         photo: name.to_string(),
         error: None,
         identity_cos: None,
         invert_seconds: None,
         warp_shift: None,
+        pivotal: None,
         edits: Vec::new(),
     };
     let started = Instant::now();
@@ -113,6 +116,33 @@ fn evaluate_photo(
     };
     record.invert_seconds = Some(started.elapsed().as_secs_f32());
     record.identity_cos = Some(start.identity_cos);
+    let Some(config) = &out.pivotal else {
+        return evaluate_edits(engine, name, photo, start, record, out, want_sheet);
+    };
+    let (tuned, tuning) = engine.tune_for_photo(photo, &mut start, config)?;
+    record.pivotal = Some(PivotalRecord {
+        first_loss: tuning.first_loss,
+        last_loss: tuning.last_loss,
+        last_locality: tuning.last_locality,
+        seconds: tuning.seconds,
+    });
+    let base = engine.swap_generator(tuned);
+    let evaluated = evaluate_edits(engine, name, photo, start, record, out, want_sheet);
+    engine.swap_generator(base);
+    evaluated
+}
+
+/// The edits of one inverted photo (see [`evaluate_photo`]).
+fn evaluate_edits(
+    engine: &ProductFaceEngine,
+    name: &str,
+    photo: &RgbImage,
+    mut start: PhotoStart,
+    mut record: PhotoRecord,
+    out: &PhotoEvalOutput,
+    want_sheet: bool,
+) -> anyhow::Result<(PhotoRecord, Option<Vec<RgbImage>>)> {
+    let (images, modes) = (out.images.as_deref(), out.modes.as_slice());
     if out.no_warp {
         start.paste.warp = None;
     }

@@ -11,6 +11,7 @@ use anyhow::Context;
 use engine::inversion::eval::quantile;
 use engine::inversion::invert::TransferMode;
 use engine::inversion::photo_eval::{summarise, summary_table, SHOWS_IN_PHOTO};
+use engine::inversion::pivotal::PivotalConfig;
 use engine::Attribute;
 use std::path::PathBuf;
 
@@ -66,6 +67,16 @@ pub struct Args {
     /// Carry edits into the photo pixel for pixel, without the product's landmark warp.
     #[arg(long)]
     no_warp: bool,
+    /// Tune the generator's first blocks to each photo for this many steps before its edits
+    /// (pivotal tuning, `engine::inversion::pivotal`; 0: off, the product).
+    #[arg(long, default_value_t = 0)]
+    pivotal_steps: usize,
+    /// Pivotal tuning's learning rate (in units of each weight tensor's RMS).
+    #[arg(long)]
+    pivotal_lr: Option<f64>,
+    /// Pivotal tuning's locality weight (0: none).
+    #[arg(long)]
+    pivotal_locality: Option<f64>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -110,8 +121,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.attributes.clone()
         },
         no_warp: args.no_warp,
+        pivotal: (args.pivotal_steps > 0).then(|| {
+            let default = PivotalConfig::default();
+            PivotalConfig {
+                steps: args.pivotal_steps,
+                learning_rate: args.pivotal_lr.unwrap_or(default.learning_rate),
+                locality_weight: args.pivotal_locality.unwrap_or(default.locality_weight),
+                ..default
+            }
+        }),
     };
-    let records = evaluate_photos(&engine, &photos, &output)?;
+    let records = evaluate_photos(&mut engine, &photos, &output)?;
     let ok: Vec<_> = records.iter().filter(|r| r.error.is_none()).collect();
     let quantile = |v: Vec<f32>, q: f64| -> String {
         quantile(&v, q).map_or("-".into(), |x| format!("{x:.2}"))

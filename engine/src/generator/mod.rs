@@ -23,6 +23,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use image::RgbImage;
 use numpy_rng::NumpyRandomState;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -40,6 +41,8 @@ pub enum GeneratorError {
     MissingWeights(PathBuf),
     #[error("bad latent: {0}")]
     BadLatent(String),
+    #[error("bad weights: {0}")]
+    BadWeights(String),
     #[error("unsupported image size {0} (use 256, 512 or 1024)")]
     BadSize(u32),
     #[error(transparent)]
@@ -50,6 +53,9 @@ pub enum GeneratorError {
 pub struct Generator {
     pub mapping: MappingNetwork,
     pub synthesis: SynthesisNetwork,
+    /// The weights the networks were built from, by name (shared with them, no copy): a
+    /// per-photo tuned generator ([`Generator::with_replaced`]) starts from these.
+    tensors: HashMap<String, Tensor>,
     device: Device,
     w_avg: OnceLock<Tensor>,
 }
@@ -66,13 +72,58 @@ impl Generator {
             return Err(GeneratorError::MissingWeights(weights.to_path_buf()));
         }
         let tensors = candle_core::safetensors::load(weights, device)?;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
+        Self::from_tensors(tensors, device)
+    }
+
+    /// Builds the networks from named weights (`mapping.*`, `synthesis.*`, as in the converted
+    /// file).
+    pub fn from_tensors(
+        tensors: HashMap<String, Tensor>,
+        device: &Device,
+    ) -> Result<Self, GeneratorError> {
+        let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, device);
         Ok(Self {
             mapping: MappingNetwork::load(vb.pp("mapping"), MappingConfig::default())?,
             synthesis: SynthesisNetwork::load(vb.pp("synthesis"), SynthesisConfig::default())?,
+            tensors,
             device: device.clone(),
             w_avg: OnceLock::new(),
         })
+    }
+
+    /// The weights by name (see [`Generator::from_tensors`]).
+    pub fn tensors(&self) -> &HashMap<String, Tensor> {
+        &self.tensors
+    }
+
+    /// A copy of this generator with some weights replaced (same names and shapes; a per-photo
+    /// tuned generator, `inversion::pivotal`). The average w is carried over: the mapping network
+    /// must not be among the replaced weights.
+    pub fn with_replaced(
+        &self,
+        replaced: &HashMap<String, Tensor>,
+    ) -> Result<Self, GeneratorError> {
+        let mut tensors = self.tensors.clone();
+        for (name, value) in replaced {
+            let Some(old) = tensors.get(name) else {
+                return Err(GeneratorError::BadWeights(format!(
+                    "no weight named {name}"
+                )));
+            };
+            if old.dims() != value.dims() || name.starts_with("mapping.") {
+                return Err(GeneratorError::BadWeights(format!(
+                    "{name}: cannot replace {:?} by {:?}",
+                    old.dims(),
+                    value.dims()
+                )));
+            }
+            tensors.insert(name.clone(), value.detach());
+        }
+        let tuned = Self::from_tensors(tensors, &self.device)?;
+        if let Some(w) = self.w_avg.get() {
+            let _ = tuned.w_avg.set(w.clone());
+        }
+        Ok(tuned)
     }
 
     pub fn device(&self) -> &Device {

@@ -22,6 +22,7 @@ pub mod face_warp;
 pub mod invert;
 pub mod photo_eval;
 pub mod photo_judge;
+pub mod pivotal;
 pub mod refine;
 pub mod train_encoder;
 pub mod transfer;

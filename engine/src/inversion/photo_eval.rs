@@ -95,7 +95,20 @@ pub struct PhotoRecord {
     /// ([`crate::inversion::face_warp::FaceWarp`]); `None`: pixel for pixel.
     #[serde(default)]
     pub warp_shift: Option<f32>,
+    /// With a per-photo tuned generator (`super::pivotal`): the tuning's pixel loss before and
+    /// after, and its seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pivotal: Option<PivotalRecord>,
     pub edits: Vec<PhotoEdit>,
+}
+
+/// What a photo's pivotal tuning did ([`PhotoRecord::pivotal`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PivotalRecord {
+    pub first_loss: f32,
+    pub last_loss: f32,
+    pub last_locality: f32,
+    pub seconds: f32,
 }
 
 /// One row of the summary: an attribute and a change.
@@ -278,6 +291,7 @@ mod tests {
         let mut missed = edit(1, 2.0, &[(TransferMode::Delta, true, Some(2.1))]);
         missed.reached = false;
         let records = vec![PhotoRecord {
+            pivotal: None,
             photo: "a.jpg".into(),
             error: None,
             identity_cos: Some(0.6),

@@ -404,6 +404,98 @@ pub struct Refined {
     pub start_render: RgbImage,
 }
 
+/// An aligned photo as the reduced-resolution pass compares with it: the feature map of the
+/// first `feature_blocks` synthesis blocks, turned into colours by a [`ColourHead`] fitted to the
+/// full render of the starting code, against the photo colour-matched to that render inside the
+/// face mask (so lighting and white balance are not pushed into the networks), face pixels
+/// weighing 1 and the rest `outside_weight`. The refinement moves the code against it, pivotal
+/// tuning (`super::pivotal`) the first blocks' weights.
+pub(crate) struct FeatureTarget {
+    /// Side of the feature map (and of the compared images).
+    pub side: u32,
+    pub head: ColourHead,
+    /// The colour-matched photo, `[1, 3, side, side]` in [-1, 1].
+    pub goal: Tensor,
+    /// Per-pixel weights `[1, 1, side, side]`.
+    weights: Tensor,
+    /// Their sum times the 3 channels.
+    weight_total: f64,
+    /// The 1024 px render of the starting code.
+    pub start_render: RgbImage,
+}
+
+impl FeatureTarget {
+    pub(crate) fn new(
+        generator: &Generator,
+        target: &RgbImage,
+        mask: &[f32],
+        init: &Tensor,
+        feature_blocks: usize,
+        head_ridge: f64,
+        outside_weight: f64,
+    ) -> Result<Self, InversionError> {
+        let device = generator.device().clone();
+        let (tw, th) = target.dimensions();
+        if tw != th || mask.len() != (tw * th) as usize {
+            return Err(InversionError::BadInput(format!(
+                "target must be square with a mask of its size, got {tw}x{th} and {} values",
+                mask.len()
+            )));
+        }
+        let side = 4u32 << feature_blocks;
+        // The mask and the photo at the feature resolution.
+        let mask_img = image::GrayImage::from_raw(
+            tw,
+            th,
+            mask.iter()
+                .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+                .collect(),
+        )
+        .ok_or_else(|| InversionError::BadInput("mask size".into()))?;
+        let mask_small = image::imageops::resize(&mask_img, side, side, FilterType::Triangle);
+        let mask_t = Tensor::from_vec(
+            mask_small
+                .pixels()
+                .map(|p| p.0[0] as f32 / 255.0)
+                .collect::<Vec<_>>(),
+            (1, side as usize, side as usize),
+            &device,
+        )?;
+        let photo_small = image_to_tensor(
+            &image::imageops::resize(target, side, side, FilterType::Triangle),
+            &device,
+        )?;
+        // The starting render and the colour head fitted to it.
+        let start_render = generator.render(init, 1024)?;
+        let render_small = image_to_tensor(
+            &image::imageops::resize(&start_render, side, side, FilterType::Triangle),
+            &device,
+        )?;
+        let start_features = generator
+            .synthesis
+            .features_differentiable(init, feature_blocks)?;
+        let head = ColourHead::fit(&start_features, &render_small, head_ridge)?;
+        let goal = match_colours(&photo_small, &render_small, &mask_t)?.unsqueeze(0)?;
+        // Hair and background count too, less than the face.
+        let weights = mask_t.maximum(outside_weight)?.unsqueeze(0)?;
+        let weight_total = weights.sum_all()?.to_scalar::<f32>()?.max(1e-6) as f64 * 3.0;
+        Ok(Self {
+            side,
+            head,
+            goal,
+            weights,
+            weight_total,
+            start_render,
+        })
+    }
+
+    /// Weighted mean squared error of a head image `[1, 3, side, side]` against the photo.
+    pub(crate) fn pixel_loss(&self, image: &Tensor) -> Result<Tensor, InversionError> {
+        let diff = (image - &self.goal)?;
+        Ok((diff.sqr()?.broadcast_mul(&self.weights)?.sum_all()? / self.weight_total)?)
+    }
+}
+
 /// Refines `init` (W+ `[1, 23, 512]`) so that the render matches `target` (an aligned crop, any
 /// square size) inside `mask` (the face mask at the crop's size).
 pub fn refine(
@@ -426,50 +518,16 @@ pub fn refine(
             config.feature_blocks
         )));
     }
-    let (tw, th) = target.dimensions();
-    if tw != th || mask.len() != (tw * th) as usize {
-        return Err(InversionError::BadInput(format!(
-            "target must be square with a mask of its size, got {tw}x{th} and {} values",
-            mask.len()
-        )));
-    }
-    let side = config.feature_side();
-    // The mask and the photo at the feature resolution.
-    let mask_img = image::GrayImage::from_raw(
-        tw,
-        th,
-        mask.iter()
-            .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
-            .collect(),
-    )
-    .ok_or_else(|| InversionError::BadInput("mask size".into()))?;
-    let mask_small = image::imageops::resize(&mask_img, side, side, FilterType::Triangle);
-    let mask_t = Tensor::from_vec(
-        mask_small
-            .pixels()
-            .map(|p| p.0[0] as f32 / 255.0)
-            .collect::<Vec<_>>(),
-        (1, side as usize, side as usize),
-        &device,
+    let fit = FeatureTarget::new(
+        generator,
+        target,
+        mask,
+        &init,
+        config.feature_blocks,
+        config.head_ridge,
+        config.outside_weight,
     )?;
-    let photo_small = image_to_tensor(
-        &image::imageops::resize(target, side, side, FilterType::Triangle),
-        &device,
-    )?;
-    // The starting render and the colour head fitted to it.
-    let start_render = generator.render(&init, 1024)?;
-    let render_small = image_to_tensor(
-        &image::imageops::resize(&start_render, side, side, FilterType::Triangle),
-        &device,
-    )?;
-    let start_features = generator
-        .synthesis
-        .features_differentiable(&init, config.feature_blocks)?;
-    let head = ColourHead::fit(&start_features, &render_small, config.head_ridge)?;
-    let goal = match_colours(&photo_small, &render_small, &mask_t)?.unsqueeze(0)?;
-    // Hair and background count too, less than the face.
-    let weights = mask_t.maximum(config.outside_weight)?.unsqueeze(0)?;
-    let weight_total = weights.sum_all()?.to_scalar::<f32>()?.max(1e-6) as f64 * 3.0;
+    let (side, head, goal) = (fit.side, &fit.head, &fit.goal);
 
     let fixed = init.narrow(1, k, n_styles - k)?;
     let start_part = init.narrow(1, 0, k)?;
@@ -479,7 +537,7 @@ pub fn refine(
     let identity_term = match identity {
         Some(encoder) if config.identity_weight > 0.0 => {
             let resample = IdentityResample::new(side as usize, &device)?;
-            let target_embedding = encoder.embed_tensor(&resample.apply(&goal)?)?.detach();
+            let target_embedding = encoder.embed_tensor(&resample.apply(goal)?)?.detach();
             Some((encoder, resample, target_embedding))
         }
         _ => None,
@@ -491,10 +549,6 @@ pub fn refine(
             .features_differentiable(&styles, config.feature_blocks)?;
         head.forward(&features)
     };
-    let pixel_loss_of = |image: &Tensor| -> Result<Tensor, InversionError> {
-        let diff = (image - &goal)?;
-        Ok((diff.sqr()?.broadcast_mul(&weights)?.sum_all()? / weight_total)?)
-    };
     let mut first_loss = f32::NAN;
     let mut last_loss = f32::NAN;
     let mut checkpoints = Vec::new();
@@ -502,7 +556,7 @@ pub fn refine(
     for step in 0..config.steps {
         let part = var.as_tensor();
         let image = image_of(part)?;
-        let pixels = pixel_loss_of(&image)?;
+        let pixels = fit.pixel_loss(&image)?;
         let anchor = (part - &start_part)?.sqr()?.mean_all()?;
         let layer_mean = part.mean_keepdim(1)?;
         let spread = part.broadcast_sub(&layer_mean)?.sqr()?.mean_all()?;
@@ -544,7 +598,7 @@ pub fn refine(
         first_loss,
         last_loss,
         head_r_squared: head.r_squared,
-        start_render,
+        start_render: fit.start_render,
     })
 }
 
