@@ -1217,6 +1217,20 @@ fn sealed_half_of_the_fifteenth_round_set() {
     );
 }
 
+/// The development half of the sixteenth-round natural set (issue 14, round 16).
+#[test]
+fn development_half_of_the_sixteenth_round_set() {
+    // Before the round 96.2% / 1 (0 asked) with the former encoder, 96.8% / 1 with the
+    // retrained one; after the round's rules 96.8% / 0 and 97.8% / 0.
+    score_natural_set(
+        "dev16",
+        &engine::language::train::natural16_dev_path(),
+        true,
+        0,
+        0.96,
+    );
+}
+
 /// The development half of the fifteenth-round natural set (issue 14, round 15).
 #[test]
 fn development_half_of_the_fifteenth_round_set() {
@@ -1469,10 +1483,25 @@ fn issue_14_round_7_degree_against_the_current_one() {
     );
     // Round 7 measured 10 -> 9 here. Since round 8 the parser itself reads the pairs the check
     // fixed then ("less heavy glasses" is a way), so on the development data the check removes no
-    // polarity error any more; it must still fix some outcome ("...like a teenager again,
-    // younger" at degrees 0-1) and never make one worse.
+    // polarity error any more; it must never make one worse, and the two messages whose outcome
+    // it fixed with the former encoder ("snip the bangs a little", "...like a teenager again,
+    // younger", read as degree 1 at degrees 0-1) must come out right: fixed by the check, or
+    // read right by the parser itself (round 16: the retrained encoder reads both as labelled,
+    // so the check has nothing left to fix on the development data).
     assert!(after <= before, "the check adds polarity errors");
-    assert!(fixed > 0, "the check fixes no outcome");
+    for (text, want) in [
+        ("snip the bangs a little", relative(Bangs, Decrease, 1)),
+        (
+            "can u make her look like a teenager again, younger",
+            direction(Age, Some(Decrease)),
+        ),
+    ] {
+        let got = enc.parse(text, None);
+        assert!(
+            got == edits(vec![want]) || fixed > 0,
+            "{text:?} -> {got:?}, and the check fixes no outcome"
+        );
+    }
 }
 
 /// Issue 14, round 7, the families of the sixth set's sealed misses as the development data holds
@@ -4746,6 +4775,104 @@ fn issue_14_round_14_families() {
             "{text:?} -> {got:?}"
         );
     }
+    // (Round 16: beside a clause that says the way of the same attribute, the asked negated
+    // removal takes that way, as dev15 labels it; it had stayed a question.)
+    check(
+        &enc,
+        "dont remove the glasses, make them darker",
+        None,
+        edits(vec![direction(Eyeglasses, Some(Increase))]),
+    );
+}
+
+/// Issue 14, round 16: the rules re-fitted to the retrained encoder, each family probed with
+/// sentences in no natural set: a particle verb or a comparative says the way where the network
+/// is unsure of its own; a suggested noun that "sounds good" agrees; "sure thing" agrees; an
+/// amount alone is about the previous clause's attribute; a pronoun comment after a check is
+/// about the checked attribute; a removal verb alone after an edit removes it; a negated mood,
+/// an unknown verb beside a noun and a bare attribute read unsure with no word of a way are
+/// asked; a clause of unknown words alone says nothing.
+#[test]
+fn issue_14_round_16_families() {
+    let enc = encoder();
+    let suggest = |a| Some(SystemContext::Suggest(a));
+    let check_of = |a| Some(SystemContext::Check(a));
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        ("sure thing", None, intent(Intent::Yes)),
+        (
+            "the fringe sounds great",
+            suggest(Bangs),
+            edits(vec![direction(Bangs, None)]),
+        ),
+        (
+            "glasses sound good",
+            suggest(Eyeglasses),
+            edits(vec![direction(Eyeglasses, None)]),
+        ),
+        (
+            "crank the smile up",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "pump her bangs up",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "a cheesier smile pls",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "make the bangs shorter, heaps shorter",
+            None,
+            edits(vec![relative(Bangs, Decrease, 2)]),
+        ),
+        (
+            "they look strange, remove them",
+            check_of(Eyeglasses),
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "he looks odd with the beard, remove",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "glasses off and a smile",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Smiling, Some(Increase)),
+            ]),
+        ),
+        (
+            "i'd prefer a fringe",
+            suggest(Eyeglasses),
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "blarg, give her bangs",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+    ];
+    for (text, context, want) in cases {
+        check(&enc, text, context, want);
+    }
+    for (text, a) in [
+        ("dont make her look sad", Smiling),
+        ("florp the glasses", Eyeglasses),
+    ] {
+        let got = enc.parse(text, None);
+        assert!(
+            got.edits.len() == 1
+                && got.edits[0].attribute == a
+                && got.edits[0].kind == EditKind::Unclear,
+            "{text:?} -> {got:?}"
+        );
+    }
 }
 
 /// Issue 14, round 15: after a removal, "a" / "an" before a noun wishes for it (sealed14's
@@ -4842,7 +4969,6 @@ fn issue_14_round_15_families() {
         "don't take off his glasses",
         "dont shave the beard",
         "do not get rid of the smile",
-        "dont remove the glasses, make them darker",
     ] {
         let got = enc.parse(text, None);
         assert!(
