@@ -1195,9 +1195,10 @@ fn sealed_half_of_the_fourteenth_round_set() {
 }
 
 // The fifteenth sealed half's bounds: its score at the end of round 15 (set once, after that
-// scoring).
-const SEALED15_POLARITY: usize = 7;
-const SEALED15_EXACT: f64 = 0.89;
+// scoring), tightened in round 16, where it was development data, to the retrained encoder with
+// round 16's rules (95.5% / 1).
+const SEALED15_POLARITY: usize = 1;
+const SEALED15_EXACT: f64 = 0.95;
 
 /// The sealed half of the fifteenth-round natural set (issue 14, round 15), scored before the
 /// round (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and
@@ -1205,9 +1206,9 @@ const SEALED15_EXACT: f64 = 0.89;
 #[test]
 fn sealed_half_of_the_fifteenth_round_set() {
     // Before the round 88.4% (175 of 198) / 9 (9 asked); after it 89.4% (177 of 198) / 7 (9
-    // asked) with the committed weights (the round's retrained encoder,
-    // `language_encoder_round15.safetensors`: 90.9% / 4, 7 asked). The goals are NOT met; these
-    // bounds only stop it getting worse.
+    // asked) with the then committed weights (the round's retrained encoder r2: 90.9% / 4, 7
+    // asked). Round 16 (opened, development data) made r2 the committed encoder and re-fitted the
+    // rules: 95.5% / 1 (4 asked). The goals are NOT met; these bounds only stop it getting worse.
     score_natural_set(
         "sealed15",
         &engine::language::train::natural15_sealed_path(),
@@ -1221,13 +1222,13 @@ fn sealed_half_of_the_fifteenth_round_set() {
 #[test]
 fn development_half_of_the_sixteenth_round_set() {
     // Before the round 96.2% / 1 (0 asked) with the former encoder, 96.8% / 1 with the
-    // retrained one; after the round's rules 96.8% / 0 and 97.8% / 0.
+    // retrained one (committed since round 16); after the round's rules 96.8% / 0 and 97.8% / 0.
     score_natural_set(
         "dev16",
         &engine::language::train::natural16_dev_path(),
         true,
         0,
-        0.96,
+        0.97,
     );
 }
 
@@ -1312,7 +1313,6 @@ fn issue_14_round_6_confirm_before_acting() {
         ("smash the glasses", None),
         ("slay the fringe", None),
         ("the bangs shouldnt be longer", None),
-        ("he cant have glasses", None),
     ] {
         let got = enc.parse(text, context);
         assert!(
@@ -1346,6 +1346,14 @@ fn issue_14_round_6_confirm_before_acting() {
         ),
         (
             "he shouldnt have any glasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        // (Round 16: a removal, as the sets label "he shouldnt have glasses" and "can we not have
+        // glasses on him". The former encoder read a way up, unsure, which was asked; the
+        // retrained one reads the removal.)
+        (
+            "he cant have glasses",
             None,
             edits(vec![target(Eyeglasses, 0)]),
         ),
@@ -3225,10 +3233,13 @@ fn issue_14_round_12_families() {
             suggest(Eyeglasses),
             edits(vec![target(Eyeglasses, 4)]),
         ),
+        // (Round 16: 1, as the sets label "sure a short fringe" (dev15) and "maybe a short
+        // fringe" (sealed11) after a suggestion of the bangs and "a short fringe" with none;
+        // "short bangs" is 2. The former encoder read 2 here, the retrained one 1.)
         (
             "ok, a short fringe",
             suggest(Bangs),
-            edits(vec![target(Bangs, 2)]),
+            edits(vec![target(Bangs, 1)]),
         ),
         ("yes make her 60", suggest(Age), edits(vec![target(Age, 5)])),
         (
@@ -4767,8 +4778,17 @@ fn issue_14_round_14_families() {
     for (text, context, want) in cases {
         check(&enc, text, context, want);
     }
+    // (Round 16: "make her older by tons" is two degrees older, as dev14 labels "age her up
+    // loads": "tons" and "loads" are both `[modifiers] large`. The former encoder's reading was
+    // asked, the retrained one reads the label.)
+    check(
+        &enc,
+        "make her older by tons",
+        None,
+        edits(vec![relative(Age, Increase, 2)]),
+    );
     // Amounts and ways the rules cannot settle are asked, not carried out as read.
-    for text in ["make her older by tons", "fill out the beard a bit"] {
+    for text in ["fill out the beard a bit"] {
         let got = enc.parse(text, None);
         assert!(
             !got.edits.is_empty() && got.edits.iter().all(|e| e.kind == EditKind::Unclear),
