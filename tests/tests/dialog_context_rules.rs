@@ -754,8 +754,9 @@ fn network_only_ways_are_confirmed_and_the_answer_is_carried_out() {
         ("smash the glasses", Eyeglasses),
         ("slay the fringe", Bangs),
         ("the bangs shouldnt be longer", Bangs),
-        ("he cant have glasses", Eyeglasses),
     ]);
+    // (Round 16: "he cant have glasses" left this list: the sets label "he shouldnt have
+    // glasses" a removal, and the retrained encoder reads it so; `language_parse` holds it.)
 }
 
 /// Each text asks "which way?" about `a` on a face at degree 2, edits nothing before the answer,

@@ -1195,9 +1195,10 @@ fn sealed_half_of_the_fourteenth_round_set() {
 }
 
 // The fifteenth sealed half's bounds: its score at the end of round 15 (set once, after that
-// scoring).
-const SEALED15_POLARITY: usize = 7;
-const SEALED15_EXACT: f64 = 0.89;
+// scoring), tightened in round 16, where it was development data, to the retrained encoder with
+// round 16's rules (95.5% / 1).
+const SEALED15_POLARITY: usize = 1;
+const SEALED15_EXACT: f64 = 0.95;
 
 /// The sealed half of the fifteenth-round natural set (issue 14, round 15), scored before the
 /// round (summary only) and once at its end (never tuned on): the goals are 0 polarity errors and
@@ -1205,15 +1206,51 @@ const SEALED15_EXACT: f64 = 0.89;
 #[test]
 fn sealed_half_of_the_fifteenth_round_set() {
     // Before the round 88.4% (175 of 198) / 9 (9 asked); after it 89.4% (177 of 198) / 7 (9
-    // asked) with the committed weights (the round's retrained encoder,
-    // `language_encoder_round15.safetensors`: 90.9% / 4, 7 asked). The goals are NOT met; these
-    // bounds only stop it getting worse.
+    // asked) with the then committed weights (the round's retrained encoder r2: 90.9% / 4, 7
+    // asked). Round 16 (opened, development data) made r2 the committed encoder and re-fitted the
+    // rules: 95.5% / 1 (4 asked). The goals are NOT met; these bounds only stop it getting worse.
     score_natural_set(
         "sealed15",
         &engine::language::train::natural15_sealed_path(),
         false,
         SEALED15_POLARITY,
         SEALED15_EXACT,
+    );
+}
+
+// The sixteenth sealed half's bounds: its score at the end of round 16 (set once, after that
+// scoring).
+const SEALED16_POLARITY: usize = 2;
+const SEALED16_EXACT: f64 = 0.94;
+
+/// The sealed half of the sixteenth-round natural set (issue 14, round 16), scored once, at the
+/// end of the round (never tuned on): the goals are 0 polarity errors and >= 97% exact. Its
+/// misses are not printed.
+#[test]
+fn sealed_half_of_the_sixteenth_round_set() {
+    // At the start of the round (former encoder, round 15's rules) 93.6% (162 of 173) / 3 (3
+    // asked); at its end (r2 committed, round 16's rules) 94.2% (163 of 173) / 2 (1 asked). The
+    // goals are NOT met; these bounds only stop it getting worse.
+    score_natural_set(
+        "sealed16",
+        &engine::language::train::natural16_sealed_path(),
+        false,
+        SEALED16_POLARITY,
+        SEALED16_EXACT,
+    );
+}
+
+/// The development half of the sixteenth-round natural set (issue 14, round 16).
+#[test]
+fn development_half_of_the_sixteenth_round_set() {
+    // Before the round 96.2% / 1 (0 asked) with the former encoder, 96.8% / 1 with the
+    // retrained one (committed since round 16); after the round's rules 96.8% / 0 and 97.8% / 0.
+    score_natural_set(
+        "dev16",
+        &engine::language::train::natural16_dev_path(),
+        true,
+        0,
+        0.97,
     );
 }
 
@@ -1298,7 +1335,6 @@ fn issue_14_round_6_confirm_before_acting() {
         ("smash the glasses", None),
         ("slay the fringe", None),
         ("the bangs shouldnt be longer", None),
-        ("he cant have glasses", None),
     ] {
         let got = enc.parse(text, context);
         assert!(
@@ -1332,6 +1368,14 @@ fn issue_14_round_6_confirm_before_acting() {
         ),
         (
             "he shouldnt have any glasses",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        // (Round 16: a removal, as the sets label "he shouldnt have glasses" and "can we not have
+        // glasses on him". The former encoder read a way up, unsure, which was asked; the
+        // retrained one reads the removal.)
+        (
+            "he cant have glasses",
             None,
             edits(vec![target(Eyeglasses, 0)]),
         ),
@@ -1469,10 +1513,25 @@ fn issue_14_round_7_degree_against_the_current_one() {
     );
     // Round 7 measured 10 -> 9 here. Since round 8 the parser itself reads the pairs the check
     // fixed then ("less heavy glasses" is a way), so on the development data the check removes no
-    // polarity error any more; it must still fix some outcome ("...like a teenager again,
-    // younger" at degrees 0-1) and never make one worse.
+    // polarity error any more; it must never make one worse, and the two messages whose outcome
+    // it fixed with the former encoder ("snip the bangs a little", "...like a teenager again,
+    // younger", read as degree 1 at degrees 0-1) must come out right: fixed by the check, or
+    // read right by the parser itself (round 16: the retrained encoder reads both as labelled,
+    // so the check has nothing left to fix on the development data).
     assert!(after <= before, "the check adds polarity errors");
-    assert!(fixed > 0, "the check fixes no outcome");
+    for (text, want) in [
+        ("snip the bangs a little", relative(Bangs, Decrease, 1)),
+        (
+            "can u make her look like a teenager again, younger",
+            direction(Age, Some(Decrease)),
+        ),
+    ] {
+        let got = enc.parse(text, None);
+        assert!(
+            got == edits(vec![want]) || fixed > 0,
+            "{text:?} -> {got:?}, and the check fixes no outcome"
+        );
+    }
 }
 
 /// Issue 14, round 7, the families of the sixth set's sealed misses as the development data holds
@@ -3196,10 +3255,13 @@ fn issue_14_round_12_families() {
             suggest(Eyeglasses),
             edits(vec![target(Eyeglasses, 4)]),
         ),
+        // (Round 16: 1, as the sets label "sure a short fringe" (dev15) and "maybe a short
+        // fringe" (sealed11) after a suggestion of the bangs and "a short fringe" with none;
+        // "short bangs" is 2. The former encoder read 2 here, the retrained one 1.)
         (
             "ok, a short fringe",
             suggest(Bangs),
-            edits(vec![target(Bangs, 2)]),
+            edits(vec![target(Bangs, 1)]),
         ),
         ("yes make her 60", suggest(Age), edits(vec![target(Age, 5)])),
         (
@@ -4738,11 +4800,118 @@ fn issue_14_round_14_families() {
     for (text, context, want) in cases {
         check(&enc, text, context, want);
     }
+    // (Round 16: "make her older by tons" is two degrees older, as dev14 labels "age her up
+    // loads": "tons" and "loads" are both `[modifiers] large`. The former encoder's reading was
+    // asked, the retrained one reads the label.)
+    check(
+        &enc,
+        "make her older by tons",
+        None,
+        edits(vec![relative(Age, Increase, 2)]),
+    );
     // Amounts and ways the rules cannot settle are asked, not carried out as read.
-    for text in ["make her older by tons", "fill out the beard a bit"] {
+    for text in ["fill out the beard a bit"] {
         let got = enc.parse(text, None);
         assert!(
             !got.edits.is_empty() && got.edits.iter().all(|e| e.kind == EditKind::Unclear),
+            "{text:?} -> {got:?}"
+        );
+    }
+    // (Round 16: beside a clause that says the way of the same attribute, the asked negated
+    // removal takes that way, as dev15 labels it; it had stayed a question.)
+    check(
+        &enc,
+        "dont remove the glasses, make them darker",
+        None,
+        edits(vec![direction(Eyeglasses, Some(Increase))]),
+    );
+}
+
+/// Issue 14, round 16: the rules re-fitted to the retrained encoder, each family probed with
+/// sentences in no natural set: a particle verb or a comparative says the way where the network
+/// is unsure of its own; a suggested noun that "sounds good" agrees; "sure thing" agrees; an
+/// amount alone is about the previous clause's attribute; a pronoun comment after a check is
+/// about the checked attribute; a removal verb alone after an edit removes it; a negated mood,
+/// an unknown verb beside a noun and a bare attribute read unsure with no word of a way are
+/// asked; a clause of unknown words alone says nothing.
+#[test]
+fn issue_14_round_16_families() {
+    let enc = encoder();
+    let suggest = |a| Some(SystemContext::Suggest(a));
+    let check_of = |a| Some(SystemContext::Check(a));
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        ("sure thing", None, intent(Intent::Yes)),
+        (
+            "the fringe sounds great",
+            suggest(Bangs),
+            edits(vec![direction(Bangs, None)]),
+        ),
+        (
+            "glasses sound good",
+            suggest(Eyeglasses),
+            edits(vec![direction(Eyeglasses, None)]),
+        ),
+        (
+            "crank the smile up",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "pump her bangs up",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "a cheesier smile pls",
+            None,
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "make the bangs shorter, heaps shorter",
+            None,
+            edits(vec![relative(Bangs, Decrease, 2)]),
+        ),
+        (
+            "they look strange, remove them",
+            check_of(Eyeglasses),
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "he looks odd with the beard, remove",
+            None,
+            edits(vec![target(Beard, 0)]),
+        ),
+        (
+            "glasses off and a smile",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                direction(Smiling, Some(Increase)),
+            ]),
+        ),
+        (
+            "i'd prefer a fringe",
+            suggest(Eyeglasses),
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+        (
+            "blarg, give her bangs",
+            None,
+            edits(vec![direction(Bangs, Some(Increase))]),
+        ),
+    ];
+    for (text, context, want) in cases {
+        check(&enc, text, context, want);
+    }
+    for (text, a) in [
+        ("dont make her look sad", Smiling),
+        ("florp the glasses", Eyeglasses),
+    ] {
+        let got = enc.parse(text, None);
+        assert!(
+            got.edits.len() == 1
+                && got.edits[0].attribute == a
+                && got.edits[0].kind == EditKind::Unclear,
             "{text:?} -> {got:?}"
         );
     }
@@ -4842,7 +5011,6 @@ fn issue_14_round_15_families() {
         "don't take off his glasses",
         "dont shave the beard",
         "do not get rid of the smile",
-        "dont remove the glasses, make them darker",
     ] {
         let got = enc.parse(text, None);
         assert!(

@@ -365,13 +365,20 @@ impl LanguageEncoder {
                 labels.push(ClauseLabel::intent(Intent::Ask(question)));
                 continue;
             }
+            // "zorp, make the beard longer": a clause of words the parser cannot read at all says
+            // nothing (round 16: the retrained encoder guessed an edit of the smile for "zorp").
+            if rules::only_unknown_words(words) {
+                labels.push(ClauseLabel::intent(Intent::Unknown));
+                continue;
+            }
             if rules::other_way_only(words) {
                 labels.push(ClauseLabel::intent(Intent::Unknown));
                 continue;
             }
             // "drop the beard and the glasses please": a noun after an edit takes its kind.
             // (A noun joined before continues the chain: "remove the glasses, beard and smile".)
-            let decided = labels.iter().rev().find(|l| l.kind != KindSlot::Inherit);
+            let decided_at = labels.iter().rposition(|l| l.kind != KindSlot::Inherit);
+            let decided = decided_at.map(|i| &labels[i]);
             let after_edit = decided.is_some_and(|l: &ClauseLabel| {
                 l.intent == Intent::Edit
                     && match l.kind {
@@ -394,7 +401,12 @@ impl LanguageEncoder {
             });
             // "specs gone and a smile pls": "a" before the noun wishes for it, so it is read
             // on its own, as the network and the rules read "a smile" (round 15).
-            let wished = removal_decided && rules::wished_noun(raw).is_some();
+            // "shades gone and bangs please", "clean shaven and smiling": a removal said after its
+            // noun (or by a phrase alone) removes that noun only; the noun after it is read on
+            // its own (round 16).
+            let own_noun = decided_at.is_some_and(|i| rules::removal_after_noun(&clauses[i], raw))
+                && rules::joined_noun(raw).is_some();
+            let wished = removal_decided && (rules::wished_noun(raw).is_some() || own_noun);
             if let Some(a) = rules::joined_noun(raw).filter(|_| removal_decided && !wished) {
                 by_network.push(false);
                 labels.push(ClauseLabel::target(AttributeSlot::Named(a), 0));
@@ -438,10 +450,29 @@ impl LanguageEncoder {
                 labels.push(ClauseLabel::intent(Intent::Unknown));
                 continue;
             }
+            // "she looks weird with glasses, remove": a removal verb alone after an edit, read as
+            // undo by the retrained encoder, removes what the clause before edited (round 16).
+            let label = if label.intent == Intent::Undo
+                && raw.len() <= 2
+                && rules::removal_alone(words)
+                && labels
+                    .last()
+                    .is_some_and(|l: &ClauseLabel| l.intent == Intent::Edit)
+            {
+                ClauseLabel::target(AttributeSlot::Inherit, 0)
+            } else {
+                label
+            };
+            let net_label = label;
             let (mut label, mut reading) = rules::adjust(words, label, p >= threshold, context);
             // "shades off and a fringe": a wished noun is no bare attribute taking the removal.
-            if wished && matches!(label.kind, KindSlot::Inherit | KindSlot::None) {
-                if let Some(a) = rules::wished_noun(raw) {
+            // (Round 16: the retrained encoder reads "a fringe" there as a way up, unsure, which
+            // was asked.)
+            let way_up = net_label.kind == KindSlot::Direction
+                && net_label.direction == Some(Direction::Increase)
+                && matches!(label.kind, KindSlot::Direction | KindSlot::Unclear);
+            if wished && (matches!(label.kind, KindSlot::Inherit | KindSlot::None) || way_up) {
+                if let Some(a) = rules::wished_noun(raw).or_else(|| rules::joined_noun(raw)) {
                     label =
                         ClauseLabel::direction(AttributeSlot::Named(a), Some(Direction::Increase));
                     reading = Reading::Rule;
@@ -459,9 +490,23 @@ impl LanguageEncoder {
             }
             let unsure =
                 rules::unreadable_way(words, &label) || rules::unsure_reading(words, &label, true);
+            // "zorp the sunglasses": a rule that reads a degree or a way where the network read a
+            // removal decides nothing about an unknown verb (round 16: the retrained encoder reads
+            // it as a removal, and the degree noun made it sunglasses).
+            let removes = |l: &ClauseLabel| l.kind == KindSlot::Target && l.target == Some(0);
+            let unremoved = net_label.intent == Intent::Edit
+                && label.intent == Intent::Edit
+                && net_label.attribute == label.attribute
+                && removes(&net_label)
+                && !removes(&label);
             let unsure = match reading {
-                Reading::Network => unsure,
-                Reading::Rule => rules::unsure_reading(words, &label, false),
+                Reading::Network => {
+                    unsure || rules::unsure_bare(words, &label, p >= threshold, context)
+                }
+                Reading::Rule => {
+                    rules::unsure_reading(words, &label, false)
+                        || (unremoved && rules::unknown_verb_only(words))
+                }
                 Reading::Unclear => false,
             };
             // "not so old": a way down, whatever degree the network read ("old" alone is 5).
@@ -599,19 +644,44 @@ impl LanguageEncoder {
         };
         for i in 0..labels.len() {
             let c = words_of(i);
-            let comment = labels[i].kind == KindSlot::Unclear
-                && rules::named_attribute(c).is_none()
+            // (Round 16: also a comment naming the attribute, "glasses are a bit much, tone them
+            // down", and a statement of the attribute's state read as a degree, "her fringe is
+            // in her eyes, shorten it".)
+            let statement = labels[i].intent == Intent::Edit
+                && labels[i].kind == KindSlot::Target
+                && labels[i].target.is_some_and(|t| t > 0)
+                && rules::statement_of_state(c);
+            let comment = (labels[i].kind == KindSlot::Unclear || statement)
                 && !rules::says_way(c)
                 && edited(&labels[i]).is_some();
-            let worded_edit = (0..labels.len()).any(|j| {
+            // (With nothing under discussion, "shorten it" edits the previous clause's attribute.)
+            let edited_at = |j: usize| match labels[j].attribute {
+                AttributeSlot::Inherit if context_attribute.is_none() => {
+                    labels[..j].iter().rev().find_map(|l| match l.attribute {
+                        AttributeSlot::Named(a) => Some(a),
+                        _ => None,
+                    })
+                }
+                _ => edited(&labels[j]),
+            };
+            let worded_edit = (0..labels.len()).find(|&j| {
                 j != i
                     && labels[j].intent == Intent::Edit
                     && !matches!(labels[j].kind, KindSlot::Unclear | KindSlot::None)
                     && (!by_network[j] || rules::says_way(words_of(j)))
-                    && edited(&labels[j]) == edited(&labels[i])
+                    && edited_at(j) == edited(&labels[i])
             });
-            if comment && worded_edit {
-                labels[i] = ClauseLabel::intent(Intent::Unknown);
+            match worded_edit {
+                // A statement or comment naming the attribute names what the way edits ("remove
+                // it" resolves to it): it takes that way.
+                Some(j) if comment && (statement || rules::named_attribute(c).is_some()) => {
+                    labels[i] = ClauseLabel {
+                        attribute: labels[i].attribute,
+                        ..labels[j]
+                    };
+                }
+                Some(_) if comment => labels[i] = ClauseLabel::intent(Intent::Unknown),
+                _ => {}
             }
         }
         // "un-glasses him, lol": a clause naming no attribute after one asked about, read by the
@@ -628,7 +698,11 @@ impl LanguageEncoder {
             }
         }
         // "long bangs then no eyewear": with another edit in the message, "no X" is its removal.
-        if labels.iter().any(|l| l.intent == Intent::Edit) {
+        // ("no beard, make him older instead" after a suggestion of the beard declines it; round
+        // 16.)
+        let instead = clauses.iter().any(|c| c.iter().any(|w| w == "instead"));
+        let suggested = matches!(context, Some(SystemContext::Suggest(_)));
+        if labels.iter().any(|l| l.intent == Intent::Edit) && !(instead && suggested) {
             for (i, a) in declined {
                 labels[i] = ClauseLabel::target(AttributeSlot::Named(a), 0);
             }

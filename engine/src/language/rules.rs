@@ -251,6 +251,8 @@ struct Replies {
     as_is: Vec<String>,
     person_is: Vec<String>,
     unchanged: Vec<String>,
+    agree_phrases: Vec<String>,
+    sounds: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,6 +282,7 @@ struct ContextWords {
     than_fillers: Vec<String>,
     joined_particles: Vec<String>,
     wish_articles: Vec<String>,
+    removed_articles: Vec<String>,
 }
 
 /// Adjectives that belong to one attribute ([`too_adjective_attribute`]).
@@ -342,6 +345,7 @@ struct Confirm {
     up_weak: Vec<String>,
     down_weak: Vec<String>,
     wish_fillers: Vec<String>,
+    bare_wish_verbs: Vec<String>,
     wish_particles: Vec<String>,
     wish_phrases: Vec<String>,
 }
@@ -628,6 +632,16 @@ pub fn reply(c: ClauseWords, context: Option<SystemContext>) -> Option<Intent> {
     }
     if c.all_in(&[&r.no]) && any_in(&r.no_core) {
         return Some(Intent::No);
+    }
+    // "sure thing (mate)" with nothing under discussion: agreement said as a phrase (round 16;
+    // the retrained encoder reads it as an edit of nothing).
+    let agree_words: Vec<String> = r
+        .agree_phrases
+        .iter()
+        .flat_map(|p| p.split(' ').map(str::to_string))
+        .collect();
+    if context.is_none() && c.has_phrase(&r.agree_phrases) && c.all_in(&[&r.agree, &agree_words]) {
+        return Some(Intent::Yes);
     }
     // "not really feeling it", "nah not for me" (round 12).
     let no_phrase_words: Vec<String> = r
@@ -1128,6 +1142,18 @@ fn wished(c: ClauseWords, attribute: Attribute) -> bool {
 /// with a word of `flip` up to two words before it a bigger smile, with one of `keep` or as a
 /// comparative a smaller one; the high end the other way round. Negated clauses, and a statement
 /// of the face with a base word and no `flip` word ("she looks so sad"), are left alone.
+/// A mood word of the smile's ends in a clause opening with a negator ("dont make him look
+/// angry", "never let her look sad").
+fn negated_mood(c: ClauseWords) -> bool {
+    let m = &words().mood;
+    let opening = c
+        .raw
+        .iter()
+        .position(|w| !matches!(w.as_str(), "please" | "pls" | "just" | "but" | "and" | "ok"));
+    opening.is_some_and(|i| matches!(c.raw[i].as_str(), "dont" | "never"))
+        && (c.any(&m.low) || c.any(&m.high))
+}
+
 fn mood_label(c: ClauseWords) -> Option<ClauseLabel> {
     let m = &words().mood;
     let i = (0..c.len()).find(|&i| {
@@ -1208,6 +1234,18 @@ fn laughs_off(c: ClauseWords) -> bool {
 /// "grow her bangs out", "let the fringe grow out": a verb of growing, the particle "out" after
 /// it, a noun of `[asking] grown_out_asked` and no other word of the way. Hairdressers mean
 /// growing the fringe until it is gone, others a longer fringe: the dialog asks (round 11).
+/// A verb of growing with `[removal] after_noun` after it and no negator ("grow the stubble
+/// out").
+fn grown_out(c: ClauseWords) -> bool {
+    let r = &words().removal;
+    let Some(g) = c.find(&r.grow_verbs) else {
+        return false;
+    };
+    (g + 1..c.len()).any(|k| contains(&r.after_noun, &c.raw[k]))
+        && !c.any(&words().direction.negators)
+        && !c.any(&words().intensity.up)
+}
+
 pub fn grown_out_asked(c: ClauseWords) -> bool {
     let r = &words().removal;
     let d = &words().direction;
@@ -1232,12 +1270,18 @@ fn unworded_guess(
     label: &ClauseLabel,
     context: Option<SystemContext>,
 ) -> Option<Intent> {
-    let (AttributeSlot::Named(b), Some(SystemContext::Check(a) | SystemContext::Suggest(a))) =
-        (label.attribute, context)
-    else {
+    let Some(SystemContext::Check(a) | SystemContext::Suggest(a)) = context else {
         return None;
     };
-    if label.intent != Intent::Edit || c.len() == 0 {
+    // Whatever the network guessed: another attribute, the one under discussion, or help (round
+    // 16: the retrained encoder reads "kinda odd" as help, "looks kinda off" as a removal of the
+    // attribute under discussion).
+    let b = match label.attribute {
+        AttributeSlot::Named(b) => b,
+        _ => a,
+    };
+    let guessed = matches!(label.intent, Intent::Edit | Intent::Help | Intent::Unknown);
+    if !guessed || c.len() == 0 {
         return None;
     }
     // Only where the network did not see a word as typed (unknown or repaired): the corpus's own
@@ -1811,10 +1855,15 @@ pub fn adjust(
     let (label, reading) = adjust_words(c, label, confident, context);
     if let Some(d) = forehead_way(c) {
         if label.intent == Intent::Edit {
-            return (
-                change_label(c, AttributeSlot::Named(Attribute::Bangs), d),
-                Reading::Rule,
-            );
+            let bangs = AttributeSlot::Named(Attribute::Bangs);
+            // "too much forehead showing": "too much" says the way, not two degrees (round 16).
+            let fixed = if too_or_enough(c).is_some() && !c.has_phrase(&words().modifiers.too_small)
+            {
+                ClauseLabel::direction(bangs, Some(d))
+            } else {
+                change_label(c, bangs, d)
+            };
+            return (fixed, Reading::Rule);
         }
     }
     match way_against_degree(c, &label) {
@@ -1864,7 +1913,9 @@ fn way_against_degree(c: ClauseWords, label: &ClauseLabel) -> Option<Direction> 
             || matches!(c.raw[i].as_str(), "less" | "more" | "fewer"))
             && c.raw.get(i + 1).is_none_or(|w| w != "than")
     });
-    (compares || particle_way(c) == Some(Some(d))).then_some(d)
+    // ("grow the stubble out": a verb of growing with its particle, round 16.)
+    let grows_out = d == Direction::Increase && grown_out(c);
+    (compares || grows_out || particle_way(c) == Some(Some(d))).then_some(d)
 }
 
 fn adjust_words(
@@ -1924,6 +1975,14 @@ fn adjust_words(
     // (round 13: read as the age, the beard, or the opposite way).
     // After a suggestion of the smile, "no, i want him grumpy" declines it. A way the network
     // read for the smile itself keeps its amount ("a couple of levels more cheerful").
+    // "dont make him look angry": a negated mood says what is not wanted, not which way; asked
+    // (round 13's probe; the retrained encoder reads it as no smile, confidently).
+    if named.is_none() && zero_phrase(c).is_none() && negated_mood(c) {
+        return (
+            unclear(AttributeSlot::Named(Attribute::Smiling)),
+            Reading::Unclear,
+        );
+    }
     if named.is_none() && zero_phrase(c).is_none() {
         if let Some(mood) = mood_label(c) {
             if context == Some(SystemContext::Suggest(Attribute::Smiling))
@@ -1945,6 +2004,28 @@ fn adjust_words(
         if wished(c, a) && level(c, Some(a)).is_none() {
             return (
                 ClauseLabel::direction(AttributeSlot::Named(a), Some(Direction::Increase)),
+                Reading::Rule,
+            );
+        }
+    }
+    // "bangs sound good" after a suggestion of the bangs: agreeing to it, the way left to the
+    // dialog as for "sounds good" (round 16; the retrained encoder reads a degree).
+    if let (Some(a), Some(SystemContext::Suggest(s))) = (named, context) {
+        let r = &words().replies;
+        let nouns = suggested_nouns(a);
+        let agrees = a == s
+            && c.any(&r.sounds)
+            && c.any(&r.yes_core)
+            && c.raw.iter().all(|w| {
+                contains(nouns, w)
+                    || contains(&r.sounds, w)
+                    || contains(&r.yes, w)
+                    || contains(&r.agree, w)
+                    || contains(&r.praise_fillers, w)
+            });
+        if agrees {
+            return (
+                ClauseLabel::direction(AttributeSlot::Named(a), None),
                 Reading::Rule,
             );
         }
@@ -2044,11 +2125,21 @@ fn adjust_words(
         && direction_cue(c).is_none()
         && !c.any(&words().confirm.up)
         && !c.any(&words().confirm.down)
-        && label.attribute == AttributeSlot::Named(Attribute::Age)
         && matches!(
-            context,
-            Some(SystemContext::Check(a) | SystemContext::Suggest(a)) if a != Attribute::Age
+            (label.attribute, context),
+            (AttributeSlot::Named(b), Some(SystemContext::Check(a) | SystemContext::Suggest(a)))
+                if a != b
         )
+        // (Another attribute than the age only where the network read its removal with no word
+        // of removal, of the low end or of a mood: "they look weird, remove them" after a check
+        // of the glasses removed the beard with the retrained encoder; round 16.)
+        && (label.attribute == AttributeSlot::Named(Attribute::Age)
+            || (label.kind == KindSlot::Target
+                && label.target == Some(0)
+                && !removal(c)
+                && zero_phrase(c).is_none()
+                && !c.any(&words().direction.down_adjectives)
+                && !c.any(&words().mood.low)))
         && has_pronoun
         && !c.any(&words().removal.years)
         && age_number(c).is_none()
@@ -2079,6 +2170,13 @@ fn adjust_words(
         (KindSlot::Relative | KindSlot::Direction, Some(d)) if compared => change_label(c, slot, d),
         _ if (compared && guessed_other) || pronoun_not_age => ClauseLabel {
             attribute: slot,
+            ..label
+        },
+        // "make the beard longer, loads longer": adjustment words alone are about the attribute
+        // under discussion or the previous clause's, not the network's guess (round 16: the
+        // retrained encoder read "loads longer" as the bangs).
+        _ if bare && matches!(label.attribute, AttributeSlot::Named(_)) => ClauseLabel {
+            attribute: AttributeSlot::Inherit,
             ..label
         },
         _ => label,
@@ -2427,7 +2525,17 @@ fn adjust_words(
                     (change_label(c, label.attribute, d), Reading::Network)
                 }
                 Some(DirectionCue::Way(w)) if w == d => (label, Reading::Network),
-                // A phrase that says the way by itself ("de-age him a lot") overrules.
+                // A phrase that says the way by itself ("de-age him a lot") overrules, as does a
+                // verb whose particle says it ("crank his beard up") or any word of the way when
+                // the network is unsure of its own (round 16: the retrained encoder read "crank
+                // his beard up" and "toothier smile pls" as a way down, below the threshold).
+                Some(DirectionCue::Way(w))
+                    if phrase_way(c) == Some(Some(w))
+                        || particle_way(c) == Some(Some(w))
+                        || (!confident && !negated) =>
+                {
+                    (change_label(c, label.attribute, w), Reading::Rule)
+                }
                 Some(DirectionCue::Way(w)) if phrase_way(c) == Some(Some(w)) => (
                     ClauseLabel {
                         direction: Some(w),
@@ -2825,7 +2933,116 @@ pub fn unsure_reading(c: ClauseWords, label: &ClauseLabel, network: bool) -> boo
         return true;
     }
     let unknown = (0..c.len()).any(|i| unknown_as_typed(&c.raw[i], &c.canonical[i]));
-    network && decided && unknown && direction_cue(c).is_none() && !removal(c)
+    network
+        && decided
+        && unknown
+        && direction_cue(c).is_none()
+        && !removal(c)
+        && !sized_up(c, label)
+}
+
+/// A reading up (a degree above 0, or a way up) where a word of size ("big", "long", "bushy") or
+/// a verb of having ("give", "add") says that side and nothing negates: an unknown adjective
+/// beside them ("a long messy beard", "give him a handlebar mustache") does not make the way
+/// unsure (round 16: the retrained encoder reads these as labelled, and they were asked).
+fn sized_up(c: ClauseWords, label: &ClauseLabel) -> bool {
+    // A degree by a word of size, not beside a verb of the wish ("make hr smile big" is a way up,
+    // dev5); a way up by a verb of having too ("give her a blunt fringe" is no degree).
+    let said = match label.kind {
+        KindSlot::Target => {
+            label.target.is_some_and(|t| t > 0)
+                && c.any(&words().intensity.up)
+                && !c.any(&words().confirm.bare_wish_verbs)
+        }
+        KindSlot::Relative | KindSlot::Direction => {
+            label.direction == Some(Direction::Increase)
+                && (c.any(&words().intensity.up) || c.any(&words().confirm.up))
+        }
+        _ => false,
+    };
+    said && !c.any(&words().direction.negators)
+}
+
+/// A clause of only words the encoder cannot read (`<unk>`) and no list of the rules holds
+/// ("zorp").
+pub fn only_unknown_words(c: ClauseWords) -> bool {
+    c.len() > 0
+        && !removal_shaped(c)
+        && (0..c.len()).all(|i| {
+            c.canonical[i] == super::vocab::UNK && unknown_as_typed(&c.raw[i], &c.canonical[i])
+        })
+}
+
+/// A word the encoder cannot read (`<unk>`) beside only an attribute's noun and `[confirm]
+/// wish_fillers` ("zorp the sunglasses", "florb his beard"): nothing but the unknown word says
+/// what to do with the attribute.
+pub fn unknown_verb_only(c: ClauseWords) -> bool {
+    let f = &words().confirm;
+    let n = &words().nouns;
+    let unknown = |i: usize| {
+        c.canonical[i] == super::vocab::UNK && unknown_as_typed(&c.raw[i], &c.canonical[i])
+    };
+    !removal(c)
+        && !removal_shaped(c)
+        && (0..c.len()).any(unknown)
+        && (0..c.len()).any(|i| any_noun(&c.raw[i]))
+        && (0..c.len()).all(|i| {
+            unknown(i)
+                || [
+                    &n.bangs,
+                    &n.eyeglasses,
+                    &n.beard,
+                    &n.smiling,
+                    &f.wish_fillers,
+                ]
+                .iter()
+                .any(|list| c.is(i, list))
+        })
+}
+
+/// Whether to ask about a bare attribute the network read below the threshold (`confident`
+/// false) in a clause with a word besides the noun and `[confirm] wish_fillers`, where no word
+/// says a way, a removal or a degree ("slay the fringe", "do something with the beard"): the
+/// resolution would make it a wish for the attribute (round 16: the retrained encoder reads these
+/// as bare attributes where the former one read an unsure way, which was asked).
+pub fn unsure_bare(
+    c: ClauseWords,
+    label: &ClauseLabel,
+    confident: bool,
+    context: Option<SystemContext>,
+) -> bool {
+    if confident || label.intent != Intent::Edit || label.kind != KindSlot::Inherit {
+        return false;
+    }
+    let AttributeSlot::Named(a) = label.attribute else {
+        return false;
+    };
+    let f = &words().confirm;
+    let n = &words().nouns;
+    let wish_words = (0..c.len()).all(|i| {
+        [
+            &n.bangs,
+            &n.eyeglasses,
+            &n.beard,
+            &n.smiling,
+            &f.wish_fillers,
+        ]
+        .iter()
+        .any(|list| c.is(i, list))
+    });
+    let worded = wish_words
+        || c.any(&f.bare_wish_verbs)
+        || direction_cue(c).is_some()
+        || c.any(&f.up)
+        || c.any(&f.down)
+        || removal(c)
+        || removal_shaped(c)
+        || level(c, Some(a)).is_some()
+        || degree_phrase(c, a).is_some()
+        || intensity_target(c, a, 4).is_some()
+        || zero_phrase(c).is_some()
+        || matches!(context, Some(SystemContext::Suggest(_)));
+    !worded
 }
 
 /// Whether the network read a way or degree for a clause holding a word it cannot read (`<unk>`
@@ -2843,6 +3060,7 @@ pub fn unreadable_way(c: ClauseWords, label: &ClauseLabel) -> bool {
         && decided
         && direction_cue(c).is_none()
         && !laughs_off(c)
+        && !sized_up(c, label)
 }
 
 /// Splits a clause at "with" when both sides name different attributes ("make her a teenager
@@ -3005,6 +3223,51 @@ pub fn joined_noun(clause: &[String]) -> Option<Attribute> {
 pub fn wished_noun(clause: &[String]) -> Option<Attribute> {
     let w = &words().context;
     joined_noun(clause).filter(|_| clause.iter().any(|word| contains(&w.wish_articles, word)))
+}
+
+/// A removal said after its noun ("shades gone", "glasses off") or by a degree-0 phrase without a
+/// verb ("clean shaven"): it removes that noun only, so a noun joined after it ("and bangs
+/// please"; after a phrase, a state in "-ing": "and smiling") is read on its own (round 16;
+/// "remove the glasses and stubble" keeps its verb's scope, and the corpus's "clean shaven then
+/// the smile" removes the smile too).
+pub fn removal_after_noun(clause: &[String], joined: &[String]) -> bool {
+    if joined
+        .iter()
+        .any(|w| contains(&words().context.removed_articles, w))
+    {
+        return false;
+    }
+    let r = &words().removal;
+    let first_removal = clause.iter().position(|w| contains(&r.words, w));
+    let first_noun = clause.iter().position(|w| any_noun(w));
+    match (first_noun, first_removal) {
+        (Some(n), Some(r)) => r > n,
+        (None, _) => {
+            let c = ClauseWords {
+                raw: clause,
+                canonical: clause,
+            };
+            joined.iter().any(|w| any_noun(w) && w.ends_with("ing"))
+                && zero_phrase(c).is_some()
+                && !clause
+                    .iter()
+                    .any(|w| contains(&r.words, w) && !matches!(w.as_str(), "shaven" | "shaved"))
+        }
+        _ => false,
+    }
+}
+
+/// A statement of how an attribute is ("her fringe is in her eyes", "his beard is so long"): a
+/// possessive or the noun first, then a copula of `[replies] copulas` within three words.
+pub fn statement_of_state(c: ClauseWords) -> bool {
+    let r = &words().replies;
+    let Some(first) = c.raw.first() else {
+        return false;
+    };
+    let opens = matches!(first.as_str(), "her" | "his" | "their" | "the") || any_noun(first);
+    opens
+        && (1..c.len().min(4)).any(|i| contains(&r.copulas, &c.raw[i]))
+        && !c.any(&words().confirm.up)
 }
 
 /// Whether a clause holds an indefinite article ("a fringe", "some stubble").

@@ -582,10 +582,29 @@ pub fn natural15_sealed_path() -> PathBuf {
     ))
 }
 
-/// Every natural set that may be looked at after round 15 (development halves and opened sealed
+/// The development half of the sixteenth-round natural set (issue 14, round 16).
+pub fn natural16_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural16_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the sixteenth-round natural set (issue 14, round 16): scored once, at the
+/// end of the round.
+pub fn natural16_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural16_sealed.jsonl"
+    ))
+}
+
+/// Every natural set that may be looked at after round 16 (development halves and opened sealed
 /// halves), by name.
 pub fn development_sets() -> Vec<(&'static str, PathBuf)> {
     vec![
+        ("dev16", natural16_dev_path()),
+        ("sealed15 (opened)", natural15_sealed_path()),
         ("dev15", natural15_dev_path()),
         ("sealed14 (opened)", natural14_sealed_path()),
         ("dev14", natural14_dev_path()),
