@@ -329,6 +329,8 @@ struct Mood {
     flip: Vec<String>,
     keep: Vec<String>,
     statement_subjects: Vec<String>,
+    negated_openers: Vec<String>,
+    opening_fillers: Vec<String>,
 }
 
 /// Words for the dialog's check of a read degree against the current one ([`worded_way`]).
@@ -1146,11 +1148,8 @@ fn wished(c: ClauseWords, attribute: Attribute) -> bool {
 /// angry", "never let her look sad").
 fn negated_mood(c: ClauseWords) -> bool {
     let m = &words().mood;
-    let opening = c
-        .raw
-        .iter()
-        .position(|w| !matches!(w.as_str(), "please" | "pls" | "just" | "but" | "and" | "ok"));
-    opening.is_some_and(|i| matches!(c.raw[i].as_str(), "dont" | "never"))
+    let opening = c.raw.iter().position(|w| !contains(&m.opening_fillers, w));
+    opening.is_some_and(|i| contains(&m.negated_openers, &c.raw[i]))
         && (c.any(&m.low) || c.any(&m.high))
 }
 
