@@ -2976,8 +2976,6 @@ pub fn only_unknown_words(c: ClauseWords) -> bool {
 /// wish_fillers` ("zorp the sunglasses", "florb his beard"): nothing but the unknown word says
 /// what to do with the attribute.
 pub fn unknown_verb_only(c: ClauseWords) -> bool {
-    let f = &words().confirm;
-    let n = &words().nouns;
     let unknown = |i: usize| {
         c.canonical[i] == super::vocab::UNK && unknown_as_typed(&c.raw[i], &c.canonical[i])
     };
@@ -2985,18 +2983,22 @@ pub fn unknown_verb_only(c: ClauseWords) -> bool {
         && !removal_shaped(c)
         && (0..c.len()).any(unknown)
         && (0..c.len()).any(|i| any_noun(&c.raw[i]))
-        && (0..c.len()).all(|i| {
-            unknown(i)
-                || [
-                    &n.bangs,
-                    &n.eyeglasses,
-                    &n.beard,
-                    &n.smiling,
-                    &f.wish_fillers,
-                ]
-                .iter()
-                .any(|list| c.is(i, list))
-        })
+        && (0..c.len()).all(|i| unknown(i) || noun_or_wish_filler(c, i))
+}
+
+/// Whether word `i` is a noun of bangs, glasses, beard or smile, or one of `[confirm]
+/// wish_fillers`.
+fn noun_or_wish_filler(c: ClauseWords, i: usize) -> bool {
+    let n = &words().nouns;
+    [
+        &n.bangs,
+        &n.eyeglasses,
+        &n.beard,
+        &n.smiling,
+        &words().confirm.wish_fillers,
+    ]
+    .iter()
+    .any(|list| c.is(i, list))
 }
 
 /// Whether to ask about a bare attribute the network read below the threshold (`confident`
@@ -3017,18 +3019,7 @@ pub fn unsure_bare(
         return false;
     };
     let f = &words().confirm;
-    let n = &words().nouns;
-    let wish_words = (0..c.len()).all(|i| {
-        [
-            &n.bangs,
-            &n.eyeglasses,
-            &n.beard,
-            &n.smiling,
-            &f.wish_fillers,
-        ]
-        .iter()
-        .any(|list| c.is(i, list))
-    });
+    let wish_words = (0..c.len()).all(|i| noun_or_wish_filler(c, i));
     let worded = wish_words
         || c.any(&f.bare_wish_verbs)
         || direction_cue(c).is_some()
