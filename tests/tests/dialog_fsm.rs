@@ -533,6 +533,35 @@ fn undo_and_restart_restore_exact_faces() {
     assert!(conv.dialog.edited.is_empty());
 }
 
+/// The acknowledgements a sentence may open with (the talk module's `{Ok}` pool).
+const ACKNOWLEDGEMENTS: [&str; 4] = ["ok", "alright", "sure", "got it"];
+
+#[test]
+fn a_reply_acknowledges_once() {
+    // Undo and help replies are followed by "what's next?": it must not open with a second
+    // acknowledgement ("Sure, I undid the last change. Sure, what's next?", seen in the demo).
+    for seed in 0..40 {
+        let engine = DoubleEngine::default();
+        let mut conv = Conversation::new(seed);
+        conv.handle(Event::SeedFace(9), &engine, &phrase_parser);
+        conv.handle_parsed("", &more(Bangs), &engine);
+        for request in [intent(Intent::Undo), intent(Intent::Help)] {
+            let reply = conv.handle_parsed("", &request, &engine);
+            let openings = reply
+                .text
+                .split_inclusive(['.', '?', '!'])
+                .filter(|sentence| {
+                    let s = sentence.trim_start().to_lowercase();
+                    ACKNOWLEDGEMENTS
+                        .iter()
+                        .any(|a| s.starts_with(&format!("{a},")) || s.starts_with(&format!("{a}.")))
+                })
+                .count();
+            assert!(openings <= 1, "seed {seed}: {}", reply.text);
+        }
+    }
+}
+
 #[test]
 fn bare_more_then_attribute_uses_the_remembered_direction() {
     let engine = DoubleEngine::default();

@@ -84,6 +84,7 @@ fn edit_and_limit_sentences_say_which_way() {
 fn other_pools_fill_cleanly() {
     for pool in [
         talk::ASK_NEXT,
+        talk::ASK_NEXT_FOLLOWING,
         talk::ASK_FIRST,
         talk::CLARIFY_ATTRIBUTE,
         talk::UNDONE,

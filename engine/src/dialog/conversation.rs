@@ -1012,9 +1012,14 @@ impl Conversation {
                 turn.sentences
                     .push(talk::say(talk::ASK_FIRST, None, None, rng))
             }
-            Feedback::AskNext => turn
-                .sentences
-                .push(talk::say(talk::ASK_NEXT, None, None, rng)),
+            Feedback::AskNext => {
+                let pool = if turn.sentences.is_empty() {
+                    talk::ASK_NEXT
+                } else {
+                    talk::ASK_NEXT_FOLLOWING
+                };
+                turn.sentences.push(talk::say(pool, None, None, rng))
+            }
             Feedback::ClarifyAttribute => {
                 turn.sentences
                     .push(talk::say(talk::CLARIFY_ATTRIBUTE, None, None, rng))

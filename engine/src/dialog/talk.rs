@@ -171,6 +171,16 @@ pub const ASK_NEXT: &[&str] = &[
     "What else can I do for this face?",
 ];
 
+/// Feedback category 3 after another sentence of the same reply (which may have opened with an
+/// acknowledgement already: "Sure, I undid the last change." is not followed by "Sure, what's
+/// next?").
+pub const ASK_NEXT_FOLLOWING: &[&str] = &[
+    "What's next?",
+    "What would you like to {change} next?",
+    "Is there anything else you'd like to {change}?",
+    "What else can I do for this face?",
+];
+
 /// Ask for the first request on a (new or restored) face.
 pub const ASK_FIRST: &[&str] = &[
     "What would you like to {change}?",
