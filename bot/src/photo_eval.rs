@@ -10,7 +10,7 @@ use anyhow::Context;
 use engine::attributes::NUM_DEGREES;
 use engine::dialog::{EngineError, FaceEngine};
 use engine::inversion::invert::TransferMode;
-use engine::inversion::photo_eval::{PastedReading, PhotoEdit, PhotoRecord, PivotalRecord};
+use engine::inversion::photo_eval::{PastedReading, PhotoEdit, PhotoRecord};
 use engine::inversion::pivotal::PivotalConfig;
 use engine::Attribute;
 use image::imageops::FilterType;
@@ -120,12 +120,7 @@ fn evaluate_photo(
         return evaluate_edits(engine, name, photo, start, record, out, want_sheet);
     };
     let (tuned, tuning) = engine.tune_for_photo(photo, &mut start, config)?;
-    record.pivotal = Some(PivotalRecord {
-        first_loss: tuning.first_loss,
-        last_loss: tuning.last_loss,
-        last_locality: tuning.last_locality,
-        seconds: tuning.seconds,
-    });
+    record.pivotal = Some(tuning.summary);
     let base = engine.swap_generator(tuned);
     let evaluated = evaluate_edits(engine, name, photo, start, record, out, want_sheet);
     engine.swap_generator(base);

@@ -60,10 +60,10 @@ fn tuning_brings_the_pivot_closer_and_keeps_other_faces() {
     .unwrap();
     assert_eq!(seen, (1..=8).collect::<Vec<_>>(), "progress every step");
     assert!(
-        tuning.last_loss < 0.8 * tuning.first_loss,
+        tuning.summary.last_loss < 0.8 * tuning.summary.first_loss,
         "pixel loss {} -> {}",
-        tuning.first_loss,
-        tuning.last_loss
+        tuning.summary.first_loss,
+        tuning.summary.last_loss
     );
     // Only the stem's and the first blocks' weights are tuned, each of them moved.
     assert!(tuning.weights.len() > 20, "{} tuned", tuning.weights.len());
@@ -105,7 +105,7 @@ fn tuning_brings_the_pivot_closer_and_keeps_other_faces() {
     eprintln!(
         "loss {:.4} -> {:.4}; pivot error {e_before:.1} -> {e_after:.1}; \
          another face {other_psnr:.1} dB, the pivot {pivot_psnr:.1} dB",
-        tuning.first_loss, tuning.last_loss
+        tuning.summary.first_loss, tuning.summary.last_loss
     );
     assert!(
         other_psnr > 24.0 && other_psnr > pivot_psnr,

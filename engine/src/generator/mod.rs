@@ -110,7 +110,12 @@ impl Generator {
                     "no weight named {name}"
                 )));
             };
-            if old.dims() != value.dims() || name.starts_with("mapping.") {
+            if name.starts_with("mapping.") {
+                return Err(GeneratorError::BadWeights(format!(
+                    "{name}: the mapping network is not replaced (the average w is kept)"
+                )));
+            }
+            if old.dims() != value.dims() {
                 return Err(GeneratorError::BadWeights(format!(
                     "{name}: cannot replace {:?} by {:?}",
                     old.dims(),

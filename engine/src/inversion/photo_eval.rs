@@ -10,6 +10,7 @@
 //! The bot's `eval-photos` command runs the models and writes the files; the records, the
 //! "shows in the photo" rule and the tables are here so that they are tested.
 
+use super::pivotal::PivotalSummary;
 use super::transfer::TransferMode;
 use crate::attributes::Attribute;
 use crate::predictor::reader::degree_of;
@@ -98,17 +99,8 @@ pub struct PhotoRecord {
     /// With a per-photo tuned generator (`super::pivotal`): the tuning's pixel loss before and
     /// after, and its seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pivotal: Option<PivotalRecord>,
+    pub pivotal: Option<PivotalSummary>,
     pub edits: Vec<PhotoEdit>,
-}
-
-/// What a photo's pivotal tuning did ([`PhotoRecord::pivotal`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PivotalRecord {
-    pub first_loss: f32,
-    pub last_loss: f32,
-    pub last_locality: f32,
-    pub seconds: f32,
 }
 
 /// One row of the summary: an attribute and a change.

@@ -26,6 +26,7 @@ use candle_nn::{Optimizer, VarBuilder};
 use image::RgbImage;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -71,6 +72,12 @@ impl Default for PivotalConfig {
 pub struct PivotalTuning {
     /// The tuned weights, by their names in the generator's file.
     pub weights: HashMap<String, Tensor>,
+    pub summary: PivotalSummary,
+}
+
+/// How a tuning went (kept in evaluation records).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PivotalSummary {
     /// Pixel loss of the pivot before the first step and at the last.
     pub first_loss: f32,
     pub last_loss: f32,
@@ -201,10 +208,12 @@ pub fn pivotal_tune(
         .collect();
     Ok(PivotalTuning {
         weights,
-        first_loss,
-        last_loss,
-        last_locality,
-        seconds: started.elapsed().as_secs_f32(),
+        summary: PivotalSummary {
+            first_loss,
+            last_loss,
+            last_locality,
+            seconds: started.elapsed().as_secs_f32(),
+        },
     })
 }
 

@@ -76,11 +76,12 @@ impl RefineConfig {
     pub fn optimised_styles(&self) -> usize {
         1 + 3 * self.feature_blocks
     }
+}
 
-    /// Side of the feature map after `feature_blocks` blocks.
-    pub fn feature_side(&self) -> u32 {
-        4 << self.feature_blocks
-    }
+/// Side of the synthesis network's feature map after its first `blocks` blocks (4 px stem,
+/// doubled by every block).
+pub fn feature_side(blocks: usize) -> u32 {
+    4 << blocks
 }
 
 /// Progress of one refinement step.
@@ -442,7 +443,7 @@ impl FeatureTarget {
                 mask.len()
             )));
         }
-        let side = 4u32 << feature_blocks;
+        let side = feature_side(feature_blocks);
         // The mask and the photo at the feature resolution.
         let mask_img = image::GrayImage::from_raw(
             tw,
