@@ -5,7 +5,7 @@
 mod dialog_support;
 
 use dialog_support::*;
-use engine::dialog::{Conversation, Event, Feedback, Note, Phase};
+use engine::dialog::{talk, Conversation, Event, Feedback, Note, Phase};
 use engine::language::{Direction, EditKind, Intent, ParsedRequest};
 use engine::Attribute::{self, *};
 
@@ -646,6 +646,40 @@ fn replies_are_reproducible_from_the_seed_and_vary_across_seeds() {
     };
     assert_eq!(run(11), run(11));
     assert_ne!(run(11), run(12));
+}
+
+/// What the script says with seed 0, as the dialog said it when the talk module's templates were
+/// still Rust constants (before `engine/data/dialog/talk.toml`): the same templates in the same
+/// order, so the seeded choices pick the same words.
+#[test]
+fn seed_0_script_says_what_it_said_before_the_templates_moved_to_data() {
+    let engine = DoubleEngine::default();
+    let mut conv = Conversation::new(0);
+    let said: Vec<String> = SCRIPT
+        .iter()
+        .map(|line| step(&mut conv, &engine, line).text)
+        .collect();
+    let expected = [
+        "I have the face ready. What would you like to edit?".to_string(),
+        "Ok, I gave the face some bangs. (degree 1 of 5: bangs covering about 20% of the forehead.) Are you happy with the bangs like this?".to_string(),
+        "Got it, I made the bangs longer. (degree 2 of 5: bangs covering about 40% of the forehead.) How about editing the age next?".to_string(),
+        "Got it, I made the face older. (degree 3 of 5: 40 to 50 years old.) Is the age what you wanted now, or should the face look older or younger?".to_string(),
+        "Here you go: I added glasses. (degree 3 of 5: thick plastic-framed glasses.) Sorry, the glasses can't get any thicker on this face. Are you happy with the glasses like this?".to_string(),
+        "Perfect, I'll keep the glasses like this. We haven't touched the smile yet. Want to give it a go?".to_string(),
+        "Undone: the face is back to how it was before. How about adjusting the smile next?".to_string(),
+        "All set, the smile is a little bigger. (degree 2 of 5: a smile showing some teeth.) What would you like to change next?".to_string(),
+        "More or less of what? Do you mean the bangs, the glasses, the beard, the smile or the age?".to_string(),
+        "Sorry, I'm not sure what you mean. Do you mean the bangs, the glasses, the beard, the smile or the age?".to_string(),
+        "Ok, I gave the face a beard. (degree 3 of 5: a deliberate medium-length beard.) What else can I do for this face?".to_string(),
+        "What else can I do for this face?".to_string(),
+        "Back to the original face. Tell me what to edit: the bangs, the glasses, the beard, the smile or the age.".to_string(),
+        "Here you go, the face looks a little older. (degree 3 of 5: 40 to 50 years old.) How about editing the smile next?".to_string(),
+        // The help text (checked word for word by the talk unit tests) and a closing question.
+        format!("{} What's next?", talk::help()),
+        "Sure, bye!".to_string(),
+        "This conversation has ended. Say \"start over\" to edit the original face again, or send a new photo.".to_string(),
+    ];
+    assert_eq!(said, expected);
 }
 
 #[test]

@@ -279,9 +279,9 @@ impl Turn {
         rng: &mut DialogRng,
     ) {
         let pool = if nothing_added {
-            talk::COULD_NOT_ADD
+            &talk::templates().could_not_add
         } else {
-            talk::CANNOT_GO_FURTHER
+            &talk::templates().cannot_go_further
         };
         let s = talk::say(pool, Some(attribute), Some(direction), rng);
         self.say(s, Note::CannotGoFurther(attribute));
@@ -385,7 +385,12 @@ impl Conversation {
         if self.dialog.phase == Phase::End
             && !matches!(parsed.intent, Intent::Restart | Intent::Help)
         {
-            let s = talk::say(talk::ALREADY_ENDED, None, None, &mut self.dialog.rng);
+            let s = talk::say(
+                &talk::templates().already_ended,
+                None,
+                None,
+                &mut self.dialog.rng,
+            );
             turn.say(s, Note::AlreadyEnded);
             turn.feedback = Some(Feedback::Ended);
             turn.phase = Some(Phase::End);
@@ -401,7 +406,12 @@ impl Conversation {
                     | Intent::Ask(Question::Meaning(_))
             )
         {
-            let s = talk::say(talk::NEED_FACE, None, None, &mut self.dialog.rng);
+            let s = talk::say(
+                &talk::templates().need_face,
+                None,
+                None,
+                &mut self.dialog.rng,
+            );
             turn.say(s, Note::NeedFace);
             turn.feedback = Some(Feedback::AskForFace);
             turn.phase = Some(Phase::Start);
@@ -440,7 +450,12 @@ impl Conversation {
                     self.apply_edit(&edit, true, engine, &mut turn);
                 }
                 Feedback::Check(a) => {
-                    let s = talk::say(talk::SATISFIED, Some(a), None, &mut self.dialog.rng);
+                    let s = talk::say(
+                        &talk::templates().satisfied,
+                        Some(a),
+                        None,
+                        &mut self.dialog.rng,
+                    );
                     turn.say(s, Note::Satisfied(a));
                 }
                 Feedback::ClarifyDirection(_) | Feedback::ClarifyAttribute => {
@@ -451,7 +466,12 @@ impl Conversation {
             Intent::No => match previous {
                 Feedback::Suggest(a) => {
                     self.dialog.declined.insert(a);
-                    let s = talk::say(talk::DECLINED, Some(a), None, &mut self.dialog.rng);
+                    let s = talk::say(
+                        &talk::templates().declined,
+                        Some(a),
+                        None,
+                        &mut self.dialog.rng,
+                    );
                     turn.say(s, Note::Declined(a));
                 }
                 Feedback::Check(a) => {
@@ -462,14 +482,19 @@ impl Conversation {
                     self.not_understood(text, &mut turn)
                 }
                 _ => {
-                    let s = talk::say(&["{Ok}."], None, None, &mut self.dialog.rng);
+                    let s = talk::say(
+                        &talk::templates().acknowledge_no,
+                        None,
+                        None,
+                        &mut self.dialog.rng,
+                    );
                     turn.sentences.push(s);
                 }
             },
             Intent::Undo => self.undo(&mut turn),
             Intent::Restart => self.restart(&mut turn),
             Intent::Help => {
-                turn.say(talk::HELP.to_string(), Note::Help);
+                turn.say(talk::help().to_string(), Note::Help);
                 turn.feedback = Some(match (self.face.is_some(), self.dialog.phase) {
                     (_, Phase::End) => Feedback::Ended,
                     (false, _) => Feedback::AskForFace,
@@ -485,9 +510,9 @@ impl Conversation {
             }
             Intent::Greet => {
                 let pool = if self.face.is_some() {
-                    talk::GREET
+                    &talk::templates().greet
                 } else {
-                    talk::GREET_NO_FACE
+                    &talk::templates().greet_no_face
                 };
                 let s = talk::say(pool, None, None, &mut self.dialog.rng);
                 turn.say(s, Note::SmallTalk);
@@ -495,11 +520,16 @@ impl Conversation {
             }
             Intent::Thanks => match previous {
                 Feedback::Check(a) => {
-                    let s = talk::say(talk::SATISFIED, Some(a), None, &mut self.dialog.rng);
+                    let s = talk::say(
+                        &talk::templates().satisfied,
+                        Some(a),
+                        None,
+                        &mut self.dialog.rng,
+                    );
                     turn.say(s, Note::Satisfied(a));
                 }
                 _ => {
-                    let s = talk::say(talk::THANKS, None, None, &mut self.dialog.rng);
+                    let s = talk::say(&talk::templates().thanks, None, None, &mut self.dialog.rng);
                     turn.say(s, Note::SmallTalk);
                     self.keep_context(previous, &mut turn);
                 }
@@ -510,7 +540,7 @@ impl Conversation {
                 self.keep_context(previous, &mut turn);
             }
             Intent::End => {
-                let s = talk::say(talk::GOODBYE, None, None, &mut self.dialog.rng);
+                let s = talk::say(&talk::templates().goodbye, None, None, &mut self.dialog.rng);
                 turn.say(s, Note::Goodbye);
                 turn.feedback = Some(Feedback::Ended);
                 turn.phase = Some(Phase::End);
@@ -698,17 +728,17 @@ impl Conversation {
     fn not_understood(&mut self, text: &str, turn: &mut Turn) {
         let rng = &mut self.dialog.rng;
         if let Feedback::ClarifyDirection(a) = self.dialog.feedback {
-            let s = talk::say(talk::NOT_UNDERSTOOD, None, None, rng);
+            let s = talk::say(&talk::templates().not_understood, None, None, rng);
             turn.say(s, Note::NotUnderstood);
             turn.feedback = Some(Feedback::ClarifyDirection(a));
             return;
         }
         if let Some(direction) = talk::bare_direction(text) {
             self.dialog.pending_direction = Some(direction);
-            let s = talk::say(talk::AMBIGUOUS, None, None, rng);
+            let s = talk::say(&talk::templates().ambiguous, None, None, rng);
             turn.say(s, Note::Ambiguous);
         } else {
-            let s = talk::say(talk::NOT_UNDERSTOOD, None, None, rng);
+            let s = talk::say(&talk::templates().not_understood, None, None, rng);
             turn.say(s, Note::NotUnderstood);
         }
         turn.feedback = Some(Feedback::ClarifyAttribute);
@@ -758,7 +788,12 @@ impl Conversation {
         self.dialog.declined.clear();
         self.dialog.pending_direction = None;
         self.dialog.last_edit = None;
-        let s = talk::say(talk::FACE_READY, None, None, &mut self.dialog.rng);
+        let s = talk::say(
+            &talk::templates().face_ready,
+            None,
+            None,
+            &mut self.dialog.rng,
+        );
         turn.say(s, Note::FaceReady);
         turn.face_changed = true;
         turn.phase = Some(Phase::Start);
@@ -884,7 +919,7 @@ impl Conversation {
             if at_limit {
                 turn.say_cannot_go_further(attribute, direction, false, rng);
             } else {
-                let s = talk::say(talk::ALREADY_THERE, Some(attribute), None, rng);
+                let s = talk::say(&talk::templates().already_there, Some(attribute), None, rng);
                 turn.say(s, Note::AlreadyThere(attribute));
             }
             return;
@@ -919,10 +954,10 @@ impl Conversation {
             // Glasses, a beard, bangs or a smile that appear or go are said so ("I made the
             // glasses thicker" answered "add glasses").
             let pool = match (attribute, current, outcome.reached) {
-                (Attribute::Age, _, _) => talk::EDITED,
-                (_, 0, _) => talk::ADDED,
-                (_, _, 0) => talk::REMOVED,
-                _ => talk::EDITED,
+                (Attribute::Age, _, _) => &talk::templates().edited,
+                (_, 0, _) => &talk::templates().added,
+                (_, _, 0) => &talk::templates().removed,
+                _ => &talk::templates().edited,
             };
             let s = talk::say(pool, Some(attribute), Some(direction), rng);
             turn.say(
@@ -960,11 +995,14 @@ impl Conversation {
                 face.current = entry.latent_before;
                 face.degrees = entry.degrees_before;
                 turn.face_changed = true;
-                turn.say(talk::say(talk::UNDONE, None, None, rng), Note::Undone);
+                turn.say(
+                    talk::say(&talk::templates().undone, None, None, rng),
+                    Note::Undone,
+                );
                 turn.phase = Some(Phase::Edit);
             }
             None => turn.say(
-                talk::say(talk::NOTHING_TO_UNDO, None, None, rng),
+                talk::say(&talk::templates().nothing_to_undo, None, None, rng),
                 Note::NothingToUndo,
             ),
         }
@@ -983,7 +1021,10 @@ impl Conversation {
         self.dialog.pending_direction = None;
         self.dialog.last_edit = None;
         turn.face_changed = true;
-        turn.say(talk::say(talk::RESTARTED, None, None, rng), Note::Restarted);
+        turn.say(
+            talk::say(&talk::templates().restarted, None, None, rng),
+            Note::Restarted,
+        );
         turn.phase = Some(Phase::Start);
         turn.feedback = Some(Feedback::AskNext);
     }
@@ -1001,34 +1042,37 @@ impl Conversation {
             .unwrap_or(if edited { Phase::Edit } else { Phase::NoEdit });
         let rng = &mut self.dialog.rng;
         match feedback {
-            Feedback::Check(a) => turn
-                .sentences
-                .push(talk::say(talk::CHECK, Some(a), None, rng)),
+            Feedback::Check(a) => {
+                turn.sentences
+                    .push(talk::say(&talk::templates().check, Some(a), None, rng))
+            }
             Feedback::Suggest(a) => {
                 turn.sentences
-                    .push(talk::say(talk::SUGGEST, Some(a), None, rng))
+                    .push(talk::say(&talk::templates().suggest, Some(a), None, rng))
             }
             Feedback::AskNext if phase == Phase::Start => {
                 turn.sentences
-                    .push(talk::say(talk::ASK_FIRST, None, None, rng))
+                    .push(talk::say(&talk::templates().ask_first, None, None, rng))
             }
             Feedback::AskNext => {
                 let pool = if turn.sentences.is_empty() {
-                    talk::ASK_NEXT
+                    &talk::templates().ask_next
                 } else {
-                    talk::ASK_NEXT_FOLLOWING
+                    &talk::templates().ask_next_following
                 };
                 turn.sentences.push(talk::say(pool, None, None, rng))
             }
-            Feedback::ClarifyAttribute => {
-                turn.sentences
-                    .push(talk::say(talk::CLARIFY_ATTRIBUTE, None, None, rng))
-            }
+            Feedback::ClarifyAttribute => turn.sentences.push(talk::say(
+                &talk::templates().clarify_attribute,
+                None,
+                None,
+                rng,
+            )),
             Feedback::ClarifyDirection(a) => {
                 let pool = if turn.clarify_removal {
-                    talk::CLARIFY_DIRECTION_OR_REMOVE
+                    &talk::templates().clarify_direction_or_remove
                 } else {
-                    talk::CLARIFY_DIRECTION
+                    &talk::templates().clarify_direction
                 };
                 turn.sentences.push(talk::say(pool, Some(a), None, rng))
             }

@@ -5,7 +5,8 @@
 //! - [`face`]: the engine trait, W+ latents, degrees and engine errors.
 //! - [`conversation`]: the FSM (start / edit / no-edit / end), undo, start over, help, end,
 //!   clarifying questions and the feedback policy.
-//! - [`talk`]: sentence template pools and synonym replacement.
+//! - [`talk`]: the words for each attribute, and the filling of the sentence templates and
+//!   synonyms of `engine/data/dialog/talk.toml`.
 //! - [`rng`]: the serialisable random generator that makes replies reproducible.
 
 pub mod conversation;

@@ -1,13 +1,24 @@
-//! The talk module (paper sec. 3.4 and supplement B): the words for each attribute, the
-//! sentence template pools of every feedback category and the synonym pools that vary them.
+//! The talk module (paper sec. 3.4 and supplement B): the words for each attribute, and the
+//! code that fills the sentence templates of every feedback category.
 //!
-//! A template is plain text with `{slot}`s. Attribute slots (`{the}`, `{more}`, ...) come from
-//! [`AttributeWords`]; every other slot names a synonym pool and is replaced by a random member.
-//! Slots written with a capital first letter (`{The}`, `{Ok}`) are capitalised.
+//! The templates, the synonym pools that vary them and the help text live in
+//! `engine/data/dialog/talk.toml` (compiled in, parsed once into [`Templates`]; see
+//! [`templates`] and [`help`]). A template is plain text with `{slot}`s. Attribute slots
+//! (`{the}`, `{more}`, ...) come from [`AttributeWords`]; every other slot names a synonym pool
+//! and is replaced by a random member. Slots written with a capital first letter (`{The}`,
+//! `{Ok}`) are capitalised. The file is checked when it is parsed: every pool has a template,
+//! and every slot is one this module fills for the way the pool is said ([`Templates::pools`]).
 
 use super::rng::DialogRng;
 use crate::attributes::Attribute;
 use crate::language::Direction;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// The talk module's templates, synonyms and help text, as written in
+/// `engine/data/dialog/talk.toml`.
+pub const TALK_TOML: &str = include_str!("../../data/dialog/talk.toml");
 
 /// How the talk module speaks about one attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,201 +126,234 @@ pub fn words(attribute: Attribute) -> AttributeWords {
     }
 }
 
-/// Synonym pools: a slot that is not an attribute word is replaced by one of these.
-const SYNONYMS: &[(&str, &[&str])] = &[
-    ("ok", &["ok", "alright", "sure", "got it"]),
-    ("done", &["done", "here you go", "there you go", "all set"]),
-    ("like", &["like", "want", "had in mind", "prefer"]),
-    (
-        "right",
-        &["just right", "about right", "what you wanted", "good"],
-    ),
-    (
-        "happy_with",
-        &[
-            "do you like",
-            "are you happy with",
-            "are you satisfied with",
-        ],
-    ),
-    (
-        "editing",
-        &["editing", "changing", "adjusting", "playing with"],
-    ),
-    ("change", &["change", "edit", "adjust"]),
-    ("how_about", &["how about", "what about"]),
-    (
-        "shall",
-        &["shall we try?", "want to give it a go?", "should we try?"],
-    ),
-    ("great", &["great", "perfect", "nice", "glad you like it"]),
-    ("sorry", &["sorry", "unfortunately"]),
-    ("bye", &["bye", "goodbye", "see you"]),
-];
+/// The whole of `talk.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TalkFile {
+    help: String,
+    synonyms: BTreeMap<String, Vec<String>>,
+    templates: Templates,
+}
 
-/// Feedback category 1: check whether the degree is right.
-pub const CHECK: &[&str] = &[
-    "{Be} {the} the {quality} you {like} now?",
-    "{Be} {the} {right} now, or {should} {more} or {less}?",
-    "{Happy_with} {the} like this?",
-    "Here it is. {Be} {the} {right}?",
-];
+/// The sentence template pools of `talk.toml`'s `[templates]`, one per thing the bot says (the
+/// file documents each). The order of each pool matters: the dialog's seeded random generator
+/// picks a template by its position.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Templates {
+    /// Feedback category 1: check whether the degree is right.
+    pub check: Vec<String>,
+    /// Feedback category 2: suggest an attribute not edited yet.
+    pub suggest: Vec<String>,
+    /// Feedback category 3: ask what to do next.
+    pub ask_next: Vec<String>,
+    /// Feedback category 3 after another sentence of the same reply (no second "Sure, ...").
+    pub ask_next_following: Vec<String>,
+    /// Ask for the first request on a (new or restored) face.
+    pub ask_first: Vec<String>,
+    /// An edit moved the attribute (`{adj}` is the comparative of the direction moved).
+    pub edited: Vec<String>,
+    /// An edit from degree 0 gave the face the attribute (not age).
+    pub added: Vec<String>,
+    /// An edit took the attribute away (degree 0; not age).
+    pub removed: Vec<String>,
+    /// The engine reached the limit of the attribute in the requested direction.
+    pub cannot_go_further: Vec<String>,
+    /// An edit asked to give the face the attribute and nothing the engine could do passed.
+    pub could_not_add: Vec<String>,
+    /// The attribute already has the requested degree.
+    pub already_there: Vec<String>,
+    /// Ask which way an attribute should change.
+    pub clarify_direction: Vec<String>,
+    /// Ask which way when removing is one of the readings (not age).
+    pub clarify_direction_or_remove: Vec<String>,
+    /// A greeting, with a hint of what to say (a face is loaded).
+    pub greet: Vec<String>,
+    /// A greeting before any face.
+    pub greet_no_face: Vec<String>,
+    /// Thanks, answered briefly with a hint.
+    pub thanks: Vec<String>,
+    /// Ask which attribute a request is about.
+    pub clarify_attribute: Vec<String>,
+    /// The user is satisfied with a check.
+    pub satisfied: Vec<String>,
+    /// The user declined a suggestion.
+    pub declined: Vec<String>,
+    /// A "no" with nothing to decline and no question to answer.
+    pub acknowledge_no: Vec<String>,
+    /// The last edit was undone.
+    pub undone: Vec<String>,
+    /// Nothing to undo.
+    pub nothing_to_undo: Vec<String>,
+    /// Back to the original face.
+    pub restarted: Vec<String>,
+    /// A face was loaded.
+    pub face_ready: Vec<String>,
+    /// The conversation ends.
+    pub goodbye: Vec<String>,
+    /// A message after the end.
+    pub already_ended: Vec<String>,
+    /// A message that could not be understood.
+    pub not_understood: Vec<String>,
+    /// A change was asked for without saying what should change ("more").
+    pub ambiguous: Vec<String>,
+    /// A text arrived before any face.
+    pub need_face: Vec<String>,
+}
 
-/// Feedback category 2: suggest an attribute not edited yet.
-pub const SUGGEST: &[&str] = &[
-    "Do you want to try {editing} {the}?",
-    "{How_about} {editing} {the} next?",
-    "Would you like to {change} {the} too?",
-    "We haven't touched {the} yet. {Shall}",
-];
+/// What a pool's templates are filled with where the dialog says them, so which slots they may
+/// use: synonym slots always, attribute slots with an attribute, `{adj}` also with a direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Said {
+    /// Said with neither attribute nor direction ([`say`]`(pool, None, None, ..)`).
+    Plainly,
+    /// Said about an attribute, with no direction.
+    OfAttribute,
+    /// Said about an attribute and the way it went.
+    OfEdit,
+}
 
-/// Feedback category 3: ask what to do next.
-pub const ASK_NEXT: &[&str] = &[
-    "{Ok}, what's next?",
-    "What would you like to {change} next?",
-    "{Ok}. Is there anything else you'd like to {change}?",
-    "What else can I do for this face?",
-];
+impl Templates {
+    /// Every pool with its name in `talk.toml` and how the dialog says it.
+    pub fn pools(&self) -> [(&'static str, &[String], Said); 29] {
+        use Said::*;
+        [
+            ("check", &self.check, OfAttribute),
+            ("suggest", &self.suggest, OfAttribute),
+            ("ask_next", &self.ask_next, Plainly),
+            ("ask_next_following", &self.ask_next_following, Plainly),
+            ("ask_first", &self.ask_first, Plainly),
+            ("edited", &self.edited, OfEdit),
+            ("added", &self.added, OfEdit),
+            ("removed", &self.removed, OfEdit),
+            ("cannot_go_further", &self.cannot_go_further, OfEdit),
+            ("could_not_add", &self.could_not_add, OfEdit),
+            ("already_there", &self.already_there, OfAttribute),
+            ("clarify_direction", &self.clarify_direction, OfAttribute),
+            (
+                "clarify_direction_or_remove",
+                &self.clarify_direction_or_remove,
+                OfAttribute,
+            ),
+            ("greet", &self.greet, Plainly),
+            ("greet_no_face", &self.greet_no_face, Plainly),
+            ("thanks", &self.thanks, Plainly),
+            ("clarify_attribute", &self.clarify_attribute, Plainly),
+            ("satisfied", &self.satisfied, OfAttribute),
+            ("declined", &self.declined, OfAttribute),
+            ("acknowledge_no", &self.acknowledge_no, Plainly),
+            ("undone", &self.undone, Plainly),
+            ("nothing_to_undo", &self.nothing_to_undo, Plainly),
+            ("restarted", &self.restarted, Plainly),
+            ("face_ready", &self.face_ready, Plainly),
+            ("goodbye", &self.goodbye, Plainly),
+            ("already_ended", &self.already_ended, Plainly),
+            ("not_understood", &self.not_understood, Plainly),
+            ("ambiguous", &self.ambiguous, Plainly),
+            ("need_face", &self.need_face, Plainly),
+        ]
+    }
+}
 
-/// Feedback category 3 after another sentence of the same reply (which may have opened with an
-/// acknowledgement already: "Sure, I undid the last change." is not followed by "Sure, what's
-/// next?").
-pub const ASK_NEXT_FOLLOWING: &[&str] = &[
-    "What's next?",
-    "What would you like to {change} next?",
-    "Is there anything else you'd like to {change}?",
-    "What else can I do for this face?",
-];
+/// Parses and checks a talk file: every template pool and synonym pool has at least one entry,
+/// every `{slot}` is closed and is one [`fill`] fills for the way its pool is said (an attribute
+/// slot needs an attribute, `{adj}` also a direction; any other slot must name a synonym pool),
+/// and synonyms and the help text hold no braces (they are said as written).
+fn parse_talk(text: &str) -> Result<TalkFile, String> {
+    let file: TalkFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    if file.help.trim().is_empty() || file.help.contains(['{', '}']) {
+        return Err("help must be plain, non-empty text".into());
+    }
+    for (name, pool) in &file.synonyms {
+        if pool.is_empty() {
+            return Err(format!("synonym pool {name} is empty"));
+        }
+        if let Some(word) = pool.iter().find(|w| w.contains(['{', '}'])) {
+            return Err(format!("synonym {word:?} of {name} holds a brace"));
+        }
+    }
+    if let Some(name) = file
+        .synonyms
+        .keys()
+        .find(|k| attribute_slot(k, Some(Attribute::Bangs), Some(Direction::Increase)).is_some())
+    {
+        return Err(format!(
+            "synonym pool {name} has the name of an attribute slot"
+        ));
+    }
+    for (name, pool, said) in file.templates.pools() {
+        if pool.is_empty() {
+            return Err(format!("template pool {name} is empty"));
+        }
+        for template in pool {
+            for slot in slots(template).map_err(|e| format!("{name}: {template:?}: {e}"))? {
+                let key = slot.to_ascii_lowercase();
+                let (attribute, direction) = match said {
+                    Said::Plainly => (None, None),
+                    Said::OfAttribute => (Some(Attribute::Bangs), None),
+                    Said::OfEdit => (Some(Attribute::Bangs), Some(Direction::Increase)),
+                };
+                let filled = attribute_slot(&key, attribute, direction).is_some()
+                    || file.synonyms.contains_key(&key);
+                if !filled {
+                    return Err(format!(
+                        "{name}: {template:?}: {{{slot}}} is neither a synonym pool nor an \
+                         attribute slot filled when {name} is said ({said:?})"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(file)
+}
 
-/// Ask for the first request on a (new or restored) face.
-pub const ASK_FIRST: &[&str] = &[
-    "What would you like to {change}?",
-    "What should I {change} first?",
-    "Tell me what to {change}: the bangs, the glasses, the beard, the smile or the age.",
-];
+/// The `{slot}` names of a template, or why it is malformed (an unclosed or stray brace).
+fn slots(template: &str) -> Result<Vec<&str>, String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    loop {
+        let open = rest.find('{');
+        let close = rest.find('}');
+        match (open, close) {
+            (None, None) => return Ok(out),
+            (Some(o), Some(c)) if o < c => {
+                let slot = &rest[o + 1..c];
+                if slot.is_empty() || slot.contains('{') {
+                    return Err(format!("malformed slot {:?}", &rest[o..=c]));
+                }
+                out.push(slot);
+                rest = &rest[c + 1..];
+            }
+            _ => return Err("unmatched brace".into()),
+        }
+    }
+}
 
-/// An edit moved the attribute (`{adj}` is the comparative of the direction moved).
-pub const EDITED: &[&str] = &[
-    "{Done}: {subject} {adj} now.",
-    "{Ok}, I made {object} {adj}.",
-    "{Done}, {subject} a little {adj}.",
-];
+fn talk_file() -> &'static TalkFile {
+    static TALK: OnceLock<TalkFile> = OnceLock::new();
+    TALK.get_or_init(|| {
+        // Compiled in and checked by a unit test, so this cannot fail at run time unless the
+        // build itself is broken.
+        parse_talk(TALK_TOML)
+            .unwrap_or_else(|e| panic!("engine/data/dialog/talk.toml is malformed: {e}"))
+    })
+}
 
-/// An edit from degree 0 gave the face the attribute (not age).
-pub const ADDED: &[&str] = &["{Done}: I added {new}.", "{Ok}, I gave the face {new}."];
+/// Parses and checks [`TALK_TOML`] (see [`templates`]); an error means the data file is
+/// malformed, and says where.
+pub fn check_talk_data() -> Result<(), String> {
+    parse_talk(TALK_TOML).map(|_| ())
+}
 
-/// An edit took the attribute away (degree 0; not age).
-pub const REMOVED: &[&str] = &["{Done}: I removed {object}.", "{Ok}, {object} {be} gone."];
+/// The sentence template pools (`[templates]` of `engine/data/dialog/talk.toml`).
+pub fn templates() -> &'static Templates {
+    &talk_file().templates
+}
 
-/// The engine reached the limit of the attribute in the requested direction.
-pub const CANNOT_GO_FURTHER: &[&str] = &[
-    "{Limit} any {adj} on this face.",
-    "{Sorry}, {limit} any {adj} on this face.",
-];
-
-/// An edit asked to give the face the attribute (from degree 0; not age) and nothing the engine
-/// could do passed its checks: "can't get any thicker" would speak of glasses that are not there.
-pub const COULD_NOT_ADD: &[&str] = &[
-    "{Sorry}, I couldn't add {new} to this face without changing it too much.",
-    "{Sorry}, {new} didn't work on this face: every try changed the face too much, so I left it as it was.",
-];
-
-/// The attribute already has the requested degree.
-pub const ALREADY_THERE: &[&str] = &[
-    "{The} {be} already like that.",
-    "{Ok}, {the} {be} already there.",
-];
-
-/// Ask which way an attribute should change.
-pub const CLARIFY_DIRECTION: &[&str] = &["{Should} {more} or {less}?"];
-
-/// Ask which way when the request was unclear and removing is one of the readings ("Do you want
-/// the beard longer, shorter, or removed?"). Not used for age.
-pub const CLARIFY_DIRECTION_OR_REMOVE: &[&str] = &[
-    "Do you want {the} {more}, {less}, or removed?",
-    "I'm not sure which way you mean: {more}, {less}, or removed?",
-];
-
-/// A greeting, with a hint of what to say (a face is loaded).
-pub const GREET: &[&str] = &[
-    "Hi! Tell me what to change, like \"a bit more smile\", \"lose the glasses\" or \"make him older\".",
-    "Hello! I can change the bangs, glasses, beard, smile and age. Try \"give him a beard\" or \"set the smile to level 3\".",
-];
-
-/// A greeting before any face.
-pub const GREET_NO_FACE: &[&str] =
-    &["Hi! Send me a photo of a face (or pick a generated face), then tell me what to change."];
-
-/// Thanks, answered briefly with a hint.
-pub const THANKS: &[&str] = &[
-    "You're welcome! Anything else? You can say \"undo\", or \"bye\" when you're done.",
-    "Glad to help! Say what to change next, or \"bye\" to finish.",
-];
-
-/// Ask which attribute a request is about.
-pub const CLARIFY_ATTRIBUTE: &[&str] = &[
-    "Which part should I change: the bangs, the glasses, the beard, the smile or the age?",
-    "Do you mean the bangs, the glasses, the beard, the smile or the age?",
-];
-
-/// The user is satisfied with a check.
-pub const SATISFIED: &[&str] = &["{Great}!", "{Great}, I'll keep {the} like this."];
-
-/// The user declined a suggestion.
-pub const DECLINED: &[&str] = &["{Ok}, no problem.", "{Ok}, let's leave {the} alone."];
-
-/// The last edit was undone.
-pub const UNDONE: &[&str] = &[
-    "{Ok}, I undid the last change.",
-    "Undone: the face is back to how it was before.",
-];
-
-/// Nothing to undo.
-pub const NOTHING_TO_UNDO: &[&str] = &["There is nothing to undo yet."];
-
-/// Back to the original face.
-pub const RESTARTED: &[&str] = &[
-    "{Ok}, starting over from the original face.",
-    "Back to the original face.",
-];
-
-/// A face was loaded.
-pub const FACE_READY: &[&str] = &[
-    "Here is your face.",
-    "I have the face ready.",
-    "Got the face.",
-];
-
-/// The conversation ends.
-pub const GOODBYE: &[&str] = &["Thanks for editing with me. {Bye}!", "{Ok}, {bye}!"];
-
-/// A message after the end.
-pub const ALREADY_ENDED: &[&str] = &[
-    "This conversation has ended. Say \"start over\" to edit the original face again, or send a new photo.",
-];
-
-/// A message that could not be understood.
-pub const NOT_UNDERSTOOD: &[&str] = &[
-    "{Sorry}, I didn't understand that.",
-    "{Sorry}, I'm not sure what you mean.",
-];
-
-/// A change was asked for without saying what should change ("more").
-pub const AMBIGUOUS: &[&str] = &[
-    "More or less of what?",
-    "I can do that, but for which part?",
-];
-
-/// A text arrived before any face.
-pub const NEED_FACE: &[&str] = &[
-    "Send me a photo of a face first (or pick a generated face by its seed), then tell me what to change.",
-];
-
-/// What the bot can do.
-pub const HELP: &str = "I edit faces through conversation. Tell me things like \"give her longer bangs\", \
-\"a bit more smile\", \"make him look older\" or \"add thick glasses\"; I can edit bangs, eyeglasses, \
-beard, smile and age in six degrees each. Say \"undo\" to take back the last change, \"start over\" to \
-return to the original face, or \"bye\" to finish.";
+/// What the bot can do (`help` of `engine/data/dialog/talk.toml`).
+pub fn help() -> &'static str {
+    &talk_file().help
+}
 
 /// Fills a template: attribute slots from `attribute`, `{adj}` from `direction`, every other slot
 /// from its synonym pool. Unknown slots are left as written (tests check none remain). The first
@@ -342,12 +386,12 @@ pub fn fill(
 
 /// Picks a template from `pool` and fills it.
 pub fn say(
-    pool: &[&str],
+    pool: &[String],
     attribute: Option<Attribute>,
     direction: Option<Direction>,
     rng: &mut DialogRng,
 ) -> String {
-    let template = *rng.pick(pool);
+    let template = rng.pick(pool);
     fill(template, attribute, direction, rng)
 }
 
@@ -361,10 +405,10 @@ fn slot_value(
     let key = slot.to_ascii_lowercase();
     let key = key.as_str();
     let value = attribute_slot(key, attribute, direction).or_else(|| {
-        SYNONYMS
-            .iter()
-            .find(|(name, _)| *name == key)
-            .map(|(_, pool)| rng.pick(pool).to_string())
+        talk_file()
+            .synonyms
+            .get(key)
+            .map(|pool| rng.pick(pool).clone())
     })?;
     Some(if capital { capitalise(&value) } else { value })
 }
@@ -431,12 +475,22 @@ pub fn bare_direction(text: &str) -> Option<Direction> {
 mod tests {
     use super::*;
 
+    fn said(pool: &[String], attribute: Attribute, direction: Direction, seed: u64) -> String {
+        say(
+            pool,
+            Some(attribute),
+            Some(direction),
+            &mut DialogRng::new(seed),
+        )
+    }
+
     #[test]
     fn check_mentions_the_attribute_and_agrees() {
         let mut rng = DialogRng::new(3);
-        let s = fill(CHECK[0], Some(Attribute::Bangs), None, &mut rng);
+        let check = &templates().check;
+        let s = fill(&check[0], Some(Attribute::Bangs), None, &mut rng);
         assert!(s.starts_with("Are the bangs the length you "), "{s}");
-        let s = fill(CHECK[1], Some(Attribute::Age), None, &mut rng);
+        let s = fill(&check[1], Some(Attribute::Age), None, &mut rng);
         assert!(s.starts_with("Is the age "), "{s}");
         assert!(s.contains("should the face look older or younger?"), "{s}");
     }
@@ -445,12 +499,165 @@ mod tests {
     fn limit_sentence_reads_like_the_paper() {
         let mut rng = DialogRng::new(0);
         let s = fill(
-            CANNOT_GO_FURTHER[0],
+            &templates().cannot_go_further[0],
             Some(Attribute::Eyeglasses),
             Some(Direction::Increase),
             &mut rng,
         );
         assert_eq!(s, "The glasses can't get any thicker on this face.");
+    }
+
+    #[test]
+    fn talk_data_parses_and_no_pool_is_empty() {
+        check_talk_data().unwrap();
+        let t = templates();
+        for (name, pool, _) in t.pools() {
+            assert!(!pool.is_empty(), "{name} is empty");
+        }
+        // `pools` lists every field of `[templates]`: the file has as many pools.
+        let value: toml::Value = toml::from_str(TALK_TOML).unwrap();
+        assert_eq!(
+            value["templates"].as_table().unwrap().len(),
+            t.pools().len()
+        );
+        assert!(!talk_file().synonyms.is_empty());
+        assert!(talk_file().synonyms.values().all(|p| !p.is_empty()));
+    }
+
+    /// Every template of every pool, filled the way the dialog says it, for every attribute and
+    /// way, leaves no slot unfilled.
+    #[test]
+    fn every_slot_in_the_data_file_is_filled() {
+        for (name, pool, how) in templates().pools() {
+            for template in pool {
+                for attribute in Attribute::ALL {
+                    for direction in [Direction::Increase, Direction::Decrease] {
+                        let (a, d) = match how {
+                            Said::Plainly => (None, None),
+                            Said::OfAttribute => (Some(attribute), None),
+                            Said::OfEdit => (Some(attribute), Some(direction)),
+                        };
+                        for seed in 0..4 {
+                            let s = fill(template, a, d, &mut DialogRng::new(seed));
+                            assert!(!s.contains(['{', '}']), "{name}: {template:?} -> {s:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The checks of `parse_talk` catch mistakes in the data file: each edit below breaks the
+    /// real file in one place.
+    #[test]
+    fn mistakes_in_the_data_file_are_refused() {
+        let broken = |from: &str, to: &str| {
+            assert!(TALK_TOML.contains(from), "{from:?} is not in the file");
+            parse_talk(&TALK_TOML.replacen(from, to, 1))
+                .err()
+                .unwrap_or_else(|| panic!("{to:?} was accepted"))
+        };
+        // A misspelt synonym slot.
+        let e = broken("\"{Ok}, what's next?\"", "\"{Okk}, what's next?\"");
+        assert!(e.contains("{Okk}") && e.contains("ask_next"), "{e}");
+        // An attribute slot in a pool said about no attribute.
+        let e = broken("\"What's next?\"", "\"What's next for {the}?\"");
+        assert!(
+            e.contains("{the}") && e.contains("ask_next_following"),
+            "{e}"
+        );
+        // `{adj}` in a pool said without a direction.
+        let e = broken(
+            "\"{The} {be} already like that.\"",
+            "\"{The} {be} already {adj}.\"",
+        );
+        assert!(e.contains("{adj}") && e.contains("already_there"), "{e}");
+        // An unclosed slot.
+        let e = broken("\"{Great}!\"", "\"{Great!\"");
+        assert!(e.contains("satisfied"), "{e}");
+        // An empty pool.
+        let e = broken(
+            "nothing_to_undo = [\"There is nothing to undo yet.\"]",
+            "nothing_to_undo = []",
+        );
+        assert!(e.contains("nothing_to_undo is empty"), "{e}");
+        // A misspelt pool name (the dialog would have no `goodbye`).
+        broken("\ngoodbye = [", "\ngood_bye = [");
+        // An empty synonym pool.
+        let e = broken("sorry = [\"sorry\", \"unfortunately\"]", "sorry = []");
+        assert!(e.contains("sorry is empty"), "{e}");
+        // A synonym pool that an attribute slot would hide.
+        let e = broken("\nbye = [", "\nmore = [");
+        assert!(e.contains("more"), "{e}");
+    }
+
+    /// Seeded replies as the talk module said them when its templates were still Rust constants
+    /// (before `talk.toml`): moving or editing the data must not change what a seed says unless
+    /// the wording is meant to change.
+    #[test]
+    fn seeded_replies_are_unchanged() {
+        let t = templates();
+        let check: Vec<String> = (0..4)
+            .map(|seed| {
+                say(
+                    &t.check,
+                    Some(Attribute::Bangs),
+                    None,
+                    &mut DialogRng::new(seed),
+                )
+            })
+            .collect();
+        assert_eq!(
+            check,
+            [
+                "Here it is. Are the bangs just right?",
+                "Are the bangs good now, or should they be longer or shorter?",
+                "Are you satisfied with the bangs like this?",
+                "Are the bangs about right now, or should they be longer or shorter?",
+            ]
+        );
+        let ask_next: Vec<String> = (0..4)
+            .map(|seed| say(&t.ask_next, None, None, &mut DialogRng::new(seed)))
+            .collect();
+        assert_eq!(
+            ask_next,
+            [
+                "What else can I do for this face?",
+                "What would you like to edit next?",
+                "Sure. Is there anything else you'd like to change?",
+                "What would you like to change next?",
+            ]
+        );
+        assert_eq!(
+            said(&t.edited, Attribute::Eyeglasses, Direction::Decrease, 1),
+            "All set, the glasses are a little thinner."
+        );
+        assert_eq!(
+            said(&t.could_not_add, Attribute::Beard, Direction::Increase, 1),
+            "Unfortunately, a beard didn't work on this face: every try changed the face too \
+             much, so I left it as it was."
+        );
+        assert_eq!(
+            say(
+                &t.suggest,
+                Some(Attribute::Age),
+                None,
+                &mut DialogRng::new(0)
+            ),
+            "We haven't touched the age yet. Shall we try?"
+        );
+        assert_eq!(
+            say(&t.goodbye, None, None, &mut DialogRng::new(2)),
+            "Thanks for editing with me. See you!"
+        );
+        assert_eq!(
+            help(),
+            "I edit faces through conversation. Tell me things like \"give her longer bangs\", \
+             \"a bit more smile\", \"make him look older\" or \"add thick glasses\"; I can edit \
+             bangs, eyeglasses, beard, smile and age in six degrees each. Say \"undo\" to take \
+             back the last change, \"start over\" to return to the original face, or \"bye\" to \
+             finish."
+        );
     }
 
     #[test]
