@@ -1221,14 +1221,15 @@ fn sealed_half_of_the_fifteenth_round_set() {
 // The seventeenth sealed half's bounds: its score at the end of round 17 (set once, after that
 // scoring).
 const SEALED17_POLARITY: usize = 0;
-const SEALED17_EXACT: f64 = 0.96;
+const SEALED17_EXACT: f64 = 0.97;
 
 /// The sealed half of the seventeenth-round natural set (issue 14, round 17), scored once, at the
 /// end of the round (never tuned on): the goals are 0 polarity errors and >= 97% exact. Its
 /// misses are not printed.
 #[test]
 fn sealed_half_of_the_seventeenth_round_set() {
-    // SEALED17_SUMMARY
+    // At the start of the round (round 16's rules, the committed encoder r2) 96.6% (169 of 175) /
+    // 0 (1 asked); at its end (round 17's rules, same encoder) 97.1% (170 of 175) / 0 (1 asked).
     score_natural_set(
         "sealed17",
         &engine::language::train::natural17_sealed_path(),
