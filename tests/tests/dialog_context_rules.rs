@@ -666,6 +666,9 @@ fn unclear_requests_are_asked_and_the_answer_is_carried_out() {
         ("fix the glasses", Eyeglasses),
         ("adjust the bangs", Bangs),
         ("do something with the beard", Beard),
+        // Round 17: read as a removal, confidently, before the vague verbs were listed.
+        ("do something to the smile", Smiling),
+        ("tweak her bangs", Bangs),
     ] {
         let parsed = enc.parse(text, None);
         assert!(

@@ -1218,25 +1218,53 @@ fn sealed_half_of_the_fifteenth_round_set() {
     );
 }
 
-// The sixteenth sealed half's bounds: its score at the end of round 16 (set once, after that
+// The seventeenth sealed half's bounds: its score at the end of round 17 (set once, after that
 // scoring).
-const SEALED16_POLARITY: usize = 2;
-const SEALED16_EXACT: f64 = 0.94;
+const SEALED17_POLARITY: usize = 0;
+const SEALED17_EXACT: f64 = 0.97;
 
-/// The sealed half of the sixteenth-round natural set (issue 14, round 16), scored once, at the
+/// The sealed half of the seventeenth-round natural set (issue 14, round 17), scored once, at the
 /// end of the round (never tuned on): the goals are 0 polarity errors and >= 97% exact. Its
 /// misses are not printed.
 #[test]
+fn sealed_half_of_the_seventeenth_round_set() {
+    // At the start of the round (round 16's rules, the committed encoder r2) 96.6% (169 of 175) /
+    // 0 (1 asked); at its end (round 17's rules, same encoder) 97.1% (170 of 175) / 0 (1 asked).
+    score_natural_set(
+        "sealed17",
+        &engine::language::train::natural17_sealed_path(),
+        false,
+        SEALED17_POLARITY,
+        SEALED17_EXACT,
+    );
+}
+
+/// The development half of the seventeenth-round natural set (issue 14, round 17).
+#[test]
+fn development_half_of_the_seventeenth_round_set() {
+    // Before the round 92.3% / 2 (7 asked); after its rules 98.6% / 0 (2 asked).
+    score_natural_set(
+        "dev17",
+        &engine::language::train::natural17_dev_path(),
+        true,
+        0,
+        0.98,
+    );
+}
+
+/// The sealed half of the sixteenth-round natural set (issue 14, round 16), scored once at the end
+/// of round 16 (94.2% / 2, 1 asked); development data since round 17 (its two polarity errors,
+/// "give him a proper beard" and "could he have some scruff", were fixed by name), so this is no
+/// held-out measurement any more.
+#[test]
 fn sealed_half_of_the_sixteenth_round_set() {
-    // At the start of the round (former encoder, round 15's rules) 93.6% (162 of 173) / 3 (3
-    // asked); at its end (r2 committed, round 16's rules) 94.2% (163 of 173) / 2 (1 asked). The
-    // goals are NOT met; these bounds only stop it getting worse.
+    // At the end of round 17: 98.3% / 0 (0 asked).
     score_natural_set(
         "sealed16",
         &engine::language::train::natural16_sealed_path(),
-        false,
-        SEALED16_POLARITY,
-        SEALED16_EXACT,
+        true,
+        0,
+        0.98,
     );
 }
 
@@ -1244,13 +1272,14 @@ fn sealed_half_of_the_sixteenth_round_set() {
 #[test]
 fn development_half_of_the_sixteenth_round_set() {
     // Before the round 96.2% / 1 (0 asked) with the former encoder, 96.8% / 1 with the
-    // retrained one (committed since round 16); after the round's rules 96.8% / 0 and 97.8% / 0.
+    // retrained one (committed since round 16); after the round's rules 96.8% / 0 and 97.8% / 0;
+    // after round 17's 98.4% / 0.
     score_natural_set(
         "dev16",
         &engine::language::train::natural16_dev_path(),
         true,
         0,
-        0.97,
+        0.98,
     );
 }
 
@@ -4905,6 +4934,134 @@ fn issue_14_round_16_families() {
     for (text, a) in [
         ("dont make her look sad", Smiling),
         ("florp the glasses", Eyeglasses),
+    ] {
+        let got = enc.parse(text, None);
+        assert!(
+            got.edits.len() == 1
+                && got.edits[0].attribute == a
+                && got.edits[0].kind == EditKind::Unclear,
+            "{text:?} -> {got:?}"
+        );
+    }
+}
+
+/// Issue 14, round 17 (each from the development data: dev17, the opened sealed16, older sets):
+/// a wish with no size is a way up, not the corpus's degree; "teeth" names the smile; a vague verb
+/// is asked; "not X, Y" removes nothing of X; nouns run together after a removal are each removed;
+/// a typo repaired into a removal word ("pitch" as "ditch") removes nothing; a level beats the
+/// removal verb that takes the attribute there.
+#[test]
+fn issue_14_round_17_families() {
+    use engine::language::Question;
+    let enc = encoder();
+    let suggest = |a| Some(SystemContext::Suggest(a));
+    let check_of = |a| Some(SystemContext::Check(a));
+    let cases: Vec<(&str, Option<SystemContext>, ParsedRequest)> = vec![
+        (
+            "give him a proper beard",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        (
+            "could he have some scruff",
+            None,
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        // A word of size keeps the degree.
+        ("a tiny bit of scruff", None, edits(vec![target(Beard, 1)])),
+        ("a neat short beard", None, edits(vec![target(Beard, 2)])),
+        (
+            "more teeth pls",
+            check_of(Smiling),
+            edits(vec![direction(Smiling, Some(Increase))]),
+        ),
+        (
+            "a smile showing all her teeth",
+            None,
+            edits(vec![target(Smiling, 3)]),
+        ),
+        (
+            "make her smile but no teeth",
+            None,
+            edits(vec![target(Smiling, 1)]),
+        ),
+        (
+            "pitch black shades",
+            None,
+            edits(vec![target(Eyeglasses, 5)]),
+        ),
+        (
+            "remove everything, glasses beard and smile",
+            None,
+            edits(vec![
+                target(Eyeglasses, 0),
+                target(Beard, 0),
+                target(Smiling, 0),
+            ]),
+        ),
+        (
+            "not the beard, the glasses, remove them",
+            None,
+            edits(vec![target(Eyeglasses, 0)]),
+        ),
+        (
+            "not glasses, a beard",
+            suggest(Eyeglasses),
+            edits(vec![direction(Beard, Some(Increase))]),
+        ),
+        // "no X, ..." still removes X.
+        (
+            "no glasses, no beard",
+            None,
+            edits(vec![target(Eyeglasses, 0), target(Beard, 0)]),
+        ),
+        (
+            "drop the glasses to level 1",
+            None,
+            edits(vec![target(Eyeglasses, 1)]),
+        ),
+        ("bangs out please", None, edits(vec![target(Bangs, 0)])),
+        (
+            "tidy the beard, its too long",
+            None,
+            edits(vec![direction(Beard, Some(Decrease))]),
+        ),
+        (
+            "stick some shades on the lad",
+            None,
+            edits(vec![target(Eyeglasses, 4)]),
+        ),
+        ("santa claus beard", None, edits(vec![target(Beard, 5)])),
+        (
+            "give her long bangs that cover her forehead",
+            None,
+            edits(vec![target(Bangs, 5)]),
+        ),
+        (
+            "make them clear glasses",
+            check_of(Eyeglasses),
+            edits(vec![target(Eyeglasses, 2)]),
+        ),
+        ("you're a cool bot", None, intent(Intent::Thanks)),
+        ("thanks a ton", None, intent(Intent::Thanks)),
+        (
+            "wat changes did u make",
+            None,
+            intent(Intent::Ask(Question::History)),
+        ),
+        (
+            "can you make me look like a movie star",
+            None,
+            intent(Intent::Unknown),
+        ),
+    ];
+    for (text, context, want) in cases {
+        check(&enc, text, context, want);
+    }
+    for (text, a) in [
+        ("do something to the smile", Smiling),
+        ("tweak the beard", Beard),
+        ("fix the glasses", Eyeglasses),
     ] {
         let got = enc.parse(text, None);
         assert!(

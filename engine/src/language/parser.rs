@@ -356,6 +356,20 @@ impl LanguageEncoder {
                 labels.push(ClauseLabel::intent(intent));
                 continue;
             }
+            // "not the beard, the glasses, remove them", "not glasses, a beard" after a suggestion:
+            // a clause saying which attribute is not meant, before one naming another, edits
+            // nothing (round 17: both were removed).
+            if let Some(a) = rules::correction(raw) {
+                let other_follows = clauses[labels.len() + 1..].iter().any(|next| {
+                    rules::named_attributes(&next.join(" "))
+                        .iter()
+                        .any(|b| *b != a)
+                });
+                if other_follows {
+                    labels.push(ClauseLabel::intent(Intent::Unknown));
+                    continue;
+                }
+            }
             if let Some(a) = rules::no_to_suggestion(words, context) {
                 declined.push((labels.len(), a));
                 labels.push(ClauseLabel::intent(Intent::No));

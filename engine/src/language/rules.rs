@@ -57,6 +57,8 @@ struct Asking {
     hiding_verbs: Vec<String>,
     hiding_fillers: Vec<String>,
     grown_out_asked: Vec<String>,
+    vague_phrases: Vec<String>,
+    vague_fillers: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -230,6 +232,7 @@ struct SmallTalk {
     vocative: Vec<String>,
     leading_vocative: Vec<String>,
     help: Vec<String>,
+    thanks_whole: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -283,6 +286,8 @@ struct ContextWords {
     joined_particles: Vec<String>,
     wish_articles: Vec<String>,
     removed_articles: Vec<String>,
+    correction_negators: Vec<String>,
+    correction_fillers: Vec<String>,
 }
 
 /// Adjectives that belong to one attribute ([`too_adjective_attribute`]).
@@ -337,6 +342,9 @@ struct Mood {
 #[derive(Debug, Deserialize)]
 struct Current {
     having: Vec<String>,
+    unsized_beard: Vec<String>,
+    unsized_verbs: Vec<String>,
+    putting: Vec<String>,
 }
 
 /// Words that say a way or a removal the network read ([`network_only_way`]).
@@ -484,6 +492,72 @@ fn any_noun(w: &str) -> bool {
         .any(|list| contains(list, w))
 }
 
+/// A noun of the bangs, the glasses, the beard or the smile (not the age's words, which are also
+/// adjectives: "old glasses").
+fn feature_noun(w: &str) -> bool {
+    let n = &words().nouns;
+    [&n.bangs, &n.eyeglasses, &n.beard, &n.smiling]
+        .iter()
+        .any(|list| contains(list, w))
+}
+
+/// "do something to the smile", "fix the glasses": one of `[asking] vague_phrases`, one noun of
+/// one attribute (once) and `[asking] vague_fillers` only: neither a way nor a removal, so the
+/// dialog asks (round 17; "do something to the smile" was removed confidently).
+fn vague_request(c: ClauseWords, named: Option<Attribute>) -> bool {
+    let a = &words().asking;
+    named.is_some()
+        && c.has_phrase(&a.vague_phrases)
+        && (0..c.len()).filter(|&i| any_noun(&c.raw[i])).count() == 1
+        && c.raw
+            .iter()
+            .all(|w| any_noun(w) || contains(&a.vague_fillers, w))
+}
+
+/// "give him a proper beard", "could he have some scruff": a word of `[current] unsized_beard`
+/// with a verb of `[current] unsized_verbs` and no word of size, amount, level, way or negation
+/// (and no other degree noun: "some real stubble" is stubble) wishes for a beard, a way up,
+/// whatever degree the network reads (round 17: 3 and 2, as the corpus labels the phrases).
+fn unsized_beard_wish(c: ClauseWords) -> bool {
+    let cur = &words().current;
+    let i = &words().intensity;
+    let d = &words().direction;
+    let other_degree_noun = c
+        .raw
+        .iter()
+        .any(|w| contains(&words().nouns.degree_nouns, w) && !contains(&cur.unsized_beard, w));
+    c.any(&cur.unsized_beard)
+        && c.any(&cur.unsized_verbs)
+        && !other_degree_noun
+        && !c.any(&i.up)
+        && !c.any(&i.dangling)
+        && !c.any(&d.big)
+        && !c.any(&d.small)
+        && !c.any(&d.numbers)
+        && !c.any(&d.negators)
+        && direction_cue(c).is_none()
+        && modifier_change(c).is_none()
+        && level(c, Some(Attribute::Beard)).is_none()
+        && degree_phrase(c, Attribute::Beard).is_none()
+}
+
+/// "not the beard, the glasses, remove them", "not glasses, a beard": a clause of one of
+/// `[context] correction_negators`, `[context] correction_fillers` and one attribute's noun. Before
+/// a clause naming another attribute it says which one is not meant, not a removal (round 17).
+pub fn correction(clause: &[String]) -> Option<Attribute> {
+    let cw = &words().context;
+    if !clause.iter().any(|w| contains(&cw.correction_negators, w)) {
+        return None;
+    }
+    let fillers: Vec<String> = cw
+        .correction_fillers
+        .iter()
+        .chain(&cw.correction_negators)
+        .cloned()
+        .collect();
+    noun_only(clause, &fillers)
+}
+
 /// The amount a change modifier gives a clause: 1 for "a bit", 2 for "a lot".
 fn modifier_change(c: ClauseWords) -> Option<u8> {
     let m = &words().modifiers;
@@ -588,7 +662,8 @@ pub fn small_talk(c: ClauseWords) -> Option<Intent> {
     if all_in(&s.greet) && (any_in(&s.greet_core) || c.has_phrase(&s.greet_phrases)) {
         return Some(Intent::Greet);
     }
-    if all_in(&s.thanks) && any_in(&s.thanks_core) {
+    if (all_in(&s.thanks) && any_in(&s.thanks_core)) || contains(&s.thanks_whole, &c.raw.join(" "))
+    {
         return Some(Intent::Thanks);
     }
     if all_in(&s.end) && any_in(&s.end_core) {
@@ -1029,9 +1104,15 @@ fn removal(c: ClauseWords) -> bool {
         });
     // "bangs out": the particle right after the noun, ending the clause; not after a verb of
     // growing ("grow his beard out" is a fuller beard; round 11).
-    let after_noun = c.len() >= 2
-        && contains(&r.after_noun, &c.raw[c.len() - 1])
-        && any_noun(&c.raw[c.len() - 2])
+    // ("bangs out please": the particle before `phrase_endings` too; round 17.)
+    let end = c
+        .raw
+        .iter()
+        .rposition(|w| !contains(&r.phrase_endings, w))
+        .map_or(0, |k| k + 1);
+    let after_noun = end >= 2
+        && contains(&r.after_noun, &c.raw[end - 1])
+        && any_noun(&c.raw[end - 2])
         && !c.any(&r.grow_verbs);
     if (c.any(&r.words)
         || c.any(&wordnet().remove_verbs)
@@ -1958,6 +2039,23 @@ fn adjust_words(
     if declines(c, named, context) {
         return (ClauseLabel::intent(Intent::No), Reading::Rule);
     }
+    if let Some(a) = named.filter(|_| vague_request(c, named)) {
+        return (unclear(AttributeSlot::Named(a)), Reading::Unclear);
+    }
+    if named == Some(Attribute::Beard)
+        && label.intent == Intent::Edit
+        && label.kind == KindSlot::Target
+        && label.target.is_some_and(|t| (1..=4).contains(&t))
+        && unsized_beard_wish(c)
+    {
+        return (
+            ClauseLabel::direction(
+                AttributeSlot::Named(Attribute::Beard),
+                Some(Direction::Increase),
+            ),
+            Reading::Rule,
+        );
+    }
     // "make her crack a smile", "say cheese", "turn that frown upside down": idioms that wish for
     // more smile, whatever degree the network reads (round 12: 2, 5 and no smile).
     if smile_up_idiom(c) {
@@ -2282,8 +2380,11 @@ fn adjust_words(
             Reading::Rule,
         );
     }
+    // "drop the glasses to level 1": a level above 0 is where the verb takes them (round 17).
+    let level_above_zero = level(c, slot_attribute).is_some_and(|n| n > 0);
     if slot_attribute != Some(Attribute::Age)
         && removal(c)
+        && !level_above_zero
         && (named.is_some() || has_pronoun || label.intent == Intent::Edit || c.len() <= 2)
     {
         return (ClauseLabel::target(slot, 0), Reading::Rule);
@@ -2453,6 +2554,15 @@ fn adjust_words(
                         Reading::Rule,
                     ),
                     Some(DirectionCue::Negated) => (unclear(label.attribute), Reading::Unclear),
+                    // "tidy the beard": a verb of cutting back (`[confirm] down`) with no word of
+                    // removal is a way down, not no beard (round 17; "tidy the beard, its too
+                    // long" was a removal).
+                    None if c.any(&words().confirm.down) && !c.any(&words().direction.negators) => {
+                        (
+                            ClauseLabel::direction(label.attribute, Some(Direction::Decrease)),
+                            Reading::Rule,
+                        )
+                    }
                     // "make her really young": the young end, as "make him old" is the old one.
                     None if attribute == Some(Attribute::Age)
                         && c.any(&words().age_numbers.young)
@@ -2949,9 +3059,14 @@ fn sized_up(c: ClauseWords, label: &ClauseLabel) -> bool {
     // dev5); a way up by a verb of having too ("give her a blunt fringe" is no degree).
     let said = match label.kind {
         KindSlot::Target => {
-            label.target.is_some_and(|t| t > 0)
+            (label.target.is_some_and(|t| t > 0)
                 && c.any(&words().intensity.up)
-                && !c.any(&words().confirm.bare_wish_verbs)
+                && !c.any(&words().confirm.bare_wish_verbs))
+                // "stick some shades on the lad": the noun says the degree, the particle or verb
+                // that it is put on (round 17).
+                || (label.target.is_some_and(|t| t >= 4)
+                    && c.any(&words().nouns.sunglasses)
+                    && (c.any(&words().current.putting) || c.any(&words().confirm.up)))
         }
         KindSlot::Relative | KindSlot::Direction => {
             label.direction == Some(Direction::Increase)
@@ -3088,6 +3203,19 @@ pub fn split_with(clauses: Vec<Vec<String>>) -> Vec<Vec<String>> {
             } else {
                 out.push(rest);
             }
+            continue;
+        }
+        // "remove everything, glasses beard and smile": nouns of two attributes with only
+        // `[context] joined_fillers` between them are one noun per clause (round 17).
+        let nouns_only = clause
+            .iter()
+            .all(|w| feature_noun(w) || contains(&words().context.joined_fillers, w));
+        let cut = (1..clause.len()).find(|&i| {
+            nouns_only && feature_noun(&clause[i]) && differ(&clause[..i], &clause[i..])
+        });
+        if let Some(i) = cut {
+            out.push(clause[..i].to_vec());
+            queue.push_front(clause[i..].to_vec());
             continue;
         }
         // "beard 5 age 5": a level number ends one request and the next noun starts another

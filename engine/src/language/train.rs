@@ -591,7 +591,7 @@ pub fn natural16_dev_path() -> PathBuf {
 }
 
 /// The sealed half of the sixteenth-round natural set (issue 14, round 16): scored once, at the
-/// end of the round.
+/// end of the round; development data since round 17.
 pub fn natural16_sealed_path() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -599,10 +599,29 @@ pub fn natural16_sealed_path() -> PathBuf {
     ))
 }
 
-/// Every natural set that may be looked at after round 16 (development halves and opened sealed
+/// The development half of the seventeenth-round natural set (issue 14, round 17).
+pub fn natural17_dev_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural17_dev.jsonl"
+    ))
+}
+
+/// The sealed half of the seventeenth-round natural set (issue 14, round 17): scored before the
+/// round (summary only) and once at its end.
+pub fn natural17_sealed_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/language/natural17_sealed.jsonl"
+    ))
+}
+
+/// Every natural set that may be looked at after round 17 (development halves and opened sealed
 /// halves), by name.
 pub fn development_sets() -> Vec<(&'static str, PathBuf)> {
     vec![
+        ("dev17", natural17_dev_path()),
+        ("sealed16 (opened)", natural16_sealed_path()),
         ("dev16", natural16_dev_path()),
         ("sealed15 (opened)", natural15_sealed_path()),
         ("dev15", natural15_dev_path()),
