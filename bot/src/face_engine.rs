@@ -23,7 +23,7 @@
 use anyhow::Context;
 use candle_core::Tensor;
 use engine::dialog::{Degrees, EditOutcome, EngineError, FaceEngine, Latent, W_DIM, W_PLUS_LAYERS};
-use engine::field::image_direction::ImageDirections;
+use engine::field::image_direction::{ImageDirections, Way};
 use engine::field::sunglasses;
 use engine::field::{
     guided_edit_chain, Corrector, FaceJudge, FieldSpace, FieldStepper, Guards, GuidedConfig,
@@ -70,6 +70,9 @@ pub struct ProductFaceEngine {
     /// Directions trained on the image (`fields/image/`; none committed there), tried after the
     /// field and the linear direction when neither reaches.
     image_directions: ImageDirections,
+    /// Style-channel directions (`train style-channels`, `models/trained/fields/channels/`):
+    /// tried first where fitted, and stepped as they are (they move only their channels).
+    style_channels: ImageDirections,
     /// The direction from clear glasses to sunglasses (`engine::field::sunglasses`), the
     /// eyeglasses edits' last stepper.
     sunglasses: Option<LinearDirection>,
@@ -167,6 +170,14 @@ impl ProductFaceEngine {
         let image_dir = fields_dir.join("image");
         let image_directions = ImageDirections::load_dir(&image_dir, generator.device())
             .with_context(|| format!("loading the image directions {}", image_dir.display()))?;
+        let channels_dir = fields_dir.join("channels");
+        let style_channels = ImageDirections::load_dir(&channels_dir, generator.device())
+            .with_context(|| {
+                format!(
+                    "loading the style-channel directions {}",
+                    channels_dir.display()
+                )
+            })?;
         let sunglasses = crate::loading::sunglasses_direction()?;
         let store = models::ModelStore::open_default().context("opening the model cache")?;
         let perception = crate::loading::face_perception(&store)?;
@@ -186,6 +197,7 @@ impl ProductFaceEngine {
             reader,
             directions,
             image_directions,
+            style_channels,
             sunglasses,
             edit_config: GuidedConfig::default(),
             perception,
@@ -724,17 +736,12 @@ impl ProductFaceEngine {
             offset,
         };
         let styles = self.styles(latent)?;
-        let sunglasses = match self
+        let start_degree = judge.judge(&styles).map_err(failed)?.degree(attribute);
+        let sunglasses = self
             .sunglasses
             .as_ref()
             .filter(|d| d.attribute == attribute)
-        {
-            Some(d) => {
-                let start = judge.judge(&styles).map_err(failed)?;
-                sunglasses::in_play(start.degree(attribute), target).then_some(d)
-            }
-            None => None,
-        };
+            .filter(|_| sunglasses::in_play(start_degree, target));
         let sunglasses_stepper = linear_on(sunglasses)?;
         let mut projected = Vec::new();
         for inner in [
@@ -748,8 +755,21 @@ impl ProductFaceEngine {
         {
             projected.push(ProjectedStepper::removing(inner, space, &removed).map_err(failed)?);
         }
-        let steppers: Vec<&dyn LatentStepper> =
-            projected.iter().map(|s| s as &dyn LatentStepper).collect();
+        // The style-channel direction first where one is fitted: its edits keep the person best
+        // (README, "Style-channel directions"); not projected, as a projection would move the
+        // channels it leaves alone.
+        let way = if target > start_degree {
+            Way::Up
+        } else {
+            Way::Down
+        };
+        let channel_stepper = self.style_channels.stepper_towards(attribute, way);
+        let steppers: Vec<&dyn LatentStepper> = channel_stepper
+            .as_ref()
+            .map(|s| s as &dyn LatentStepper)
+            .into_iter()
+            .chain(projected.iter().map(|s| s as &dyn LatentStepper))
+            .collect();
         // When a guard stopped every stepper, a step refused because other attributes moved is
         // pulled back along their directions and judged again (`engine::field::correction`).
         let corrector = Corrector::new(attribute, &directions, &w_avg, space).map_err(failed)?;

@@ -20,8 +20,9 @@ pub struct Args {
     /// Truncations psi of the faces (1.0: the eval set; 0.7: closer to what users see).
     #[arg(long, value_delimiter = ',', default_value = "1.0,0.7")]
     psi: Vec<f64>,
-    /// Methods: field (the trained semantic fields), linear (the fitted directions), or a
-    /// fallback chain such as field>linear (the next is tried when one does not reach).
+    /// Methods: field (the trained semantic fields), linear (the fitted directions), channels
+    /// (style-channel directions), image, sunglasses, or a fallback chain such as
+    /// channels>field>linear (the next is tried when one does not reach).
     #[arg(long, value_delimiter = ',', default_value = "field,linear")]
     methods: Vec<String>,
     /// Attributes (default: all five).
@@ -70,6 +71,10 @@ pub struct Args {
     /// Directions trained on the image (method `image`; default models/trained/fields/image).
     #[arg(long, value_name = "DIR")]
     image_directions: Option<PathBuf>,
+    /// Style-channel directions (method `channels`, `train style-channels`; default
+    /// models/trained/fields/channels).
+    #[arg(long, value_name = "DIR")]
+    style_channels: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -106,6 +111,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| trained.join("fields").join("image"));
     let image_directions = ImageDirections::load_dir(&image_dir, &device)
         .with_context(|| format!("loading {}", image_dir.display()))?;
+    let channels_dir = args
+        .style_channels
+        .clone()
+        .unwrap_or_else(|| trained.join("fields").join("channels"));
+    let style_channels = ImageDirections::load_dir(&channels_dir, &device)
+        .with_context(|| format!("loading {}", channels_dir.display()))?;
     let mut guided = GuidedConfig::default();
     guided.guards.min_identity_cos = args.min_identity_cos;
     guided.guards.max_other_change = args.max_other_change;
@@ -135,6 +146,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         fields: &fields,
         directions: &directions,
         image_directions: &image_directions,
+        style_channels: &style_channels,
         sunglasses: sunglasses.as_ref(),
     };
     let output = evaluate_edits(&models, &config, &mut |r| {

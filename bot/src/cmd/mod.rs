@@ -24,4 +24,5 @@ pub mod train_fields;
 pub mod train_image_directions;
 pub mod train_predictor;
 pub mod train_reader;
+pub mod train_style_channels;
 pub mod train_sunglasses;

@@ -37,6 +37,9 @@ enum Model {
     /// Fit the direction from clear glasses to sunglasses (eyeglasses degrees 4-5) on the
     /// labelled dataset's training faces.
     Sunglasses(super::train_sunglasses::SunglassesArgs),
+    /// Fit style-channel directions (edits that move only the few style channels that follow
+    /// an attribute) on the labelled dataset's training faces.
+    StyleChannels(super::train_style_channels::StyleChannelsArgs),
     /// Train the inversion encoder (aligned face -> W+) on generated faces and measure it on
     /// held-out generated faces and real photos.
     Encoder(super::train_encoder::EncoderArgs),
@@ -95,6 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Model::Fields(a) => super::train_fields::run(a),
         Model::ImageDirections(a) => super::train_image_directions::run(a),
         Model::Sunglasses(a) => super::train_sunglasses::run(a),
+        Model::StyleChannels(a) => super::train_style_channels::run(a),
         Model::Encoder(a) => super::train_encoder::run(a),
         Model::EncoderPairs(a) => super::train_encoder::pairs(a),
     }

@@ -90,6 +90,9 @@ pub struct Method<'a> {
     /// The sunglasses direction, appended to `steppers` for an edit where sunglasses are in
     /// play ([`super::sunglasses::in_play`]), as the product does.
     pub sunglasses: Option<&'a dyn LatentStepper>,
+    /// Style-channel directions for edits that add (`[0]`) and remove (`[1]`), tried before
+    /// `steppers` for an edit going their way, as the product does ([`super::style_channels`]).
+    pub channels: [Option<&'a dyn LatentStepper>; 2],
     /// Pulls back other attributes a step moved ([`super::correction`]), when set.
     pub corrector: Option<&'a Corrector>,
 }
@@ -108,7 +111,14 @@ pub fn evaluate_face(
         let attribute = m.attribute;
         for (change, target) in targets(start.score(attribute), changes) {
             let clock = Instant::now();
-            let mut steppers = m.steppers.clone();
+            let channels = m.channels[usize::from(change < 0)];
+            let mut steppers: Vec<&dyn LatentStepper> = channels
+                .into_iter()
+                .chain(m.steppers.iter().copied())
+                .collect();
+            if steppers.is_empty() {
+                continue; // a chain of only `channels`, for a way with no direction
+            }
             if let Some(s) = m.sunglasses {
                 if super::sunglasses::in_play(start.degree(attribute), target) {
                     steppers.push(s);

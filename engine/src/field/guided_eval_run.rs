@@ -4,7 +4,10 @@
 //! start allows ([`super::guided_eval`]: the cases, records and table). The methods are the
 //! trained fields (`field`), the fitted linear directions (`linear`) or fallback chains of them
 //! (`field>linear`), each step projected off the mean of W (unless `keep_drift`) and, with
-//! `conditional`, off the other attributes' directions.
+//! `conditional`, off the other attributes' directions; also, where fitted, directions trained on
+//! the image (`image`), the sunglasses direction (`sunglasses`, eyeglasses) and style-channel
+//! directions (`channels`, [`super::style_channels`], never projected: they move only their
+//! channels).
 //!
 //! Writes `DIR/edits.jsonl` (one [`CaseRecord`] a line, as the edits end), `DIR/edits.md` (the
 //! summary table), contact sheets `DIR/sheet_<method>_<attribute>.png` (start | result pairs,
@@ -14,7 +17,7 @@
 use super::correction::Corrector;
 use super::guided::{GuidedConfig, ProjectedStepper, RenderJudge};
 use super::guided_eval::{evaluate_face, summarise, summary_table, CaseRecord, EvalFace, Method};
-use super::image_direction::ImageDirections;
+use super::image_direction::{ImageDirectionStepper, ImageDirections, Way};
 use super::{
     FieldError, FieldSpace, FieldStepper, LatentStepper, LinearDirection, LinearStepper,
     SemanticField, DEFAULT_K,
@@ -38,7 +41,7 @@ const SHEET_PAIRS: usize = 24;
 pub enum EditsEvalError {
     #[error(transparent)]
     File(#[from] FileError),
-    #[error("unknown method {0} (field, linear or image; image needs a trained direction)")]
+    #[error("unknown method {0} (field, linear, image, channels or sunglasses; image and channels need fitted directions)")]
     UnknownMethod(String),
     #[error("no linear direction for {0}")]
     NoDirection(Attribute),
@@ -59,8 +62,8 @@ pub struct EditsEvalConfig {
     pub faces: u64,
     /// Truncations psi of the faces.
     pub psi: Vec<f64>,
-    /// Methods: `field`, `linear`, `image` (trained on the image) or a fallback chain such as
-    /// `image>field>linear`.
+    /// Methods: `field`, `linear`, `image` (trained on the image), `channels` (style-channel
+    /// directions), `sunglasses`, or a fallback chain such as `channels>field>linear`.
     pub methods: Vec<String>,
     /// Attributes, in the order edited.
     pub attributes: Vec<Attribute>,
@@ -101,6 +104,9 @@ pub struct EditsEvalModels<'a> {
     pub directions: &'a [LinearDirection],
     /// Directions trained on the image (method `image`), where trained.
     pub image_directions: &'a ImageDirections,
+    /// Style-channel directions (method `channels`, [`super::style_channels`]), where fitted:
+    /// stepped without projections (a projection would move the other channels they leave).
+    pub style_channels: &'a ImageDirections,
     /// The direction from clear glasses to sunglasses (method `sunglasses`, eyeglasses only;
     /// [`super::sunglasses`]).
     pub sunglasses: Option<&'a LinearDirection>,
@@ -217,7 +223,7 @@ pub fn evaluate_edits(
         .methods
         .iter()
         .flat_map(|m| m.split('>'))
-        .find(|n| !raw.iter().any(|(m, _, _)| m == n))
+        .find(|n| *n != "channels" && !raw.iter().any(|(m, _, _)| m == n))
     {
         return Err(EditsEvalError::UnknownMethod(unknown.to_string()));
     }
@@ -233,16 +239,34 @@ pub fn evaluate_edits(
             correctors.push((a, Corrector::new(a, &directions, &w_avg, space)?));
         }
     }
+    // Style-channel directions per attribute and way (stepped as they are, never projected).
+    let channel_steppers: Vec<(Attribute, [Option<ImageDirectionStepper>; 2])> = config
+        .attributes
+        .iter()
+        .map(|&a| {
+            (
+                a,
+                [Way::Up, Way::Down].map(|w| models.style_channels.stepper_towards(a, w)),
+            )
+        })
+        .collect();
     let mut methods: Vec<Method<'_>> = Vec::new();
     for &a in &config.attributes {
         for name in &config.methods {
             // `sunglasses` joins the chain only where sunglasses are in play (per edit).
             let steppers: Vec<&dyn LatentStepper> = name
                 .split('>')
-                .filter(|n| *n != "sunglasses")
+                .filter(|n| *n != "sunglasses" && *n != "channels")
                 .filter_map(|n| find(n, a))
                 .collect();
-            if steppers.is_empty() {
+            let channels = match channel_steppers.iter().find(|(c, _)| *c == a) {
+                Some((_, ways)) if name.split('>').any(|n| n == "channels") => [
+                    ways[0].as_ref().map(|s| s as &dyn LatentStepper),
+                    ways[1].as_ref().map(|s| s as &dyn LatentStepper),
+                ],
+                _ => [None, None],
+            };
+            if steppers.is_empty() && channels.iter().all(Option::is_none) {
                 continue; // e.g. `sunglasses` alone
             }
             let sunglasses = name
@@ -255,6 +279,7 @@ pub fn evaluate_edits(
                 attribute: a,
                 steppers,
                 sunglasses,
+                channels,
                 corrector: correctors.iter().find(|(c, _)| *c == a).map(|(_, c)| c),
             });
         }

@@ -553,6 +553,18 @@ impl ImageDirections {
         };
         Some(ImageDirectionStepper { up, down })
     }
+
+    /// The stepper of `attribute` for edits going `way`, only where a direction of that very way
+    /// is saved (no stepping back along the other way's direction): style-channel directions are
+    /// saved per way ([`super::style_channels`]).
+    pub fn stepper_towards(&self, attribute: Attribute, way: Way) -> Option<ImageDirectionStepper> {
+        let d = self.get(attribute, way)?;
+        let (up, down) = match way {
+            Way::Up => (d.clone(), d.neg().ok()?),
+            Way::Down => (d.neg().ok()?, d.clone()),
+        };
+        Some(ImageDirectionStepper { up, down })
+    }
 }
 
 /// File format tag of a direction file.

@@ -335,7 +335,7 @@ fn matvec(rows: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
 }
 
 /// Solves `a x = b` for symmetric positive definite `a` (Cholesky); `None` if not SPD.
-fn cholesky_solve(mut a: Vec<Vec<f64>>, b: &[f64]) -> Option<Vec<f64>> {
+pub(crate) fn cholesky_solve(mut a: Vec<Vec<f64>>, b: &[f64]) -> Option<Vec<f64>> {
     let n = b.len();
     for j in 0..n {
         let diag = a[j][j] - a[j][..j].iter().map(|v| v * v).sum::<f64>();

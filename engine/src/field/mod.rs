@@ -76,6 +76,7 @@ pub mod methods;
 pub mod metrics;
 pub mod network;
 pub mod step;
+pub mod style_channels;
 pub mod sunglasses;
 pub mod surrogate;
 pub mod train;

@@ -345,6 +345,40 @@ impl SynthesisNetwork {
         &self.config
     }
 
+    /// The style linear that W+ style `k` feeds: 0 the stem's convolution; `1 + 3 i`, `2 + 3 i`,
+    /// `3 + 3 i` block `i`'s up-sampling, first and second convolution; the last the image head.
+    fn style_linear(&self, k: usize) -> Result<&StyleLinear> {
+        let last = self.config.num_styles() - 1;
+        Ok(match k {
+            0 => &self.conv1_modulation,
+            k if k == last => &self.to_img_modulation,
+            k if k < last => {
+                let block = &self.layers[(k - 1) / 3];
+                match (k - 1) % 3 {
+                    0 => &block.up,
+                    1 => &block.conv1.modulation,
+                    _ => &block.conv2.modulation,
+                }
+            }
+            _ => candle_core::bail!("style {k} out of range (the code has {})", last + 1),
+        })
+    }
+
+    /// The affine map of W+ style `k` to the channel scales it modulates ("style space"):
+    /// `s = a w + b` with `a` `[channels, 512]` and `b` `[channels]`, the constant scale folded in.
+    pub fn style_affine(&self, k: usize) -> Result<(Tensor, Tensor)> {
+        let linear = self.style_linear(k)?;
+        Ok((
+            (&linear.weight * linear.scale)?,
+            (&linear.bias * linear.scale)?,
+        ))
+    }
+
+    /// The channel scales style `k` of the code gives (`style` `[b, 512]` -> `[b, channels]`).
+    pub fn style_channels(&self, k: usize, style: &Tensor) -> Result<Tensor> {
+        self.style_linear(k)?.forward(style)
+    }
+
     /// Broadcasts w `[b, 512]` to W+ `[b, 23, 512]`; W+ passes through; anything else is an error.
     pub fn to_w_plus(&self, styles: &Tensor) -> Result<Tensor> {
         let n = self.config.num_styles();
