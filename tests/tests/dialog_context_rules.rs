@@ -45,6 +45,8 @@ enum Before {
     EditSuggest,
     /// As `EditCheck`, then "no": the bot asks which way for the beard.
     WhichWay,
+    /// "make the beard longer" (2 -> 3), then the bot asks what next ("What's next?").
+    EditAskNext,
 }
 
 fn setup(before: Before, engine: &DoubleEngine, enc: &LanguageEncoder) -> Conversation {
@@ -61,6 +63,7 @@ fn setup(before: Before, engine: &DoubleEngine, enc: &LanguageEncoder) -> Conver
     // The feedback after an edit is a random choice; fix the one the column is about.
     conv.dialog.feedback = match before {
         Before::EditSuggest => Feedback::Suggest(Smiling),
+        Before::EditAskNext => Feedback::AskNext,
         _ => Feedback::Check(Beard),
     };
     if before == Before::WhichWay {
@@ -146,6 +149,66 @@ fn every_cell_of_the_context_table() {
     ];
     let failures = play(&table, &enc, &engine);
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The table's column "after an edit of A + what next?" (round 17 follow-up): a bare adjustment
+/// right after an edit whose closing question was the open "What's next?" continues the edit
+/// (it had asked "More or less of what?", seen in `chat`). After an edit that did not move the
+/// face, or after the user said it is good, nothing is under discussion: "more" asks which part.
+#[test]
+fn a_bare_adjustment_after_an_edit_and_what_next_continues_the_edit() {
+    use Before::*;
+    use Then::*;
+    let enc = encoder();
+    let engine = engine();
+    let table: Vec<(Before, &str, Then)> = vec![
+        (EditAskNext, "more", Degrees(4, 2)),
+        (EditAskNext, "a bit more", Degrees(4, 2)),
+        (EditAskNext, "less", Degrees(2, 2)),
+        (EditAskNext, "too much", Degrees(2, 2)),
+        (EditAskNext, "the other way", Degrees(1, 2)),
+        // "remove it" is not a bare adjustment: with no closing question naming an attribute,
+        // "it" is asked about rather than guessed.
+        (
+            EditAskNext,
+            "remove it",
+            Asks(&[Note::NotUnderstood], Feedback::ClarifyAttribute),
+        ),
+        (EditAskNext, "make the smile bigger", Degrees(3, 3)),
+    ];
+    let failures = play(&table, &enc, &engine);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+
+    // Satisfied, then "more": nothing under discussion.
+    let mut conv = setup(EditCheck, &engine, &enc);
+    let reply = say(&mut conv, "yes", &engine, &enc);
+    assert_eq!(reply.notes, vec![Note::Satisfied(Beard)], "{}", reply.text);
+    conv.dialog.feedback = Feedback::AskNext;
+    let reply = say(&mut conv, "more", &engine, &enc);
+    assert_eq!(reply.feedback, Feedback::ClarifyAttribute, "{}", reply.text);
+    assert_eq!((degree(&conv, Beard), degree(&conv, Smiling)), (3, 2));
+
+    // An edit that could not move the face, then "more": asked, not the earlier beard.
+    let stuck = DoubleEngine {
+        start_degrees: [2; 5],
+        max_degree: [5, 5, 5, 2, 5],
+        ..DoubleEngine::default()
+    };
+    let mut conv = Conversation::new(11);
+    conv.handle_with_parser(Event::SeedFace(3), &stuck, &enc);
+    say(&mut conv, "make the beard longer", &stuck, &enc);
+    assert_eq!(degree(&conv, Beard), 3);
+    let reply = say(&mut conv, "a bigger smile", &stuck, &enc);
+    assert_eq!(
+        reply.notes,
+        vec![Note::CannotGoFurther(Smiling)],
+        "{}",
+        reply.text
+    );
+    conv.dialog.feedback = Feedback::AskNext;
+    let reply = say(&mut conv, "more", &stuck, &enc);
+    assert_eq!(reply.feedback, Feedback::ClarifyAttribute, "{}", reply.text);
+    assert_eq!(degree(&conv, Beard), 3);
 }
 
 /// Plays each (state, reply, expectation) of a table; the failures, described.
@@ -924,6 +987,85 @@ fn a_degree_against_the_words_way_at_the_end_of_the_scale_edits_nothing() {
     assert_eq!(degree(&conv, Eyeglasses), 0, "{}", reply.text);
     assert!(
         !reply.notes.contains(&Note::Edited(Eyeglasses)),
+        "{}",
+        reply.text
+    );
+}
+
+/// Issue 14's own examples, played in one conversation as in `chat` (round 17 follow-up): every
+/// removal phrasing removes, intensity goes up, a level is that level, a greeting and a question
+/// are answered without an edit, and "more" after an edit and a suggestion continues the edit.
+/// A removal where the face has none says there is none to remove (it had said "the glasses are
+/// already there").
+#[test]
+fn the_issue_examples_in_one_conversation() {
+    let enc = encoder();
+    let engine = engine();
+    let mut conv = Conversation::new(11);
+    conv.handle_with_parser(Event::SeedFace(3), &engine, &enc);
+    let degrees = |conv: &Conversation| Attribute::ALL.map(|a| degree(conv, a));
+
+    for (text, note) in [
+        ("hey", Note::SmallTalk),
+        ("hi, what can you do?", Note::Help),
+    ] {
+        let before = degrees(&conv);
+        let reply = say(&mut conv, text, &engine, &enc);
+        assert!(reply.notes.contains(&note), "{text:?}: {reply:?}");
+        assert_eq!(degrees(&conv), before, "{text:?} edited: {}", reply.text);
+    }
+    // (message, attribute, degree after it); each starts from the degree the previous left.
+    let steps: [(&str, Attribute, u8); 9] = [
+        ("sunglasses with a thick frame", Eyeglasses, 5),
+        ("lose the shades", Eyeglasses, 0),
+        ("sunglasses with a thick frame", Eyeglasses, 5),
+        ("shades gone", Eyeglasses, 0),
+        ("a really bushy, untidy beard", Beard, 5),
+        ("get rid of the beard", Beard, 0),
+        ("glasses level 3", Eyeglasses, 3),
+        ("ditch the glasses", Eyeglasses, 0),
+        ("set the bangs to level 5", Bangs, 5),
+    ];
+    for (text, attribute, want) in steps {
+        let reply = say(&mut conv, text, &engine, &enc);
+        assert_eq!(degree(&conv, attribute), want, "{text:?}: {}", reply.text);
+    }
+    say(&mut conv, "glasses level 2", &engine, &enc);
+    let reply = say(&mut conv, "without glasses", &engine, &enc);
+    assert_eq!(degree(&conv, Eyeglasses), 0, "{}", reply.text);
+
+    // Nothing left to remove.
+    let reply = say(&mut conv, "lose the shades", &engine, &enc);
+    assert_eq!(
+        reply.notes,
+        vec![Note::AlreadyThere(Eyeglasses)],
+        "{}",
+        reply.text
+    );
+    assert!(
+        reply.text.contains("no glasses") && !reply.text.contains("already there"),
+        "{}",
+        reply.text
+    );
+
+    let before = degrees(&conv);
+    let reply = say(&mut conv, "what did you change so far?", &engine, &enc);
+    assert_eq!(reply.notes, vec![Note::Answered], "{}", reply.text);
+    assert!(
+        reply.text.contains("the bangs from degree 2 to 5"),
+        "{}",
+        reply.text
+    );
+    assert_eq!(degrees(&conv), before);
+
+    // "more" right after an edit, the bot having suggested another attribute.
+    let reply = say(&mut conv, "make him a bit older", &engine, &enc);
+    assert_eq!(degree(&conv, Age), 3, "{}", reply.text);
+    conv.dialog.feedback = Feedback::Suggest(Smiling);
+    let reply = say(&mut conv, "more", &engine, &enc);
+    assert_eq!(
+        (degree(&conv, Age), degree(&conv, Smiling)),
+        (4, 2),
         "{}",
         reply.text
     );

@@ -668,15 +668,18 @@ fn seed_0_script_says_what_it_said_before_the_templates_moved_to_data() {
         "Perfect, I'll keep the glasses like this. We haven't touched the smile yet. Want to give it a go?".to_string(),
         "Undone: the face is back to how it was before. How about adjusting the smile next?".to_string(),
         "All set, the smile is a little bigger. (degree 2 of 5: a smile showing some teeth.) What would you like to change next?".to_string(),
-        "More or less of what? Do you mean the bangs, the glasses, the beard, the smile or the age?".to_string(),
-        "Sorry, I'm not sure what you mean. Do you mean the bangs, the glasses, the beard, the smile or the age?".to_string(),
-        "Ok, I gave the face a beard. (degree 3 of 5: a deliberate medium-length beard.) What else can I do for this face?".to_string(),
-        "What else can I do for this face?".to_string(),
-        "Back to the original face. Tell me what to edit: the bangs, the glasses, the beard, the smile or the age.".to_string(),
-        "Here you go, the face looks a little older. (degree 3 of 5: 40 to 50 years old.) How about editing the smile next?".to_string(),
+        // Since the round 17 follow-up, "less" right after the smile's edit and "What would you
+        // like to change next?" continues the smile (it had asked "More or less of what?"); the
+        // seeded choices after it differ from then on.
+        "Got it, I made the smile smaller. (degree 1 of 5: a closed-mouth smile.) Is the smile the size you want now?".to_string(),
+        "Should it be bigger or smaller?".to_string(),
+        "There you go: I added a beard. (degree 3 of 5: a deliberate medium-length beard.) What else can I do for this face?".to_string(),
+        "Got it. Is there anything else you'd like to edit?".to_string(),
+        "Got it, starting over from the original face. Tell me what to adjust: the bangs, the glasses, the beard, the smile or the age.".to_string(),
+        "Alright, I made the face older. (degree 3 of 5: 40 to 50 years old.) Is the age the one you like now?".to_string(),
         // The help text (checked word for word by the talk unit tests) and a closing question.
         format!("{} What's next?", talk::help()),
-        "Sure, bye!".to_string(),
+        "Thanks for editing with me. Bye!".to_string(),
         "This conversation has ended. Say \"start over\" to edit the original face again, or send a new photo.".to_string(),
     ];
     assert_eq!(said, expected);

@@ -94,7 +94,7 @@ fn other_pools_fill_cleanly() {
             }
         }
     }
-    for pool in [&t.satisfied, &t.declined, &t.already_there] {
+    for pool in [&t.satisfied, &t.declined, &t.already_there, &t.already_none] {
         for attribute in Attribute::ALL {
             for sentence in all_fills(pool, attribute, None) {
                 assert_clean(&sentence);

@@ -5175,3 +5175,47 @@ fn issue_14_round_15_families() {
         );
     }
 }
+
+/// Round 17 follow-up (sealed17's worst miss, "make her a bit younger, like 5 years", read as age
+/// degree 0, a child): a number of years with a way of the age and no "old" is an amount of
+/// change, one degree per decade (at least one), in its own clause or in the way's; with "old"
+/// it is still an age.
+#[test]
+fn a_number_of_years_beside_a_way_is_an_amount() {
+    let enc = encoder();
+    let cases: Vec<(&str, ParsedRequest)> = vec![
+        (
+            "make her a bit younger, like 5 years",
+            edits(vec![relative(Age, Direction::Decrease, 1)]),
+        ),
+        (
+            "a bit younger, like 5 years",
+            edits(vec![relative(Age, Direction::Decrease, 1)]),
+        ),
+        (
+            "make him older, maybe ten years or so",
+            edits(vec![relative(Age, Direction::Increase, 1)]),
+        ),
+        (
+            "a bit older like 10 years",
+            edits(vec![relative(Age, Direction::Increase, 1)]),
+        ),
+        (
+            "younger, around 20 years",
+            edits(vec![relative(Age, Direction::Decrease, 2)]),
+        ),
+        (
+            "5 years older",
+            edits(vec![relative(Age, Direction::Increase, 1)]),
+        ),
+        (
+            "make her 5 years younger",
+            edits(vec![relative(Age, Direction::Decrease, 1)]),
+        ),
+        ("make her 5 years old", edits(vec![target(Age, 0)])),
+        ("make him look about 70", edits(vec![target(Age, 5)])),
+    ];
+    for (text, want) in cases {
+        check(&enc, text, None, want);
+    }
+}

@@ -313,10 +313,11 @@ impl Conversation {
 
     /// The context to read `text` in: the last feedback's, except that a bare adjustment
     /// ("more", "a bit less", "too much") right after an edit continues the edited attribute even
-    /// when the bot went on to suggest another one (see `engine/src/dialog/CONTEXT.md`).
+    /// when the bot went on to suggest another one or asked what next (see
+    /// `engine/src/dialog/CONTEXT.md`).
     pub fn context_for(&self, text: &str) -> Option<SystemContext> {
         match (self.dialog.feedback, self.dialog.last_edit) {
-            (Feedback::Suggest(_), Some(last))
+            (Feedback::Suggest(_) | Feedback::AskNext, Some(last))
                 if self.dialog.phase == Phase::Edit && rules::is_bare_adjustment(text) =>
             {
                 Some(SystemContext::Check(last.attribute))
@@ -919,7 +920,13 @@ impl Conversation {
             if at_limit {
                 turn.say_cannot_go_further(attribute, direction, false, rng);
             } else {
-                let s = talk::say(&talk::templates().already_there, Some(attribute), None, rng);
+                // "lose the shades" on a face without glasses: there are none to remove.
+                let pool = if target == 0 && attribute != Attribute::Age {
+                    &talk::templates().already_none
+                } else {
+                    &talk::templates().already_there
+                };
+                let s = talk::say(pool, Some(attribute), None, rng);
                 turn.say(s, Note::AlreadyThere(attribute));
             }
             return;

@@ -163,6 +163,8 @@ pub struct Templates {
     pub could_not_add: Vec<String>,
     /// The attribute already has the requested degree.
     pub already_there: Vec<String>,
+    /// A removal asked for where the face has none of the attribute (not age).
+    pub already_none: Vec<String>,
     /// Ask which way an attribute should change.
     pub clarify_direction: Vec<String>,
     /// Ask which way when removing is one of the readings (not age).
@@ -215,7 +217,7 @@ pub enum Said {
 
 impl Templates {
     /// Every pool with its name in `talk.toml` and how the dialog says it.
-    pub fn pools(&self) -> [(&'static str, &[String], Said); 29] {
+    pub fn pools(&self) -> [(&'static str, &[String], Said); 30] {
         use Said::*;
         [
             ("check", &self.check, OfAttribute),
@@ -229,6 +231,7 @@ impl Templates {
             ("cannot_go_further", &self.cannot_go_further, OfEdit),
             ("could_not_add", &self.could_not_add, OfEdit),
             ("already_there", &self.already_there, OfAttribute),
+            ("already_none", &self.already_none, OfAttribute),
             ("clarify_direction", &self.clarify_direction, OfAttribute),
             (
                 "clarify_direction_or_remove",

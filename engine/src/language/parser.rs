@@ -337,6 +337,7 @@ impl LanguageEncoder {
         let mut labels = Vec::with_capacity(clauses.len());
         let mut incomplete = Vec::with_capacity(clauses.len());
         let mut amounts = Vec::with_capacity(clauses.len());
+        let mut years_amounts = Vec::with_capacity(clauses.len());
         let mut negated = Vec::with_capacity(clauses.len());
         let mut by_network = Vec::with_capacity(clauses.len());
         let mut confidence = 1.0f32;
@@ -349,6 +350,7 @@ impl LanguageEncoder {
                     || rules::noun_before_particle(raw, clauses.get(incomplete.len() + 1)),
             );
             amounts.push(rules::amount_only(words));
+            years_amounts.push(rules::years_amount_only(words));
             negated.push(rules::opens_negated(words));
             by_network.resize(labels.len(), false);
             if let Some(intent) = rules::small_talk(words).or_else(|| rules::reply(words, context))
@@ -594,6 +596,22 @@ impl LanguageEncoder {
             };
             let way = prev.direction.filter(|_| {
                 prev.intent == Intent::Edit
+                    && matches!(prev.kind, KindSlot::Relative | KindSlot::Direction)
+            });
+            if let Some(d) = way {
+                labels[i - 1] = ClauseLabel::relative(prev.attribute, d, n);
+                labels[i] = ClauseLabel::intent(Intent::Unknown);
+            }
+        }
+        // "a bit younger, like 5 years": a number of years said by itself after a way of the age
+        // is that way's amount, one degree per decade (it had been read as an age: a child).
+        for i in 1..labels.len() {
+            let (prev, Some(n)) = (labels[i - 1], years_amounts[i]) else {
+                continue;
+            };
+            let way = prev.direction.filter(|_| {
+                prev.intent == Intent::Edit
+                    && prev.attribute == AttributeSlot::Named(Attribute::Age)
                     && matches!(prev.kind, KindSlot::Relative | KindSlot::Direction)
             });
             if let Some(d) = way {

@@ -143,6 +143,7 @@ struct AgeNumbers {
     young_adults: Vec<String>,
     approximately: Vec<String>,
     change_units: Vec<String>,
+    years_amount_fillers: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1622,6 +1623,31 @@ fn age_number(c: ClauseWords) -> Option<u8> {
     })
 }
 
+/// A number of years said by itself ("like 5 years", "maybe ten years or so", "by about a
+/// decade"): how many degrees it is as an amount of change (one per decade, at least one).
+/// `None` when the clause says anything else, "old" included ("like 5 years old" is an age).
+pub fn years_amount_only(c: ClauseWords) -> Option<u8> {
+    let a = &words().age_numbers;
+    let numbers: Vec<String> = a.degrees.iter().flatten().cloned().collect();
+    if !c.all_in(&[&a.years_amount_fillers, &words().removal.years, &numbers]) {
+        return None;
+    }
+    years_removed(c)
+}
+
+/// "a bit older, like ten years" in one clause, "make her a bit younger like 5 years": a way of
+/// the age said by its words with a number of years and no "old" is that many degrees (one per
+/// decade) that way, not an age.
+fn years_with_way(c: ClauseWords) -> Option<(Direction, u8)> {
+    let Some(DirectionCue::Way(d)) = direction_cue(c) else {
+        return None;
+    };
+    if c.raw.iter().any(|w| w == "old" || w == "yo") || removal(c) {
+        return None;
+    }
+    Some((d, years_removed(c)?))
+}
+
 /// How many degrees "lose ten years" / "take a decade off" removes: `None` when no number says
 /// it ("take some years off" is a way).
 fn years_removed(c: ClauseWords) -> Option<u8> {
@@ -2338,6 +2364,9 @@ fn adjust_words(
         return (fixed, Reading::Rule);
     }
     if slot_attribute == Some(Attribute::Age) && label.intent == Intent::Edit {
+        if let Some((d, n)) = years_with_way(c) {
+            return (ClauseLabel::relative(slot, d, n), Reading::Rule);
+        }
         if let Some(n) = age_number(c) {
             return (ClauseLabel::target(slot, n), Reading::Rule);
         }
@@ -4180,6 +4209,14 @@ mod tests {
         assert_eq!(years("shave a decade off"), Some(1));
         assert_eq!(years("knock two decades off"), Some(2));
         assert_eq!(years("take some years off"), None);
+        // Round 17 follow-up: a number of years said by itself is an amount, not an age.
+        let amount = |t: &str| years_amount_only(cw(&clause(t)));
+        assert_eq!(amount("like 5 years"), Some(1));
+        assert_eq!(amount("maybe ten years or so"), Some(1));
+        assert_eq!(amount("about twenty years"), Some(2));
+        assert_eq!(amount("by a decade"), Some(1));
+        assert_eq!(amount("like 5 years old"), None);
+        assert_eq!(amount("like a kid"), None);
         let phrase = |t: &str, a| degree_phrase(cw(&clause(t)), a);
         assert_eq!(phrase("bangs over her eyebrows", Attribute::Bangs), Some(5));
         assert_eq!(
