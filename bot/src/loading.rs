@@ -132,3 +132,15 @@ pub fn measured_photos(
     }
     Ok(photos)
 }
+
+/// The labelled dataset's degrees by seed (`path`, or the committed
+/// `models/trained/predictor/labels.csv`), as the direction fits read them.
+pub fn dataset_labels(
+    path: Option<PathBuf>,
+) -> anyhow::Result<std::collections::HashMap<u64, [u8; 5]>> {
+    let path = path.unwrap_or_else(|| trained_dir().join("predictor").join("labels.csv"));
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    engine::predictor::reader_pipeline::parse_labels_csv(&text)
+        .with_context(|| format!("parsing {}", path.display()))
+}

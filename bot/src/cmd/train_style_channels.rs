@@ -6,7 +6,6 @@ use anyhow::Context;
 use engine::field::image_direction::Way;
 use engine::field::methods::held_out_face;
 use engine::field::style_channels::{fit_all, preview_sheet, save, StyleChannelConfig};
-use engine::predictor::reader_pipeline::parse_labels_csv;
 use engine::Attribute;
 use std::path::PathBuf;
 
@@ -43,14 +42,7 @@ pub struct StyleChannelsArgs {
 }
 
 pub fn run(args: StyleChannelsArgs) -> anyhow::Result<()> {
-    let trained = crate::loading::trained_dir();
-    let labels_path = args
-        .labels
-        .unwrap_or_else(|| trained.join("predictor").join("labels.csv"));
-    let text = std::fs::read_to_string(&labels_path)
-        .with_context(|| format!("reading {}", labels_path.display()))?;
-    let labels =
-        parse_labels_csv(&text).with_context(|| format!("parsing {}", labels_path.display()))?;
+    let labels = crate::loading::dataset_labels(args.labels)?;
     let generator = crate::loading::generator(None)?;
     let attributes = if args.attributes.is_empty() {
         Attribute::ALL.to_vec()

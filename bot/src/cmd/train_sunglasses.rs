@@ -5,7 +5,6 @@
 use anyhow::Context;
 use engine::field::sunglasses::fit_sunglasses;
 use engine::field::LinearDirection;
-use engine::predictor::reader_pipeline::parse_labels_csv;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -19,14 +18,7 @@ pub struct SunglassesArgs {
 }
 
 pub fn run(args: SunglassesArgs) -> anyhow::Result<()> {
-    let trained = crate::loading::trained_dir();
-    let labels_path = args
-        .labels
-        .unwrap_or_else(|| trained.join("predictor").join("labels.csv"));
-    let text = std::fs::read_to_string(&labels_path)
-        .with_context(|| format!("reading {}", labels_path.display()))?;
-    let labels =
-        parse_labels_csv(&text).with_context(|| format!("parsing {}", labels_path.display()))?;
+    let labels = crate::loading::dataset_labels(args.labels)?;
     let generator = crate::loading::generator(None)?;
     let direction = fit_sunglasses(&generator, &labels)?;
     let out = args.out.unwrap_or_else(crate::loading::sunglasses_path);
