@@ -23,6 +23,9 @@ pub struct StyleChannelsArgs {
     /// Ridge of the degree-on-channels regression (per face).
     #[arg(long, default_value_t = StyleChannelConfig::default().ridge)]
     ridge: f64,
+    /// Fit only on faces whose degree of the attribute is at least this (0: every face).
+    #[arg(long, default_value_t = 0)]
+    fitted_from: u8,
     /// Attributes whose direction is saved for edits that add only (`up`): the others are saved
     /// for both ways.
     #[arg(long = "up-only")]
@@ -52,6 +55,7 @@ pub fn run(args: StyleChannelsArgs) -> anyhow::Result<()> {
     let config = StyleChannelConfig {
         channels: args.channels,
         ridge: args.ridge,
+        fitted_from: args.fitted_from,
         ..StyleChannelConfig::default()
     };
     let directions = fit_all(&generator, &labels, &attributes, &config)?;

@@ -43,6 +43,9 @@ pub struct StyleChannelConfig {
     pub ridge: f64,
     /// Ridge of the least-norm solve `A_k dw = ds`, relative to the mean diagonal of `A_k A_k^T`.
     pub inverse_ridge: f64,
+    /// Fit only on faces whose degree of the attribute is at least this (0: every face).
+    #[serde(default)]
+    pub fitted_from: u8,
 }
 
 impl Default for StyleChannelConfig {
@@ -52,6 +55,7 @@ impl Default for StyleChannelConfig {
             styles: super::DEFAULT_K,
             ridge: 1e-2,
             inverse_ridge: 1e-7,
+            fitted_from: 0,
         }
     }
 }
@@ -116,6 +120,16 @@ fn design_row(degrees: &[u8; 5], means: &[f64; 5]) -> [f64; 5] {
     })
 }
 
+/// `gram` with 1e-6 per face added to the diagonal from `from` on: a regression on a degree
+/// that never varies among the fitted faces stays solvable.
+fn with_whisper(gram: &[Vec<f64>], from: usize, faces: usize) -> Vec<Vec<f64>> {
+    let mut g = gram.to_vec();
+    for (i, row) in g.iter_mut().enumerate().skip(from) {
+        row[i] += 1e-6 * faces as f64;
+    }
+    g
+}
+
 /// Inverse of a small symmetric positive definite matrix, column by column.
 fn spd_inverse(a: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, FieldError> {
     let n = a.len();
@@ -175,7 +189,9 @@ fn channel_statistics(
             }
         }
     }
-    let inv = spd_inverse(&gram)?;
+    // A degree that never varies among the faces (no beard among the fringed ones) makes the
+    // design singular: then a whisper of ridge keeps it solvable and leaves the others' fit.
+    let inv = spd_inverse(&gram).or_else(|_| spd_inverse(&with_whisper(&gram, 1, n)))?;
     let a = 1 + attribute.index();
     let mut out = Vec::new();
     for (k, (c, table)) in scales.iter().enumerate() {
@@ -235,7 +251,9 @@ pub fn fit_style_channel_direction(
     }
     let scales = channel_scales(generator, w, config.styles)?;
     let a = attribute.index();
-    let rows: Vec<usize> = (0..n).filter(|&i| degrees[i][a] != 255).collect();
+    let rows: Vec<usize> = (0..n)
+        .filter(|&i| degrees[i][a] != 255 && degrees[i][a] >= config.fitted_from)
+        .collect();
     let means: [f64; 5] = std::array::from_fn(|b| {
         let known: Vec<f64> = rows
             .iter()
@@ -283,7 +301,8 @@ pub fn fit_style_channel_direction(
     for (j, row) in gram.iter_mut().enumerate().take(stats.len()) {
         row[j] += config.ridge * m;
     }
-    let coef = cholesky_solve(gram, &xty)
+    let coef = cholesky_solve(gram.clone(), &xty)
+        .or_else(|| cholesky_solve(with_whisper(&gram, stats.len(), rows.len()), &xty))
         .ok_or_else(|| FieldError::BadConfig("the channel regression is singular".into()))?;
     let fitted: f64 = coef.iter().zip(&xty).map(|(c, v)| c * v).sum();
     let total = yy - ysum * ysum / m;
@@ -476,4 +495,34 @@ pub fn save(
         ImageDirections::save(dir, direction.attribute, way, &tensor, &meta)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_degree_that_never_varies_is_solved_with_a_whisper_of_ridge() {
+        // Intercept and one degree that is 0 on every face: singular as it stands.
+        let gram = vec![vec![4.0, 0.0], vec![0.0, 0.0]];
+        assert!(spd_inverse(&gram).is_err());
+        let inv = spd_inverse(&with_whisper(&gram, 1, 4)).unwrap();
+        assert!(
+            (inv[0][0] - 0.25).abs() < 1e-12,
+            "the intercept's fit is kept"
+        );
+        // A regular design is left as it is.
+        let regular = vec![vec![4.0, 1.0], vec![1.0, 2.0]];
+        let inv = spd_inverse(&regular).unwrap();
+        assert!((4.0 * inv[0][0] + inv[0][1] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn unknown_degrees_take_the_mean() {
+        let means = [1.0, 2.0, 0.5, 3.0, 2.5];
+        assert_eq!(
+            design_row(&[255, 1, 255, 4, 0], &means),
+            [1.0, 1.0, 0.5, 4.0, 0.0]
+        );
+    }
 }
