@@ -120,13 +120,18 @@ fn design_row(degrees: &[u8; 5], means: &[f64; 5]) -> [f64; 5] {
     })
 }
 
+/// Adds `add` to the diagonal of `gram` from row `from` on (a ridge).
+fn add_to_diagonal(gram: &mut [Vec<f64>], from: usize, add: f64) {
+    for (i, row) in gram.iter_mut().enumerate().skip(from) {
+        row[i] += add;
+    }
+}
+
 /// `gram` with 1e-6 per face added to the diagonal from `from` on: a regression on a degree
 /// that never varies among the fitted faces stays solvable.
 fn with_whisper(gram: &[Vec<f64>], from: usize, faces: usize) -> Vec<Vec<f64>> {
     let mut g = gram.to_vec();
-    for (i, row) in g.iter_mut().enumerate().skip(from) {
-        row[i] += 1e-6 * faces as f64;
-    }
+    add_to_diagonal(&mut g, from, 1e-6 * faces as f64);
     g
 }
 
@@ -298,9 +303,7 @@ pub fn fit_style_channel_direction(
         yy += y * y;
         ysum += y;
     }
-    for (j, row) in gram.iter_mut().enumerate().take(stats.len()) {
-        row[j] += config.ridge * m;
-    }
+    add_to_diagonal(&mut gram[..stats.len()], 0, config.ridge * m);
     let coef = cholesky_solve(gram.clone(), &xty)
         .or_else(|| cholesky_solve(with_whisper(&gram, stats.len(), rows.len()), &xty))
         .ok_or_else(|| FieldError::BadConfig("the channel regression is singular".into()))?;
@@ -340,15 +343,12 @@ pub fn fit_style_channel_direction(
             rows_out.push(vec![0f32; LATENT_DIM]);
             continue;
         }
-        let (affine, _) = generator.synthesis.style_affine(k)?;
-        let affine = affine.to_dtype(DType::F64)?;
+        let affine = generator.synthesis.style_weight(k)?.to_dtype(DType::F64)?;
         let a_mat: Vec<Vec<f64>> = affine.to_vec2::<f64>()?;
         let aat: Vec<Vec<f64>> = affine.matmul(&affine.t()?)?.to_vec2::<f64>()?;
         let mean_diag = (0..c).map(|i| aat[i][i]).sum::<f64>() / c as f64;
         let mut reg = aat;
-        for (i, row) in reg.iter_mut().enumerate() {
-            row[i] += config.inverse_ridge * mean_diag;
-        }
+        add_to_diagonal(&mut reg, 0, config.inverse_ridge * mean_diag);
         let x = cholesky_solve(reg, &ds).ok_or_else(|| {
             FieldError::BadConfig(format!("style {k}'s map is not positive definite"))
         })?;

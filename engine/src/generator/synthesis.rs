@@ -364,14 +364,12 @@ impl SynthesisNetwork {
         })
     }
 
-    /// The affine map of W+ style `k` to the channel scales it modulates ("style space"):
-    /// `s = a w + b` with `a` `[channels, 512]` and `b` `[channels]`, the constant scale folded in.
-    pub fn style_affine(&self, k: usize) -> Result<(Tensor, Tensor)> {
+    /// The linear part `a` `[channels, 512]` of W+ style `k`'s map to the channel scales it
+    /// modulates ("style space", `s = a w + b`), the constant scale folded in: how a change of the
+    /// style moves the scales.
+    pub fn style_weight(&self, k: usize) -> Result<Tensor> {
         let linear = self.style_linear(k)?;
-        Ok((
-            (&linear.weight * linear.scale)?,
-            (&linear.bias * linear.scale)?,
-        ))
+        &linear.weight * linear.scale
     }
 
     /// The channel scales style `k` of the code gives (`style` `[b, 512]` -> `[b, channels]`).
