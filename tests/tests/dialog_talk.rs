@@ -34,7 +34,7 @@ fn assert_clean(sentence: &str) {
 fn check_and_suggest_sentences_mention_the_attribute_and_are_questions() {
     let t = talk::templates();
     for attribute in Attribute::ALL {
-        let name = words(attribute).name;
+        let name = &words(attribute).name;
         for pool in [&t.check, &t.suggest] {
             for sentence in all_fills(pool, attribute, None) {
                 assert_clean(&sentence);
@@ -46,7 +46,7 @@ fn check_and_suggest_sentences_mention_the_attribute_and_are_questions() {
             assert_clean(&sentence);
             let w = words(attribute);
             assert!(
-                sentence.contains(w.more) && sentence.contains(w.less),
+                sentence.contains(&w.more) && sentence.contains(&w.less),
                 "{sentence}"
             );
         }
@@ -58,7 +58,10 @@ fn edit_and_limit_sentences_say_which_way() {
     let t = talk::templates();
     for attribute in Attribute::ALL {
         let w = words(attribute);
-        for (direction, adj) in [(Direction::Increase, w.more), (Direction::Decrease, w.less)] {
+        for (direction, adj) in [
+            (Direction::Increase, &w.more),
+            (Direction::Decrease, &w.less),
+        ] {
             for pool in [&t.edited, &t.cannot_go_further] {
                 for sentence in all_fills(pool, attribute, Some(direction)) {
                     assert_clean(&sentence);
@@ -72,7 +75,7 @@ fn edit_and_limit_sentences_say_which_way() {
         // Apart from age (said of the face), the limit names the attribute.
         if attribute != Attribute::Age {
             for sentence in all_fills(&t.cannot_go_further, attribute, Some(Direction::Increase)) {
-                assert!(sentence.contains(w.name), "{sentence}");
+                assert!(sentence.contains(&w.name), "{sentence}");
             }
         }
     }
@@ -157,7 +160,7 @@ fn the_papers_examples() {
 fn added_and_removed_sentences_name_the_attribute() {
     let t = talk::templates();
     for attribute in Attribute::ALL.into_iter().filter(|a| *a != Attribute::Age) {
-        let name = words(attribute).name;
+        let name = &words(attribute).name;
         for pool in [&t.added, &t.removed] {
             for sentence in all_fills(pool, attribute, Some(Direction::Increase)) {
                 assert_clean(&sentence);
@@ -177,8 +180,8 @@ fn could_not_add_sentences_name_what_was_asked_for() {
         let w = words(attribute);
         for sentence in all_fills(&t.could_not_add, attribute, Some(Direction::Increase)) {
             assert_clean(&sentence);
-            assert!(sentence.contains(w.name), "{attribute}: {sentence}");
-            assert!(!sentence.contains(w.more), "{attribute}: {sentence}");
+            assert!(sentence.contains(&w.name), "{attribute}: {sentence}");
+            assert!(!sentence.contains(&w.more), "{attribute}: {sentence}");
         }
     }
 }

@@ -1157,7 +1157,7 @@ impl Conversation {
                 .collect(),
             Feedback::ClarifyDirection(a) => {
                 let w = words(a);
-                let mut options: Vec<String> = vec![w.more.into(), w.less.into()];
+                let mut options: Vec<String> = vec![w.more.clone(), w.less.clone()];
                 if a != Attribute::Age {
                     options.push("remove it".into());
                 }

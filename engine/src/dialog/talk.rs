@@ -1,11 +1,11 @@
-//! The talk module (paper sec. 3.4 and supplement B): the words for each attribute, and the
-//! code that fills the sentence templates of every feedback category.
+//! The talk module (paper sec. 3.4 and supplement B): the code that fills the sentence
+//! templates of every feedback category.
 //!
-//! The templates, the synonym pools that vary them and the help text live in
-//! `engine/data/dialog/talk.toml` (compiled in, parsed once into [`Templates`]; see
-//! [`templates`] and [`help`]). A template is plain text with `{slot}`s. Attribute slots
-//! (`{the}`, `{more}`, ...) come from [`AttributeWords`]; every other slot names a synonym pool
-//! and is replaced by a random member. Slots written with a capital first letter (`{The}`,
+//! The templates, the synonym pools that vary them, the words for each attribute and the help
+//! text live in `engine/data/dialog/talk.toml` (compiled in, parsed once; see [`templates`],
+//! [`words`] and [`help`]). A template is plain text with `{slot}`s. Attribute slots (`{the}`,
+//! `{more}`, ...) come from the attribute's [`AttributeWords`]; every other slot names a synonym
+//! pool and is replaced by a random member. Slots written with a capital first letter (`{The}`,
 //! `{Ok}`) are capitalised. The file is checked when it is parsed: every pool has a template,
 //! and every slot is one this module fills for the way the pool is said ([`Templates::pools`]).
 
@@ -16,114 +16,89 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-/// The talk module's templates, synonyms and help text, as written in
+/// The talk module's templates, synonyms, attribute words and help text, as written in
 /// `engine/data/dialog/talk.toml`.
 pub const TALK_TOML: &str = include_str!("../../data/dialog/talk.toml");
 
-/// How the talk module speaks about one attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the talk module speaks about one attribute: one `[attributes.*]` table of `talk.toml`
+/// (the file documents each word). Every word but `request_more` fills the attribute slot of its
+/// name.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AttributeWords {
     /// The word users know it by ("smile", "glasses").
-    pub name: &'static str,
+    pub name: String,
     /// With its article ("the smile").
-    pub the: &'static str,
+    pub the: String,
     /// "are" or "is", agreeing with `the`.
-    pub be: &'static str,
+    pub be: String,
     /// What a degree measures ("length", "thickness").
-    pub quality: &'static str,
+    pub quality: String,
     /// Comparative for a higher degree ("longer", "older").
-    pub more: &'static str,
+    pub more: String,
     /// Comparative for a lower degree ("shorter", "younger").
-    pub less: &'static str,
+    pub less: String,
     /// The thing an edit changes, as an object ("the bangs", "the face" for age).
-    pub object: &'static str,
+    pub object: String,
     /// Subject and verb for the result of an edit ("the bangs are", "the face looks").
-    pub subject: &'static str,
+    pub subject: String,
     /// What an edit from degree 0 gives, with its article ("a beard", "glasses"); empty for
     /// age, which has no "none".
-    pub new: &'static str,
+    pub new: String,
     /// Start of a question about the wanted change ("should they be", "should the face look").
-    pub should: &'static str,
+    pub should: String,
     /// Start of the sentence saying a limit is reached ("The glasses can't get").
-    pub limit: &'static str,
+    pub limit: String,
     /// A short request that raises the degree, offered as a quick answer ("bigger smile").
-    pub request_more: &'static str,
+    pub request_more: String,
 }
 
-/// The words for `attribute`.
-pub fn words(attribute: Attribute) -> AttributeWords {
-    match attribute {
-        Attribute::Bangs => AttributeWords {
-            name: "bangs",
-            the: "the bangs",
-            be: "are",
-            quality: "length",
-            more: "longer",
-            less: "shorter",
-            object: "the bangs",
-            subject: "the bangs are",
-            should: "should they be",
-            limit: "the bangs can't get",
-            request_more: "longer bangs",
-            new: "some bangs",
-        },
-        Attribute::Eyeglasses => AttributeWords {
-            name: "glasses",
-            the: "the glasses",
-            be: "are",
-            quality: "thickness",
-            more: "thicker",
-            less: "thinner",
-            object: "the glasses",
-            subject: "the glasses are",
-            should: "should they be",
-            limit: "the glasses can't get",
-            request_more: "thicker glasses",
-            new: "glasses",
-        },
-        Attribute::Beard => AttributeWords {
-            name: "beard",
-            the: "the beard",
-            be: "is",
-            quality: "length",
-            more: "longer",
-            less: "shorter",
-            object: "the beard",
-            subject: "the beard is",
-            should: "should it be",
-            limit: "the beard can't get",
-            request_more: "more beard",
-            new: "a beard",
-        },
-        Attribute::Smiling => AttributeWords {
-            name: "smile",
-            the: "the smile",
-            be: "is",
-            quality: "size",
-            more: "bigger",
-            less: "smaller",
-            object: "the smile",
-            subject: "the smile is",
-            should: "should it be",
-            limit: "the smile can't get",
-            request_more: "bigger smile",
-            new: "a smile",
-        },
-        Attribute::Age => AttributeWords {
-            name: "age",
-            the: "the age",
-            be: "is",
-            quality: "one",
-            more: "older",
-            less: "younger",
-            object: "the face",
-            subject: "the face looks",
-            should: "should the face look",
-            limit: "the face can't look",
-            request_more: "make the face older",
-            new: "",
-        },
+impl AttributeWords {
+    /// Every word with its name in `talk.toml`.
+    fn all(&self) -> [(&'static str, &str); 12] {
+        [
+            ("name", &self.name),
+            ("the", &self.the),
+            ("be", &self.be),
+            ("quality", &self.quality),
+            ("more", &self.more),
+            ("less", &self.less),
+            ("object", &self.object),
+            ("subject", &self.subject),
+            ("new", &self.new),
+            ("should", &self.should),
+            ("limit", &self.limit),
+            ("request_more", &self.request_more),
+        ]
     }
+}
+
+/// `[attributes]` of `talk.toml`: the words of every attribute (a table missing is refused).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttributeTable {
+    bangs: AttributeWords,
+    eyeglasses: AttributeWords,
+    beard: AttributeWords,
+    smiling: AttributeWords,
+    age: AttributeWords,
+}
+
+impl AttributeTable {
+    fn get(&self, attribute: Attribute) -> &AttributeWords {
+        match attribute {
+            Attribute::Bangs => &self.bangs,
+            Attribute::Eyeglasses => &self.eyeglasses,
+            Attribute::Beard => &self.beard,
+            Attribute::Smiling => &self.smiling,
+            Attribute::Age => &self.age,
+        }
+    }
+}
+
+/// The words for `attribute` (`[attributes.*]` of `engine/data/dialog/talk.toml`).
+pub fn words(attribute: Attribute) -> &'static AttributeWords {
+    talk_file().attributes.get(attribute)
 }
 
 /// The whole of `talk.toml`.
@@ -132,6 +107,7 @@ pub fn words(attribute: Attribute) -> AttributeWords {
 struct TalkFile {
     help: String,
     synonyms: BTreeMap<String, Vec<String>>,
+    attributes: AttributeTable,
     templates: Templates,
 }
 
@@ -275,10 +251,33 @@ fn parse_talk(text: &str) -> Result<TalkFile, String> {
             return Err(format!("synonym {word:?} of {name} holds a brace"));
         }
     }
+    for attribute in Attribute::ALL {
+        let words = file.attributes.get(attribute);
+        for (name, word) in words.all() {
+            if word.contains(['{', '}']) {
+                return Err(format!(
+                    "{name} of {attribute} ({word:?}) holds a brace: words are said as written"
+                ));
+            }
+            // Age has no "none", so nothing is "added" from degree 0: its `new` is empty, and
+            // only its.
+            let may_be_empty = name == "new" && attribute == Attribute::Age;
+            if word.trim().is_empty() != may_be_empty {
+                return Err(if may_be_empty {
+                    format!("new of age must be empty (age has no \"none\"), not {word:?}")
+                } else {
+                    format!("{name} of {attribute} is empty")
+                });
+            }
+        }
+    }
+    // Which slots are attribute slots does not depend on the words, only on the way a pool is
+    // said; the bangs' words stand for every attribute's.
+    let any_words = Some(file.attributes.get(Attribute::Bangs));
     if let Some(name) = file
         .synonyms
         .keys()
-        .find(|k| attribute_slot(k, Some(Attribute::Bangs), Some(Direction::Increase)).is_some())
+        .find(|k| attribute_slot(k, any_words, Some(Direction::Increase)).is_some())
     {
         return Err(format!(
             "synonym pool {name} has the name of an attribute slot"
@@ -291,12 +290,12 @@ fn parse_talk(text: &str) -> Result<TalkFile, String> {
         for template in pool {
             for slot in slots(template).map_err(|e| format!("{name}: {template:?}: {e}"))? {
                 let key = slot.to_ascii_lowercase();
-                let (attribute, direction) = match said {
+                let (words, direction) = match said {
                     Said::Plainly => (None, None),
-                    Said::OfAttribute => (Some(Attribute::Bangs), None),
-                    Said::OfEdit => (Some(Attribute::Bangs), Some(Direction::Increase)),
+                    Said::OfAttribute => (any_words, None),
+                    Said::OfEdit => (any_words, Some(Direction::Increase)),
                 };
-                let filled = attribute_slot(&key, attribute, direction).is_some()
+                let filled = attribute_slot(&key, words, direction).is_some()
                     || file.synonyms.contains_key(&key);
                 if !filled {
                     return Err(format!(
@@ -407,7 +406,7 @@ fn slot_value(
     let capital = slot.chars().next().is_some_and(|c| c.is_ascii_uppercase());
     let key = slot.to_ascii_lowercase();
     let key = key.as_str();
-    let value = attribute_slot(key, attribute, direction).or_else(|| {
+    let value = attribute_slot(key, attribute.map(words), direction).or_else(|| {
         talk_file()
             .synonyms
             .get(key)
@@ -418,29 +417,29 @@ fn slot_value(
 
 fn attribute_slot(
     key: &str,
-    attribute: Option<Attribute>,
+    words: Option<&AttributeWords>,
     direction: Option<Direction>,
 ) -> Option<String> {
-    let w = words(attribute?);
+    let w = words?;
     let value = match key {
-        "name" => w.name,
-        "the" => w.the,
-        "be" => w.be,
-        "quality" => w.quality,
-        "more" => w.more,
-        "less" => w.less,
-        "should" => w.should,
-        "object" => w.object,
-        "subject" => w.subject,
-        "new" => w.new,
-        "limit" => w.limit,
+        "name" => &w.name,
+        "the" => &w.the,
+        "be" => &w.be,
+        "quality" => &w.quality,
+        "more" => &w.more,
+        "less" => &w.less,
+        "should" => &w.should,
+        "object" => &w.object,
+        "subject" => &w.subject,
+        "new" => &w.new,
+        "limit" => &w.limit,
         "adj" => match direction? {
-            Direction::Increase => w.more,
-            Direction::Decrease => w.less,
+            Direction::Increase => &w.more,
+            Direction::Decrease => &w.less,
         },
         _ => return None,
     };
-    Some(value.to_string())
+    Some(value.clone())
 }
 
 fn capitalise(s: &str) -> String {
@@ -592,6 +591,82 @@ mod tests {
         // A synonym pool that an attribute slot would hide.
         let e = broken("\nbye = [", "\nmore = [");
         assert!(e.contains("more"), "{e}");
+    }
+
+    /// The checks of the `[attributes.*]` words: each edit below breaks the real file in one
+    /// place, and is refused with a message that says where.
+    #[test]
+    fn mistakes_in_the_attribute_words_are_refused() {
+        let broken = |from: &str, to: &str| {
+            assert!(TALK_TOML.contains(from), "{from:?} is not in the file");
+            parse_talk(&TALK_TOML.replacen(from, to, 1))
+                .err()
+                .unwrap_or_else(|| panic!("{to:?} was accepted"))
+        };
+        // An attribute's table missing altogether (the beard would have no words).
+        let start = TALK_TOML.find("[attributes.beard]").unwrap();
+        let end = start + TALK_TOML[start..].find("\n\n").unwrap();
+        let e = broken(&TALK_TOML[start..end], "");
+        assert!(e.contains("missing field `beard`"), "{e}");
+        // A misspelt attribute (the smile would have none, and `smile` is no attribute).
+        let e = broken("[attributes.smiling]", "[attributes.smile]");
+        assert!(e.contains("smile"), "{e}");
+        // One word of an attribute missing.
+        let e = broken("limit = \"the glasses can't get\"\n", "");
+        assert!(e.contains("missing field `limit`"), "{e}");
+        // A word no slot or quick answer uses (a misspelt name).
+        let e = broken("quality = \"size\"", "qualty = \"size\"");
+        assert!(e.contains("qualty"), "{e}");
+        // A placeholder in a word: words are said as written, "{the}" would reach the user.
+        let e = broken("the = \"the bangs\"", "the = \"{the} bangs\"");
+        assert!(e.contains("the of bangs") && e.contains("brace"), "{e}");
+        let e = broken("should = \"should it be\"", "should = \"should {it} be\"");
+        assert!(e.contains("should of beard") && e.contains("brace"), "{e}");
+        // An empty word.
+        let e = broken("more = \"thicker\"", "more = \"\"");
+        assert!(e.contains("more of eyeglasses is empty"), "{e}");
+        let e = broken("new = \"a smile\"", "new = \" \"");
+        assert!(e.contains("new of smiling is empty"), "{e}");
+        // Age has no "none": nothing can be added to it from degree 0.
+        let e = broken("new = \"\"", "new = \"an age\"");
+        assert!(e.contains("new of age must be empty"), "{e}");
+        // An attribute slot a template uses but no attribute has.
+        let e = broken(
+            "\"{The} {be} already like that.\"",
+            "\"{The} {colour} {be} already like that.\"",
+        );
+        assert!(e.contains("{colour}") && e.contains("already_there"), "{e}");
+    }
+
+    /// The words as the Rust table of `talk.rs` said them before they moved to `talk.toml`
+    /// (name | the | be | quality | more | less | object | subject | new | should | limit |
+    /// request_more).
+    #[test]
+    fn attribute_words_are_unchanged() {
+        let table: Vec<String> = Attribute::ALL
+            .into_iter()
+            .map(|a| {
+                let w = words(a);
+                let all: Vec<&str> = w.all().iter().map(|(_, word)| *word).collect();
+                all.join(" | ")
+            })
+            .collect();
+        assert_eq!(
+            table,
+            [
+                "bangs | the bangs | are | length | longer | shorter | the bangs | \
+                 the bangs are | some bangs | should they be | the bangs can't get | longer bangs",
+                "glasses | the glasses | are | thickness | thicker | thinner | the glasses | \
+                 the glasses are | glasses | should they be | the glasses can't get | \
+                 thicker glasses",
+                "beard | the beard | is | length | longer | shorter | the beard | the beard is | \
+                 a beard | should it be | the beard can't get | more beard",
+                "smile | the smile | is | size | bigger | smaller | the smile | the smile is | \
+                 a smile | should it be | the smile can't get | bigger smile",
+                "age | the age | is | one | older | younger | the face | the face looks |  | \
+                 should the face look | the face can't look | make the face older",
+            ]
+        );
     }
 
     /// Seeded replies as the talk module said them when its templates were still Rust constants
