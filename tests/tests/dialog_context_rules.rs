@@ -1070,3 +1070,123 @@ fn the_issue_examples_in_one_conversation() {
         reply.text
     );
 }
+
+/// After a removal (degree 0) the check asks about the face without the attribute, never which
+/// way it should go ("Are the glasses good now, or should they be thicker or thinner?" asked
+/// about glasses that were gone); "yes" keeps it gone, "no" points to undo, and undo brings it
+/// back. Age has no removal: its degree 0 is a young face, checked like any degree.
+#[test]
+fn the_check_after_a_removal_asks_about_the_face_without_it() {
+    let enc = encoder();
+    let engine = engine();
+    // One conversation word for word (seed 3 checks right after the removal).
+    let mut conv = Conversation::new(3);
+    conv.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+    let removed = say(&mut conv, "remove the glasses", &engine, &enc);
+    assert_eq!(
+        removed.text,
+        "There you go: I removed the glasses. (degree 0 of 5: no glasses.) Does the face look \
+         right without the glasses?"
+    );
+    assert_eq!(removed.feedback, Feedback::Check(Eyeglasses));
+    assert_eq!(removed.quick_replies, ["yes, that's good", "undo"]);
+    assert_eq!(degree(&conv, Eyeglasses), 0);
+    let mut unhappy = conv.clone();
+    let no = say(&mut unhappy, "no", &engine, &enc);
+    assert_eq!(
+        no.text,
+        "Got it, say \"undo\" to bring the glasses back. What's next?"
+    );
+    assert_eq!(no.feedback, Feedback::AskNext);
+    assert!(no.quick_replies.contains(&"undo".to_string()), "{no:?}");
+    let undone = say(&mut unhappy, "undo", &engine, &enc);
+    assert_eq!(undone.notes, vec![Note::Undone], "{}", undone.text);
+    assert_eq!(degree(&unhappy, Eyeglasses), 2);
+    let mut seed_9 = Conversation::new(9);
+    seed_9.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+    say(&mut seed_9, "remove the glasses", &engine, &enc);
+    let yes = say(&mut seed_9, "yes", &engine, &enc);
+    assert_eq!(yes.notes, vec![Note::Satisfied(Eyeglasses)]);
+    let mut seed_11 = Conversation::new(11);
+    seed_11.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+    say(&mut seed_11, "remove the glasses", &engine, &enc);
+    let yes = say(&mut seed_11, "yes", &engine, &enc);
+    assert_eq!(
+        yes.text,
+        "Glad you like it, no glasses then. What would you like to edit next?"
+    );
+
+    // Every attribute, over seeds: whenever the bot checks right after a removal, and whatever
+    // the user answers, nothing speaks of the gone attribute's way or keeping it.
+    for (a, removal) in [
+        (Eyeglasses, "remove the glasses"),
+        (Beard, "shave the beard"),
+        (Bangs, "remove the bangs"),
+        (Smiling, "no smile"),
+    ] {
+        let w = engine::dialog::talk::words(a);
+        let mut checks = 0;
+        for seed in 0..12 {
+            let mut conv = Conversation::new(seed);
+            conv.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+            let reply = say(&mut conv, removal, &engine, &enc);
+            assert_eq!(degree(&conv, a), 0, "{removal:?}: {}", reply.text);
+            assert_eq!(reply.notes, vec![Note::Edited(a)], "{}", reply.text);
+            let gone = format!("I removed {}.", w.the);
+            let gone_too = format!("{} {} gone.", w.the, w.be);
+            assert!(
+                reply.text.contains(&gone) || reply.text.contains(&gone_too),
+                "{a}: {}",
+                reply.text
+            );
+            if reply.feedback != Feedback::Check(a) {
+                continue;
+            }
+            checks += 1;
+            let question = reply.text.split(".) ").nth(1).unwrap();
+            let without = format!("without {}", w.the);
+            let with_no = format!("with no {}?", w.name);
+            assert!(
+                question.contains(&without) || question.ends_with(&with_no),
+                "{a}: {question}"
+            );
+            assert_eq!(reply.quick_replies, ["yes, that's good", "undo"], "{a}");
+            for answer in ["yes", "thanks", "no"] {
+                let mut c = conv.clone();
+                let r = say(&mut c, answer, &engine, &enc);
+                for word in [&w.more, &w.less, &w.quality] {
+                    assert!(!r.text.contains(word.as_str()), "{a} {answer}: {}", r.text);
+                }
+                assert!(!r.text.contains("I'll keep"), "{a} {answer}: {}", r.text);
+                if answer == "no" {
+                    assert!(
+                        r.text
+                            .contains(&format!("\"undo\" to bring {} back", w.the))
+                            || r.text.contains(&format!("\"Undo\" brings {} back", w.the)),
+                        "{a}: {}",
+                        r.text
+                    );
+                } else {
+                    assert_eq!(r.notes, vec![Note::Satisfied(a)], "{a}: {}", r.text);
+                }
+            }
+        }
+        assert!(checks >= 4, "{a}: only {checks} of 12 seeds checked");
+    }
+
+    // Age at degree 0 is a young face: the check asks about the age as at any degree.
+    let mut checks = 0;
+    for seed in 0..12 {
+        let mut conv = Conversation::new(seed);
+        conv.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+        let reply = say(&mut conv, "set the age to level 0", &engine, &enc);
+        assert_eq!(degree(&conv, Age), 0, "{}", reply.text);
+        if reply.feedback == Feedback::Check(Age) {
+            checks += 1;
+            assert!(reply.text.contains("the age"), "{}", reply.text);
+            assert!(!reply.text.contains("without"), "{}", reply.text);
+            assert_eq!(reply.quick_replies.len(), 4, "{:?}", reply.quick_replies);
+        }
+    }
+    assert!(checks >= 4, "age: only {checks} of 12 seeds checked");
+}

@@ -148,7 +148,17 @@ fn table() -> Vec<Row> {
             Check(Bangs),
             intent(Intent::No),
         )
+        .degrees(&[(Bangs, 2)])
         .then(NoEdit, vec![], Expect::Exactly(ClarifyDirection(Bangs))),
+        // With no bangs left there is no way to ask about: "undo" brings them back.
+        row(
+            "no to a check after a removal: what next",
+            Edit,
+            Check(Bangs),
+            intent(Intent::No),
+        )
+        .degrees(&[(Bangs, 0)])
+        .then(NoEdit, vec![], Expect::Exactly(AskNext)),
         row(
             "yes to a suggestion edits and checks",
             NoEdit,

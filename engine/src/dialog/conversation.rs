@@ -450,15 +450,7 @@ impl Conversation {
                     };
                     self.apply_edit(&edit, true, engine, &mut turn);
                 }
-                Feedback::Check(a) => {
-                    let s = talk::say(
-                        &talk::templates().satisfied,
-                        Some(a),
-                        None,
-                        &mut self.dialog.rng,
-                    );
-                    turn.say(s, Note::Satisfied(a));
-                }
+                Feedback::Check(a) => self.satisfied(a, &mut turn),
                 Feedback::ClarifyDirection(_) | Feedback::ClarifyAttribute => {
                     self.not_understood(text, &mut turn)
                 }
@@ -474,6 +466,18 @@ impl Conversation {
                         &mut self.dialog.rng,
                     );
                     turn.say(s, Note::Declined(a));
+                }
+                Feedback::Check(a) if self.has_none(a) => {
+                    // Not satisfied with a removal: there is no way to ask about ("thicker or
+                    // thinner?"); undo brings it back.
+                    let s = talk::say(
+                        &talk::templates().removed_not_right,
+                        Some(a),
+                        None,
+                        &mut self.dialog.rng,
+                    );
+                    turn.sentences.push(s);
+                    turn.feedback = Some(Feedback::AskNext);
                 }
                 Feedback::Check(a) => {
                     // Not satisfied: ask which way.
@@ -520,15 +524,7 @@ impl Conversation {
                 self.keep_context(previous, &mut turn);
             }
             Intent::Thanks => match previous {
-                Feedback::Check(a) => {
-                    let s = talk::say(
-                        &talk::templates().satisfied,
-                        Some(a),
-                        None,
-                        &mut self.dialog.rng,
-                    );
-                    turn.say(s, Note::Satisfied(a));
-                }
+                Feedback::Check(a) => self.satisfied(a, &mut turn),
                 _ => {
                     let s = talk::say(&talk::templates().thanks, None, None, &mut self.dialog.rng);
                     turn.say(s, Note::SmallTalk);
@@ -548,6 +544,29 @@ impl Conversation {
             }
         }
         self.finish(turn, engine)
+    }
+
+    /// Whether the face has none of `attribute` (degree 0, as after a removal). Age always has
+    /// one: its degree 0 is a young face.
+    fn has_none(&self, attribute: Attribute) -> bool {
+        attribute != Attribute::Age
+            && self
+                .face
+                .as_ref()
+                .and_then(|face| face.degrees.get(&attribute))
+                == Some(&0)
+    }
+
+    /// The user is satisfied with the check of `attribute` ("I'll keep the glasses like this",
+    /// or after a removal "no glasses then").
+    fn satisfied(&mut self, attribute: Attribute, turn: &mut Turn) {
+        let pool = if self.has_none(attribute) {
+            &talk::templates().satisfied_removed
+        } else {
+            &talk::templates().satisfied
+        };
+        let s = talk::say(pool, Some(attribute), None, &mut self.dialog.rng);
+        turn.say(s, Note::Satisfied(attribute));
     }
 
     /// Context rules that need the dialog state (see `engine/src/dialog/CONTEXT.md`): a bare
@@ -1047,12 +1066,14 @@ impl Conversation {
         let phase = turn
             .phase
             .unwrap_or(if edited { Phase::Edit } else { Phase::NoEdit });
+        // After a removal the check asks about the face without it, not which way it should go.
+        let check = match feedback {
+            Feedback::Check(a) if self.has_none(a) => &talk::templates().check_removed,
+            _ => &talk::templates().check,
+        };
         let rng = &mut self.dialog.rng;
         match feedback {
-            Feedback::Check(a) => {
-                turn.sentences
-                    .push(talk::say(&talk::templates().check, Some(a), None, rng))
-            }
+            Feedback::Check(a) => turn.sentences.push(talk::say(check, Some(a), None, rng)),
             Feedback::Suggest(a) => {
                 turn.sentences
                     .push(talk::say(&talk::templates().suggest, Some(a), None, rng))
@@ -1141,6 +1162,10 @@ impl Conversation {
 
     fn quick_replies(&mut self, feedback: Feedback, engine: &dyn FaceEngine) -> Vec<String> {
         match feedback {
+            // Neither "a bit thicker" nor "a bit thinner" fits glasses that are gone.
+            Feedback::Check(a) if self.has_none(a) => {
+                vec!["yes, that's good".into(), "undo".into()]
+            }
             Feedback::Check(a) => {
                 let w = words(a);
                 vec![

@@ -119,6 +119,8 @@ struct TalkFile {
 pub struct Templates {
     /// Feedback category 1: check whether the degree is right.
     pub check: Vec<String>,
+    /// Feedback category 1 where the face has none of the attribute (degree 0; not age).
+    pub check_removed: Vec<String>,
     /// Feedback category 2: suggest an attribute not edited yet.
     pub suggest: Vec<String>,
     /// Feedback category 3: ask what to do next.
@@ -155,6 +157,10 @@ pub struct Templates {
     pub clarify_attribute: Vec<String>,
     /// The user is satisfied with a check.
     pub satisfied: Vec<String>,
+    /// The user is satisfied with a check of a removal (degree 0; not age).
+    pub satisfied_removed: Vec<String>,
+    /// The user is not satisfied with a check of a removal: "undo" brings it back.
+    pub removed_not_right: Vec<String>,
     /// The user declined a suggestion.
     pub declined: Vec<String>,
     /// A "no" with nothing to decline and no question to answer.
@@ -193,10 +199,11 @@ pub enum Said {
 
 impl Templates {
     /// Every pool with its name in `talk.toml` and how the dialog says it.
-    pub fn pools(&self) -> [(&'static str, &[String], Said); 30] {
+    pub fn pools(&self) -> [(&'static str, &[String], Said); 33] {
         use Said::*;
         [
             ("check", &self.check, OfAttribute),
+            ("check_removed", &self.check_removed, OfAttribute),
             ("suggest", &self.suggest, OfAttribute),
             ("ask_next", &self.ask_next, Plainly),
             ("ask_next_following", &self.ask_next_following, Plainly),
@@ -219,6 +226,8 @@ impl Templates {
             ("thanks", &self.thanks, Plainly),
             ("clarify_attribute", &self.clarify_attribute, Plainly),
             ("satisfied", &self.satisfied, OfAttribute),
+            ("satisfied_removed", &self.satisfied_removed, OfAttribute),
+            ("removed_not_right", &self.removed_not_right, OfAttribute),
             ("declined", &self.declined, OfAttribute),
             ("acknowledge_no", &self.acknowledge_no, Plainly),
             ("undone", &self.undone, Plainly),
