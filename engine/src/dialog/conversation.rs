@@ -1160,31 +1160,31 @@ impl Conversation {
         Feedback::AskNext
     }
 
+    /// The quick answers offered with `feedback` (wording from `[quick_replies]` of `talk.toml`).
     fn quick_replies(&mut self, feedback: Feedback, engine: &dyn FaceEngine) -> Vec<String> {
+        let q = talk::quick_replies();
+        let plain = |answer: &String| talk::quick(answer, None);
         match feedback {
             // Neither "a bit thicker" nor "a bit thinner" fits glasses that are gone.
-            Feedback::Check(a) if self.has_none(a) => {
-                vec!["yes, that's good".into(), "undo".into()]
-            }
-            Feedback::Check(a) => {
-                let w = words(a);
-                vec![
-                    "yes, that's good".into(),
-                    format!("a bit {}", w.more),
-                    format!("a bit {}", w.less),
-                    "undo".into(),
-                ]
-            }
-            Feedback::Suggest(_) => vec!["yes".into(), "no thanks".into()],
+            Feedback::Check(a) if self.has_none(a) => vec![plain(&q.check_yes), plain(&q.undo)],
+            Feedback::Check(a) => vec![
+                plain(&q.check_yes),
+                talk::quick(&q.check_more, Some(a)),
+                talk::quick(&q.check_less, Some(a)),
+                plain(&q.undo),
+            ],
+            Feedback::Suggest(_) => vec![plain(&q.suggest_yes), plain(&q.suggest_no)],
             Feedback::ClarifyAttribute => Attribute::ALL
                 .into_iter()
-                .map(|a| words(a).name.to_string())
+                .map(|a| talk::quick(&q.which_part, Some(a)))
                 .collect(),
             Feedback::ClarifyDirection(a) => {
-                let w = words(a);
-                let mut options: Vec<String> = vec![w.more.clone(), w.less.clone()];
+                let mut options = vec![
+                    talk::quick(&q.which_way_more, Some(a)),
+                    talk::quick(&q.which_way_less, Some(a)),
+                ];
                 if a != Attribute::Age {
-                    options.push("remove it".into());
+                    options.push(plain(&q.which_way_remove));
                 }
                 options
             }
@@ -1196,20 +1196,20 @@ impl Conversation {
                     .filter(|a| engine.can_edit(*a).is_ok())
                     .collect();
                 if pool.is_empty() {
-                    options.push("help".into());
+                    options.push(plain(&q.help));
                 }
                 while options.len() < 3 && !pool.is_empty() {
                     let a = pool.remove(self.dialog.rng.index(pool.len()));
                     options.push(words(a).request_more.to_string());
                 }
                 if self.face.as_ref().is_some_and(|f| !f.history.is_empty()) {
-                    options.push("undo".into());
+                    options.push(plain(&q.undo));
                 }
-                options.push("that's all".into());
+                options.push(plain(&q.done));
                 options
             }
             Feedback::AskForFace => Vec::new(),
-            Feedback::Ended => vec!["start over".into()],
+            Feedback::Ended => vec![plain(&q.start_over)],
         }
     }
 }

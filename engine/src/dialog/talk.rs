@@ -1,9 +1,9 @@
 //! The talk module (paper sec. 3.4 and supplement B): the code that fills the sentence
 //! templates of every feedback category.
 //!
-//! The templates, the synonym pools that vary them, the words for each attribute and the help
-//! text live in `engine/data/dialog/talk.toml` (compiled in, parsed once; see [`templates`],
-//! [`words`] and [`help`]). A template is plain text with `{slot}`s. Attribute slots (`{the}`,
+//! The templates, the synonym pools that vary them, the words for each attribute, the quick
+//! answers offered under a reply and the help text live in `engine/data/dialog/talk.toml`
+//! (compiled in, parsed once; see [`templates`], [`words`], [`quick_replies`] and [`help`]). A template is plain text with `{slot}`s. Attribute slots (`{the}`,
 //! `{more}`, ...) come from the attribute's [`AttributeWords`]; every other slot names a synonym
 //! pool and is replaced by a random member. Slots written with a capital first letter (`{The}`,
 //! `{Ok}`) are capitalised. The file is checked when it is parsed: every pool has a template,
@@ -16,8 +16,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-/// The talk module's templates, synonyms, attribute words and help text, as written in
-/// `engine/data/dialog/talk.toml`.
+/// The talk module's templates, synonyms, attribute words, quick answers and help text, as
+/// written in `engine/data/dialog/talk.toml`.
 pub const TALK_TOML: &str = include_str!("../../data/dialog/talk.toml");
 
 /// How the talk module speaks about one attribute: one `[attributes.*]` table of `talk.toml`
@@ -109,6 +109,65 @@ struct TalkFile {
     synonyms: BTreeMap<String, Vec<String>>,
     attributes: AttributeTable,
     templates: Templates,
+    quick_replies: QuickReplies,
+}
+
+/// The quick answers offered under a reply: `[quick_replies]` of `talk.toml` (the file documents
+/// each). A quick answer is sent back as if typed. It is said as written, the same every time
+/// (see [`quick`]): no synonym slots, and attribute slots only in those offered about an
+/// attribute.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuickReplies {
+    /// A check's "the degree is right".
+    pub check_yes: String,
+    /// A check's "one degree more" (of the attribute checked).
+    pub check_more: String,
+    /// A check's "one degree less" (of the attribute checked).
+    pub check_less: String,
+    /// Take back the last change.
+    pub undo: String,
+    /// Yes to a suggestion.
+    pub suggest_yes: String,
+    /// No to a suggestion.
+    pub suggest_no: String,
+    /// "Which way?": a higher degree (of the attribute asked about).
+    pub which_way_more: String,
+    /// "Which way?": a lower degree (of the attribute asked about).
+    pub which_way_less: String,
+    /// "Which way?": none of it (not age).
+    pub which_way_remove: String,
+    /// "Which part?": one attribute (of it).
+    pub which_part: String,
+    /// "What's next?" where no attribute can be edited.
+    pub help: String,
+    /// "What's next?": nothing more.
+    pub done: String,
+    /// After the conversation ended.
+    pub start_over: String,
+}
+
+impl QuickReplies {
+    /// Every quick answer with its name in `talk.toml` and how it is offered: about an
+    /// attribute ([`Said::OfAttribute`]: its attribute slots are filled) or plainly.
+    pub fn all(&self) -> [(&'static str, &str, Said); 13] {
+        use Said::*;
+        [
+            ("check_yes", &self.check_yes, Plainly),
+            ("check_more", &self.check_more, OfAttribute),
+            ("check_less", &self.check_less, OfAttribute),
+            ("undo", &self.undo, Plainly),
+            ("suggest_yes", &self.suggest_yes, Plainly),
+            ("suggest_no", &self.suggest_no, Plainly),
+            ("which_way_more", &self.which_way_more, OfAttribute),
+            ("which_way_less", &self.which_way_less, OfAttribute),
+            ("which_way_remove", &self.which_way_remove, Plainly),
+            ("which_part", &self.which_part, OfAttribute),
+            ("help", &self.help, Plainly),
+            ("done", &self.done, Plainly),
+            ("start_over", &self.start_over, Plainly),
+        ]
+    }
 }
 
 /// The sentence template pools of `talk.toml`'s `[templates]`, one per thing the bot says (the
@@ -315,6 +374,27 @@ fn parse_talk(text: &str) -> Result<TalkFile, String> {
             }
         }
     }
+    // Quick answers are said the same every time: attribute slots only (no synonyms, no
+    // `{adj}`), and only in those offered about an attribute.
+    for (name, answer, said) in file.quick_replies.all() {
+        if answer.trim().is_empty() {
+            return Err(format!("quick reply {name} is empty"));
+        }
+        for slot in slots(answer).map_err(|e| format!("quick reply {name}: {answer:?}: {e}"))? {
+            let key = slot.to_ascii_lowercase();
+            let words = match said {
+                Said::OfAttribute => any_words,
+                Said::Plainly | Said::OfEdit => None,
+            };
+            if attribute_slot(&key, words, None).is_none() {
+                return Err(format!(
+                    "quick reply {name}: {answer:?}: {{{slot}}} is not an attribute slot filled \
+                     when {name} is offered ({said:?}); quick replies are said as written, \
+                     without synonyms"
+                ));
+            }
+        }
+    }
     Ok(file)
 }
 
@@ -361,6 +441,22 @@ pub fn templates() -> &'static Templates {
     &talk_file().templates
 }
 
+/// The quick answers (`[quick_replies]` of `engine/data/dialog/talk.toml`); offer them with
+/// [`quick`].
+pub fn quick_replies() -> &'static QuickReplies {
+    &talk_file().quick_replies
+}
+
+/// A quick answer as offered: its attribute slots filled from `attribute`'s words ("a bit
+/// {more}" of the glasses: "a bit thicker"), otherwise as written (no synonyms, no capital).
+pub fn quick(answer: &str, attribute: Option<Attribute>) -> String {
+    replace_slots(answer, |slot| {
+        let capital = slot.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+        let value = attribute_slot(&slot.to_ascii_lowercase(), attribute.map(words), None)?;
+        Some(if capital { capitalise(&value) } else { value })
+    })
+}
+
 /// What the bot can do (`help` of `engine/data/dialog/talk.toml`).
 pub fn help() -> &'static str {
     &talk_file().help
@@ -375,6 +471,14 @@ pub fn fill(
     direction: Option<Direction>,
     rng: &mut DialogRng,
 ) -> String {
+    capitalise(&replace_slots(template, |slot| {
+        slot_value(slot, attribute, direction, rng)
+    }))
+}
+
+/// Replaces each `{slot}` of `template` by `value(slot)`, leaving the slots it has no value for
+/// (and an unclosed brace) as written.
+fn replace_slots(template: &str, mut value: impl FnMut(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -385,14 +489,14 @@ pub fn fill(
             break;
         };
         let slot = &rest[open + 1..open + close];
-        match slot_value(slot, attribute, direction, rng) {
-            Some(value) => out.push_str(&value),
+        match value(slot) {
+            Some(v) => out.push_str(&v),
             None => out.push_str(&rest[open..=open + close]),
         }
         rest = &rest[open + close + 1..];
     }
     out.push_str(rest);
-    capitalise(&out)
+    out
 }
 
 /// Picks a template from `pool` and fills it.
@@ -745,6 +849,103 @@ mod tests {
              back the last change, \"start over\" to return to the original face, or \"bye\" to \
              finish."
         );
+    }
+
+    /// The quick answers as `conversation.rs` wrote them before they moved to `talk.toml`, for
+    /// every attribute (attribute slots filled, no capital, no synonym).
+    #[test]
+    fn quick_replies_are_unchanged() {
+        let q = quick_replies();
+        let plain: Vec<String> = [
+            &q.check_yes,
+            &q.undo,
+            &q.suggest_yes,
+            &q.suggest_no,
+            &q.which_way_remove,
+            &q.help,
+            &q.done,
+            &q.start_over,
+        ]
+        .into_iter()
+        .map(|answer| quick(answer, None))
+        .collect();
+        assert_eq!(
+            plain,
+            [
+                "yes, that's good",
+                "undo",
+                "yes",
+                "no thanks",
+                "remove it",
+                "help",
+                "that's all",
+                "start over"
+            ]
+        );
+        let of_attribute: Vec<String> = Attribute::ALL
+            .into_iter()
+            .map(|a| {
+                [
+                    &q.check_more,
+                    &q.check_less,
+                    &q.which_way_more,
+                    &q.which_way_less,
+                    &q.which_part,
+                ]
+                .map(|answer| quick(answer, Some(a)))
+                .join(" | ")
+            })
+            .collect();
+        assert_eq!(
+            of_attribute,
+            [
+                "a bit longer | a bit shorter | longer | shorter | bangs",
+                "a bit thicker | a bit thinner | thicker | thinner | glasses",
+                "a bit longer | a bit shorter | longer | shorter | beard",
+                "a bit bigger | a bit smaller | bigger | smaller | smile",
+                "a bit older | a bit younger | older | younger | age",
+            ]
+        );
+        // Every answer filled the way it is offered leaves no slot.
+        for (name, answer, said) in q.all() {
+            for a in Attribute::ALL {
+                let attribute = (said == Said::OfAttribute).then_some(a);
+                let s = quick(answer, attribute);
+                assert!(!s.is_empty() && !s.contains(['{', '}']), "{name}: {s:?}");
+            }
+        }
+    }
+
+    /// The checks of `[quick_replies]`: each edit below breaks the real file in one place.
+    #[test]
+    fn mistakes_in_the_quick_replies_are_refused() {
+        let broken = |from: &str, to: &str| {
+            assert!(TALK_TOML.contains(from), "{from:?} is not in the file");
+            parse_talk(&TALK_TOML.replacen(from, to, 1))
+                .err()
+                .unwrap_or_else(|| panic!("{to:?} was accepted"))
+        };
+        // A synonym slot: quick answers are the same every time.
+        let e = broken("check_yes = \"yes, that's good\"", "check_yes = \"{ok}\"");
+        assert!(e.contains("check_yes") && e.contains("{ok}"), "{e}");
+        // An attribute slot in an answer offered about no attribute.
+        let e = broken("done = \"that's all\"", "done = \"that's all for {the}\"");
+        assert!(e.contains("quick reply done") && e.contains("{the}"), "{e}");
+        // `{adj}`: an answer is offered before any edit has a way.
+        let e = broken(
+            "check_more = \"a bit {more}\"",
+            "check_more = \"a bit {adj}\"",
+        );
+        assert!(e.contains("check_more") && e.contains("{adj}"), "{e}");
+        // An unclosed slot, an empty answer, a missing and a misspelt one.
+        let e = broken("which_part = \"{name}\"", "which_part = \"{name\"");
+        assert!(e.contains("which_part"), "{e}");
+        let e = broken("undo = \"undo\"", "undo = \" \"");
+        assert!(e.contains("quick reply undo is empty"), "{e}");
+        let e = broken("start_over = \"start over\"\n", "");
+        assert!(e.contains("missing field `start_over`"), "{e}");
+        let e = broken("suggest_no = ", "suggest_nope = ");
+        assert!(e.contains("suggest_nope"), "{e}");
     }
 
     #[test]
