@@ -1185,8 +1185,337 @@ fn the_check_after_a_removal_asks_about_the_face_without_it() {
             checks += 1;
             assert!(reply.text.contains("the age"), "{}", reply.text);
             assert!(!reply.text.contains("without"), "{}", reply.text);
-            assert_eq!(reply.quick_replies.len(), 4, "{:?}", reply.quick_replies);
+            // The youngest face: "a bit younger" could not change it, so it is not offered.
+            assert_eq!(
+                reply.quick_replies,
+                ["yes, that's good", "a bit older", "undo"],
+                "{}",
+                reply.text
+            );
         }
     }
     assert!(checks >= 4, "age: only {checks} of 12 seeds checked");
+}
+
+/// Sets `a` to `degree` the way "set the X to level N" does (a parsed target, so the setup does
+/// not depend on the encoder) and returns the reply.
+fn set_level(conv: &mut Conversation, a: Attribute, degree: u8, engine: &DoubleEngine) -> Reply {
+    let parsed = engine::language::ParsedRequest {
+        intent: engine::language::Intent::Edit,
+        edits: vec![engine::language::EditRequest {
+            attribute: a,
+            kind: EditKind::Target,
+            direction: None,
+            target: Some(degree),
+            change: None,
+        }],
+    };
+    conv.handle_parsed(&format!("level {degree}"), &parsed, engine)
+}
+
+/// Notes that say a message could do nothing: a quick reply offered must never get one.
+fn did_nothing(notes: &[Note]) -> bool {
+    notes.iter().any(|n| {
+        matches!(
+            n,
+            Note::CannotGoFurther(_)
+                | Note::AlreadyThere(_)
+                | Note::NothingToUndo
+                | Note::NotUnderstood
+                | Note::Ambiguous
+                | Note::AlreadyEnded
+        )
+    })
+}
+
+/// At the ends of a scale the check offers only the way the degree can go: at degree 5 no "a bit
+/// thicker", at age 0 no "a bit younger", after a removal neither (the check about the face
+/// without it); "no" then offers only the ways that can act ("thinner" and "remove it" at 5,
+/// "older" at age 0). Every answer offered, typed, acts on the face; the ones left out, typed
+/// anyway, get a plain sentence and change nothing: "The glasses can't get any thicker on this
+/// face.", "The face can't look any younger on this face.", "There are no glasses on this face
+/// to remove." (it had said "can't get any thinner" about glasses that were gone).
+#[test]
+fn checks_at_the_ends_of_the_scales_offer_only_answers_that_can_act() {
+    let enc = encoder();
+    let engine = engine();
+    let talk = engine::dialog::talk::words;
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for a in Attribute::ALL {
+        let w = talk(a);
+        let (more, less) = (format!("a bit {}", w.more), format!("a bit {}", w.less));
+        for end in [0u8, 5] {
+            for seed in 0..10 {
+                let mut conv = Conversation::new(seed);
+                conv.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+                let reply = set_level(&mut conv, a, end, &engine);
+                assert_eq!(
+                    reply.notes,
+                    vec![Note::Edited(a)],
+                    "{a} {end}: {}",
+                    reply.text
+                );
+                assert!(
+                    !reply.quick_replies.contains(&w.request_more) || end < 5,
+                    "{a} {end}: {:?}",
+                    reply.quick_replies
+                );
+                if reply.feedback != Feedback::Check(a) {
+                    continue;
+                }
+                checked += 1;
+                let removed = end == 0 && a != Age;
+                let want: Vec<&str> = match (end, removed) {
+                    (5, _) => vec!["yes, that's good", less.as_str(), "undo"],
+                    (_, true) => vec!["yes, that's good", "undo"],
+                    _ => vec!["yes, that's good", more.as_str(), "undo"],
+                };
+                assert_eq!(reply.quick_replies, want, "{a} {end}");
+                // Each offered answer acts: "a bit ..." moves one degree the offered way.
+                for answer in &reply.quick_replies {
+                    let mut c = conv.clone();
+                    let r = say(&mut c, answer, &engine, &enc);
+                    let moved = degree(&c, a) as i32 - end as i32;
+                    // "undo" goes back to the face's degree 2.
+                    let want_move = if *answer == more {
+                        1
+                    } else if *answer == less {
+                        -1
+                    } else if answer == "undo" {
+                        2 - end as i32
+                    } else {
+                        0
+                    };
+                    if did_nothing(&r.notes) || moved != want_move {
+                        failures.push(format!("{a} {end} {answer:?}: {:?} {}", r.notes, r.text));
+                    }
+                }
+                // The one left out, typed anyway: said plainly, nothing changes.
+                let (left_out, way) = if end == 5 {
+                    (&more, &w.more)
+                } else {
+                    (&less, &w.less)
+                };
+                let mut c = conv.clone();
+                let r = say(&mut c, left_out, &engine, &enc);
+                let plain = if removed {
+                    r.notes == vec![Note::AlreadyThere(a)]
+                        && (r
+                            .text
+                            .contains(&format!("no {} on this face to remove.", w.name))
+                            || r.text.contains(&format!("no {} to take away", w.name)))
+                } else {
+                    r.notes == vec![Note::CannotGoFurther(a)]
+                        && r.text
+                            .to_lowercase()
+                            .contains(&format!("{} any {way} on this face.", w.limit))
+                };
+                if !plain || degree(&c, a) != end || r.feedback == Feedback::Check(a) {
+                    failures.push(format!(
+                        "{a} {end} typed {left_out:?}: {:?} {}",
+                        r.notes, r.text
+                    ));
+                }
+                // Not satisfied: only the ways that can go are offered, and each acts.
+                if removed {
+                    continue;
+                }
+                let mut c = conv.clone();
+                let question = say(&mut c, "no", &engine, &enc);
+                assert_eq!(question.feedback, Feedback::ClarifyDirection(a));
+                let want: Vec<&str> = match (end, a) {
+                    (5, Age) => vec![w.less.as_str()],
+                    (5, _) => vec![w.less.as_str(), "remove it"],
+                    _ => vec![w.more.as_str()],
+                };
+                assert_eq!(question.quick_replies, want, "{a} {end}");
+                for answer in &question.quick_replies {
+                    let mut c = c.clone();
+                    let r = say(&mut c, answer, &engine, &enc);
+                    if r.notes != vec![Note::Edited(a)] || degree(&c, a) == end {
+                        failures.push(format!(
+                            "{a} {end} no, {answer:?}: {:?} {}",
+                            r.notes, r.text
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} checks at the ends");
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The exact check replies at the top of the glasses' scale and at age 0 (seed 1 checks).
+#[test]
+fn the_check_at_degree_5_and_at_age_0_word_for_word() {
+    let enc = encoder();
+    let engine = engine();
+    let mut conv = Conversation::new(1);
+    conv.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+    let reply = say(&mut conv, "set the glasses to level 5", &engine, &enc);
+    assert_eq!(degree(&conv, Eyeglasses), 5, "{}", reply.text);
+    assert_eq!(
+        reply.feedback,
+        Feedback::Check(Eyeglasses),
+        "{}",
+        reply.text
+    );
+    assert_eq!(
+        reply.quick_replies,
+        ["yes, that's good", "a bit thinner", "undo"]
+    );
+    let anyway = say(&mut conv.clone(), "a bit thicker", &engine, &enc);
+    assert!(
+        anyway
+            .text
+            .starts_with("The glasses can't get any thicker on this face.")
+            || anyway
+                .text
+                .starts_with("Sorry, the glasses can't get any thicker on this face.")
+            || anyway
+                .text
+                .starts_with("Unfortunately, the glasses can't get any thicker on this face."),
+        "{}",
+        anyway.text
+    );
+    let mut conv = Conversation::new(1);
+    conv.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+    let reply = say(&mut conv, "set the age to level 0", &engine, &enc);
+    assert_eq!(degree(&conv, Age), 0, "{}", reply.text);
+    assert_eq!(reply.feedback, Feedback::Check(Age), "{}", reply.text);
+    assert_eq!(
+        reply.quick_replies,
+        ["yes, that's good", "a bit older", "undo"]
+    );
+}
+
+/// "More of what?" offers only the parts that can go that way (none at degree 5 for "more", age
+/// 0 and removed parts not for "less"), and each part offered gets the change.
+#[test]
+fn which_part_offers_only_parts_that_can_go_that_way() {
+    let enc = encoder();
+    // Bangs, glasses and beard at the top, the smile in the middle, age at 0.
+    let engine = DoubleEngine {
+        start_degrees: [5, 5, 5, 2, 0],
+        max_degree: [5; 5],
+        ..DoubleEngine::default()
+    };
+    let mut failures = Vec::new();
+    for (first, want, way) in [
+        ("more", vec!["smile", "age"], 1i32),
+        ("a bit less", vec!["bangs", "glasses", "beard", "smile"], -1),
+    ] {
+        let mut asked = Conversation::new(4);
+        asked.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+        let question = say(&mut asked, first, &engine, &enc);
+        assert_eq!(question.notes, vec![Note::Ambiguous], "{}", question.text);
+        assert_eq!(question.quick_replies, want, "{first:?}");
+        for answer in &question.quick_replies {
+            let a = Attribute::ALL
+                .into_iter()
+                .find(|a| engine::dialog::talk::words(*a).name == *answer)
+                .unwrap();
+            let before = degree(&asked, a) as i32;
+            let mut conv = asked.clone();
+            let reply = say(&mut conv, answer, &engine, &enc);
+            if reply.notes != vec![Note::Edited(a)] || degree(&conv, a) as i32 != before + way {
+                failures.push(format!(
+                    "{first:?} then {answer:?}: {:?} {}",
+                    reply.notes, reply.text
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// "Which way?" about a part the face does not have (an unclear request, degree 0) offers only
+/// giving it some: nothing can be shorter or removed.
+#[test]
+fn which_way_about_a_missing_part_offers_only_more() {
+    let enc = encoder();
+    let engine = DoubleEngine {
+        start_degrees: [0; 5],
+        max_degree: [5; 5],
+        ..DoubleEngine::default()
+    };
+    let mut asked = Conversation::new(9);
+    asked.handle_with_parser(Event::SeedFace(2), &engine, &enc);
+    let question = say(&mut asked, "florb his beard", &engine, &enc);
+    assert_eq!(
+        question.feedback,
+        Feedback::ClarifyDirection(Beard),
+        "{}",
+        question.text
+    );
+    assert_eq!(question.quick_replies, ["longer"]);
+    let reply = say(&mut asked.clone(), "longer", &engine, &enc);
+    assert_eq!(reply.notes, vec![Note::Edited(Beard)], "{}", reply.text);
+    let reply = say(&mut asked.clone(), "remove it", &engine, &enc);
+    assert_eq!(
+        reply.notes,
+        vec![Note::AlreadyThere(Beard)],
+        "{}",
+        reply.text
+    );
+    assert!(reply.text.contains("no beard"), "{}", reply.text);
+}
+
+/// Over many conversations that go to the ends of the scales, every quick reply the bot offers,
+/// typed, does something: never "can't get any ...", "already ...", "nothing to undo", "I didn't
+/// understand" or "more of what?".
+#[test]
+fn every_quick_reply_offered_acts() {
+    let enc = encoder();
+    let engine = engine();
+    const LINES: &[&str] = &[
+        "set the glasses to level 5",
+        "remove the glasses",
+        "give him the longest beard",
+        "shave the beard",
+        "set the age to level 0",
+        "set the age to level 5",
+        "set the smile to level 5",
+        "no smile",
+        "set the bangs to level 5",
+        "remove the bangs",
+        "more",
+        "a bit less",
+        "no",
+        "yes",
+        "undo",
+    ];
+    let mut failures = Vec::new();
+    let mut tried = 0;
+    for seed in 0..8u64 {
+        let mut conv = Conversation::new(seed);
+        conv.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+        let mut pick = seed.wrapping_mul(2654435761) + 1;
+        for _ in 0..14 {
+            pick = pick
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let line = LINES[(pick >> 33) as usize % LINES.len()];
+            let reply = say(&mut conv, line, &engine, &enc);
+            for answer in &reply.quick_replies {
+                tried += 1;
+                let r = say(&mut conv.clone(), answer, &engine, &enc);
+                if did_nothing(&r.notes) {
+                    failures.push(format!(
+                        "seed {seed}, after {line:?} ({}), {answer:?}: {:?} {}",
+                        reply.text, r.notes, r.text
+                    ));
+                }
+            }
+        }
+    }
+    assert!(tried > 200, "{tried}");
+    assert!(
+        failures.is_empty(),
+        "{} of {tried}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

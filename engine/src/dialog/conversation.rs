@@ -546,6 +546,23 @@ impl Conversation {
         self.finish(turn, engine)
     }
 
+    /// The degree of `attribute` on the face now, where it is known.
+    pub fn degree(&self, attribute: Attribute) -> Option<u8> {
+        self.face.as_ref()?.degrees.get(&attribute).copied()
+    }
+
+    /// Whether one degree of `attribute` the way of `direction` stays on the scale (0 to
+    /// MAX_DEGREE), so a quick answer or button asking for it can change the face: no "more" at
+    /// degree 5, no "less" at degree 0. A degree not known yet may go either way. (The engine
+    /// may still find a limit before the end of the scale on a given face.)
+    pub fn can_go(&self, attribute: Attribute, direction: Direction) -> bool {
+        match (self.degree(attribute), direction) {
+            (None, _) => true,
+            (Some(d), Direction::Increase) => d < MAX_DEGREE,
+            (Some(d), Direction::Decrease) => d > 0,
+        }
+    }
+
     /// Whether the face has none of `attribute` (degree 0, as after a removal). Age always has
     /// one: its degree 0 is a young face.
     fn has_none(&self, attribute: Attribute) -> bool {
@@ -934,13 +951,16 @@ impl Conversation {
         let rng = &mut self.dialog.rng;
         if target == current {
             // Only a relative or direction request can resolve to the current degree, and only
-            // at the end of the scale.
+            // at the end of the scale. At degree 0 (not age) there is nothing to lessen: "a bit
+            // thinner" (or the Discord "-" button) on a face without glasses says there are
+            // none, as "lose the shades" does, not "the glasses can't get any thinner".
+            let none = target == 0 && attribute != Attribute::Age;
             let at_limit = !(edit.kind == EditKind::Target && edit.target.is_some());
-            if at_limit {
+            if at_limit && !none {
                 turn.say_cannot_go_further(attribute, direction, false, rng);
             } else {
                 // "lose the shades" on a face without glasses: there are none to remove.
-                let pool = if target == 0 && attribute != Attribute::Age {
+                let pool = if none {
                     &talk::templates().already_none
                 } else {
                     &talk::templates().already_there
@@ -1167,24 +1187,41 @@ impl Conversation {
         match feedback {
             // Neither "a bit thicker" nor "a bit thinner" fits glasses that are gone.
             Feedback::Check(a) if self.has_none(a) => vec![plain(&q.check_yes), plain(&q.undo)],
-            Feedback::Check(a) => vec![
-                plain(&q.check_yes),
-                talk::quick(&q.check_more, Some(a)),
-                talk::quick(&q.check_less, Some(a)),
-                plain(&q.undo),
-            ],
+            // "A bit thicker" only where the glasses can get thicker (not at degree 5), "a bit
+            // younger" only where the face can look younger (not at age 0).
+            Feedback::Check(a) => {
+                let mut options = vec![plain(&q.check_yes)];
+                if self.can_go(a, Direction::Increase) {
+                    options.push(talk::quick(&q.check_more, Some(a)));
+                }
+                if self.can_go(a, Direction::Decrease) {
+                    options.push(talk::quick(&q.check_less, Some(a)));
+                }
+                options.push(plain(&q.undo));
+                options
+            }
             Feedback::Suggest(_) => vec![plain(&q.suggest_yes), plain(&q.suggest_no)],
+            // "More of what?": only the parts that can go that way.
             Feedback::ClarifyAttribute => Attribute::ALL
                 .into_iter()
+                .filter(|a| {
+                    self.dialog
+                        .pending_direction
+                        .is_none_or(|direction| self.can_go(*a, direction))
+                })
                 .map(|a| talk::quick(&q.which_part, Some(a)))
                 .collect(),
+            // Only the ways the degree can go; nothing to remove at degree 0.
             Feedback::ClarifyDirection(a) => {
-                let mut options = vec![
-                    talk::quick(&q.which_way_more, Some(a)),
-                    talk::quick(&q.which_way_less, Some(a)),
-                ];
-                if a != Attribute::Age {
-                    options.push(plain(&q.which_way_remove));
+                let mut options = Vec::new();
+                if self.can_go(a, Direction::Increase) {
+                    options.push(talk::quick(&q.which_way_more, Some(a)));
+                }
+                if self.can_go(a, Direction::Decrease) {
+                    options.push(talk::quick(&q.which_way_less, Some(a)));
+                    if a != Attribute::Age {
+                        options.push(plain(&q.which_way_remove));
+                    }
                 }
                 options
             }
@@ -1198,9 +1235,25 @@ impl Conversation {
                 if pool.is_empty() {
                     options.push(plain(&q.help));
                 }
-                while options.len() < 3 && !pool.is_empty() {
-                    let a = pool.remove(self.dialog.rng.index(pool.len()));
-                    options.push(words(a).request_more.to_string());
+                let mut picked = Vec::new();
+                while options.len() + picked.len() < 3 && !pool.is_empty() {
+                    picked.push(pool.remove(self.dialog.rng.index(pool.len())));
+                }
+                // "Thicker glasses" cannot change glasses at degree 5: such a pick gives its
+                // place to the first attribute not picked that can still go up. The random
+                // draws stay as they were, so the rest of the conversation says the same.
+                let mut spare = pool
+                    .into_iter()
+                    .filter(|a| self.can_go(*a, Direction::Increase));
+                for a in picked {
+                    let offered = if self.can_go(a, Direction::Increase) {
+                        Some(a)
+                    } else {
+                        spare.next()
+                    };
+                    if let Some(a) = offered {
+                        options.push(words(a).request_more.to_string());
+                    }
                 }
                 if self.face.as_ref().is_some_and(|f| !f.history.is_empty()) {
                     options.push(plain(&q.undo));
