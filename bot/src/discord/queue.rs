@@ -554,7 +554,7 @@ async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
             return Ok(());
         };
         let engine = data.clone();
-        let conversation = stored.conversation;
+        let conversation = stored.conversation.clone();
         let reply = last.reply.clone();
         let max_side = data.config.limits.max_result_side;
         let png = tokio::task::spawn_blocking(move || {
@@ -581,7 +581,11 @@ async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
         let text = replies::result_text(&last.reply, last.turn == 1);
         let has_face = png.is_some();
         let message = status
-            .finish(&text, png, replies::buttons(&last.reply, has_face))
+            .finish(
+                &text,
+                png,
+                replies::buttons(&last.reply, has_face, &stored.conversation),
+            )
             .await?;
         data.store
             .add_discord_result(&job.thread_id, &message.get().to_string(), last.turn)
@@ -711,7 +715,7 @@ async fn run_job(data: &Arc<Data>, http: &Http, id: i64) -> anyhow::Result<()> {
         .finish(
             &text,
             computed.png,
-            replies::buttons(&computed.reply, has_face),
+            replies::buttons(&computed.reply, has_face, &computed.conversation),
         )
         .await?;
     data.store

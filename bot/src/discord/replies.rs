@@ -2,7 +2,7 @@
 //! "AI-edited" in a tEXt chunk) and the buttons under a result, with the button ids they are
 //! read back from. No Discord calls here; the queue sends what this builds.
 
-use engine::dialog::{Feedback, Note, Reply};
+use engine::dialog::{Conversation, Feedback, Note, Reply};
 use engine::language::{Direction, EditKind, EditRequest, Intent, ParsedRequest};
 use engine::Attribute;
 use serde::{Deserialize, Serialize};
@@ -115,8 +115,10 @@ fn label(text: &str) -> String {
 }
 
 /// The buttons under a result: the quick answers (first row, at most five), then -/+ for the
-/// attribute just edited, Undo, Done and Delete.
-pub fn buttons(reply: &Reply, has_face: bool) -> Vec<CreateActionRow> {
+/// attribute just edited, Undo, Done and Delete. `conversation` is the state after `reply`: "-"
+/// is left out where the attribute is at degree 0 (removed, or the youngest age) and "+" at the
+/// top degree, as nothing could change (`Conversation::can_go`).
+pub fn buttons(reply: &Reply, has_face: bool, conversation: &Conversation) -> Vec<CreateActionRow> {
     let mut rows = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let quick: Vec<CreateButton> = reply
@@ -136,16 +138,20 @@ pub fn buttons(reply: &Reply, has_face: bool) -> Vec<CreateActionRow> {
     let mut tools = Vec::new();
     if has_face {
         if let Some(a) = last_edited(reply) {
-            tools.push(
-                CreateButton::new(Button::Less(a).id())
-                    .label(format!("- {}", a.name()))
-                    .style(ButtonStyle::Secondary),
-            );
-            tools.push(
-                CreateButton::new(Button::More(a).id())
-                    .label(format!("+ {}", a.name()))
-                    .style(ButtonStyle::Secondary),
-            );
+            if conversation.can_go(a, Direction::Decrease) {
+                tools.push(
+                    CreateButton::new(Button::Less(a).id())
+                        .label(format!("- {}", a.name()))
+                        .style(ButtonStyle::Secondary),
+                );
+            }
+            if conversation.can_go(a, Direction::Increase) {
+                tools.push(
+                    CreateButton::new(Button::More(a).id())
+                        .label(format!("+ {}", a.name()))
+                        .style(ButtonStyle::Secondary),
+                );
+            }
         }
         tools.push(
             CreateButton::new(Button::Undo.id())
@@ -272,6 +278,7 @@ pub fn result_text(reply: &Reply, first: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use engine::dialog::{EditOutcome, EngineError, Event, Latent, W_PLUS_LEN};
 
     #[test]
     fn button_ids_round_trip_and_stay_short() {
@@ -296,6 +303,175 @@ mod tests {
         let parsed = parsed.unwrap();
         assert_eq!(parsed.intent, Intent::Edit);
         assert_eq!(parsed.edits[0].direction, Some(Direction::Increase));
+    }
+
+    /// A face engine whose latent carries the five degrees (a new face at 2 each): every edit
+    /// reaches its target, as the real one does away from a face's limits.
+    struct Degrees5;
+
+    impl engine::dialog::FaceEngine for Degrees5 {
+        fn start_from_seed(&self, _seed: u64) -> Result<Latent, EngineError> {
+            let mut values = vec![0f32; W_PLUS_LEN];
+            values[..5].fill(2.0);
+            Ok(Latent::from_vec(values).unwrap())
+        }
+        fn start_from_photo(&self, _photo: &[u8]) -> Result<Latent, EngineError> {
+            Err(EngineError::BadInput("no photos here".into()))
+        }
+        fn degrees(&self, latent: &Latent) -> Result<engine::dialog::Degrees, EngineError> {
+            Ok(Attribute::ALL
+                .into_iter()
+                .map(|a| (a, latent.as_slice()[a.index()] as u8))
+                .collect())
+        }
+        fn can_edit(&self, _attribute: Attribute) -> Result<(), EngineError> {
+            Ok(())
+        }
+        fn edit(
+            &self,
+            latent: &Latent,
+            a: Attribute,
+            target: u8,
+        ) -> Result<EditOutcome, EngineError> {
+            let mut values = latent.as_slice().to_vec();
+            values[a.index()] = f32::from(target);
+            Ok(EditOutcome {
+                latent: Latent::from_vec(values).unwrap(),
+                reached: target,
+                cannot_go_further: false,
+            })
+        }
+        fn render(&self, _latent: &Latent) -> Result<image::RgbImage, EngineError> {
+            Ok(image::RgbImage::new(4, 4))
+        }
+    }
+
+    /// Presses `button` as the queue does (its request, or its text typed) and returns the reply
+    /// with the labels of the buttons under it.
+    fn press(conversation: &mut Conversation, button: &Button) -> (Reply, Vec<String>) {
+        let (text, parsed) = button.request();
+        let reply = conversation.handle_parsed(&text, &parsed.unwrap(), &Degrees5);
+        let labels = labels_under(&reply, true, conversation);
+        (reply, labels)
+    }
+
+    /// The labels of the buttons under `reply`, row after row.
+    fn labels_under(reply: &Reply, has_face: bool, conversation: &Conversation) -> Vec<String> {
+        let rows = serde_json::to_value(buttons(reply, has_face, conversation)).unwrap();
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|row| row["components"].as_array().unwrap().clone())
+            .map(|b| b["label"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    fn tools(labels: &[String]) -> Vec<&str> {
+        labels
+            .iter()
+            .map(String::as_str)
+            .filter(|l| l.starts_with("- ") || l.starts_with("+ "))
+            .collect()
+    }
+
+    /// "-" is not offered where nothing can go lower (the glasses removed, age 0) nor "+" at the
+    /// top degree; in between both are. A press of one anyway (on an older message) says so
+    /// plainly and changes nothing.
+    #[test]
+    fn plus_and_minus_are_offered_only_where_the_degree_can_go() {
+        let mut c = Conversation::new(1);
+        c.handle(Event::SeedFace(7), &Degrees5, &|_, _| ParsedRequest {
+            intent: Intent::Unknown,
+            edits: Vec::new(),
+        });
+        let glasses = Attribute::Eyeglasses;
+        // 2 -> 3 -> 4: both ways.
+        let (reply, labels) = press(&mut c, &Button::More(glasses));
+        assert_eq!(reply.notes, vec![Note::Edited(glasses)], "{}", reply.text);
+        assert_eq!(tools(&labels), ["- eyeglasses", "+ eyeglasses"]);
+        press(&mut c, &Button::More(glasses));
+        // 5: no "+".
+        let (reply, labels) = press(&mut c, &Button::More(glasses));
+        assert_eq!(c.degree(glasses), Some(5));
+        assert!(reply.text.contains("(degree 5 of 5"), "{}", reply.text);
+        assert_eq!(tools(&labels), ["- eyeglasses"]);
+        assert!(labels.iter().any(|l| l == "Undo"), "{labels:?}");
+        assert!(!reply.quick_replies.contains(&"a bit thicker".to_string()));
+        // "+" pressed on an older message anyway: said plainly, nothing changes.
+        let (reply, labels) = press(&mut c, &Button::More(glasses));
+        assert_eq!(reply.notes, vec![Note::CannotGoFurther(glasses)]);
+        assert!(
+            reply
+                .text
+                .to_lowercase()
+                .starts_with("the glasses can't get any thicker on this face.")
+                || reply
+                    .text
+                    .contains(", the glasses can't get any thicker on this face."),
+            "{}",
+            reply.text
+        );
+        assert_eq!(c.degree(glasses), Some(5));
+        assert_eq!(tools(&labels), ["- eyeglasses"]);
+
+        // Removed (degree 0): "+" gives glasses again, "-" has nothing to take.
+        let remove = ParsedRequest {
+            intent: Intent::Edit,
+            edits: vec![EditRequest {
+                attribute: glasses,
+                kind: EditKind::Target,
+                direction: None,
+                target: Some(0),
+                change: None,
+            }],
+        };
+        let reply = c.handle_parsed("remove the glasses", &remove, &Degrees5);
+        assert_eq!(c.degree(glasses), Some(0), "{}", reply.text);
+        assert_eq!(tools(&labels_under(&reply, true, &c)), ["+ eyeglasses"]);
+        let (reply, labels) = press(&mut c, &Button::Less(glasses));
+        assert_eq!(reply.notes, vec![Note::AlreadyThere(glasses)]);
+        assert!(
+            reply
+                .text
+                .starts_with("There are no glasses on this face to remove.")
+                || reply
+                    .text
+                    .contains("there are no glasses to take away: the face has none."),
+            "{}",
+            reply.text
+        );
+        assert_eq!(c.degree(glasses), Some(0));
+        assert_eq!(tools(&labels), ["+ eyeglasses"]);
+
+        // Age 0 is the youngest face: no "-" (nor "a bit younger"), and "+" makes it older.
+        let mut age = 2;
+        while age > 0 {
+            let (reply, labels) = press(&mut c, &Button::Less(Attribute::Age));
+            age -= 1;
+            assert_eq!(c.degree(Attribute::Age), Some(age), "{}", reply.text);
+            let want: &[&str] = if age == 0 {
+                &["+ age"]
+            } else {
+                &["- age", "+ age"]
+            };
+            assert_eq!(tools(&labels), want, "age {age}");
+        }
+        let (reply, labels) = press(&mut c, &Button::Less(Attribute::Age));
+        assert_eq!(reply.notes, vec![Note::CannotGoFurther(Attribute::Age)]);
+        assert!(
+            reply.text.contains("can't look any younger"),
+            "{}",
+            reply.text
+        );
+        assert_eq!(tools(&labels), ["+ age"]);
+        // Without a face shown, no -/+, Undo or Done: only the quick answers and Delete.
+        let shown = labels_under(&reply, false, &c);
+        assert_eq!(shown.last().map(String::as_str), Some("Delete"));
+        assert_eq!(
+            shown.len(),
+            reply.quick_replies.len().min(5) + 1,
+            "{shown:?}"
+        );
     }
 
     #[test]
