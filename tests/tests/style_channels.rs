@@ -124,3 +124,111 @@ fn a_smile_direction_moves_only_its_channels_and_widens_the_smile() {
         }
     }
 }
+
+/// The measured fit (`engine::field::style_channels_measured`): the best-ranked smile channels
+/// probed on two training faces through the product's judge, mixed for the least identity and
+/// other-attribute change per degree. On a held-out face one step of the mix widens the smile
+/// as the reader sees it while the identity and the other readings hold, and on the probes it
+/// costs less than the labelled fit's channels.
+#[test]
+fn a_measured_smile_mix_widens_the_smile_and_keeps_the_person() {
+    use engine::field::guided::{FaceJudge, RenderJudge};
+    use engine::field::image_direction::Way;
+    use engine::field::style_channels_measured::{fit_measured_direction, MeasuredChannelConfig};
+    use engine::perception::cosine;
+
+    let device = Device::Cpu;
+    let generator = Generator::load(&tte_tests::generator_weights(), &device).unwrap();
+    let text = std::fs::read_to_string(trained("predictor/labels.csv")).unwrap();
+    let labels = parse_labels_csv(&text).unwrap();
+    let (faces, degrees) = training_faces(&labels);
+    let (faces, degrees) = (&faces[..1200], &degrees[..1200]);
+    let w = seed_latents(&generator, faces).unwrap();
+    let reader = DegreeReader::load_file(&trained("reader.safetensors"), &device).unwrap();
+    let perception = face_perception();
+    let identity = perception_support::identity_encoder();
+    let judge = RenderJudge {
+        generator: &generator,
+        reader: &reader,
+        perception: Some(&perception),
+        identity: Some(&identity),
+        keep_image: None,
+        mirror: false,
+    };
+    let base = StyleChannelConfig {
+        channels: 8,
+        ridge: 1.0,
+        ..StyleChannelConfig::default()
+    };
+    let labelled =
+        fit_style_channel_direction(&generator, &w, degrees, Attribute::Smiling, &base).unwrap();
+    let config = MeasuredChannelConfig {
+        candidates: 8,
+        faces: 2,
+        ..MeasuredChannelConfig::default()
+    };
+    let measured = fit_measured_direction(
+        &generator,
+        &judge,
+        &w,
+        degrees,
+        Attribute::Smiling,
+        Way::Up,
+        &base,
+        &config,
+        Some(&labelled),
+    )
+    .unwrap();
+    eprintln!(
+        "measured {:?}, labelled {:?}",
+        measured.cost, measured.labelled_cost
+    );
+    assert_eq!(measured.faces_probed, 2);
+    assert_eq!(measured.direction.channels.len(), 8);
+    let labelled_cost = measured
+        .labelled_cost
+        .expect("the labelled fit makes progress");
+    let weighted = |c: engine::field::style_channels_measured::PredictedCost| {
+        config.identity_weight * c.identity + config.others_weight * c.others * c.others
+    };
+    assert!(
+        weighted(measured.cost) <= weighted(labelled_cost) * 1.05,
+        "the mix costs {:?}, the labelled fit {:?}",
+        measured.cost,
+        labelled_cost
+    );
+
+    let start = generator
+        .w_plus(
+            &generator
+                .truncate(&generator.w_from_seed(100_000).unwrap(), 0.7)
+                .unwrap(),
+        )
+        .unwrap();
+    let before = judge.judge(&start).unwrap();
+    let after = judge
+        .judge(&stepped(&start, &measured.direction.direction, 1.0).unwrap())
+        .unwrap();
+    let gain = after.score(Attribute::Smiling) - before.score(Attribute::Smiling);
+    let kept = cosine(
+        before.identity.as_ref().unwrap(),
+        after.identity.as_ref().unwrap(),
+    );
+    eprintln!(
+        "smile {:?} -> {:?}, identity {kept}",
+        before.scores, after.scores
+    );
+    assert!(after.face_found);
+    assert!(gain > 0.5, "one step widened the smile by {gain}");
+    assert!(kept > 0.6, "identity cosine {kept}");
+    for other in Attribute::ALL {
+        if other != Attribute::Smiling {
+            assert!(
+                (after.score(other) - before.score(other)).abs() < 0.8,
+                "{other} moved: {} -> {}",
+                before.score(other),
+                after.score(other)
+            );
+        }
+    }
+}

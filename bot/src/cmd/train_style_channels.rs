@@ -1,11 +1,18 @@
 //! `talk-to-edit train style-channels`: fits every attribute's style-channel direction
 //! (`engine::field::style_channels`) on the labelled dataset's training faces, writes them in the
-//! image-direction format and, on request, a contact sheet of held-out faces along them.
+//! image-direction format and, on request, a contact sheet of held-out faces along them. With
+//! `--measured` each way's direction is instead the least-cost mix of the best-ranked channels,
+//! probed on training faces through the product's judge
+//! (`engine::field::style_channels_measured`).
 
 use anyhow::Context;
+use engine::field::guided::RenderJudge;
 use engine::field::image_direction::Way;
 use engine::field::methods::held_out_face;
-use engine::field::style_channels::{fit_all, preview_sheet, save, StyleChannelConfig};
+use engine::field::style_channels::{
+    fit_all, preview_sheet, save, training_faces, StyleChannelConfig,
+};
+use engine::field::style_channels_measured::{fit_measured_direction, MeasuredChannelConfig};
 use engine::Attribute;
 use std::path::PathBuf;
 
@@ -39,18 +46,40 @@ pub struct StyleChannelsArgs {
     /// Held-out faces in the sheet per truncation (psi 0.7 and 1.0).
     #[arg(long, default_value_t = 2)]
     preview_faces: u64,
+    /// Weigh the channels by what they do to the image: probe the best-ranked ones on training
+    /// faces and mix them for the least identity and other-attribute change per degree.
+    #[arg(long)]
+    measured: bool,
+    /// Channels probed and mixed (`--measured`).
+    #[arg(long, default_value_t = MeasuredChannelConfig::default().candidates)]
+    candidates: usize,
+    /// Training faces probed per way (`--measured`).
+    #[arg(long, default_value_t = MeasuredChannelConfig::default().faces)]
+    probe_faces: usize,
+    /// Probe step in spreads of the channel (`--measured`).
+    #[arg(long, default_value_t = MeasuredChannelConfig::default().probe_spreads)]
+    probe_spreads: f64,
+    /// Weight of the squared identity-embedding change (`--measured`).
+    #[arg(long, default_value_t = MeasuredChannelConfig::default().identity_weight)]
+    identity_weight: f64,
+    /// Weight of the other attributes' squared score changes (`--measured`).
+    #[arg(long, default_value_t = MeasuredChannelConfig::default().others_weight)]
+    others_weight: f64,
+    /// Ridge on the mix, relative to the cost's mean diagonal (`--measured`).
+    #[arg(long, default_value_t = MeasuredChannelConfig::default().ridge)]
+    mix_ridge: f64,
     /// Steps of the direction in the sheet's columns.
     #[arg(long, value_delimiter = ',', default_value = "-2,-1,0,1,2,3,4")]
     multipliers: Vec<f64>,
 }
 
 pub fn run(args: StyleChannelsArgs) -> anyhow::Result<()> {
-    let labels = crate::loading::dataset_labels(args.labels)?;
+    let labels = crate::loading::dataset_labels(args.labels.clone())?;
     let generator = crate::loading::generator(None)?;
     let attributes = if args.attributes.is_empty() {
         Attribute::ALL.to_vec()
     } else {
-        args.attributes
+        args.attributes.clone()
     };
     let config = StyleChannelConfig {
         channels: args.channels,
@@ -59,13 +88,31 @@ pub fn run(args: StyleChannelsArgs) -> anyhow::Result<()> {
         ..StyleChannelConfig::default()
     };
     let directions = fit_all(&generator, &labels, &attributes, &config)?;
+    if args.measured {
+        let measured = MeasuredChannelConfig {
+            candidates: args.candidates,
+            faces: args.probe_faces,
+            probe_spreads: args.probe_spreads,
+            identity_weight: args.identity_weight,
+            others_weight: args.others_weight,
+            ridge: args.mix_ridge,
+        };
+        let fitted = fit_measured(&generator, &labels, &directions, &config, &measured, &args)?;
+        if let Some(path) = &args.preview {
+            let tensors: Vec<&candle_core::Tensor> = fitted.iter().collect();
+            write_preview(&generator, &tensors, &args, path)?;
+        }
+        return Ok(());
+    }
     for d in &directions {
         let ways: &[Way] = if args.up_only.contains(&d.attribute) {
             &[Way::Up]
         } else {
             &[Way::Up, Way::Down]
         };
-        save(&args.out, d, &config, ways)?;
+        if !args.measured {
+            save(&args.out, d, &config, ways)?;
+        }
         let styles: Vec<String> = d
             .channels
             .iter()
@@ -86,18 +133,110 @@ pub fn run(args: StyleChannelsArgs) -> anyhow::Result<()> {
             styles.join(", ")
         );
     }
-    if let Some(path) = args.preview {
-        let faces: Vec<(u64, f64)> = (0..args.preview_faces)
-            .flat_map(|j| {
-                let (seed, _) = held_out_face(j);
-                [(seed, 0.7), (seed, 1.0)]
-            })
-            .collect();
+    if let Some(path) = &args.preview {
         let tensors: Vec<&candle_core::Tensor> = directions.iter().map(|d| &d.direction).collect();
-        preview_sheet(&generator, &tensors, &faces, &args.multipliers, 160)?
-            .save(&path)
-            .with_context(|| format!("writing {}", path.display()))?;
-        println!("wrote {}", path.display());
+        write_preview(&generator, &tensors, &args, path)?;
     }
     Ok(())
+}
+
+/// The contact sheet of held-out faces along `directions`.
+fn write_preview(
+    generator: &engine::generator::Generator,
+    directions: &[&candle_core::Tensor],
+    args: &StyleChannelsArgs,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let faces: Vec<(u64, f64)> = (0..args.preview_faces)
+        .flat_map(|j| {
+            let (seed, _) = held_out_face(j);
+            [(seed, 0.7), (seed, 1.0)]
+        })
+        .collect();
+    preview_sheet(generator, directions, &faces, &args.multipliers, 160)?
+        .save(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Fits and saves the measured direction of every attribute and way, printing its predicted
+/// cost per degree beside the labelled fit's on the same probes.
+fn fit_measured(
+    generator: &engine::generator::Generator,
+    labels: &std::collections::HashMap<u64, [u8; 5]>,
+    labelled: &[engine::field::style_channels::StyleChannelDirection],
+    config: &StyleChannelConfig,
+    measured: &MeasuredChannelConfig,
+    args: &StyleChannelsArgs,
+) -> anyhow::Result<Vec<candle_core::Tensor>> {
+    use engine::perception::{IdentityEncoder, IDENTITY_MODEL};
+    let device = generator.device().clone();
+    let reader = crate::loading::degree_reader(&device)?;
+    let store = models::ModelStore::open_default().context("opening the model cache")?;
+    let perception = crate::loading::face_perception(&store)?;
+    let identity = IdentityEncoder::load(&store.file("faceplugin", IDENTITY_MODEL)?)?;
+    let judge = RenderJudge {
+        generator,
+        reader: &reader,
+        perception: Some(&perception),
+        identity: Some(&identity),
+        keep_image: None,
+        mirror: false,
+    };
+    let (faces, degrees) = training_faces(labels);
+    let w = engine::field::methods::seed_latents(generator, &faces)?;
+    let mut fitted = Vec::new();
+    for d in labelled {
+        let ways: &[Way] = if args.up_only.contains(&d.attribute) {
+            &[Way::Up]
+        } else {
+            &[Way::Up, Way::Down]
+        };
+        for &way in ways {
+            let m = fit_measured_direction(
+                generator,
+                &judge,
+                &w,
+                &degrees,
+                d.attribute,
+                way,
+                config,
+                measured,
+                Some(d),
+            )?;
+            let mut meta = std::collections::HashMap::new();
+            meta.insert("method".to_string(), "style-channels-measured".to_string());
+            meta.insert("config".to_string(), serde_json::to_string(config)?);
+            meta.insert("measured".to_string(), serde_json::to_string(measured)?);
+            meta.insert(
+                "channels".to_string(),
+                serde_json::to_string(&m.direction.channels)?,
+            );
+            meta.insert("faces_probed".to_string(), m.faces_probed.to_string());
+            engine::field::image_direction::ImageDirections::save(
+                &args.out,
+                d.attribute,
+                way,
+                &m.direction.direction,
+                &meta,
+            )?;
+            let labelled = m
+                .labelled_cost
+                .map(|c| format!("identity {:.3}, others {:.2}", c.identity, c.others))
+                .unwrap_or_else(|| "no progress".into());
+            println!(
+                "{} {}: {} faces probed; predicted per degree: measured identity {:.3}, others {:.2}; labelled fit {}; W+ RMS length {:.2}",
+                d.attribute.name(),
+                way.name(),
+                m.faces_probed,
+                m.cost.identity,
+                m.cost.others,
+                labelled,
+                engine::field::image_direction::rms_length(&m.direction.direction)?,
+            );
+            fitted.push(m.direction.direction);
+        }
+    }
+    Ok(fitted)
 }

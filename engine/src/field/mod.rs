@@ -77,6 +77,7 @@ pub mod metrics;
 pub mod network;
 pub mod step;
 pub mod style_channels;
+pub mod style_channels_measured;
 pub mod sunglasses;
 pub mod surrogate;
 pub mod train;

@@ -154,13 +154,13 @@ fn spd_inverse(a: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, FieldError> {
 
 /// One channel over the fitted faces.
 #[derive(Debug, Clone, Copy)]
-struct ChannelStat {
-    style: usize,
-    channel: usize,
+pub(crate) struct ChannelStat {
+    pub style: usize,
+    pub channel: usize,
     /// t statistic of the attribute's coefficient.
-    t: f64,
-    mean: f64,
-    spread: f64,
+    pub t: f64,
+    pub mean: f64,
+    pub spread: f64,
 }
 
 /// Every channel's t statistic for `attribute` (regressed on an intercept and the five degrees
@@ -233,18 +233,29 @@ fn channel_statistics(
     Ok(out)
 }
 
-/// Fits `attribute`'s style-channel direction on latents `w` `[n, 512]` (as the dataset rendered
-/// them) and their degrees ([`Attribute::ALL`] order, 255 = unknown), on the faces whose degree
-/// of `attribute` is known. Eyeglasses are fitted on all six degrees, sunglasses included: the
-/// direction draws clear frames on a bare face, thickens them and darkens the lenses as it
-/// goes on (fitted on degrees 0-3 only it still darkened lenses first).
-pub fn fit_style_channel_direction(
+/// The channels of the first [`StyleChannelConfig::styles`] styles ranked by how specifically
+/// they follow one attribute on the labelled faces, with what the fits after the ranking need.
+pub(crate) struct ChannelRanking {
+    /// Per style, the channel count and the `[n, channels]` scales of every face.
+    pub scales: Vec<(usize, Vec<f32>)>,
+    /// Every face's five degrees, unknown ones at the fitted faces' mean.
+    pub design: Vec<[f64; 5]>,
+    /// The fitted faces' mean degrees.
+    pub means: [f64; 5],
+    /// The faces fitted (the attribute's degree known, at least `fitted_from`).
+    pub rows: Vec<usize>,
+    /// Every channel with a spread, largest |t| first.
+    pub stats: Vec<ChannelStat>,
+}
+
+/// Ranks the channels for `attribute` on latents `w` `[n, 512]` and their degrees.
+pub(crate) fn rank_channels(
     generator: &Generator,
     w: &Tensor,
     degrees: &[[u8; 5]],
     attribute: Attribute,
     config: &StyleChannelConfig,
-) -> Result<StyleChannelDirection, FieldError> {
+) -> Result<ChannelRanking, FieldError> {
     let n = w.dim(0)?;
     if n != degrees.len() || config.channels == 0 || config.styles == 0 {
         return Err(FieldError::BadConfig(format!(
@@ -271,6 +282,89 @@ pub fn fit_style_channel_direction(
     let mut stats = channel_statistics(&scales, &design, &rows, attribute)?;
     stats.retain(|s| s.spread > 0.0 && s.t.is_finite());
     stats.sort_by(|x, y| y.t.abs().total_cmp(&x.t.abs()));
+    Ok(ChannelRanking {
+        scales,
+        design,
+        means,
+        rows,
+        stats,
+    })
+}
+
+/// The W+ offset `[channels_per_style.len(), 512]` that changes the given channels' scales by
+/// the given amounts (`(style, channel, change)`) and leaves the others: per style the
+/// least-norm `dw_k` with `A_k dw_k = ds_k` (ridge `inverse_ridge` relative to the mean diagonal
+/// of `A_k A_k^T`). Also the solve's relative error `|A dw - ds| / |ds|` over the moved styles.
+pub(crate) fn w_plus_offset(
+    generator: &Generator,
+    channels_per_style: &[usize],
+    changes: &[(usize, usize, f64)],
+    inverse_ridge: f64,
+) -> Result<(Tensor, f64), FieldError> {
+    let mut rows_out = Vec::with_capacity(channels_per_style.len());
+    let (mut err2, mut want2) = (0.0f64, 0.0f64);
+    for (k, &c) in channels_per_style.iter().enumerate() {
+        let mut ds = vec![0.0f64; c];
+        for &(_, channel, change) in changes.iter().filter(|e| e.0 == k) {
+            ds[channel] += change;
+        }
+        if ds.iter().all(|v| *v == 0.0) {
+            rows_out.push(vec![0f32; LATENT_DIM]);
+            continue;
+        }
+        let affine = generator.synthesis.style_weight(k)?.to_dtype(DType::F64)?;
+        let a_mat: Vec<Vec<f64>> = affine.to_vec2::<f64>()?;
+        let aat: Vec<Vec<f64>> = affine.matmul(&affine.t()?)?.to_vec2::<f64>()?;
+        let mean_diag = (0..c).map(|i| aat[i][i]).sum::<f64>() / c as f64;
+        let mut reg = aat;
+        add_to_diagonal(&mut reg, 0, inverse_ridge * mean_diag);
+        let x = cholesky_solve(reg, &ds).ok_or_else(|| {
+            FieldError::BadConfig(format!("style {k}'s map is not positive definite"))
+        })?;
+        let dw: Vec<f64> = (0..LATENT_DIM)
+            .map(|j| (0..c).map(|i| a_mat[i][j] * x[i]).sum())
+            .collect();
+        for i in 0..c {
+            let got: f64 = (0..LATENT_DIM).map(|j| a_mat[i][j] * dw[j]).sum();
+            err2 += (got - ds[i]).powi(2);
+            want2 += ds[i] * ds[i];
+        }
+        rows_out.push(dw.iter().map(|v| *v as f32).collect());
+    }
+    let flat: Vec<f32> = rows_out.into_iter().flatten().collect();
+    let direction = Tensor::from_vec(
+        flat,
+        (channels_per_style.len(), LATENT_DIM),
+        generator.device(),
+    )?;
+    let error = if want2 > 0.0 {
+        (err2 / want2).sqrt()
+    } else {
+        0.0
+    };
+    Ok((direction, error))
+}
+
+/// Fits `attribute`'s style-channel direction on latents `w` `[n, 512]` (as the dataset rendered
+/// them) and their degrees ([`Attribute::ALL`] order, 255 = unknown), on the faces whose degree
+/// of `attribute` is known. Eyeglasses are fitted on all six degrees, sunglasses included: the
+/// direction draws clear frames on a bare face, thickens them and darkens the lenses as it
+/// goes on (fitted on degrees 0-3 only it still darkened lenses first).
+pub fn fit_style_channel_direction(
+    generator: &Generator,
+    w: &Tensor,
+    degrees: &[[u8; 5]],
+    attribute: Attribute,
+    config: &StyleChannelConfig,
+) -> Result<StyleChannelDirection, FieldError> {
+    let ChannelRanking {
+        scales,
+        design,
+        means,
+        rows,
+        mut stats,
+    } = rank_channels(generator, w, degrees, attribute, config)?;
+    let a = attribute.index();
     stats.truncate(config.channels);
 
     // The degree on the kept channels (standardised) and the other four degrees, centred.
@@ -331,50 +425,20 @@ pub fn fit_style_channel_direction(
         .collect();
 
     // Back to W+, style by style.
-    let mut rows_out = Vec::with_capacity(config.styles);
-    let (mut err2, mut want2) = (0.0f64, 0.0f64);
-    for (k, (c, _)) in scales.iter().enumerate() {
-        let c = *c;
-        let mut ds = vec![0.0f64; c];
-        for e in channels.iter().filter(|e| e.style == k) {
-            ds[e.channel] += e.step_in_spreads * e.spread;
-        }
-        if ds.iter().all(|v| *v == 0.0) {
-            rows_out.push(vec![0f32; LATENT_DIM]);
-            continue;
-        }
-        let affine = generator.synthesis.style_weight(k)?.to_dtype(DType::F64)?;
-        let a_mat: Vec<Vec<f64>> = affine.to_vec2::<f64>()?;
-        let aat: Vec<Vec<f64>> = affine.matmul(&affine.t()?)?.to_vec2::<f64>()?;
-        let mean_diag = (0..c).map(|i| aat[i][i]).sum::<f64>() / c as f64;
-        let mut reg = aat;
-        add_to_diagonal(&mut reg, 0, config.inverse_ridge * mean_diag);
-        let x = cholesky_solve(reg, &ds).ok_or_else(|| {
-            FieldError::BadConfig(format!("style {k}'s map is not positive definite"))
-        })?;
-        let dw: Vec<f64> = (0..LATENT_DIM)
-            .map(|j| (0..c).map(|i| a_mat[i][j] * x[i]).sum())
-            .collect();
-        for i in 0..c {
-            let got: f64 = (0..LATENT_DIM).map(|j| a_mat[i][j] * dw[j]).sum();
-            err2 += (got - ds[i]).powi(2);
-            want2 += ds[i] * ds[i];
-        }
-        rows_out.push(dw.iter().map(|v| *v as f32).collect());
-    }
-    let flat: Vec<f32> = rows_out.into_iter().flatten().collect();
-    let direction = Tensor::from_vec(flat, (config.styles, LATENT_DIM), w.device())?;
+    let per_style: Vec<usize> = scales.iter().map(|(c, _)| *c).collect();
+    let changes: Vec<(usize, usize, f64)> = channels
+        .iter()
+        .map(|e| (e.style, e.channel, e.step_in_spreads * e.spread))
+        .collect();
+    let (direction, solve_error) =
+        w_plus_offset(generator, &per_style, &changes, config.inverse_ridge)?;
     Ok(StyleChannelDirection {
         attribute,
         channels,
-        direction,
+        direction: direction.to_device(w.device())?,
         fit_r2,
         faces: rows.len(),
-        solve_error: if want2 > 0.0 {
-            (err2 / want2).sqrt()
-        } else {
-            0.0
-        },
+        solve_error,
     })
 }
 
