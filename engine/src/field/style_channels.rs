@@ -21,7 +21,9 @@
 //! ([`ImageDirections`]), once per way it is used for (way `down` holds its negative): the
 //! editing loop steps along it, unprojected, and searches its length as for every other stepper.
 //! Ways are chosen per attribute by what the edits look like: stepping the bangs channels down
-//! thins the hair into a bald crown instead of lifting a fringe, so bangs keep only `up`.
+//! thins the hair into a bald crown instead of lifting a fringe, so this fit gives bangs only
+//! `up`; the committed bangs, beard and smile removals are mixes measured on the image
+//! ([`super::style_channels_measured`]).
 
 use super::image_direction::{ImageDirections, Way};
 use super::linear::cholesky_solve;
