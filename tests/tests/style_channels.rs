@@ -30,10 +30,10 @@ fn max_abs(t: &Tensor) -> f32 {
         .unwrap()
 }
 
-#[test]
-fn a_smile_direction_moves_only_its_channels_and_widens_the_smile() {
-    let device = Device::Cpu;
-    let generator = Generator::load(&tte_tests::generator_weights(), &device).unwrap();
+/// The generator and the first 1200 labelled training faces (a short test): their latents and
+/// degrees.
+fn training_set() -> (Generator, Tensor, Vec<[u8; 5]>) {
+    let generator = Generator::load(&tte_tests::generator_weights(), &Device::Cpu).unwrap();
     let text = std::fs::read_to_string(trained("predictor/labels.csv")).unwrap();
     let labels = parse_labels_csv(&text).unwrap();
     let (faces, degrees) = training_faces(&labels);
@@ -41,9 +41,15 @@ fn a_smile_direction_moves_only_its_channels_and_widens_the_smile() {
         faces.iter().all(|(seed, _)| seed % 10 != 0),
         "no held-out face"
     );
-    // The first 1200 training faces keep the test short.
-    let (faces, degrees) = (&faces[..1200], &degrees[..1200]);
-    let w = seed_latents(&generator, faces).unwrap();
+    let w = seed_latents(&generator, &faces[..1200]).unwrap();
+    (generator, w, degrees[..1200].to_vec())
+}
+
+#[test]
+fn a_smile_direction_moves_only_its_channels_and_widens_the_smile() {
+    let device = Device::Cpu;
+    let (generator, w, degrees) = training_set();
+    let degrees = &degrees[..];
     let config = StyleChannelConfig {
         channels: 20,
         ridge: 1.0,
@@ -138,12 +144,8 @@ fn a_measured_smile_mix_widens_the_smile_and_keeps_the_person() {
     use engine::perception::cosine;
 
     let device = Device::Cpu;
-    let generator = Generator::load(&tte_tests::generator_weights(), &device).unwrap();
-    let text = std::fs::read_to_string(trained("predictor/labels.csv")).unwrap();
-    let labels = parse_labels_csv(&text).unwrap();
-    let (faces, degrees) = training_faces(&labels);
-    let (faces, degrees) = (&faces[..1200], &degrees[..1200]);
-    let w = seed_latents(&generator, faces).unwrap();
+    let (generator, w, degrees) = training_set();
+    let degrees = &degrees[..];
     let reader = DegreeReader::load_file(&trained("reader.safetensors"), &device).unwrap();
     let perception = face_perception();
     let identity = perception_support::identity_encoder();
