@@ -9,10 +9,10 @@ use anyhow::Context;
 use engine::field::guided::RenderJudge;
 use engine::field::image_direction::Way;
 use engine::field::methods::held_out_face;
-use engine::field::style_channels::{
-    fit_all, preview_sheet, save, training_faces, StyleChannelConfig,
+use engine::field::style_channels::{fit_all, preview_sheet, save, StyleChannelConfig};
+use engine::field::style_channels_measured::{
+    fit_measured_all, save_measured, MeasuredChannelConfig,
 };
-use engine::field::style_channels_measured::{fit_measured_direction, MeasuredChannelConfig};
 use engine::Attribute;
 use std::path::PathBuf;
 
@@ -184,59 +184,32 @@ fn fit_measured(
         keep_image: None,
         mirror: false,
     };
-    let (faces, degrees) = training_faces(labels);
-    let w = engine::field::methods::seed_latents(generator, &faces)?;
-    let mut fitted = Vec::new();
-    for d in labelled {
-        let ways: &[Way] = if args.up_only.contains(&d.attribute) {
-            &[Way::Up]
-        } else {
-            &[Way::Up, Way::Down]
-        };
-        for &way in ways {
-            let m = fit_measured_direction(
-                generator,
-                &judge,
-                &w,
-                &degrees,
-                d.attribute,
-                way,
-                config,
-                measured,
-                Some(d),
-            )?;
-            let mut meta = std::collections::HashMap::new();
-            meta.insert("method".to_string(), "style-channels-measured".to_string());
-            meta.insert("config".to_string(), serde_json::to_string(config)?);
-            meta.insert("measured".to_string(), serde_json::to_string(measured)?);
-            meta.insert(
-                "channels".to_string(),
-                serde_json::to_string(&m.direction.channels)?,
-            );
-            meta.insert("faces_probed".to_string(), m.faces_probed.to_string());
-            engine::field::image_direction::ImageDirections::save(
-                &args.out,
-                d.attribute,
-                way,
-                &m.direction.direction,
-                &meta,
-            )?;
+    let fitted = fit_measured_all(
+        generator,
+        &judge,
+        labels,
+        labelled,
+        &args.up_only,
+        config,
+        measured,
+        &mut |m| {
+            save_measured(&args.out, m, config, measured)?;
             let labelled = m
                 .labelled_cost
                 .map(|c| format!("identity {:.3}, others {:.2}", c.identity, c.others))
                 .unwrap_or_else(|| "no progress".into());
             println!(
                 "{} {}: {} faces probed; predicted per degree: measured identity {:.3}, others {:.2}; labelled fit {}; W+ RMS length {:.2}",
-                d.attribute.name(),
-                way.name(),
+                m.direction.attribute.name(),
+                m.way.name(),
                 m.faces_probed,
                 m.cost.identity,
                 m.cost.others,
                 labelled,
                 engine::field::image_direction::rms_length(&m.direction.direction)?,
             );
-            fitted.push(m.direction.direction);
-        }
-    }
-    Ok(fitted)
+            Ok(())
+        },
+    )?;
+    Ok(fitted.into_iter().map(|m| m.direction.direction).collect())
 }

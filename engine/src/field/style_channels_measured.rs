@@ -338,6 +338,84 @@ pub fn fit_measured_direction(
     })
 }
 
+/// Writes a measured direction in `dir` in the image-direction format, for its way only, with
+/// both configs, the channels and the probed faces as metadata.
+pub fn save_measured(
+    dir: &std::path::Path,
+    measured: &MeasuredDirection,
+    base: &StyleChannelConfig,
+    config: &MeasuredChannelConfig,
+) -> Result<(), FieldError> {
+    let json = |e: serde_json::Error| FieldError::BadInput(e.to_string());
+    let mut meta = std::collections::HashMap::new();
+    meta.insert("method".to_string(), "style-channels-measured".to_string());
+    meta.insert(
+        "config".to_string(),
+        serde_json::to_string(base).map_err(json)?,
+    );
+    meta.insert(
+        "measured".to_string(),
+        serde_json::to_string(config).map_err(json)?,
+    );
+    meta.insert(
+        "channels".to_string(),
+        serde_json::to_string(&measured.direction.channels).map_err(json)?,
+    );
+    meta.insert(
+        "faces_probed".to_string(),
+        measured.faces_probed.to_string(),
+    );
+    super::image_direction::ImageDirections::save(
+        dir,
+        measured.direction.attribute,
+        measured.way,
+        &measured.direction.direction,
+        &meta,
+    )
+}
+
+/// Fits the measured direction of every attribute of `labelled` (the labelled fits, compared on
+/// the same probes), both ways unless the attribute is in `up_only`, on the labelled dataset's
+/// training faces; `on_fitted` hears each as it is done.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_measured_all(
+    generator: &Generator,
+    judge: &dyn FaceJudge,
+    labels: &std::collections::HashMap<u64, [u8; 5]>,
+    labelled: &[StyleChannelDirection],
+    up_only: &[Attribute],
+    base: &StyleChannelConfig,
+    config: &MeasuredChannelConfig,
+    on_fitted: &mut dyn FnMut(&MeasuredDirection) -> Result<(), FieldError>,
+) -> Result<Vec<MeasuredDirection>, FieldError> {
+    let (faces, degrees) = super::style_channels::training_faces(labels);
+    let w = super::methods::seed_latents(generator, &faces)?;
+    let mut fitted = Vec::new();
+    for l in labelled {
+        let ways: &[Way] = if up_only.contains(&l.attribute) {
+            &[Way::Up]
+        } else {
+            &Way::BOTH
+        };
+        for &way in ways {
+            let m = fit_measured_direction(
+                generator,
+                judge,
+                &w,
+                &degrees,
+                l.attribute,
+                way,
+                base,
+                config,
+                Some(l),
+            )?;
+            on_fitted(&m)?;
+            fitted.push(m);
+        }
+    }
+    Ok(fitted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
