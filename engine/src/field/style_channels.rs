@@ -22,7 +22,7 @@
 //! editing loop steps along it, unprojected, and searches its length as for every other stepper.
 //! Ways are chosen per attribute by what the edits look like: stepping the bangs channels down
 //! thins the hair into a bald crown instead of lifting a fringe, so this fit gives bangs only
-//! `up`; the committed bangs, beard and smile removals are mixes measured on the image
+//! `up`; the committed bangs and beard removals are mixes measured on the image
 //! ([`super::style_channels_measured`]).
 
 use super::image_direction::{ImageDirections, Way};
