@@ -220,8 +220,10 @@ async fn the_bot_end_to_end_against_a_fake_discord() {
             .any(|r| r.starts_with("GET /attachments/")),
         "the photo was downloaded from the test host"
     );
+    // Nothing to undo on the first result: Done and Delete, no Undo.
     let buttons = first.buttons();
-    assert!(buttons.iter().any(|(l, _)| l == "Undo"), "{buttons:?}");
+    assert!(!buttons.iter().any(|(l, _)| l == "Undo"), "{buttons:?}");
+    assert!(buttons.iter().any(|(l, _)| l == "Done"), "{buttons:?}");
     assert!(buttons.iter().any(|(l, _)| l == "Delete"), "{buttons:?}");
     // Edits reach the photo as changes: before any edit the user sees their own photo, not the
     // generator's rendering of their face.

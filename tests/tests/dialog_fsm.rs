@@ -598,6 +598,37 @@ fn bare_more_then_attribute_uses_the_remembered_direction() {
     assert_eq!(conv.dialog.pending_direction, None);
 }
 
+/// Typing "undo" on the first result (nothing to go back to) says so plainly, changes nothing
+/// and offers no "undo"; once something changed it undoes it.
+#[test]
+fn undo_on_the_first_result_says_there_is_nothing_to_undo() {
+    let engine = DoubleEngine::default();
+    let mut conv = Conversation::new(8);
+    let first = step(&mut conv, &engine, "seed 3");
+    assert!(!first.quick_replies.contains(&"undo".to_string()));
+    let before = conv.clone();
+    let reply = step(&mut conv, &engine, "undo");
+    assert_eq!(reply.notes, vec![Note::NothingToUndo]);
+    assert!(
+        reply.text.starts_with("There is nothing to undo yet. "),
+        "{}",
+        reply.text
+    );
+    assert!(reply.image.is_none());
+    assert_eq!(conv.face, before.face);
+    assert!(!reply.quick_replies.contains(&"undo".to_string()));
+    step(&mut conv, &engine, "more bangs");
+    let reply = step(&mut conv, &engine, "undo");
+    assert_eq!(reply.notes, vec![Note::Undone]);
+    assert_eq!(conv.face, before.face);
+    // After "bye" nothing is undone: the conversation has ended.
+    step(&mut conv, &engine, "more bangs");
+    step(&mut conv, &engine, "bye");
+    let reply = step(&mut conv, &engine, "undo");
+    assert_eq!(reply.notes, vec![Note::AlreadyEnded]);
+    assert_eq!(reply.quick_replies, ["start over"]);
+}
+
 #[test]
 fn no_to_a_check_then_direction_in_context() {
     let engine = DoubleEngine::default();

@@ -2,7 +2,7 @@
 //! "AI-edited" in a tEXt chunk) and the buttons under a result, with the button ids they are
 //! read back from. No Discord calls here; the queue sends what this builds.
 
-use engine::dialog::{Conversation, Feedback, Note, Reply};
+use engine::dialog::{Conversation, Feedback, Note, Phase, Reply};
 use engine::language::{Direction, EditKind, EditRequest, Intent, ParsedRequest};
 use engine::Attribute;
 use serde::{Deserialize, Serialize};
@@ -115,9 +115,13 @@ fn label(text: &str) -> String {
 }
 
 /// The buttons under a result: the quick answers (first row, at most five), then -/+ for the
-/// attribute just edited, Undo, Done and Delete. `conversation` is the state after `reply`: "-"
-/// is left out where the attribute is at degree 0 (removed, or the youngest age) and "+" at the
-/// top degree, as nothing could change (`Conversation::can_go`).
+/// attribute just edited, Undo, Done and Delete. `conversation` is the state after `reply`, and
+/// a button is offered only where pressing it would act: "-" is left out where the attribute is
+/// at degree 0 (removed, or the youngest age) and "+" at the top degree (`Conversation::can_go`);
+/// Undo where there is no earlier face to go back to (the first result after a photo, a seed or
+/// "start over"; `Conversation::can_undo`). After the conversation ended ("bye") every press of
+/// -/+, Undo or Done would only be told that it has ended: then only the quick answer ("start
+/// over") and Delete are offered.
 pub fn buttons(reply: &Reply, has_face: bool, conversation: &Conversation) -> Vec<CreateActionRow> {
     let mut rows = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -136,7 +140,7 @@ pub fn buttons(reply: &Reply, has_face: bool, conversation: &Conversation) -> Ve
         rows.push(CreateActionRow::Buttons(quick));
     }
     let mut tools = Vec::new();
-    if has_face {
+    if has_face && conversation.dialog.phase != Phase::End {
         if let Some(a) = last_edited(reply) {
             if conversation.can_go(a, Direction::Decrease) {
                 tools.push(
@@ -153,11 +157,13 @@ pub fn buttons(reply: &Reply, has_face: bool, conversation: &Conversation) -> Ve
                 );
             }
         }
-        tools.push(
-            CreateButton::new(Button::Undo.id())
-                .label("Undo")
-                .style(ButtonStyle::Secondary),
-        );
+        if conversation.can_undo() {
+            tools.push(
+                CreateButton::new(Button::Undo.id())
+                    .label("Undo")
+                    .style(ButtonStyle::Secondary),
+            );
+        }
         tools.push(
             CreateButton::new(Button::Done.id())
                 .label("Done")
@@ -471,6 +477,107 @@ mod tests {
             shown.len(),
             reply.quick_replies.len().min(5) + 1,
             "{shown:?}"
+        );
+    }
+
+    /// The buttons under the tools row (not the quick answers).
+    fn tool_buttons(labels: &[String]) -> Vec<&str> {
+        labels
+            .iter()
+            .map(String::as_str)
+            .filter(|l| ["Undo", "Done", "Delete"].contains(l) || tools(labels).contains(l))
+            .collect()
+    }
+
+    /// Undo is offered only where there is an earlier face to go back to: not on the first
+    /// result, nor once every change is undone, nor after "start over". Pressed there anyway (on
+    /// an older message) or typed, it says plainly that there is nothing to undo.
+    #[test]
+    fn undo_is_offered_only_where_there_is_something_to_undo() {
+        let mut c = Conversation::new(3);
+        let first = c.handle(Event::SeedFace(7), &Degrees5, &|_, _| ParsedRequest {
+            intent: Intent::Unknown,
+            edits: Vec::new(),
+        });
+        assert_eq!(first.notes, vec![Note::FaceReady]);
+        assert_eq!(
+            tool_buttons(&labels_under(&first, true, &c)),
+            ["Done", "Delete"]
+        );
+        let (reply, labels) = press(&mut c, &Button::Undo);
+        assert_eq!(reply.notes, vec![Note::NothingToUndo]);
+        assert!(
+            reply.text.starts_with("There is nothing to undo yet."),
+            "{}",
+            reply.text
+        );
+        assert!(!reply.quick_replies.contains(&"undo".to_string()));
+        assert_eq!(tool_buttons(&labels), ["Done", "Delete"]);
+
+        let smile = Attribute::Smiling;
+        let (reply, labels) = press(&mut c, &Button::More(smile));
+        assert_eq!(reply.notes, vec![Note::Edited(smile)], "{}", reply.text);
+        assert_eq!(
+            tool_buttons(&labels),
+            ["- smiling", "+ smiling", "Undo", "Done", "Delete"]
+        );
+        // Undoing the only change leaves nothing to undo.
+        let (reply, labels) = press(&mut c, &Button::Undo);
+        assert_eq!(reply.notes, vec![Note::Undone]);
+        assert_eq!(c.degree(smile), Some(2));
+        assert_eq!(tool_buttons(&labels), ["Done", "Delete"]);
+        // "Start over" clears the history.
+        press(&mut c, &Button::More(smile));
+        let restart = ParsedRequest {
+            intent: Intent::Restart,
+            edits: Vec::new(),
+        };
+        let reply = c.handle_parsed("start over", &restart, &Degrees5);
+        assert_eq!(reply.notes, vec![Note::Restarted]);
+        assert_eq!(
+            tool_buttons(&labels_under(&reply, true, &c)),
+            ["Done", "Delete"]
+        );
+    }
+
+    /// After "bye" (or Done) every press of -/+, Undo or Done would only be told that the
+    /// conversation has ended, so only "start over" (which restarts it) and Delete are offered.
+    #[test]
+    fn after_the_end_only_start_over_and_delete_are_offered() {
+        let mut c = Conversation::new(5);
+        c.handle(Event::SeedFace(7), &Degrees5, &|_, _| ParsedRequest {
+            intent: Intent::Unknown,
+            edits: Vec::new(),
+        });
+        press(&mut c, &Button::More(Attribute::Beard));
+        press(&mut c, &Button::More(Attribute::Beard));
+        let (bye, labels) = press(&mut c, &Button::Done);
+        assert_eq!(bye.notes, vec![Note::Goodbye]);
+        assert_eq!(bye.phase, Phase::End);
+        assert_eq!(labels, ["start over", "Delete"]);
+        // What each button left out would do there: nothing but say the conversation ended.
+        for button in [
+            Button::More(Attribute::Beard),
+            Button::Less(Attribute::Beard),
+            Button::Undo,
+            Button::Done,
+        ] {
+            let (reply, labels) = press(&mut c, &button);
+            assert_eq!(reply.notes, vec![Note::AlreadyEnded], "{button:?}");
+            assert_eq!(c.degree(Attribute::Beard), Some(4), "{button:?}");
+            assert_eq!(labels, ["start over", "Delete"], "{button:?}");
+        }
+        // "Start over" acts: the original face, and the tools again (nothing to undo).
+        let restart = ParsedRequest {
+            intent: Intent::Restart,
+            edits: Vec::new(),
+        };
+        let reply = c.handle_parsed("start over", &restart, &Degrees5);
+        assert_eq!(reply.notes, vec![Note::Restarted]);
+        assert_eq!(c.degree(Attribute::Beard), Some(2));
+        assert_eq!(
+            tool_buttons(&labels_under(&reply, true, &c)),
+            ["Done", "Delete"]
         );
     }
 

@@ -563,6 +563,17 @@ impl Conversation {
         }
     }
 
+    /// Whether "undo" would take back a change: there is a face with an earlier state to go back
+    /// to (not the first result after a photo, a seed or "start over", nor once every change is
+    /// undone) and the conversation has not ended (after "bye" it answers that it has ended).
+    pub fn can_undo(&self) -> bool {
+        self.dialog.phase != Phase::End
+            && self
+                .face
+                .as_ref()
+                .is_some_and(|face| !face.history.is_empty())
+    }
+
     /// Whether the face has none of `attribute` (degree 0, as after a removal). Age always has
     /// one: its degree 0 is a young face.
     fn has_none(&self, attribute: Attribute) -> bool {
@@ -1186,7 +1197,13 @@ impl Conversation {
         let plain = |answer: &String| talk::quick(answer, None);
         match feedback {
             // Neither "a bit thicker" nor "a bit thinner" fits glasses that are gone.
-            Feedback::Check(a) if self.has_none(a) => vec![plain(&q.check_yes), plain(&q.undo)],
+            Feedback::Check(a) if self.has_none(a) => {
+                let mut options = vec![plain(&q.check_yes)];
+                if self.can_undo() {
+                    options.push(plain(&q.undo));
+                }
+                options
+            }
             // "A bit thicker" only where the glasses can get thicker (not at degree 5), "a bit
             // younger" only where the face can look younger (not at age 0).
             Feedback::Check(a) => {
@@ -1197,7 +1214,9 @@ impl Conversation {
                 if self.can_go(a, Direction::Decrease) {
                     options.push(talk::quick(&q.check_less, Some(a)));
                 }
-                options.push(plain(&q.undo));
+                if self.can_undo() {
+                    options.push(plain(&q.undo));
+                }
                 options
             }
             Feedback::Suggest(_) => vec![plain(&q.suggest_yes), plain(&q.suggest_no)],
@@ -1255,7 +1274,7 @@ impl Conversation {
                         options.push(words(a).request_more.to_string());
                     }
                 }
-                if self.face.as_ref().is_some_and(|f| !f.history.is_empty()) {
+                if self.can_undo() {
                     options.push(plain(&q.undo));
                 }
                 options.push(plain(&q.done));
