@@ -1431,6 +1431,51 @@ fn which_part_offers_only_parts_that_can_go_that_way() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// "More" with every part at degree 5 ("a bit less" with every part at 0): nothing can go that
+/// way, so the question says so and offers every part to move the other way (it had offered no
+/// quick reply at all); each answer, typed, moves its part one degree the other way.
+#[test]
+fn which_part_with_every_part_at_the_end_offers_the_other_way() {
+    let enc = encoder();
+    let mut failures = Vec::new();
+    for (start, first, way, said) in [
+        (5u8, "more", -1i32, "nothing can go any higher"),
+        (0, "a bit less", 1, "nothing can go any lower"),
+    ] {
+        let engine = DoubleEngine {
+            start_degrees: [start; 5],
+            max_degree: [5; 5],
+            ..DoubleEngine::default()
+        };
+        let mut asked = Conversation::new(4);
+        asked.handle_with_parser(Event::SeedFace(1), &engine, &enc);
+        let question = say(&mut asked, first, &engine, &enc);
+        assert_eq!(question.notes, vec![Note::Ambiguous], "{}", question.text);
+        assert!(question.text.contains(said), "{}", question.text);
+        assert_eq!(
+            question.quick_replies,
+            ["bangs", "glasses", "beard", "smile", "age"],
+            "{first:?}"
+        );
+        for answer in &question.quick_replies {
+            let a = Attribute::ALL
+                .into_iter()
+                .find(|a| engine::dialog::talk::words(*a).name == *answer)
+                .unwrap();
+            let mut conv = asked.clone();
+            let reply = say(&mut conv, answer, &engine, &enc);
+            if reply.notes != vec![Note::Edited(a)] || degree(&conv, a) as i32 != start as i32 + way
+            {
+                failures.push(format!(
+                    "{first:?} then {answer:?}: {:?} {}",
+                    reply.notes, reply.text
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
 /// "Which way?" about a part the face does not have (an unclear request, degree 0) offers only
 /// giving it some: nothing can be shorter or removed.
 #[test]

@@ -598,6 +598,57 @@ fn bare_more_then_attribute_uses_the_remembered_direction() {
     assert_eq!(conv.dialog.pending_direction, None);
 }
 
+/// A bare "more" with every part at degree 5 (or "less" with every part at 0): no part can go
+/// that way, so "which part?" said so and offered no quick reply at all. It says that nothing can
+/// go further that way, asks which part to move the other way, offers every part, and the answer
+/// (a quick reply, sent as typed) moves that part the other way.
+#[test]
+fn bare_more_with_every_part_at_the_end_offers_the_other_way() {
+    let all = ["bangs", "glasses", "beard", "smile", "age"];
+    for (start, word, way) in [(5u8, "more", -1i32), (0, "less", 1)] {
+        let engine = DoubleEngine {
+            start_degrees: [start; 5],
+            max_degree: [5; 5],
+            ..DoubleEngine::default()
+        };
+        for answer in all {
+            let mut conv = Conversation::new(6);
+            conv.handle(Event::SeedFace(1), &engine, &phrase_parser);
+            let question = conv.handle_parsed(word, &intent(Intent::Unknown), &engine);
+            assert_eq!(question.notes, vec![Note::Ambiguous], "{}", question.text);
+            assert_eq!(question.feedback, Feedback::ClarifyAttribute);
+            assert_eq!(question.quick_replies, all, "{word:?}: {}", question.text);
+            let want = if start == 5 {
+                "Everything is already at its highest degree, so nothing can go any higher. \
+                 Which one should I lower instead: the bangs, the glasses, the beard, the smile \
+                 or the age?"
+            } else {
+                "Everything is already at its lowest degree (no bangs, glasses, beard or smile, \
+                 and the youngest age), so nothing can go any lower. Which one should I raise \
+                 instead: the bangs, the glasses, the beard, the smile or the age?"
+            };
+            assert_eq!(question.text, want);
+            let reply = conv.handle_parsed(answer, &intent(Intent::Unknown), &engine);
+            let a = Attribute::ALL
+                .into_iter()
+                .find(|a| talk::words(*a).name == answer)
+                .unwrap();
+            assert_eq!(
+                reply.notes,
+                vec![Note::Edited(a)],
+                "{answer}: {}",
+                reply.text
+            );
+            assert_eq!(
+                conv.face.as_ref().unwrap().degrees[&a] as i32,
+                start as i32 + way,
+                "{word:?} then {answer:?}"
+            );
+            assert_eq!(conv.dialog.pending_direction, None);
+        }
+    }
+}
+
 /// Typing "undo" on the first result (nothing to go back to) says so plainly, changes nothing
 /// and offers no "undo"; once something changed it undoes it.
 #[test]

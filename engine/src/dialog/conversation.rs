@@ -250,6 +250,9 @@ struct Turn {
     phase: Option<Phase>,
     /// The direction question should offer removal too ("longer, shorter, or removed?").
     clarify_removal: bool,
+    /// "Which part?" after a bare "more" (or "less") where no part can go that way: the question
+    /// says so and asks which part to move the other way.
+    clarify_other_way: Option<Direction>,
 }
 
 impl Turn {
@@ -262,6 +265,7 @@ impl Turn {
             feedback: None,
             phase: None,
             clarify_removal: false,
+            clarify_other_way: None,
         }
     }
     fn say(&mut self, sentence: String, note: Note) {
@@ -774,6 +778,15 @@ impl Conversation {
     }
 
     fn not_understood(&mut self, text: &str, turn: &mut Turn) {
+        let bare = talk::bare_direction(text);
+        // "More" with every part at degree 5 (or "less" with every part at 0): no part could be
+        // offered that way.
+        let stuck = bare.filter(|direction| {
+            self.face.is_some()
+                && Attribute::ALL
+                    .into_iter()
+                    .all(|a| !self.can_go(a, *direction))
+        });
         let rng = &mut self.dialog.rng;
         if let Feedback::ClarifyDirection(a) = self.dialog.feedback {
             let s = talk::say(&talk::templates().not_understood, None, None, rng);
@@ -781,7 +794,16 @@ impl Conversation {
             turn.feedback = Some(Feedback::ClarifyDirection(a));
             return;
         }
-        if let Some(direction) = talk::bare_direction(text) {
+        if let Some(direction) = stuck {
+            // The question says that nothing can go that way and asks which part to move the
+            // other way, which every part can; the answer gets that way.
+            self.dialog.pending_direction = Some(match direction {
+                Direction::Increase => Direction::Decrease,
+                Direction::Decrease => Direction::Increase,
+            });
+            turn.notes.push(Note::Ambiguous);
+            turn.clarify_other_way = Some(direction);
+        } else if let Some(direction) = bare {
             self.dialog.pending_direction = Some(direction);
             let s = talk::say(&talk::templates().ambiguous, None, None, rng);
             turn.say(s, Note::Ambiguous);
@@ -1121,12 +1143,14 @@ impl Conversation {
                 };
                 turn.sentences.push(talk::say(pool, None, None, rng))
             }
-            Feedback::ClarifyAttribute => turn.sentences.push(talk::say(
-                &talk::templates().clarify_attribute,
-                None,
-                None,
-                rng,
-            )),
+            Feedback::ClarifyAttribute => {
+                let pool = match turn.clarify_other_way {
+                    Some(Direction::Increase) => &talk::templates().clarify_attribute_all_highest,
+                    Some(Direction::Decrease) => &talk::templates().clarify_attribute_all_lowest,
+                    None => &talk::templates().clarify_attribute,
+                };
+                turn.sentences.push(talk::say(pool, None, None, rng))
+            }
             Feedback::ClarifyDirection(a) => {
                 let pool = if turn.clarify_removal {
                     &talk::templates().clarify_direction_or_remove

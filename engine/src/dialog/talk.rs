@@ -214,6 +214,12 @@ pub struct Templates {
     pub thanks: Vec<String>,
     /// Ask which attribute a request is about.
     pub clarify_attribute: Vec<String>,
+    /// A bare "more" where every attribute is at its highest degree: say so and ask which one
+    /// to lower instead.
+    pub clarify_attribute_all_highest: Vec<String>,
+    /// A bare "less" where every attribute is at its lowest degree: say so and ask which one to
+    /// raise instead.
+    pub clarify_attribute_all_lowest: Vec<String>,
     /// The user is satisfied with a check.
     pub satisfied: Vec<String>,
     /// The user is satisfied with a check of a removal (degree 0; not age).
@@ -258,7 +264,7 @@ pub enum Said {
 
 impl Templates {
     /// Every pool with its name in `talk.toml` and how the dialog says it.
-    pub fn pools(&self) -> [(&'static str, &[String], Said); 33] {
+    pub fn pools(&self) -> [(&'static str, &[String], Said); 35] {
         use Said::*;
         [
             ("check", &self.check, OfAttribute),
@@ -284,6 +290,16 @@ impl Templates {
             ("greet_no_face", &self.greet_no_face, Plainly),
             ("thanks", &self.thanks, Plainly),
             ("clarify_attribute", &self.clarify_attribute, Plainly),
+            (
+                "clarify_attribute_all_highest",
+                &self.clarify_attribute_all_highest,
+                Plainly,
+            ),
+            (
+                "clarify_attribute_all_lowest",
+                &self.clarify_attribute_all_lowest,
+                Plainly,
+            ),
             ("satisfied", &self.satisfied, OfAttribute),
             ("satisfied_removed", &self.satisfied_removed, OfAttribute),
             ("removed_not_right", &self.removed_not_right, OfAttribute),
