@@ -199,7 +199,12 @@ impl ProductFaceEngine {
             image_directions,
             style_channels,
             sunglasses,
-            edit_config: GuidedConfig::default(),
+            edit_config: {
+                // Age edits are not refused for looking older (`engine::field::identity_axes`).
+                let mut config = GuidedConfig::default();
+                config.guards.identity_axes = crate::loading::identity_axes()?;
+                config
+            },
             perception,
             identity,
             encoder,

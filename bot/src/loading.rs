@@ -50,6 +50,25 @@ pub fn face_perception(
     )?)
 }
 
+/// The identity guard's axes per attribute (`train identity-axes`), where fitted.
+pub fn identity_axes_path() -> PathBuf {
+    trained_dir()
+        .join("fields")
+        .join("identity_axes.safetensors")
+}
+
+/// The identity guard's axes (`engine::field::identity_axes`), when the file is there.
+pub fn identity_axes(
+) -> anyhow::Result<Option<std::sync::Arc<engine::field::identity_axes::IdentityAxes>>> {
+    let path = identity_axes_path();
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let axes = engine::field::identity_axes::IdentityAxes::load(&path)
+        .with_context(|| format!("loading the identity axes {}", path.display()))?;
+    Ok(Some(std::sync::Arc::new(axes)))
+}
+
 /// The repository's `models/trained` directory (the committed weights the project trains);
 /// `$TALK_TO_EDIT_TRAINED` points elsewhere (a prebuilt binary run from another checkout).
 pub fn trained_dir() -> PathBuf {

@@ -62,6 +62,13 @@ pub struct Args {
     /// `field::guided::MIRROR_RISE`).
     #[arg(long, default_value_t = 0.0)]
     max_mirror_rise: f32,
+    /// Compare identities as they are for every attribute (without the committed identity
+    /// axes, `train identity-axes`).
+    #[arg(long)]
+    plain_identity: bool,
+    /// Identity axes to use instead of the committed ones.
+    #[arg(long, value_name = "FILE", conflicts_with = "plain_identity")]
+    identity_axes: Option<std::path::PathBuf>,
     /// Output directory.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -121,6 +128,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     guided.guards.min_identity_cos = args.min_identity_cos;
     guided.guards.max_other_change = args.max_other_change;
     guided.guards.max_mirror_rise = (args.max_mirror_rise > 0.0).then_some(args.max_mirror_rise);
+    guided.guards.identity_axes = match (&args.identity_axes, args.plain_identity) {
+        (_, true) => None,
+        (Some(path), false) => Some(std::sync::Arc::new(
+            engine::field::identity_axes::IdentityAxes::load(path)
+                .with_context(|| format!("loading {}", path.display()))?,
+        )),
+        (None, false) => crate::loading::identity_axes()?,
+    };
     let config = EditsEvalConfig {
         faces: args.faces,
         psi: args.psi,

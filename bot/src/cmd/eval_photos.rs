@@ -53,6 +53,10 @@ pub struct Args {
     /// Identity guard of the edits: least cosine with the start (default: the product's).
     #[arg(long)]
     min_identity_cos: Option<f32>,
+    /// Compare identities as they are for every attribute (without the committed identity
+    /// axes, `train identity-axes`).
+    #[arg(long)]
+    plain_identity: bool,
     /// Quality guard of the edits: largest rise of the face's mirror disagreement, 0 for none
     /// (default: the product's).
     #[arg(long)]
@@ -89,6 +93,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         engine.set_identity_every(every);
     }
     engine.set_photo_aim(args.aim);
+    if args.plain_identity {
+        engine.guards_mut().identity_axes = None;
+    }
     if let Some(cos) = args.min_identity_cos {
         engine.guards_mut().min_identity_cos = cos;
     }

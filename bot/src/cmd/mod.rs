@@ -21,6 +21,7 @@ pub mod serve;
 pub mod train;
 pub mod train_encoder;
 pub mod train_fields;
+pub mod train_identity_axes;
 pub mod train_image_directions;
 pub mod train_predictor;
 pub mod train_reader;

@@ -40,6 +40,9 @@ enum Model {
     /// Fit style-channel directions (edits that move only the few style channels that follow
     /// an attribute) on the labelled dataset's training faces.
     StyleChannels(super::train_style_channels::StyleChannelsArgs),
+    /// Measure the identity-embedding axes an attribute's edits move along on training faces,
+    /// left out of the identity guard's comparison for that attribute's edits.
+    IdentityAxes(super::train_identity_axes::IdentityAxesArgs),
     /// Train the inversion encoder (aligned face -> W+) on generated faces and measure it on
     /// held-out generated faces and real photos.
     Encoder(super::train_encoder::EncoderArgs),
@@ -99,6 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Model::ImageDirections(a) => super::train_image_directions::run(a),
         Model::Sunglasses(a) => super::train_sunglasses::run(a),
         Model::StyleChannels(a) => super::train_style_channels::run(a),
+        Model::IdentityAxes(a) => super::train_identity_axes::run(a),
         Model::Encoder(a) => super::train_encoder::run(a),
         Model::EncoderPairs(a) => super::train_encoder::pairs(a),
     }

@@ -523,6 +523,11 @@ pub struct Guards {
     /// it: past it, real photos' smiles were mostly ghosted second mouths and smears.
     #[serde(default)]
     pub max_smile_change: Option<f32>,
+    /// When set, the identity guard compares the embeddings without the axes the edited
+    /// attribute moves them along ([`super::identity_axes`]): an age edit is not refused for
+    /// looking older. Loaded from a file, so not part of the serialised settings.
+    #[serde(skip)]
+    pub identity_axes: Option<std::sync::Arc<super::identity_axes::IdentityAxes>>,
 }
 
 impl Default for Guards {
@@ -535,6 +540,7 @@ impl Default for Guards {
             min_region_change: Some(REGION_CHANGED),
             max_mirror_rise: Some(MIRROR_RISE),
             max_smile_change: Some(SMILE_CHANGE),
+            identity_axes: None,
         }
     }
 }
@@ -563,7 +569,7 @@ impl Guards {
             return Some(GuardFailure::NoFace);
         }
         if let (Some(a), Some(b)) = (&start.identity, &j.identity) {
-            if cosine(a, b) < self.min_identity_cos {
+            if self.identity_cosine(attribute, a, b) < self.min_identity_cos {
                 return Some(GuardFailure::Identity);
             }
         }
@@ -593,6 +599,15 @@ impl Guards {
                     && !self.region_unchanged(start, j, *a)
             })
             .map(GuardFailure::OtherAttribute)
+    }
+
+    /// The identity guard's cosine of two embeddings in an edit of `attribute`: without the
+    /// attribute's [`Self::identity_axes`] where set.
+    pub fn identity_cosine(&self, attribute: Attribute, a: &Embedding, b: &Embedding) -> f32 {
+        match &self.identity_axes {
+            Some(axes) => axes.cosine(attribute, a, b),
+            None => cosine(a, b),
+        }
     }
 
     /// The other attributes the guard watches in an edit of `attribute`: applicable at the
@@ -1327,6 +1342,45 @@ mod tests {
             GuidedOutcome::Guarded(GuardFailure::OtherAttribute(Attribute::Bangs))
         );
         assert!(other.result().scores[Attribute::Bangs.index()] <= 0.8);
+    }
+
+    #[test]
+    fn the_identity_guard_excuses_only_the_edited_attributes_axes() {
+        // Identity rotates 0.5 rad a step: the plain guard stops the smile before degree 3.
+        let run = |axes: Option<super::super::identity_axes::IdentityAxes>| {
+            let mut config = GuidedConfig::default();
+            config.guards.identity_axes = axes.map(std::sync::Arc::new);
+            guided_edit(
+                &CoordinateJudge,
+                &Shift(vec![1.0, 0.0, 0.0, 0.5, 0.0]),
+                &code([0.0; 5]),
+                Attribute::Smiling,
+                3,
+                &config,
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            run(None).outcome,
+            GuidedOutcome::Guarded(GuardFailure::Identity)
+        );
+        // The rotation moves the embedding's second coordinate most: as the smile's axis it is
+        // excused, as the age's it is not.
+        let axes_of = |attribute| {
+            let mut axes = super::super::identity_axes::IdentityAxes::default();
+            axes.set(attribute, vec![vec![0.0, 1.0]]).unwrap();
+            axes
+        };
+        let smile = run(Some(axes_of(Attribute::Smiling)));
+        assert!(smile.reached(), "{:?}", smile.outcome);
+        assert!(
+            smile.result().identity_cos.unwrap() < 0.5,
+            "reported as measured"
+        );
+        assert_eq!(
+            run(Some(axes_of(Attribute::Age))).outcome,
+            GuidedOutcome::Guarded(GuardFailure::Identity)
+        );
     }
 
     /// A code in W (512 values) that starts with `v`: [`CoordinateJudge`] reads its first five.

@@ -17,6 +17,8 @@
 //!   cases and table; the whole of `talk-to-edit eval-edits` and the files it writes).
 //! - [`image_direction`]: directions trained on what the image shows (through the generator's
 //!   first blocks, the degree reader and the identity network), one per attribute and way.
+//! - [`identity_axes`]: identity up to the edited attribute (the embedding axes an edit of it
+//!   moves along, measured on training faces and left out of the identity guard's cosine).
 //! - [`linear`]: the linear baseline (one logistic-regression normal per attribute in W).
 //! - [`sunglasses`]: the direction from clear glasses to sunglasses (eyeglasses degrees 4-5),
 //!   which neither the field nor the linear eyeglasses direction makes.
@@ -68,6 +70,7 @@ pub mod eval;
 pub mod guided;
 pub mod guided_eval;
 pub mod guided_eval_run;
+pub mod identity_axes;
 pub mod image_direction;
 pub mod image_direction_run;
 pub mod layers;
