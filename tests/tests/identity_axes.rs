@@ -22,14 +22,7 @@ fn age_axes_are_fitted_from_walks_both_ways_and_excuse_only_age() {
     let reader = DegreeReader::load_file(&trained("reader.safetensors"), &device).unwrap();
     let perception = face_perception();
     let identity = perception_support::identity_encoder();
-    let judge = RenderJudge {
-        generator: &generator,
-        reader: &reader,
-        perception: Some(&perception),
-        identity: Some(&identity),
-        keep_image: None,
-        mirror: false,
-    };
+    let judge = RenderJudge::guarding(&generator, &reader, &perception, &identity);
     let (field, _) = SemanticField::load_file(&trained("fields/age.safetensors"), &device).unwrap();
     let directions =
         LinearDirection::load_all(&trained("fields/linear_directions.safetensors")).unwrap();

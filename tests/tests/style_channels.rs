@@ -149,14 +149,7 @@ fn a_measured_smile_mix_widens_the_smile_and_keeps_the_person() {
     let reader = DegreeReader::load_file(&trained("reader.safetensors"), &device).unwrap();
     let perception = face_perception();
     let identity = perception_support::identity_encoder();
-    let judge = RenderJudge {
-        generator: &generator,
-        reader: &reader,
-        perception: Some(&perception),
-        identity: Some(&identity),
-        keep_image: None,
-        mirror: false,
-    };
+    let judge = RenderJudge::guarding(&generator, &reader, &perception, &identity);
     let base = StyleChannelConfig {
         channels: 8,
         ridge: 1.0,

@@ -49,14 +49,7 @@ pub fn run(args: IdentityAxesArgs) -> anyhow::Result<()> {
         false => None,
     };
     let directions = LinearDirection::load_all(&fields.join("linear_directions.safetensors"))?;
-    let judge = RenderJudge {
-        generator: &generator,
-        reader: &reader,
-        perception: Some(&perception),
-        identity: Some(&identity),
-        keep_image: None,
-        mirror: false,
-    };
+    let judge = RenderJudge::guarding(&generator, &reader, &perception, &identity);
     let config = AxesFitConfig {
         faces: args.faces,
         axes: args.axes,

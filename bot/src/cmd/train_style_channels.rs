@@ -176,14 +176,7 @@ fn fit_measured(
     let store = models::ModelStore::open_default().context("opening the model cache")?;
     let perception = crate::loading::face_perception(&store)?;
     let identity = IdentityEncoder::load(&store.file("faceplugin", IDENTITY_MODEL)?)?;
-    let judge = RenderJudge {
-        generator,
-        reader: &reader,
-        perception: Some(&perception),
-        identity: Some(&identity),
-        keep_image: None,
-        mirror: false,
-    };
+    let judge = RenderJudge::guarding(generator, &reader, &perception, &identity);
     let fitted = fit_measured_all(
         generator,
         &judge,

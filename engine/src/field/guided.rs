@@ -264,6 +264,27 @@ pub struct RenderJudge<'a> {
     pub mirror: bool,
 }
 
+impl<'a> RenderJudge<'a> {
+    /// The judge of the guarded loop on generated faces with every guard's model (face,
+    /// identity) and nothing kept or measured beyond them: what fits that probe faces through
+    /// the loop's eyes use.
+    pub fn guarding(
+        generator: &'a Generator,
+        reader: &'a DegreeReader,
+        perception: &'a FacePerception,
+        identity: &'a IdentityEncoder,
+    ) -> Self {
+        Self {
+            generator,
+            reader,
+            perception: Some(perception),
+            identity: Some(identity),
+            keep_image: None,
+            mirror: false,
+        }
+    }
+}
+
 /// Side of the render the detector and the reader see.
 pub const JUDGE_SIZE: u32 = 256;
 
