@@ -22,13 +22,16 @@
 
 use anyhow::Context;
 use candle_core::Tensor;
-use engine::dialog::{Degrees, EditOutcome, EngineError, FaceEngine, Latent, W_DIM, W_PLUS_LAYERS};
+use engine::dialog::{
+    Degrees, EditOutcome, EngineError, FaceEngine, Latent, OtherChange, StopReason, W_DIM,
+    W_PLUS_LAYERS,
+};
 use engine::field::image_direction::{ImageDirections, Way};
 use engine::field::sunglasses;
 use engine::field::{
-    guided_edit_chain, Corrector, FaceJudge, FieldSpace, FieldStepper, Guards, GuidedConfig,
-    GuidedOutcome, JudgementMemory, LatentStepper, LinearDirection, LinearStepper, MemoJudge,
-    OffsetJudge, ProjectedStepper, RenderJudge, SemanticField, DEFAULT_K,
+    guided_edit_chain, Corrector, FaceJudge, FieldSpace, FieldStepper, GuardFailure, Guards,
+    GuidedConfig, GuidedOutcome, GuidedTrace, JudgementMemory, LatentStepper, LinearDirection,
+    LinearStepper, MemoJudge, OffsetJudge, ProjectedStepper, RenderJudge, SemanticField, DEFAULT_K,
 };
 use engine::generator::Generator;
 use engine::inversion::face_warp::FaceWarp;
@@ -38,6 +41,7 @@ use engine::inversion::photo_judge::PhotoJudge;
 use engine::inversion::pivotal::{pivotal_tune, PivotalConfig, PivotalTuning};
 use engine::inversion::transfer::out_of_reach;
 use engine::inversion::{InversionEncoder, InversionError};
+use engine::language::Direction;
 use engine::perception::{FacePerception, IdentityEncoder, PerceptionError, IDENTITY_MODEL};
 use engine::predictor::reader::degree_of;
 use engine::predictor::DegreeReader;
@@ -524,6 +528,8 @@ impl ProductFaceEngine {
         // render that has become another face.
         let most_change = (t - best.1).abs() + PHOTO_AIM_SLACK;
         let mut current = latent.clone();
+        // Why the last round went no further (the rounds running out: as far as they go).
+        let mut stopped = StopReason::Limit;
         for round in 0..PHOTO_AIM_ROUNDS {
             let (outcome, render_score) = self.edit_offset(
                 &memo,
@@ -533,15 +539,19 @@ impl ProductFaceEngine {
                 offset,
                 &self.edit_config,
             )?;
+            stopped = outcome.stopped_short.unwrap_or(StopReason::Limit);
             if outcome.latent == current {
                 break;
             }
             if (render_score - render_start).abs() > most_change {
                 tracing::info!(%attribute, round, render_score, render_start, "the render changed more than the photo needs; kept the last face");
+                // The photo does not take more of the change: as far as it goes.
+                stopped = StopReason::Limit;
                 break;
             }
             let Some(reading) = self.read_shown(&shown(&outcome.latent, &with_this)?)? else {
                 tracing::info!(%attribute, round, "the edit left no face in the photo; kept the last face that had one");
+                stopped = StopReason::WouldBreakFace;
                 break;
             };
             let in_photo = reading.score(attribute);
@@ -549,7 +559,7 @@ impl ProductFaceEngine {
             if rank(in_photo) < rank(best.1) {
                 best = (outcome.latent.clone(), in_photo);
             }
-            if degree_of(in_photo) == target || outcome.cannot_go_further {
+            if degree_of(in_photo) == target || outcome.stopped_short.is_some() {
                 break;
             }
             offset = in_photo - render_score;
@@ -559,7 +569,7 @@ impl ProductFaceEngine {
         Ok(EditOutcome {
             latent: best.0,
             reached,
-            cannot_go_further: reached != target,
+            stopped_short: (reached != target).then_some(stopped),
         })
     }
 
@@ -595,6 +605,48 @@ impl ProductFaceEngine {
 
 fn failed(e: impl std::fmt::Display) -> EngineError {
     EngineError::Failed(e.to_string())
+}
+
+/// Why the guarded loop stopped short of its target, as the dialog says it; `None` where it
+/// reached the target. A guard that stopped every further step is named (the face would become
+/// another person's, look broken or lose the face, or another attribute would change too much:
+/// which, and how its score went on the last step refused for it); the score that stopped moving
+/// is a limit of the face. A target stepped over faster than bisection resolves, or the step
+/// budget spent, are said as limits too: the loop went as far as it could.
+fn stop_reason(trace: &GuidedTrace) -> Option<StopReason> {
+    let failure = match trace.outcome {
+        GuidedOutcome::AlreadyThere | GuidedOutcome::Reached => return None,
+        GuidedOutcome::Guarded(failure) => failure,
+        GuidedOutcome::NoProgress
+        | GuidedOutcome::Overshot
+        | GuidedOutcome::StepBudget
+        | GuidedOutcome::NotApplicable => return Some(StopReason::Limit),
+    };
+    Some(match failure {
+        GuardFailure::Identity => StopReason::WouldChangeIdentity,
+        GuardFailure::NoFace | GuardFailure::Quality => StopReason::WouldBreakFace,
+        GuardFailure::OtherAttribute(other) => {
+            let score = |step: &engine::field::GuidedStep| step.scores[other.index()];
+            let start = score(&trace.steps[0]);
+            let refused = trace
+                .steps
+                .iter()
+                .rev()
+                .find(|s| s.failed == Some(failure))
+                .unwrap_or(trace.result());
+            let to = score(refused);
+            StopReason::WouldChange(OtherChange {
+                attribute: other,
+                direction: if to < start {
+                    Direction::Decrease
+                } else {
+                    Direction::Increase
+                },
+                from: degree_of(start),
+                to: degree_of(to),
+            })
+        }
+    })
 }
 
 fn field_missing(attribute: Attribute) -> EngineError {
@@ -788,9 +840,10 @@ impl ProductFaceEngine {
             Some(&corrector),
         )
         .map_err(failed)?;
+        let stopped_short = stop_reason(&trace);
         tracing::info!(
             %attribute, target, outcome = ?trace.outcome, renders = trace.judged(),
-            score = trace.result().scores[attribute.index()], "edit"
+            score = trace.result().scores[attribute.index()], stopped = ?stopped_short, "edit"
         );
         if trace.outcome == GuidedOutcome::NotApplicable {
             return Err(EngineError::BadInput(format!(
@@ -808,7 +861,7 @@ impl ProductFaceEngine {
         let outcome = EditOutcome {
             latent: Latent::from_vec(values).map_err(failed)?,
             reached: trace.result_degree(),
-            cannot_go_further: !trace.reached(),
+            stopped_short,
         };
         // The judge's render of the result is the reply's image: not rendered again.
         if let Some(image) = &trace.result().image {
@@ -880,6 +933,80 @@ mod tests {
         }
     }
 
+    /// The guarded loop's ending becomes the reason the dialog says (session 22: seed 31337's
+    /// "younger" stopped because every step took the glasses away, and the reply said the face
+    /// could look no younger). Built traces: no model needed.
+    #[test]
+    fn the_loop_s_ending_becomes_the_reason_said() {
+        use engine::field::GuidedStep;
+        let step = |age: f32, glasses: f32, failed: Option<GuardFailure>| GuidedStep {
+            position: 0.0,
+            scores: {
+                let mut s = [0.0; 5];
+                s[Attribute::Age.index()] = age;
+                s[Attribute::Eyeglasses.index()] = glasses;
+                s
+            },
+            face_found: true,
+            identity_cos: None,
+            failed,
+            styles: None,
+            image: None,
+        };
+        let glasses = GuardFailure::OtherAttribute(Attribute::Eyeglasses);
+        let trace = |outcome| GuidedTrace {
+            attribute: Attribute::Age,
+            start_score: 3.1,
+            start_degree: 3,
+            target: 2,
+            outcome,
+            result: 1,
+            steps: vec![
+                step(3.1, 2.2, None),
+                step(2.8, 1.9, None),
+                step(2.2, 0.3, Some(glasses)),
+                step(2.5, 1.1, Some(glasses)),
+            ],
+        };
+        let glasses_gone = StopReason::WouldChange(OtherChange {
+            attribute: Attribute::Eyeglasses,
+            direction: Direction::Decrease,
+            from: 2,
+            to: 1,
+        });
+        for (outcome, reason) in [
+            (GuidedOutcome::Reached, None),
+            (GuidedOutcome::AlreadyThere, None),
+            (GuidedOutcome::NoProgress, Some(StopReason::Limit)),
+            (GuidedOutcome::StepBudget, Some(StopReason::Limit)),
+            (GuidedOutcome::Overshot, Some(StopReason::Limit)),
+            (
+                GuidedOutcome::Guarded(GuardFailure::Identity),
+                Some(StopReason::WouldChangeIdentity),
+            ),
+            (
+                GuidedOutcome::Guarded(GuardFailure::Quality),
+                Some(StopReason::WouldBreakFace),
+            ),
+            (
+                GuidedOutcome::Guarded(GuardFailure::NoFace),
+                Some(StopReason::WouldBreakFace),
+            ),
+            // The last step refused for the glasses (2.2 -> 1.1: degree 2 -> 1, thinner).
+            (GuidedOutcome::Guarded(glasses), Some(glasses_gone)),
+        ] {
+            assert_eq!(stop_reason(&trace(outcome)), reason, "{outcome:?}");
+        }
+        // Glasses read at degree 0 on the refused step: taken away.
+        let mut t = trace(GuidedOutcome::Guarded(glasses));
+        t.steps.truncate(3);
+        let Some(StopReason::WouldChange(change)) = stop_reason(&t) else {
+            panic!("{:?}", stop_reason(&t));
+        };
+        assert_eq!((change.from, change.to), (2, 0));
+        assert!(change.takes_away());
+    }
+
     #[test]
     fn missing_weights_name_the_fetch_command() {
         let err = ProductFaceEngine::load(Some("/no/such/generator.safetensors".into()), 256)
@@ -933,7 +1060,7 @@ mod tests {
         let target = (degrees[&Attribute::Smiling] + 1).min(5);
         let outcome = engine.edit(&latent, Attribute::Smiling, target).unwrap();
         assert_ne!(outcome.latent, latent, "the edit moved the face");
-        assert!(!outcome.cannot_go_further, "seed 5, smile +1 should land");
+        assert_eq!(outcome.stopped_short, None, "seed 5, smile +1 should land");
         assert_eq!(outcome.reached, target);
         assert_eq!(
             engine.degrees(&outcome.latent).unwrap()[&Attribute::Smiling],
@@ -1075,7 +1202,7 @@ mod tests {
             .unwrap();
         let after = engine.read_photo(&shown).unwrap();
         assert_eq!(outcome.reached, degree_of(after.score(smiling)));
-        assert_eq!(outcome.cannot_go_further, outcome.reached != target);
+        assert_eq!(outcome.stopped_short.is_some(), outcome.reached != target);
         assert!(
             after.score(smiling) > before.score(smiling) + 0.2,
             "the photo smiles more: {} -> {}",

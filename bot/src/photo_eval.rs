@@ -204,7 +204,7 @@ fn evaluate_edits(
                 Err(e) => return Err(e.into()),
                 Ok(outcome) => {
                     edit.result_degree = outcome.reached;
-                    edit.reached = !outcome.cannot_go_further;
+                    edit.reached = outcome.stopped_short.is_none();
                     let edited = engine.render(&outcome.latent)?;
                     for &mode in modes {
                         let pasted = engine.show_in_photo(

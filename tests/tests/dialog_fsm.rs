@@ -816,3 +816,134 @@ fn script_walks_the_whole_fsm() {
     assert_eq!(conv.dialog.turn, SCRIPT.len() as u64);
     assert_eq!(conv.dialog.phase, Phase::End);
 }
+
+/// An edit that one of the engine's checks stopped says which check, not a limit the face does
+/// not have (session 22: "make him look younger" on the seed 31337 face was answered "Sorry, the
+/// face can't look any younger on this face." where every younger step took his glasses away).
+/// Both where nothing moved and where the edit went part of the way.
+#[test]
+fn an_edit_stopped_by_a_check_says_which_check() {
+    use engine::dialog::{OtherChange, StopReason};
+    let other = |attribute, direction, from, to| {
+        StopReason::WouldChange(OtherChange {
+            attribute,
+            direction,
+            from,
+            to,
+        })
+    };
+    let cases: [(StopReason, &[&str]); 6] = [
+        (
+            other(Eyeglasses, Direction::Decrease, 2, 0),
+            &[
+                "I couldn't make the face any younger without also taking away the glasses.",
+                "making the face any younger also took away the glasses, so I stopped there.",
+            ],
+        ),
+        (
+            other(Eyeglasses, Direction::Decrease, 3, 2),
+            &[
+                "I couldn't make the face any younger without also making the glasses thinner.",
+                "making the face any younger also made the glasses thinner, so I stopped there.",
+            ],
+        ),
+        (
+            other(Beard, Direction::Increase, 0, 1),
+            &[
+                "I couldn't make the face any younger without also adding a beard.",
+                "making the face any younger also added a beard, so I stopped there.",
+            ],
+        ),
+        (
+            other(Smiling, Direction::Increase, 1, 2),
+            &[
+                "I couldn't make the face any younger without also making the smile bigger.",
+                "making the face any younger also made the smile bigger, so I stopped there.",
+            ],
+        ),
+        (
+            StopReason::WouldChangeIdentity,
+            &[
+                "I couldn't make the face any younger without the person starting to look like someone else.",
+                "making the face any younger started to turn the person into someone else, so I stopped there.",
+            ],
+        ),
+        (
+            StopReason::WouldBreakFace,
+            &[
+                "I couldn't make the face any younger without the face breaking up.",
+                "making the face any younger started to break the face up, so I stopped there.",
+            ],
+        ),
+    ];
+    let limit = "the face can't look any younger on this face";
+    for (reason, says) in cases {
+        let mut heard: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        for seed in 0..8 {
+            // A middle-aged face (age 3) that the engine cannot make younger than 2.
+            let engine = DoubleEngine {
+                start_degrees: [0, 2, 0, 1, 3],
+                min_degree: [0, 0, 0, 0, 2],
+                stops_because: reason,
+                ..DoubleEngine::default()
+            };
+            let mut conv = Conversation::new(seed);
+            conv.handle(Event::SeedFace(1), &engine, &phrase_parser);
+            // "A lot younger": part of the way, then stopped.
+            let reply = conv.handle_parsed("", &target(Age, 0), &engine);
+            assert_eq!(
+                reply.notes[..2],
+                [Note::Edited(Age), Note::CannotGoFurther(Age)],
+                "{reason:?}"
+            );
+            assert!(
+                reply.text.contains("(degree 2 of 5: 30 to 40"),
+                "{}",
+                reply.text
+            );
+            let said = says.iter().find(|s| reply.text.contains(*s));
+            assert!(said.is_some(), "{reason:?}: {}", reply.text);
+            heard.extend(said.copied());
+            assert!(!reply.text.contains(limit), "{}", reply.text);
+            // The turn goes on as after a limit: a check of the age or a follow-up question.
+            assert!(
+                Expect::AfterEdit(Age).matches(reply.feedback),
+                "{:?}",
+                reply.feedback
+            );
+            assert!(!reply.quick_replies.is_empty());
+            assert_eq!(conv.face.as_ref().unwrap().degrees[&Age], 2);
+            // "Younger" again: nothing moves, and the reason is said again.
+            let reply = conv.handle_parsed("", &less(Age), &engine);
+            assert_eq!(reply.notes[0], Note::CannotGoFurther(Age), "{reason:?}");
+            let said = says.iter().find(|s| reply.text.contains(*s));
+            assert!(said.is_some(), "{reason:?}: {}", reply.text);
+            heard.extend(said.copied());
+            assert!(!reply.text.contains(limit), "{}", reply.text);
+        }
+        assert_eq!(heard.len(), says.len(), "{reason:?}: every wording is said");
+    }
+    // A real limit is still said as one.
+    let engine = DoubleEngine {
+        start_degrees: [0, 2, 0, 1, 3],
+        min_degree: [0, 0, 0, 0, 3],
+        ..DoubleEngine::default()
+    };
+    let mut conv = Conversation::new(1);
+    conv.handle(Event::SeedFace(1), &engine, &phrase_parser);
+    let reply = conv.handle_parsed("", &less(Age), &engine);
+    assert_eq!(reply.notes[0], Note::CannotGoFurther(Age));
+    assert!(reply.text.contains(limit), "{}", reply.text);
+    // A face at the youngest degree is not edited at all, whatever the engine would say.
+    let engine = DoubleEngine {
+        start_degrees: [0, 2, 0, 1, 0],
+        stops_because: other(Eyeglasses, Direction::Decrease, 2, 0),
+        ..DoubleEngine::default()
+    };
+    let mut conv = Conversation::new(1);
+    conv.handle(Event::SeedFace(1), &engine, &phrase_parser);
+    let reply = conv.handle_parsed("", &less(Age), &engine);
+    assert_eq!(engine.edits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(reply.notes[0], Note::CannotGoFurther(Age));
+    assert!(reply.text.contains(limit), "{}", reply.text);
+}

@@ -185,3 +185,55 @@ fn could_not_add_sentences_name_what_was_asked_for() {
         }
     }
 }
+
+/// Why an edit stopped short, for every attribute, way and other attribute: the sentence says
+/// which way the edit was asked to go, and what the other attribute would have done (its words,
+/// and the way it would have gone).
+#[test]
+fn stop_reason_sentences_say_which_way_and_what_else_would_change() {
+    let t = talk::templates();
+    for attribute in Attribute::ALL {
+        let w = words(attribute);
+        for (direction, adj) in [
+            (Direction::Increase, &w.more),
+            (Direction::Decrease, &w.less),
+        ] {
+            for pool in [&t.would_change_identity, &t.would_break_face] {
+                for sentence in all_fills(pool, attribute, Some(direction)) {
+                    assert_clean(&sentence);
+                    assert!(sentence.contains(adj), "{sentence}");
+                }
+            }
+            for other in Attribute::ALL.into_iter().filter(|o| *o != attribute) {
+                let o = words(other);
+                for (way, other_adj) in [
+                    (Direction::Increase, &o.more),
+                    (Direction::Decrease, &o.less),
+                ] {
+                    let mut pools = vec![(&t.would_change_other, other_adj)];
+                    if other != Attribute::Age {
+                        pools.push((&t.would_take_away_other, &o.object));
+                        pools.push((&t.would_add_other, &o.new));
+                    }
+                    for (pool, named) in pools {
+                        for seed in 0..20 {
+                            let mut rng = DialogRng::new(seed);
+                            let sentence = talk::say_besides(
+                                pool,
+                                attribute,
+                                direction,
+                                (other, way),
+                                &mut rng,
+                            );
+                            assert_clean(&sentence);
+                            assert!(
+                                sentence.contains(adj) && sentence.contains(named.as_str()),
+                                "{attribute} {direction:?}, {other} {way:?}: {sentence}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

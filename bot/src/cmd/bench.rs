@@ -222,13 +222,13 @@ fn bench_edit(args: EditArgs) -> anyhow::Result<()> {
             };
             let s = clock.elapsed().as_secs_f64();
             anyhow::ensure!(image.width() == 1024, "the final image is 1024 px");
-            if matches!(&outcome, Ok(o) if !o.cannot_go_further) {
+            if matches!(&outcome, Ok(o) if o.stopped_short.is_none()) {
                 reached += 1;
             }
             println!(
                 "seed {seed} {attribute} {degree} -> {target}: {s:.2} s ({})",
                 match &outcome {
-                    Ok(o) if !o.cannot_go_further => "reached".to_string(),
+                    Ok(o) if o.stopped_short.is_none() => "reached".to_string(),
                     Ok(o) => format!("stopped at {}", o.reached),
                     Err(e) => format!("refused: {e}"),
                 }

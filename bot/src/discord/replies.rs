@@ -344,7 +344,7 @@ mod tests {
             Ok(EditOutcome {
                 latent: Latent::from_vec(values).unwrap(),
                 reached: target,
-                cannot_go_further: false,
+                stopped_short: None,
             })
         }
         fn render(&self, _latent: &Latent) -> Result<image::RgbImage, EngineError> {

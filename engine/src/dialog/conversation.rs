@@ -2,7 +2,7 @@
 //! undo, start over, help and clarifying questions. A [`Conversation`] is pure serialisable state;
 //! [`Conversation::handle`] applies one [`Event`] using a [`FaceEngine`] and returns one [`Reply`].
 
-use super::face::{Degrees, EngineError, FaceEngine, Latent};
+use super::face::{Degrees, EngineError, FaceEngine, Latent, StopReason};
 use super::rng::DialogRng;
 use super::talk::{self, words};
 use crate::attributes::Attribute;
@@ -273,21 +273,48 @@ impl Turn {
         self.notes.push(note);
     }
 
-    /// "The glasses can't get any thicker on this face."; with `nothing_added` (the face had
-    /// none of the attribute and still has none), "I couldn't add glasses to this face ...".
+    /// Why an edit stopped short, said honestly: at a limit of the face, "The glasses can't get
+    /// any thicker on this face."; stopped by a check of the engine, which one ("I couldn't make
+    /// the face any younger without also taking away the glasses."); with `nothing_added` (the
+    /// face had none of the attribute and still has none), "I couldn't add glasses to this face
+    /// ...".
     fn say_cannot_go_further(
         &mut self,
         attribute: Attribute,
         direction: Direction,
+        reason: StopReason,
         nothing_added: bool,
         rng: &mut DialogRng,
     ) {
-        let pool = if nothing_added {
-            &talk::templates().could_not_add
-        } else {
-            &talk::templates().cannot_go_further
+        let t = talk::templates();
+        let s = match reason {
+            _ if nothing_added => {
+                talk::say(&t.could_not_add, Some(attribute), Some(direction), rng)
+            }
+            StopReason::Limit => {
+                talk::say(&t.cannot_go_further, Some(attribute), Some(direction), rng)
+            }
+            StopReason::WouldChangeIdentity => talk::say(
+                &t.would_change_identity,
+                Some(attribute),
+                Some(direction),
+                rng,
+            ),
+            StopReason::WouldBreakFace => {
+                talk::say(&t.would_break_face, Some(attribute), Some(direction), rng)
+            }
+            StopReason::WouldChange(other) => {
+                let pool = if other.takes_away() {
+                    &t.would_take_away_other
+                } else if other.adds() {
+                    &t.would_add_other
+                } else {
+                    &t.would_change_other
+                };
+                let besides = (other.attribute, other.direction);
+                talk::say_besides(pool, attribute, direction, besides, rng)
+            }
         };
-        let s = talk::say(pool, Some(attribute), Some(direction), rng);
         self.say(s, Note::CannotGoFurther(attribute));
     }
 }
@@ -990,7 +1017,7 @@ impl Conversation {
             let none = target == 0 && attribute != Attribute::Age;
             let at_limit = !(edit.kind == EditKind::Target && edit.target.is_some());
             if at_limit && !none {
-                turn.say_cannot_go_further(attribute, direction, false, rng);
+                turn.say_cannot_go_further(attribute, direction, StopReason::Limit, false, rng);
             } else {
                 // "lose the shades" on a face without glasses: there are none to remove.
                 let pool = if none {
@@ -1054,12 +1081,14 @@ impl Conversation {
                 from: current,
             });
         }
-        if outcome.cannot_go_further || !moved {
+        if outcome.stopped_short.is_some() || !moved {
             let nothing_added = !moved
                 && current == 0
                 && direction == Direction::Increase
                 && attribute != Attribute::Age;
-            turn.say_cannot_go_further(attribute, direction, nothing_added, rng);
+            // An engine that reports it reached the target and did not move: a limit.
+            let reason = outcome.stopped_short.unwrap_or(StopReason::Limit);
+            turn.say_cannot_go_further(attribute, direction, reason, nothing_added, rng);
         }
     }
 

@@ -3,6 +3,7 @@
 //! the dialog turns into honest replies.
 
 use crate::attributes::Attribute;
+use crate::language::Direction;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -106,9 +107,54 @@ pub struct EditOutcome {
     pub latent: Latent,
     /// The degree the attribute has now (measured by the engine).
     pub reached: u8,
-    /// True when the engine stopped before the target because the face cannot change further in
-    /// that direction (the field leaves the realistic region, or the degree stopped moving).
-    pub cannot_go_further: bool,
+    /// Why the engine stopped before the target; `None` when it reached it.
+    pub stopped_short: Option<StopReason>,
+}
+
+/// Why an edit stopped before its target: what the reply says instead of a limit the face does
+/// not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The face cannot change further that way: the degree stopped moving.
+    Limit,
+    /// Every further step made the face look like another person.
+    WouldChangeIdentity,
+    /// Every further step also changed another attribute too much.
+    WouldChange(OtherChange),
+    /// Every further step made the face look broken, or lost it.
+    WouldBreakFace,
+}
+
+/// Another attribute that a refused step changed, and how: the dialog says "without also taking
+/// away the glasses".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherChange {
+    pub attribute: Attribute,
+    /// The way its score went.
+    pub direction: Direction,
+    /// Its degree at the start of the edit.
+    pub from: u8,
+    /// Its degree on the refused step.
+    pub to: u8,
+}
+
+impl OtherChange {
+    /// The attribute went from some to none (never for age, which has no "none").
+    pub fn takes_away(&self) -> bool {
+        self.attribute != Attribute::Age
+            && self.direction == Direction::Decrease
+            && self.from > 0
+            && self.to == 0
+    }
+
+    /// The attribute went from none to some (never for age).
+    pub fn adds(&self) -> bool {
+        self.attribute != Attribute::Age
+            && self.direction == Direction::Increase
+            && self.from == 0
+            && self.to > 0
+    }
 }
 
 /// Why the engine could not do what the dialog asked. Every variant becomes an honest reply.

@@ -19,7 +19,7 @@ pub use conversation::{
     Note, Phase, Reply,
 };
 pub use face::{
-    Degrees, EditOutcome, EngineError, FaceEngine, Latent, LatentError, W_DIM, W_PLUS_LAYERS,
-    W_PLUS_LEN,
+    Degrees, EditOutcome, EngineError, FaceEngine, Latent, LatentError, OtherChange, StopReason,
+    W_DIM, W_PLUS_LAYERS, W_PLUS_LEN,
 };
 pub use rng::DialogRng;

@@ -198,6 +198,18 @@ pub struct Templates {
     pub cannot_go_further: Vec<String>,
     /// An edit asked to give the face the attribute and nothing the engine could do passed.
     pub could_not_add: Vec<String>,
+    /// The edit stopped short because every further step made the face another person's.
+    pub would_change_identity: Vec<String>,
+    /// The edit stopped short because every further step made the face look broken.
+    pub would_break_face: Vec<String>,
+    /// The edit stopped short because every further step also changed another attribute
+    /// (`{other_*}`: its words, `{other_adj}` the way it went).
+    pub would_change_other: Vec<String>,
+    /// As `would_change_other`, where the other attribute would be gone (not age).
+    pub would_take_away_other: Vec<String>,
+    /// As `would_change_other`, where the face had none of the other attribute and would get
+    /// some (not age).
+    pub would_add_other: Vec<String>,
     /// The attribute already has the requested degree.
     pub already_there: Vec<String>,
     /// A removal asked for where the face has none of the attribute (not age).
@@ -260,11 +272,14 @@ pub enum Said {
     OfAttribute,
     /// Said about an attribute and the way it went.
     OfEdit,
+    /// Said about an edit and another attribute it would change too: also the `{other_*}`
+    /// slots, filled from the other attribute's words (`{other_adj}`: the way it would go).
+    OfEditBesides,
 }
 
 impl Templates {
     /// Every pool with its name in `talk.toml` and how the dialog says it.
-    pub fn pools(&self) -> [(&'static str, &[String], Said); 35] {
+    pub fn pools(&self) -> [(&'static str, &[String], Said); 40] {
         use Said::*;
         [
             ("check", &self.check, OfAttribute),
@@ -278,6 +293,19 @@ impl Templates {
             ("removed", &self.removed, OfEdit),
             ("cannot_go_further", &self.cannot_go_further, OfEdit),
             ("could_not_add", &self.could_not_add, OfEdit),
+            ("would_change_identity", &self.would_change_identity, OfEdit),
+            ("would_break_face", &self.would_break_face, OfEdit),
+            (
+                "would_change_other",
+                &self.would_change_other,
+                OfEditBesides,
+            ),
+            (
+                "would_take_away_other",
+                &self.would_take_away_other,
+                OfEditBesides,
+            ),
+            ("would_add_other", &self.would_add_other, OfEditBesides),
             ("already_there", &self.already_there, OfAttribute),
             ("already_none", &self.already_none, OfAttribute),
             ("clarify_direction", &self.clarify_direction, OfAttribute),
@@ -358,11 +386,10 @@ fn parse_talk(text: &str) -> Result<TalkFile, String> {
     // Which slots are attribute slots does not depend on the words, only on the way a pool is
     // said; the bangs' words stand for every attribute's.
     let any_words = Some(file.attributes.get(Attribute::Bangs));
-    if let Some(name) = file
-        .synonyms
-        .keys()
-        .find(|k| attribute_slot(k, any_words, Some(Direction::Increase)).is_some())
-    {
+    if let Some(name) = file.synonyms.keys().find(|k| {
+        let k = k.strip_prefix(OTHER).unwrap_or(k);
+        attribute_slot(k, any_words, Some(Direction::Increase)).is_some()
+    }) {
         return Err(format!(
             "synonym pool {name} has the name of an attribute slot"
         ));
@@ -377,9 +404,15 @@ fn parse_talk(text: &str) -> Result<TalkFile, String> {
                 let (words, direction) = match said {
                     Said::Plainly => (None, None),
                     Said::OfAttribute => (any_words, None),
-                    Said::OfEdit => (any_words, Some(Direction::Increase)),
+                    Said::OfEdit | Said::OfEditBesides => (any_words, Some(Direction::Increase)),
+                };
+                let other_slot = || {
+                    let other = key.strip_prefix(OTHER)?;
+                    let words = words.filter(|_| said == Said::OfEditBesides);
+                    attribute_slot(other, words, Some(Direction::Increase))
                 };
                 let filled = attribute_slot(&key, words, direction).is_some()
+                    || other_slot().is_some()
                     || file.synonyms.contains_key(&key);
                 if !filled {
                     return Err(format!(
@@ -400,7 +433,7 @@ fn parse_talk(text: &str) -> Result<TalkFile, String> {
             let key = slot.to_ascii_lowercase();
             let words = match said {
                 Said::OfAttribute => any_words,
-                Said::Plainly | Said::OfEdit => None,
+                Said::Plainly | Said::OfEdit | Said::OfEditBesides => None,
             };
             if attribute_slot(&key, words, None).is_none() {
                 return Err(format!(
@@ -488,7 +521,26 @@ pub fn fill(
     rng: &mut DialogRng,
 ) -> String {
     capitalise(&replace_slots(template, |slot| {
-        slot_value(slot, attribute, direction, rng)
+        slot_value(slot, attribute, direction, None, rng)
+    }))
+}
+
+/// The prefix of the slots that speak of another attribute than the edited one
+/// ([`Said::OfEditBesides`]): `{other_the}` is the other attribute's `the`.
+const OTHER: &str = "other_";
+
+/// Picks a template from `pool` and fills it as [`fill`] does, and the `{other_*}` slots from
+/// `other`'s words (`{other_adj}`: the way `other` would go).
+pub fn say_besides(
+    pool: &[String],
+    attribute: Attribute,
+    direction: Direction,
+    other: (Attribute, Direction),
+    rng: &mut DialogRng,
+) -> String {
+    let template = rng.pick(pool);
+    capitalise(&replace_slots(template, |slot| {
+        slot_value(slot, Some(attribute), Some(direction), Some(other), rng)
     }))
 }
 
@@ -530,17 +582,24 @@ fn slot_value(
     slot: &str,
     attribute: Option<Attribute>,
     direction: Option<Direction>,
+    other: Option<(Attribute, Direction)>,
     rng: &mut DialogRng,
 ) -> Option<String> {
     let capital = slot.chars().next().is_some_and(|c| c.is_ascii_uppercase());
     let key = slot.to_ascii_lowercase();
     let key = key.as_str();
-    let value = attribute_slot(key, attribute.map(words), direction).or_else(|| {
-        talk_file()
-            .synonyms
-            .get(key)
-            .map(|pool| rng.pick(pool).clone())
-    })?;
+    let other_slot = || {
+        let (other, way) = other?;
+        attribute_slot(key.strip_prefix(OTHER)?, Some(words(other)), Some(way))
+    };
+    let value = attribute_slot(key, attribute.map(words), direction)
+        .or_else(other_slot)
+        .or_else(|| {
+            talk_file()
+                .synonyms
+                .get(key)
+                .map(|pool| rng.pick(pool).clone())
+        })?;
     Some(if capital { capitalise(&value) } else { value })
 }
 
@@ -666,10 +725,19 @@ mod tests {
                         let (a, d) = match how {
                             Said::Plainly => (None, None),
                             Said::OfAttribute => (Some(attribute), None),
-                            Said::OfEdit => (Some(attribute), Some(direction)),
+                            Said::OfEdit | Said::OfEditBesides => {
+                                (Some(attribute), Some(direction))
+                            }
                         };
                         for seed in 0..4 {
-                            let s = fill(template, a, d, &mut DialogRng::new(seed));
+                            let mut rng = DialogRng::new(seed);
+                            let s = if how == Said::OfEditBesides {
+                                let other = (Attribute::Eyeglasses, direction);
+                                let pool = std::slice::from_ref(template);
+                                say_besides(pool, attribute, direction, other, &mut rng)
+                            } else {
+                                fill(template, a, d, &mut rng)
+                            };
                             assert!(!s.contains(['{', '}']), "{name}: {template:?} -> {s:?}");
                         }
                     }
@@ -720,6 +788,21 @@ mod tests {
         // A synonym pool that an attribute slot would hide.
         let e = broken("\nbye = [", "\nmore = [");
         assert!(e.contains("more"), "{e}");
+        // ... or another attribute's slot.
+        let e = broken("\nbye = [", "\nother_the = [");
+        assert!(e.contains("other_the"), "{e}");
+        // Another attribute's slot in a pool said about one attribute only.
+        let e = broken(
+            "without the face breaking up.",
+            "without breaking {other_object}.",
+        );
+        assert!(
+            e.contains("{other_object}") && e.contains("would_break_face"),
+            "{e}"
+        );
+        // A misspelt word of the other attribute.
+        let e = broken("taking away {other_object}.", "taking away {other_objet}.");
+        assert!(e.contains("{other_objet}"), "{e}");
     }
 
     /// The checks of the `[attributes.*]` words: each edit below breaks the real file in one

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use engine::dialog::{
-    Conversation, Degrees, EditOutcome, EngineError, Event, FaceEngine, Latent, Reply, W_PLUS_LEN,
+    Conversation, Degrees, EditOutcome, EngineError, Event, FaceEngine, Latent, Reply, StopReason,
+    W_PLUS_LEN,
 };
 use engine::language::{Direction, EditKind, EditRequest, Intent, ParsedRequest, SystemContext};
 use engine::Attribute;
@@ -11,13 +12,17 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A face editor double. The first five floats of a latent are the degrees of the five
-/// attributes; `edit` moves a degree towards the target but never beyond `max_degree`, and also
-/// nudges float 100 so latents differ with history; `render` paints the degrees into pixels.
+/// attributes; `edit` moves a degree towards the target but never beyond `max_degree` (nor below
+/// `min_degree`), saying `stops_because` when it stops short, and also nudges float 100 so latents differ with history; `render` paints the degrees into pixels.
 pub struct DoubleEngine {
     /// Degrees of a new face, per attribute index.
     pub start_degrees: [u8; 5],
     /// Highest degree each attribute can reach on any face.
     pub max_degree: [u8; 5],
+    /// Lowest degree each attribute can reach on any face.
+    pub min_degree: [u8; 5],
+    /// Why an edit stops short of its target.
+    pub stops_because: StopReason,
     /// Attributes whose "semantic field" is missing.
     pub unavailable: BTreeSet<Attribute>,
     /// When false, `degrees` fails like an engine without its predictor.
@@ -32,6 +37,8 @@ impl Default for DoubleEngine {
         DoubleEngine {
             start_degrees: [0, 0, 0, 1, 2],
             max_degree: [5, 3, 5, 5, 5],
+            min_degree: [0; 5],
+            stops_because: StopReason::Limit,
             unavailable: BTreeSet::new(),
             can_measure: true,
             can_generate: true,
@@ -110,13 +117,14 @@ impl FaceEngine for DoubleEngine {
         self.edits.fetch_add(1, Ordering::SeqCst);
         let mut values = latent.as_slice().to_vec();
         let max = self.max_degree[attribute.index()];
-        let reached = target.min(max);
+        let min = self.min_degree[attribute.index()];
+        let reached = target.clamp(min, max);
         values[attribute.index()] = f32::from(reached);
         values[100] += 1.0;
         Ok(EditOutcome {
             latent: Latent::from_vec(values).expect("valid latent"),
             reached,
-            cannot_go_further: target > max,
+            stopped_short: (reached != target).then_some(self.stops_because),
         })
     }
 
