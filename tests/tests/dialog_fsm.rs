@@ -837,28 +837,28 @@ fn an_edit_stopped_by_a_check_says_which_check() {
             other(Eyeglasses, Direction::Decrease, 2, 0),
             &[
                 "I couldn't make the face any younger without also taking away the glasses.",
-                "making the face any younger also took away the glasses, so I stopped there.",
+                "making the face any younger would also take away the glasses, so I stopped there.",
             ],
         ),
         (
             other(Eyeglasses, Direction::Decrease, 3, 2),
             &[
                 "I couldn't make the face any younger without also making the glasses thinner.",
-                "making the face any younger also made the glasses thinner, so I stopped there.",
+                "making the face any younger would also make the glasses thinner, so I stopped there.",
             ],
         ),
         (
             other(Beard, Direction::Increase, 0, 1),
             &[
                 "I couldn't make the face any younger without also adding a beard.",
-                "making the face any younger also added a beard, so I stopped there.",
+                "making the face any younger would also add a beard, so I stopped there.",
             ],
         ),
         (
             other(Smiling, Direction::Increase, 1, 2),
             &[
                 "I couldn't make the face any younger without also making the smile bigger.",
-                "making the face any younger also made the smile bigger, so I stopped there.",
+                "making the face any younger would also make the smile bigger, so I stopped there.",
             ],
         ),
         (
