@@ -204,7 +204,8 @@ impl ProductFaceEngine {
             style_channels,
             sunglasses,
             edit_config: {
-                // Age edits are not refused for looking older (`engine::field::identity_axes`).
+                // The identity guard's per-attribute axes where a fitted file is there
+                // (`engine::field::identity_axes`; measured, none committed: README, "Age").
                 let mut config = GuidedConfig::default();
                 config.guards.identity_axes = crate::loading::identity_axes()?;
                 config

@@ -287,22 +287,11 @@ impl Turn {
         rng: &mut DialogRng,
     ) {
         let t = talk::templates();
-        let s = match reason {
-            _ if nothing_added => {
-                talk::say(&t.could_not_add, Some(attribute), Some(direction), rng)
-            }
-            StopReason::Limit => {
-                talk::say(&t.cannot_go_further, Some(attribute), Some(direction), rng)
-            }
-            StopReason::WouldChangeIdentity => talk::say(
-                &t.would_change_identity,
-                Some(attribute),
-                Some(direction),
-                rng,
-            ),
-            StopReason::WouldBreakFace => {
-                talk::say(&t.would_break_face, Some(attribute), Some(direction), rng)
-            }
+        let pool = match reason {
+            _ if nothing_added => &t.could_not_add,
+            StopReason::Limit => &t.cannot_go_further,
+            StopReason::WouldChangeIdentity => &t.would_change_identity,
+            StopReason::WouldBreakFace => &t.would_break_face,
             StopReason::WouldChange(other) => {
                 let pool = if other.takes_away() {
                     &t.would_take_away_other
@@ -312,9 +301,12 @@ impl Turn {
                     &t.would_change_other
                 };
                 let besides = (other.attribute, other.direction);
-                talk::say_besides(pool, attribute, direction, besides, rng)
+                let s = talk::say_besides(pool, attribute, direction, besides, rng);
+                self.say(s, Note::CannotGoFurther(attribute));
+                return;
             }
         };
+        let s = talk::say(pool, Some(attribute), Some(direction), rng);
         self.say(s, Note::CannotGoFurther(attribute));
     }
 }
@@ -824,10 +816,7 @@ impl Conversation {
         if let Some(direction) = stuck {
             // The question says that nothing can go that way and asks which part to move the
             // other way, which every part can; the answer gets that way.
-            self.dialog.pending_direction = Some(match direction {
-                Direction::Increase => Direction::Decrease,
-                Direction::Decrease => Direction::Increase,
-            });
+            self.dialog.pending_direction = Some(direction.opposite());
             turn.notes.push(Note::Ambiguous);
             turn.clarify_other_way = Some(direction);
         } else if let Some(direction) = bare {

@@ -89,6 +89,16 @@ pub enum Direction {
     Decrease,
 }
 
+impl Direction {
+    /// The other way.
+    pub fn opposite(self) -> Direction {
+        match self {
+            Direction::Increase => Direction::Decrease,
+            Direction::Decrease => Direction::Increase,
+        }
+    }
+}
+
 /// One requested change of one attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditRequest {

@@ -1063,13 +1063,6 @@ enum DirectionCue {
     Negated,
 }
 
-fn opposite(d: Direction) -> Direction {
-    match d {
-        Direction::Increase => Direction::Decrease,
-        Direction::Decrease => Direction::Increase,
-    }
-}
-
 /// "remove", "lose", "without", "gone", "no glasses", "i dont want a beard", "stop smiling".
 /// A removal verb right after one of `[removal] negating_removal` ("dont remove the glasses",
 /// "never shave the beard"; round 15): asked rather than read as a removal.
@@ -1738,7 +1731,7 @@ fn too_or_enough(c: ClauseWords) -> Option<Direction> {
         // "too long", "too much", "a little too short", "way too big"
         for j in t + 1..(t + 3).min(c.len()) {
             if let Some(p) = polarity(j) {
-                return Some(opposite(p));
+                return Some(p.opposite());
             }
         }
     }
@@ -1746,7 +1739,7 @@ fn too_or_enough(c: ClauseWords) -> Option<Direction> {
         let negated = (0..e).any(|i| c.is(i, &d.negators));
         for j in (0..e).rev() {
             if let Some(p) = polarity(j) {
-                return Some(if negated { p } else { opposite(p) });
+                return Some(if negated { p } else { p.opposite() });
             }
         }
         // "not enough", "still not quite enough": more of it.
@@ -1778,7 +1771,7 @@ pub fn not_as_adjective(c: ClauseWords) -> Option<Direction> {
         if !(so && ((k - 1).saturating_sub(3)..k - 1).any(|j| c.is(j, &d.negators))) {
             return None;
         }
-        adjective_way(c, i).map(opposite)
+        adjective_way(c, i).map(Direction::opposite)
     })
 }
 
@@ -1990,7 +1983,7 @@ fn forehead_way(c: ClauseWords) -> Option<Direction> {
         Some(DirectionCue::Way(d)) => Some(d),
         _ => None,
     })?;
-    Some(opposite(forehead))
+    Some(forehead.opposite())
 }
 
 /// A way against a degree (issue 14, round 9): a degree above 0 read by any rule or by the
