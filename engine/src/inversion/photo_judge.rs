@@ -10,7 +10,8 @@
 //!
 //! [`PhotoJudge`] judges each code the guarded loop ([`crate::field::guided`]) looks at on the
 //! photo itself: render the code, carry its change into the photo, find the face there and read
-//! its degrees. The attribute scores, "is there a face" and "not applicable" (a profile, by the
+//! its degrees (the age by the age network on the photo where [`PhotoJudge::age`] is given,
+//! [`DegreeReader::read_photo`]). The attribute scores, "is there a face" and "not applicable" (a profile, by the
 //! photo's landmarks) are the photo's, so the loop stops where the user sees the target and the
 //! other-attribute guard looks at what the user sees. The identity embedding stays the render's
 //! (as [`crate::field::RenderJudge`]'s): it keeps the code from drifting into another person,
@@ -31,7 +32,7 @@ use crate::field::FieldError;
 use crate::generator::Generator;
 use crate::perception::human::mirror_disagreement;
 use crate::perception::identity::generated_identity_crop;
-use crate::perception::{FacePerception, IdentityEncoder, PerceptionError};
+use crate::perception::{AgeEstimator, FacePerception, IdentityEncoder, PerceptionError};
 use crate::predictor::DegreeReader;
 use candle_core::Tensor;
 use image::imageops::FilterType;
@@ -44,6 +45,9 @@ pub struct PhotoJudge<'a> {
     pub perception: &'a FacePerception,
     /// The identity guard's network (on the render); without it no identity is computed.
     pub identity: Option<&'a IdentityEncoder>,
+    /// The age network that reads the photo's age ([`DegreeReader::read_photo`]); without it
+    /// the reader's own age.
+    pub age: Option<&'a AgeEstimator>,
     /// The user's photo.
     pub photo: &'a RgbImage,
     /// How the photo's face maps to the generator's frame.
@@ -86,8 +90,7 @@ impl FaceJudge for PhotoJudge<'_> {
         let (face_found, reading, mirror) = match self.perception.align(&shown, JUDGE_SIZE) {
             Ok(aligned) => (
                 true,
-                self.reader
-                    .read_with_landmarks(&aligned.crop, &aligned.crop_landmarks().0)?,
+                self.reader.read_photo(&shown, &aligned, self.age)?,
                 Some(mirror_disagreement(&aligned, self.perception)?),
             ),
             // No face in the photo (or only a tiny one: the face was lost): the guards refuse

@@ -60,7 +60,7 @@ pub use detect::{DetectConfig, FaceBox, FaceDetector};
 pub use geometry::{Affine2, Point};
 pub use identity::{cosine, Embedding, IdentityEncoder};
 pub use landmarks::{LandmarkModel, Landmarks};
-pub use teachers::{AgeEstimate, AgeEstimator, Expression, ExpressionClassifier};
+pub use teachers::{AgeEstimate, AgeEstimator, Expression, ExpressionClassifier, AGE_MODEL};
 
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 use std::path::{Path, PathBuf};

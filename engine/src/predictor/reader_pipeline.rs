@@ -14,7 +14,7 @@ use crate::attributes::Attribute;
 use crate::perception::labeller::{read_celeba_attributes, TeacherRecord};
 use crate::perception::measures::MEASURE_CROP;
 use crate::perception::probes::{auc, LinearProbe};
-use crate::perception::{load_photo, FacePerception, PerceptionError};
+use crate::perception::{load_photo, AgeEstimator, FacePerception, PerceptionError};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -85,6 +85,9 @@ pub struct ReaderRunConfig {
 pub struct CelebaPhotos {
     pub perception: FacePerception,
     pub files: Vec<PathBuf>,
+    /// The age network, which reads a photo's age in the product
+    /// ([`DegreeReader::read_photo`]): measured beside the reader's own age where given.
+    pub age: Option<AgeEstimator>,
 }
 
 /// Loads [`CelebaPhotos`] when the CelebA table could be read (so a run without it needs no
@@ -588,12 +591,18 @@ fn celeba_report(
             return Ok(());
         }
     };
-    let CelebaPhotos { perception, files } = celeba().map_err(ReaderPipelineError::CelebaModels)?;
+    let CelebaPhotos {
+        perception,
+        files,
+        age,
+    } = celeba().map_err(ReaderPipelineError::CelebaModels)?;
     let (mut rs, mut ps, mut ys, mut profile) = (Vec::new(), Vec::new(), Vec::new(), 0usize);
+    let mut photo_ages = Vec::new();
     for f in &files {
         let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let Some(a) = attrs.get(name) else { continue };
-        let aligned = match perception.align(&load_photo(f)?, MEASURE_CROP) {
+        let photo = load_photo(f)?;
+        let aligned = match perception.align(&photo, MEASURE_CROP) {
             Ok(x) => x,
             Err(PerceptionError::NoFace) => continue,
             Err(source) => {
@@ -606,6 +615,10 @@ fn celeba_report(
         let r = reader.read_with_landmarks(&aligned.crop, &aligned.crop_landmarks().0)?;
         if r.degree(Attribute::Bangs).is_none() && r.degree(Attribute::Age).is_some() {
             profile += 1;
+        }
+        if age.is_some() {
+            let as_photo = reader.read_photo(&photo, &aligned, age.as_ref())?;
+            photo_ages.push(as_photo.score(Attribute::Age));
         }
         let pr = p.predict(std::slice::from_ref(&aligned.crop))?.remove(0);
         rs.push(Attribute::ALL.map(|x| r.score(x)));
@@ -631,6 +644,16 @@ fn celeba_report(
             y.iter().filter(|&&b| b).count(),
             auc(&r, &y),
             auc(&pv, &y)
+        )?;
+    }
+    if !photo_ages.is_empty() {
+        let i = Attribute::Age.index();
+        let y: Vec<bool> = ys.iter().map(|v| v[i]).collect();
+        writeln!(
+            report,
+            "\nAge as the product reads a photo (the age network on the photo, \
+             `DegreeReader::read_photo`): AUC {:.3}.",
+            auc(&photo_ages, &y)
         )?;
     }
     Ok(())
