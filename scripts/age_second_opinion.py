@@ -9,7 +9,9 @@ three stages of three bins with per-stage index offsets and scale deltas, merged
 side (SSR-Net's crop) and resized to 64x64, channels in BGR order, ImageNet mean/std (of the
 crops tried on the measured CelebA half, this one separates `Young` best: AUC 0.70, against 0.66
 in RGB order and 0.45-0.61 without the mean/std; `age-v1` reaches 0.87 there, so this is a weak
-reader, used only to see whether an edit moved one face's age the asked way).
+reader). On the age edits of 52 photos (session 23, `models/trained/eval/photos/age23/`) it did
+not see the change either: older results with grey hair, fine by eye, read older in 7 of 22, so
+it is not used to judge edits; kept to reproduce that finding.
 
     .venv-eval/bin/pip install dlib-bin numpy pillow onnxruntime
     # does it know age at all? AUC against CelebA's `Young` on the measured half
