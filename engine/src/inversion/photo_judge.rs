@@ -11,9 +11,10 @@
 //! [`PhotoJudge`] judges each code the guarded loop ([`crate::field::guided`]) looks at on the
 //! photo itself: render the code, carry its change into the photo, find the face there and read
 //! its degrees (the age by the age network on the photo where [`PhotoJudge::age`] is given,
-//! [`DegreeReader::read_photo`]). The attribute scores, "is there a face" and "not applicable" (a profile, by the
-//! photo's landmarks) are the photo's, so the loop stops where the user sees the target and the
-//! other-attribute guard looks at what the user sees. The identity embedding stays the render's
+//! [`DegreeReader::read_photo`]). The attribute scores, "is there a face" and "not applicable"
+//! (a profile, by the photo's landmarks) are the photo's, so the loop stops where the user sees
+//! the target and the other-attribute guard looks at what the user sees. The identity embedding
+//! stays the render's
 //! (as [`crate::field::RenderJudge`]'s): it keeps the code from drifting into another person,
 //! whose change would then be carried into the photo, and its threshold was measured on renders.
 //! The quality guard ([`crate::field::guided::Guards::max_mirror_rise`]) is the photo's too: its
