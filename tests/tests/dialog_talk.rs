@@ -1,7 +1,7 @@
 //! The talk module's template pools: every sentence names the attribute it is about, every slot
 //! is filled, and synonym replacement actually varies the wording.
 
-use engine::dialog::talk::{self, words, Said};
+use engine::dialog::talk::{self, words, AttributeWords, Said};
 use engine::dialog::DialogRng;
 use engine::language::Direction;
 use engine::Attribute;
@@ -53,15 +53,20 @@ fn check_and_suggest_sentences_mention_the_attribute_and_are_questions() {
     }
 }
 
+/// Each way with the attribute's comparative for it ("longer" up, "shorter" down).
+fn comparatives(w: &AttributeWords) -> [(Direction, &String); 2] {
+    [
+        (Direction::Increase, &w.more),
+        (Direction::Decrease, &w.less),
+    ]
+}
+
 #[test]
 fn edit_and_limit_sentences_say_which_way() {
     let t = talk::templates();
     for attribute in Attribute::ALL {
         let w = words(attribute);
-        for (direction, adj) in [
-            (Direction::Increase, &w.more),
-            (Direction::Decrease, &w.less),
-        ] {
+        for (direction, adj) in comparatives(w) {
             for pool in [&t.edited, &t.cannot_go_further] {
                 for sentence in all_fills(pool, attribute, Some(direction)) {
                     assert_clean(&sentence);
@@ -194,10 +199,7 @@ fn stop_reason_sentences_say_which_way_and_what_else_would_change() {
     let t = talk::templates();
     for attribute in Attribute::ALL {
         let w = words(attribute);
-        for (direction, adj) in [
-            (Direction::Increase, &w.more),
-            (Direction::Decrease, &w.less),
-        ] {
+        for (direction, adj) in comparatives(w) {
             for pool in [&t.would_change_identity, &t.would_break_face] {
                 for sentence in all_fills(pool, attribute, Some(direction)) {
                     assert_clean(&sentence);
@@ -206,10 +208,7 @@ fn stop_reason_sentences_say_which_way_and_what_else_would_change() {
             }
             for other in Attribute::ALL.into_iter().filter(|o| *o != attribute) {
                 let o = words(other);
-                for (way, other_adj) in [
-                    (Direction::Increase, &o.more),
-                    (Direction::Decrease, &o.less),
-                ] {
+                for (way, other_adj) in comparatives(o) {
                     let mut pools = vec![(&t.would_change_other, other_adj)];
                     if other != Attribute::Age {
                         pools.push((&t.would_take_away_other, &o.object));

