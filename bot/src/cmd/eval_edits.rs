@@ -48,6 +48,14 @@ pub struct Args {
     /// Pull back other attributes a step moved, along their own linear directions.
     #[arg(long)]
     pull_back: bool,
+    /// Also remove this many of the mapped latents' thinnest axes in W (the Mahalanobis prior,
+    /// `engine::field::w_prior`) from every projected step.
+    #[arg(long, default_value_t = 0)]
+    prior_axes: usize,
+    /// Record the prior's Mahalanobis distance of every edit's start and result, and of every
+    /// judged code (DIR/prior_steps.jsonl).
+    #[arg(long)]
+    prior_report: bool,
     /// Move only these W+ style layers, e.g. 3..10 (default: the first 13).
     #[arg(long, value_parser = parse_range)]
     layers: Option<std::ops::Range<usize>>,
@@ -147,6 +155,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         conditional: args.conditional,
         pull_back: args.pull_back,
         layers: args.layers,
+        prior_axes: args.prior_axes,
+        prior_report: args.prior_report,
         guided,
         out: args.out,
         images: args.images,

@@ -7,7 +7,9 @@
 //! cases, their records and the summary table are here so that they are tested.
 
 use super::correction::Corrector;
-use super::guided::{guided_edit_chain, FaceJudge, GuardFailure, GuidedConfig, GuidedOutcome};
+use super::guided::{
+    guided_edit_chain, FaceJudge, GuardFailure, GuidedConfig, GuidedOutcome, GuidedTrace,
+};
 use super::step::LatentStepper;
 use super::FieldError;
 use crate::attributes::{Attribute, NUM_DEGREES};
@@ -42,6 +44,12 @@ pub struct CaseRecord {
     /// Codes judged (renders).
     pub judged: usize,
     pub seconds: f64,
+    /// Mahalanobis distance of the start's and the result's codes in W (their farthest edited
+    /// row, [`super::w_prior::WPrior::max_distance`]), when the run fits the prior.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_prior_distance: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_prior_distance: Option<f32>,
 }
 
 impl CaseRecord {
@@ -75,11 +83,13 @@ pub struct EvalFace {
     pub styles: Tensor,
 }
 
-/// An edit's record with its start and result images (when the judge keeps images).
+/// An edit's record with its start and result images (when the judge keeps images) and the
+/// loop's trace (every judged code).
 pub struct CaseOutput {
     pub record: CaseRecord,
     pub start_image: Option<RgbImage>,
     pub result_image: Option<RgbImage>,
+    pub trace: GuidedTrace,
 }
 
 /// A named way to edit one attribute: steppers tried in order ([`guided_edit_chain`]).
@@ -159,9 +169,12 @@ pub fn evaluate_face(
                     others_max_change,
                     judged: trace.judged(),
                     seconds,
+                    start_prior_distance: None,
+                    result_prior_distance: None,
                 },
                 start_image: trace.steps[0].image.clone(),
                 result_image: result.image.clone(),
+                trace,
             });
         }
     }
@@ -354,6 +367,8 @@ mod tests {
             others_max_change: 0.1,
             judged: 3,
             seconds: secs,
+            start_prior_distance: None,
+            result_prior_distance: None,
         }
     }
 

@@ -18,6 +18,7 @@ use super::correction::Corrector;
 use super::guided::{GuidedConfig, ProjectedStepper, RenderJudge};
 use super::guided_eval::{evaluate_face, summarise, summary_table, CaseRecord, EvalFace, Method};
 use super::image_direction::{ImageDirectionStepper, ImageDirections, Way};
+use super::w_prior::{WPrior, PRIOR_SAMPLES, PRIOR_SEED};
 use super::{
     FieldError, FieldSpace, FieldStepper, LatentStepper, LinearDirection, LinearStepper,
     SemanticField, DEFAULT_K,
@@ -80,6 +81,12 @@ pub struct EditsEvalConfig {
     /// Pull back other attributes a step moved, along their linear directions
     /// ([`super::correction`]).
     pub pull_back: bool,
+    /// Remove this many of the mapped latents' thinnest axes ([`WPrior::thinnest_axes`]) from
+    /// every projected step too (0: none).
+    pub prior_axes: usize,
+    /// Fit the prior ([`WPrior`]) and record every edit's start and result distance, and every
+    /// judged code's in `DIR/prior_steps.jsonl` (also done with `prior_axes`).
+    pub prior_report: bool,
     /// The loop's settings (guards).
     pub guided: GuidedConfig,
     /// Output directory.
@@ -186,6 +193,46 @@ pub fn evaluate_edits(
         }
     }
     let w_avg = generator.w_avg()?;
+    let prior = if config.prior_report || config.prior_axes > 0 {
+        Some(WPrior::from_generator(
+            generator,
+            PRIOR_SAMPLES,
+            PRIOR_SEED,
+        )?)
+    } else {
+        None
+    };
+    if let Some(p) = &prior {
+        let v = p.variances();
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let along: Vec<String> = std::iter::once(("mean of W".to_string(), w_avg.clone()))
+            .chain(
+                models
+                    .directions
+                    .iter()
+                    .map(|d| {
+                        Ok::<_, FieldError>((d.attribute.to_string(), d.direction_tensor(&device)?))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+            .map(|(name, d)| Ok(format!("{name} {:.3}", p.variance_along(&d)?)))
+            .collect::<Result<_, FieldError>>()?;
+        tracing::info!(
+            "W prior: variances over their mean, widest {:.2}, 10th {:.2}, median {:.3}, \
+             256th {:.3}, 448th {:.4}, thinnest {:.5}; along {}",
+            v[0] / mean,
+            v[9] / mean,
+            v[v.len() / 2] / mean,
+            v[255] / mean,
+            v[447] / mean,
+            v[v.len() - 1] / mean,
+            along.join(", ")
+        );
+    }
+    let thin_axes = match &prior {
+        Some(p) if config.prior_axes > 0 => p.thinnest_axes(config.prior_axes, &device)?,
+        _ => Vec::new(),
+    };
     let directions: Vec<(Attribute, Tensor)> = models
         .directions
         .iter()
@@ -204,6 +251,7 @@ pub fn evaluate_edits(
                         removed.push(d.clone());
                     }
                 }
+                removed.extend(thin_axes.iter().cloned());
                 if removed.is_empty() {
                     Ok(Box::new(Passthrough(s.as_ref())))
                 } else {
@@ -291,6 +339,12 @@ pub fn evaluate_edits(
     }
     let jsonl_path = config.out.join("edits.jsonl");
     let mut jsonl = std::fs::File::create(&jsonl_path).map_err(io_at(&jsonl_path))?;
+    let steps_path = config.out.join("prior_steps.jsonl");
+    let mut prior_steps = match &prior {
+        Some(_) => Some(std::fs::File::create(&steps_path).map_err(io_at(&steps_path))?),
+        None => None,
+    };
+    let edited_rows = 0..DEFAULT_K;
     let mut records: Vec<CaseRecord> = Vec::new();
     let mut pairs: Vec<(String, Attribute, RgbImage, RgbImage)> = Vec::new();
     for &psi in &config.psi {
@@ -302,7 +356,28 @@ pub fn evaluate_edits(
                 psi,
                 styles: generator.w_plus(&w)?,
             };
-            for case in evaluate_face(&judge, &methods, &face, &config.changes, &config.guided)? {
+            for mut case in evaluate_face(&judge, &methods, &face, &config.changes, &config.guided)?
+            {
+                if let (Some(prior), Some(file)) = (&prior, prior_steps.as_mut()) {
+                    let trace = &case.trace;
+                    let distance = |s: Option<&Tensor>| {
+                        s.map(|s| prior.max_distance(s, edited_rows.clone()))
+                            .transpose()
+                    };
+                    case.record.start_prior_distance = distance(Some(&face.styles))?;
+                    case.record.result_prior_distance = distance(trace.result_styles())?;
+                    for (i, step) in trace.steps.iter().enumerate() {
+                        let line = serde_json::json!({
+                            "seed": seed, "psi": psi, "method": case.record.method,
+                            "attribute": case.record.attribute, "change": case.record.change,
+                            "position": step.position, "result": i == trace.result,
+                            "failed": step.failed, "face_found": step.face_found,
+                            "identity_cos": step.identity_cos,
+                            "prior_distance": distance(step.styles.as_ref())?,
+                        });
+                        writeln!(file, "{line}").map_err(io_at(&steps_path))?;
+                    }
+                }
                 let r = &case.record;
                 writeln!(jsonl, "{}", serde_json::to_string(r)?).map_err(io_at(&jsonl_path))?;
                 on_case(r);

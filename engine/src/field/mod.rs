@@ -28,6 +28,8 @@
 //! - [`train`]: training one field against S and I (balanced sampling, realism substitute).
 //! - [`train_fields`]: the whole of `talk-to-edit train fields` (surrogates, the five fields, the
 //!   linear baseline, the rendered check) and the layout of the directory it writes.
+//! - [`w_prior`]: the mapped latents' distribution as a Gaussian in W (Mahalanobis distance,
+//!   its thinnest axes), the prior for keeping codes where the generator makes faces.
 //!
 //! ## How many W+ layers an edit moves (k)
 //!
@@ -85,6 +87,7 @@ pub mod sunglasses;
 pub mod surrogate;
 pub mod train;
 pub mod train_fields;
+pub mod w_prior;
 
 pub use correction::Corrector;
 pub use edit::{
