@@ -218,8 +218,10 @@ pub fn evaluate_edits(
             .map(|(name, d)| Ok(format!("{name} {:.3}", p.variance_along(&d)?)))
             .collect::<Result<_, FieldError>>()?;
         tracing::info!(
-            "W prior: variances over their mean, widest {:.2}, 10th {:.2}, median {:.3}, \
-             256th {:.3}, 448th {:.4}, thinnest {:.5}; along {}",
+            "W prior: mean variance {:.4} (sd {:.3}); variances over their mean, widest {:.2}, \
+             10th {:.2}, median {:.3}, 256th {:.3}, 448th {:.4}, thinnest {:.5}; along {}",
+            mean,
+            mean.sqrt(),
             v[0] / mean,
             v[9] / mean,
             v[v.len() / 2] / mean,
