@@ -83,13 +83,23 @@ pub struct EvalFace {
     pub styles: Tensor,
 }
 
-/// An edit's record with its start and result images (when the judge keeps images) and the
-/// loop's trace (every judged code).
+/// An edit's record and the loop's trace (every judged code, with its image when the judge
+/// keeps images).
 pub struct CaseOutput {
     pub record: CaseRecord,
-    pub start_image: Option<RgbImage>,
-    pub result_image: Option<RgbImage>,
     pub trace: GuidedTrace,
+}
+
+impl CaseOutput {
+    /// The start's image, when the judge kept it.
+    pub fn start_image(&self) -> Option<&RgbImage> {
+        self.trace.steps[0].image.as_ref()
+    }
+
+    /// The result's image, when the judge kept it.
+    pub fn result_image(&self) -> Option<&RgbImage> {
+        self.trace.result().image.as_ref()
+    }
 }
 
 /// A named way to edit one attribute: steppers tried in order ([`guided_edit_chain`]).
@@ -172,8 +182,6 @@ pub fn evaluate_face(
                     start_prior_distance: None,
                     result_prior_distance: None,
                 },
-                start_image: trace.steps[0].image.clone(),
-                result_image: result.image.clone(),
                 trace,
             });
         }

@@ -204,7 +204,7 @@ pub fn evaluate_edits(
     };
     if let Some(p) = &prior {
         let v = p.variances();
-        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let mean = p.mean_variance();
         let along: Vec<String> = std::iter::once(("mean of W".to_string(), w_avg.clone()))
             .chain(
                 models
@@ -366,16 +366,21 @@ pub fn evaluate_edits(
                         s.map(|s| prior.max_distance(s, edited_rows.clone()))
                             .transpose()
                     };
+                    let distances = trace
+                        .steps
+                        .iter()
+                        .map(|step| distance(step.styles.as_ref()))
+                        .collect::<Result<Vec<_>, _>>()?;
                     case.record.start_prior_distance = distance(Some(&face.styles))?;
-                    case.record.result_prior_distance = distance(trace.result_styles())?;
-                    for (i, step) in trace.steps.iter().enumerate() {
+                    case.record.result_prior_distance = distances[trace.result];
+                    for (i, (step, d)) in trace.steps.iter().zip(&distances).enumerate() {
                         let line = serde_json::json!({
                             "seed": seed, "psi": psi, "method": case.record.method,
                             "attribute": case.record.attribute, "change": case.record.change,
                             "position": step.position, "result": i == trace.result,
                             "failed": step.failed, "face_found": step.face_found,
                             "identity_cos": step.identity_cos,
-                            "prior_distance": distance(step.styles.as_ref())?,
+                            "prior_distance": d,
                         });
                         writeln!(file, "{line}").map_err(io_at(&steps_path))?;
                     }
@@ -383,7 +388,7 @@ pub fn evaluate_edits(
                 let r = &case.record;
                 writeln!(jsonl, "{}", serde_json::to_string(r)?).map_err(io_at(&jsonl_path))?;
                 on_case(r);
-                if let (Some(s), Some(e)) = (&case.start_image, &case.result_image) {
+                if let (Some(s), Some(e)) = (case.start_image(), case.result_image()) {
                     if let Some(dir) = &config.images {
                         let stem = format!(
                             "{}_{}_{}_{:.1}_{:+}",

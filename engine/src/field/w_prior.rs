@@ -114,6 +114,11 @@ impl WPrior {
         &self.variances
     }
 
+    /// The mean of the variances (the average axis's spread, squared).
+    pub fn mean_variance(&self) -> f64 {
+        self.variances.iter().sum::<f64>() / self.dim() as f64
+    }
+
     /// Mahalanobis distance from the mean of every row of `codes` (`[d]`, `[n, d]` or
     /// `[b, n, d]`), in row-major order.
     pub fn mahalanobis(&self, codes: &Tensor) -> Result<Vec<f32>, FieldError> {
@@ -193,8 +198,7 @@ impl WPrior {
             .zip(&self.variances)
             .map(|(axis, var)| (dot(axis, &v) / norm).powi(2) * var)
             .sum();
-        let mean = self.variances.iter().sum::<f64>() / self.dim() as f64;
-        Ok(along / mean)
+        Ok(along / self.mean_variance())
     }
 }
 
